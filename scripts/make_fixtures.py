@@ -1,0 +1,202 @@
+#!/usr/bin/env python3
+"""Generate the small NetCDF-4/HDF5 files in fixtures/ (deterministic: seeded data).
+
+Each file covers one case of the Zarr view; see fixtures/README.md for the list.
+Run: python scripts/make_fixtures.py [OUTDIR]   (needs netCDF4, h5py, numpy)
+"""
+import os
+import sys
+
+import h5py
+import netCDF4
+import numpy as np
+
+OUT = sys.argv[1] if len(sys.argv) > 1 else os.path.join(os.path.dirname(__file__), "..", "fixtures")
+rng = np.random.default_rng(20261129)
+
+
+def path(name):
+    p = os.path.join(OUT, name)
+    if os.path.exists(p):
+        os.remove(p)
+    return p
+
+
+def cf_coords(ds, nlat, nlon):
+    ds.createDimension("lat", nlat)
+    ds.createDimension("lon", nlon)
+    lat = ds.createVariable("lat", "f8", ("lat",))
+    lat[:] = np.linspace(-89.5, 89.5, nlat)
+    lat.units = "degrees_north"
+    lat.standard_name = "latitude"
+    lat.axis = "Y"
+    lon = ds.createVariable("lon", "f8", ("lon",))
+    lon[:] = np.linspace(0, 360, nlon, endpoint=False)
+    lon.units = "degrees_east"
+    lon.standard_name = "longitude"
+    lon.axis = "X"
+
+
+def tas_day():
+    """deflate + shuffle float32 (time, lat, lon), unlimited time, partial edge chunks."""
+    with netCDF4.Dataset(path("tas_day.nc"), "w") as ds:
+        ds.title = "synthetic daily near-surface air temperature"
+        ds.Conventions = "CF-1.8"
+        ds.institution = "cloudify-mount fixtures"
+        ds.createDimension("time", None)
+        cf_coords(ds, 45, 90)
+        t = ds.createVariable("time", "f8", ("time",))
+        t.units = "days since 1850-01-01 00:00:00"
+        t.calendar = "standard"
+        t.standard_name = "time"
+        t[:] = np.arange(10) + 0.5
+        v = ds.createVariable("tas", "f4", ("time", "lat", "lon"), zlib=True, complevel=4,
+                              shuffle=True, chunksizes=(4, 16, 32), fill_value=np.float32(1e20))
+        v.standard_name = "air_temperature"
+        v.long_name = "Near-Surface Air Temperature"
+        v.units = "K"
+        v.cell_methods = "time: mean"
+        data = 270 + 30 * rng.random((10, 45, 90), dtype=np.float32)
+        data[2, 3, 4] = 1e20  # a masked value
+        v[:] = data
+
+
+def packed():
+    """int16 packed with scale_factor/add_offset/_FillValue (and missing values in the data)."""
+    with netCDF4.Dataset(path("packed.nc"), "w") as ds:
+        ds.createDimension("y", 30)
+        ds.createDimension("x", 40)
+        v = ds.createVariable("pr", "i2", ("y", "x"), zlib=True, complevel=2, chunksizes=(16, 16),
+                              fill_value=np.int16(-32767))
+        v.set_auto_maskandscale(False)
+        v.scale_factor = np.float32(0.01)
+        v.add_offset = np.float32(5.0)
+        v.units = "mm/day"
+        v.valid_range = np.array([-32000, 32000], dtype="i2")
+        raw = rng.integers(-30000, 30000, (30, 40), dtype=np.int16)
+        raw[0, :5] = -32767
+        v[:] = raw
+        u = ds.createVariable("qa", "u1", ("y", "x"), zlib=True, chunksizes=(30, 40))
+        u.set_auto_maskandscale(False)
+        u[:] = rng.integers(0, 255, (30, 40), dtype=np.uint8)
+        d = ds.createVariable("dbl", "f8", ("y",))
+        d.missing_value = np.nan
+        d.big = np.uint64(2**63 + 5)
+        d.ints = np.array([1, -2, 3], dtype="i8")
+        d[:] = rng.random(30)
+
+
+def fletcher():
+    """fletcher32 checksums on deflated chunks."""
+    with netCDF4.Dataset(path("fletcher32.nc"), "w") as ds:
+        ds.createDimension("n", 1000)
+        v = ds.createVariable("v", "f8", ("n",), zlib=True, fletcher32=True, chunksizes=(300,))
+        v[:] = rng.standard_normal(1000)
+        w = ds.createVariable("w", "i4", ("n",), fletcher32=True, chunksizes=(256,))
+        w[:] = np.arange(1000, dtype="i4") * 7
+
+
+def sparse():
+    """Unallocated chunks: with a _FillValue (no chunk file) and without (fill chunk)."""
+    with netCDF4.Dataset(path("sparse.nc"), "w") as ds:
+        ds.createDimension("t", 8)
+        ds.createDimension("k", 12)
+        a = ds.createVariable("with_fill", "f4", ("t", "k"), zlib=True, chunksizes=(2, 4),
+                              fill_value=np.float32(-999.0))
+        a[0:2, 0:4] = 1.5
+        a[6:8, 8:12] = rng.random((2, 4), dtype=np.float32)
+        b = ds.createVariable("default_fill", "i4", ("t", "k"), zlib=True, shuffle=True,
+                              chunksizes=(3, 5))
+        b[0:3, 0:5] = 42
+        c = ds.createVariable("never_written", "f8", ("t",), chunksizes=(3,))
+        c.note = "no data was ever written"
+        e = ds.createVariable("nan_fill", "f4", ("t",), chunksizes=(4,), fill_value=np.float32(np.nan))
+        e[0:4] = 3.0
+
+
+def contiguous_and_big_endian():
+    """A contiguous variable large enough to be split, big-endian variables, a scalar."""
+    with netCDF4.Dataset(path("contiguous.nc"), "w") as ds:
+        ds.createDimension("time", 7)
+        ds.createDimension("y", 50)
+        ds.createDimension("x", 60)
+        v = ds.createVariable("field", "f4", ("time", "y", "x"), contiguous=True)
+        v[:] = rng.standard_normal((7, 50, 60)).astype("f4")
+        b = ds.createVariable("be_chunked", ">i2", ("y", "x"), zlib=True, endian="big", chunksizes=(20, 25))
+        b[:] = rng.integers(-1000, 1000, (50, 60), dtype=np.int16)
+        c = ds.createVariable("be_contig", ">f8", ("time",), endian="big", contiguous=True)
+        c[:] = np.arange(7) * 1.25
+        s = ds.createVariable("scalar", "f8", ())
+        s.units = "1"
+        s.assignValue(3.75)
+        u = ds.createVariable("u8", "u8", ("time",))
+        u[:] = np.array([0, 1, 2**40, 2**63, 2**64 - 1, 5, 6], dtype="u8")
+
+
+def groups():
+    """Nested NetCDF-4 groups with their own dimensions and attributes."""
+    with netCDF4.Dataset(path("groups.nc"), "w") as ds:
+        ds.product = "nested groups fixture"
+        ds.createDimension("scan", 6)
+        top = ds.createVariable("scan_time", "f8", ("scan",))
+        top[:] = np.arange(6) * 1.5
+        g1 = ds.createGroup("instrument")
+        g1.name_attr = "radiometer"
+        g1.createDimension("channel", 4)
+        ch = g1.createVariable("channel", "i4", ("channel",))
+        ch[:] = [19, 22, 37, 91]
+        tb = g1.createVariable("tb", "f4", ("scan", "channel"), zlib=True, chunksizes=(4, 3))
+        tb[:] = 200 + 100 * rng.random((6, 4), dtype=np.float32)
+        g2 = g1.createGroup("calibration")
+        g2.createDimension("coef", 3)
+        k = g2.createVariable("k", "f8", ("channel", "coef"))
+        k[:] = rng.random((4, 3))
+        k.comment = "deepest group"
+
+
+def calendars():
+    """CF time with non-standard calendars."""
+    with netCDF4.Dataset(path("calendar_noleap.nc"), "w") as ds:
+        ds.createDimension("time", 5)
+        t = ds.createVariable("time", "i4", ("time",))
+        t.units = "days since 2000-02-27"
+        t.calendar = "noleap"
+        t[:] = np.arange(5)
+        t2 = ds.createVariable("time_360", "f8", ("time",))
+        t2.units = "hours since 1999-12-30 00:00"
+        t2.calendar = "360_day"
+        t2[:] = np.arange(5) * 36.0
+        v = ds.createVariable("x", "f4", ("time",))
+        v.coordinates = "time_360"
+        v[:] = np.arange(5, dtype="f4")
+
+
+def plain_hdf5():
+    """Plain HDF5 (h5py): user block, compact dataset, skipped-filter chunk, no extension."""
+    p = path("plain_hdf5")
+    with h5py.File(p, "w", userblock_size=512) as f:
+        f.attrs["origin"] = "h5py"
+        dcpl = h5py.h5p.create(h5py.h5p.DATASET_CREATE)
+        dcpl.set_layout(h5py.h5d.COMPACT)
+        space = h5py.h5s.create_simple((3, 4))
+        h5py.h5d.create(f.id, b"compact", h5py.h5t.STD_I32LE, space, dcpl=dcpl).write(
+            h5py.h5s.ALL, h5py.h5s.ALL, np.arange(12, dtype="<i4").reshape(3, 4))
+        d = f.create_dataset("masked", shape=(4, 6), chunks=(2, 6), dtype="<f4",
+                             compression="gzip", compression_opts=3, shuffle=True)
+        d[:] = rng.random((4, 6), dtype=np.float32)
+        # rewrite chunk (2, 0) with deflate skipped (filter mask bit 1): shuffled bytes only
+        raw = (np.arange(12, dtype="<f4") * 0.5).reshape(2, 6)
+        shuffled = np.frombuffer(raw.tobytes(), dtype="u1").reshape(-1, 4).T.copy().tobytes()
+        d.id.write_direct_chunk((2, 0), shuffled, filter_mask=0b10)
+
+
+def main():
+    os.makedirs(OUT, exist_ok=True)
+    for make in (tas_day, packed, fletcher, sparse, contiguous_and_big_endian, groups, calendars,
+                 plain_hdf5):
+        make()
+    print("fixtures written to", os.path.abspath(OUT))
+
+
+if __name__ == "__main__":
+    main()

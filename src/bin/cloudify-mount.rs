@@ -1,0 +1,180 @@
+//! `cloudify-mount ARCHIVE MOUNTPOINT`: mount an archive of NetCDF/HDF5 files as Zarr.
+//!
+//! By default the command detaches: it starts itself again in the background with
+//! `--foreground` and returns once that child reports the mount usable (or prints the child's
+//! one-line reason and exits 1).
+
+use clap::Parser;
+use cloudify_mount::config::{MountConfig, MountFlags};
+use cloudify_mount::source::IndexOptions;
+use cloudify_mount::vfs::VfsOptions;
+use std::io::{BufRead, BufReader};
+use std::os::fd::{FromRawFd, IntoRawFd};
+use std::path::PathBuf;
+use std::process::{Command, ExitCode, Stdio};
+use std::time::Duration;
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "cloudify-mount",
+    version,
+    about = "Mount an archive of NetCDF/HDF5 files as a read-only tree of Zarr v2 stores"
+)]
+struct Cli {
+    /// Directory holding NetCDF/HDF5 files (searched recursively).
+    archive: PathBuf,
+    /// Empty directory to mount on.
+    mountpoint: PathBuf,
+
+    /// Stay attached (for systemd and debugging); unmount on SIGINT/SIGTERM.
+    #[arg(short, long, help_heading = "Process")]
+    foreground: bool,
+    /// Write logs here when detached (default: discarded). Filter with RUST_LOG.
+    #[arg(long, value_name = "FILE", help_heading = "Process")]
+    log_file: Option<PathBuf>,
+    /// Internal: file descriptor on which a detached child reports readiness.
+    #[arg(long, hide = true)]
+    ready_fd: Option<i32>,
+
+    /// Mount options, comma-separated (ro, allow_other, allow_root, default_permissions,
+    /// auto_unmount, fsname=NAME, nodev, nosuid, noexec, noatime).
+    #[arg(short = 'o', value_name = "OPT[,OPT...]", help_heading = "Mount")]
+    options: Vec<String>,
+    /// Seconds the kernel may cache attributes and directory entries.
+    #[arg(
+        long,
+        default_value_t = 60,
+        value_name = "SECONDS",
+        help_heading = "Mount"
+    )]
+    attr_timeout: u64,
+    /// FUSE worker threads serving requests concurrently.
+    #[arg(long, default_value_t = 4, help_heading = "Mount")]
+    threads: usize,
+
+    /// Target size of the chunks contiguous variables are split into (bytes).
+    #[arg(long, default_value_t = 4 << 20, value_name = "BYTES", help_heading = "Zarr view")]
+    contiguous_chunk_size: u64,
+
+    /// Memory for generated chunks (bytes).
+    #[arg(long, default_value_t = 256 << 20, value_name = "BYTES", help_heading = "Caching")]
+    cache_size: u64,
+    /// Datasets kept indexed at once.
+    #[arg(long, default_value_t = 256, help_heading = "Caching")]
+    max_datasets: u64,
+}
+
+fn config(cli: &Cli) -> Result<MountConfig, String> {
+    let flags = MountFlags::parse(&cli.options).map_err(|e| e.to_string())?;
+    Ok(MountConfig {
+        archive: cli.archive.clone(),
+        mountpoint: cli.mountpoint.clone(),
+        flags,
+        threads: cli.threads,
+        ttl: Duration::from_secs(cli.attr_timeout),
+        vfs: VfsOptions {
+            index: IndexOptions {
+                contiguous_chunk_target: cli.contiguous_chunk_size.max(1),
+            },
+            cache_bytes: cli.cache_size,
+            max_datasets: cli.max_datasets.max(1),
+        },
+    })
+}
+
+/// Start ourselves in the foreground, detached, and wait for its readiness line.
+fn detach(cli: &Cli) -> Result<(), String> {
+    let mut fds = [0i32; 2];
+    // SAFETY: pipe2 fills two fresh descriptors.
+    if unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC) } != 0 {
+        return Err(format!("pipe: {}", std::io::Error::last_os_error()));
+    }
+    // SAFETY: both descriptors are ours and used once each.
+    let (read, write) = unsafe {
+        (
+            std::fs::File::from_raw_fd(fds[0]),
+            std::fs::File::from_raw_fd(fds[1]),
+        )
+    };
+    let exe = std::env::current_exe().map_err(|e| e.to_string())?;
+    let log = match &cli.log_file {
+        Some(p) => Stdio::from(
+            std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(p)
+                .map_err(|e| format!("log file {}: {e}", p.display()))?,
+        ),
+        None => Stdio::null(),
+    };
+    let write_fd = write.into_raw_fd();
+    let mut cmd = Command::new(exe);
+    cmd.args(std::env::args_os().skip(1))
+        .arg("--foreground")
+        .arg(format!("--ready-fd={write_fd}"))
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(log);
+    // SAFETY: between fork and exec we only call async-signal-safe functions.
+    unsafe {
+        use std::os::unix::process::CommandExt;
+        cmd.pre_exec(move || {
+            libc::setsid();
+            // keep the readiness pipe open across exec
+            let flags = libc::fcntl(write_fd, libc::F_GETFD);
+            libc::fcntl(write_fd, libc::F_SETFD, flags & !libc::FD_CLOEXEC);
+            Ok(())
+        });
+    }
+    let child = cmd
+        .spawn()
+        .map_err(|e| format!("cannot start the daemon: {e}"));
+    // SAFETY: closing our copy of the write end so EOF arrives if the child dies.
+    unsafe { libc::close(write_fd) };
+    child?;
+    let mut line = String::new();
+    BufReader::new(read)
+        .read_line(&mut line)
+        .map_err(|e| e.to_string())?;
+    match line.trim() {
+        "ok" => Ok(()),
+        "" => Err("the daemon exited before the mount was ready (see --log-file)".into()),
+        reason => Err(reason.to_string()),
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let cfg = match config(&cli) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("cloudify-mount: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    if !cli.foreground {
+        if let Err(e) = cloudify_mount::mount::preflight(&cfg) {
+            eprintln!("cloudify-mount: {e}");
+            return ExitCode::FAILURE;
+        }
+        return match detach(&cli) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("cloudify-mount: {e}");
+                ExitCode::FAILURE
+            }
+        };
+    }
+    cloudify_mount::logging::init();
+    // SAFETY: the descriptor was handed to us by our parent for this purpose.
+    let ready = cli
+        .ready_fd
+        .map(|fd| unsafe { std::fs::File::from_raw_fd(fd) });
+    match cloudify_mount::mount::run(&cfg, ready) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("cloudify-mount: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}

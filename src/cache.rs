@@ -1,0 +1,37 @@
+//! Bytes-bounded LRU of generated chunks (re-encoded chunks). Pass-through chunks are never
+//! cached here: the kernel page cache keeps them. Concurrent misses on one chunk generate it once.
+
+use moka::sync::Cache;
+use std::sync::Arc;
+
+/// Identity of a generated chunk: (dataset generation, array, chunk position).
+pub type ChunkKey = (u64, usize, usize);
+
+/// The cache of generated chunks.
+#[derive(Clone)]
+pub struct ChunkCache {
+    inner: Cache<ChunkKey, Arc<[u8]>>,
+}
+
+impl ChunkCache {
+    /// A cache holding at most `max_bytes` of chunk data.
+    pub fn new(max_bytes: u64) -> Self {
+        let inner = Cache::builder()
+            .max_capacity(max_bytes)
+            .weigher(|_k: &ChunkKey, v: &Arc<[u8]>| u32::try_from(v.len()).unwrap_or(u32::MAX))
+            .build();
+        ChunkCache { inner }
+    }
+
+    /// The cached chunk, or the result of `make` (run once for concurrent callers).
+    pub fn get_or_try<E>(
+        &self,
+        key: ChunkKey,
+        make: impl FnOnce() -> Result<Arc<[u8]>, E>,
+    ) -> Result<Arc<[u8]>, Arc<E>>
+    where
+        E: Send + Sync + 'static,
+    {
+        self.inner.try_get_with(key, make)
+    }
+}

@@ -1,0 +1,50 @@
+//! Where the bytes of one Zarr chunk come from.
+
+use serde::{Deserialize, Serialize};
+
+/// One filter of a stored HDF5 pipeline, in pipeline (write) order.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum SourceFilter {
+    Shuffle { elementsize: usize },
+    Deflate { level: u32 },
+    Fletcher32,
+}
+
+/// The recipe for the bytes of one chunk file.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ChunkRef {
+    /// Pass-through: `len` bytes of the source file at `offset`, served as they are.
+    Range { offset: u64, len: u64 },
+    /// `len` bytes of the source at `offset`, then the array's fill element repeated up to `size`
+    /// (the last, partial chunk of a contiguous variable).
+    Padded { offset: u64, len: u64, size: u64 },
+    /// A stored chunk some of whose filters were skipped (`mask`): decoded and re-encoded with the
+    /// array's declared codecs. `size` is the exact length of the re-encoded bytes.
+    Reencode {
+        offset: u64,
+        len: u64,
+        mask: u32,
+        size: u64,
+    },
+    /// Bytes held in the index (compact datasets: small by definition).
+    Inline { bytes: Vec<u8> },
+    /// The array's `fill_chunk` (an unwritten chunk whose fill the Zarr metadata cannot express).
+    Fill { size: u64 },
+}
+
+impl ChunkRef {
+    /// Exact size of the chunk file in bytes.
+    pub fn size(&self) -> u64 {
+        match self {
+            ChunkRef::Range { len, .. } => *len,
+            ChunkRef::Padded { size, .. } | ChunkRef::Reencode { size, .. } => *size,
+            ChunkRef::Inline { bytes } => bytes.len() as u64,
+            ChunkRef::Fill { size } => *size,
+        }
+    }
+
+    /// True when the bytes come straight from the source file without any work.
+    pub fn is_pass_through(&self) -> bool {
+        matches!(self, ChunkRef::Range { .. } | ChunkRef::Padded { .. })
+    }
+}

@@ -1,0 +1,145 @@
+//! The neutral, serialisable index of one dataset: what the Zarr view needs and nothing else.
+//!
+//! Built by [`crate::source`] from a NetCDF/HDF5 file, consumed by [`crate::zarr`]. It is a plain
+//! value (serde) so that it can later be persisted and produced in a child process.
+
+mod attr;
+mod chunk_ref;
+mod dtype;
+
+pub(crate) use attr::json_string;
+pub use attr::AttrValue;
+pub use chunk_ref::{ChunkRef, SourceFilter};
+pub use dtype::Dtype;
+
+use serde::{Deserialize, Serialize};
+
+/// Ordered attributes of a group or an array.
+pub type Attrs = Vec<(String, AttrValue)>;
+
+/// Index of one source file: its root group (NetCDF-4 groups nest below).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct DatasetIndex {
+    /// Format as detected, e.g. "netCDF-4/HDF5".
+    pub format: String,
+    pub root: GroupNode,
+}
+
+/// A group: attributes, arrays, sub-groups, and the variables that could not be presented.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct GroupNode {
+    /// Zarr key of this group (empty for the root).
+    pub name: String,
+    pub attrs: Attrs,
+    pub arrays: Vec<ArrayNode>,
+    pub groups: Vec<GroupNode>,
+    pub skipped: Vec<Skipped>,
+}
+
+/// A variable left out of the Zarr view, with the reason.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Skipped {
+    pub name: String,
+    pub reason: String,
+}
+
+/// Zarr v2 compressor of an array.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Compressor {
+    Zlib { level: u32 },
+}
+
+/// Zarr v2 filter of an array.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Filter {
+    Shuffle { elementsize: usize },
+}
+
+/// How the chunk bytes of an array are produced, for `cloudify inspect` and the docs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum StorageKind {
+    /// HDF5 chunks served as stored (pread).
+    ChunkedPassThrough,
+    /// HDF5 chunks whose pipeline Zarr cannot express: decoded, served uncompressed.
+    ChunkedDecoded,
+    /// A contiguous dataset split into byte ranges of the source.
+    ContiguousPassThrough,
+    /// A compact dataset: one chunk generated from the bytes in the object header.
+    Compact,
+    /// Never written: every chunk is the fill value.
+    Unallocated,
+}
+
+/// One array (NetCDF variable / HDF5 dataset).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ArrayNode {
+    /// Zarr key of the array inside its group.
+    pub name: String,
+    /// NumPy type string with byte order, e.g. `<f4`, `>i2`, `|u1`.
+    pub dtype: String,
+    pub shape: Vec<u64>,
+    pub chunks: Vec<u64>,
+    pub dims: Vec<String>,
+    /// `_FillValue` attribute, rendered into `.zarray` `fill_value` (and not into `.zattrs`).
+    pub fill_value: Option<AttrValue>,
+    pub attrs: Attrs,
+    pub compressor: Option<Compressor>,
+    pub filters: Vec<Filter>,
+    pub storage: StorageKind,
+    /// HDF5 filter pipeline as stored, needed to decode chunks whose filter mask is not 0.
+    pub source_filters: Vec<SourceFilter>,
+    /// One element of the value the source library returns for unwritten data, in `dtype` order.
+    pub fill_element: Vec<u8>,
+    /// One entry per chunk of the grid, row-major; `None` = no chunk file.
+    pub chunk_refs: Vec<Option<ChunkRef>>,
+    /// The encoded chunk used by [`ChunkRef::Fill`], when some chunk needs it.
+    pub fill_chunk: Option<Vec<u8>>,
+}
+
+impl ArrayNode {
+    /// Number of chunks along each dimension.
+    pub fn grid(&self) -> Vec<u64> {
+        self.shape
+            .iter()
+            .zip(&self.chunks)
+            .map(|(s, c)| s.div_ceil((*c).max(1)))
+            .collect()
+    }
+
+    /// Size in bytes of one element.
+    pub fn element_size(&self) -> usize {
+        self.fill_element.len()
+    }
+
+    /// Uncompressed size of one full chunk in bytes.
+    pub fn chunk_nbytes(&self) -> u64 {
+        self.chunks.iter().product::<u64>() * self.element_size() as u64
+    }
+
+    /// Row-major position of chunk `coords` in `chunk_refs`, if inside the grid.
+    pub fn chunk_position(&self, coords: &[u64]) -> Option<usize> {
+        let grid = self.grid();
+        if coords.len() != grid.len() {
+            return None;
+        }
+        let mut pos: u64 = 0;
+        for (c, g) in coords.iter().zip(&grid) {
+            if c >= g {
+                return None;
+            }
+            pos = pos * g + c;
+        }
+        usize::try_from(pos).ok()
+    }
+
+    /// Grid coordinates of the chunk at row-major position `pos`.
+    pub fn chunk_coords(&self, mut pos: u64) -> Vec<u64> {
+        let grid = self.grid();
+        let mut coords = vec![0; grid.len()];
+        for (c, g) in coords.iter_mut().zip(&grid).rev() {
+            *c = pos % g.max(&1);
+            pos /= g.max(&1);
+        }
+        coords
+    }
+}

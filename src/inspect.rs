@@ -1,0 +1,80 @@
+//! `cloudify inspect`: the Zarr view of one file as text, without mounting.
+
+use crate::index::{ArrayNode, ChunkRef, Compressor, DatasetIndex, Filter, GroupNode, StorageKind};
+use std::fmt::Write;
+
+/// Render the index of one file for people.
+pub fn render(index: &DatasetIndex) -> String {
+    let mut out = format!("format: {}\n", index.format);
+    group(&mut out, &index.root, "/");
+    out
+}
+
+fn group(out: &mut String, g: &GroupNode, path: &str) {
+    let _ = writeln!(out, "\ngroup {path}  ({} attributes)", g.attrs.len());
+    for a in &g.arrays {
+        array(out, a);
+    }
+    for s in &g.skipped {
+        let _ = writeln!(out, "  {:<24} LEFT OUT: {}", s.name, s.reason);
+    }
+    for sub in &g.groups {
+        let p = if path == "/" {
+            format!("/{}", sub.name)
+        } else {
+            format!("{path}/{}", sub.name)
+        };
+        group(out, sub, &p);
+    }
+}
+
+fn array(out: &mut String, a: &ArrayNode) {
+    let codecs = {
+        let mut c: Vec<String> = a
+            .filters
+            .iter()
+            .map(|f| match f {
+                Filter::Shuffle { elementsize } => format!("shuffle({elementsize})"),
+            })
+            .collect();
+        if let Some(Compressor::Zlib { level }) = a.compressor {
+            c.push(format!("zlib({level})"));
+        }
+        if c.is_empty() {
+            "none".to_string()
+        } else {
+            c.join(" + ")
+        }
+    };
+    let present = a.chunk_refs.iter().flatten().count();
+    let generated = a
+        .chunk_refs
+        .iter()
+        .flatten()
+        .filter(|c| !c.is_pass_through())
+        .count();
+    let fills = a
+        .chunk_refs
+        .iter()
+        .flatten()
+        .filter(|c| matches!(c, ChunkRef::Fill { .. }))
+        .count();
+    let how = match a.storage {
+        StorageKind::ChunkedPassThrough => "chunked, pass-through",
+        StorageKind::ChunkedDecoded => "chunked, decoded in the daemon (filter order)",
+        StorageKind::ContiguousPassThrough => "contiguous, pass-through byte ranges",
+        StorageKind::Compact => "compact, generated",
+        StorageKind::Unallocated => "never written, fill value",
+    };
+    let _ = writeln!(
+        out,
+        "  {:<24} {} {:?} dims {:?} chunks {:?} codecs {codecs}",
+        a.name, a.dtype, a.shape, a.dims, a.chunks
+    );
+    let _ = writeln!(
+        out,
+        "  {:<24} {how}; {present}/{} chunk files ({generated} generated, {fills} fill)",
+        "",
+        a.chunk_refs.len()
+    );
+}

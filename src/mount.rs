@@ -1,0 +1,208 @@
+//! The life of a mount: checks before mounting (with one-line reasons), the FUSE session, the
+//! readiness report to a waiting parent, and a clean unmount on SIGINT/SIGTERM.
+
+use crate::config::MountConfig;
+use crate::fuse::FuseAdapter;
+use crate::vfs::Vfs;
+use fuser::{Config, MountOption, Session, SessionACL};
+use std::io::Write;
+use std::path::Path;
+use std::sync::Arc;
+use tracing::info;
+
+/// Why a mount could not be made or kept.
+#[derive(Debug, thiserror::Error)]
+pub enum MountError {
+    #[error("archive {0}: {1}")]
+    Archive(String, String),
+    #[error("mountpoint {0}: {1}")]
+    Mountpoint(String, String),
+    #[error("/dev/fuse is missing: load the fuse module or install fuse3")]
+    NoFuse,
+    #[error("mount failed: {0}")]
+    Mount(String),
+    #[error("{0}")]
+    Signals(String),
+}
+
+fn is_mounted(mountpoint: &Path) -> bool {
+    let Ok(canon) = mountpoint.canonicalize() else {
+        return false;
+    };
+    let Ok(info) = std::fs::read_to_string("/proc/self/mountinfo") else {
+        return false;
+    };
+    // field 5 is the mount point, with spaces etc. octal-escaped
+    let want = canon.to_string_lossy().replace(' ', "\\040");
+    info.lines()
+        .any(|l| l.split(' ').nth(4) == Some(want.as_str()))
+}
+
+/// Check what can be checked before mounting.
+pub fn preflight(cfg: &MountConfig) -> Result<(), MountError> {
+    let a = cfg.archive.display().to_string();
+    match std::fs::metadata(&cfg.archive) {
+        Ok(m) if m.is_dir() => {}
+        Ok(_) => return Err(MountError::Archive(a, "not a directory".into())),
+        Err(e) => return Err(MountError::Archive(a, e.to_string())),
+    }
+    std::fs::read_dir(&cfg.archive).map_err(|e| MountError::Archive(a, e.to_string()))?;
+    let m = cfg.mountpoint.display().to_string();
+    match std::fs::metadata(&cfg.mountpoint) {
+        Ok(md) if md.is_dir() => {}
+        Ok(_) => return Err(MountError::Mountpoint(m, "not a directory".into())),
+        Err(e) if e.raw_os_error() == Some(libc::ENOTCONN) => {
+            return Err(MountError::Mountpoint(
+                m.clone(),
+                format!(
+                    "stale FUSE mount (transport endpoint not connected): run 'fusermount3 -u {m}'"
+                ),
+            ))
+        }
+        Err(e) => return Err(MountError::Mountpoint(m, e.to_string())),
+    }
+    if is_mounted(&cfg.mountpoint) {
+        return Err(MountError::Mountpoint(
+            m,
+            "busy: something is already mounted there".into(),
+        ));
+    }
+    if !Path::new("/dev/fuse").exists() {
+        return Err(MountError::NoFuse);
+    }
+    Ok(())
+}
+
+fn fuser_config(cfg: &MountConfig) -> Config {
+    let f = &cfg.flags;
+    let mut opts = vec![
+        MountOption::RO,
+        MountOption::FSName(f.fsname.clone().unwrap_or_else(|| "cloudify".into())),
+        MountOption::Subtype("cloudify".into()),
+    ];
+    if f.default_permissions {
+        opts.push(MountOption::DefaultPermissions);
+    }
+    if f.auto_unmount {
+        opts.push(MountOption::AutoUnmount);
+    }
+    for k in &f.kernel {
+        opts.push(match k.as_str() {
+            "nodev" => MountOption::NoDev,
+            "nosuid" => MountOption::NoSuid,
+            "noexec" => MountOption::NoExec,
+            "noatime" => MountOption::NoAtime,
+            "dev" => MountOption::Dev,
+            "suid" => MountOption::Suid,
+            "exec" => MountOption::Exec,
+            _ => MountOption::Atime,
+        });
+    }
+    let acl = if f.allow_other {
+        SessionACL::All
+    } else if f.allow_root {
+        SessionACL::RootAndOwner
+    } else {
+        SessionACL::Owner
+    };
+    let mut c = Config::default();
+    c.mount_options = opts;
+    c.acl = acl;
+    c.n_threads = Some(cfg.threads.max(1));
+    c.clone_fd = true;
+    c
+}
+
+/// Block the signals we wait for in every thread started from here on.
+fn block_signals() -> Result<libc::sigset_t, MountError> {
+    // SAFETY: plain libc signal-set manipulation on a local set.
+    unsafe {
+        let mut set: libc::sigset_t = std::mem::zeroed();
+        libc::sigemptyset(&mut set);
+        for s in [libc::SIGINT, libc::SIGTERM, libc::SIGHUP, libc::SIGUSR2] {
+            libc::sigaddset(&mut set, s);
+        }
+        if libc::pthread_sigmask(libc::SIG_BLOCK, &set, std::ptr::null_mut()) != 0 {
+            return Err(MountError::Signals("cannot block signals".into()));
+        }
+        Ok(set)
+    }
+}
+
+/// Mount and serve until unmounted or signalled. `ready` is told "ok" (or the error) once the
+/// mount is usable.
+pub fn run(cfg: &MountConfig, mut ready: Option<std::fs::File>) -> Result<(), MountError> {
+    let report = |ready: &mut Option<std::fs::File>, msg: &str| {
+        if let Some(mut f) = ready.take() {
+            let _ = writeln!(f, "{msg}");
+        }
+    };
+    if let Err(e) = preflight(cfg) {
+        report(&mut ready, &e.to_string());
+        return Err(e);
+    }
+    let set = block_signals()?;
+    let vfs = Vfs::new(&cfg.archive, cfg.vfs.clone())
+        .map_err(|e| MountError::Archive(cfg.archive.display().to_string(), e.to_string()));
+    let vfs = match vfs {
+        Ok(v) => Arc::new(v),
+        Err(e) => {
+            report(&mut ready, &e.to_string());
+            return Err(e);
+        }
+    };
+    let adapter = FuseAdapter::new(vfs, cfg.ttl);
+    let mut session = match Session::new(adapter, &cfg.mountpoint, &fuser_config(cfg)) {
+        Ok(s) => s,
+        Err(e) => {
+            let e = MountError::Mount(describe_mount_error(&e));
+            report(&mut ready, &e.to_string());
+            return Err(e);
+        }
+    };
+    let mut unmounter = session.unmount_callable();
+    let worker = std::thread::Builder::new()
+        .name("fuse-session".into())
+        .spawn(move || {
+            let r = session.run();
+            // Wake the signal loop: the session ended (e.g. external umount).
+            // SAFETY: sending a signal to our own process.
+            unsafe { libc::kill(libc::getpid(), libc::SIGUSR2) };
+            r
+        })
+        .map_err(|e| MountError::Mount(e.to_string()))?;
+    info!(archive = %cfg.archive.display(), mountpoint = %cfg.mountpoint.display(), "mounted");
+    report(&mut ready, "ok");
+    loop {
+        let mut sig: libc::c_int = 0;
+        // SAFETY: waiting on a set of blocked signals.
+        unsafe { libc::sigwait(&set, &mut sig) };
+        if sig == libc::SIGUSR2 {
+            break;
+        }
+        if sig == libc::SIGHUP {
+            continue;
+        }
+        info!(signal = sig, "unmounting");
+        if let Err(e) = unmounter.unmount() {
+            tracing::warn!("unmount failed: {e}");
+        }
+        break;
+    }
+    match worker.join() {
+        Ok(Ok(())) | Err(_) => {}
+        Ok(Err(e)) => tracing::warn!("session ended with: {e}"),
+    }
+    info!("unmounted");
+    Ok(())
+}
+
+fn describe_mount_error(e: &std::io::Error) -> String {
+    match e.raw_os_error() {
+        Some(libc::EPERM) | Some(libc::EACCES) => {
+            format!("permission denied ({e}): mount as root or install fusermount3 (fuse3)")
+        }
+        Some(libc::ENOENT) => format!("{e}: is fusermount3 installed?"),
+        _ => e.to_string(),
+    }
+}

@@ -1,0 +1,536 @@
+//! Second pass: where each variable's bytes are in the HDF5 file, and which Zarr codecs describe
+//! them. Chunk addresses come from libhdf5 (`H5Dget_chunk_info`); nothing here reads chunk data,
+//! except the rare chunk whose filter mask says a filter was skipped (it is re-encoded once to
+//! learn its exact size).
+
+use super::nc4::ModelGroup;
+use super::{IndexOptions, SourceError};
+use crate::index::{
+    ArrayNode, ChunkRef, Compressor, Dtype, Filter, Skipped, SourceFilter, StorageKind,
+};
+use crate::zarr::codec;
+use hdf5::dataset::Layout;
+use hdf5::datatype::ByteOrder;
+use hdf5::filters::Filter as H5Filter;
+use std::fs::File;
+use std::os::unix::fs::FileExt;
+use std::path::Path;
+use tracing::warn;
+
+struct Ctx<'a> {
+    path: &'a Path,
+    h5: hdf5::File,
+    raw: File,
+    file_len: u64,
+    /// HDF5 addresses are relative to the superblock, which a user block shifts.
+    base: u64,
+    options: &'a IndexOptions,
+}
+
+/// Fill in dtype byte order, codecs and chunk references of every array in `tree`; arrays whose
+/// storage cannot be presented move to `skipped` with the reason.
+pub fn fill_storage(
+    path: &Path,
+    user_block: u64,
+    tree: &mut ModelGroup,
+    options: &IndexOptions,
+) -> Result<(), SourceError> {
+    let h5 = hdf5::File::open(path).map_err(|e| SourceError::Hdf5 {
+        path: path.to_path_buf(),
+        message: e.to_string(),
+    })?;
+    let io = |source| SourceError::Io {
+        path: path.to_path_buf(),
+        source,
+    };
+    let raw = File::open(path).map_err(io)?;
+    let file_len = raw.metadata().map_err(io)?.len();
+    let ctx = Ctx {
+        path,
+        h5,
+        raw,
+        file_len,
+        base: user_block,
+        options,
+    };
+    walk(&ctx, tree);
+    Ok(())
+}
+
+fn walk(ctx: &Ctx<'_>, g: &mut ModelGroup) {
+    let arrays = std::mem::take(&mut g.group.arrays);
+    let paths = std::mem::take(&mut g.array_paths);
+    for (mut array, hdf5_path) in arrays.into_iter().zip(paths) {
+        match locate(ctx, &hdf5_path, &mut array) {
+            Ok(()) => g.group.arrays.push(array),
+            Err(reason) => {
+                warn!(file = %ctx.path.display(), variable = %hdf5_path, "left out: {reason}");
+                g.group.skipped.push(Skipped {
+                    name: array.name,
+                    reason,
+                });
+            }
+        }
+    }
+    for child in &mut g.children {
+        walk(ctx, child);
+    }
+}
+
+fn open_dataset(h5: &hdf5::File, path: &str) -> Result<hdf5::Dataset, String> {
+    if let Ok(ds) = h5.dataset(path) {
+        return Ok(ds);
+    }
+    // netCDF-4 stores a variable that shares a dimension's name without being its coordinate
+    // variable under a prefixed name.
+    let (parent, name) = path.rsplit_once('/').unwrap_or(("", path));
+    h5.dataset(&format!("{parent}/_nc4_non_coord_{name}"))
+        .map_err(|e| format!("no HDF5 dataset behind the variable: {e}"))
+}
+
+fn locate(ctx: &Ctx<'_>, hdf5_path: &str, array: &mut ArrayNode) -> Result<(), String> {
+    let ds = open_dataset(&ctx.h5, hdf5_path)?;
+    let mut dtype = Dtype::parse(&array.dtype).ok_or("unsupported dtype")?;
+    let h5type = ds.dtype().map_err(|e| format!("datatype: {e}"))?;
+    if h5type.size() != dtype.size {
+        return Err(format!(
+            "HDF5 type has {} bytes, netCDF type {}",
+            h5type.size(),
+            dtype.size
+        ));
+    }
+    dtype.big_endian = dtype.size > 1 && matches!(h5type.byte_order(), ByteOrder::BigEndian);
+    array.dtype = dtype.to_numpy();
+    array.fill_element = raw::fill_element(&ds, dtype.size)?;
+    if raw::external_count(&ds) > 0 {
+        return Err("external storage (data in other files) is not supported".into());
+    }
+    let h5shape: Vec<u64> = ds.shape().iter().map(|s| *s as u64).collect();
+    if h5shape.len() != array.shape.len() {
+        return Err(format!(
+            "HDF5 rank {} differs from netCDF rank",
+            h5shape.len()
+        ));
+    }
+    match ds.layout() {
+        Layout::Chunked => chunked(ctx, &ds, array)?,
+        Layout::Contiguous => {
+            if h5shape != array.shape {
+                return Err("contiguous dataset shape differs from its netCDF dimensions".into());
+            }
+            contiguous(ctx, &ds, array)?
+        }
+        Layout::Compact => compact(&ds, array)?,
+        #[allow(unreachable_patterns)]
+        _ => return Err("virtual datasets are not supported".into()),
+    }
+    materialise_fill(array, dtype);
+    Ok(())
+}
+
+/// A stored HDF5 pipeline and the Zarr v2 codecs that describe its chunks.
+struct Pipeline {
+    source: Vec<SourceFilter>,
+    filters: Vec<Filter>,
+    compressor: Option<Compressor>,
+    /// False when the stored bytes cannot be served as they are (e.g. fletcher32 before
+    /// deflate, as netCDF-C writes it): chunks are then decoded and served uncompressed.
+    zero_copy: bool,
+}
+
+/// Map the HDF5 filter pipeline onto Zarr v2 codecs, or say why it cannot be served at all.
+fn map_pipeline(filters: &[H5Filter], elementsize: usize) -> Result<Pipeline, String> {
+    let mut source = Vec::new();
+    for f in filters {
+        source.push(match f {
+            H5Filter::Shuffle => SourceFilter::Shuffle { elementsize },
+            H5Filter::Deflate(level) => SourceFilter::Deflate {
+                level: u32::from(*level),
+            },
+            H5Filter::Fletcher32 => SourceFilter::Fletcher32,
+            other => {
+                return Err(format!(
+                    "HDF5 filter {} has no Zarr v2 codec",
+                    filter_name(other)
+                ))
+            }
+        });
+    }
+    // Zero-copy needs the order Zarr decodes in: [shuffle] [deflate] [fletcher32 trailer].
+    let rank = |f: &SourceFilter| match f {
+        SourceFilter::Shuffle { .. } => 0,
+        SourceFilter::Deflate { .. } => 1,
+        SourceFilter::Fletcher32 => 2,
+    };
+    let ordered = source.windows(2).all(|w| rank(&w[0]) < rank(&w[1]));
+    if !ordered {
+        return Ok(Pipeline {
+            source,
+            filters: vec![],
+            compressor: None,
+            zero_copy: false,
+        });
+    }
+    let mut zfilters = Vec::new();
+    let mut compressor = None;
+    for f in &source {
+        match f {
+            SourceFilter::Shuffle { elementsize } => zfilters.push(Filter::Shuffle {
+                elementsize: *elementsize,
+            }),
+            SourceFilter::Deflate { level } => {
+                compressor = Some(Compressor::Zlib { level: *level })
+            }
+            SourceFilter::Fletcher32 => {}
+        }
+    }
+    Ok(Pipeline {
+        source,
+        filters: zfilters,
+        compressor,
+        zero_copy: true,
+    })
+}
+
+fn filter_name(f: &H5Filter) -> String {
+    match f {
+        H5Filter::SZip(..) => "szip (id 4)".into(),
+        H5Filter::NBit => "nbit (id 5)".into(),
+        H5Filter::ScaleOffset(..) => "scaleoffset (id 6)".into(),
+        H5Filter::User(id, _) => format!("id {id}"),
+        other => format!("{other:?}"),
+    }
+}
+
+fn chunked(ctx: &Ctx<'_>, ds: &hdf5::Dataset, array: &mut ArrayNode) -> Result<(), String> {
+    let pipeline = map_pipeline(&ds.filters(), array.element_size())?;
+    let source = &pipeline.source;
+    let trailer = if source.contains(&SourceFilter::Fletcher32) {
+        4
+    } else {
+        0
+    };
+    let active: u32 = if source.len() >= 32 {
+        u32::MAX
+    } else {
+        (1u32 << source.len()) - 1
+    };
+    array.source_filters = pipeline.source.clone();
+    array.filters = pipeline.filters;
+    array.compressor = pipeline.compressor;
+    array.storage = if pipeline.zero_copy {
+        StorageKind::ChunkedPassThrough
+    } else {
+        StorageKind::ChunkedDecoded
+    };
+    let chunk = ds
+        .chunk()
+        .ok_or("chunked dataset without chunk dimensions")?;
+    array.chunks = chunk.iter().map(|c| *c as u64).collect();
+    if array.chunks.contains(&0) {
+        return Err("chunk dimension of size 0".into());
+    }
+    let total: u64 = array.grid().iter().product();
+    array.chunk_refs = vec![None; usize::try_from(total).map_err(|_| "chunk grid too large")?];
+    for i in 0..ds.num_chunks().unwrap_or(0) {
+        let info = ds
+            .chunk_info(i)
+            .ok_or_else(|| format!("chunk {i}: no chunk info"))?;
+        let coords: Vec<u64> = info
+            .offset
+            .iter()
+            .zip(&array.chunks)
+            .map(|(o, c)| o / c)
+            .collect();
+        let Some(pos) = array.chunk_position(&coords) else {
+            warn!(file = %ctx.path.display(), array = %array.name, ?coords,
+                "chunk outside the netCDF shape ignored");
+            continue;
+        };
+        let (offset, len) = (ctx.base.saturating_add(info.addr), info.size);
+        if offset.checked_add(len).is_none_or(|end| end > ctx.file_len) {
+            return Err(format!(
+                "chunk {coords:?} lies beyond the end of the file (truncated?)"
+            ));
+        }
+        let mask = info.filter_mask & active;
+        array.chunk_refs[pos] = Some(if !pipeline.zero_copy {
+            // Served uncompressed: the size is known without decoding.
+            ChunkRef::Reencode {
+                offset,
+                len,
+                mask,
+                size: array.chunk_nbytes(),
+            }
+        } else if mask == 0 {
+            if len < trailer {
+                return Err(format!("chunk {coords:?} is shorter than its checksum"));
+            }
+            ChunkRef::Range {
+                offset,
+                len: len - trailer,
+            }
+        } else {
+            let size = reencode_size(ctx, array, offset, len, mask)
+                .map_err(|e| format!("chunk {coords:?} with skipped filters: {e}"))?;
+            ChunkRef::Reencode {
+                offset,
+                len,
+                mask,
+                size,
+            }
+        });
+    }
+    Ok(())
+}
+
+fn reencode_size(
+    ctx: &Ctx<'_>,
+    array: &ArrayNode,
+    offset: u64,
+    len: u64,
+    mask: u32,
+) -> Result<u64, String> {
+    let mut stored = vec![0u8; usize::try_from(len).map_err(|_| "chunk too large")?];
+    ctx.raw
+        .read_exact_at(&mut stored, offset)
+        .map_err(|e| e.to_string())?;
+    let expected = usize::try_from(array.chunk_nbytes()).map_err(|_| "chunk too large")?;
+    let raw = codec::decode_hdf5_chunk(&stored, &array.source_filters, mask, expected)
+        .map_err(|e| e.to_string())?;
+    Ok(codec::encode_zarr_chunk(&raw, array).len() as u64)
+}
+
+/// Chunk shape for a contiguous variable: 1 along leading dimensions, `k` along the first
+/// dimension whose trailing block fits `target`, full extent after it. Every chunk is then one
+/// contiguous byte range of the source.
+pub fn split_contiguous(shape: &[u64], elementsize: u64, target: u64) -> Vec<u64> {
+    let n = shape.len();
+    for i in 0..n {
+        let block: u64 = elementsize * shape[i + 1..].iter().product::<u64>();
+        if block <= target || i == n - 1 {
+            let k = (target / block.max(1)).clamp(1, shape[i].max(1));
+            let mut chunks = vec![1; i];
+            chunks.push(k);
+            chunks.extend(shape[i + 1..].iter().map(|s| (*s).max(1)));
+            return chunks;
+        }
+    }
+    vec![]
+}
+
+fn contiguous(ctx: &Ctx<'_>, ds: &hdf5::Dataset, array: &mut ArrayNode) -> Result<(), String> {
+    let es = array.element_size() as u64;
+    array.chunks = split_contiguous(&array.shape, es, ctx.options.contiguous_chunk_target);
+    let total: u64 = array.grid().iter().product();
+    array.chunk_refs = vec![None; usize::try_from(total).map_err(|_| "chunk grid too large")?];
+    let nbytes = array.shape.iter().product::<u64>() * es;
+    let Some(base) = ds.offset().map(|o| ctx.base.saturating_add(o)) else {
+        array.storage = StorageKind::Unallocated;
+        return Ok(());
+    };
+    array.storage = StorageKind::ContiguousPassThrough;
+    if base
+        .checked_add(nbytes)
+        .is_none_or(|end| end > ctx.file_len)
+    {
+        return Err("contiguous data lies beyond the end of the file (truncated?)".into());
+    }
+    // Element strides of the full shape.
+    let n = array.shape.len();
+    let mut strides = vec![1u64; n];
+    for d in (0..n.saturating_sub(1)).rev() {
+        strides[d] = strides[d + 1] * array.shape[d + 1];
+    }
+    let split = array
+        .chunks
+        .iter()
+        .position(|c| *c != 1)
+        .unwrap_or(n.saturating_sub(1));
+    let chunk_bytes = array.chunk_nbytes();
+    for pos in 0..array.chunk_refs.len() {
+        let coords = array.chunk_coords(pos as u64);
+        let start: u64 = (0..n)
+            .map(|d| coords[d] * array.chunks[d] * strides[d])
+            .sum();
+        let offset = base + start * es;
+        let valid = if n == 0 {
+            chunk_bytes
+        } else {
+            let along = array.shape[split] - coords[split] * array.chunks[split];
+            along.min(array.chunks[split]) * (chunk_bytes / array.chunks[split])
+        };
+        array.chunk_refs[pos] = Some(if valid == chunk_bytes {
+            ChunkRef::Range { offset, len: valid }
+        } else {
+            ChunkRef::Padded {
+                offset,
+                len: valid,
+                size: chunk_bytes,
+            }
+        });
+    }
+    Ok(())
+}
+
+fn compact(ds: &hdf5::Dataset, array: &mut ArrayNode) -> Result<(), String> {
+    array.storage = StorageKind::Compact;
+    array.chunks = array.shape.iter().map(|s| (*s).max(1)).collect();
+    let nbytes = array.shape.iter().product::<u64>() * array.element_size() as u64;
+    if nbytes == 0 {
+        array.chunk_refs = vec![None];
+        return Ok(());
+    }
+    let bytes = raw::read_all(ds, nbytes as usize)?;
+    array.chunk_refs = vec![Some(ChunkRef::Inline { bytes })];
+    Ok(())
+}
+
+/// Give unwritten chunks a chunk file when the Zarr `fill_value` cannot stand for them.
+fn materialise_fill(array: &mut ArrayNode, dtype: Dtype) {
+    if !array.chunk_refs.iter().any(Option::is_none) || declared_fill_matches(array, dtype) {
+        return;
+    }
+    let elements = usize::try_from(array.chunks.iter().product::<u64>()).unwrap_or(0);
+    let raw = array.fill_element.repeat(elements);
+    let bytes = codec::encode_zarr_chunk(&raw, array);
+    let size = bytes.len() as u64;
+    array.fill_chunk = Some(bytes);
+    for slot in array.chunk_refs.iter_mut().filter(|s| s.is_none()) {
+        *slot = Some(ChunkRef::Fill { size });
+    }
+}
+
+/// True when `.zarray`'s fill_value (from `_FillValue`) equals what the library returns for
+/// unwritten data, so a missing chunk file reads back right.
+fn declared_fill_matches(array: &ArrayNode, dtype: Dtype) -> bool {
+    let Some(fill) = &array.fill_value else {
+        return false;
+    };
+    if fill.fill_value_json(dtype.is_float()).is_none() {
+        return false;
+    }
+    let Some(declared) = dtype.encode(fill) else {
+        return false;
+    };
+    if declared == array.fill_element {
+        return true;
+    }
+    // Any NaN stands for any NaN payload.
+    dtype.is_float() && is_nan(&declared, dtype) && is_nan(&array.fill_element, dtype)
+}
+
+fn is_nan(bytes: &[u8], dtype: Dtype) -> bool {
+    let mut b = bytes.to_vec();
+    if dtype.big_endian {
+        b.reverse();
+    }
+    match dtype.size {
+        4 => <[u8; 4]>::try_from(b.as_slice()).is_ok_and(|a| f32::from_le_bytes(a).is_nan()),
+        8 => <[u8; 8]>::try_from(b.as_slice()).is_ok_and(|a| f64::from_le_bytes(a).is_nan()),
+        _ => false,
+    }
+}
+
+/// Direct libhdf5 calls the high-level crate does not offer, under its global lock.
+mod raw {
+    use hdf5_sys::h5d::{H5Dget_create_plist, H5Dget_type, H5Dread};
+    use hdf5_sys::h5p::{H5Pclose, H5Pget_external_count, H5Pget_fill_value, H5P_DEFAULT};
+    use hdf5_sys::h5s::H5S_ALL;
+    use hdf5_sys::h5t::H5Tclose;
+
+    /// The dataset's fill value as one element in the file's type and byte order.
+    pub fn fill_element(ds: &hdf5::Dataset, size: usize) -> Result<Vec<u8>, String> {
+        let mut buf = vec![0u8; size];
+        let _guard = hdf5_sys::LOCK.lock();
+        // SAFETY: ids come from a live dataset and are closed here; buf holds one element of
+        // the type passed.
+        let status = unsafe {
+            let dcpl = H5Dget_create_plist(ds.id());
+            let tid = H5Dget_type(ds.id());
+            let r = if dcpl < 0 || tid < 0 {
+                -1
+            } else {
+                H5Pget_fill_value(dcpl, tid, buf.as_mut_ptr().cast())
+            };
+            if tid >= 0 {
+                H5Tclose(tid);
+            }
+            if dcpl >= 0 {
+                H5Pclose(dcpl);
+            }
+            r
+        };
+        if status < 0 {
+            return Err("cannot read the dataset's fill value".into());
+        }
+        Ok(buf)
+    }
+
+    /// Number of external files of the dataset (0 for ordinary storage).
+    pub fn external_count(ds: &hdf5::Dataset) -> i32 {
+        let _guard = hdf5_sys::LOCK.lock();
+        // SAFETY: the plist id is checked and closed.
+        unsafe {
+            let dcpl = H5Dget_create_plist(ds.id());
+            if dcpl < 0 {
+                return 0;
+            }
+            let n = H5Pget_external_count(dcpl);
+            H5Pclose(dcpl);
+            n
+        }
+    }
+
+    /// All elements in the file's own type (no conversion, no byte swapping).
+    pub fn read_all(ds: &hdf5::Dataset, nbytes: usize) -> Result<Vec<u8>, String> {
+        let mut buf = vec![0u8; nbytes];
+        let _guard = hdf5_sys::LOCK.lock();
+        // SAFETY: buf has room for every element of the dataset in its file type.
+        let status = unsafe {
+            let tid = H5Dget_type(ds.id());
+            if tid < 0 {
+                return Err("cannot read the dataset's type".into());
+            }
+            let r = H5Dread(
+                ds.id(),
+                tid,
+                H5S_ALL,
+                H5S_ALL,
+                H5P_DEFAULT,
+                buf.as_mut_ptr().cast(),
+            );
+            H5Tclose(tid);
+            r
+        };
+        if status < 0 {
+            return Err("cannot read compact data".into());
+        }
+        Ok(buf)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::split_contiguous;
+
+    #[test]
+    fn splits_along_leading_dimensions() {
+        // 10 x 100 x 100 f4 = 40 kB per row of dim 0: 2 rows per 100 kB chunk
+        assert_eq!(
+            split_contiguous(&[10, 100, 100], 4, 100_000),
+            vec![2, 100, 100]
+        );
+        // rows bigger than the target: split the second dimension
+        assert_eq!(
+            split_contiguous(&[3, 1000, 1000], 4, 1_000_000),
+            vec![1, 250, 1000]
+        );
+        // small arrays: one chunk
+        assert_eq!(split_contiguous(&[5, 7], 8, 4 << 20), vec![5, 7]);
+        assert_eq!(split_contiguous(&[], 8, 4 << 20), Vec::<u64>::new());
+        assert_eq!(split_contiguous(&[0, 4], 8, 4 << 20), vec![1, 4]);
+        // one element larger than the target still makes progress
+        assert_eq!(split_contiguous(&[4], 8, 2), vec![1]);
+    }
+}

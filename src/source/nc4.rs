@@ -1,0 +1,204 @@
+//! First pass: the netCDF data model of a file (groups, variables, dimensions, attributes), read
+//! with netcdf-c exactly as xarray's netcdf4 engine sees it.
+
+use super::{attrs, Format, SourceError};
+use crate::index::{ArrayNode, AttrValue, Attrs, Dtype, GroupNode, Skipped, StorageKind};
+use netcdf::types::{FloatType, IntType, NcVariableType};
+use std::path::Path;
+use tracing::warn;
+
+/// A group of the model plus, per array, the HDF5 path of its dataset.
+pub struct ModelGroup {
+    pub group: GroupNode,
+    /// Parallel to `group.arrays`.
+    pub array_paths: Vec<String>,
+    pub children: Vec<ModelGroup>,
+}
+
+impl ModelGroup {
+    /// Drop the HDF5 bookkeeping.
+    pub fn into_group(self) -> GroupNode {
+        let mut group = self.group;
+        group.groups = self
+            .children
+            .into_iter()
+            .map(ModelGroup::into_group)
+            .collect();
+        group
+    }
+}
+
+/// Read the data model of `path`.
+pub fn read_model(path: &Path, format: Format) -> Result<ModelGroup, SourceError> {
+    let file = netcdf::open(path).map_err(|e| SourceError::NetCdf {
+        path: path.to_path_buf(),
+        message: e.to_string(),
+    })?;
+    let cdf = matches!(format, Format::Cdf { .. });
+    match file.root() {
+        Some(root) => Ok(read_group(path, &root, String::new(), "/".to_string(), cdf)),
+        None => {
+            let attrs = read_attrs(path, "/", file.attributes());
+            let mut group = GroupNode {
+                attrs,
+                ..GroupNode::default()
+            };
+            let mut array_paths = Vec::new();
+            for var in file.variables() {
+                add_variable(path, &var, "/", cdf, &mut group, &mut array_paths);
+            }
+            Ok(ModelGroup {
+                group,
+                array_paths,
+                children: vec![],
+            })
+        }
+    }
+}
+
+fn read_group(
+    path: &Path,
+    g: &netcdf::Group<'_>,
+    name: String,
+    hdf5_path: String,
+    cdf: bool,
+) -> ModelGroup {
+    let attrs = read_attrs(path, &hdf5_path, g.attributes());
+    let mut group = GroupNode {
+        name,
+        attrs,
+        ..GroupNode::default()
+    };
+    let mut array_paths = Vec::new();
+    for var in g.variables() {
+        add_variable(path, &var, &hdf5_path, cdf, &mut group, &mut array_paths);
+    }
+    let children = g
+        .groups()
+        .map(|child| {
+            let child_name = child.name();
+            let child_path = join(&hdf5_path, &child_name);
+            read_group(path, &child, child_name, child_path, cdf)
+        })
+        .collect();
+    ModelGroup {
+        group,
+        array_paths,
+        children,
+    }
+}
+
+fn join(parent: &str, name: &str) -> String {
+    if parent == "/" {
+        format!("/{name}")
+    } else {
+        format!("{parent}/{name}")
+    }
+}
+
+fn read_attrs<'a>(
+    path: &Path,
+    owner: &str,
+    attrs: impl Iterator<Item = netcdf::Attribute<'a>>,
+) -> Attrs {
+    let mut out = Vec::new();
+    for attr in attrs {
+        let name = attr.name().to_string();
+        match attr.value() {
+            Ok(v) => out.push((name, attrs::convert(v))),
+            Err(e) => warn!(file = %path.display(), owner, attribute = %name,
+                "attribute left out: {e}"),
+        }
+    }
+    out
+}
+
+fn numeric_dtype(t: &NcVariableType) -> Option<Dtype> {
+    let (kind, size) = match t {
+        NcVariableType::Int(i) => match i {
+            IntType::I8 => ('i', 1),
+            IntType::I16 => ('i', 2),
+            IntType::I32 => ('i', 4),
+            IntType::I64 => ('i', 8),
+            IntType::U8 => ('u', 1),
+            IntType::U16 => ('u', 2),
+            IntType::U32 => ('u', 4),
+            IntType::U64 => ('u', 8),
+        },
+        NcVariableType::Float(FloatType::F32) => ('f', 4),
+        NcVariableType::Float(FloatType::F64) => ('f', 8),
+        _ => return None,
+    };
+    Some(Dtype {
+        kind,
+        size,
+        big_endian: false,
+    })
+}
+
+fn type_name(t: &NcVariableType) -> &'static str {
+    match t {
+        NcVariableType::Compound(_) => "compound",
+        NcVariableType::Opaque(_) => "opaque",
+        NcVariableType::Enum(_) => "enum",
+        NcVariableType::Vlen(_) => "vlen",
+        NcVariableType::String => "string",
+        NcVariableType::Char => "char",
+        NcVariableType::Int(_) | NcVariableType::Float(_) => "numeric",
+    }
+}
+
+fn add_variable(
+    path: &Path,
+    var: &netcdf::Variable<'_>,
+    group_path: &str,
+    cdf: bool,
+    group: &mut GroupNode,
+    array_paths: &mut Vec<String>,
+) {
+    let name = var.name();
+    let skip = |group: &mut GroupNode, reason: String| {
+        warn!(file = %path.display(), variable = %join(group_path, &name), "left out: {reason}");
+        group.skipped.push(Skipped {
+            name: name.clone(),
+            reason,
+        });
+    };
+    if cdf {
+        return skip(
+            group,
+            "NetCDF-3 data is not served yet (byte-range reader pending)".into(),
+        );
+    }
+    let vartype = var.vartype();
+    let Some(dtype) = numeric_dtype(&vartype) else {
+        let t = type_name(&vartype);
+        return skip(group, format!("{t} variables are not supported yet"));
+    };
+    let mut attrs = read_attrs(path, &join(group_path, &name), var.attributes());
+    let fill_value = take_attr(&mut attrs, "_FillValue");
+    let dims: Vec<String> = var.dimensions().iter().map(|d| d.name()).collect();
+    let shape: Vec<u64> = var.dimensions().iter().map(|d| d.len() as u64).collect();
+    group.arrays.push(ArrayNode {
+        name: name.clone(),
+        dtype: dtype.to_numpy(),
+        chunks: shape.iter().map(|s| (*s).max(1)).collect(),
+        shape,
+        dims,
+        fill_value,
+        attrs,
+        compressor: None,
+        filters: vec![],
+        storage: StorageKind::Unallocated,
+        source_filters: vec![],
+        fill_element: vec![0; dtype.size],
+        chunk_refs: vec![],
+        fill_chunk: None,
+    });
+    array_paths.push(join(group_path, &name));
+}
+
+fn take_attr(attrs: &mut Attrs, key: &str) -> Option<AttrValue> {
+    let pos = attrs.iter().position(|(k, _)| k == key)?;
+    Some(attrs.remove(pos).1)
+}

@@ -1,0 +1,111 @@
+//! Loaded datasets: the Zarr view of a source file plus the open file its chunks are read from.
+//! Indexed lazily on first access, kept in a bounded cache, re-indexed when the source's
+//! identity (inode, size, mtime) changes. A file that fails to index is remembered as failed
+//! (one log line) until it changes.
+
+use crate::source::{index_file, IndexOptions};
+use crate::zarr::DatasetView;
+use moka::sync::Cache;
+use std::fs::File;
+use std::os::unix::fs::MetadataExt;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::SystemTime;
+use tracing::{error, info};
+
+/// What identifies one version of a source file.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Identity {
+    pub ino: u64,
+    pub size: u64,
+    pub mtime: SystemTime,
+}
+
+/// The file's identity and ownership, from one `stat`.
+#[derive(Clone, Copy, Debug)]
+pub struct SourceStat {
+    pub identity: Identity,
+    pub mode: u32,
+    pub uid: u32,
+    pub gid: u32,
+}
+
+/// `stat` a source file (following links).
+pub fn stat_source(path: &Path) -> std::io::Result<SourceStat> {
+    let m = std::fs::metadata(path)?;
+    Ok(SourceStat {
+        identity: Identity {
+            ino: m.ino(),
+            size: m.len(),
+            mtime: m.modified()?,
+        },
+        mode: m.mode(),
+        uid: m.uid(),
+        gid: m.gid(),
+    })
+}
+
+/// A dataset ready to serve.
+pub struct Loaded {
+    pub view: DatasetView,
+    pub file: File,
+    pub stat: SourceStat,
+    /// Distinguishes versions of a file in the generated-chunk cache.
+    pub generation: u64,
+}
+
+type LoadResult = Result<Arc<Loaded>, String>;
+
+/// The bounded cache of loaded datasets.
+pub struct Datasets {
+    cache: Cache<PathBuf, Arc<(Identity, LoadResult)>>,
+    options: IndexOptions,
+    next_generation: AtomicU64,
+}
+
+impl Datasets {
+    pub fn new(options: IndexOptions, capacity: u64) -> Self {
+        Datasets {
+            cache: Cache::new(capacity),
+            options,
+            next_generation: AtomicU64::new(1),
+        }
+    }
+
+    /// The loaded dataset of `path` (absolute), indexing it if needed.
+    pub fn get(&self, path: &Path) -> LoadResult {
+        let stat = stat_source(path).map_err(|e| format!("{}: {e}", path.display()))?;
+        let key = path.to_path_buf();
+        if let Some(hit) = self.cache.get(&key) {
+            if hit.0 == stat.identity {
+                return hit.1.clone();
+            }
+            info!(file = %path.display(), "source changed: re-indexing");
+            self.cache.invalidate(&key);
+        }
+        let entry = self
+            .cache
+            .get_with(key, || Arc::new((stat.identity, self.load(path, stat))));
+        entry.1.clone()
+    }
+
+    fn load(&self, path: &Path, stat: SourceStat) -> LoadResult {
+        let started = std::time::Instant::now();
+        let file = File::open(path).map_err(|e| format!("{}: {e}", path.display()))?;
+        let index = index_file(path, &self.options).map_err(|e| {
+            error!(file = %path.display(), "dataset not available: {e}");
+            e.to_string()
+        })?;
+        let view = DatasetView::new(index);
+        info!(file = %path.display(), arrays = view.arrays.len(),
+            ms = started.elapsed().as_millis() as u64, "indexed");
+        let generation = self.next_generation.fetch_add(1, Ordering::Relaxed);
+        Ok(Arc::new(Loaded {
+            view,
+            file,
+            stat,
+            generation,
+        }))
+    }
+}

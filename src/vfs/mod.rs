@@ -1,0 +1,327 @@
+//! The virtual tree, adapter-neutral: inode numbers and lookup/getattr/readdir/open/read
+//! returning plain structs. No fuser type appears here; the FUSE adapter maps these calls
+//! one-to-one and turns [`VfsError`] into an errno.
+
+mod dataset;
+mod error;
+mod inode;
+pub mod naming;
+
+pub use dataset::{stat_source, Identity, Loaded};
+pub use error::VfsError;
+pub use inode::{NodeKey, ROOT_INO};
+
+use crate::cache::ChunkCache;
+use crate::source::IndexOptions;
+use crate::zarr::chunk::{read_chunk, ChunkSource};
+use crate::zarr::Entry;
+use dataset::Datasets;
+use inode::InodeTable;
+use naming::ArchiveEntry;
+use std::ffi::OsStr;
+use std::os::unix::fs::MetadataExt;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::SystemTime;
+use tracing::warn;
+
+/// Kind of a node.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kind {
+    Dir,
+    File,
+}
+
+/// Attributes of a node.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Attr {
+    pub ino: u64,
+    pub kind: Kind,
+    pub size: u64,
+    pub mtime: SystemTime,
+    pub perm: u16,
+    pub uid: u32,
+    pub gid: u32,
+}
+
+/// One entry of a directory listing.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DirEntry {
+    pub ino: u64,
+    pub kind: Kind,
+    pub name: std::ffi::OsString,
+}
+
+/// Settings of the virtual tree.
+#[derive(Clone, Debug)]
+pub struct VfsOptions {
+    pub index: IndexOptions,
+    /// Bytes of generated chunks kept in memory.
+    pub cache_bytes: u64,
+    /// Datasets kept indexed (each holds an open file).
+    pub max_datasets: u64,
+}
+
+impl Default for VfsOptions {
+    fn default() -> Self {
+        VfsOptions {
+            index: IndexOptions::default(),
+            cache_bytes: 256 << 20,
+            max_datasets: 256,
+        }
+    }
+}
+
+/// The virtual tree over one archive directory.
+pub struct Vfs {
+    root: PathBuf,
+    inodes: InodeTable,
+    datasets: Datasets,
+    cache: ChunkCache,
+}
+
+/// Read-only permissions mirroring the source's read bits (directories get x where r).
+fn perm(mode: u32, kind: Kind) -> u16 {
+    let r = (mode & 0o444) as u16;
+    match kind {
+        Kind::File => r,
+        Kind::Dir => r | (r >> 2),
+    }
+}
+
+impl Vfs {
+    /// A tree over `archive` (must be an existing directory).
+    pub fn new(archive: &Path, options: VfsOptions) -> std::io::Result<Vfs> {
+        let root = archive.canonicalize()?;
+        if !root.is_dir() {
+            return Err(std::io::Error::other(format!(
+                "{} is not a directory",
+                root.display()
+            )));
+        }
+        Ok(Vfs {
+            root,
+            inodes: InodeTable::default(),
+            datasets: Datasets::new(options.index, options.max_datasets),
+            cache: ChunkCache::new(options.cache_bytes),
+        })
+    }
+
+    fn key(&self, ino: u64) -> Result<NodeKey, VfsError> {
+        self.inodes.key(ino).ok_or(VfsError::NotFound)
+    }
+
+    fn dataset(&self, source: &Path) -> Result<Arc<Loaded>, VfsError> {
+        self.datasets
+            .get(&self.root.join(source))
+            .map_err(VfsError::Dataset)
+    }
+
+    fn attr_of(&self, key: &NodeKey) -> Result<Attr, VfsError> {
+        let ino = self.inodes.ino(key);
+        match key {
+            NodeKey::Dir(rel) => {
+                let m = std::fs::metadata(self.root.join(rel))?;
+                if !m.is_dir() {
+                    return Err(VfsError::NotFound);
+                }
+                Ok(Attr {
+                    ino,
+                    kind: Kind::Dir,
+                    size: 0,
+                    mtime: m.modified()?,
+                    perm: perm(m.mode(), Kind::Dir),
+                    uid: m.uid(),
+                    gid: m.gid(),
+                })
+            }
+            NodeKey::Dataset { source, inner } if inner.is_empty() => {
+                let s = stat_source(&self.root.join(source))?;
+                Ok(Attr {
+                    ino,
+                    kind: Kind::Dir,
+                    size: 0,
+                    mtime: s.identity.mtime,
+                    perm: perm(s.mode, Kind::Dir),
+                    uid: s.uid,
+                    gid: s.gid,
+                })
+            }
+            NodeKey::Dataset { source, inner } => {
+                let ds = self.dataset(source)?;
+                let (kind, size) = match ds.view.resolve(inner).ok_or(VfsError::NotFound)? {
+                    Entry::Dir => (Kind::Dir, 0),
+                    Entry::Meta(bytes) => (Kind::File, bytes.len() as u64),
+                    Entry::Chunk { chunk, .. } => (Kind::File, chunk.size()),
+                };
+                Ok(Attr {
+                    ino,
+                    kind,
+                    size,
+                    mtime: ds.stat.identity.mtime,
+                    perm: perm(ds.stat.mode, kind),
+                    uid: ds.stat.uid,
+                    gid: ds.stat.gid,
+                })
+            }
+        }
+    }
+
+    fn archive_listing(&self, rel: &Path) -> Result<Vec<ArchiveEntry>, VfsError> {
+        Ok(naming::list_dir(&self.root, &self.root.join(rel))?)
+    }
+
+    fn child_key(&self, parent: &NodeKey, name: &OsStr) -> Result<NodeKey, VfsError> {
+        match parent {
+            NodeKey::Dir(rel) => {
+                let entry = self
+                    .archive_listing(rel)?
+                    .into_iter()
+                    .find(|e| e.name() == name)
+                    .ok_or(VfsError::NotFound)?;
+                Ok(match entry {
+                    ArchiveEntry::Dir { name } => NodeKey::Dir(rel.join(name)),
+                    ArchiveEntry::Dataset { file, .. } => NodeKey::Dataset {
+                        source: rel.join(file),
+                        inner: String::new(),
+                    },
+                })
+            }
+            NodeKey::Dataset { source, inner } => {
+                let name = name.to_str().ok_or(VfsError::NotFound)?;
+                let path = if inner.is_empty() {
+                    name.to_string()
+                } else {
+                    format!("{inner}/{name}")
+                };
+                Ok(NodeKey::Dataset {
+                    source: source.clone(),
+                    inner: path,
+                })
+            }
+        }
+    }
+
+    /// Look up `name` in directory `parent`.
+    pub fn lookup(&self, parent: u64, name: &OsStr) -> Result<Attr, VfsError> {
+        let parent = self.key(parent)?;
+        let key = self.child_key(&parent, name)?;
+        self.attr_of(&key)
+    }
+
+    /// Attributes of `ino`.
+    pub fn getattr(&self, ino: u64) -> Result<Attr, VfsError> {
+        self.attr_of(&self.key(ino)?)
+    }
+
+    /// Entries of directory `ino` (with "." and "..").
+    pub fn readdir(&self, ino: u64) -> Result<Vec<DirEntry>, VfsError> {
+        let key = self.key(ino)?;
+        let parent_ino = self.inodes.ino(&parent_of(&key));
+        let mut out = vec![
+            DirEntry {
+                ino,
+                kind: Kind::Dir,
+                name: ".".into(),
+            },
+            DirEntry {
+                ino: parent_ino,
+                kind: Kind::Dir,
+                name: "..".into(),
+            },
+        ];
+        match &key {
+            NodeKey::Dir(rel) => {
+                for e in self.archive_listing(rel)? {
+                    let child = self.child_key(&key, e.name())?;
+                    out.push(DirEntry {
+                        ino: self.inodes.ino(&child),
+                        kind: Kind::Dir,
+                        name: e.name().clone(),
+                    });
+                }
+            }
+            NodeKey::Dataset { source, inner } => {
+                let ds = self.dataset(source)?;
+                let children = ds.view.list(inner).ok_or(VfsError::NotDir)?;
+                for c in children {
+                    let child = self.child_key(&key, OsStr::new(&c.name))?;
+                    let kind = if c.is_dir { Kind::Dir } else { Kind::File };
+                    out.push(DirEntry {
+                        ino: self.inodes.ino(&child),
+                        kind,
+                        name: c.name.into(),
+                    });
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// Check that `ino` may be opened for reading; writing is refused.
+    pub fn open(&self, ino: u64, write: bool) -> Result<Attr, VfsError> {
+        if write {
+            return Err(VfsError::ReadOnly);
+        }
+        let attr = self.getattr(ino)?;
+        if attr.kind == Kind::Dir {
+            return Err(VfsError::IsDir);
+        }
+        Ok(attr)
+    }
+
+    /// Read up to `size` bytes at `offset` of file `ino`.
+    pub fn read(&self, ino: u64, offset: u64, size: u32) -> Result<Vec<u8>, VfsError> {
+        let NodeKey::Dataset { source, inner } = self.key(ino)? else {
+            return Err(VfsError::IsDir);
+        };
+        let ds = self.dataset(&source)?;
+        match ds.view.resolve(&inner).ok_or(VfsError::NotFound)? {
+            Entry::Dir => Err(VfsError::IsDir),
+            Entry::Meta(bytes) => {
+                let start = (offset as usize).min(bytes.len());
+                let end = start.saturating_add(size as usize).min(bytes.len());
+                Ok(bytes[start..end].to_vec())
+            }
+            Entry::Chunk { array, pos, chunk } => {
+                let src = ChunkSource {
+                    file: &ds.file,
+                    cache: &self.cache,
+                    key: (ds.generation, array, pos),
+                };
+                read_chunk(
+                    &src,
+                    &ds.view.arrays[array].node,
+                    chunk,
+                    offset,
+                    size as usize,
+                )
+                .map_err(|e| {
+                    warn!(file = %source.display(), chunk = %inner, "read failed: {e}");
+                    VfsError::Io(e.to_string())
+                })
+            }
+        }
+    }
+
+    /// The canonical archive directory.
+    pub fn archive_root(&self) -> &Path {
+        &self.root
+    }
+}
+
+fn parent_of(key: &NodeKey) -> NodeKey {
+    match key {
+        NodeKey::Dir(rel) => NodeKey::Dir(rel.parent().map(Path::to_path_buf).unwrap_or_default()),
+        NodeKey::Dataset { source, inner } if inner.is_empty() => {
+            NodeKey::Dir(source.parent().map(Path::to_path_buf).unwrap_or_default())
+        }
+        NodeKey::Dataset { source, inner } => NodeKey::Dataset {
+            source: source.clone(),
+            inner: inner
+                .rsplit_once('/')
+                .map(|(p, _)| p.to_string())
+                .unwrap_or_default(),
+        },
+    }
+}

@@ -1,0 +1,160 @@
+//! Which entries of an archive directory appear in the mount, and under which names.
+//!
+//! Rule (documented in the README): every NetCDF/HDF5 file (recognised by its magic bytes)
+//! appears as `<file name with its last extension replaced by .zarr>`; a name without extension
+//! gets `.zarr` appended. When two entries of one directory would get the same name (`x.nc`
+//! and `x.h5`, or a file `x.nc` beside a directory `x.zarr`), each such file keeps its full name
+//! (`x.nc.zarr`, `x.h5.zarr`). Sub-directories keep their names. Other files are not shown.
+//! Symbolic links are followed only when their target lies inside the archive.
+
+use crate::source::sniff_path;
+use std::collections::HashMap;
+use std::ffi::OsString;
+use std::io;
+use std::os::unix::ffi::{OsStrExt, OsStringExt};
+use std::path::Path;
+use tracing::warn;
+
+/// One visible entry of an archive directory.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ArchiveEntry {
+    /// A sub-directory, shown under its own name.
+    Dir { name: OsString },
+    /// A data file (`file` is its name in the archive), shown as `<name>.zarr/`.
+    Dataset { name: OsString, file: OsString },
+}
+
+impl ArchiveEntry {
+    /// The name in the mount.
+    pub fn name(&self) -> &OsString {
+        match self {
+            ArchiveEntry::Dir { name } | ArchiveEntry::Dataset { name, .. } => name,
+        }
+    }
+}
+
+/// The mount name of a data file by the short rule.
+pub fn short_name(file: &[u8]) -> Vec<u8> {
+    let stem = match file.iter().rposition(|b| *b == b'.') {
+        Some(0) | None => file,
+        Some(dot) => &file[..dot],
+    };
+    [stem, b".zarr"].concat()
+}
+
+/// The mount name of a data file by the collision rule.
+pub fn full_name(file: &[u8]) -> Vec<u8> {
+    [file, b".zarr"].concat()
+}
+
+/// List the visible entries of archive directory `dir`, sorted by mount name.
+/// `archive_root` must be canonical; links leaving it are not followed.
+pub fn list_dir(archive_root: &Path, dir: &Path) -> io::Result<Vec<ArchiveEntry>> {
+    let mut dirs: Vec<OsString> = Vec::new();
+    let mut files: Vec<OsString> = Vec::new();
+    for entry in std::fs::read_dir(dir)? {
+        let Ok(entry) = entry else { continue };
+        let path = entry.path();
+        let Ok(ftype) = entry.file_type() else {
+            continue;
+        };
+        if ftype.is_symlink() {
+            let inside = path
+                .canonicalize()
+                .is_ok_and(|t| t.starts_with(archive_root));
+            if !inside {
+                continue;
+            }
+        }
+        let Ok(meta) = std::fs::metadata(&path) else {
+            continue;
+        };
+        if meta.is_dir() {
+            dirs.push(entry.file_name());
+        } else if meta.is_file() {
+            match sniff_path(&path) {
+                Ok(Some(_)) => files.push(entry.file_name()),
+                Ok(None) => {}
+                Err(e) => warn!(file = %path.display(), "not shown: {e}"),
+            }
+        }
+    }
+    Ok(assign_names(dirs, files))
+}
+
+/// Apply the naming rule to the directories and data files of one directory.
+pub fn assign_names(dirs: Vec<OsString>, files: Vec<OsString>) -> Vec<ArchiveEntry> {
+    let mut count: HashMap<Vec<u8>, usize> = HashMap::new();
+    for d in &dirs {
+        *count.entry(d.as_bytes().to_vec()).or_default() += 1;
+    }
+    for f in &files {
+        *count.entry(short_name(f.as_bytes())).or_default() += 1;
+    }
+    let mut out: Vec<ArchiveEntry> = dirs
+        .iter()
+        .map(|d| ArchiveEntry::Dir { name: d.clone() })
+        .collect();
+    let taken: std::collections::HashSet<Vec<u8>> =
+        dirs.iter().map(|d| d.as_bytes().to_vec()).collect();
+    for f in files {
+        let short = short_name(f.as_bytes());
+        let name = if count.get(&short).copied().unwrap_or(0) > 1 {
+            full_name(f.as_bytes())
+        } else {
+            short
+        };
+        if taken.contains(&name) {
+            warn!(file = ?f, "not shown: its mount name is taken by a directory");
+            continue;
+        }
+        out.push(ArchiveEntry::Dataset {
+            name: OsString::from_vec(name),
+            file: f,
+        });
+    }
+    out.sort_by(|a, b| a.name().cmp(b.name()));
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn names(dirs: &[&str], files: &[&str]) -> Vec<(String, Option<String>)> {
+        let os = |v: &[&str]| v.iter().map(OsString::from).collect::<Vec<_>>();
+        assign_names(os(dirs), os(files))
+            .into_iter()
+            .map(|e| match e {
+                ArchiveEntry::Dir { name } => (name.to_string_lossy().into(), None),
+                ArchiveEntry::Dataset { name, file } => (
+                    name.to_string_lossy().into(),
+                    Some(file.to_string_lossy().into()),
+                ),
+            })
+            .collect()
+    }
+
+    #[test]
+    fn rule_table() {
+        let s = |a: &str, b: &str| (a.to_string(), Some(b.to_string()));
+        assert_eq!(names(&[], &["tas.nc"]), vec![s("tas.zarr", "tas.nc")]);
+        assert_eq!(names(&[], &["a.b.nc4"]), vec![s("a.b.zarr", "a.b.nc4")]);
+        assert_eq!(names(&[], &["noext"]), vec![s("noext.zarr", "noext")]);
+        assert_eq!(names(&[], &[".hidden"]), vec![s(".hidden.zarr", ".hidden")]);
+        assert_eq!(
+            names(&[], &["x.nc", "x.h5", "y.nc"]),
+            vec![
+                s("x.h5.zarr", "x.h5"),
+                s("x.nc.zarr", "x.nc"),
+                s("y.zarr", "y.nc")
+            ]
+        );
+        assert_eq!(
+            names(&["x.zarr"], &["x.nc"]),
+            vec![("x.zarr".to_string(), None), s("x.nc.zarr", "x.nc")]
+        );
+        // the full name is taken by a directory too: the file is not shown
+        assert_eq!(names(&["x.zarr", "x.nc.zarr"], &["x.nc"]).len(), 2);
+    }
+}

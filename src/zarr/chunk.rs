@@ -1,0 +1,134 @@
+//! The bytes of one chunk file: a `pread` of the source for pass-through chunks, padding for
+//! partial contiguous chunks, generation (decode + re-encode, cached) for the rest.
+//!
+//! Nothing here takes the HDF5/netCDF lock.
+
+use super::codec::{self, CodecError};
+use crate::cache::{ChunkCache, ChunkKey};
+use crate::index::{ArrayNode, ChunkRef};
+use std::fs::File;
+use std::io;
+use std::os::unix::fs::FileExt;
+use std::sync::Arc;
+
+/// A chunk's bytes could not be produced.
+#[derive(Debug, thiserror::Error)]
+pub enum ChunkError {
+    #[error("reading the source file: {0}")]
+    Io(#[from] io::Error),
+    #[error("source file is shorter than indexed (changed or truncated since)")]
+    Truncated,
+    #[error("decoding a stored chunk: {0}")]
+    Codec(#[from] CodecError),
+    #[error("generated chunk has {got} bytes, indexed as {expected}")]
+    SizeChanged { got: u64, expected: u64 },
+    #[error("{0}")]
+    Shared(Arc<ChunkError>),
+}
+
+/// Where a chunk is read from: the open source file and the cache for generated chunks.
+pub struct ChunkSource<'a> {
+    pub file: &'a File,
+    pub cache: &'a ChunkCache,
+    pub key: ChunkKey,
+}
+
+/// Read up to `len` bytes at `offset` of the chunk file described by `chunk`.
+pub fn read_chunk(
+    src: &ChunkSource<'_>,
+    array: &ArrayNode,
+    chunk: &ChunkRef,
+    offset: u64,
+    len: usize,
+) -> Result<Vec<u8>, ChunkError> {
+    let size = chunk.size();
+    if offset >= size {
+        return Ok(Vec::new());
+    }
+    let want = (len as u64).min(size - offset) as usize;
+    match chunk {
+        ChunkRef::Range { offset: at, .. } => pread(src.file, at + offset, want),
+        ChunkRef::Padded {
+            offset: at,
+            len: valid,
+            ..
+        } => {
+            let mut out = Vec::with_capacity(want);
+            if offset < *valid {
+                let n = (*valid - offset).min(want as u64) as usize;
+                out = pread(src.file, at + offset, n)?;
+            }
+            let es = array.fill_element.len().max(1);
+            while out.len() < want {
+                let p = (offset as usize + out.len()) % es;
+                out.push(array.fill_element.get(p).copied().unwrap_or(0));
+            }
+            Ok(out)
+        }
+        ChunkRef::Inline { bytes } => Ok(slice(bytes, offset, want)),
+        ChunkRef::Fill { .. } => Ok(slice(
+            array.fill_chunk.as_deref().unwrap_or(&[]),
+            offset,
+            want,
+        )),
+        ChunkRef::Reencode {
+            offset: at,
+            len: stored,
+            mask,
+            size,
+        } => {
+            let bytes = src
+                .cache
+                .get_or_try(src.key, || {
+                    reencode(src.file, array, *at, *stored, *mask, *size)
+                })
+                .map_err(ChunkError::Shared)?;
+            Ok(slice(&bytes, offset, want))
+        }
+    }
+}
+
+fn slice(bytes: &[u8], offset: u64, want: usize) -> Vec<u8> {
+    let start = (offset as usize).min(bytes.len());
+    let end = start.saturating_add(want).min(bytes.len());
+    bytes[start..end].to_vec()
+}
+
+fn pread(file: &File, at: u64, n: usize) -> Result<Vec<u8>, ChunkError> {
+    let mut buf = vec![0u8; n];
+    let mut done = 0;
+    while done < n {
+        match file.read_at(&mut buf[done..], at + done as u64) {
+            Ok(0) => return Err(ChunkError::Truncated),
+            Ok(k) => done += k,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Ok(buf)
+}
+
+fn reencode(
+    file: &File,
+    array: &ArrayNode,
+    at: u64,
+    stored: u64,
+    mask: u32,
+    size: u64,
+) -> Result<Arc<[u8]>, ChunkError> {
+    let data = pread(file, at, stored as usize)?;
+    let raw = codec::decode_hdf5_chunk(
+        &data,
+        &array.source_filters,
+        mask,
+        array.chunk_nbytes() as usize,
+    )?;
+    let bytes = codec::encode_zarr_chunk(&raw, array);
+    if bytes.len() as u64 != size {
+        return Err(ChunkError::SizeChanged {
+            got: bytes.len() as u64,
+            expected: size,
+        });
+    }
+    Ok(Arc::from(bytes))
+}

@@ -1,0 +1,164 @@
+//! The few codecs the daemon itself runs: HDF5 shuffle, zlib (deflate), the fletcher32 trailer.
+//!
+//! Used only for generated chunks (skipped-filter re-encoding, fill chunks); pass-through chunks
+//! never reach this module.
+
+use crate::index::{ArrayNode, Compressor, Filter, SourceFilter};
+use flate2::read::{ZlibDecoder, ZlibEncoder};
+use flate2::Compression;
+use std::io::Read;
+
+/// A chunk could not be decoded.
+#[derive(Debug, thiserror::Error)]
+pub enum CodecError {
+    #[error("zlib stream is corrupt: {0}")]
+    Inflate(std::io::Error),
+    #[error("decoded chunk has {got} bytes, expected {expected}")]
+    Length { got: usize, expected: usize },
+    #[error("fletcher32 trailer missing: chunk of {0} bytes")]
+    Trailer(usize),
+}
+
+/// HDF5/numcodecs byte shuffle: byte k of every element, then byte k+1, ... Trailing bytes
+/// that do not fill an element are copied unchanged, as HDF5 does.
+pub fn shuffle(data: &[u8], elementsize: usize) -> Vec<u8> {
+    if elementsize <= 1 {
+        return data.to_vec();
+    }
+    let n = data.len() / elementsize;
+    let mut out = data.to_vec();
+    for (i, elem) in data.chunks_exact(elementsize).enumerate() {
+        for (k, b) in elem.iter().enumerate() {
+            out[k * n + i] = *b;
+        }
+    }
+    out
+}
+
+/// Inverse of [`shuffle`].
+pub fn unshuffle(data: &[u8], elementsize: usize) -> Vec<u8> {
+    if elementsize <= 1 {
+        return data.to_vec();
+    }
+    let n = data.len() / elementsize;
+    let mut out = data.to_vec();
+    for (i, elem) in out.chunks_exact_mut(elementsize).enumerate() {
+        for (k, b) in elem.iter_mut().enumerate() {
+            *b = data[k * n + i];
+        }
+    }
+    out
+}
+
+fn inflate(data: &[u8]) -> Result<Vec<u8>, CodecError> {
+    let mut out = Vec::new();
+    ZlibDecoder::new(data)
+        .read_to_end(&mut out)
+        .map_err(CodecError::Inflate)?;
+    Ok(out)
+}
+
+fn deflate(data: &[u8], level: u32) -> Vec<u8> {
+    let mut out = Vec::new();
+    // Reading from an in-memory slice through the encoder cannot fail.
+    let _ = ZlibEncoder::new(data, Compression::new(level.min(9))).read_to_end(&mut out);
+    out
+}
+
+/// Decode a stored HDF5 chunk: undo the pipeline in reverse, skipping filters whose bit is set
+/// in `mask`. Returns the raw chunk bytes (in the array's dtype order).
+pub fn decode_hdf5_chunk(
+    stored: &[u8],
+    pipeline: &[SourceFilter],
+    mask: u32,
+    expected: usize,
+) -> Result<Vec<u8>, CodecError> {
+    let mut data = stored.to_vec();
+    for (i, f) in pipeline.iter().enumerate().rev() {
+        if i < 32 && mask & (1 << i) != 0 {
+            continue;
+        }
+        data = match f {
+            SourceFilter::Fletcher32 => {
+                if data.len() < 4 {
+                    return Err(CodecError::Trailer(data.len()));
+                }
+                data.truncate(data.len() - 4);
+                data
+            }
+            SourceFilter::Deflate { .. } => inflate(&data)?,
+            SourceFilter::Shuffle { elementsize } => unshuffle(&data, *elementsize),
+        };
+    }
+    if data.len() != expected {
+        return Err(CodecError::Length {
+            got: data.len(),
+            expected,
+        });
+    }
+    Ok(data)
+}
+
+/// Encode raw chunk bytes with the array's declared Zarr codecs (filters, then compressor).
+pub fn encode_zarr_chunk(raw: &[u8], array: &ArrayNode) -> Vec<u8> {
+    let mut data = raw.to_vec();
+    for f in &array.filters {
+        data = match f {
+            Filter::Shuffle { elementsize } => shuffle(&data, *elementsize),
+        };
+    }
+    match array.compressor {
+        Some(Compressor::Zlib { level }) => deflate(&data, level),
+        None => data,
+    }
+}
+
+/// Decode chunk bytes encoded with the array's declared Zarr codecs (used by tests and checks).
+pub fn decode_zarr_chunk(encoded: &[u8], array: &ArrayNode) -> Result<Vec<u8>, CodecError> {
+    let mut data = match array.compressor {
+        Some(Compressor::Zlib { .. }) => inflate(encoded)?,
+        None => encoded.to_vec(),
+    };
+    for f in array.filters.iter().rev() {
+        data = match f {
+            Filter::Shuffle { elementsize } => unshuffle(&data, *elementsize),
+        };
+    }
+    Ok(data)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shuffle_round_trips() {
+        let data: Vec<u8> = (0..24).collect();
+        let s = shuffle(&data, 4);
+        assert_eq!(&s[..6], &[0, 4, 8, 12, 16, 20]);
+        assert_eq!(unshuffle(&s, 4), data);
+        // a 3-byte remainder stays in place
+        let odd: Vec<u8> = (0..11).collect();
+        let s = shuffle(&odd, 4);
+        assert_eq!(&s[8..], &[8, 9, 10]);
+        assert_eq!(unshuffle(&s, 4), odd);
+    }
+
+    #[test]
+    fn decodes_a_pipeline_with_a_skipped_filter() {
+        let raw: Vec<u8> = (0..64u8).collect();
+        let pipeline = [
+            SourceFilter::Shuffle { elementsize: 4 },
+            SourceFilter::Deflate { level: 4 },
+        ];
+        let full = deflate(&shuffle(&raw, 4), 4);
+        assert_eq!(decode_hdf5_chunk(&full, &pipeline, 0, 64).unwrap(), raw);
+        // deflate skipped (bit 1): only shuffled
+        let partial = shuffle(&raw, 4);
+        assert_eq!(
+            decode_hdf5_chunk(&partial, &pipeline, 0b10, 64).unwrap(),
+            raw
+        );
+        assert!(decode_hdf5_chunk(b"garbage", &pipeline, 0, 64).is_err());
+    }
+}

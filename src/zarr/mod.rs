@@ -1,0 +1,10 @@
+//! The Zarr v2 view of an index: metadata documents, chunk keys, and chunk bytes.
+
+pub mod chunk;
+pub mod codec;
+mod json;
+pub mod key;
+pub mod metadata;
+mod view;
+
+pub use view::{ArrayEntry, Child, DatasetView, Entry};

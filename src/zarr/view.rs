@@ -1,0 +1,182 @@
+//! The Zarr v2 store of one dataset: the tree of keys over a [`DatasetIndex`].
+//!
+//! Metadata documents are rendered once when the view is built; chunk keys are resolved
+//! against the index on demand (a variable may have 100,000 chunks).
+
+use super::key::{chunk_key, parse_chunk_key};
+use super::metadata;
+use crate::index::{ArrayNode, ChunkRef, DatasetIndex, GroupNode};
+use std::collections::HashMap;
+use std::sync::Arc;
+
+/// What a path inside the store names.
+#[derive(Clone, Debug)]
+pub enum Entry<'a> {
+    /// A group or an array directory.
+    Dir,
+    /// A metadata document.
+    Meta(&'a Arc<[u8]>),
+    /// A chunk file of array `array` (index into [`DatasetView::arrays`]).
+    Chunk {
+        array: usize,
+        pos: usize,
+        chunk: &'a ChunkRef,
+    },
+}
+
+/// A child of a directory, for listings.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Child {
+    pub name: String,
+    pub is_dir: bool,
+}
+
+/// An array with its path in the store ("FS/SLV/precipRate").
+#[derive(Debug)]
+pub struct ArrayEntry {
+    pub path: String,
+    pub node: ArrayNode,
+}
+
+enum Dir {
+    Group { children: Vec<Child> },
+    Array(usize),
+}
+
+/// The store of one dataset.
+pub struct DatasetView {
+    pub arrays: Vec<ArrayEntry>,
+    docs: HashMap<String, Arc<[u8]>>,
+    dirs: HashMap<String, Dir>,
+}
+
+fn join(parent: &str, name: &str) -> String {
+    if parent.is_empty() {
+        name.to_string()
+    } else {
+        format!("{parent}/{name}")
+    }
+}
+
+impl DatasetView {
+    /// Build the view (renders every metadata document).
+    pub fn new(index: DatasetIndex) -> DatasetView {
+        let mut view = DatasetView {
+            arrays: vec![],
+            docs: HashMap::new(),
+            dirs: HashMap::new(),
+        };
+        let mut consolidated = Vec::new();
+        view.add_group("", index.root, &mut consolidated);
+        let zmeta = metadata::zmetadata(&consolidated);
+        view.docs
+            .insert(".zmetadata".into(), Arc::from(zmeta.into_bytes()));
+        if let Some(Dir::Group { children }) = view.dirs.get_mut("") {
+            children.insert(
+                0,
+                Child {
+                    name: ".zmetadata".into(),
+                    is_dir: false,
+                },
+            );
+        }
+        view
+    }
+
+    fn add_doc(&mut self, key: String, doc: String, consolidated: &mut Vec<(String, String)>) {
+        self.docs
+            .insert(key.clone(), Arc::from(doc.clone().into_bytes()));
+        consolidated.push((key, doc));
+    }
+
+    fn add_group(&mut self, path: &str, group: GroupNode, out: &mut Vec<(String, String)>) {
+        let file = |n: &str| Child {
+            name: n.into(),
+            is_dir: false,
+        };
+        let mut children = vec![file(".zattrs"), file(".zgroup")];
+        self.add_doc(join(path, ".zgroup"), metadata::zgroup(), out);
+        self.add_doc(
+            join(path, ".zattrs"),
+            metadata::group_zattrs(&group.attrs),
+            out,
+        );
+        for array in group.arrays {
+            let apath = join(path, &array.name);
+            children.push(Child {
+                name: array.name.clone(),
+                is_dir: true,
+            });
+            self.add_doc(join(&apath, ".zarray"), metadata::zarray(&array), out);
+            self.add_doc(join(&apath, ".zattrs"), metadata::array_zattrs(&array), out);
+            self.dirs
+                .insert(apath.clone(), Dir::Array(self.arrays.len()));
+            self.arrays.push(ArrayEntry {
+                path: apath,
+                node: array,
+            });
+        }
+        for sub in group.groups {
+            children.push(Child {
+                name: sub.name.clone(),
+                is_dir: true,
+            });
+            let gpath = join(path, &sub.name);
+            self.add_group(&gpath, sub, out);
+        }
+        self.dirs.insert(path.to_string(), Dir::Group { children });
+    }
+
+    /// Resolve a path inside the store ("" is the root group).
+    pub fn resolve(&self, path: &str) -> Option<Entry<'_>> {
+        if self.dirs.contains_key(path) {
+            return Some(Entry::Dir);
+        }
+        if let Some(doc) = self.docs.get(path) {
+            return Some(Entry::Meta(doc));
+        }
+        let (parent, name) = path.rsplit_once('/').unwrap_or(("", path));
+        let Some(Dir::Array(i)) = self.dirs.get(parent) else {
+            return None;
+        };
+        let node = &self.arrays[*i].node;
+        let coords = parse_chunk_key(name, node.shape.len())?;
+        let pos = node.chunk_position(&coords)?;
+        let chunk = node.chunk_refs.get(pos)?.as_ref()?;
+        Some(Entry::Chunk {
+            array: *i,
+            pos,
+            chunk,
+        })
+    }
+
+    /// Children of a directory, or `None` if `path` is not a directory.
+    pub fn list(&self, path: &str) -> Option<Vec<Child>> {
+        match self.dirs.get(path)? {
+            Dir::Group { children } => Some(children.clone()),
+            Dir::Array(i) => {
+                let node = &self.arrays[*i].node;
+                let mut out = vec![
+                    Child {
+                        name: ".zarray".into(),
+                        is_dir: false,
+                    },
+                    Child {
+                        name: ".zattrs".into(),
+                        is_dir: false,
+                    },
+                ];
+                for (pos, slot) in node.chunk_refs.iter().enumerate() {
+                    if slot.is_some() {
+                        let name = chunk_key(&node.chunk_coords(pos as u64));
+                        out.push(Child {
+                            name,
+                            is_dir: false,
+                        });
+                    }
+                }
+                Some(out)
+            }
+        }
+    }
+}

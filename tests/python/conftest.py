@@ -1,0 +1,52 @@
+"""Real FUSE mounts for the tests: the built cloudify-mount binary, detached, unmounted in a guard."""
+import contextlib
+import os
+import subprocess
+import tempfile
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+BIN = ROOT / "target" / "debug" / "cloudify-mount"
+FIXTURES = ROOT / "fixtures"
+CORPUS = ROOT.parent / "shared" / "corpus"
+
+
+def unmount(mnt):
+    for cmd in (["fusermount3", "-u", str(mnt)], ["umount", str(mnt)], ["umount", "-l", str(mnt)]):
+        if subprocess.run(cmd, capture_output=True).returncode == 0:
+            return
+
+
+@contextlib.contextmanager
+def mounted(archive, *args):
+    """Mount `archive`, yield the mountpoint, always unmount. Logs land in <mnt>.log."""
+    mnt = Path(tempfile.mkdtemp(prefix="cloudify-test-"))
+    log = Path(str(mnt) + ".log")
+    r = subprocess.run([str(BIN), str(archive), str(mnt), "--log-file", str(log), *args],
+                       capture_output=True, text=True, timeout=60)
+    if r.returncode != 0:
+        os.rmdir(mnt)
+        raise RuntimeError(f"mount failed: {r.stderr}")
+    try:
+        yield mnt
+    finally:
+        unmount(mnt)
+        with contextlib.suppress(OSError):
+            os.rmdir(mnt)
+
+
+@pytest.fixture(scope="session")
+def fixtures_mount():
+    # a small contiguous chunk target so that contiguous variables are split and padded
+    with mounted(FIXTURES, "--contiguous-chunk-size", "20000") as mnt:
+        yield mnt
+
+
+@pytest.fixture(scope="session")
+def corpus_mount():
+    if not CORPUS.is_dir():
+        pytest.skip(f"corpus not found at {CORPUS}")
+    with mounted(CORPUS) as mnt:
+        yield mnt

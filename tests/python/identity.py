@@ -1,0 +1,48 @@
+"""What xarray reads through the mount must equal what it reads from the file."""
+import netCDF4
+import numpy as np
+import xarray as xr
+from xarray.core.utils import dict_equiv
+
+
+def group_paths(path):
+    """Every group of a netCDF file, root first ("/", "/a", "/a/b", ...)."""
+    out = []
+    with netCDF4.Dataset(path) as ds:
+        def walk(g, p):
+            out.append(p)
+            for name, sub in g.groups.items():
+                walk(sub, (p.rstrip("/") + "/" + name))
+        walk(ds, "/")
+    return out
+
+
+def _packed_float32(var):
+    """A float32 scale_factor/add_offset: JSON has no float32, so xarray decodes such data to
+    float64 from any Zarr v2 store (its own to_zarr round trip does the same)."""
+    enc = var.encoding
+    return any(isinstance(enc.get(k), np.float32) for k in ("scale_factor", "add_offset"))
+
+
+def compare(src, store, group, left_out=(), decode_cf=True):
+    """assert_identical of one group; returns the names compared."""
+    kw = {} if group == "/" else {"group": group.lstrip("/")}
+    expected = xr.open_dataset(src, engine="netcdf4", decode_cf=decode_cf, **kw)
+    actual = xr.open_zarr(store, decode_cf=decode_cf, **kw)
+    expected = expected.drop_vars([v for v in left_out if v in expected.variables])
+    expected.load()
+    actual.load()
+    if decode_cf:
+        # packed float32: values equal to float32 precision, everything else identical
+        for name in list(expected.variables):
+            if _packed_float32(expected[name]) and actual[name].dtype != expected[name].dtype:
+                want = expected[name].values
+                # float32 arithmetic vs float64: within a few float32 ulps of the largest value
+                ulp = np.spacing(np.float32(np.nanmax(np.abs(want)))) if np.isfinite(want).any() else 0
+                np.testing.assert_allclose(actual[name].values, want, rtol=0, atol=4 * ulp,
+                                           equal_nan=True, err_msg=name)
+                assert dict_equiv(actual[name].attrs, expected[name].attrs), name
+                expected = expected.drop_vars(name)
+                actual = actual.drop_vars(name)
+    xr.testing.assert_identical(expected, actual)
+    return sorted(actual.variables)

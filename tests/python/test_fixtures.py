@@ -1,0 +1,26 @@
+"""Every fixture through a real mount: identity with xarray's netcdf4 engine, per group."""
+import pytest
+
+from conftest import FIXTURES
+from identity import compare, group_paths
+
+NAMES = {p.name: p for p in sorted(FIXTURES.iterdir()) if p.is_file() and p.suffix != ".md"}
+
+
+def store_name(file_name):
+    stem = file_name.rsplit(".", 1)[0] if "." in file_name[1:] else file_name
+    return stem + ".zarr"
+
+
+@pytest.mark.parametrize("name", sorted(NAMES))
+@pytest.mark.parametrize("decode_cf", [True, False])
+def test_fixture_identical(fixtures_mount, name, decode_cf):
+    src = NAMES[name]
+    store = fixtures_mount / store_name(name)
+    for group in group_paths(src):
+        compare(src, store, group, decode_cf=decode_cf)
+
+
+def test_all_fixtures_listed(fixtures_mount):
+    shown = sorted(p.name for p in fixtures_mount.iterdir())
+    assert shown == sorted(store_name(n) for n in NAMES)

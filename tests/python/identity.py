@@ -24,6 +24,16 @@ def _packed_float32(var):
     return any(isinstance(enc.get(k), np.float32) for k in ("scale_factor", "add_offset"))
 
 
+def _as_float(values):
+    """Numbers as float64; datetimes/timedeltas as float64 seconds (NaT as NaN)."""
+    if np.issubdtype(values.dtype, np.datetime64) or np.issubdtype(values.dtype, np.timedelta64):
+        ns = values.astype("datetime64[ns]" if values.dtype.kind == "M" else "timedelta64[ns]")
+        out = ns.astype("int64").astype("float64") / 1e9
+        out[np.isnat(ns)] = np.nan
+        return out
+    return values.astype("float64")
+
+
 def compare(src, store, group, left_out=(), decode_cf=True):
     """assert_identical of one group; returns the names compared."""
     kw = {} if group == "/" else {"group": group.lstrip("/")}
@@ -35,12 +45,12 @@ def compare(src, store, group, left_out=(), decode_cf=True):
     if decode_cf:
         # packed float32: values equal to float32 precision, everything else identical
         for name in list(expected.variables):
-            if _packed_float32(expected[name]) and actual[name].dtype != expected[name].dtype:
-                want = expected[name].values
+            if _packed_float32(expected[name]):
+                want, got = _as_float(expected[name].values), _as_float(actual[name].values)
                 # float32 arithmetic vs float64: within a few float32 ulps of the largest value
                 ulp = np.spacing(np.float32(np.nanmax(np.abs(want)))) if np.isfinite(want).any() else 0
-                np.testing.assert_allclose(actual[name].values, want, rtol=0, atol=4 * ulp,
-                                           equal_nan=True, err_msg=name)
+                np.testing.assert_allclose(got, want, rtol=0, atol=4 * ulp, equal_nan=True,
+                                           err_msg=name)
                 assert dict_equiv(actual[name].attrs, expected[name].attrs), name
                 expected = expected.drop_vars(name)
                 actual = actual.drop_vars(name)

@@ -1,0 +1,104 @@
+"""File-system behaviour of a real mount: read-only, exact sizes, pass-through bytes, rsync."""
+import errno
+import json
+import os
+import subprocess
+
+import h5py
+import pytest
+import xarray as xr
+
+from conftest import FIXTURES, mounted
+
+
+def test_writes_are_refused(fixtures_mount):
+    ds = fixtures_mount / "tas_day.zarr"
+    cases = [
+        lambda: open(ds / "new_file", "w"),
+        lambda: open(ds / ".zattrs", "a"),
+        lambda: os.mkdir(ds / "d"),
+        lambda: os.unlink(ds / ".zattrs"),
+        lambda: os.rename(ds / ".zattrs", ds / "x"),
+        lambda: os.truncate(ds / ".zattrs", 0),
+        lambda: os.chmod(ds / ".zattrs", 0o777),
+        lambda: os.symlink("/etc/passwd", ds / "l"),
+    ]
+    for case in cases:
+        with pytest.raises(OSError) as e:
+            case()
+        assert e.value.errno == errno.EROFS
+
+
+def test_chunk_bytes_are_the_source_bytes(fixtures_mount):
+    """`cat` of a pass-through chunk equals the bytes HDF5 stores for that chunk."""
+    with h5py.File(FIXTURES / "tas_day.nc") as f:
+        dsid = f["tas"].id
+        for coords, key in [((0, 0, 0), "0.0.0"), ((8, 32, 64), "2.2.2")]:
+            info = dsid.get_chunk_info_by_coord(coords)
+            with open(FIXTURES / "tas_day.nc", "rb") as src:
+                src.seek(info.byte_offset)
+                want = src.read(info.size)
+            path = fixtures_mount / "tas_day.zarr" / "tas" / key
+            assert os.stat(path).st_size == info.size
+            assert subprocess.run(["cat", str(path)], capture_output=True).stdout == want
+
+
+def test_sizes_exact_and_mtime_of_source(fixtures_mount):
+    src_mtime = os.stat(FIXTURES / "packed.nc").st_mtime
+    for root, _dirs, files in os.walk(fixtures_mount / "packed.zarr"):
+        for name in files:
+            p = os.path.join(root, name)
+            with open(p, "rb") as f:
+                assert len(f.read()) == os.stat(p).st_size, p
+            assert os.stat(p).st_mtime == src_mtime
+    meta = json.loads((fixtures_mount / "packed.zarr" / ".zmetadata").read_text())
+    assert "pr/.zarray" in meta["metadata"]
+
+
+def test_inodes_stable(fixtures_mount):
+    p = fixtures_mount / "groups.zarr" / "instrument" / "tb" / ".zarray"
+    assert os.stat(p).st_ino == os.stat(p).st_ino
+    first = os.stat(p).st_ino
+    os.listdir(fixtures_mount / "groups.zarr" / "instrument")
+    assert os.stat(p).st_ino == first
+
+
+def test_rsync_copy_reads_identically_and_resync_moves_nothing(fixtures_mount, tmp_path):
+    dest = tmp_path / "copy"
+    subprocess.run(["rsync", "-a", f"{fixtures_mount}/", f"{dest}/"], check=True)
+    for name in ["tas_day", "groups", "sparse"]:
+        a = xr.open_zarr(fixtures_mount / f"{name}.zarr").load()
+        b = xr.open_zarr(dest / f"{name}.zarr").load()
+        xr.testing.assert_identical(a, b)
+    out = subprocess.run(["rsync", "-a", "--stats", f"{fixtures_mount}/", f"{dest}/"],
+                         check=True, capture_output=True, text=True).stdout
+    transferred = [l for l in out.splitlines() if l.startswith("Number of regular files transferred")]
+    assert transferred and transferred[0].split(":")[1].strip() == "0", out
+
+
+def test_mount_refuses_bad_arguments(tmp_path):
+    bin_ = str(__import__("conftest").BIN)
+    r = subprocess.run([bin_, str(tmp_path / "missing"), str(tmp_path)], capture_output=True, text=True)
+    assert r.returncode != 0 and "archive" in r.stderr
+    r = subprocess.run([bin_, str(FIXTURES), str(tmp_path / "nope")], capture_output=True, text=True)
+    assert r.returncode != 0 and "mountpoint" in r.stderr
+    r = subprocess.run([bin_, str(FIXTURES), str(tmp_path), "-o", "rw"], capture_output=True, text=True)
+    assert r.returncode != 0 and "read-only" in r.stderr
+    with mounted(FIXTURES) as mnt:
+        r = subprocess.run([bin_, str(FIXTURES), str(mnt)], capture_output=True, text=True)
+        assert r.returncode != 0 and "busy" in r.stderr
+
+
+def test_name_collisions_and_non_data_files(tmp_path):
+    archive = tmp_path / "archive"
+    (archive / "sub").mkdir(parents=True)
+    data = (FIXTURES / "packed.nc").read_bytes()
+    (archive / "x.nc").write_bytes(data)
+    (archive / "x.h5").write_bytes(data)
+    (archive / "sub" / "y.nc4").write_bytes(data)
+    (archive / "notes.nc").write_text("not a netCDF file")
+    with mounted(archive) as mnt:
+        assert sorted(os.listdir(mnt)) == ["sub", "x.h5.zarr", "x.nc.zarr"]
+        assert os.listdir(mnt / "sub") == ["y.zarr"]
+        xr.testing.assert_identical(xr.open_zarr(mnt / "x.h5.zarr").load(),
+                                    xr.open_zarr(mnt / "sub" / "y.zarr").load())

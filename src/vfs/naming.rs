@@ -152,7 +152,7 @@ mod tests {
         );
         assert_eq!(
             names(&["x.zarr"], &["x.nc"]),
-            vec![("x.zarr".to_string(), None), s("x.nc.zarr", "x.nc")]
+            vec![s("x.nc.zarr", "x.nc"), ("x.zarr".to_string(), None)]
         );
         // the full name is taken by a directory too: the file is not shown
         assert_eq!(names(&["x.zarr", "x.nc.zarr"], &["x.nc"]).len(), 2);

@@ -17,6 +17,8 @@ pub enum CodecError {
     Length { got: usize, expected: usize },
     #[error("fletcher32 trailer missing: chunk of {0} bytes")]
     Trailer(usize),
+    #[error("fletcher32 checksum mismatch: stored {stored:#010x}, computed {computed:#010x}")]
+    Checksum { stored: u32, computed: u32 },
 }
 
 /// HDF5/numcodecs byte shuffle: byte k of every element, then byte k+1, ... Trailing bytes
@@ -50,6 +52,41 @@ pub fn unshuffle(data: &[u8], elementsize: usize) -> Vec<u8> {
     out
 }
 
+/// HDF5's Fletcher-32 (H5_checksum_fletcher32): big-endian 16-bit words, sums folded every
+/// 360 words, an odd last byte as the high byte of a word.
+pub fn fletcher32(data: &[u8]) -> u32 {
+    let (mut sum1, mut sum2) = (0u32, 0u32);
+    for block in data.chunks(720) {
+        for word in block.chunks(2) {
+            let hi = u32::from(word[0]) << 8;
+            sum1 += hi | word.get(1).map_or(0, |b| u32::from(*b));
+            sum2 += sum1;
+        }
+        sum1 = (sum1 & 0xffff) + (sum1 >> 16);
+        sum2 = (sum2 & 0xffff) + (sum2 >> 16);
+    }
+    sum1 = (sum1 & 0xffff) + (sum1 >> 16);
+    sum2 = (sum2 & 0xffff) + (sum2 >> 16);
+    (sum2 << 16) | sum1
+}
+
+/// Check the 4-byte little-endian trailer of `data` (HDF5 also accepts the byte-swapped form
+/// written by 1.6-era libraries).
+fn verify_fletcher32(data: &[u8]) -> Result<(), CodecError> {
+    let Some(split) = data.len().checked_sub(4) else {
+        return Err(CodecError::Trailer(data.len()));
+    };
+    let (body, trailer) = data.split_at(split);
+    let stored = u32::from_le_bytes([trailer[0], trailer[1], trailer[2], trailer[3]]);
+    let computed = fletcher32(body);
+    let swapped = ((computed & 0x00ff_00ff) << 8) | ((computed & 0xff00_ff00) >> 8);
+    if stored == computed || stored == swapped {
+        Ok(())
+    } else {
+        Err(CodecError::Checksum { stored, computed })
+    }
+}
+
 fn inflate(data: &[u8]) -> Result<Vec<u8>, CodecError> {
     let mut out = Vec::new();
     ZlibDecoder::new(data)
@@ -80,9 +117,7 @@ pub fn decode_hdf5_chunk(
         }
         data = match f {
             SourceFilter::Fletcher32 => {
-                if data.len() < 4 {
-                    return Err(CodecError::Trailer(data.len()));
-                }
+                verify_fletcher32(&data)?;
                 data.truncate(data.len() - 4);
                 data
             }
@@ -113,20 +148,6 @@ pub fn encode_zarr_chunk(raw: &[u8], array: &ArrayNode) -> Vec<u8> {
     }
 }
 
-/// Decode chunk bytes encoded with the array's declared Zarr codecs (used by tests and checks).
-pub fn decode_zarr_chunk(encoded: &[u8], array: &ArrayNode) -> Result<Vec<u8>, CodecError> {
-    let mut data = match array.compressor {
-        Some(Compressor::Zlib { .. }) => inflate(encoded)?,
-        None => encoded.to_vec(),
-    };
-    for f in array.filters.iter().rev() {
-        data = match f {
-            Filter::Shuffle { elementsize } => unshuffle(&data, *elementsize),
-        };
-    }
-    Ok(data)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -142,6 +163,20 @@ mod tests {
         let s = shuffle(&odd, 4);
         assert_eq!(&s[8..], &[8, 9, 10]);
         assert_eq!(unshuffle(&s, 4), odd);
+    }
+
+    #[test]
+    fn fletcher32_detects_corruption() {
+        let body: Vec<u8> = (0..1001u32).map(|i| (i * 7 % 251) as u8).collect();
+        let mut chunk = body.clone();
+        chunk.extend_from_slice(&fletcher32(&body).to_le_bytes());
+        let pipeline = [SourceFilter::Fletcher32];
+        assert_eq!(decode_hdf5_chunk(&chunk, &pipeline, 0, 1001).unwrap(), body);
+        chunk[10] ^= 1;
+        assert!(matches!(
+            decode_hdf5_chunk(&chunk, &pipeline, 0, 1001),
+            Err(CodecError::Checksum { .. })
+        ));
     }
 
     #[test]

@@ -31,11 +31,7 @@ impl MountFlags {
     /// Parse comma-separated option lists (several `-o` may be given).
     pub fn parse<S: AsRef<str>>(lists: &[S]) -> Result<MountFlags, ConfigError> {
         let mut f = MountFlags::default();
-        for opt in lists
-            .iter()
-            .flat_map(|l| l.as_ref().split(','))
-            .map(str::trim)
-        {
+        for opt in lists.iter().flat_map(|l| l.as_ref().split(',')).map(str::trim) {
             match opt {
                 "" | "ro" | "defaults" | "auto" | "noauto" | "user" | "nouser" | "users"
                 | "_netdev" | "nofail" => {}
@@ -88,21 +84,9 @@ mod tests {
         assert!(f.allow_other && f.default_permissions);
         assert_eq!(f.fsname.as_deref(), Some("arch"));
         assert_eq!(f.kernel, vec!["noatime".to_string()]);
-        assert!(matches!(
-            MountFlags::parse(&["rw"]),
-            Err(ConfigError::Writable(_))
-        ));
-        assert!(matches!(
-            MountFlags::parse(&["bogus"]),
-            Err(ConfigError::Unknown(_))
-        ));
-        assert!(matches!(
-            MountFlags::parse(&["auto_unmount"]),
-            Err(ConfigError::AutoUnmount)
-        ));
-        assert_eq!(
-            MountFlags::parse::<&str>(&[]).unwrap(),
-            MountFlags::default()
-        );
+        assert!(matches!(MountFlags::parse(&["rw"]), Err(ConfigError::Writable(_))));
+        assert!(matches!(MountFlags::parse(&["bogus"]), Err(ConfigError::Unknown(_))));
+        assert!(matches!(MountFlags::parse(&["auto_unmount"]), Err(ConfigError::AutoUnmount)));
+        assert_eq!(MountFlags::parse::<&str>(&[]).unwrap(), MountFlags::default());
     }
 }

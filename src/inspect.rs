@@ -19,11 +19,7 @@ fn group(out: &mut String, g: &GroupNode, path: &str) {
         let _ = writeln!(out, "  {:<24} LEFT OUT: {}", s.name, s.reason);
     }
     for sub in &g.groups {
-        let p = if path == "/" {
-            format!("/{}", sub.name)
-        } else {
-            format!("{path}/{}", sub.name)
-        };
+        let p = if path == "/" { format!("/{}", sub.name) } else { format!("{path}/{}", sub.name) };
         group(out, sub, &p);
     }
 }
@@ -47,18 +43,9 @@ fn array(out: &mut String, a: &ArrayNode) {
         }
     };
     let present = a.chunk_refs.iter().flatten().count();
-    let generated = a
-        .chunk_refs
-        .iter()
-        .flatten()
-        .filter(|c| !c.is_pass_through())
-        .count();
-    let fills = a
-        .chunk_refs
-        .iter()
-        .flatten()
-        .filter(|c| matches!(c, ChunkRef::Fill { .. }))
-        .count();
+    let generated = a.chunk_refs.iter().flatten().filter(|c| !c.is_pass_through()).count();
+    let fills =
+        a.chunk_refs.iter().flatten().filter(|c| matches!(c, ChunkRef::Fill { .. })).count();
     let how = match a.storage {
         StorageKind::ChunkedPassThrough => "chunked, pass-through",
         StorageKind::ChunkedDecoded => "chunked, decoded in the daemon (filter order)",

@@ -34,8 +34,7 @@ fn is_mounted(mountpoint: &Path) -> bool {
     };
     // field 5 is the mount point, with spaces etc. octal-escaped
     let want = canon.to_string_lossy().replace(' ', "\\040");
-    info.lines()
-        .any(|l| l.split(' ').nth(4) == Some(want.as_str()))
+    info.lines().any(|l| l.split(' ').nth(4) == Some(want.as_str()))
 }
 
 /// Check what can be checked before mounting.
@@ -62,10 +61,7 @@ pub fn preflight(cfg: &MountConfig) -> Result<(), MountError> {
         Err(e) => return Err(MountError::Mountpoint(m, e.to_string())),
     }
     if is_mounted(&cfg.mountpoint) {
-        return Err(MountError::Mountpoint(
-            m,
-            "busy: something is already mounted there".into(),
-        ));
+        return Err(MountError::Mountpoint(m, "busy: something is already mounted there".into()));
     }
     if !Path::new("/dev/fuse").exists() {
         return Err(MountError::NoFuse);

@@ -34,11 +34,8 @@ impl ViewStore {
             Entry::Dir => None,
             Entry::Meta(b) => Some(b.to_vec()),
             Entry::Chunk { array, pos, chunk } => {
-                let src = ChunkSource {
-                    file: &self.file,
-                    cache: &self.cache,
-                    key: (0, array, pos),
-                };
+                let src =
+                    ChunkSource { file: &self.file, cache: &self.cache, key: (0, array, pos) };
                 let node = &self.view.arrays[array].node;
                 let b = read_chunk(&src, node, chunk, 0, chunk.size() as usize).expect("chunk");
                 assert_eq!(b.len() as u64, chunk.size(), "st_size of {key}");
@@ -58,9 +55,8 @@ impl ReadableStorageTraits for ViewStore {
             return Ok(None);
         };
         let size = all.len() as u64;
-        let parts: Vec<Result<Bytes, StorageError>> = byte_ranges
-            .map(|r| Ok(Bytes::copy_from_slice(&all[r.to_range_usize(size)])))
-            .collect();
+        let parts: Vec<Result<Bytes, StorageError>> =
+            byte_ranges.map(|r| Ok(Bytes::copy_from_slice(&all[r.to_range_usize(size)]))).collect();
         Ok(Some(Box::new(parts.into_iter())))
     }
 
@@ -121,11 +117,7 @@ fn zarrs_values(store: &Arc<ViewStore>, path: &str, dtype: Dtype) -> Vec<u8> {
 fn netcdf_values(path: &Path, array_path: &str) -> Vec<u8> {
     let file = netcdf::open(path).expect("netcdf open");
     match array_path.rsplit_once('/') {
-        None => file
-            .variable(array_path)
-            .expect("variable")
-            .get_raw_values(..)
-            .expect("values"),
+        None => file.variable(array_path).expect("variable").get_raw_values(..).expect("values"),
         Some((groups, name)) => {
             let g = file.group(groups).expect("group").expect("group exists");
             let v = g.variable(name).expect("variable");
@@ -139,9 +131,7 @@ fn every_fixture_array_read_by_zarrs_equals_the_netcdf_values() {
     let mut checked = 0;
     for path in fixtures() {
         // small target: contiguous variables are split and their last chunk padded
-        let opts = IndexOptions {
-            contiguous_chunk_target: 20_000,
-        };
+        let opts = IndexOptions { contiguous_chunk_target: 20_000 };
         let index = index_file(&path, &opts).unwrap_or_else(|e| panic!("{e}"));
         let view = DatasetView::new(index);
         let arrays: Vec<(String, Dtype)> = view
@@ -150,11 +140,7 @@ fn every_fixture_array_read_by_zarrs_equals_the_netcdf_values() {
             .map(|a| (a.path.clone(), Dtype::parse(&a.node.dtype).expect("dtype")))
             .collect();
         let file = File::open(&path).expect("open");
-        let store = Arc::new(ViewStore {
-            view,
-            file,
-            cache: ChunkCache::new(64 << 20),
-        });
+        let store = Arc::new(ViewStore { view, file, cache: ChunkCache::new(64 << 20) });
         for (apath, dtype) in arrays {
             let got = zarrs_values(&store, &apath, dtype);
             let want = netcdf_values(&path, &apath);
@@ -180,10 +166,7 @@ fn bad_input_is_an_error_not_a_panic() {
     for (name, bytes) in cases {
         let p = dir.join(name);
         std::fs::write(&p, bytes).expect("write");
-        assert!(
-            index_file(&p, &IndexOptions::default()).is_err(),
-            "{name} should fail"
-        );
+        assert!(index_file(&p, &IndexOptions::default()).is_err(), "{name} should fail");
     }
     let _ = std::fs::remove_dir_all(&dir);
 }

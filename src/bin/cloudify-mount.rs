@@ -41,12 +41,7 @@ struct Cli {
     #[arg(short = 'o', value_name = "OPT[,OPT...]", help_heading = "Mount")]
     options: Vec<String>,
     /// Seconds the kernel may cache attributes and directory entries.
-    #[arg(
-        long,
-        default_value_t = 60,
-        value_name = "SECONDS",
-        help_heading = "Mount"
-    )]
+    #[arg(long, default_value_t = 60, value_name = "SECONDS", help_heading = "Mount")]
     attr_timeout: u64,
     /// FUSE worker threads serving requests concurrently.
     #[arg(long, default_value_t = 4, help_heading = "Mount")]
@@ -73,9 +68,7 @@ fn config(cli: &Cli) -> Result<MountConfig, String> {
         threads: cli.threads,
         ttl: Duration::from_secs(cli.attr_timeout),
         vfs: VfsOptions {
-            index: IndexOptions {
-                contiguous_chunk_target: cli.contiguous_chunk_size.max(1),
-            },
+            index: IndexOptions { contiguous_chunk_target: cli.contiguous_chunk_size.max(1) },
             cache_bytes: cli.cache_size,
             max_datasets: cli.max_datasets.max(1),
         },
@@ -90,12 +83,8 @@ fn detach(cli: &Cli) -> Result<(), String> {
         return Err(format!("pipe: {}", std::io::Error::last_os_error()));
     }
     // SAFETY: both descriptors are ours and used once each.
-    let (read, write) = unsafe {
-        (
-            std::fs::File::from_raw_fd(fds[0]),
-            std::fs::File::from_raw_fd(fds[1]),
-        )
-    };
+    let (read, write) =
+        unsafe { (std::fs::File::from_raw_fd(fds[0]), std::fs::File::from_raw_fd(fds[1])) };
     let exe = std::env::current_exe().map_err(|e| e.to_string())?;
     let log = match &cli.log_file {
         Some(p) => Stdio::from(
@@ -126,16 +115,12 @@ fn detach(cli: &Cli) -> Result<(), String> {
             Ok(())
         });
     }
-    let child = cmd
-        .spawn()
-        .map_err(|e| format!("cannot start the daemon: {e}"));
+    let child = cmd.spawn().map_err(|e| format!("cannot start the daemon: {e}"));
     // SAFETY: closing our copy of the write end so EOF arrives if the child dies.
     unsafe { libc::close(write_fd) };
     child?;
     let mut line = String::new();
-    BufReader::new(read)
-        .read_line(&mut line)
-        .map_err(|e| e.to_string())?;
+    BufReader::new(read).read_line(&mut line).map_err(|e| e.to_string())?;
     match line.trim() {
         "ok" => Ok(()),
         "" => Err("the daemon exited before the mount was ready (see --log-file)".into()),
@@ -167,9 +152,7 @@ fn main() -> ExitCode {
     }
     cloudify_mount::logging::init();
     // SAFETY: the descriptor was handed to us by our parent for this purpose.
-    let ready = cli
-        .ready_fd
-        .map(|fd| unsafe { std::fs::File::from_raw_fd(fd) });
+    let ready = cli.ready_fd.map(|fd| unsafe { std::fs::File::from_raw_fd(fd) });
     match cloudify_mount::mount::run(&cfg, ready) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {

@@ -30,14 +30,8 @@ enum Command {
 fn main() -> ExitCode {
     cloudify_mount::logging::init();
     match Cli::parse().command {
-        Command::Inspect {
-            file,
-            json,
-            contiguous_chunk_size,
-        } => {
-            let opts = IndexOptions {
-                contiguous_chunk_target: contiguous_chunk_size,
-            };
+        Command::Inspect { file, json, contiguous_chunk_size } => {
+            let opts = IndexOptions { contiguous_chunk_target: contiguous_chunk_size };
             match index_file(&file, &opts) {
                 Ok(index) if json => match serde_json::to_string_pretty(&index) {
                     Ok(s) => println!("{s}"),

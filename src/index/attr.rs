@@ -153,45 +153,21 @@ mod tests {
 
     #[test]
     fn renders_like_zarr_python() {
-        assert_eq!(
-            AttrValue::Float(0.1f32 as f64).to_json(),
-            "0.10000000149011612"
-        );
+        assert_eq!(AttrValue::Float(0.1f32 as f64).to_json(), "0.10000000149011612");
         assert_eq!(AttrValue::Float(1.0).to_json(), "1.0");
         assert_eq!(AttrValue::Float(f64::NAN).to_json(), "NaN");
-        assert_eq!(
-            AttrValue::Floats(vec![1.5, f64::NEG_INFINITY]).to_json(),
-            "[1.5, -Infinity]"
-        );
+        assert_eq!(AttrValue::Floats(vec![1.5, f64::NEG_INFINITY]).to_json(), "[1.5, -Infinity]");
         assert_eq!(AttrValue::UInt(u64::MAX).to_json(), "18446744073709551615");
-        assert_eq!(
-            AttrValue::Str("h\u{e9}\"l\n".into()).to_json(),
-            "\"h\\u00e9\\\"l\\n\""
-        );
-        assert_eq!(
-            AttrValue::Str("\u{1F600}".into()).to_json(),
-            "\"\\ud83d\\ude00\""
-        );
+        assert_eq!(AttrValue::Str("h\u{e9}\"l\n".into()).to_json(), "\"h\\u00e9\\\"l\\n\"");
+        assert_eq!(AttrValue::Str("\u{1F600}".into()).to_json(), "\"\\ud83d\\ude00\"");
     }
 
     #[test]
     fn fill_values_follow_the_v2_spec() {
-        assert_eq!(
-            AttrValue::Float(f64::NAN).fill_value_json(true).as_deref(),
-            Some("\"NaN\"")
-        );
-        assert_eq!(
-            AttrValue::Int(-999).fill_value_json(false).as_deref(),
-            Some("-999")
-        );
-        assert_eq!(
-            AttrValue::Int(-999).fill_value_json(true).as_deref(),
-            Some("-999.0")
-        );
+        assert_eq!(AttrValue::Float(f64::NAN).fill_value_json(true).as_deref(), Some("\"NaN\""));
+        assert_eq!(AttrValue::Int(-999).fill_value_json(false).as_deref(), Some("-999"));
+        assert_eq!(AttrValue::Int(-999).fill_value_json(true).as_deref(), Some("-999.0"));
         assert_eq!(AttrValue::Float(f64::NAN).fill_value_json(false), None);
-        assert_eq!(
-            AttrValue::Floats(vec![1.0, 2.0]).fill_value_json(true),
-            None
-        );
+        assert_eq!(AttrValue::Floats(vec![1.0, 2.0]).fill_value_json(true), None);
     }
 }

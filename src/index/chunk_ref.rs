@@ -18,14 +18,12 @@ pub enum ChunkRef {
     /// `len` bytes of the source at `offset`, then the array's fill element repeated up to `size`
     /// (the last, partial chunk of a contiguous variable).
     Padded { offset: u64, len: u64, size: u64 },
+    /// `count` pieces of `len` bytes, `stride` apart from `offset` (records of a NetCDF-3
+    /// record variable), then the fill element up to `size`.
+    Strided { offset: u64, stride: u64, len: u64, count: u64, size: u64 },
     /// A stored chunk some of whose filters were skipped (`mask`): decoded and re-encoded with the
     /// array's declared codecs. `size` is the exact length of the re-encoded bytes.
-    Reencode {
-        offset: u64,
-        len: u64,
-        mask: u32,
-        size: u64,
-    },
+    Reencode { offset: u64, len: u64, mask: u32, size: u64 },
     /// Bytes held in the index (compact datasets: small by definition).
     Inline { bytes: Vec<u8> },
     /// The array's `fill_chunk` (an unwritten chunk whose fill the Zarr metadata cannot express).
@@ -37,7 +35,9 @@ impl ChunkRef {
     pub fn size(&self) -> u64 {
         match self {
             ChunkRef::Range { len, .. } => *len,
-            ChunkRef::Padded { size, .. } | ChunkRef::Reencode { size, .. } => *size,
+            ChunkRef::Padded { size, .. }
+            | ChunkRef::Reencode { size, .. }
+            | ChunkRef::Strided { size, .. } => *size,
             ChunkRef::Inline { bytes } => bytes.len() as u64,
             ChunkRef::Fill { size } => *size,
         }
@@ -45,6 +45,6 @@ impl ChunkRef {
 
     /// True when the bytes come straight from the source file without any work.
     pub fn is_pass_through(&self) -> bool {
-        matches!(self, ChunkRef::Range { .. } | ChunkRef::Padded { .. })
+        matches!(self, ChunkRef::Range { .. } | ChunkRef::Padded { .. } | ChunkRef::Strided { .. })
     }
 }

@@ -5,7 +5,7 @@ use super::AttrValue;
 /// A numeric element type with its byte order.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Dtype {
-    /// 'i' signed integer, 'u' unsigned integer, 'f' IEEE float.
+    /// 'i' signed integer, 'u' unsigned integer, 'f' IEEE float, 'S' fixed bytes (netCDF char).
     pub kind: char,
     pub size: usize,
     pub big_endian: bool,
@@ -21,16 +21,13 @@ impl Dtype {
         let valid = match kind {
             'i' | 'u' => matches!(size, 1 | 2 | 4 | 8),
             'f' => matches!(size, 4 | 8),
+            'S' => size == 1,
             _ => false,
         };
         if !valid || !matches!(order, '<' | '>' | '|') {
             return None;
         }
-        Some(Dtype {
-            kind,
-            size,
-            big_endian: order == '>',
-        })
+        Some(Dtype { kind, size, big_endian: order == '>' })
     }
 
     /// The type string; single-byte types use '|' as NumPy does.
@@ -60,6 +57,9 @@ impl Dtype {
                 } else {
                     x.to_le_bytes().to_vec()
                 }
+            }
+            ('S', AttrValue::Str(text)) if text.len() <= 1 => {
+                vec![text.as_bytes().first().copied().unwrap_or(0)]
             }
             ('i', _) | ('u', _) => {
                 let x: i128 = match value {
@@ -107,15 +107,10 @@ mod tests {
         assert_eq!(d.encode(&AttrValue::Int(70000)), None);
         assert_eq!(d.encode(&AttrValue::Float(f64::NAN)), None);
         let f = Dtype::parse("<f4").unwrap();
-        assert_eq!(
-            f.encode(&AttrValue::Float(1.0)),
-            Some(1.0f32.to_le_bytes().to_vec())
-        );
+        assert_eq!(f.encode(&AttrValue::Float(1.0)), Some(1.0f32.to_le_bytes().to_vec()));
         assert_eq!(Dtype::parse("|u1").unwrap().to_numpy(), "|u1");
         assert_eq!(
-            Dtype::parse("<u8")
-                .unwrap()
-                .encode(&AttrValue::UInt(u64::MAX)),
+            Dtype::parse("<u8").unwrap().encode(&AttrValue::UInt(u64::MAX)),
             Some(vec![0xff; 8])
         );
         assert!(Dtype::parse("<f2").is_none());

@@ -99,11 +99,7 @@ pub struct ArrayNode {
 impl ArrayNode {
     /// Number of chunks along each dimension.
     pub fn grid(&self) -> Vec<u64> {
-        self.shape
-            .iter()
-            .zip(&self.chunks)
-            .map(|(s, c)| s.div_ceil((*c).max(1)))
-            .collect()
+        self.shape.iter().zip(&self.chunks).map(|(s, c)| s.div_ceil((*c).max(1))).collect()
     }
 
     /// Size in bytes of one element.

@@ -3,6 +3,7 @@
 //! except the rare chunk whose filter mask says a filter was skipped (it is re-encoded once to
 //! learn its exact size).
 
+use super::contiguous::{contiguous_refs, grid_len, split_contiguous};
 use super::nc4::ModelGroup;
 use super::{IndexOptions, SourceError};
 use crate::index::{
@@ -35,24 +36,12 @@ pub fn fill_storage(
     tree: &mut ModelGroup,
     options: &IndexOptions,
 ) -> Result<(), SourceError> {
-    let h5 = hdf5::File::open(path).map_err(|e| SourceError::Hdf5 {
-        path: path.to_path_buf(),
-        message: e.to_string(),
-    })?;
-    let io = |source| SourceError::Io {
-        path: path.to_path_buf(),
-        source,
-    };
+    let h5 = hdf5::File::open(path)
+        .map_err(|e| SourceError::Hdf5 { path: path.to_path_buf(), message: e.to_string() })?;
+    let io = |source| SourceError::Io { path: path.to_path_buf(), source };
     let raw = File::open(path).map_err(io)?;
     let file_len = raw.metadata().map_err(io)?.len();
-    let ctx = Ctx {
-        path,
-        h5,
-        raw,
-        file_len,
-        base: user_block,
-        options,
-    };
+    let ctx = Ctx { path, h5, raw, file_len, base: user_block, options };
     walk(&ctx, tree);
     Ok(())
 }
@@ -65,10 +54,7 @@ fn walk(ctx: &Ctx<'_>, g: &mut ModelGroup) {
             Ok(()) => g.group.arrays.push(array),
             Err(reason) => {
                 warn!(file = %ctx.path.display(), variable = %hdf5_path, "left out: {reason}");
-                g.group.skipped.push(Skipped {
-                    name: array.name,
-                    reason,
-                });
+                g.group.skipped.push(Skipped { name: array.name, reason });
             }
         }
     }
@@ -93,11 +79,7 @@ fn locate(ctx: &Ctx<'_>, hdf5_path: &str, array: &mut ArrayNode) -> Result<(), S
     let mut dtype = Dtype::parse(&array.dtype).ok_or("unsupported dtype")?;
     let h5type = ds.dtype().map_err(|e| format!("datatype: {e}"))?;
     if h5type.size() != dtype.size {
-        return Err(format!(
-            "HDF5 type has {} bytes, netCDF type {}",
-            h5type.size(),
-            dtype.size
-        ));
+        return Err(format!("HDF5 type has {} bytes, netCDF type {}", h5type.size(), dtype.size));
     }
     dtype.big_endian = dtype.size > 1 && matches!(h5type.byte_order(), ByteOrder::BigEndian);
     array.dtype = dtype.to_numpy();
@@ -107,10 +89,7 @@ fn locate(ctx: &Ctx<'_>, hdf5_path: &str, array: &mut ArrayNode) -> Result<(), S
     }
     let h5shape: Vec<u64> = ds.shape().iter().map(|s| *s as u64).collect();
     if h5shape.len() != array.shape.len() {
-        return Err(format!(
-            "HDF5 rank {} differs from netCDF rank",
-            h5shape.len()
-        ));
+        return Err(format!("HDF5 rank {} differs from netCDF rank", h5shape.len()));
     }
     match ds.layout() {
         Layout::Chunked => chunked(ctx, &ds, array)?,
@@ -144,15 +123,10 @@ fn map_pipeline(filters: &[H5Filter], elementsize: usize) -> Result<Pipeline, St
     for f in filters {
         source.push(match f {
             H5Filter::Shuffle => SourceFilter::Shuffle { elementsize },
-            H5Filter::Deflate(level) => SourceFilter::Deflate {
-                level: u32::from(*level),
-            },
+            H5Filter::Deflate(level) => SourceFilter::Deflate { level: u32::from(*level) },
             H5Filter::Fletcher32 => SourceFilter::Fletcher32,
             other => {
-                return Err(format!(
-                    "HDF5 filter {} has no Zarr v2 codec",
-                    filter_name(other)
-                ))
+                return Err(format!("HDF5 filter {} has no Zarr v2 codec", filter_name(other)))
             }
         });
     }
@@ -164,32 +138,22 @@ fn map_pipeline(filters: &[H5Filter], elementsize: usize) -> Result<Pipeline, St
     };
     let ordered = source.windows(2).all(|w| rank(&w[0]) < rank(&w[1]));
     if !ordered {
-        return Ok(Pipeline {
-            source,
-            filters: vec![],
-            compressor: None,
-            zero_copy: false,
-        });
+        return Ok(Pipeline { source, filters: vec![], compressor: None, zero_copy: false });
     }
     let mut zfilters = Vec::new();
     let mut compressor = None;
     for f in &source {
         match f {
-            SourceFilter::Shuffle { elementsize } => zfilters.push(Filter::Shuffle {
-                elementsize: *elementsize,
-            }),
+            SourceFilter::Shuffle { elementsize } => {
+                zfilters.push(Filter::Shuffle { elementsize: *elementsize })
+            }
             SourceFilter::Deflate { level } => {
                 compressor = Some(Compressor::Zlib { level: *level })
             }
             SourceFilter::Fletcher32 => {}
         }
     }
-    Ok(Pipeline {
-        source,
-        filters: zfilters,
-        compressor,
-        zero_copy: true,
-    })
+    Ok(Pipeline { source, filters: zfilters, compressor, zero_copy: true })
 }
 
 fn filter_name(f: &H5Filter) -> String {
@@ -205,16 +169,8 @@ fn filter_name(f: &H5Filter) -> String {
 fn chunked(ctx: &Ctx<'_>, ds: &hdf5::Dataset, array: &mut ArrayNode) -> Result<(), String> {
     let pipeline = map_pipeline(&ds.filters(), array.element_size())?;
     let source = &pipeline.source;
-    let trailer = if source.contains(&SourceFilter::Fletcher32) {
-        4
-    } else {
-        0
-    };
-    let active: u32 = if source.len() >= 32 {
-        u32::MAX
-    } else {
-        (1u32 << source.len()) - 1
-    };
+    let trailer = if source.contains(&SourceFilter::Fletcher32) { 4 } else { 0 };
+    let active: u32 = if source.len() >= 32 { u32::MAX } else { (1u32 << source.len()) - 1 };
     array.source_filters = pipeline.source.clone();
     array.filters = pipeline.filters;
     array.compressor = pipeline.compressor;
@@ -223,25 +179,15 @@ fn chunked(ctx: &Ctx<'_>, ds: &hdf5::Dataset, array: &mut ArrayNode) -> Result<(
     } else {
         StorageKind::ChunkedDecoded
     };
-    let chunk = ds
-        .chunk()
-        .ok_or("chunked dataset without chunk dimensions")?;
+    let chunk = ds.chunk().ok_or("chunked dataset without chunk dimensions")?;
     array.chunks = chunk.iter().map(|c| *c as u64).collect();
     if array.chunks.contains(&0) {
         return Err("chunk dimension of size 0".into());
     }
-    let total: u64 = array.grid().iter().product();
-    array.chunk_refs = vec![None; usize::try_from(total).map_err(|_| "chunk grid too large")?];
+    array.chunk_refs = vec![None; grid_len(array)?];
     for i in 0..ds.num_chunks().unwrap_or(0) {
-        let info = ds
-            .chunk_info(i)
-            .ok_or_else(|| format!("chunk {i}: no chunk info"))?;
-        let coords: Vec<u64> = info
-            .offset
-            .iter()
-            .zip(&array.chunks)
-            .map(|(o, c)| o / c)
-            .collect();
+        let info = ds.chunk_info(i).ok_or_else(|| format!("chunk {i}: no chunk info"))?;
+        let coords: Vec<u64> = info.offset.iter().zip(&array.chunks).map(|(o, c)| o / c).collect();
         let Some(pos) = array.chunk_position(&coords) else {
             warn!(file = %ctx.path.display(), array = %array.name, ?coords,
                 "chunk outside the netCDF shape ignored");
@@ -249,36 +195,21 @@ fn chunked(ctx: &Ctx<'_>, ds: &hdf5::Dataset, array: &mut ArrayNode) -> Result<(
         };
         let (offset, len) = (ctx.base.saturating_add(info.addr), info.size);
         if offset.checked_add(len).is_none_or(|end| end > ctx.file_len) {
-            return Err(format!(
-                "chunk {coords:?} lies beyond the end of the file (truncated?)"
-            ));
+            return Err(format!("chunk {coords:?} lies beyond the end of the file (truncated?)"));
         }
         let mask = info.filter_mask & active;
         array.chunk_refs[pos] = Some(if !pipeline.zero_copy {
             // Served uncompressed: the size is known without decoding.
-            ChunkRef::Reencode {
-                offset,
-                len,
-                mask,
-                size: array.chunk_nbytes(),
-            }
+            ChunkRef::Reencode { offset, len, mask, size: array.chunk_nbytes() }
         } else if mask == 0 {
             if len < trailer {
                 return Err(format!("chunk {coords:?} is shorter than its checksum"));
             }
-            ChunkRef::Range {
-                offset,
-                len: len - trailer,
-            }
+            ChunkRef::Range { offset, len: len - trailer }
         } else {
             let size = reencode_size(ctx, array, offset, len, mask)
                 .map_err(|e| format!("chunk {coords:?} with skipped filters: {e}"))?;
-            ChunkRef::Reencode {
-                offset,
-                len,
-                mask,
-                size,
-            }
+            ChunkRef::Reencode { offset, len, mask, size }
         });
     }
     Ok(())
@@ -292,84 +223,27 @@ fn reencode_size(
     mask: u32,
 ) -> Result<u64, String> {
     let mut stored = vec![0u8; usize::try_from(len).map_err(|_| "chunk too large")?];
-    ctx.raw
-        .read_exact_at(&mut stored, offset)
-        .map_err(|e| e.to_string())?;
+    ctx.raw.read_exact_at(&mut stored, offset).map_err(|e| e.to_string())?;
     let expected = usize::try_from(array.chunk_nbytes()).map_err(|_| "chunk too large")?;
     let raw = codec::decode_hdf5_chunk(&stored, &array.source_filters, mask, expected)
         .map_err(|e| e.to_string())?;
     Ok(codec::encode_zarr_chunk(&raw, array).len() as u64)
 }
 
-/// Chunk shape for a contiguous variable: 1 along leading dimensions, `k` along the first
-/// dimension whose trailing block fits `target`, full extent after it. Every chunk is then one
-/// contiguous byte range of the source.
-pub fn split_contiguous(shape: &[u64], elementsize: u64, target: u64) -> Vec<u64> {
-    let n = shape.len();
-    for i in 0..n {
-        let block: u64 = elementsize * shape[i + 1..].iter().product::<u64>();
-        if block <= target || i == n - 1 {
-            let k = (target / block.max(1)).clamp(1, shape[i].max(1));
-            let mut chunks = vec![1; i];
-            chunks.push(k);
-            chunks.extend(shape[i + 1..].iter().map(|s| (*s).max(1)));
-            return chunks;
-        }
-    }
-    vec![]
-}
-
 fn contiguous(ctx: &Ctx<'_>, ds: &hdf5::Dataset, array: &mut ArrayNode) -> Result<(), String> {
     let es = array.element_size() as u64;
     array.chunks = split_contiguous(&array.shape, es, ctx.options.contiguous_chunk_target);
-    let total: u64 = array.grid().iter().product();
-    array.chunk_refs = vec![None; usize::try_from(total).map_err(|_| "chunk grid too large")?];
     let nbytes = array.shape.iter().product::<u64>() * es;
     let Some(base) = ds.offset().map(|o| ctx.base.saturating_add(o)) else {
         array.storage = StorageKind::Unallocated;
+        array.chunk_refs = vec![None; grid_len(array)?];
         return Ok(());
     };
     array.storage = StorageKind::ContiguousPassThrough;
-    if base
-        .checked_add(nbytes)
-        .is_none_or(|end| end > ctx.file_len)
-    {
+    if base.checked_add(nbytes).is_none_or(|end| end > ctx.file_len) {
         return Err("contiguous data lies beyond the end of the file (truncated?)".into());
     }
-    // Element strides of the full shape.
-    let n = array.shape.len();
-    let mut strides = vec![1u64; n];
-    for d in (0..n.saturating_sub(1)).rev() {
-        strides[d] = strides[d + 1] * array.shape[d + 1];
-    }
-    let split = array
-        .chunks
-        .iter()
-        .position(|c| *c != 1)
-        .unwrap_or(n.saturating_sub(1));
-    let chunk_bytes = array.chunk_nbytes();
-    for pos in 0..array.chunk_refs.len() {
-        let coords = array.chunk_coords(pos as u64);
-        let start: u64 = (0..n)
-            .map(|d| coords[d] * array.chunks[d] * strides[d])
-            .sum();
-        let offset = base + start * es;
-        let valid = if n == 0 {
-            chunk_bytes
-        } else {
-            let along = array.shape[split] - coords[split] * array.chunks[split];
-            along.min(array.chunks[split]) * (chunk_bytes / array.chunks[split])
-        };
-        array.chunk_refs[pos] = Some(if valid == chunk_bytes {
-            ChunkRef::Range { offset, len: valid }
-        } else {
-            ChunkRef::Padded {
-                offset,
-                len: valid,
-                size: chunk_bytes,
-            }
-        });
-    }
+    array.chunk_refs = contiguous_refs(array, base)?;
     Ok(())
 }
 
@@ -492,14 +366,7 @@ mod raw {
             if tid < 0 {
                 return Err("cannot read the dataset's type".into());
             }
-            let r = H5Dread(
-                ds.id(),
-                tid,
-                H5S_ALL,
-                H5S_ALL,
-                H5P_DEFAULT,
-                buf.as_mut_ptr().cast(),
-            );
+            let r = H5Dread(ds.id(), tid, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf.as_mut_ptr().cast());
             H5Tclose(tid);
             r
         };
@@ -507,30 +374,5 @@ mod raw {
             return Err("cannot read compact data".into());
         }
         Ok(buf)
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::split_contiguous;
-
-    #[test]
-    fn splits_along_leading_dimensions() {
-        // 10 x 100 x 100 f4 = 40 kB per row of dim 0: 2 rows per 100 kB chunk
-        assert_eq!(
-            split_contiguous(&[10, 100, 100], 4, 100_000),
-            vec![2, 100, 100]
-        );
-        // rows bigger than the target: split the second dimension
-        assert_eq!(
-            split_contiguous(&[3, 1000, 1000], 4, 1_000_000),
-            vec![1, 250, 1000]
-        );
-        // small arrays: one chunk
-        assert_eq!(split_contiguous(&[5, 7], 8, 4 << 20), vec![5, 7]);
-        assert_eq!(split_contiguous(&[], 8, 4 << 20), Vec::<u64>::new());
-        assert_eq!(split_contiguous(&[0, 4], 8, 4 << 20), vec![1, 4]);
-        // one element larger than the target still makes progress
-        assert_eq!(split_contiguous(&[4], 8, 2), vec![1]);
     }
 }

@@ -7,6 +7,9 @@
 //! addresses, contiguous offsets).
 
 mod attrs;
+pub mod cdf;
+mod cdf_layout;
+mod contiguous;
 mod layout;
 mod nc4;
 pub mod sniff;
@@ -20,14 +23,13 @@ pub use sniff::{sniff_path, Format};
 #[derive(Debug, thiserror::Error)]
 pub enum SourceError {
     #[error("{path}: {source}")]
-    Io {
-        path: PathBuf,
-        source: std::io::Error,
-    },
+    Io { path: PathBuf, source: std::io::Error },
     #[error("{path}: not a NetCDF or HDF5 file")]
     NotData { path: PathBuf },
     #[error("{path}: netCDF library: {message}")]
     NetCdf { path: PathBuf, message: String },
+    #[error("{path}: NetCDF-3 header: {source}")]
+    Cdf { path: PathBuf, source: cdf::CdfError },
     #[error("{path}: HDF5 library: {message}")]
     Hdf5 { path: PathBuf, message: String },
 }
@@ -41,9 +43,7 @@ pub struct IndexOptions {
 
 impl Default for IndexOptions {
     fn default() -> Self {
-        IndexOptions {
-            contiguous_chunk_target: 4 << 20,
-        }
+        IndexOptions { contiguous_chunk_target: 4 << 20 }
     }
 }
 
@@ -51,21 +51,14 @@ impl Default for IndexOptions {
 pub fn index_file(path: &Path, options: &IndexOptions) -> Result<DatasetIndex, SourceError> {
     // Failed look-ups (e.g. the `_nc4_non_coord_` fallback) are expected: keep libhdf5 quiet.
     hdf5::silence_errors(true);
-    let io = |source| SourceError::Io {
-        path: path.to_path_buf(),
-        source,
-    };
+    let io = |source| SourceError::Io { path: path.to_path_buf(), source };
     let format = sniff_path(path)
         .map_err(io)?
-        .ok_or_else(|| SourceError::NotData {
-            path: path.to_path_buf(),
-        })?;
+        .ok_or_else(|| SourceError::NotData { path: path.to_path_buf() })?;
     let mut tree = nc4::read_model(path, format)?;
-    if let Format::Hdf5 { user_block } = format {
-        layout::fill_storage(path, user_block, &mut tree, options)?;
+    match format {
+        Format::Hdf5 { user_block } => layout::fill_storage(path, user_block, &mut tree, options)?,
+        Format::Cdf { .. } => cdf_layout::fill_storage(path, &mut tree, options)?,
     }
-    Ok(DatasetIndex {
-        format: format.describe(),
-        root: tree.into_group(),
-    })
+    Ok(DatasetIndex { format: format.describe(), root: tree.into_group() })
 }

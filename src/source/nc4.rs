@@ -19,39 +19,26 @@ impl ModelGroup {
     /// Drop the HDF5 bookkeeping.
     pub fn into_group(self) -> GroupNode {
         let mut group = self.group;
-        group.groups = self
-            .children
-            .into_iter()
-            .map(ModelGroup::into_group)
-            .collect();
+        group.groups = self.children.into_iter().map(ModelGroup::into_group).collect();
         group
     }
 }
 
 /// Read the data model of `path`.
 pub fn read_model(path: &Path, format: Format) -> Result<ModelGroup, SourceError> {
-    let file = netcdf::open(path).map_err(|e| SourceError::NetCdf {
-        path: path.to_path_buf(),
-        message: e.to_string(),
-    })?;
+    let file = netcdf::open(path)
+        .map_err(|e| SourceError::NetCdf { path: path.to_path_buf(), message: e.to_string() })?;
     let cdf = matches!(format, Format::Cdf { .. });
     match file.root() {
         Some(root) => Ok(read_group(path, &root, String::new(), "/".to_string(), cdf)),
         None => {
             let attrs = read_attrs(path, "/", file.attributes());
-            let mut group = GroupNode {
-                attrs,
-                ..GroupNode::default()
-            };
+            let mut group = GroupNode { attrs, ..GroupNode::default() };
             let mut array_paths = Vec::new();
             for var in file.variables() {
                 add_variable(path, &var, "/", cdf, &mut group, &mut array_paths);
             }
-            Ok(ModelGroup {
-                group,
-                array_paths,
-                children: vec![],
-            })
+            Ok(ModelGroup { group, array_paths, children: vec![] })
         }
     }
 }
@@ -64,11 +51,7 @@ fn read_group(
     cdf: bool,
 ) -> ModelGroup {
     let attrs = read_attrs(path, &hdf5_path, g.attributes());
-    let mut group = GroupNode {
-        name,
-        attrs,
-        ..GroupNode::default()
-    };
+    let mut group = GroupNode { name, attrs, ..GroupNode::default() };
     let mut array_paths = Vec::new();
     for var in g.variables() {
         add_variable(path, &var, &hdf5_path, cdf, &mut group, &mut array_paths);
@@ -81,11 +64,7 @@ fn read_group(
             read_group(path, &child, child_name, child_path, cdf)
         })
         .collect();
-    ModelGroup {
-        group,
-        array_paths,
-        children,
-    }
+    ModelGroup { group, array_paths, children }
 }
 
 fn join(parent: &str, name: &str) -> String {
@@ -127,13 +106,17 @@ fn numeric_dtype(t: &NcVariableType) -> Option<Dtype> {
         },
         NcVariableType::Float(FloatType::F32) => ('f', 4),
         NcVariableType::Float(FloatType::F64) => ('f', 8),
+        // netCDF char arrays: one byte per element; xarray joins the last dimension itself.
+        NcVariableType::Char => ('S', 1),
         _ => return None,
     };
-    Some(Dtype {
-        kind,
-        size,
-        big_endian: false,
-    })
+    Some(Dtype { kind, size, big_endian: false })
+}
+
+/// Storage byte order of NetCDF-3 data.
+fn cdf_order(mut d: Dtype) -> Dtype {
+    d.big_endian = d.size > 1;
+    d
 }
 
 fn type_name(t: &NcVariableType) -> &'static str {
@@ -159,19 +142,10 @@ fn add_variable(
     let name = var.name();
     let skip = |group: &mut GroupNode, reason: String| {
         warn!(file = %path.display(), variable = %join(group_path, &name), "left out: {reason}");
-        group.skipped.push(Skipped {
-            name: name.clone(),
-            reason,
-        });
+        group.skipped.push(Skipped { name: name.clone(), reason });
     };
-    if cdf {
-        return skip(
-            group,
-            "NetCDF-3 data is not served yet (byte-range reader pending)".into(),
-        );
-    }
     let vartype = var.vartype();
-    let Some(dtype) = numeric_dtype(&vartype) else {
+    let Some(dtype) = numeric_dtype(&vartype).map(|d| if cdf { cdf_order(d) } else { d }) else {
         let t = type_name(&vartype);
         return skip(group, format!("{t} variables are not supported yet"));
     };

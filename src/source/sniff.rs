@@ -86,37 +86,20 @@ mod tests {
 
     fn tempfile() -> File {
         let dir = std::env::temp_dir();
-        let path = dir.join(format!(
-            "sniff-{}-{:?}",
-            std::process::id(),
-            std::thread::current().id()
-        ));
-        let f = File::options()
-            .read(true)
-            .write(true)
-            .create(true)
-            .truncate(true)
-            .open(&path)
-            .unwrap();
+        let path =
+            dir.join(format!("sniff-{}-{:?}", std::process::id(), std::thread::current().id()));
+        let f =
+            File::options().read(true).write(true).create(true).truncate(true).open(&path).unwrap();
         let _ = std::fs::remove_file(&path);
         f
     }
 
     #[test]
     fn recognises_magic_bytes() {
-        assert_eq!(
-            sniff_bytes(b"CDF\x01rest"),
-            Some(Format::Cdf { version: 1 })
-        );
-        assert_eq!(
-            sniff_bytes(b"CDF\x05rest"),
-            Some(Format::Cdf { version: 5 })
-        );
+        assert_eq!(sniff_bytes(b"CDF\x01rest"), Some(Format::Cdf { version: 1 }));
+        assert_eq!(sniff_bytes(b"CDF\x05rest"), Some(Format::Cdf { version: 5 }));
         assert_eq!(sniff_bytes(b"CDF\x03rest"), None);
-        assert_eq!(
-            sniff_bytes(b"\x89HDF\r\n\x1a\nxxxx"),
-            Some(Format::Hdf5 { user_block: 0 })
-        );
+        assert_eq!(sniff_bytes(b"\x89HDF\r\n\x1a\nxxxx"), Some(Format::Hdf5 { user_block: 0 }));
         let mut ub = vec![0u8; 1024];
         ub.extend_from_slice(HDF5_MAGIC);
         assert_eq!(sniff_bytes(&ub), Some(Format::Hdf5 { user_block: 1024 }));

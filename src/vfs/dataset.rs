@@ -35,11 +35,7 @@ pub struct SourceStat {
 pub fn stat_source(path: &Path) -> std::io::Result<SourceStat> {
     let m = std::fs::metadata(path)?;
     Ok(SourceStat {
-        identity: Identity {
-            ino: m.ino(),
-            size: m.len(),
-            mtime: m.modified()?,
-        },
+        identity: Identity { ino: m.ino(), size: m.len(), mtime: m.modified()? },
         mode: m.mode(),
         uid: m.uid(),
         gid: m.gid(),
@@ -66,11 +62,7 @@ pub struct Datasets {
 
 impl Datasets {
     pub fn new(options: IndexOptions, capacity: u64) -> Self {
-        Datasets {
-            cache: Cache::new(capacity),
-            options,
-            next_generation: AtomicU64::new(1),
-        }
+        Datasets { cache: Cache::new(capacity), options, next_generation: AtomicU64::new(1) }
     }
 
     /// The loaded dataset of `path` (absolute), indexing it if needed.
@@ -84,9 +76,7 @@ impl Datasets {
             info!(file = %path.display(), "source changed: re-indexing");
             self.cache.invalidate(&key);
         }
-        let entry = self
-            .cache
-            .get_with(key, || Arc::new((stat.identity, self.load(path, stat))));
+        let entry = self.cache.get_with(key, || Arc::new((stat.identity, self.load(path, stat))));
         entry.1.clone()
     }
 
@@ -101,11 +91,6 @@ impl Datasets {
         info!(file = %path.display(), arrays = view.arrays.len(),
             ms = started.elapsed().as_millis() as u64, "indexed");
         let generation = self.next_generation.fetch_add(1, Ordering::Relaxed);
-        Ok(Arc::new(Loaded {
-            view,
-            file,
-            stat,
-            generation,
-        }))
+        Ok(Arc::new(Loaded { view, file, stat, generation }))
     }
 }

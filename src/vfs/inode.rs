@@ -26,9 +26,7 @@ impl Default for InodeTable {
         let root = NodeKey::Dir(PathBuf::new());
         let map = HashMap::from([(root.clone(), ROOT_INO)]);
         // index 0 is unused so that ino == position
-        InodeTable {
-            inner: RwLock::new((map, vec![root.clone(), root])),
-        }
+        InodeTable { inner: RwLock::new((map, vec![root.clone(), root])) }
     }
 }
 

@@ -64,11 +64,7 @@ pub struct VfsOptions {
 
 impl Default for VfsOptions {
     fn default() -> Self {
-        VfsOptions {
-            index: IndexOptions::default(),
-            cache_bytes: 256 << 20,
-            max_datasets: 256,
-        }
+        VfsOptions { index: IndexOptions::default(), cache_bytes: 256 << 20, max_datasets: 256 }
     }
 }
 
@@ -94,10 +90,7 @@ impl Vfs {
     pub fn new(archive: &Path, options: VfsOptions) -> std::io::Result<Vfs> {
         let root = archive.canonicalize()?;
         if !root.is_dir() {
-            return Err(std::io::Error::other(format!(
-                "{} is not a directory",
-                root.display()
-            )));
+            return Err(std::io::Error::other(format!("{} is not a directory", root.display())));
         }
         Ok(Vfs {
             root,
@@ -112,9 +105,7 @@ impl Vfs {
     }
 
     fn dataset(&self, source: &Path) -> Result<Arc<Loaded>, VfsError> {
-        self.datasets
-            .get(&self.root.join(source))
-            .map_err(VfsError::Dataset)
+        self.datasets.get(&self.root.join(source)).map_err(VfsError::Dataset)
     }
 
     fn attr_of(&self, key: &NodeKey) -> Result<Attr, VfsError> {
@@ -181,23 +172,16 @@ impl Vfs {
                     .ok_or(VfsError::NotFound)?;
                 Ok(match entry {
                     ArchiveEntry::Dir { name } => NodeKey::Dir(rel.join(name)),
-                    ArchiveEntry::Dataset { file, .. } => NodeKey::Dataset {
-                        source: rel.join(file),
-                        inner: String::new(),
-                    },
+                    ArchiveEntry::Dataset { file, .. } => {
+                        NodeKey::Dataset { source: rel.join(file), inner: String::new() }
+                    }
                 })
             }
             NodeKey::Dataset { source, inner } => {
                 let name = name.to_str().ok_or(VfsError::NotFound)?;
-                let path = if inner.is_empty() {
-                    name.to_string()
-                } else {
-                    format!("{inner}/{name}")
-                };
-                Ok(NodeKey::Dataset {
-                    source: source.clone(),
-                    inner: path,
-                })
+                let path =
+                    if inner.is_empty() { name.to_string() } else { format!("{inner}/{name}") };
+                Ok(NodeKey::Dataset { source: source.clone(), inner: path })
             }
         }
     }
@@ -219,16 +203,8 @@ impl Vfs {
         let key = self.key(ino)?;
         let parent_ino = self.inodes.ino(&parent_of(&key));
         let mut out = vec![
-            DirEntry {
-                ino,
-                kind: Kind::Dir,
-                name: ".".into(),
-            },
-            DirEntry {
-                ino: parent_ino,
-                kind: Kind::Dir,
-                name: "..".into(),
-            },
+            DirEntry { ino, kind: Kind::Dir, name: ".".into() },
+            DirEntry { ino: parent_ino, kind: Kind::Dir, name: "..".into() },
         ];
         match &key {
             NodeKey::Dir(rel) => {
@@ -247,11 +223,7 @@ impl Vfs {
                 for c in children {
                     let child = self.child_key(&key, OsStr::new(&c.name))?;
                     let kind = if c.is_dir { Kind::Dir } else { Kind::File };
-                    out.push(DirEntry {
-                        ino: self.inodes.ino(&child),
-                        kind,
-                        name: c.name.into(),
-                    });
+                    out.push(DirEntry { ino: self.inodes.ino(&child), kind, name: c.name.into() });
                 }
             }
         }
@@ -289,17 +261,12 @@ impl Vfs {
                     cache: &self.cache,
                     key: (ds.generation, array, pos),
                 };
-                read_chunk(
-                    &src,
-                    &ds.view.arrays[array].node,
-                    chunk,
-                    offset,
-                    size as usize,
+                read_chunk(&src, &ds.view.arrays[array].node, chunk, offset, size as usize).map_err(
+                    |e| {
+                        warn!(file = %source.display(), chunk = %inner, "read failed: {e}");
+                        VfsError::Io(e.to_string())
+                    },
                 )
-                .map_err(|e| {
-                    warn!(file = %source.display(), chunk = %inner, "read failed: {e}");
-                    VfsError::Io(e.to_string())
-                })
             }
         }
     }
@@ -318,10 +285,7 @@ fn parent_of(key: &NodeKey) -> NodeKey {
         }
         NodeKey::Dataset { source, inner } => NodeKey::Dataset {
             source: source.clone(),
-            inner: inner
-                .rsplit_once('/')
-                .map(|(p, _)| p.to_string())
-                .unwrap_or_default(),
+            inner: inner.rsplit_once('/').map(|(p, _)| p.to_string()).unwrap_or_default(),
         },
     }
 }

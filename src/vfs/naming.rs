@@ -59,9 +59,7 @@ pub fn list_dir(archive_root: &Path, dir: &Path) -> io::Result<Vec<ArchiveEntry>
             continue;
         };
         if ftype.is_symlink() {
-            let inside = path
-                .canonicalize()
-                .is_ok_and(|t| t.starts_with(archive_root));
+            let inside = path.canonicalize().is_ok_and(|t| t.starts_with(archive_root));
             if !inside {
                 continue;
             }
@@ -91,10 +89,8 @@ pub fn assign_names(dirs: Vec<OsString>, files: Vec<OsString>) -> Vec<ArchiveEnt
     for f in &files {
         *count.entry(short_name(f.as_bytes())).or_default() += 1;
     }
-    let mut out: Vec<ArchiveEntry> = dirs
-        .iter()
-        .map(|d| ArchiveEntry::Dir { name: d.clone() })
-        .collect();
+    let mut out: Vec<ArchiveEntry> =
+        dirs.iter().map(|d| ArchiveEntry::Dir { name: d.clone() }).collect();
     let taken: std::collections::HashSet<Vec<u8>> =
         dirs.iter().map(|d| d.as_bytes().to_vec()).collect();
     for f in files {
@@ -108,10 +104,7 @@ pub fn assign_names(dirs: Vec<OsString>, files: Vec<OsString>) -> Vec<ArchiveEnt
             warn!(file = ?f, "not shown: its mount name is taken by a directory");
             continue;
         }
-        out.push(ArchiveEntry::Dataset {
-            name: OsString::from_vec(name),
-            file: f,
-        });
+        out.push(ArchiveEntry::Dataset { name: OsString::from_vec(name), file: f });
     }
     out.sort_by(|a, b| a.name().cmp(b.name()));
     out
@@ -127,10 +120,9 @@ mod tests {
             .into_iter()
             .map(|e| match e {
                 ArchiveEntry::Dir { name } => (name.to_string_lossy().into(), None),
-                ArchiveEntry::Dataset { name, file } => (
-                    name.to_string_lossy().into(),
-                    Some(file.to_string_lossy().into()),
-                ),
+                ArchiveEntry::Dataset { name, file } => {
+                    (name.to_string_lossy().into(), Some(file.to_string_lossy().into()))
+                }
             })
             .collect()
     }
@@ -144,11 +136,7 @@ mod tests {
         assert_eq!(names(&[], &[".hidden"]), vec![s(".hidden.zarr", ".hidden")]);
         assert_eq!(
             names(&[], &["x.nc", "x.h5", "y.nc"]),
-            vec![
-                s("x.h5.zarr", "x.h5"),
-                s("x.nc.zarr", "x.nc"),
-                s("y.zarr", "y.nc")
-            ]
+            vec![s("x.h5.zarr", "x.h5"), s("x.nc.zarr", "x.nc"), s("y.zarr", "y.nc")]
         );
         assert_eq!(
             names(&["x.zarr"], &["x.nc"]),

@@ -48,43 +48,48 @@ pub fn read_chunk(
     let want = (len as u64).min(size - offset) as usize;
     match chunk {
         ChunkRef::Range { offset: at, .. } => pread(src.file, at + offset, want),
-        ChunkRef::Padded {
-            offset: at,
-            len: valid,
-            ..
-        } => {
+        ChunkRef::Padded { offset: at, len: valid, .. } => {
             let mut out = Vec::with_capacity(want);
             if offset < *valid {
                 let n = (*valid - offset).min(want as u64) as usize;
                 out = pread(src.file, at + offset, n)?;
             }
-            let es = array.fill_element.len().max(1);
-            while out.len() < want {
-                let p = (offset as usize + out.len()) % es;
-                out.push(array.fill_element.get(p).copied().unwrap_or(0));
+            pad_with_fill(&mut out, offset, want, &array.fill_element);
+            Ok(out)
+        }
+        ChunkRef::Strided { offset: at, stride, len: piece, count, .. } => {
+            let mut out = Vec::with_capacity(want);
+            let valid = piece * count;
+            let mut pos = offset;
+            while out.len() < want && pos < valid {
+                let (r, within) = (pos / piece, pos % piece);
+                let n = (piece - within).min((want - out.len()) as u64);
+                out.extend(pread(src.file, at + r * stride + within, n as usize)?);
+                pos += n;
             }
+            pad_with_fill(&mut out, offset, want, &array.fill_element);
             Ok(out)
         }
         ChunkRef::Inline { bytes } => Ok(slice(bytes, offset, want)),
-        ChunkRef::Fill { .. } => Ok(slice(
-            array.fill_chunk.as_deref().unwrap_or(&[]),
-            offset,
-            want,
-        )),
-        ChunkRef::Reencode {
-            offset: at,
-            len: stored,
-            mask,
-            size,
-        } => {
+        ChunkRef::Fill { .. } => {
+            Ok(slice(array.fill_chunk.as_deref().unwrap_or(&[]), offset, want))
+        }
+        ChunkRef::Reencode { offset: at, len: stored, mask, size } => {
             let bytes = src
                 .cache
-                .get_or_try(src.key, || {
-                    reencode(src.file, array, *at, *stored, *mask, *size)
-                })
+                .get_or_try(src.key, || reencode(src.file, array, *at, *stored, *mask, *size))
                 .map_err(ChunkError::Shared)?;
             Ok(slice(&bytes, offset, want))
         }
+    }
+}
+
+/// Extend `out` (which starts at chunk offset `offset`) to `want` bytes of the fill pattern.
+fn pad_with_fill(out: &mut Vec<u8>, offset: u64, want: usize, fill: &[u8]) {
+    let es = fill.len().max(1);
+    while out.len() < want {
+        let p = (offset as usize + out.len()) % es;
+        out.push(fill.get(p).copied().unwrap_or(0));
     }
 }
 
@@ -125,10 +130,7 @@ fn reencode(
     )?;
     let bytes = codec::encode_zarr_chunk(&raw, array);
     if bytes.len() as u64 != size {
-        return Err(ChunkError::SizeChanged {
-            got: bytes.len() as u64,
-            expected: size,
-        });
+        return Err(ChunkError::SizeChanged { got: bytes.len() as u64, expected: size });
     }
     Ok(Arc::from(bytes))
 }

@@ -89,9 +89,7 @@ fn verify_fletcher32(data: &[u8]) -> Result<(), CodecError> {
 
 fn inflate(data: &[u8]) -> Result<Vec<u8>, CodecError> {
     let mut out = Vec::new();
-    ZlibDecoder::new(data)
-        .read_to_end(&mut out)
-        .map_err(CodecError::Inflate)?;
+    ZlibDecoder::new(data).read_to_end(&mut out).map_err(CodecError::Inflate)?;
     Ok(out)
 }
 
@@ -126,10 +124,7 @@ pub fn decode_hdf5_chunk(
         };
     }
     if data.len() != expected {
-        return Err(CodecError::Length {
-            got: data.len(),
-            expected,
-        });
+        return Err(CodecError::Length { got: data.len(), expected });
     }
     Ok(data)
 }
@@ -182,18 +177,13 @@ mod tests {
     #[test]
     fn decodes_a_pipeline_with_a_skipped_filter() {
         let raw: Vec<u8> = (0..64u8).collect();
-        let pipeline = [
-            SourceFilter::Shuffle { elementsize: 4 },
-            SourceFilter::Deflate { level: 4 },
-        ];
+        let pipeline =
+            [SourceFilter::Shuffle { elementsize: 4 }, SourceFilter::Deflate { level: 4 }];
         let full = deflate(&shuffle(&raw, 4), 4);
         assert_eq!(decode_hdf5_chunk(&full, &pipeline, 0, 64).unwrap(), raw);
         // deflate skipped (bit 1): only shuffled
         let partial = shuffle(&raw, 4);
-        assert_eq!(
-            decode_hdf5_chunk(&partial, &pipeline, 0b10, 64).unwrap(),
-            raw
-        );
+        assert_eq!(decode_hdf5_chunk(&partial, &pipeline, 0b10, 64).unwrap(), raw);
         assert!(decode_hdf5_chunk(b"garbage", &pipeline, 0, 64).is_err());
     }
 }

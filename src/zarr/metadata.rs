@@ -17,9 +17,7 @@ pub fn group_zattrs(attrs: &Attrs) -> String {
 }
 
 fn attrs_object(attrs: &Attrs) -> Object {
-    attrs
-        .iter()
-        .fold(Object::new(), |o, (k, v)| o.raw(k, v.to_json()))
+    attrs.iter().fold(Object::new(), |o, (k, v)| o.raw(k, v.to_json()))
 }
 
 /// The `.zarray` fill_value text, or `None` (JSON null) when `_FillValue` is absent or cannot
@@ -32,10 +30,9 @@ fn fill_value(array: &ArrayNode) -> Option<String> {
 /// `.zarray`.
 pub fn zarray(array: &ArrayNode) -> String {
     let compressor = match array.compressor {
-        Some(Compressor::Zlib { level }) => Object::new()
-            .raw("id", "\"zlib\"")
-            .raw("level", level.to_string())
-            .render(),
+        Some(Compressor::Zlib { level }) => {
+            Object::new().raw("id", "\"zlib\"").raw("level", level.to_string()).render()
+        }
         None => "null".to_string(),
     };
     let filters = if array.filters.is_empty() {
@@ -57,10 +54,7 @@ pub fn zarray(array: &ArrayNode) -> String {
         .raw("shape", u64_list(&array.shape))
         .raw("chunks", u64_list(&array.chunks))
         .raw("dtype", format!("\"{}\"", array.dtype))
-        .raw(
-            "fill_value",
-            fill_value(array).unwrap_or_else(|| "null".into()),
-        )
+        .raw("fill_value", fill_value(array).unwrap_or_else(|| "null".into()))
         .raw("order", "\"C\"")
         .raw("filters", filters)
         .raw("dimension_separator", "\".\"")
@@ -76,17 +70,11 @@ pub fn array_zattrs(array: &ArrayNode) -> String {
     if let (Some(fill), None) = (&array.fill_value, fill_value(array)) {
         obj = obj.raw("_FillValue", fill.to_json());
     }
-    obj.raw("_ARRAY_DIMENSIONS", string_list(&array.dims))
-        .render()
+    obj.raw("_ARRAY_DIMENSIONS", string_list(&array.dims)).render()
 }
 
 /// `.zmetadata` from (key, document) pairs such as ("tas/.zarray", "{...}").
 pub fn zmetadata(documents: &[(String, String)]) -> String {
-    let metadata = documents
-        .iter()
-        .fold(Object::new(), |o, (k, v)| o.raw(k, v.clone()));
-    Object::new()
-        .raw("metadata", metadata.render())
-        .raw("zarr_consolidated_format", "1")
-        .render()
+    let metadata = documents.iter().fold(Object::new(), |o, (k, v)| o.raw(k, v.clone()));
+    Object::new().raw("metadata", metadata.render()).raw("zarr_consolidated_format", "1").render()
 }

@@ -17,11 +17,7 @@ pub enum Entry<'a> {
     /// A metadata document.
     Meta(&'a Arc<[u8]>),
     /// A chunk file of array `array` (index into [`DatasetView::arrays`]).
-    Chunk {
-        array: usize,
-        pos: usize,
-        chunk: &'a ChunkRef,
-    },
+    Chunk { array: usize, pos: usize, chunk: &'a ChunkRef },
 }
 
 /// A child of a directory, for listings.
@@ -61,66 +57,37 @@ fn join(parent: &str, name: &str) -> String {
 impl DatasetView {
     /// Build the view (renders every metadata document).
     pub fn new(index: DatasetIndex) -> DatasetView {
-        let mut view = DatasetView {
-            arrays: vec![],
-            docs: HashMap::new(),
-            dirs: HashMap::new(),
-        };
+        let mut view = DatasetView { arrays: vec![], docs: HashMap::new(), dirs: HashMap::new() };
         let mut consolidated = Vec::new();
         view.add_group("", index.root, &mut consolidated);
         let zmeta = metadata::zmetadata(&consolidated);
-        view.docs
-            .insert(".zmetadata".into(), Arc::from(zmeta.into_bytes()));
+        view.docs.insert(".zmetadata".into(), Arc::from(zmeta.into_bytes()));
         if let Some(Dir::Group { children }) = view.dirs.get_mut("") {
-            children.insert(
-                0,
-                Child {
-                    name: ".zmetadata".into(),
-                    is_dir: false,
-                },
-            );
+            children.insert(0, Child { name: ".zmetadata".into(), is_dir: false });
         }
         view
     }
 
     fn add_doc(&mut self, key: String, doc: String, consolidated: &mut Vec<(String, String)>) {
-        self.docs
-            .insert(key.clone(), Arc::from(doc.clone().into_bytes()));
+        self.docs.insert(key.clone(), Arc::from(doc.clone().into_bytes()));
         consolidated.push((key, doc));
     }
 
     fn add_group(&mut self, path: &str, group: GroupNode, out: &mut Vec<(String, String)>) {
-        let file = |n: &str| Child {
-            name: n.into(),
-            is_dir: false,
-        };
+        let file = |n: &str| Child { name: n.into(), is_dir: false };
         let mut children = vec![file(".zattrs"), file(".zgroup")];
         self.add_doc(join(path, ".zgroup"), metadata::zgroup(), out);
-        self.add_doc(
-            join(path, ".zattrs"),
-            metadata::group_zattrs(&group.attrs),
-            out,
-        );
+        self.add_doc(join(path, ".zattrs"), metadata::group_zattrs(&group.attrs), out);
         for array in group.arrays {
             let apath = join(path, &array.name);
-            children.push(Child {
-                name: array.name.clone(),
-                is_dir: true,
-            });
+            children.push(Child { name: array.name.clone(), is_dir: true });
             self.add_doc(join(&apath, ".zarray"), metadata::zarray(&array), out);
             self.add_doc(join(&apath, ".zattrs"), metadata::array_zattrs(&array), out);
-            self.dirs
-                .insert(apath.clone(), Dir::Array(self.arrays.len()));
-            self.arrays.push(ArrayEntry {
-                path: apath,
-                node: array,
-            });
+            self.dirs.insert(apath.clone(), Dir::Array(self.arrays.len()));
+            self.arrays.push(ArrayEntry { path: apath, node: array });
         }
         for sub in group.groups {
-            children.push(Child {
-                name: sub.name.clone(),
-                is_dir: true,
-            });
+            children.push(Child { name: sub.name.clone(), is_dir: true });
             let gpath = join(path, &sub.name);
             self.add_group(&gpath, sub, out);
         }
@@ -143,11 +110,7 @@ impl DatasetView {
         let coords = parse_chunk_key(name, node.shape.len())?;
         let pos = node.chunk_position(&coords)?;
         let chunk = node.chunk_refs.get(pos)?.as_ref()?;
-        Some(Entry::Chunk {
-            array: *i,
-            pos,
-            chunk,
-        })
+        Some(Entry::Chunk { array: *i, pos, chunk })
     }
 
     /// Children of a directory, or `None` if `path` is not a directory.
@@ -157,22 +120,13 @@ impl DatasetView {
             Dir::Array(i) => {
                 let node = &self.arrays[*i].node;
                 let mut out = vec![
-                    Child {
-                        name: ".zarray".into(),
-                        is_dir: false,
-                    },
-                    Child {
-                        name: ".zattrs".into(),
-                        is_dir: false,
-                    },
+                    Child { name: ".zarray".into(), is_dir: false },
+                    Child { name: ".zattrs".into(), is_dir: false },
                 ];
                 for (pos, slot) in node.chunk_refs.iter().enumerate() {
                     if slot.is_some() {
                         let name = chunk_key(&node.chunk_coords(pos as u64));
-                        out.push(Child {
-                            name,
-                            is_dir: false,
-                        });
+                        out.push(Child { name, is_dir: false });
                     }
                 }
                 Some(out)

@@ -1,0 +1,111 @@
+//! Second pass for NetCDF-3 files: locate every variable's bytes from our own header parse.
+//! Data is big-endian and uncompressed, so every chunk is a byte range of the source (fixed
+//! variables) or a set of equally spaced ranges (record variables, several records a chunk).
+
+use super::cdf::{parse_header, type_size, CdfError, Header};
+use super::contiguous::{contiguous_refs, record_refs, split_contiguous};
+use super::nc4::ModelGroup;
+use super::{IndexOptions, SourceError};
+use crate::index::{ArrayNode, Skipped, StorageKind};
+use std::fs::File;
+use std::os::unix::fs::FileExt;
+use std::path::Path;
+use tracing::warn;
+
+/// Read the header, growing the buffer until it parses (or the file ends).
+fn read_header(file: &File, file_len: u64) -> Result<Header, CdfError> {
+    let mut size: u64 = 64 << 10;
+    loop {
+        let n = size.min(file_len) as usize;
+        let mut buf = vec![0u8; n];
+        file.read_exact_at(&mut buf, 0).map_err(|_| CdfError::Truncated(0))?;
+        match parse_header(&buf) {
+            Err(CdfError::Truncated(_)) if (n as u64) < file_len => size = size.saturating_mul(4),
+            other => return other,
+        }
+    }
+}
+
+/// Fill in storage of every array of a NetCDF-3 file (netCDF-3 has only the root group).
+pub fn fill_storage(
+    path: &Path,
+    tree: &mut ModelGroup,
+    options: &IndexOptions,
+) -> Result<(), SourceError> {
+    let io = |source| SourceError::Io { path: path.to_path_buf(), source };
+    let file = File::open(path).map_err(io)?;
+    let file_len = file.metadata().map_err(io)?.len();
+    let header = read_header(&file, file_len)
+        .map_err(|source| SourceError::Cdf { path: path.to_path_buf(), source })?;
+    let numrecs = header.numrecs.unwrap_or_else(|| streaming_numrecs(&header, file_len));
+    let arrays = std::mem::take(&mut tree.group.arrays);
+    tree.array_paths.clear();
+    for mut array in arrays {
+        match locate(&header, numrecs, file_len, options, &mut array) {
+            Ok(()) => tree.group.arrays.push(array),
+            Err(reason) => {
+                warn!(file = %path.display(), variable = %array.name, "left out: {reason}");
+                tree.group.skipped.push(Skipped { name: array.name, reason });
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Records present in a file written in streaming mode: as many as fit.
+fn streaming_numrecs(h: &Header, file_len: u64) -> u64 {
+    let first = h.vars.iter().filter(|v| v.is_record).map(|v| v.begin).min();
+    match first {
+        Some(b) if h.recsize > 0 => file_len.saturating_sub(b) / h.recsize,
+        _ => 0,
+    }
+}
+
+fn locate(
+    h: &Header,
+    numrecs: u64,
+    file_len: u64,
+    options: &IndexOptions,
+    array: &mut ArrayNode,
+) -> Result<(), String> {
+    let var = h
+        .vars
+        .iter()
+        .find(|v| v.name == array.name)
+        .ok_or("variable not found in the NetCDF-3 header")?;
+    let es = type_size(var.nc_type).ok_or("unknown type")?;
+    if es != array.element_size() as u64 {
+        return Err(format!("header type has {es} bytes, netCDF type {}", array.element_size()));
+    }
+    let shape: Vec<u64> = var
+        .dimids
+        .iter()
+        .map(|d| if h.dims[*d].len == 0 { numrecs } else { h.dims[*d].len })
+        .collect();
+    if shape != array.shape {
+        return Err(format!("header shape {shape:?} differs from netCDF shape {:?}", array.shape));
+    }
+    array.storage = StorageKind::ContiguousPassThrough;
+    let target = options.contiguous_chunk_target;
+    if var.is_record {
+        let record_len = es * shape[1..].iter().product::<u64>();
+        if numrecs > 0 {
+            let last_end = (numrecs - 1)
+                .checked_mul(h.recsize)
+                .and_then(|x| x.checked_add(var.begin))
+                .and_then(|x| x.checked_add(record_len));
+            if last_end.is_none_or(|end| end > file_len) {
+                return Err("record data lies beyond the end of the file (truncated?)".into());
+            }
+        }
+        array.chunk_refs = record_refs(array, var.begin, h.recsize, target)?;
+    } else {
+        let nbytes = es * shape.iter().product::<u64>();
+        if var.begin.checked_add(nbytes).is_none_or(|end| end > file_len) {
+            return Err("data lies beyond the end of the file (truncated?)".into());
+        }
+        array.chunks = split_contiguous(&shape, es, target);
+        array.chunk_refs = contiguous_refs(array, var.begin)?;
+    }
+    Ok(())
+}

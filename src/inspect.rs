@@ -31,6 +31,7 @@ fn array(out: &mut String, a: &ArrayNode) {
             .iter()
             .map(|f| match f {
                 Filter::Shuffle { elementsize } => format!("shuffle({elementsize})"),
+                Filter::VlenUtf8 => "vlen-utf8".to_string(),
             })
             .collect();
         if let Some(Compressor::Zlib { level }) = a.compressor {
@@ -52,6 +53,7 @@ fn array(out: &mut String, a: &ArrayNode) {
         StorageKind::ContiguousPassThrough => "contiguous, pass-through byte ranges",
         StorageKind::Compact => "compact, generated",
         StorageKind::Unallocated => "never written, fill value",
+        StorageKind::Strings => "strings, generated (vlen-utf8)",
     };
     let _ = writeln!(
         out,

@@ -52,7 +52,11 @@ pub enum Compressor {
 /// Zarr v2 filter of an array.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Filter {
-    Shuffle { elementsize: usize },
+    Shuffle {
+        elementsize: usize,
+    },
+    /// Variable-length UTF-8 strings (`|O` arrays), as numcodecs' VLenUTF8.
+    VlenUtf8,
 }
 
 /// How the chunk bytes of an array are produced, for `cloudify inspect` and the docs.
@@ -68,6 +72,8 @@ pub enum StorageKind {
     Compact,
     /// Never written: every chunk is the fill value.
     Unallocated,
+    /// Variable-length strings, read when indexing and held in the index.
+    Strings,
 }
 
 /// One array (NetCDF variable / HDF5 dataset).

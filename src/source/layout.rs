@@ -50,6 +50,10 @@ fn walk(ctx: &Ctx<'_>, g: &mut ModelGroup) {
     let arrays = std::mem::take(&mut g.group.arrays);
     let paths = std::mem::take(&mut g.array_paths);
     for (mut array, hdf5_path) in arrays.into_iter().zip(paths) {
+        if array.storage == StorageKind::Strings {
+            g.group.arrays.push(array);
+            continue;
+        }
         match locate(ctx, &hdf5_path, &mut array) {
             Ok(()) => g.group.arrays.push(array),
             Err(reason) => {

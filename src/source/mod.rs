@@ -13,6 +13,7 @@ mod contiguous;
 mod layout;
 mod nc4;
 pub mod sniff;
+mod strings;
 
 use crate::index::DatasetIndex;
 use std::path::{Path, PathBuf};

@@ -1,7 +1,7 @@
 //! First pass: the netCDF data model of a file (groups, variables, dimensions, attributes), read
 //! with netcdf-c exactly as xarray's netcdf4 engine sees it.
 
-use super::{attrs, Format, SourceError};
+use super::{attrs, strings, Format, SourceError};
 use crate::index::{ArrayNode, AttrValue, Attrs, Dtype, GroupNode, Skipped, StorageKind};
 use netcdf::types::{FloatType, IntType, NcVariableType};
 use std::path::Path;
@@ -145,7 +145,13 @@ fn add_variable(
         group.skipped.push(Skipped { name: name.clone(), reason });
     };
     let vartype = var.vartype();
-    let Some(dtype) = numeric_dtype(&vartype).map(|d| if cdf { cdf_order(d) } else { d }) else {
+    let is_string = matches!(vartype, NcVariableType::String);
+    let dtype = if is_string {
+        Some(Dtype { kind: 'u', size: 1, big_endian: false })
+    } else {
+        numeric_dtype(&vartype).map(|d| if cdf { cdf_order(d) } else { d })
+    };
+    let Some(dtype) = dtype else {
         let t = type_name(&vartype);
         return skip(group, format!("{t} variables are not supported yet"));
     };
@@ -153,7 +159,7 @@ fn add_variable(
     let fill_value = take_attr(&mut attrs, "_FillValue");
     let dims: Vec<String> = var.dimensions().iter().map(|d| d.name()).collect();
     let shape: Vec<u64> = var.dimensions().iter().map(|d| d.len() as u64).collect();
-    group.arrays.push(ArrayNode {
+    let mut array = ArrayNode {
         name: name.clone(),
         dtype: dtype.to_numpy(),
         chunks: shape.iter().map(|s| (*s).max(1)).collect(),
@@ -168,7 +174,13 @@ fn add_variable(
         fill_element: vec![0; dtype.size],
         chunk_refs: vec![],
         fill_chunk: None,
-    });
+    };
+    if is_string {
+        if let Err(reason) = strings::fill_strings(var, &mut array) {
+            return skip(group, reason);
+        }
+    }
+    group.arrays.push(array);
     array_paths.push(join(group_path, &name));
 }
 

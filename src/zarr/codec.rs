@@ -135,6 +135,8 @@ pub fn encode_zarr_chunk(raw: &[u8], array: &ArrayNode) -> Vec<u8> {
     for f in &array.filters {
         data = match f {
             Filter::Shuffle { elementsize } => shuffle(&data, *elementsize),
+            // string chunks are built already encoded (source::strings)
+            Filter::VlenUtf8 => data,
         };
     }
     match array.compressor {

@@ -46,6 +46,7 @@ pub fn zarray(array: &ArrayNode) -> String {
                     .raw("id", "\"shuffle\"")
                     .raw("elementsize", elementsize.to_string())
                     .render(),
+                Filter::VlenUtf8 => Object::new().raw("id", "\"vlen-utf8\"").render(),
             })
             .collect();
         format!("[\n{}\n]", items.join(",\n"))

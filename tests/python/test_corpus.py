@@ -12,10 +12,8 @@ LEFT_OUT = {
     "harmony-opendap-subsetter__M2T1NXSLV_temporal.nc4": {},
     "harmony-opendap-subsetter__f16_ssmis_20200102v7.nc": {},
     "l2ss-py__GPM_test_file.HDF5": {},
-    "l2ss-py__MLS-Aura_L2GP-CO_2021d043.he5": {
-        "/HDFEOS INFORMATION": ["StructMetadata.0", "coremetadata.0", "xmlmetadata"],
-    },
-    "l2ss-py__S5P_OFFL_L2__CH4_subset.nc4": {"/PRODUCT": ["time_utc"]},
+    "l2ss-py__MLS-Aura_L2GP-CO_2021d043.he5": {},
+    "l2ss-py__S5P_OFFL_L2__CH4_subset.nc4": {},
     "netcdf-c__ref_szip.h5": {"/": ["dset_szip"]},  # szip: no Zarr codec (decoded later)
     "wrf-python__ci_test_file.nc": {},
     "l2ss-py__ascat_20150702_metopa_ovw.l2.nc": {},  # NetCDF-3 classic

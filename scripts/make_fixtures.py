@@ -190,11 +190,121 @@ def plain_hdf5():
         d.id.write_direct_chunk((2, 0), shuffled, filter_mask=0b10)
 
 
+def netcdf3(name, fmt, extra):
+    """NetCDF-3 with record variables (gathered several records a chunk) and fixed ones."""
+    with netCDF4.Dataset(path(name), "w", format=fmt) as ds:
+        ds.history = f"{fmt} fixture"
+        ds.createDimension("time", None)
+        ds.createDimension("x", 100)
+        ds.createDimension("strlen", 8)
+        t = ds.createVariable("time", "f8", ("time",))
+        t.units = "hours since 2001-01-01"
+        t[:] = np.arange(120) * 6.0
+        temp = ds.createVariable("temp", "f4", ("time", "x"), fill_value=np.float32(-1e30))
+        temp.units = "degC"
+        data = rng.standard_normal((120, 100)).astype("f4")
+        data[5, 7] = -1e30
+        temp[:] = data
+        flag = ds.createVariable("flag", "i1", ("time",))
+        flag[:] = (np.arange(120) % 7).astype("i1")
+        label = ds.createVariable("label", "S1", ("time", "strlen"))
+        label[:] = netCDF4.stringtochar(np.array([f"rec{i:05d}" for i in range(120)], dtype="S8"))
+        lat = ds.createVariable("lat", "f8", ("x",))
+        lat[:] = np.linspace(-80, 80, 100)
+        sc = ds.createVariable("scalar", "i4", ())
+        sc.assignValue(-7)
+        extra(ds)
+
+
+def cdf1_extra(ds):
+    ds.createDimension("y", 3)
+    m = ds.createVariable("matrix", "i2", ("y", "x"))
+    m.scale_factor = 0.5
+    m[:] = rng.integers(-100, 100, (3, 100), dtype=np.int16)
+
+
+def cdf2_extra(ds):
+    pass
+
+
+def cdf5_extra(ds):
+    for t in ("u1", "u2", "u4", "i8", "u8"):
+        v = ds.createVariable(f"rec_{t}", t, ("time",))
+        info = np.iinfo(t)
+        v[:] = np.linspace(info.min, info.max, 120, dtype="f8").astype(t)
+        w = ds.createVariable(f"fixed_{t}", t, ("x",))
+        w[:] = (np.arange(100) * 3).astype(t)
+
+
+def single_record_variable():
+    """CDF-2 whose only record variable is a short: records are not padded to 4 bytes."""
+    with netCDF4.Dataset(path("netcdf3_single_record.nc"), "w", format="NETCDF3_64BIT_OFFSET") as ds:
+        ds.createDimension("time", None)
+        v = ds.createVariable("s", "i2", ("time",))
+        v[:] = np.arange(13, dtype="i2") * 3
+        c = ds.createVariable("c", "f4", ())
+        c.assignValue(2.5)
+
+
+def strings_and_enums():
+    """NetCDF-4 vlen strings (2-D, scalar, attribute arrays), char arrays, an enum."""
+    with netCDF4.Dataset(path("strings_enum.nc"), "w") as ds:
+        ds.keywords = ["climate", "strings", "h\u00e9"]
+        ds.createDimension("n", 3)
+        ds.createDimension("m", 2)
+        ds.createDimension("strlen", 5)
+        s = ds.createVariable("names", str, ("n", "m"))
+        s[:] = np.array([["a", "bb"], ["", "h\u00e9llo"], ["x y", "z"]], dtype=object)
+        s.long_name = "vlen strings"
+        one = ds.createVariable("title_var", str, ())
+        one[0] = "a scalar string"
+        c = ds.createVariable("codes", "S1", ("n", "strlen"))
+        c[:] = netCDF4.stringtochar(np.array(["abc", "de", "fghij"], dtype="S5"))
+        et = ds.createEnumType(np.uint8, "cloud_t", {"clear": 0, "cloudy": 1, "missing": 255})
+        e = ds.createVariable("cloud", et, ("n",), fill_value=255)
+        e[:] = np.array([0, 1, 0], dtype=np.uint8)
+        e2 = ds.createVariable("cloud_sparse", et, ("n", "m"), fill_value=255, chunksizes=(1, 2))
+        e2[0, :] = np.array([1, 1], dtype=np.uint8)
+
+
+def hdf5_scales(name, make_data):
+    """Plain HDF5 (h5py): dimension scales attached by reference, a group with a space."""
+    with h5py.File(path(name), "w") as f:
+        g = f.create_group("Data Fields")
+        x = g.create_dataset("x", data=np.arange(10, dtype="f8"))
+        x.make_scale("x")
+        y = g.create_dataset("y", data=np.arange(6, dtype="f8") * 10)
+        y.make_scale("y")
+        for d in make_data(g):
+            d.dims[0].attach_scale(y)
+            d.dims[1].attach_scale(x)
+
+
+def hdf5_scaleoffset():
+    """scaleoffset has no Zarr codec: decoded by libhdf5."""
+    hdf5_scales("hdf5_scaleoffset.h5", lambda g: [
+        g.create_dataset("scaleoffset", data=rng.integers(0, 1000, (6, 10)).astype("i4"),
+                         chunks=(3, 4), scaleoffset=0)])
+
+
+def hdf5_lzf():
+    """LZF (h5py's own filter; netCDF-C cannot read it: the tests compare with h5netcdf)."""
+    def data(g):
+        d = g.create_dataset("lzf field", data=rng.random((6, 10)).astype("f4"), chunks=(4, 5),
+                             compression="lzf", shuffle=True)
+        d.attrs["units"] = "1"
+        return [d]
+    hdf5_scales("hdf5_lzf.h5", data)
+
+
 def main():
     os.makedirs(OUT, exist_ok=True)
     for make in (tas_day, packed, fletcher, sparse, contiguous_and_big_endian, groups, calendars,
-                 plain_hdf5):
+                 plain_hdf5, single_record_variable, strings_and_enums, hdf5_scaleoffset, hdf5_lzf):
         make()
+    netcdf3("netcdf3_classic.nc", "NETCDF3_CLASSIC", cdf1_extra)
+    netcdf3("netcdf3_64bit_offset.nc", "NETCDF3_64BIT_OFFSET", cdf2_extra)
+    netcdf3("netcdf3_64bit_data.nc", "NETCDF3_64BIT_DATA", cdf5_extra)
     print("fixtures written to", os.path.abspath(OUT))
 
 

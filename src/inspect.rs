@@ -49,7 +49,8 @@ fn array(out: &mut String, a: &ArrayNode) {
         a.chunk_refs.iter().flatten().filter(|c| matches!(c, ChunkRef::Fill { .. })).count();
     let how = match a.storage {
         StorageKind::ChunkedPassThrough => "chunked, pass-through",
-        StorageKind::ChunkedDecoded => "chunked, decoded in the daemon (filter order)",
+        StorageKind::ChunkedDecoded => "chunked, decoded in the daemon",
+        StorageKind::ChunkedLibrary => "chunked, decoded by libhdf5 (filter without Zarr codec)",
         StorageKind::ContiguousPassThrough => "contiguous, pass-through byte ranges",
         StorageKind::Compact => "compact, generated",
         StorageKind::Unallocated => "never written, fill value",

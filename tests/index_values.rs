@@ -4,7 +4,7 @@
 
 use cloudify_mount::cache::ChunkCache;
 use cloudify_mount::index::Dtype;
-use cloudify_mount::source::{index_file, IndexOptions};
+use cloudify_mount::source::{index_file, Hdf5Chunks, IndexOptions};
 use cloudify_mount::zarr::chunk::{read_chunk, ChunkSource};
 use cloudify_mount::zarr::{DatasetView, Entry};
 use std::fs::File;
@@ -21,6 +21,7 @@ struct ViewStore {
     view: DatasetView,
     file: File,
     cache: ChunkCache,
+    library: Hdf5Chunks,
 }
 
 impl ViewStore {
@@ -34,8 +35,12 @@ impl ViewStore {
             Entry::Dir => None,
             Entry::Meta(b) => Some(b.to_vec()),
             Entry::Chunk { array, pos, chunk } => {
-                let src =
-                    ChunkSource { file: &self.file, cache: &self.cache, key: (0, array, pos) };
+                let src = ChunkSource {
+                    file: &self.file,
+                    cache: &self.cache,
+                    key: (0, array, pos),
+                    library: Some(&self.library),
+                };
                 let node = &self.view.arrays[array].node;
                 let b = read_chunk(&src, node, chunk, 0, chunk.size() as usize).expect("chunk");
                 assert_eq!(b.len() as u64, chunk.size(), "st_size of {key}");
@@ -129,18 +134,23 @@ fn netcdf_values(path: &Path, array_path: &str) -> Vec<u8> {
 #[test]
 fn every_fixture_array_read_by_zarrs_equals_the_netcdf_values() {
     let mut checked = 0;
-    for path in fixtures() {
+    // netCDF-C cannot decode LZF (no plugin): that file is checked against h5py in pytest
+    for path in fixtures().into_iter().filter(|p| !p.ends_with("hdf5_lzf.h5")) {
         // small target: contiguous variables are split and their last chunk padded
         let opts = IndexOptions { contiguous_chunk_target: 20_000 };
         let index = index_file(&path, &opts).unwrap_or_else(|e| panic!("{e}"));
         let view = DatasetView::new(index);
+        // numeric arrays; strings (|O) and chars (|S1) are checked by the xarray tests
         let arrays: Vec<(String, Dtype)> = view
             .arrays
             .iter()
-            .map(|a| (a.path.clone(), Dtype::parse(&a.node.dtype).expect("dtype")))
+            .filter_map(|a| Some((a.path.clone(), Dtype::parse(&a.node.dtype)?)))
+            .filter(|(_, d)| d.kind != 'S')
             .collect();
         let file = File::open(&path).expect("open");
-        let store = Arc::new(ViewStore { view, file, cache: ChunkCache::new(64 << 20) });
+        let library = Hdf5Chunks::new(path.clone());
+        let cache = ChunkCache::new(64 << 20);
+        let store = Arc::new(ViewStore { view, file, cache, library });
         for (apath, dtype) in arrays {
             let got = zarrs_values(&store, &apath, dtype);
             let want = netcdf_values(&path, &apath);

@@ -5,9 +5,15 @@ use serde::{Deserialize, Serialize};
 /// One filter of a stored HDF5 pipeline, in pipeline (write) order.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum SourceFilter {
-    Shuffle { elementsize: usize },
-    Deflate { level: u32 },
+    Shuffle {
+        elementsize: usize,
+    },
+    Deflate {
+        level: u32,
+    },
     Fletcher32,
+    /// LZF (h5py's filter 32000), decoded in Rust.
+    Lzf,
 }
 
 /// The recipe for the bytes of one chunk file.
@@ -26,6 +32,8 @@ pub enum ChunkRef {
     Reencode { offset: u64, len: u64, mask: u32, size: u64 },
     /// Bytes held in the index (compact datasets: small by definition).
     Inline { bytes: Vec<u8> },
+    /// Decoded by libhdf5 (a filter without a Zarr codec, e.g. szip), served uncompressed.
+    Library { size: u64 },
     /// The array's `fill_chunk` (an unwritten chunk whose fill the Zarr metadata cannot express).
     Fill { size: u64 },
 }
@@ -39,7 +47,7 @@ impl ChunkRef {
             | ChunkRef::Reencode { size, .. }
             | ChunkRef::Strided { size, .. } => *size,
             ChunkRef::Inline { bytes } => bytes.len() as u64,
-            ChunkRef::Fill { size } => *size,
+            ChunkRef::Fill { size } | ChunkRef::Library { size } => *size,
         }
     }
 

@@ -46,6 +46,27 @@ impl Dtype {
         self.kind == 'f'
     }
 
+    /// The value of one element stored in this type.
+    pub fn decode(self, bytes: &[u8]) -> Option<AttrValue> {
+        if bytes.len() != self.size {
+            return None;
+        }
+        let mut le = [0u8; 8];
+        le[..self.size].copy_from_slice(bytes);
+        if self.big_endian {
+            le[..self.size].reverse();
+        }
+        let bits = self.size as u32 * 8;
+        let raw = u64::from_le_bytes(le);
+        Some(match self.kind {
+            'u' => AttrValue::UInt(raw),
+            'i' => AttrValue::Int(((raw << (64 - bits)) as i64) >> (64 - bits)),
+            'f' if self.size == 4 => AttrValue::Float(f64::from(f32::from_bits(raw as u32))),
+            'f' => AttrValue::Float(f64::from_bits(raw)),
+            _ => return None,
+        })
+    }
+
     /// Bytes of `value` as one element of this type, if it is representable exactly enough
     /// (integers must be integral and in range; floats are rounded to the type as C would).
     pub fn encode(self, value: &AttrValue) -> Option<Vec<u8>> {
@@ -114,5 +135,13 @@ mod tests {
             Some(vec![0xff; 8])
         );
         assert!(Dtype::parse("<f2").is_none());
+        for (t, v) in [
+            (">i2", AttrValue::Int(-2)),
+            ("<u8", AttrValue::UInt(7)),
+            ("<f4", AttrValue::Float(1.5)),
+        ] {
+            let d = Dtype::parse(t).unwrap();
+            assert_eq!(d.decode(&d.encode(&v).unwrap()), Some(v));
+        }
     }
 }

@@ -66,6 +66,8 @@ pub enum StorageKind {
     ChunkedPassThrough,
     /// HDF5 chunks whose pipeline Zarr cannot express: decoded, served uncompressed.
     ChunkedDecoded,
+    /// HDF5 chunks with a filter only libhdf5 (or a plugin) decodes: read through the library.
+    ChunkedLibrary,
     /// A contiguous dataset split into byte ranges of the source.
     ContiguousPassThrough,
     /// A compact dataset: one chunk generated from the bytes in the object header.
@@ -100,6 +102,8 @@ pub struct ArrayNode {
     pub chunk_refs: Vec<Option<ChunkRef>>,
     /// The encoded chunk used by [`ChunkRef::Fill`], when some chunk needs it.
     pub fill_chunk: Option<Vec<u8>>,
+    /// HDF5 path of the dataset, when chunks are read through libhdf5 ([`ChunkRef::Library`]).
+    pub library_path: Option<String>,
 }
 
 impl ArrayNode {

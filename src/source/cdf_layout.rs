@@ -39,7 +39,7 @@ pub fn fill_storage(
         .map_err(|source| SourceError::Cdf { path: path.to_path_buf(), source })?;
     let numrecs = header.numrecs.unwrap_or_else(|| streaming_numrecs(&header, file_len));
     let arrays = std::mem::take(&mut tree.group.arrays);
-    tree.array_paths.clear();
+    tree.sources.clear();
     for mut array in arrays {
         match locate(&header, numrecs, file_len, options, &mut array) {
             Ok(()) => tree.group.arrays.push(array),

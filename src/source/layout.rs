@@ -5,14 +5,12 @@
 
 use super::contiguous::{contiguous_refs, grid_len, split_contiguous};
 use super::nc4::ModelGroup;
+use super::pipeline::{map_pipeline, Mode};
 use super::{IndexOptions, SourceError};
-use crate::index::{
-    ArrayNode, ChunkRef, Compressor, Dtype, Filter, Skipped, SourceFilter, StorageKind,
-};
+use crate::index::{ArrayNode, ChunkRef, Dtype, Skipped, SourceFilter, StorageKind};
 use crate::zarr::codec;
 use hdf5::dataset::Layout;
 use hdf5::datatype::ByteOrder;
-use hdf5::filters::Filter as H5Filter;
 use std::fs::File;
 use std::os::unix::fs::FileExt;
 use std::path::Path;
@@ -48,13 +46,14 @@ pub fn fill_storage(
 
 fn walk(ctx: &Ctx<'_>, g: &mut ModelGroup) {
     let arrays = std::mem::take(&mut g.group.arrays);
-    let paths = std::mem::take(&mut g.array_paths);
-    for (mut array, hdf5_path) in arrays.into_iter().zip(paths) {
+    let sources = std::mem::take(&mut g.sources);
+    for (mut array, source) in arrays.into_iter().zip(sources) {
+        let hdf5_path = source.hdf5_path;
         if array.storage == StorageKind::Strings {
             g.group.arrays.push(array);
             continue;
         }
-        match locate(ctx, &hdf5_path, &mut array) {
+        match locate(ctx, &hdf5_path, source.fill_from_storage, &mut array) {
             Ok(()) => g.group.arrays.push(array),
             Err(reason) => {
                 warn!(file = %ctx.path.display(), variable = %hdf5_path, "left out: {reason}");
@@ -78,7 +77,12 @@ fn open_dataset(h5: &hdf5::File, path: &str) -> Result<hdf5::Dataset, String> {
         .map_err(|e| format!("no HDF5 dataset behind the variable: {e}"))
 }
 
-fn locate(ctx: &Ctx<'_>, hdf5_path: &str, array: &mut ArrayNode) -> Result<(), String> {
+fn locate(
+    ctx: &Ctx<'_>,
+    hdf5_path: &str,
+    fill_from_storage: bool,
+    array: &mut ArrayNode,
+) -> Result<(), String> {
     let ds = open_dataset(&ctx.h5, hdf5_path)?;
     let mut dtype = Dtype::parse(&array.dtype).ok_or("unsupported dtype")?;
     let h5type = ds.dtype().map_err(|e| format!("datatype: {e}"))?;
@@ -88,6 +92,9 @@ fn locate(ctx: &Ctx<'_>, hdf5_path: &str, array: &mut ArrayNode) -> Result<(), S
     dtype.big_endian = dtype.size > 1 && matches!(h5type.byte_order(), ByteOrder::BigEndian);
     array.dtype = dtype.to_numpy();
     array.fill_element = raw::fill_element(&ds, dtype.size)?;
+    if fill_from_storage {
+        array.fill_value = dtype.decode(&array.fill_element);
+    }
     if raw::external_count(&ds) > 0 {
         return Err("external storage (data in other files) is not supported".into());
     }
@@ -111,65 +118,6 @@ fn locate(ctx: &Ctx<'_>, hdf5_path: &str, array: &mut ArrayNode) -> Result<(), S
     Ok(())
 }
 
-/// A stored HDF5 pipeline and the Zarr v2 codecs that describe its chunks.
-struct Pipeline {
-    source: Vec<SourceFilter>,
-    filters: Vec<Filter>,
-    compressor: Option<Compressor>,
-    /// False when the stored bytes cannot be served as they are (e.g. fletcher32 before
-    /// deflate, as netCDF-C writes it): chunks are then decoded and served uncompressed.
-    zero_copy: bool,
-}
-
-/// Map the HDF5 filter pipeline onto Zarr v2 codecs, or say why it cannot be served at all.
-fn map_pipeline(filters: &[H5Filter], elementsize: usize) -> Result<Pipeline, String> {
-    let mut source = Vec::new();
-    for f in filters {
-        source.push(match f {
-            H5Filter::Shuffle => SourceFilter::Shuffle { elementsize },
-            H5Filter::Deflate(level) => SourceFilter::Deflate { level: u32::from(*level) },
-            H5Filter::Fletcher32 => SourceFilter::Fletcher32,
-            other => {
-                return Err(format!("HDF5 filter {} has no Zarr v2 codec", filter_name(other)))
-            }
-        });
-    }
-    // Zero-copy needs the order Zarr decodes in: [shuffle] [deflate] [fletcher32 trailer].
-    let rank = |f: &SourceFilter| match f {
-        SourceFilter::Shuffle { .. } => 0,
-        SourceFilter::Deflate { .. } => 1,
-        SourceFilter::Fletcher32 => 2,
-    };
-    let ordered = source.windows(2).all(|w| rank(&w[0]) < rank(&w[1]));
-    if !ordered {
-        return Ok(Pipeline { source, filters: vec![], compressor: None, zero_copy: false });
-    }
-    let mut zfilters = Vec::new();
-    let mut compressor = None;
-    for f in &source {
-        match f {
-            SourceFilter::Shuffle { elementsize } => {
-                zfilters.push(Filter::Shuffle { elementsize: *elementsize })
-            }
-            SourceFilter::Deflate { level } => {
-                compressor = Some(Compressor::Zlib { level: *level })
-            }
-            SourceFilter::Fletcher32 => {}
-        }
-    }
-    Ok(Pipeline { source, filters: zfilters, compressor, zero_copy: true })
-}
-
-fn filter_name(f: &H5Filter) -> String {
-    match f {
-        H5Filter::SZip(..) => "szip (id 4)".into(),
-        H5Filter::NBit => "nbit (id 5)".into(),
-        H5Filter::ScaleOffset(..) => "scaleoffset (id 6)".into(),
-        H5Filter::User(id, _) => format!("id {id}"),
-        other => format!("{other:?}"),
-    }
-}
-
 fn chunked(ctx: &Ctx<'_>, ds: &hdf5::Dataset, array: &mut ArrayNode) -> Result<(), String> {
     let pipeline = map_pipeline(&ds.filters(), array.element_size())?;
     let source = &pipeline.source;
@@ -178,10 +126,13 @@ fn chunked(ctx: &Ctx<'_>, ds: &hdf5::Dataset, array: &mut ArrayNode) -> Result<(
     array.source_filters = pipeline.source.clone();
     array.filters = pipeline.filters;
     array.compressor = pipeline.compressor;
-    array.storage = if pipeline.zero_copy {
-        StorageKind::ChunkedPassThrough
-    } else {
-        StorageKind::ChunkedDecoded
+    array.storage = match pipeline.mode {
+        Mode::ZeroCopy => StorageKind::ChunkedPassThrough,
+        Mode::Decode => StorageKind::ChunkedDecoded,
+        Mode::Library => {
+            array.library_path = Some(ds.name());
+            StorageKind::ChunkedLibrary
+        }
     };
     let chunk = ds.chunk().ok_or("chunked dataset without chunk dimensions")?;
     array.chunks = chunk.iter().map(|c| *c as u64).collect();
@@ -202,7 +153,9 @@ fn chunked(ctx: &Ctx<'_>, ds: &hdf5::Dataset, array: &mut ArrayNode) -> Result<(
             return Err(format!("chunk {coords:?} lies beyond the end of the file (truncated?)"));
         }
         let mask = info.filter_mask & active;
-        array.chunk_refs[pos] = Some(if !pipeline.zero_copy {
+        array.chunk_refs[pos] = Some(if pipeline.mode == Mode::Library {
+            ChunkRef::Library { size: array.chunk_nbytes() }
+        } else if pipeline.mode == Mode::Decode {
             // Served uncompressed: the size is known without decoding.
             ChunkRef::Reencode { offset, len, mask, size: array.chunk_nbytes() }
         } else if mask == 0 {

@@ -11,13 +11,16 @@ pub mod cdf;
 mod cdf_layout;
 mod contiguous;
 mod layout;
+mod library;
 mod nc4;
+mod pipeline;
 pub mod sniff;
 mod strings;
 
 use crate::index::DatasetIndex;
 use std::path::{Path, PathBuf};
 
+pub use library::Hdf5Chunks;
 pub use sniff::{sniff_path, Format};
 
 /// Why a file could not be indexed at all (a single variable's problem is a `Skipped` entry).

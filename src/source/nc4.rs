@@ -7,11 +7,20 @@ use netcdf::types::{FloatType, IntType, NcVariableType};
 use std::path::Path;
 use tracing::warn;
 
+/// Where pass 2 finds an array's storage.
+pub struct ArraySource {
+    /// HDF5 path of the variable.
+    pub hdf5_path: String,
+    /// `_FillValue` exists but netcdf could not read it (enum types): take HDF5's fill value,
+    /// which netCDF-4 sets to the same value.
+    pub fill_from_storage: bool,
+}
+
 /// A group of the model plus, per array, the HDF5 path of its dataset.
 pub struct ModelGroup {
     pub group: GroupNode,
     /// Parallel to `group.arrays`.
-    pub array_paths: Vec<String>,
+    pub sources: Vec<ArraySource>,
     pub children: Vec<ModelGroup>,
 }
 
@@ -34,11 +43,11 @@ pub fn read_model(path: &Path, format: Format) -> Result<ModelGroup, SourceError
         None => {
             let attrs = read_attrs(path, "/", file.attributes());
             let mut group = GroupNode { attrs, ..GroupNode::default() };
-            let mut array_paths = Vec::new();
+            let mut sources = Vec::new();
             for var in file.variables() {
-                add_variable(path, &var, "/", cdf, &mut group, &mut array_paths);
+                add_variable(path, &var, "/", cdf, &mut group, &mut sources);
             }
-            Ok(ModelGroup { group, array_paths, children: vec![] })
+            Ok(ModelGroup { group, sources, children: vec![] })
         }
     }
 }
@@ -52,9 +61,9 @@ fn read_group(
 ) -> ModelGroup {
     let attrs = read_attrs(path, &hdf5_path, g.attributes());
     let mut group = GroupNode { name, attrs, ..GroupNode::default() };
-    let mut array_paths = Vec::new();
+    let mut sources = Vec::new();
     for var in g.variables() {
-        add_variable(path, &var, &hdf5_path, cdf, &mut group, &mut array_paths);
+        add_variable(path, &var, &hdf5_path, cdf, &mut group, &mut sources);
     }
     let children = g
         .groups()
@@ -64,7 +73,7 @@ fn read_group(
             read_group(path, &child, child_name, child_path, cdf)
         })
         .collect();
-    ModelGroup { group, array_paths, children }
+    ModelGroup { group, sources, children }
 }
 
 fn join(parent: &str, name: &str) -> String {
@@ -85,6 +94,8 @@ fn read_attrs<'a>(
         let name = attr.name().to_string();
         match attr.value() {
             Ok(v) => out.push((name, attrs::convert(v))),
+            // an enum-typed _FillValue: add_variable takes it from the HDF5 fill value
+            Err(_) if name == "_FillValue" => {}
             Err(e) => warn!(file = %path.display(), owner, attribute = %name,
                 "attribute left out: {e}"),
         }
@@ -137,7 +148,7 @@ fn add_variable(
     group_path: &str,
     cdf: bool,
     group: &mut GroupNode,
-    array_paths: &mut Vec<String>,
+    sources: &mut Vec<ArraySource>,
 ) {
     let name = var.name();
     let skip = |group: &mut GroupNode, reason: String| {
@@ -151,12 +162,14 @@ fn add_variable(
     } else {
         numeric_dtype(&vartype).map(|d| if cdf { cdf_order(d) } else { d })
     };
+    let dtype = dtype.or_else(|| enum_dtype(&vartype));
     let Some(dtype) = dtype else {
         let t = type_name(&vartype);
         return skip(group, format!("{t} variables are not supported yet"));
     };
     let mut attrs = read_attrs(path, &join(group_path, &name), var.attributes());
     let fill_value = take_attr(&mut attrs, "_FillValue");
+    let fill_from_storage = fill_value.is_none() && var.attribute("_FillValue").is_some();
     let dims: Vec<String> = var.dimensions().iter().map(|d| d.name()).collect();
     let shape: Vec<u64> = var.dimensions().iter().map(|d| d.len() as u64).collect();
     let mut array = ArrayNode {
@@ -174,6 +187,7 @@ fn add_variable(
         fill_element: vec![0; dtype.size],
         chunk_refs: vec![],
         fill_chunk: None,
+        library_path: None,
     };
     if is_string {
         if let Err(reason) = strings::fill_strings(var, &mut array) {
@@ -181,10 +195,28 @@ fn add_variable(
         }
     }
     group.arrays.push(array);
-    array_paths.push(join(group_path, &name));
+    sources.push(ArraySource { hdf5_path: join(group_path, &name), fill_from_storage });
 }
 
 fn take_attr(attrs: &mut Attrs, key: &str) -> Option<AttrValue> {
     let pos = attrs.iter().position(|(k, _)| k == key)?;
     Some(attrs.remove(pos).1)
+}
+
+/// An enum variable is served as its base integer type (xarray keeps the mapping in
+/// `encoding["dtype"].metadata`, not in attributes).
+fn enum_dtype(t: &NcVariableType) -> Option<Dtype> {
+    use netcdf::types::EnumTypeValues as V;
+    let NcVariableType::Enum(e) = t else { return None };
+    let (kind, size) = match e.fieldvalues {
+        V::I8(_) => ('i', 1),
+        V::U8(_) => ('u', 1),
+        V::I16(_) => ('i', 2),
+        V::U16(_) => ('u', 2),
+        V::I32(_) => ('i', 4),
+        V::U32(_) => ('u', 4),
+        V::I64(_) => ('i', 8),
+        V::U64(_) => ('u', 8),
+    };
+    Some(Dtype { kind, size, big_endian: false })
 }

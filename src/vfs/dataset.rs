@@ -3,7 +3,7 @@
 //! identity (inode, size, mtime) changes. A file that fails to index is remembered as failed
 //! (one log line) until it changes.
 
-use crate::source::{index_file, IndexOptions};
+use crate::source::{index_file, Hdf5Chunks, IndexOptions};
 use crate::zarr::DatasetView;
 use moka::sync::Cache;
 use std::fs::File;
@@ -49,6 +49,8 @@ pub struct Loaded {
     pub stat: SourceStat,
     /// Distinguishes versions of a file in the generated-chunk cache.
     pub generation: u64,
+    /// Reader for chunks only libhdf5 can decode, when the dataset has any.
+    pub library: Option<Hdf5Chunks>,
 }
 
 type LoadResult = Result<Arc<Loaded>, String>;
@@ -91,6 +93,8 @@ impl Datasets {
         info!(file = %path.display(), arrays = view.arrays.len(),
             ms = started.elapsed().as_millis() as u64, "indexed");
         let generation = self.next_generation.fetch_add(1, Ordering::Relaxed);
-        Ok(Arc::new(Loaded { view, file, stat, generation }))
+        let needs_library = view.arrays.iter().any(|a| a.node.library_path.is_some());
+        let library = needs_library.then(|| Hdf5Chunks::new(path.to_path_buf()));
+        Ok(Arc::new(Loaded { view, file, stat, generation, library }))
     }
 }

@@ -13,7 +13,7 @@ pub use inode::{NodeKey, ROOT_INO};
 
 use crate::cache::ChunkCache;
 use crate::source::IndexOptions;
-use crate::zarr::chunk::{read_chunk, ChunkSource};
+use crate::zarr::chunk::{read_chunk, ChunkSource, LibraryChunks};
 use crate::zarr::Entry;
 use dataset::Datasets;
 use inode::InodeTable;
@@ -260,6 +260,7 @@ impl Vfs {
                     file: &ds.file,
                     cache: &self.cache,
                     key: (ds.generation, array, pos),
+                    library: ds.library.as_ref().map(|l| l as &dyn LibraryChunks),
                 };
                 read_chunk(&src, &ds.view.arrays[array].node, chunk, offset, size as usize).map_err(
                     |e| {

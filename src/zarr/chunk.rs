@@ -22,15 +22,27 @@ pub enum ChunkError {
     Codec(#[from] CodecError),
     #[error("generated chunk has {got} bytes, indexed as {expected}")]
     SizeChanged { got: u64, expected: u64 },
+    #[error("library decode: {0}")]
+    Library(String),
     #[error("{0}")]
     Shared(Arc<ChunkError>),
 }
 
-/// Where a chunk is read from: the open source file and the cache for generated chunks.
+/// Chunks that only a format library can decode (filters without a Zarr codec).
+pub trait LibraryChunks: Send + Sync {
+    /// The decoded bytes of chunk `coords` of `array`: a full chunk in the array's dtype
+    /// order, edges padded with the fill element.
+    fn read(&self, array: &ArrayNode, coords: &[u64]) -> Result<Vec<u8>, String>;
+}
+
+/// Where a chunk is read from: the open source file, the cache for generated chunks, and the
+/// library reader for chunks only it can decode.
 pub struct ChunkSource<'a> {
     pub file: &'a File,
     pub cache: &'a ChunkCache,
+    /// (dataset generation, array, chunk position): also the cache key.
     pub key: ChunkKey,
+    pub library: Option<&'a dyn LibraryChunks>,
 }
 
 /// Read up to `len` bytes at `offset` of the chunk file described by `chunk`.
@@ -73,6 +85,22 @@ pub fn read_chunk(
         ChunkRef::Inline { bytes } => Ok(slice(bytes, offset, want)),
         ChunkRef::Fill { .. } => {
             Ok(slice(array.fill_chunk.as_deref().unwrap_or(&[]), offset, want))
+        }
+        ChunkRef::Library { size } => {
+            let lib = src.library.ok_or_else(|| ChunkError::Library("no reader".into()))?;
+            let coords = array.chunk_coords(src.key.2 as u64);
+            let make = || -> Result<Arc<[u8]>, ChunkError> {
+                let bytes = lib.read(array, &coords).map_err(ChunkError::Library)?;
+                if bytes.len() as u64 != *size {
+                    return Err(ChunkError::SizeChanged {
+                        got: bytes.len() as u64,
+                        expected: *size,
+                    });
+                }
+                Ok(Arc::from(bytes))
+            };
+            let bytes = src.cache.get_or_try(src.key, make).map_err(ChunkError::Shared)?;
+            Ok(slice(&bytes, offset, want))
         }
         ChunkRef::Reencode { offset: at, len: stored, mask, size } => {
             let bytes = src

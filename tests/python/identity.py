@@ -6,7 +6,14 @@ from xarray.core.utils import dict_equiv
 
 
 def group_paths(path):
-    """Every group of a netCDF file, root first ("/", "/a", "/a/b", ...)."""
+    """Every group of a file, root first ("/", "/a", "/a/b", ...)."""
+    import h5py
+    if h5py.is_hdf5(path):
+        out = ["/"]
+        with h5py.File(path) as f:
+            f.visititems(lambda name, obj: out.append("/" + name)
+                         if isinstance(obj, h5py.Group) else None)
+        return out
     out = []
     with netCDF4.Dataset(path) as ds:
         def walk(g, p):
@@ -34,10 +41,10 @@ def _as_float(values):
     return values.astype("float64")
 
 
-def compare(src, store, group, left_out=(), decode_cf=True):
+def compare(src, store, group, left_out=(), decode_cf=True, engine="netcdf4"):
     """assert_identical of one group; returns the names compared."""
     kw = {} if group == "/" else {"group": group.lstrip("/")}
-    expected = xr.open_dataset(src, engine="netcdf4", decode_cf=decode_cf, **kw)
+    expected = xr.open_dataset(src, engine=engine, decode_cf=decode_cf, **kw)
     actual = xr.open_zarr(store, decode_cf=decode_cf, **kw)
     expected = expected.drop_vars([v for v in left_out if v in expected.variables])
     expected.load()

@@ -6,11 +6,13 @@
 mod attr;
 mod chunk_ref;
 mod dtype;
+mod names;
 
 pub(crate) use attr::json_string;
 pub use attr::AttrValue;
 pub use chunk_ref::{ChunkRef, SourceFilter};
 pub use dtype::Dtype;
+pub use names::zarr_key;
 
 use serde::{Deserialize, Serialize};
 

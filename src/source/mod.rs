@@ -17,7 +17,8 @@ mod pipeline;
 pub mod sniff;
 mod strings;
 
-use crate::index::DatasetIndex;
+use crate::index::{zarr_key, DatasetIndex, GroupNode};
+use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 
 pub use library::Hdf5Chunks;
@@ -64,5 +65,19 @@ pub fn index_file(path: &Path, options: &IndexOptions) -> Result<DatasetIndex, S
         Format::Hdf5 { user_block } => layout::fill_storage(path, user_block, &mut tree, options)?,
         Format::Cdf { .. } => cdf_layout::fill_storage(path, &mut tree, options)?,
     }
-    Ok(DatasetIndex { format: format.describe(), root: tree.into_group() })
+    let mut root = tree.into_group();
+    assign_keys(&mut root);
+    Ok(DatasetIndex { format: format.describe(), root })
+}
+
+/// Replace netCDF names by Zarr keys (see [`zarr_key`]), arrays first, then sub-groups.
+fn assign_keys(group: &mut GroupNode) {
+    let mut taken = HashSet::new();
+    for a in &mut group.arrays {
+        a.name = zarr_key(&a.name, &mut taken);
+    }
+    for g in &mut group.groups {
+        g.name = zarr_key(&g.name, &mut taken);
+        assign_keys(g);
+    }
 }

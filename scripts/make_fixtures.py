@@ -280,11 +280,14 @@ def hdf5_scales(name, make_data):
             d.dims[1].attach_scale(x)
 
 
-def hdf5_scaleoffset():
-    """scaleoffset has no Zarr codec: decoded by libhdf5."""
-    hdf5_scales("hdf5_scaleoffset.h5", lambda g: [
+def hdf5_library_filters():
+    """szip and scaleoffset have no Zarr codec: decoded by libhdf5."""
+    hdf5_scales("hdf5_library_filters.h5", lambda g: [
         g.create_dataset("scaleoffset", data=rng.integers(0, 1000, (6, 10)).astype("i4"),
-                         chunks=(3, 4), scaleoffset=0)])
+                         chunks=(3, 4), scaleoffset=0),
+        g.create_dataset("szip", data=rng.standard_normal((6, 10)).astype("f4"),
+                         chunks=(4, 4), compression="szip", compression_opts=("nn", 8)),
+    ])
 
 
 def hdf5_lzf():
@@ -300,7 +303,7 @@ def hdf5_lzf():
 def main():
     os.makedirs(OUT, exist_ok=True)
     for make in (tas_day, packed, fletcher, sparse, contiguous_and_big_endian, groups, calendars,
-                 plain_hdf5, single_record_variable, strings_and_enums, hdf5_scaleoffset, hdf5_lzf):
+                 plain_hdf5, single_record_variable, strings_and_enums, hdf5_library_filters, hdf5_lzf):
         make()
     netcdf3("netcdf3_classic.nc", "NETCDF3_CLASSIC", cdf1_extra)
     netcdf3("netcdf3_64bit_offset.nc", "NETCDF3_64BIT_OFFSET", cdf2_extra)

@@ -300,10 +300,26 @@ def hdf5_lzf():
     hdf5_scales("hdf5_lzf.h5", data)
 
 
+def unsupported_types():
+    """Compound and vlen-numeric variables: left out with a reason, the rest still served."""
+    with netCDF4.Dataset(path("unsupported_types.nc"), "w") as ds:
+        ds.createDimension("n", 3)
+        ct = ds.createCompoundType(np.dtype([("a", "i4"), ("b", "f8")]), "pair_t")
+        v = ds.createVariable("pairs", ct, ("n",))
+        v[:] = np.array([(1, 1.5), (2, 2.5), (3, 3.5)], dtype=[("a", "i4"), ("b", "f8")])
+        vt = ds.createVLType(np.int32, "ragged_t")
+        r = ds.createVariable("ragged", vt, ("n",))
+        for i, row in enumerate(([1, 2], [3], [4, 5, 6])):
+            r[i] = np.array(row, "i4")
+        x = ds.createVariable("x", "f4", ("n",))
+        x[:] = [1, 2, 3]
+
+
 def main():
     os.makedirs(OUT, exist_ok=True)
     for make in (tas_day, packed, fletcher, sparse, contiguous_and_big_endian, groups, calendars,
-                 plain_hdf5, single_record_variable, strings_and_enums, hdf5_library_filters, hdf5_lzf):
+                 plain_hdf5, single_record_variable, strings_and_enums, hdf5_library_filters, hdf5_lzf,
+                 unsupported_types):
         make()
     netcdf3("netcdf3_classic.nc", "NETCDF3_CLASSIC", cdf1_extra)
     netcdf3("netcdf3_64bit_offset.nc", "NETCDF3_64BIT_OFFSET", cdf2_extra)

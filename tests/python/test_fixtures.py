@@ -7,6 +7,8 @@ from identity import compare, group_paths
 NAMES = {p.name: p for p in sorted(FIXTURES.iterdir()) if p.is_file() and p.suffix != ".md"}
 # netCDF-C has no LZF filter: that file is compared with xarray's h5py-based engine
 ENGINE = {"hdf5_lzf.h5": "h5netcdf"}
+# file -> {group: variables left out (with a logged reason)}
+LEFT_OUT = {"unsupported_types.nc": {"/": ["pairs", "ragged"]}}
 
 
 def store_name(file_name):
@@ -20,7 +22,9 @@ def test_fixture_identical(fixtures_mount, name, decode_cf):
     src = NAMES[name]
     store = fixtures_mount / store_name(name)
     for group in group_paths(src):
-        compare(src, store, group, decode_cf=decode_cf, engine=ENGINE.get(name, "netcdf4"))
+        missing = LEFT_OUT.get(name, {}).get(group, [])
+        compared = compare(src, store, group, missing, decode_cf, engine=ENGINE.get(name, "netcdf4"))
+        assert not set(missing) & set(compared)
 
 
 def test_all_fixtures_listed(fixtures_mount):

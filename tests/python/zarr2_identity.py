@@ -9,6 +9,7 @@ from identity import compare, group_paths
 
 assert zarr.__version__.startswith("2."), zarr.__version__
 ENGINE = {"hdf5_lzf.h5": "h5netcdf"}
+LEFT_OUT = {"unsupported_types.nc": ["pairs", "ragged"]}
 
 mnt = Path(sys.argv[1])
 for arg in sys.argv[2:]:
@@ -16,6 +17,6 @@ for arg in sys.argv[2:]:
     stem = src.name.rsplit(".", 1)[0] if "." in src.name[1:] else src.name
     for decode_cf in (True, False):
         for group in group_paths(src):
-            compare(src, mnt / f"{stem}.zarr", group, decode_cf=decode_cf,
+            compare(src, mnt / f"{stem}.zarr", group, LEFT_OUT.get(src.name, ()), decode_cf,
                     engine=ENGINE.get(src.name, "netcdf4"))
     print("identical with zarr", zarr.__version__, src.name)

@@ -8,6 +8,7 @@ use clap::Parser;
 use cloudify_mount::config::{MountConfig, MountFlags};
 use cloudify_mount::source::IndexOptions;
 use cloudify_mount::vfs::VfsOptions;
+use cloudify_mount::zarr::mode::ChunkMode;
 use std::io::{BufRead, BufReader};
 use std::os::fd::{FromRawFd, IntoRawFd};
 use std::path::PathBuf;
@@ -47,6 +48,10 @@ struct Cli {
     #[arg(long, default_value_t = 4, help_heading = "Mount")]
     threads: usize,
 
+    /// raw: the stored compressed chunks, zero-copy (compact; for rsync/rclone export).
+    /// decoded: every chunk uncompressed, decoded in the daemon (fastest for local readers).
+    #[arg(long, value_enum, default_value_t = Chunks::Raw, help_heading = "Zarr view")]
+    chunks: Chunks,
     /// Target size of the chunks contiguous variables are split into (bytes).
     #[arg(long, default_value_t = 4 << 20, value_name = "BYTES", help_heading = "Zarr view")]
     contiguous_chunk_size: u64,
@@ -57,6 +62,12 @@ struct Cli {
     /// Datasets kept indexed at once.
     #[arg(long, default_value_t = 256, help_heading = "Caching")]
     max_datasets: u64,
+}
+
+#[derive(Clone, Copy, Debug, clap::ValueEnum)]
+enum Chunks {
+    Raw,
+    Decoded,
 }
 
 fn config(cli: &Cli) -> Result<MountConfig, String> {
@@ -71,6 +82,10 @@ fn config(cli: &Cli) -> Result<MountConfig, String> {
             index: IndexOptions { contiguous_chunk_target: cli.contiguous_chunk_size.max(1) },
             cache_bytes: cli.cache_size,
             max_datasets: cli.max_datasets.max(1),
+            chunk_mode: match cli.chunks {
+                Chunks::Raw => ChunkMode::Raw,
+                Chunks::Decoded => ChunkMode::Decoded,
+            },
         },
     })
 }

@@ -4,6 +4,7 @@
 //! (one log line) until it changes.
 
 use crate::source::{index_file, Hdf5Chunks, IndexOptions};
+use crate::zarr::mode::{self, ChunkMode};
 use crate::zarr::DatasetView;
 use moka::sync::Cache;
 use std::fs::File;
@@ -59,12 +60,13 @@ type LoadResult = Result<Arc<Loaded>, String>;
 pub struct Datasets {
     cache: Cache<PathBuf, Arc<(Identity, LoadResult)>>,
     options: IndexOptions,
+    mode: ChunkMode,
     next_generation: AtomicU64,
 }
 
 impl Datasets {
-    pub fn new(options: IndexOptions, capacity: u64) -> Self {
-        Datasets { cache: Cache::new(capacity), options, next_generation: AtomicU64::new(1) }
+    pub fn new(options: IndexOptions, capacity: u64, mode: ChunkMode) -> Self {
+        Datasets { cache: Cache::new(capacity), options, mode, next_generation: AtomicU64::new(1) }
     }
 
     /// The loaded dataset of `path` (absolute), indexing it if needed.
@@ -89,7 +91,7 @@ impl Datasets {
             error!(file = %path.display(), "dataset not available: {e}");
             e.to_string()
         })?;
-        let view = DatasetView::new(index);
+        let view = DatasetView::new(mode::apply(self.mode, index));
         info!(file = %path.display(), arrays = view.arrays.len(),
             ms = started.elapsed().as_millis() as u64, "indexed");
         let generation = self.next_generation.fetch_add(1, Ordering::Relaxed);

@@ -14,6 +14,7 @@ pub use inode::{NodeKey, ROOT_INO};
 use crate::cache::ChunkCache;
 use crate::source::IndexOptions;
 use crate::zarr::chunk::{read_chunk, ChunkSource, LibraryChunks};
+use crate::zarr::mode::ChunkMode;
 use crate::zarr::Entry;
 use dataset::Datasets;
 use inode::InodeTable;
@@ -60,11 +61,18 @@ pub struct VfsOptions {
     pub cache_bytes: u64,
     /// Datasets kept indexed (each holds an open file).
     pub max_datasets: u64,
+    /// Raw (stored compressed chunks) or decoded chunks.
+    pub chunk_mode: ChunkMode,
 }
 
 impl Default for VfsOptions {
     fn default() -> Self {
-        VfsOptions { index: IndexOptions::default(), cache_bytes: 256 << 20, max_datasets: 256 }
+        VfsOptions {
+            index: IndexOptions::default(),
+            cache_bytes: 256 << 20,
+            max_datasets: 256,
+            chunk_mode: ChunkMode::Raw,
+        }
     }
 }
 
@@ -95,7 +103,7 @@ impl Vfs {
         Ok(Vfs {
             root,
             inodes: InodeTable::default(),
-            datasets: Datasets::new(options.index, options.max_datasets),
+            datasets: Datasets::new(options.index, options.max_datasets, options.chunk_mode),
             cache: ChunkCache::new(options.cache_bytes),
         })
     }

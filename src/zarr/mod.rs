@@ -5,6 +5,7 @@ pub mod codec;
 mod json;
 pub mod key;
 pub mod metadata;
+pub mod mode;
 mod view;
 
 pub use view::{ArrayEntry, Child, DatasetView, Entry};

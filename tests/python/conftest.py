@@ -45,6 +45,20 @@ def fixtures_mount():
 
 
 @pytest.fixture(scope="session")
+def fixtures_decoded_mount():
+    with mounted(FIXTURES, "--contiguous-chunk-size", "20000", "--chunks", "decoded") as mnt:
+        yield mnt
+
+
+@pytest.fixture(scope="session")
+def corpus_decoded_mount():
+    if not CORPUS.is_dir():
+        pytest.skip(f"corpus not found at {CORPUS}")
+    with mounted(CORPUS, "--chunks", "decoded") as mnt:
+        yield mnt
+
+
+@pytest.fixture(scope="session")
 def corpus_mount():
     if not CORPUS.is_dir():
         pytest.skip(f"corpus not found at {CORPUS}")

@@ -18,9 +18,11 @@ def store_name(file_name):
 
 @pytest.mark.parametrize("name", sorted(NAMES))
 @pytest.mark.parametrize("decode_cf", [True, False])
-def test_fixture_identical(fixtures_mount, name, decode_cf):
+@pytest.mark.parametrize("mode", ["raw", "decoded"])
+def test_fixture_identical(request, mode, name, decode_cf):
+    mnt = request.getfixturevalue("fixtures_mount" if mode == "raw" else "fixtures_decoded_mount")
     src = NAMES[name]
-    store = fixtures_mount / store_name(name)
+    store = mnt / store_name(name)
     for group in group_paths(src):
         missing = LEFT_OUT.get(name, {}).get(group, [])
         compared = compare(src, store, group, missing, decode_cf, engine=ENGINE.get(name, "netcdf4"))
@@ -30,3 +32,12 @@ def test_fixture_identical(fixtures_mount, name, decode_cf):
 def test_all_fixtures_listed(fixtures_mount):
     shown = sorted(p.name for p in fixtures_mount.iterdir())
     assert shown == sorted(store_name(n) for n in NAMES)
+
+
+def test_decoded_mode_serves_uncompressed_chunks(fixtures_decoded_mount):
+    import json
+    meta = json.loads((fixtures_decoded_mount / "tas_day.zarr" / ".zmetadata").read_text())["metadata"]
+    tas = meta["tas/.zarray"]
+    assert tas["compressor"] is None and tas["filters"] is None
+    chunk = fixtures_decoded_mount / "tas_day.zarr" / "tas" / "0.0.0"
+    assert chunk.stat().st_size == 4 * 16 * 32 * 4 == len(chunk.read_bytes())

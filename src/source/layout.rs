@@ -182,7 +182,7 @@ fn reencode_size(
     let mut stored = vec![0u8; usize::try_from(len).map_err(|_| "chunk too large")?];
     ctx.raw.read_exact_at(&mut stored, offset).map_err(|e| e.to_string())?;
     let expected = usize::try_from(array.chunk_nbytes()).map_err(|_| "chunk too large")?;
-    let raw = codec::decode_hdf5_chunk(&stored, &array.source_filters, mask, expected)
+    let raw = codec::decode_hdf5_chunk(stored, &array.source_filters, mask, expected)
         .map_err(|e| e.to_string())?;
     Ok(codec::encode_zarr_chunk(&raw, array).len() as u64)
 }

@@ -150,12 +150,8 @@ fn reencode(
     size: u64,
 ) -> Result<Arc<[u8]>, ChunkError> {
     let data = pread(file, at, stored as usize)?;
-    let raw = codec::decode_hdf5_chunk(
-        &data,
-        &array.source_filters,
-        mask,
-        array.chunk_nbytes() as usize,
-    )?;
+    let raw =
+        codec::decode_hdf5_chunk(data, &array.source_filters, mask, array.chunk_nbytes() as usize)?;
     let bytes = codec::encode_zarr_chunk(&raw, array);
     if bytes.len() as u64 != size {
         return Err(ChunkError::SizeChanged { got: bytes.len() as u64, expected: size });

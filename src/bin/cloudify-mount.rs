@@ -7,7 +7,7 @@
 use clap::Parser;
 use cloudify_mount::config::{MountConfig, MountFlags};
 use cloudify_mount::source::IndexOptions;
-use cloudify_mount::vfs::VfsOptions;
+use cloudify_mount::vfs::{IndexStore, VfsOptions};
 use cloudify_mount::zarr::mode::ChunkMode;
 use std::io::{BufRead, BufReader};
 use std::os::fd::{FromRawFd, IntoRawFd};
@@ -56,6 +56,10 @@ struct Cli {
     #[arg(long, default_value_t = 4 << 20, value_name = "BYTES", help_heading = "Zarr view")]
     contiguous_chunk_size: u64,
 
+    /// Directory for persisted indexes, so a remount costs a stat per dataset
+    /// [default: $XDG_CACHE_HOME/cloudify-mount/index]; "none" disables.
+    #[arg(long, value_name = "DIR", help_heading = "Caching")]
+    index_dir: Option<PathBuf>,
     /// Memory for generated chunks (bytes).
     #[arg(long, default_value_t = 256 << 20, value_name = "BYTES", help_heading = "Caching")]
     cache_size: u64,
@@ -82,6 +86,11 @@ fn config(cli: &Cli) -> Result<MountConfig, String> {
             index: IndexOptions { contiguous_chunk_target: cli.contiguous_chunk_size.max(1) },
             cache_bytes: cli.cache_size,
             max_datasets: cli.max_datasets.max(1),
+            index_dir: match &cli.index_dir {
+                Some(d) if d.as_os_str() == "none" => None,
+                Some(d) => Some(std::path::absolute(d).map_err(|e| e.to_string())?),
+                None => IndexStore::default_dir(),
+            },
             chunk_mode: match cli.chunks {
                 Chunks::Raw => ChunkMode::Raw,
                 Chunks::Decoded => ChunkMode::Decoded,

@@ -3,6 +3,7 @@
 //! identity (inode, size, mtime) changes. A file that fails to index is remembered as failed
 //! (one log line) until it changes.
 
+use super::persist::IndexStore;
 use crate::source::{index_file, Hdf5Chunks, IndexOptions};
 use crate::zarr::mode::{self, ChunkMode};
 use crate::zarr::DatasetView;
@@ -61,12 +62,19 @@ pub struct Datasets {
     cache: Cache<PathBuf, Arc<(Identity, LoadResult)>>,
     options: IndexOptions,
     mode: ChunkMode,
+    store: Option<IndexStore>,
     next_generation: AtomicU64,
 }
 
 impl Datasets {
-    pub fn new(options: IndexOptions, capacity: u64, mode: ChunkMode) -> Self {
-        Datasets { cache: Cache::new(capacity), options, mode, next_generation: AtomicU64::new(1) }
+    pub fn new(
+        options: IndexOptions,
+        capacity: u64,
+        mode: ChunkMode,
+        store: Option<IndexStore>,
+    ) -> Self {
+        let next_generation = AtomicU64::new(1);
+        Datasets { cache: Cache::new(capacity), options, mode, store, next_generation }
     }
 
     /// The loaded dataset of `path` (absolute), indexing it if needed.
@@ -87,13 +95,26 @@ impl Datasets {
     fn load(&self, path: &Path, stat: SourceStat) -> LoadResult {
         let started = std::time::Instant::now();
         let file = File::open(path).map_err(|e| format!("{}: {e}", path.display()))?;
-        let index = index_file(path, &self.options).map_err(|e| {
-            error!(file = %path.display(), "dataset not available: {e}");
-            e.to_string()
-        })?;
+        let persisted =
+            self.store.as_ref().and_then(|s| s.load(path, stat.identity, &self.options));
+        let from_disk = persisted.is_some();
+        let index = match persisted {
+            Some(index) => index,
+            None => {
+                let index = index_file(path, &self.options).map_err(|e| {
+                    error!(file = %path.display(), "dataset not available: {e}");
+                    e.to_string()
+                })?;
+                if let Some(store) = &self.store {
+                    store.save(path, stat.identity, &self.options, &index);
+                }
+                index
+            }
+        };
         let view = DatasetView::new(mode::apply(self.mode, index));
         info!(file = %path.display(), arrays = view.arrays.len(),
-            ms = started.elapsed().as_millis() as u64, "indexed");
+            ms = started.elapsed().as_millis() as u64,
+            "{}", if from_disk { "index loaded from the index directory" } else { "indexed" });
         let generation = self.next_generation.fetch_add(1, Ordering::Relaxed);
         let needs_library = view.arrays.iter().any(|a| a.node.library_path.is_some());
         let library = needs_library.then(|| Hdf5Chunks::new(path.to_path_buf()));

@@ -6,10 +6,12 @@ mod dataset;
 mod error;
 mod inode;
 pub mod naming;
+mod persist;
 
 pub use dataset::{stat_source, Identity, Loaded};
 pub use error::VfsError;
 pub use inode::{NodeKey, ROOT_INO};
+pub use persist::IndexStore;
 
 use crate::cache::ChunkCache;
 use crate::source::IndexOptions;
@@ -63,6 +65,8 @@ pub struct VfsOptions {
     pub max_datasets: u64,
     /// Raw (stored compressed chunks) or decoded chunks.
     pub chunk_mode: ChunkMode,
+    /// Where indexes are persisted (`None`: not persisted).
+    pub index_dir: Option<PathBuf>,
 }
 
 impl Default for VfsOptions {
@@ -72,6 +76,7 @@ impl Default for VfsOptions {
             cache_bytes: 256 << 20,
             max_datasets: 256,
             chunk_mode: ChunkMode::Raw,
+            index_dir: None,
         }
     }
 }
@@ -103,7 +108,12 @@ impl Vfs {
         Ok(Vfs {
             root,
             inodes: InodeTable::default(),
-            datasets: Datasets::new(options.index, options.max_datasets, options.chunk_mode),
+            datasets: Datasets::new(
+                options.index,
+                options.max_datasets,
+                options.chunk_mode,
+                options.index_dir.map(IndexStore::new),
+            ),
             cache: ChunkCache::new(options.cache_bytes),
         })
     }

@@ -11,6 +11,8 @@ ROOT = Path(__file__).resolve().parents[2]
 BIN = ROOT / "target" / "debug" / "cloudify-mount"
 FIXTURES = ROOT / "fixtures"
 CORPUS = ROOT.parent / "shared" / "corpus"
+# persisted indexes of this test session (never the user's ~/.cache)
+INDEX_DIR = Path(tempfile.mkdtemp(prefix="cloudify-test-index-"))
 
 
 def unmount(mnt):
@@ -24,6 +26,8 @@ def mounted(archive, *args):
     """Mount `archive`, yield the mountpoint, always unmount. Logs land in <mnt>.log."""
     mnt = Path(tempfile.mkdtemp(prefix="cloudify-test-"))
     log = Path(str(mnt) + ".log")
+    if "--index-dir" not in args:
+        args = ("--index-dir", str(INDEX_DIR), *args)
     r = subprocess.run([str(BIN), str(archive), str(mnt), "--log-file", str(log), *args],
                        capture_output=True, text=True, timeout=60)
     if r.returncode != 0:

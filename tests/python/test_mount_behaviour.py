@@ -102,3 +102,18 @@ def test_name_collisions_and_non_data_files(tmp_path):
         assert os.listdir(mnt / "sub") == ["y.zarr"]
         xr.testing.assert_identical(xr.open_zarr(mnt / "x.h5.zarr").load(),
                                     xr.open_zarr(mnt / "sub" / "y.zarr").load())
+
+
+def test_remount_uses_the_persisted_index(tmp_path):
+    index_dir = tmp_path / "index"
+    views = []
+    for attempt in range(2):
+        with mounted(FIXTURES, "--index-dir", str(index_dir)) as mnt:
+            views.append(xr.open_zarr(mnt / "groups.zarr", group="instrument").load())
+            log = (mnt.parent / (mnt.name + ".log")).read_text()
+        said = "index loaded from the index directory" if attempt else "indexed"
+        assert "groups.nc" in log and said in log, log
+        if attempt:
+            assert " indexed " not in log, "re-indexed although a persisted index exists"
+    xr.testing.assert_identical(views[0], views[1])
+    assert len(list(index_dir.iterdir())) == 1

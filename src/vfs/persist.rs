@@ -1,0 +1,119 @@
+//! Persisted indexes: a remount costs a `stat` per dataset instead of re-indexing.
+//!
+//! One file per source file in the index directory, named by a hash of the source path:
+//! magic, format version, then (postcard) the source's identity and the options the index
+//! depends on, a checksum (FNV-1a 64) of the index bytes, then the index. A file whose header does not match — another version, another
+//! source identity, other options, or corrupt bytes — is ignored and rebuilt, never trusted.
+
+use super::dataset::Identity;
+use crate::index::DatasetIndex;
+use crate::source::IndexOptions;
+use serde::{Deserialize, Serialize};
+use std::path::{Path, PathBuf};
+use std::time::UNIX_EPOCH;
+use tracing::{debug, warn};
+
+const MAGIC: &[u8; 8] = b"CLDFYIDX";
+/// Bump when `DatasetIndex` changes shape.
+const VERSION: u32 = 1;
+
+#[derive(Serialize, Deserialize, PartialEq, Eq, Debug)]
+struct Header {
+    path: String,
+    ino: u64,
+    size: u64,
+    mtime_ns: u128,
+    contiguous_chunk_target: u64,
+}
+
+/// The index directory.
+#[derive(Clone, Debug)]
+pub struct IndexStore {
+    dir: PathBuf,
+}
+
+/// FNV-1a: a stable name for a path (std's hasher may change between releases).
+fn fnv1a(bytes: &[u8]) -> u64 {
+    bytes
+        .iter()
+        .fold(0xcbf2_9ce4_8422_2325u64, |h, b| (h ^ u64::from(*b)).wrapping_mul(0x100_0000_01b3))
+}
+
+fn header(path: &Path, id: Identity, options: &IndexOptions) -> Header {
+    Header {
+        path: path.to_string_lossy().into_owned(),
+        ino: id.ino,
+        size: id.size,
+        mtime_ns: id.mtime.duration_since(UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0),
+        contiguous_chunk_target: options.contiguous_chunk_target,
+    }
+}
+
+impl IndexStore {
+    /// A store in `dir` (created on first save).
+    pub fn new(dir: PathBuf) -> Self {
+        IndexStore { dir }
+    }
+
+    /// `$XDG_CACHE_HOME/cloudify-mount/index`, or `~/.cache/cloudify-mount/index`.
+    pub fn default_dir() -> Option<PathBuf> {
+        let base = std::env::var_os("XDG_CACHE_HOME")
+            .map(PathBuf::from)
+            .filter(|p| p.is_absolute())
+            .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache")))?;
+        Some(base.join("cloudify-mount").join("index"))
+    }
+
+    fn file(&self, path: &Path) -> PathBuf {
+        self.dir.join(format!("{:016x}.idx", fnv1a(path.as_os_str().as_encoded_bytes())))
+    }
+
+    /// The persisted index of `path`, if one exists for exactly this identity and options.
+    pub fn load(&self, path: &Path, id: Identity, options: &IndexOptions) -> Option<DatasetIndex> {
+        let bytes = std::fs::read(self.file(path)).ok()?;
+        let rest = bytes.strip_prefix(MAGIC.as_slice())?;
+        let (version, rest) = rest.split_first_chunk::<4>()?;
+        if u32::from_le_bytes(*version) != VERSION {
+            return None;
+        }
+        let (stored, rest): (Header, &[u8]) = postcard::take_from_bytes(rest).ok()?;
+        if stored != header(path, id, options) {
+            debug!(file = %path.display(), "persisted index is for another version of the file");
+            return None;
+        }
+        let (sum, rest) = rest.split_first_chunk::<8>()?;
+        if u64::from_le_bytes(*sum) != fnv1a(rest) {
+            warn!(file = %path.display(), "persisted index corrupt (checksum), rebuilding");
+            return None;
+        }
+        match postcard::from_bytes(rest) {
+            Ok(index) => Some(index),
+            Err(e) => {
+                warn!(file = %path.display(), "persisted index unreadable, rebuilding: {e}");
+                None
+            }
+        }
+    }
+
+    /// Persist `index` (atomically: a temporary file renamed into place). Failures are logged.
+    pub fn save(&self, path: &Path, id: Identity, options: &IndexOptions, index: &DatasetIndex) {
+        let result = (|| -> Result<(), String> {
+            std::fs::create_dir_all(&self.dir).map_err(|e| e.to_string())?;
+            let mut bytes = MAGIC.to_vec();
+            bytes.extend_from_slice(&VERSION.to_le_bytes());
+            bytes.extend(
+                postcard::to_allocvec(&header(path, id, options)).map_err(|e| e.to_string())?,
+            );
+            let body = postcard::to_allocvec(index).map_err(|e| e.to_string())?;
+            bytes.extend_from_slice(&fnv1a(&body).to_le_bytes());
+            bytes.extend(body);
+            let target = self.file(path);
+            let tmp = target.with_extension(format!("tmp{}", std::process::id()));
+            std::fs::write(&tmp, &bytes).map_err(|e| e.to_string())?;
+            std::fs::rename(&tmp, &target).map_err(|e| e.to_string())
+        })();
+        if let Err(e) = result {
+            warn!(dir = %self.dir.display(), "cannot persist index: {e}");
+        }
+    }
+}

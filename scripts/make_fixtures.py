@@ -315,11 +315,26 @@ def unsupported_types():
         x[:] = [1, 2, 3]
 
 
+def hdf5_file_format_versions():
+    """Chunk indexes beyond NetCDF-4's defaults: version-2 object headers with a v1 B-tree
+    (libver 1.8, with continuation blocks from many attributes), and the 1.10 format's own
+    chunk indexes (fixed/extensible arrays: read through libhdf5)."""
+    for name, libver in (("hdf5_libver18.h5", ("v108", "v108")), ("hdf5_libver110.h5", ("v110", "v110"))):
+        with h5py.File(path(name), "w", libver=libver) as f:
+            a = f.create_dataset("fixed", data=rng.random((20, 30)).astype("f4"), chunks=(7, 8),
+                                 compression="gzip", shuffle=True)
+            b = f.create_dataset("growing", shape=(5, 6), maxshape=(None, 6), chunks=(2, 6),
+                                 dtype="i4", compression="gzip")
+            b[:] = np.arange(30, dtype="i4").reshape(5, 6)
+            for i in range(40):
+                a.attrs[f"attribute_{i:02d}"] = f"value {i} " * 8
+
+
 def main():
     os.makedirs(OUT, exist_ok=True)
     for make in (tas_day, packed, fletcher, sparse, contiguous_and_big_endian, groups, calendars,
                  plain_hdf5, single_record_variable, strings_and_enums, hdf5_library_filters, hdf5_lzf,
-                 unsupported_types):
+                 unsupported_types, hdf5_file_format_versions):
         make()
     netcdf3("netcdf3_classic.nc", "NETCDF3_CLASSIC", cdf1_extra)
     netcdf3("netcdf3_64bit_offset.nc", "NETCDF3_64BIT_OFFSET", cdf2_extra)

@@ -3,6 +3,7 @@
 //! except the rare chunk whose filter mask says a filter was skipped (it is re-encoded once to
 //! learn its exact size).
 
+use super::btree::{header_addr, library_entries, read_chunk_index, ChunkEntry};
 use super::contiguous::{contiguous_refs, grid_len, split_contiguous};
 use super::nc4::ModelGroup;
 use super::pipeline::{map_pipeline, Mode};
@@ -140,8 +141,7 @@ fn chunked(ctx: &Ctx<'_>, ds: &hdf5::Dataset, array: &mut ArrayNode) -> Result<(
         return Err("chunk dimension of size 0".into());
     }
     array.chunk_refs = vec![None; grid_len(array)?];
-    for i in 0..ds.num_chunks().unwrap_or(0) {
-        let info = ds.chunk_info(i).ok_or_else(|| format!("chunk {i}: no chunk info"))?;
+    for info in chunk_entries(ctx, ds, array.shape.len())? {
         let coords: Vec<u64> = info.offset.iter().zip(&array.chunks).map(|(o, c)| o / c).collect();
         let Some(pos) = array.chunk_position(&coords) else {
             warn!(file = %ctx.path.display(), array = %array.name, ?coords,
@@ -170,6 +170,24 @@ fn chunked(ctx: &Ctx<'_>, ds: &hdf5::Dataset, array: &mut ArrayNode) -> Result<(
         });
     }
     Ok(())
+}
+
+/// Every allocated chunk of `ds`: from the B-tree read directly when possible (one pass),
+/// otherwise from libhdf5 (`H5Dget_chunk_info`, O(n²) on HDF5 1.10).
+fn chunk_entries(
+    ctx: &Ctx<'_>,
+    ds: &hdf5::Dataset,
+    rank: usize,
+) -> Result<Vec<ChunkEntry>, String> {
+    if let Some(header) = header_addr(ds) {
+        match read_chunk_index(&ctx.raw, ctx.base, header, rank) {
+            Ok(Some(entries)) => return Ok(entries),
+            Ok(None) => {}
+            Err(e) => warn!(file = %ctx.path.display(), dataset = %ds.name(),
+                "chunk B-tree not readable directly ({e}); asking libhdf5"),
+        }
+    }
+    library_entries(ds)
 }
 
 fn reencode_size(

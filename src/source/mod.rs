@@ -7,6 +7,7 @@
 //! addresses, contiguous offsets).
 
 mod attrs;
+pub mod btree;
 pub mod cdf;
 mod cdf_layout;
 mod contiguous;

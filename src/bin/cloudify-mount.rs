@@ -44,14 +44,18 @@ struct Cli {
     /// Seconds the kernel may cache attributes and directory entries.
     #[arg(long, default_value_t = 60, value_name = "SECONDS", help_heading = "Mount")]
     attr_timeout: u64,
-    /// FUSE worker threads serving requests concurrently.
-    #[arg(long, default_value_t = 4, help_heading = "Mount")]
-    threads: usize,
+    /// FUSE worker threads serving requests concurrently [default: number of CPUs, 2 to 8].
+    #[arg(long, help_heading = "Mount")]
+    threads: Option<usize>,
 
     /// raw: the stored compressed chunks, zero-copy (compact; for rsync/rclone export).
     /// decoded: every chunk uncompressed, decoded in the daemon (fastest for local readers).
     #[arg(long, value_enum, default_value_t = Chunks::Raw, help_heading = "Zarr view")]
     chunks: Chunks,
+    /// Decoded mode: stack source chunks along the first dimension up to this size (bytes),
+    /// so that readers handle fewer, larger chunks; 0 keeps the source's chunks.
+    #[arg(long, default_value_t = 16 << 20, value_name = "BYTES", help_heading = "Zarr view")]
+    decoded_chunk_size: u64,
     /// Target size of the chunks contiguous variables are split into (bytes).
     #[arg(long, default_value_t = 4 << 20, value_name = "BYTES", help_heading = "Zarr view")]
     contiguous_chunk_size: u64,
@@ -80,7 +84,9 @@ fn config(cli: &Cli) -> Result<MountConfig, String> {
         archive: cli.archive.clone(),
         mountpoint: cli.mountpoint.clone(),
         flags,
-        threads: cli.threads,
+        threads: cli.threads.unwrap_or_else(|| {
+            std::thread::available_parallelism().map_or(2, |n| n.get()).clamp(2, 8)
+        }),
         ttl: Duration::from_secs(cli.attr_timeout),
         vfs: VfsOptions {
             index: IndexOptions { contiguous_chunk_target: cli.contiguous_chunk_size.max(1) },
@@ -91,6 +97,7 @@ fn config(cli: &Cli) -> Result<MountConfig, String> {
                 Some(d) => Some(std::path::absolute(d).map_err(|e| e.to_string())?),
                 None => IndexStore::default_dir(),
             },
+            decoded_chunk_target: cli.decoded_chunk_size,
             chunk_mode: match cli.chunks {
                 Chunks::Raw => ChunkMode::Raw,
                 Chunks::Decoded => ChunkMode::Decoded,

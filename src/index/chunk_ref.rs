@@ -30,6 +30,9 @@ pub enum ChunkRef {
     /// A stored chunk some of whose filters were skipped (`mask`): decoded and re-encoded with the
     /// array's declared codecs. `size` is the exact length of the re-encoded bytes.
     Reencode { offset: u64, len: u64, mask: u32, size: u64 },
+    /// Decoded mode: `parts` source chunks stacked along the first dimension, each decoded to
+    /// `part` bytes (`None`: the fill value), so that readers see fewer, larger chunks.
+    Merged { parts: Vec<Option<ChunkRef>>, part: u64, size: u64 },
     /// Bytes held in the index (compact datasets: small by definition).
     Inline { bytes: Vec<u8> },
     /// Decoded by libhdf5 (a filter without a Zarr codec, e.g. szip), served uncompressed.
@@ -45,7 +48,8 @@ impl ChunkRef {
             ChunkRef::Range { len, .. } => *len,
             ChunkRef::Padded { size, .. }
             | ChunkRef::Reencode { size, .. }
-            | ChunkRef::Strided { size, .. } => *size,
+            | ChunkRef::Strided { size, .. }
+            | ChunkRef::Merged { size, .. } => *size,
             ChunkRef::Inline { bytes } => bytes.len() as u64,
             ChunkRef::Fill { size } | ChunkRef::Library { size } => *size,
         }

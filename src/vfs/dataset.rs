@@ -62,6 +62,7 @@ pub struct Datasets {
     cache: Cache<PathBuf, Arc<(Identity, LoadResult)>>,
     options: IndexOptions,
     mode: ChunkMode,
+    merge_target: u64,
     store: Option<IndexStore>,
     next_generation: AtomicU64,
 }
@@ -70,11 +71,12 @@ impl Datasets {
     pub fn new(
         options: IndexOptions,
         capacity: u64,
-        mode: ChunkMode,
+        (mode, merge_target): (ChunkMode, u64),
         store: Option<IndexStore>,
     ) -> Self {
         let next_generation = AtomicU64::new(1);
-        Datasets { cache: Cache::new(capacity), options, mode, store, next_generation }
+        let cache = Cache::new(capacity);
+        Datasets { cache, options, mode, merge_target, store, next_generation }
     }
 
     /// The loaded dataset of `path` (absolute), indexing it if needed.
@@ -111,7 +113,7 @@ impl Datasets {
                 index
             }
         };
-        let view = DatasetView::new(mode::apply(self.mode, index));
+        let view = DatasetView::new(mode::apply(self.mode, index, self.merge_target));
         info!(file = %path.display(), arrays = view.arrays.len(),
             ms = started.elapsed().as_millis() as u64,
             "{}", if from_disk { "index loaded from the index directory" } else { "indexed" });

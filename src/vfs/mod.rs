@@ -65,6 +65,8 @@ pub struct VfsOptions {
     pub max_datasets: u64,
     /// Raw (stored compressed chunks) or decoded chunks.
     pub chunk_mode: ChunkMode,
+    /// Decoded mode: source chunks are stacked up to this many bytes per Zarr chunk.
+    pub decoded_chunk_target: u64,
     /// Where indexes are persisted (`None`: not persisted).
     pub index_dir: Option<PathBuf>,
 }
@@ -76,6 +78,7 @@ impl Default for VfsOptions {
             cache_bytes: 256 << 20,
             max_datasets: 256,
             chunk_mode: ChunkMode::Raw,
+            decoded_chunk_target: 16 << 20,
             index_dir: None,
         }
     }
@@ -111,7 +114,7 @@ impl Vfs {
             datasets: Datasets::new(
                 options.index,
                 options.max_datasets,
-                options.chunk_mode,
+                (options.chunk_mode, options.decoded_chunk_target),
                 options.index_dir.map(IndexStore::new),
             ),
             cache: ChunkCache::new(options.cache_bytes),

@@ -102,6 +102,11 @@ pub fn read_chunk(
             let bytes = src.cache.get_or_try(src.key, make).map_err(ChunkError::Shared)?;
             Ok(slice(&bytes, offset, want))
         }
+        ChunkRef::Merged { parts, part, .. } => {
+            let make = || merged(src.file, array, parts, *part);
+            let bytes = src.cache.get_or_try(src.key, make).map_err(ChunkError::Shared)?;
+            Ok(slice(&bytes, offset, want))
+        }
         ChunkRef::Reencode { offset: at, len: stored, mask, size } => {
             let bytes = src
                 .cache
@@ -139,6 +144,37 @@ fn pread(file: &File, at: u64, n: usize) -> Result<Vec<u8>, ChunkError> {
         }
     }
     Ok(buf)
+}
+
+/// Decode the parts of a merged chunk one after the other into one buffer.
+fn merged(
+    file: &File,
+    array: &ArrayNode,
+    parts: &[Option<ChunkRef>],
+    part: u64,
+) -> Result<Arc<[u8]>, ChunkError> {
+    let part = part as usize;
+    let mut out = Vec::with_capacity(parts.len() * part);
+    for p in parts {
+        let bytes = match p {
+            Some(ChunkRef::Reencode { offset, len, mask, .. }) => {
+                let data = pread(file, *offset, *len as usize)?;
+                codec::decode_hdf5_chunk(data, &array.source_filters, *mask, part)?
+            }
+            Some(ChunkRef::Range { offset, len }) if *len as usize == part => {
+                pread(file, *offset, part)?
+            }
+            Some(other) => {
+                return Err(ChunkError::Library(format!("cannot merge chunk {other:?}")));
+            }
+            None => array.fill_element.repeat(part / array.fill_element.len().max(1)),
+        };
+        if bytes.len() != part {
+            return Err(ChunkError::SizeChanged { got: bytes.len() as u64, expected: part as u64 });
+        }
+        out.extend_from_slice(&bytes);
+    }
+    Ok(Arc::from(out))
 }
 
 fn reencode(

@@ -1,7 +1,9 @@
 //! Chunk modes: `raw` serves stored compressed chunks as they are (zero-copy, compact, right for
 //! rsync/rclone export); `decoded` serves every chunk uncompressed, decoded in the daemon, so
 //! that local readers skip their own (slow) zlib decode. Decoded chunk sizes are exact without
-//! decoding: a full chunk of the dtype.
+//! decoding: a full chunk of the dtype. In decoded mode source chunks are also stacked along
+//! the first dimension up to a target size: readers such as dask pay per chunk, and decoded
+//! chunks need not follow the source's.
 
 use crate::index::{ArrayNode, ChunkRef, DatasetIndex, GroupNode, SourceFilter, StorageKind};
 
@@ -14,16 +16,19 @@ pub enum ChunkMode {
 }
 
 /// The index as served in `mode` (the persisted index is always the raw one).
-pub fn apply(mode: ChunkMode, mut index: DatasetIndex) -> DatasetIndex {
+pub fn apply(mode: ChunkMode, mut index: DatasetIndex, merge_target: u64) -> DatasetIndex {
     if mode == ChunkMode::Decoded {
-        decode_group(&mut index.root);
+        decode_group(&mut index.root, merge_target);
     }
     index
 }
 
-fn decode_group(g: &mut GroupNode) {
-    g.arrays.iter_mut().for_each(decode_array);
-    g.groups.iter_mut().for_each(decode_group);
+fn decode_group(g: &mut GroupNode, merge_target: u64) {
+    for a in &mut g.arrays {
+        decode_array(a);
+        merge_array(a, merge_target);
+    }
+    g.groups.iter_mut().for_each(|sub| decode_group(sub, merge_target));
 }
 
 fn decode_array(a: &mut ArrayNode) {
@@ -53,4 +58,90 @@ fn decode_array(a: &mut ArrayNode) {
     a.filters.clear();
     a.compressor = None;
     a.storage = StorageKind::ChunkedDecoded;
+}
+
+/// Stack `k` chunks along dimension 0 into one (decoded, uncompressed chunked arrays only).
+fn merge_array(a: &mut ArrayNode, target: u64) {
+    let uncompressed_chunks = a.storage == StorageKind::ChunkedPassThrough
+        && a.compressor.is_none()
+        && a.filters.is_empty();
+    let mergeable = a.storage == StorageKind::ChunkedDecoded || uncompressed_chunks;
+    let part = a.chunk_nbytes();
+    if !mergeable || a.shape.is_empty() || part == 0 {
+        return;
+    }
+    let old_grid = a.grid();
+    let k = (target / part).clamp(1, old_grid[0].max(1));
+    if k <= 1 {
+        return;
+    }
+    let old = std::mem::take(&mut a.chunk_refs);
+    let part_ref = |pos: u64| -> Option<ChunkRef> {
+        match old.get(usize::try_from(pos).ok()?)?.clone()? {
+            ChunkRef::Fill { .. } => None, // the fill element, generated on read
+            other => Some(other),
+        }
+    };
+    a.chunks[0] *= k;
+    a.fill_chunk = None;
+    let rest: u64 = old_grid[1..].iter().product();
+    let total: u64 = a.grid().iter().product();
+    a.chunk_refs = (0..total)
+        .map(|pos| {
+            let (c0, inner) = (pos / rest.max(1), pos % rest.max(1));
+            let parts: Vec<Option<ChunkRef>> = (c0 * k..c0 * k + k)
+                .map(|r| if r < old_grid[0] { part_ref(r * rest + inner) } else { None })
+                .collect();
+            Some(ChunkRef::Merged { parts, part, size: part * k })
+        })
+        .collect();
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::index::Compressor;
+
+    fn array(shape: Vec<u64>, chunks: Vec<u64>) -> ArrayNode {
+        let grid: u64 = shape.iter().zip(&chunks).map(|(s, c)| s.div_ceil(*c)).product();
+        ArrayNode {
+            name: "a".into(),
+            dtype: "<f4".into(),
+            shape,
+            chunks,
+            dims: vec![],
+            fill_value: None,
+            attrs: vec![],
+            compressor: Some(Compressor::Zlib { level: 4 }),
+            filters: vec![],
+            storage: StorageKind::ChunkedPassThrough,
+            source_filters: vec![SourceFilter::Deflate { level: 4 }],
+            fill_element: vec![0; 4],
+            chunk_refs: (0..grid)
+                .map(|i| Some(ChunkRef::Range { offset: i * 100, len: 50 }))
+                .collect(),
+            fill_chunk: None,
+            library_path: None,
+        }
+    }
+
+    #[test]
+    fn decoded_chunks_are_stacked_along_the_first_dimension() {
+        // 10 x 4 chunks of (1, 2, 8) f4 = 64 bytes; target 192 bytes: 3 per chunk
+        let mut a = array(vec![10, 8, 8], vec![1, 2, 8]);
+        a.chunk_refs[5] = None; // unallocated: (1, 1)
+        decode_array(&mut a);
+        merge_array(&mut a, 192);
+        assert_eq!(a.chunks, vec![3, 2, 8]);
+        assert_eq!(a.grid(), vec![4, 4, 1]);
+        let Some(ChunkRef::Merged { parts, part, size }) = &a.chunk_refs[1] else { panic!() };
+        assert_eq!((*part, *size, parts.len()), (64, 192, 3));
+        // merged chunk (0, 1) holds source chunks (0, 1), (1, 1) [unallocated], (2, 1)
+        assert!(matches!(parts[0], Some(ChunkRef::Reencode { offset: 100, .. })));
+        assert!(parts[1].is_none());
+        assert!(matches!(parts[2], Some(ChunkRef::Reencode { offset: 900, .. })));
+        // the last merged chunk runs past the source grid: fill
+        let Some(ChunkRef::Merged { parts, .. }) = &a.chunk_refs[12] else { panic!() };
+        assert!(parts[0].is_some() && parts[1].is_none() && parts[2].is_none());
+    }
 }

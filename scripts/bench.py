@@ -1,0 +1,278 @@
+"""cloudify-mount benchmarks (issue #4). Run through scripts/bench.
+
+Every scenario measures the mount and its baseline in the same run, on data made here with
+a seeded generator, source files page-cached first; the table shows medians and ratios.
+"""
+import json
+import os
+import platform
+import random
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import h5py
+import netCDF4
+import numpy as np
+import xarray as xr
+
+ROOT = Path(__file__).resolve().parents[1]
+BIN = ROOT / "target" / "release" / "cloudify-mount"
+CLOUDIFY = ROOT / "target" / "release" / "cloudify"
+QUICK = "--quick" in sys.argv
+WORK = Path(tempfile.mkdtemp(prefix="cloudify-bench-"))
+RESULTS = []
+rng = np.random.default_rng(4)
+
+
+def median_time(fn, n=3):
+    times = []
+    for _ in range(n):
+        t = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t)
+    return statistics.median(times)
+
+
+def warm(path):
+    for p in Path(path).rglob("*") if Path(path).is_dir() else [Path(path)]:
+        if p.is_file():
+            with open(p, "rb") as f:
+                while f.read(1 << 22):
+                    pass
+
+
+class Mount:
+    def __init__(self, archive, *args):
+        self.mnt = Path(tempfile.mkdtemp(prefix="mnt-", dir=WORK))
+        self.args = [str(BIN), str(archive), str(self.mnt), "--index-dir", str(WORK / "index"),
+                     "--log-file", str(self.mnt) + ".log", *args]
+
+    def __enter__(self):
+        subprocess.run(self.args, check=True)
+        out = subprocess.run(["pgrep", "-f", f"cloudify-mount .* {self.mnt} "], capture_output=True, text=True)
+        self.pid = int(out.stdout.split()[0]) if out.stdout.split() else None
+        return self
+
+    def __exit__(self, *exc):
+        subprocess.run(["fusermount3", "-u", str(self.mnt)], check=False)
+
+    def peak_rss_mib(self):
+        for line in open(f"/proc/{self.pid}/status"):
+            if line.startswith("VmHWM"):
+                return int(line.split()[1]) / 1024
+        return float("nan")
+
+
+def record(pid, scenario, measured, baseline, unit, target, ratio, ok):
+    RESULTS.append(dict(id=pid, scenario=scenario, measured=measured, baseline=baseline, unit=unit,
+                        target=target, ratio=ratio, met=ok))
+    print(f"{pid:4} {scenario:58} {measured:9.3f} {baseline:9.3f} {unit:4} ratio {ratio:6.2f}  "
+          f"target {target:18} {'met' if ok else 'MISSED'}", flush=True)
+
+
+def make_big(path, mib):
+    """float32 (t, 512, 512), deflate 4 + shuffle, chunks (1, 256, 512): the issue's case."""
+    nt = max(1, mib * (1 << 20) // (512 * 512 * 4))
+    with netCDF4.Dataset(path, "w") as ds:
+        ds.createDimension("t", nt)
+        ds.createDimension("y", 512)
+        ds.createDimension("x", 512)
+        v = ds.createVariable("v", "f4", ("t", "y", "x"), zlib=True, complevel=4, shuffle=True,
+                              chunksizes=(1, 256, 512))
+        base = np.sin(np.arange(512 * 512).reshape(512, 512) / 1000.0)
+        for i in range(nt):
+            v[i] = (base * 100 + i + rng.standard_normal((512, 512))).astype("f4")
+
+
+def p1_p2_p4_p6(big_dir):
+    big = big_dir / "big.nc"
+    warm(big)
+    load_nc = lambda: xr.open_dataset(big, engine="netcdf4").load()
+    nc = median_time(load_nc)
+    # P1a: raw mode vs the same store copied to local disk
+    with Mount(big_dir) as m:
+        local = WORK / "local"
+        shutil.copytree(m.mnt / "big.zarr", local / "big.zarr")
+        warm(local)
+        mnt_t = median_time(lambda: xr.open_zarr(m.mnt / "big.zarr").load())
+        loc_t = median_time(lambda: xr.open_zarr(local / "big.zarr").load())
+        record("P1a", "raw: open_zarr(mount).load() vs local copy (time)", mnt_t, loc_t, "s",
+               "<= 1.10x", mnt_t / loc_t, mnt_t / loc_t <= 1.10)
+        # P2: cat every chunk file (warm) vs cat of the source
+        cat_chunks = lambda: subprocess.run(f"cat {m.mnt}/big.zarr/v/* > /dev/null", shell=True, check=True)
+        cat_chunks()
+        chunks_t = median_time(cat_chunks)
+        src_t = median_time(lambda: subprocess.run(["cat", str(big)], stdout=subprocess.DEVNULL, check=True))
+        record("P2", "raw: cat every chunk file vs cat source (speed)", chunks_t, src_t, "s",
+               ">= 0.6x speed", src_t / chunks_t, src_t / chunks_t >= 0.6)
+    shutil.rmtree(WORK / "local")
+    # P1b: decoded mode vs netCDF4, first read (daemon cold) and re-read
+    firsts, rereads = [], []
+    for _ in range(3):
+        with Mount(big_dir, "--chunks", "decoded") as m:
+            firsts.append(median_time(lambda: xr.open_zarr(m.mnt / "big.zarr").load(), n=1))
+            rereads.append(median_time(lambda: xr.open_zarr(m.mnt / "big.zarr").load()))
+    first, again = statistics.median(firsts), statistics.median(rereads)
+    record("P1b", "decoded: open_zarr(mount).load() first read vs netCDF4", first, nc, "s",
+           ">= 2x faster", nc / first, nc / first >= 2)
+    record("P1b", "decoded: open_zarr(mount).load() re-read vs netCDF4", again, nc, "s",
+           ">= 4x faster", nc / again, nc / again >= 4)
+    # P4: two readers on two datasets at once vs one reader (decoded, re-read: daemon + FUSE)
+    shutil.copy(big, big_dir / "big2.nc")
+    warm(big_dir / "big2.nc")
+    # readers are started and imported first, then released together: only loads are timed
+    reader = ("import sys, xarray as xr\n"
+              "sys.stdin.readline()\n"
+              "xr.open_zarr(sys.argv[1], chunks=None).load()\n"
+              "print('done', flush=True)\n")
+
+    def readers(paths):
+        ps = [subprocess.Popen([sys.executable, "-c", reader, str(p)], stdin=subprocess.PIPE,
+                               stdout=subprocess.PIPE, text=True) for p in paths]
+        time.sleep(3)  # imports
+        t = time.perf_counter()
+        for p in ps:
+            p.stdin.write("go\n")
+            p.stdin.flush()
+        for p in ps:
+            assert p.stdout.readline().strip() == "done"
+            p.wait()
+        return time.perf_counter() - t
+
+    with Mount(big_dir, "--chunks", "decoded") as m:
+        readers([m.mnt / "big.zarr", m.mnt / "big2.zarr"])  # warm the daemon's cache and the kernel's
+        one = statistics.median(readers([m.mnt / "big.zarr"]) for _ in range(3))
+        both = statistics.median(readers([m.mnt / "big.zarr", m.mnt / "big2.zarr"]) for _ in range(3))
+        agg = 2 * one / both
+        record("P4", "two readers, two datasets vs one (aggregate throughput)", both, one, "s",
+               ">= 1.6x", agg, agg >= 1.6)
+    (big_dir / "big2.nc").unlink()
+    # P6: peak RSS reading a dataset 10x the cache size (decoded chunks are cached)
+    size_mib = big.stat().st_size / (1 << 20)
+    decoded_mib = 512 * 512 * 4 * netCDF4.Dataset(big).dimensions["t"].size / (1 << 20)
+    cache_mib = max(4, int(decoded_mib / 10))
+    with Mount(big_dir, "--chunks", "decoded", "--cache-size", str(cache_mib << 20)) as m:
+        xr.open_zarr(m.mnt / "big.zarr", chunks=None).load()
+        rss = m.peak_rss_mib()
+        record("P6", f"peak RSS reading {decoded_mib:.0f} MiB, cache {cache_mib} MiB", rss,
+               cache_mib + 64, "MiB", "<= cache + 64 MiB", rss / (cache_mib + 64), rss <= cache_mib + 64)
+    return size_mib
+
+
+def indexing_seconds(m):
+    """Sum of the daemon's own indexing times ("indexed ... ms=N" log lines)."""
+    total = 0
+    for line in Path(str(m.mnt) + ".log").read_text().splitlines():
+        if " indexed " in line and " ms=" in line:
+            total += int(line.split(" ms=")[1].split()[0])
+    return total / 1000
+
+
+def p3_many_files(n_files):
+    arch = WORK / "many"
+    arch.mkdir()
+    for i in range(n_files):
+        with netCDF4.Dataset(arch / f"f{i:05d}.nc", "w") as ds:
+            ds.createDimension("t", 4)
+            ds.createDimension("y", 20)
+            v = ds.createVariable("v", "f4", ("t", "y"), zlib=True, chunksizes=(1, 20))
+            v[:] = np.full((4, 20), i, "f4")
+            w = ds.createVariable("w", "i2", ("y",))
+            w[:] = np.arange(20, dtype="i2")
+    warm(arch)
+    pick = random.Random(3).sample(range(n_files), 100)
+    shutil.rmtree(WORK / "index", ignore_errors=True)
+
+    def mount_find_open(m):
+        subprocess.run(["find", str(m.mnt)], stdout=subprocess.DEVNULL, check=True)
+        for i in pick:
+            xr.open_zarr(m.mnt / f"f{i:05d}.zarr")
+
+    def timed_mount(extra=()):
+        t = time.perf_counter()
+        with Mount(arch, *extra) as m:
+            mount_find_open(m)
+        return time.perf_counter() - t
+
+    cold = timed_mount()
+    warm_t = timed_mount()  # persisted indexes from the cold run
+
+    def h5py_index():
+        for i in pick:
+            with h5py.File(arch / f"f{i:05d}.nc") as f:
+                for name in ("v",):
+                    f[name].id.chunk_iter(lambda info: None)
+
+    def kerchunk_index():
+        from kerchunk.hdf import SingleHdf5ToZarr
+        for i in pick:
+            SingleHdf5ToZarr(str(arch / f"f{i:05d}.nc")).translate()
+
+    # the same 100 datasets indexed by the daemon (cold: no persisted index), read off its log
+    shutil.rmtree(WORK / "index", ignore_errors=True)
+    with Mount(arch) as m:
+        for i in pick:
+            os.listdir(m.mnt / f"f{i:05d}.zarr")
+        ours = indexing_seconds(m)
+    h5 = median_time(h5py_index, n=1)
+    kc = median_time(kerchunk_index, n=1)
+    record("P3", f"{n_files} files: mount + find + open 100 (cold)", cold, 20, "s", "<= 20 s", cold / 20, cold <= 20)
+    record("P3", f"{n_files} files: mount + find + open 100 (warm index)", warm_t, 2, "s", "<= 2 s", warm_t / 2, warm_t <= 2)
+    record("P3", "index 100 files: daemon vs h5py chunk_iter", ours, h5, "s", ">= 5x faster", h5 / ours, h5 / ours >= 5)
+    record("P3", "index 100 files: daemon vs kerchunk", ours, kc, "s", ">= 50x faster", kc / ours, kc / ours >= 50)
+    shutil.rmtree(arch)
+
+
+def p5_szip():
+    d = WORK / "szip"
+    d.mkdir()
+    with h5py.File(d / "szip.h5", "w") as f:
+        f.create_dataset("v", data=rng.standard_normal((64, 256, 256)).astype("f4"), chunks=(1, 256, 256),
+                         compression="szip", compression_opts=("nn", 16))
+    warm(d)
+    h5 = median_time(lambda: h5py.File(d / "szip.h5")["v"][:])
+    with Mount(d) as m:
+        first = median_time(lambda: xr.open_zarr(m.mnt / "szip.zarr", chunks=None).load(), n=1)
+        second = median_time(lambda: xr.open_zarr(m.mnt / "szip.zarr", chunks=None).load())
+    record("P5", "szip: first load vs h5py (speed)", first, h5, "s", ">= 0.8x h5py", h5 / first, h5 / first >= 0.8)
+    record("P5", "szip: second load (cache hit) vs first (speed)", second, first, "s", ">= 2x", first / second, first / second >= 2)
+
+
+def p7_many_chunks():
+    d = WORK / "chunks"
+    d.mkdir()
+    n = 100_000
+    with h5py.File(d / "many_chunks.nc", "w") as f:  # v1 B-tree, as netCDF-4 writes it
+        f.create_dataset("v", data=np.arange(n * 4, dtype="f4").reshape(n, 4), chunks=(1, 4))
+    t = median_time(lambda: subprocess.run([str(CLOUDIFY), "inspect", str(d / "many_chunks.nc")],
+                                           stdout=subprocess.DEVNULL, check=True))
+    record("P7", f"index one variable with {n} chunks (cloudify inspect)", t, 1, "s", "<= 1 s", t, t <= 1)
+
+
+def main():
+    print(f"machine: {platform.node()} {os.cpu_count()} cores, {platform.platform()}")
+    print(f"{'id':4} {'scenario':58} {'measured':>9} {'baseline':>9}")
+    big_dir = WORK / "big"
+    big_dir.mkdir()
+    mib = 64 if QUICK else 512
+    make_big(big_dir / "big.nc", mib)
+    p1_p2_p4_p6(big_dir)
+    shutil.rmtree(big_dir)
+    p3_many_files(500 if QUICK else 10_000)
+    p5_szip()
+    p7_many_chunks()
+    out = ROOT / "bench-results.json"
+    out.write_text(json.dumps(dict(machine=dict(node=platform.node(), cores=os.cpu_count(),
+                                                platform=platform.platform()),
+                                   quick=QUICK, results=RESULTS), indent=2))
+    print("results written to", out)
+    shutil.rmtree(WORK, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -165,12 +165,12 @@ def p1_p2_p4_p6(big_dir):
 
 
 def indexing_seconds(m):
-    """Sum of the daemon's own indexing times ("indexed ... ms=N" log lines)."""
+    """Sum of the daemon's own indexing times ("indexed ... us=N" log lines)."""
     total = 0
     for line in Path(str(m.mnt) + ".log").read_text().splitlines():
-        if " indexed " in line and " ms=" in line:
-            total += int(line.split(" ms=")[1].split()[0])
-    return total / 1000
+        if " indexed " in line and " us=" in line:
+            total += int(line.split(" us=")[1].split()[0])
+    return total / 1e6
 
 
 def p3_many_files(n_files):

@@ -4,13 +4,16 @@
 use moka::sync::Cache;
 use std::sync::Arc;
 
+/// A generated chunk (a `Vec` behind an `Arc`: no copy when it enters the cache).
+pub type Chunk = Arc<Vec<u8>>;
+
 /// Identity of a generated chunk: (dataset generation, array, chunk position).
 pub type ChunkKey = (u64, usize, usize);
 
 /// The cache of generated chunks.
 #[derive(Clone)]
 pub struct ChunkCache {
-    inner: Cache<ChunkKey, Arc<[u8]>>,
+    inner: Cache<ChunkKey, Chunk>,
 }
 
 impl ChunkCache {
@@ -18,7 +21,7 @@ impl ChunkCache {
     pub fn new(max_bytes: u64) -> Self {
         let inner = Cache::builder()
             .max_capacity(max_bytes)
-            .weigher(|_k: &ChunkKey, v: &Arc<[u8]>| u32::try_from(v.len()).unwrap_or(u32::MAX))
+            .weigher(|_k: &ChunkKey, v: &Chunk| u32::try_from(v.len()).unwrap_or(u32::MAX))
             .build();
         ChunkCache { inner }
     }
@@ -27,11 +30,14 @@ impl ChunkCache {
     pub fn get_or_try<E>(
         &self,
         key: ChunkKey,
-        make: impl FnOnce() -> Result<Arc<[u8]>, E>,
-    ) -> Result<Arc<[u8]>, Arc<E>>
+        make: impl FnOnce() -> Result<Chunk, E>,
+    ) -> Result<Chunk, Arc<E>>
     where
         E: Send + Sync + 'static,
     {
-        self.inner.try_get_with(key, make)
+        let result = self.inner.try_get_with(key, make);
+        // moka evicts lazily; keep the bytes bound tight when large chunks arrive quickly
+        self.inner.run_pending_tasks();
+        result
     }
 }

@@ -65,6 +65,18 @@ fn wants_write(flags: i32) -> bool {
 }
 
 impl Filesystem for FuseAdapter {
+    fn init(&mut self, _req: &Request, config: &mut fuser::KernelConfig) -> std::io::Result<()> {
+        // Readers such as dask issue many reads at once; let the kernel queue them. A value the
+        // kernel refuses is replaced by the nearest it accepts.
+        if let Err(nearest) = config.set_max_background(64) {
+            let _ = config.set_max_background(nearest);
+        }
+        if let Err(nearest) = config.set_congestion_threshold(48) {
+            let _ = config.set_congestion_threshold(nearest);
+        }
+        Ok(())
+    }
+
     fn lookup(&self, _req: &Request, parent: INodeNo, name: &OsStr, reply: ReplyEntry) {
         match self.vfs.lookup(parent.0, name) {
             Ok(a) => reply.entry(&self.ttl, &file_attr(&a), Generation(0)),

@@ -115,7 +115,7 @@ impl Datasets {
         };
         let view = DatasetView::new(mode::apply(self.mode, index, self.merge_target));
         info!(file = %path.display(), arrays = view.arrays.len(),
-            ms = started.elapsed().as_millis() as u64,
+            us = started.elapsed().as_micros() as u64,
             "{}", if from_disk { "index loaded from the index directory" } else { "indexed" });
         let generation = self.next_generation.fetch_add(1, Ordering::Relaxed);
         let needs_library = view.arrays.iter().any(|a| a.node.library_path.is_some());

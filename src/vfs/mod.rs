@@ -5,6 +5,7 @@
 mod dataset;
 mod error;
 mod inode;
+mod listing;
 pub mod naming;
 mod persist;
 
@@ -20,6 +21,7 @@ use crate::zarr::mode::ChunkMode;
 use crate::zarr::Entry;
 use dataset::Datasets;
 use inode::InodeTable;
+use listing::{Listing, Listings};
 use naming::ArchiveEntry;
 use std::ffi::OsStr;
 use std::os::unix::fs::MetadataExt;
@@ -88,6 +90,7 @@ impl Default for VfsOptions {
 pub struct Vfs {
     root: PathBuf,
     inodes: InodeTable,
+    listings: Listings,
     datasets: Datasets,
     cache: ChunkCache,
 }
@@ -109,12 +112,14 @@ impl Vfs {
             return Err(std::io::Error::other(format!("{} is not a directory", root.display())));
         }
         Ok(Vfs {
+            listings: Listings::new(root.clone(), 100_000),
             root,
             inodes: InodeTable::default(),
             datasets: Datasets::new(
                 options.index,
                 options.max_datasets,
-                (options.chunk_mode, options.decoded_chunk_target),
+                // a cache cannot keep chunks larger than a fraction of itself
+                (options.chunk_mode, options.decoded_chunk_target.min(options.cache_bytes / 8)),
                 options.index_dir.map(IndexStore::new),
             ),
             cache: ChunkCache::new(options.cache_bytes),
@@ -179,24 +184,15 @@ impl Vfs {
         }
     }
 
-    fn archive_listing(&self, rel: &Path) -> Result<Vec<ArchiveEntry>, VfsError> {
-        Ok(naming::list_dir(&self.root, &self.root.join(rel))?)
+    fn archive_listing(&self, rel: &Path) -> Result<Arc<Listing>, VfsError> {
+        Ok(self.listings.get(rel)?)
     }
 
     fn child_key(&self, parent: &NodeKey, name: &OsStr) -> Result<NodeKey, VfsError> {
         match parent {
             NodeKey::Dir(rel) => {
-                let entry = self
-                    .archive_listing(rel)?
-                    .into_iter()
-                    .find(|e| e.name() == name)
-                    .ok_or(VfsError::NotFound)?;
-                Ok(match entry {
-                    ArchiveEntry::Dir { name } => NodeKey::Dir(rel.join(name)),
-                    ArchiveEntry::Dataset { file, .. } => {
-                        NodeKey::Dataset { source: rel.join(file), inner: String::new() }
-                    }
-                })
+                let listing = self.archive_listing(rel)?;
+                Ok(entry_key(rel, listing.find(name).ok_or(VfsError::NotFound)?))
             }
             NodeKey::Dataset { source, inner } => {
                 let name = name.to_str().ok_or(VfsError::NotFound)?;
@@ -229,8 +225,9 @@ impl Vfs {
         ];
         match &key {
             NodeKey::Dir(rel) => {
-                for e in self.archive_listing(rel)? {
-                    let child = self.child_key(&key, e.name())?;
+                let listing = self.archive_listing(rel)?;
+                for e in &listing.entries {
+                    let child = entry_key(rel, e);
                     out.push(DirEntry {
                         ino: self.inodes.ino(&child),
                         kind: Kind::Dir,
@@ -296,6 +293,16 @@ impl Vfs {
     /// The canonical archive directory.
     pub fn archive_root(&self) -> &Path {
         &self.root
+    }
+}
+
+/// The node of an entry of archive directory `rel`.
+fn entry_key(rel: &Path, entry: &ArchiveEntry) -> NodeKey {
+    match entry {
+        ArchiveEntry::Dir { name } => NodeKey::Dir(rel.join(name)),
+        ArchiveEntry::Dataset { file, .. } => {
+            NodeKey::Dataset { source: rel.join(file), inner: String::new() }
+        }
     }
 }
 

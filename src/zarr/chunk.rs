@@ -4,7 +4,7 @@
 //! Nothing here takes the HDF5/netCDF lock.
 
 use super::codec::{self, CodecError};
-use crate::cache::{ChunkCache, ChunkKey};
+use crate::cache::{Chunk, ChunkCache, ChunkKey};
 use crate::index::{ArrayNode, ChunkRef};
 use std::fs::File;
 use std::io;
@@ -89,7 +89,7 @@ pub fn read_chunk(
         ChunkRef::Library { size } => {
             let lib = src.library.ok_or_else(|| ChunkError::Library("no reader".into()))?;
             let coords = array.chunk_coords(src.key.2 as u64);
-            let make = || -> Result<Arc<[u8]>, ChunkError> {
+            let make = || -> Result<Chunk, ChunkError> {
                 let bytes = lib.read(array, &coords).map_err(ChunkError::Library)?;
                 if bytes.len() as u64 != *size {
                     return Err(ChunkError::SizeChanged {
@@ -97,7 +97,7 @@ pub fn read_chunk(
                         expected: *size,
                     });
                 }
-                Ok(Arc::from(bytes))
+                Ok(Arc::new(bytes))
             };
             let bytes = src.cache.get_or_try(src.key, make).map_err(ChunkError::Shared)?;
             Ok(slice(&bytes, offset, want))
@@ -152,7 +152,7 @@ fn merged(
     array: &ArrayNode,
     parts: &[Option<ChunkRef>],
     part: u64,
-) -> Result<Arc<[u8]>, ChunkError> {
+) -> Result<Chunk, ChunkError> {
     let part = part as usize;
     let mut out = Vec::with_capacity(parts.len() * part);
     for p in parts {
@@ -174,7 +174,7 @@ fn merged(
         }
         out.extend_from_slice(&bytes);
     }
-    Ok(Arc::from(out))
+    Ok(Arc::new(out))
 }
 
 fn reencode(
@@ -184,7 +184,7 @@ fn reencode(
     stored: u64,
     mask: u32,
     size: u64,
-) -> Result<Arc<[u8]>, ChunkError> {
+) -> Result<Chunk, ChunkError> {
     let data = pread(file, at, stored as usize)?;
     let raw =
         codec::decode_hdf5_chunk(data, &array.source_filters, mask, array.chunk_nbytes() as usize)?;
@@ -192,5 +192,5 @@ fn reencode(
     if bytes.len() as u64 != size {
         return Err(ChunkError::SizeChanged { got: bytes.len() as u64, expected: size });
     }
-    Ok(Arc::from(bytes))
+    Ok(Arc::new(bytes))
 }

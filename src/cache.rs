@@ -35,9 +35,15 @@ impl ChunkCache {
     where
         E: Send + Sync + 'static,
     {
-        let result = self.inner.try_get_with(key, make);
-        // moka evicts lazily; keep the bytes bound tight when large chunks arrive quickly
-        self.inner.run_pending_tasks();
+        let mut inserted = false;
+        let result = self.inner.try_get_with(key, || {
+            inserted = true;
+            make()
+        });
+        if inserted {
+            // moka evicts lazily; keep the byte bound tight when large chunks arrive quickly
+            self.inner.run_pending_tasks();
+        }
         result
     }
 }

@@ -19,7 +19,10 @@ pub struct ChunkCache {
 impl ChunkCache {
     /// A cache holding at most `max_bytes` of chunk data.
     pub fn new(max_bytes: u64) -> Self {
+        // Plain LRU: moka's default TinyLFU admission turns new chunks away once the cache is
+        // full, and a chunk file read in 128 KiB pieces would then be decoded for every piece.
         let inner = Cache::builder()
+            .eviction_policy(moka::policy::EvictionPolicy::lru())
             .max_capacity(max_bytes)
             .weigher(|_k: &ChunkKey, v: &Chunk| u32::try_from(v.len()).unwrap_or(u32::MAX))
             .build();

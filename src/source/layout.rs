@@ -17,6 +17,10 @@ use std::os::unix::fs::FileExt;
 use std::path::Path;
 use tracing::warn;
 
+/// Largest decoded chunk a dataset may declare (a hostile header must not make the daemon
+/// allocate more).
+const MAX_CHUNK_BYTES: u64 = 1 << 30;
+
 struct Ctx<'a> {
     path: &'a Path,
     h5: hdf5::File,
@@ -140,6 +144,9 @@ fn chunked(ctx: &Ctx<'_>, ds: &hdf5::Dataset, array: &mut ArrayNode) -> Result<(
     if array.chunks.contains(&0) {
         return Err("chunk dimension of size 0".into());
     }
+    if array.chunk_nbytes() > MAX_CHUNK_BYTES {
+        return Err(format!("chunks of {} bytes are larger than served", array.chunk_nbytes()));
+    }
     array.chunk_refs = vec![None; grid_len(array)?];
     for info in chunk_entries(ctx, ds, array.shape.len())? {
         let coords: Vec<u64> = info.offset.iter().zip(&array.chunks).map(|(o, c)| o / c).collect();
@@ -229,6 +236,9 @@ fn compact(ds: &hdf5::Dataset, array: &mut ArrayNode) -> Result<(), String> {
     if nbytes == 0 {
         array.chunk_refs = vec![None];
         return Ok(());
+    }
+    if nbytes > 1 << 20 {
+        return Err(format!("compact dataset claims {nbytes} bytes (HDF5 allows 64 KiB)"));
     }
     let bytes = raw::read_all(ds, nbytes as usize)?;
     array.chunk_refs = vec![Some(ChunkRef::Inline { bytes })];

@@ -143,9 +143,18 @@ pub fn lzf_decompress(input: &[u8], size_hint: usize) -> Result<Vec<u8>, CodecEr
     Ok(out)
 }
 
+/// Inflate a zlib stream expected to give about `size_hint` bytes; a stream that would give
+/// far more (a corrupt or hostile chunk) is an error, not an allocation.
 fn inflate(data: &[u8], size_hint: usize) -> Result<Vec<u8>, CodecError> {
+    let limit = size_hint.saturating_mul(2).saturating_add(64);
     let mut out = Vec::with_capacity(size_hint);
-    ZlibDecoder::new(data).read_to_end(&mut out).map_err(CodecError::Inflate)?;
+    ZlibDecoder::new(data)
+        .take(limit as u64 + 1)
+        .read_to_end(&mut out)
+        .map_err(CodecError::Inflate)?;
+    if out.len() > limit {
+        return Err(CodecError::Length { got: out.len(), expected: size_hint });
+    }
     Ok(out)
 }
 

@@ -74,6 +74,13 @@ impl Filesystem for FuseAdapter {
         if let Err(nearest) = config.set_congestion_threshold(48) {
             let _ = config.set_congestion_threshold(nearest);
         }
+        // Files inside a dataset carry the source's mtime: when the source changes, the next
+        // attribute refresh shows a new mtime and the kernel drops the cached pages.
+        if config.add_capabilities(fuser::InitFlags::FUSE_AUTO_INVAL_DATA).is_err() {
+            tracing::warn!(
+                "kernel without FUSE_AUTO_INVAL_DATA: cached pages may outlive a source change"
+            );
+        }
         Ok(())
     }
 

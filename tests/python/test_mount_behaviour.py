@@ -117,3 +117,29 @@ def test_remount_uses_the_persisted_index(tmp_path):
             assert " indexed " not in log, "re-indexed although a persisted index exists"
     xr.testing.assert_identical(views[0], views[1])
     assert len(list(index_dir.iterdir())) == 1
+
+
+def test_changed_source_is_seen_after_the_attribute_timeout(tmp_path):
+    """A source rewritten while mounted: after --attr-timeout the mount serves the new
+    content (re-indexed; the kernel drops pages cached under the old mtime)."""
+    import time
+
+    import netCDF4
+    import numpy as np
+
+    archive = tmp_path / "archive"
+    archive.mkdir()
+
+    def write(value):
+        with netCDF4.Dataset(archive / "x.nc", "w") as ds:
+            ds.createDimension("n", 1000)
+            v = ds.createVariable("v", "f8", ("n",), zlib=True, chunksizes=(250,))
+            v[:] = np.full(1000, value)
+
+    write(1.0)
+    with mounted(archive, "--attr-timeout", "1", "--index-dir", str(tmp_path / "idx")) as mnt:
+        assert float(xr.open_zarr(mnt / "x.zarr").v.load()[0]) == 1.0
+        time.sleep(0.05)
+        write(2.0)  # new mtime (and, via netCDF4, a new file)
+        time.sleep(1.5)
+        assert float(xr.open_zarr(mnt / "x.zarr").v.load()[0]) == 2.0

@@ -37,6 +37,29 @@ fn is_mounted(mountpoint: &Path) -> bool {
     info.lines().any(|l| l.split(' ').nth(4) == Some(want.as_str()))
 }
 
+/// A daemon killed without unmounting leaves "transport endpoint is not connected" behind: detach
+/// that dead mount (as `fusermount3 -uz` would) so that a restart recovers by itself. Only a
+/// FUSE mount whose daemon is gone answers ENOTCONN, so a live mount is never touched.
+fn clear_stale_mount(mountpoint: &Path) {
+    let stale =
+        matches!(std::fs::metadata(mountpoint), Err(e) if e.raw_os_error() == Some(libc::ENOTCONN));
+    if !stale {
+        return;
+    }
+    let Ok(c) = std::ffi::CString::new(mountpoint.as_os_str().as_encoded_bytes()) else { return };
+    // SAFETY: a plain syscall on a NUL-terminated path.
+    let rc = unsafe { libc::umount2(c.as_ptr(), libc::MNT_DETACH) };
+    let ok = rc == 0
+        || std::process::Command::new("fusermount3")
+            .arg("-uz")
+            .arg(mountpoint)
+            .status()
+            .is_ok_and(|s| s.success());
+    if ok {
+        tracing::warn!(mountpoint = %mountpoint.display(), "cleared a stale FUSE mount left by a dead daemon");
+    }
+}
+
 /// Check what can be checked before mounting.
 pub fn preflight(cfg: &MountConfig) -> Result<(), MountError> {
     let a = cfg.archive.display().to_string();
@@ -47,6 +70,7 @@ pub fn preflight(cfg: &MountConfig) -> Result<(), MountError> {
     }
     std::fs::read_dir(&cfg.archive).map_err(|e| MountError::Archive(a, e.to_string()))?;
     let m = cfg.mountpoint.display().to_string();
+    clear_stale_mount(&cfg.mountpoint);
     match std::fs::metadata(&cfg.mountpoint) {
         Ok(md) if md.is_dir() => {}
         Ok(_) => return Err(MountError::Mountpoint(m, "not a directory".into())),

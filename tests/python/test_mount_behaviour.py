@@ -143,3 +143,47 @@ def test_changed_source_is_seen_after_the_attribute_timeout(tmp_path):
         write(2.0)  # new mtime (and, via netCDF4, a new file)
         time.sleep(1.5)
         assert float(xr.open_zarr(mnt / "x.zarr").v.load()[0]) == 2.0
+
+
+def test_signals_unmount_and_a_killed_daemon_is_recovered(tmp_path):
+    """SIGTERM/SIGINT in --foreground unmount cleanly; after kill -9 the mountpoint is stale
+    ("transport endpoint is not connected") and the next start clears it and mounts."""
+    import signal
+    import time
+
+    from conftest import BIN
+
+    mnt = tmp_path / "mnt"
+    mnt.mkdir()
+
+    def mounted_now():
+        return any(line.split()[4] == str(mnt) for line in open("/proc/self/mountinfo"))
+
+    def start_foreground():
+        p = subprocess.Popen([str(BIN), str(FIXTURES), str(mnt), "--foreground", "--index-dir", "none"],
+                             stderr=subprocess.DEVNULL)
+        for _ in range(100):
+            if mounted_now() and (mnt / "groups.zarr").exists():
+                return p
+            time.sleep(0.05)
+        p.kill()
+        raise AssertionError("mount did not come up")
+
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        p = start_foreground()
+        p.send_signal(sig)
+        assert p.wait(timeout=10) == 0
+        assert not mounted_now()
+    p = start_foreground()
+    p.kill()  # SIGKILL: no unmount
+    p.wait(timeout=10)
+    assert mounted_now()
+    with pytest.raises(OSError) as e:
+        os.listdir(mnt)
+    assert e.value.errno == errno.ENOTCONN
+    r = subprocess.run([str(BIN), str(FIXTURES), str(mnt), "--index-dir", "none"], capture_output=True, text=True)
+    try:
+        assert r.returncode == 0, r.stderr
+        assert "groups.zarr" in os.listdir(mnt)
+    finally:
+        subprocess.run(["fusermount3", "-u", str(mnt)])

@@ -289,11 +289,6 @@ impl Vfs {
             }
         }
     }
-
-    /// The canonical archive directory.
-    pub fn archive_root(&self) -> &Path {
-        &self.root
-    }
 }
 
 /// The node of an entry of archive directory `rel`.

@@ -158,8 +158,7 @@ fn merged(
     for p in parts {
         let bytes = match p {
             Some(ChunkRef::Reencode { offset, len, mask, .. }) => {
-                let data = pread(file, *offset, *len as usize)?;
-                codec::decode_hdf5_chunk(data, &array.source_filters, *mask, part)?
+                decode_stored(file, array, *offset, *len, *mask, part)?
             }
             Some(ChunkRef::Range { offset, len }) if *len as usize == part => {
                 pread(file, *offset, part)?
@@ -177,6 +176,19 @@ fn merged(
     Ok(Arc::new(out))
 }
 
+/// The raw bytes of a stored HDF5 chunk: `stored` bytes at `at`, its pipeline undone.
+fn decode_stored(
+    file: &File,
+    array: &ArrayNode,
+    at: u64,
+    stored: u64,
+    mask: u32,
+    expected: usize,
+) -> Result<Vec<u8>, ChunkError> {
+    let data = pread(file, at, stored as usize)?;
+    Ok(codec::decode_hdf5_chunk(data, &array.source_filters, mask, expected)?)
+}
+
 fn reencode(
     file: &File,
     array: &ArrayNode,
@@ -185,9 +197,7 @@ fn reencode(
     mask: u32,
     size: u64,
 ) -> Result<Chunk, ChunkError> {
-    let data = pread(file, at, stored as usize)?;
-    let raw =
-        codec::decode_hdf5_chunk(data, &array.source_filters, mask, array.chunk_nbytes() as usize)?;
+    let raw = decode_stored(file, array, at, stored, mask, array.chunk_nbytes() as usize)?;
     let bytes = codec::encode_zarr_chunk(&raw, array);
     if bytes.len() as u64 != size {
         return Err(ChunkError::SizeChanged { got: bytes.len() as u64, expected: size });

@@ -330,6 +330,307 @@ def hdf5_file_format_versions():
                 a.attrs[f"attribute_{i:02d}"] = f"value {i} " * 8
 
 
+# --- STAC fixtures (fixtures/stac/): extents, calendars, grids. Own generator, so that the
+# data of the files above do not depend on these.
+srng = np.random.default_rng(20261130)
+
+
+def stac_path(name):
+    os.makedirs(os.path.join(OUT, "stac"), exist_ok=True)
+    return path(os.path.join("stac", name))
+
+
+def time_file(name, calendar, units, values, bounds=None, tname="time", dim="time", attrs=None,
+              fill=None, extra=None):
+    """A small file whose only extent is a CF time coordinate `tname(dim)`."""
+    with netCDF4.Dataset(stac_path(name), "w") as ds:
+        ds.title = f"calendar {calendar}"
+        ds.Conventions = "CF-1.8"
+        ds.createDimension(dim, len(values))
+        t = ds.createVariable(tname, "f8", (dim,), fill_value=fill)
+        t.units = units
+        if calendar is not None:
+            t.calendar = calendar
+        for k, v in (attrs or {}).items():
+            t.setncattr(k, v)
+        t[:] = np.ma.masked_invalid(np.array(values, dtype="f8"))
+        if bounds is not None:
+            ds.createDimension("nv", 2)
+            t.bounds = f"{tname}_bnds"
+            b = ds.createVariable(f"{tname}_bnds", "f8", (dim, "nv"))
+            b[:] = np.array(bounds, dtype="f8")
+        v = ds.createVariable("v", "f4", (dim,))
+        v.long_name = "a value per time step"
+        v.units = "1"
+        v[:] = srng.random(len(values), dtype=np.float32)
+        if extra:
+            extra(ds)
+
+
+def stac_calendars():
+    """One file per CF calendar: labels that are not real dates (clamped in STAC), the Julian
+    part of the standard calendar, bounds, units other than days, a time zone offset."""
+    def units_alone(ds):
+        # no standard_name, no axis, not a coordinate variable, no calendar attribute: a time
+        # by its units alone (CF 4.4); it holds the end, 25 days after 1582-10-01 = 1582-11-05
+        ds.createDimension("x", 1)
+        d = ds.createVariable("obs_time", "f8", ("x",))
+        d.units = "days since 1582-10-01"
+        d[:] = [25.0]
+    # across the Gregorian reform: day 3 is 1582-10-04 (Julian), day 4 is 1582-10-15
+    v = [0.0, 3.0, 4.0, 10.0, 20.0]
+    time_file("cal_standard.nc", "standard", "days since 1582-10-01", v,
+              bounds=[[x - 0.5, x + 0.5] for x in v], attrs={"standard_name": "time", "axis": "T"},
+              extra=units_alone)
+
+    def plev(ds):
+        ds.createDimension("plev", 3)
+        p = ds.createVariable("plev", "f8", ("plev",))
+        p.units = "Pa"
+        p.positive = "down"
+        p[:] = [100000.0, 85000.0, 50000.0]
+        ta = ds.createVariable("ta", "f4", ("time", "plev"))
+        ta.standard_name = "air_temperature"
+        ta.units = "K"
+        ta[:] = 250 + 30 * srng.random((4, 3), dtype=np.float32)
+    # time zone offset; the last value is a fill value (skipped)
+    time_file("cal_gregorian.nc", "gregorian", "hours since 1850-01-01 12:00:00 +05:30",
+              [0.0, 1.5, 30.25, np.nan], fill=-9999.0, attrs={"standard_name": "time"}, extra=plev)
+
+    def member(ds):
+        ds.createDimension("member", 3)
+        m = ds.createVariable("member", "i4", ("member",))
+        m.standard_name = "realization"
+        m[:] = [1, 2, 3]
+        pr = ds.createVariable("pr", "f4", ("member", "time"))
+        pr.units = "kg m-2 s-1"
+        pr[:] = srng.random((3, 2), dtype=np.float32)
+    # 1500 is no leap year in proleptic Gregorian: day 2 is 1500-03-01 (Julian: 1500-02-29)
+    time_file("cal_proleptic_gregorian.nc", "proleptic_gregorian", "days since 1500-02-27",
+              [0.0, 2.0], bounds=[[-0.5, 0.5], [1.5, 2.5]], attrs={"standard_name": "time"},
+              extra=member)
+    # Julian 1900-02-29 exists, Gregorian not: the end is clamped to 1900-02-28T18:00
+    time_file("cal_julian.nc", "julian", "days since 1900-02-27 06:00", [0.0, 1.0, 2.5],
+              tname="t", dim="record", attrs={"standard_name": "time"})
+    time_file("cal_noleap.nc", "noleap", "milliseconds since 2000-02-27T00:00:00",
+              [0.0, 172800001.0], attrs={"standard_name": "time"})
+    time_file("cal_365_day.nc", "365_day", "sec since 2004-02-28 12:00:00", [0.0, 108000.0],
+              bounds=[[-3600.0, 0.0], [108000.0, 111600.0]], attrs={"standard_name": "time"})
+    # found by axis T alone (not a coordinate variable, no standard_name); ends on 2001-02-29
+    time_file("cal_all_leap.nc", "all_leap", "hours since 2001-02-27 00:00", [0.0, 24.0, 48.0, 60.0],
+              tname="tt", dim="n", attrs={"axis": "T"})
+    # a single time step (-> datetime), on 2003-02-29 (clamped to 2003-02-28T01:30)
+    time_file("cal_366_day.nc", "366_day", "min since 2003-02-28 00:00", [1530.0],
+              attrs={"standard_name": "time"})
+    # Feb 30 (and the bounds' 2000-02-30T12:00, clamped to 2000-02-29T12:00)
+    time_file("cal_360_day.nc", "360_day", "days since 2000-02-28", [0.0, 1.0, 2.0],
+              bounds=[[-0.5, 0.5], [0.5, 1.5], [1.5, 2.5]], attrs={"standard_name": "time"})
+    # the units cftime accepts only in these calendars; offsets written +hhmm and -hh
+    time_file("cal_360_day_months.nc", "360_day", "months since 2000-01-01 00:00:00 +0130",
+              [0.0, 1.5], attrs={"standard_name": "time"})
+    time_file("cal_noleap_common_years.nc", "noleap", "common_years since 2000-01-01 00:00 -03",
+              [0.0, 1.5], attrs={"standard_name": "time"})
+    # no calendar: the file's mtime is the datetime
+    time_file("cal_none.nc", "none", "days since 2000-01-01", [0.0, 1.0],
+              attrs={"standard_name": "time"})
+
+
+def stac_curvilinear():
+    """2-D lat/lon auxiliary coordinates (a `coordinates` attribute); lat packed int16 with a
+    fill value and one value above 90 (both skipped), lon float32 with a NaN (skipped)."""
+    with netCDF4.Dataset(stac_path("curvilinear.nc"), "w") as ds:
+        ds.title = "curvilinear grid"
+        ds.summary = "2-D latitude and longitude"
+        ds.comment = "not the description: summary wins"
+        ds.institution = "cloudify-mount fixtures"
+        ds.source = "make_fixtures.py"
+        ds.frequency = "day"
+        ds.Conventions = "CF-1.8"
+        ds.references = "docs/STAC.md"
+        ds.history = "not copied into the item"
+        ny, nx = 5, 6
+        ds.createDimension("time", 2)
+        ds.createDimension("y", ny)
+        ds.createDimension("x", nx)
+        j, i = np.mgrid[0:ny, 0:nx]
+        lat_val = 40 + 1.5 * j + 0.3 * i
+        lat_val[ny - 1, nx - 1] = 91.0  # not a latitude: ignored
+        raw = np.round((lat_val - 60.0) / 0.002).astype("i2")
+        raw[0, 0] = -32767  # fill
+        lat = ds.createVariable("lat", "i2", ("y", "x"), fill_value=np.int16(-32767))
+        lat.set_auto_maskandscale(False)
+        lat.standard_name = "latitude"
+        lat.units = "degrees_north"
+        lat.scale_factor = 0.002
+        lat.add_offset = 60.0
+        lat[:] = raw
+        lon = ds.createVariable("lon", "f4", ("y", "x"))
+        lon.units = "degrees_east"  # found by units alone
+        lon_val = (-20 + 2.0 * i + 0.4 * j).astype("f4")
+        lon_val[2, 3] = np.nan
+        lon_val[4, 0] = -9999.9  # an undeclared fill value: outside [-360, 720], ignored
+        lon[:] = lon_val
+        t = ds.createVariable("time", "f8", ("time",))
+        t.standard_name = "time"
+        t.units = "days since 2020-01-01"
+        t[:] = [0.0, 1.0]
+        tas = ds.createVariable("tas", "f4", ("time", "y", "x"), zlib=True)
+        tas.coordinates = "lat lon"
+        tas.standard_name = "air_temperature"
+        tas.long_name = "Near-Surface Air Temperature"
+        tas.units = "K"
+        tas[:] = 280 + 10 * srng.random((2, ny, nx), dtype=np.float32)
+
+
+def stac_named_latlon():
+    """No CF latitude/longitude (HDF-EOS/GPM style): 2-D `Latitude` (units "degrees") and
+    `Longitude` (no units) in a group, found by their names; `lat` in metres is not one."""
+    with netCDF4.Dataset(stac_path("named_latlon.nc"), "w") as ds:
+        ds.createDimension("nscan", 4)
+        ds.createDimension("nray", 3)
+        g = ds.createGroup("Geolocation")
+        j, i = np.mgrid[0:4, 0:3]
+        la = g.createVariable("Latitude", "f4", ("nscan", "nray"), fill_value=np.float32(-9999.9))
+        la.units = "degrees"
+        lat_val = (-30 + 2.0 * j + 0.5 * i).astype("f4")
+        lat_val[3, 2] = -9999.9
+        la[:] = lat_val
+        lo = g.createVariable("Longitude", "f4", ("nscan", "nray"))
+        lo[:] = (170 + 3.0 * j + 1.0 * i).astype("f4")  # 170..181: crosses +180
+        h = ds.createVariable("lat", "f4", ("nscan",))
+        h.units = "m"
+        h[:] = [1000.0, 2000.0, 3000.0, 4000.0]
+        p = ds.createVariable("precip", "f4", ("nscan", "nray"))
+        p[:] = srng.random((4, 3), dtype=np.float32)
+
+
+def stac_rotated(name, pole_lat, pole_lon, npgl, rlat, rlon):
+    """Rotated pole: only rlat/rlon (grid_latitude/grid_longitude) and the grid mapping."""
+    with netCDF4.Dataset(stac_path(name), "w") as ds:
+        ds.title = "rotated pole grid"
+        ds.Conventions = "CF-1.8"
+        ds.createDimension("rlat", len(rlat))
+        ds.createDimension("rlon", len(rlon))
+        y = ds.createVariable("rlat", "f8", ("rlat",))
+        y.standard_name = "grid_latitude"
+        y.units = "degrees"
+        y.axis = "Y"
+        y[:] = rlat
+        x = ds.createVariable("rlon", "f8", ("rlon",))
+        x.standard_name = "grid_longitude"
+        x.units = "degrees"
+        x.axis = "X"
+        x[:] = rlon
+        gm = ds.createVariable("rotated_pole", "i4", ())
+        gm.grid_mapping_name = "rotated_latitude_longitude"
+        gm.grid_north_pole_latitude = pole_lat
+        gm.grid_north_pole_longitude = pole_lon
+        if npgl is not None:
+            gm.north_pole_grid_longitude = npgl
+        gm.crs_wkt = f"rotated pole ({pole_lat}, {pole_lon}, {npgl or 0.0})"
+        tas = ds.createVariable("tas", "f4", ("rlat", "rlon"))
+        tas.grid_mapping = "rotated_pole"
+        tas.units = "K"
+        tas[:] = 280 + 10 * srng.random((len(rlat), len(rlon)), dtype=np.float32)
+
+
+def stac_antimeridian():
+    """0..360 longitudes 150..210 (crossing the antimeridian), lat/lon cell bounds."""
+    with netCDF4.Dataset(stac_path("antimeridian.nc"), "w") as ds:
+        ds.title = "Pacific box across the antimeridian"
+        lon_c = np.arange(150.0, 211.0, 10.0)
+        lat_c = np.arange(-10.0, 11.0, 5.0)
+        ds.createDimension("lat", len(lat_c))
+        ds.createDimension("lon", len(lon_c))
+        ds.createDimension("bnds", 2)
+        lat = ds.createVariable("lat", "f8", ("lat",))
+        lat.standard_name = "latitude"
+        lat.units = "degrees_north"
+        lat.bounds = "lat_bnds"
+        lat[:] = lat_c
+        lon = ds.createVariable("lon", "f8", ("lon",))
+        lon.standard_name = "longitude"
+        lon.units = "degrees_east"
+        lon.bounds = "lon_bnds"
+        lon[:] = lon_c
+        lb = ds.createVariable("lat_bnds", "f8", ("lat", "bnds"))
+        lb[:] = np.stack([lat_c - 2.5, lat_c + 2.5], axis=1)
+        ob = ds.createVariable("lon_bnds", "f8", ("lon", "bnds"))
+        ob[:] = np.stack([lon_c - 5, lon_c + 5], axis=1)
+        sst = ds.createVariable("sst", "f4", ("lat", "lon"))
+        sst.units = "K"
+        sst[:] = 300 + srng.random((len(lat_c), len(lon_c)), dtype=np.float32)
+
+
+def stac_global():
+    """Global 1-degree longitudes 0..359: the bbox is [-180, -90, 179, 90]."""
+    with netCDF4.Dataset(stac_path("global_0_359.nc"), "w") as ds:
+        ds.comment = "global grid, longitudes 0..359"
+        ds.createDimension("lat", 19)
+        ds.createDimension("lon", 360)
+        lat = ds.createVariable("lat", "f4", ("lat",))
+        lat.standard_name = "latitude"
+        lat.units = "degrees_north"
+        lat[:] = np.arange(-90.0, 91.0, 10.0)
+        lon = ds.createVariable("lon", "f4", ("lon",))
+        lon.standard_name = "longitude"
+        lon.units = "degrees_east"
+        lon[:] = np.arange(360.0)
+        m = ds.createVariable("mask", "i1", ("lat", "lon"), zlib=True)
+        m[:] = (srng.random((19, 360)) > 0.7).astype("i1")
+
+
+def stac_no_coordinates():
+    """No latitude, longitude or time: the global fallback and the file's mtime."""
+    with netCDF4.Dataset(stac_path("no_coords.nc"), "w") as ds:
+        ds.comment = "no coordinates at all"
+        ds.createDimension("y", 4)
+        ds.createDimension("x", 5)
+        f = ds.createVariable("field", "f4", ("y", "x"))
+        f[:] = srng.standard_normal((4, 5)).astype("f4")
+
+
+def stac_station():
+    """One station (a single position: a Point) and one time step (a datetime)."""
+    with netCDF4.Dataset(stac_path("station.nc"), "w") as ds:
+        ds.title = "a weather station"
+        ds.featureType = "timeSeries"
+        ds.createDimension("station", 1)
+        ds.createDimension("time", 1)
+        lat = ds.createVariable("lat", "f8", ("station",))
+        lat.standard_name = "latitude"
+        lat.units = "degrees_north"
+        lat[:] = [52.52]
+        lon = ds.createVariable("lon", "f8", ("station",))
+        lon.standard_name = "longitude"
+        lon.units = "degrees_east"
+        lon[:] = [13.405]
+        t = ds.createVariable("time", "f8", ("time",))
+        t.standard_name = "time"
+        t.units = "hours since 2024-06-01 00:00:00"  # no calendar attribute: standard
+        t[:] = [12.25]
+        temp = ds.createVariable("temp", "f4", ("time", "station"))
+        temp.coordinates = "lat lon"
+        temp.units = "degC"
+        temp[:] = [[21.5]]
+
+
+def stac_fixtures():
+    stac_calendars()
+    stac_curvilinear()
+    stac_named_latlon()
+    # EURO-CORDEX's pole; north_pole_grid_longitude absent (0)
+    stac_rotated("rotated_pole.nc", 39.25, -162.0, None,
+                 np.arange(-5.0, 5.1, 2.0), np.arange(-8.0, 8.1, 4.0))
+    # another pole, a non-zero north_pole_grid_longitude, rotated longitudes beyond 180
+    stac_rotated("rotated_pole_shifted.nc", 55.0, -120.0, 20.0,
+                 np.arange(-10.0, 10.1, 5.0), np.arange(160.0, 200.1, 10.0))
+    stac_antimeridian()
+    stac_global()
+    stac_no_coordinates()
+    stac_station()
+
+
 def main():
     os.makedirs(OUT, exist_ok=True)
     for make in (tas_day, packed, fletcher, sparse, contiguous_and_big_endian, groups, calendars,
@@ -339,6 +640,7 @@ def main():
     netcdf3("netcdf3_classic.nc", "NETCDF3_CLASSIC", cdf1_extra)
     netcdf3("netcdf3_64bit_offset.nc", "NETCDF3_64BIT_OFFSET", cdf2_extra)
     netcdf3("netcdf3_64bit_data.nc", "NETCDF3_64BIT_DATA", cdf5_extra)
+    stac_fixtures()
     print("fixtures written to", os.path.abspath(OUT))
 
 

@@ -12,6 +12,8 @@
 //!  vfs::Vfs                         inodes, lookup/getattr/readdir/read as plain structs + VfsError
 //!        │
 //!  fuse::FuseAdapter               thin fuser adapter: one vfs call per callback, errno mapping
+//!
+//!  stac                            Item per dataset (facts read from coordinates), Catalog per dir
 //! ```
 //!
 //! Everything above `fuse` is kernel-free and driven directly by the tests.
@@ -23,6 +25,8 @@ pub mod index;
 pub mod inspect;
 pub mod logging;
 pub mod mount;
+pub mod offline;
 pub mod source;
+pub mod stac;
 pub mod vfs;
 pub mod zarr;

@@ -78,13 +78,20 @@ impl ReadableStorageTraits for ViewStore {
     }
 }
 
+/// Every fixture file, sub-directories included.
 fn fixtures() -> Vec<PathBuf> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures");
-    let mut v: Vec<PathBuf> = std::fs::read_dir(dir)
-        .expect("fixtures dir")
-        .map(|e| e.expect("entry").path())
-        .filter(|p| p.extension().is_none_or(|e| e != "md"))
-        .collect();
+    let mut v = Vec::new();
+    let mut dirs = vec![Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures")];
+    while let Some(dir) = dirs.pop() {
+        for e in std::fs::read_dir(dir).expect("fixtures dir") {
+            let p = e.expect("entry").path();
+            if p.is_dir() {
+                dirs.push(p);
+            } else if p.extension().is_none_or(|e| e != "md") {
+                v.push(p);
+            }
+        }
+    }
     v.sort();
     v
 }

@@ -7,6 +7,7 @@
 use clap::Parser;
 use cloudify_mount::config::{MountConfig, MountFlags};
 use cloudify_mount::source::IndexOptions;
+use cloudify_mount::stac::{StacConfig, StacOptions};
 use cloudify_mount::vfs::{IndexStore, VfsOptions};
 use cloudify_mount::zarr::mode::ChunkMode;
 use std::io::{BufRead, BufReader};
@@ -70,6 +71,17 @@ struct Cli {
     /// Datasets kept indexed at once.
     #[arg(long, default_value_t = 256, help_heading = "Caching")]
     max_datasets: u64,
+
+    /// STAC configuration (JSON; see docs/STAC.md): catalog id/title/description, license,
+    /// providers, keywords, extra item properties, asset templates.
+    #[arg(long, value_name = "FILE", help_heading = "STAC")]
+    stac_config: Option<PathBuf>,
+    /// Base URL the stores will be published under; items get an asset pointing there.
+    #[arg(long, value_name = "URL", help_heading = "STAC")]
+    public_url: Option<String>,
+    /// Show no STAC files (catalog.json, <name>.stac.json).
+    #[arg(long, help_heading = "STAC")]
+    no_stac: bool,
 }
 
 #[derive(Clone, Copy, Debug, clap::ValueEnum)]
@@ -101,6 +113,14 @@ fn config(cli: &Cli) -> Result<MountConfig, String> {
             chunk_mode: match cli.chunks {
                 Chunks::Raw => ChunkMode::Raw,
                 Chunks::Decoded => ChunkMode::Decoded,
+            },
+            stac: StacOptions {
+                enabled: !cli.no_stac,
+                config: match &cli.stac_config {
+                    Some(path) => StacConfig::load(path).map_err(|e| e.to_string())?,
+                    None => StacConfig::default(),
+                },
+                public_url: cli.public_url.clone(),
             },
         },
     })

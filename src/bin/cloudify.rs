@@ -1,7 +1,12 @@
-//! `cloudify`: offline tools. `cloudify inspect FILE` prints the Zarr view of one file.
+//! `cloudify`: offline tools. `cloudify inspect FILE` prints the Zarr view of one file;
+//! `cloudify stac FILE…` prints STAC items, `cloudify stac --catalog ARCHIVE OUTDIR` writes the
+//! STAC files of a whole archive.
 
 use clap::{Parser, Subcommand};
+use cloudify_mount::offline::{file_item, write_catalog};
 use cloudify_mount::source::{index_file, IndexOptions};
+use cloudify_mount::stac::{StacConfig, StacOptions};
+use cloudify_mount::vfs::VfsOptions;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -25,6 +30,52 @@ enum Command {
         #[arg(long, default_value_t = 4 << 20)]
         contiguous_chunk_size: u64,
     },
+    /// Print the STAC item of each file (an ItemCollection for several), or with --catalog
+    /// write the STAC files a mount of ARCHIVE shows into OUTDIR.
+    Stac {
+        /// Files; with --catalog: ARCHIVE OUTDIR.
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
+        /// Write the catalog tree of an archive.
+        #[arg(long)]
+        catalog: bool,
+        /// STAC configuration (JSON; see docs/STAC.md).
+        #[arg(long, value_name = "FILE")]
+        stac_config: Option<PathBuf>,
+        /// Base URL the stores will be published under.
+        #[arg(long, value_name = "URL")]
+        public_url: Option<String>,
+    },
+}
+
+fn stac(paths: &[PathBuf], catalog: bool, options: StacOptions) -> Result<bool, String> {
+    if catalog {
+        let [archive, out] = paths else {
+            return Err("--catalog takes ARCHIVE OUTDIR".into());
+        };
+        let vfs = VfsOptions { stac: options, ..VfsOptions::default() };
+        let n = write_catalog(archive, out, vfs).map_err(|e| e.to_string())?;
+        eprintln!("cloudify: wrote {n} STAC files to {}", out.display());
+        return Ok(true);
+    }
+    let mut items = Vec::new();
+    let mut all_ok = true;
+    for p in paths {
+        match file_item(p, &options) {
+            Ok(item) => items.push(item),
+            Err(e) => {
+                eprintln!("cloudify: {e}");
+                all_ok = false;
+            }
+        }
+    }
+    let text = match items.len() {
+        0 => return Ok(false),
+        1 if paths.len() == 1 => serde_json::to_string_pretty(&items[0]),
+        _ => serde_json::to_string_pretty(&::stac::ItemCollection::from(items)),
+    };
+    println!("{}", text.map_err(|e| e.to_string())?);
+    Ok(all_ok)
 }
 
 fn main() -> ExitCode {
@@ -47,6 +98,33 @@ fn main() -> ExitCode {
                 }
             }
         }
+        Command::Stac { paths, catalog, stac_config, public_url } => {
+            return run_stac(&paths, catalog, stac_config, public_url);
+        }
     }
     ExitCode::SUCCESS
+}
+
+fn run_stac(
+    paths: &[PathBuf],
+    catalog: bool,
+    config: Option<PathBuf>,
+    url: Option<String>,
+) -> ExitCode {
+    let config = match config.as_deref().map(StacConfig::load).transpose() {
+        Ok(c) => c.unwrap_or_default(),
+        Err(e) => {
+            eprintln!("cloudify: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let options = StacOptions { enabled: true, config, public_url: url };
+    match stac(paths, catalog, options) {
+        Ok(true) => ExitCode::SUCCESS,
+        Ok(false) => ExitCode::FAILURE,
+        Err(e) => {
+            eprintln!("cloudify: {e}");
+            ExitCode::FAILURE
+        }
+    }
 }

@@ -33,6 +33,8 @@ pub struct GroupNode {
     /// Zarr key of this group (empty for the root).
     pub name: String,
     pub attrs: Attrs,
+    /// Dimensions defined in this group: (netCDF name, length).
+    pub dimensions: Vec<(String, u64)>,
     pub arrays: Vec<ArrayNode>,
     pub groups: Vec<GroupNode>,
     pub skipped: Vec<Skipped>,

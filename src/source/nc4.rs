@@ -42,7 +42,8 @@ pub fn read_model(path: &Path, format: Format) -> Result<ModelGroup, SourceError
         Some(root) => Ok(read_group(path, &root, String::new(), "/".to_string(), cdf)),
         None => {
             let attrs = read_attrs(path, "/", file.attributes());
-            let mut group = GroupNode { attrs, ..GroupNode::default() };
+            let dimensions = file.dimensions().map(|d| (d.name(), d.len() as u64)).collect();
+            let mut group = GroupNode { attrs, dimensions, ..GroupNode::default() };
             let mut sources = Vec::new();
             for var in file.variables() {
                 add_variable(path, &var, "/", cdf, &mut group, &mut sources);
@@ -60,7 +61,8 @@ fn read_group(
     cdf: bool,
 ) -> ModelGroup {
     let attrs = read_attrs(path, &hdf5_path, g.attributes());
-    let mut group = GroupNode { name, attrs, ..GroupNode::default() };
+    let dimensions = g.dimensions().map(|d| (d.name(), d.len() as u64)).collect();
+    let mut group = GroupNode { name, attrs, dimensions, ..GroupNode::default() };
     let mut sources = Vec::new();
     for var in g.variables() {
         add_variable(path, &var, &hdf5_path, cdf, &mut group, &mut sources);

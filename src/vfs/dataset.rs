@@ -5,6 +5,8 @@
 
 use super::persist::IndexStore;
 use crate::source::{index_file, Hdf5Chunks, IndexOptions};
+use crate::stac::{self, ArrayReader, Facts};
+use crate::zarr::chunk::LibraryChunks;
 use crate::zarr::mode::{self, ChunkMode};
 use crate::zarr::DatasetView;
 use moka::sync::Cache;
@@ -12,7 +14,7 @@ use std::fs::File;
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::SystemTime;
 use tracing::{error, info};
 
@@ -53,6 +55,19 @@ pub struct Loaded {
     pub generation: u64,
     /// Reader for chunks only libhdf5 can decode, when the dataset has any.
     pub library: Option<Hdf5Chunks>,
+    /// What the STAC item says, read from the coordinates on first use.
+    facts: OnceLock<Facts>,
+}
+
+impl Loaded {
+    /// The STAC facts of this dataset version (computed once; `source` names it in logs).
+    pub fn facts(&self, source: &Path) -> &Facts {
+        self.facts.get_or_init(|| {
+            let library = self.library.as_ref().map(|l| l as &dyn LibraryChunks);
+            let reader = ArrayReader { file: &self.file, library };
+            stac::facts(&self.view, &reader, &source.display().to_string())
+        })
+    }
 }
 
 type LoadResult = Result<Arc<Loaded>, String>;
@@ -120,6 +135,6 @@ impl Datasets {
         let generation = self.next_generation.fetch_add(1, Ordering::Relaxed);
         let needs_library = view.arrays.iter().any(|a| a.node.library_path.is_some());
         let library = needs_library.then(|| Hdf5Chunks::new(path.to_path_buf()));
-        Ok(Arc::new(Loaded { view, file, stat, generation, library }))
+        Ok(Arc::new(Loaded { view, file, stat, generation, library, facts: OnceLock::new() }))
     }
 }

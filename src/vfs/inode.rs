@@ -11,6 +11,10 @@ pub enum NodeKey {
     Dir(PathBuf),
     /// A path inside the Zarr store of the source file `source` ("" = the store's root).
     Dataset { source: PathBuf, inner: String },
+    /// The STAC item of `source`, whose store is shown as `store`.
+    Item { source: PathBuf, store: std::ffi::OsString },
+    /// The STAC catalog of an archive directory (relative path).
+    Catalog(PathBuf),
 }
 
 /// The root's inode number, as FUSE wants it.

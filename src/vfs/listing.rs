@@ -13,7 +13,7 @@ use std::time::SystemTime;
 
 /// The visible entries of one directory, with a by-name index.
 pub struct Listing {
-    mtime: SystemTime,
+    pub mtime: SystemTime,
     pub entries: Vec<ArchiveEntry>,
     by_name: HashMap<OsString, usize>,
 }
@@ -28,13 +28,15 @@ impl Listing {
 /// Listings of the archive's directories.
 pub struct Listings {
     root: PathBuf,
+    stac: bool,
     cache: Cache<PathBuf, Arc<Listing>>,
 }
 
 impl Listings {
-    /// Listings below the canonical archive `root`, at most `capacity` directories kept.
-    pub fn new(root: PathBuf, capacity: u64) -> Self {
-        Listings { root, cache: Cache::new(capacity) }
+    /// Listings below the canonical archive `root`, at most `capacity` directories kept;
+    /// `stac`: with the STAC files.
+    pub fn new(root: PathBuf, capacity: u64, stac: bool) -> Self {
+        Listings { root, stac, cache: Cache::new(capacity) }
     }
 
     /// The listing of archive directory `rel` (relative to the root).
@@ -46,7 +48,7 @@ impl Listings {
                 return Ok(hit);
             }
         }
-        let entries = naming::list_dir(&self.root, &dir)?;
+        let entries = naming::list_dir(&self.root, &dir, self.stac)?;
         let by_name = entries.iter().enumerate().map(|(i, e)| (e.name().clone(), i)).collect();
         let listing = Arc::new(Listing { mtime, entries, by_name });
         self.cache.insert(rel.to_path_buf(), listing.clone());

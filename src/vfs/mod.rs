@@ -8,6 +8,7 @@ mod inode;
 mod listing;
 pub mod naming;
 mod persist;
+mod stac_files;
 
 pub use dataset::{stat_source, Identity, Loaded};
 pub use error::VfsError;
@@ -16,6 +17,7 @@ pub use persist::IndexStore;
 
 use crate::cache::ChunkCache;
 use crate::source::IndexOptions;
+use crate::stac::StacOptions;
 use crate::zarr::chunk::{read_chunk, ChunkSource, LibraryChunks};
 use crate::zarr::mode::ChunkMode;
 use crate::zarr::Entry;
@@ -71,6 +73,8 @@ pub struct VfsOptions {
     pub decoded_chunk_target: u64,
     /// Where indexes are persisted (`None`: not persisted).
     pub index_dir: Option<PathBuf>,
+    /// STAC files: shown or not, their configuration.
+    pub stac: StacOptions,
 }
 
 impl Default for VfsOptions {
@@ -82,6 +86,7 @@ impl Default for VfsOptions {
             chunk_mode: ChunkMode::Raw,
             decoded_chunk_target: 16 << 20,
             index_dir: None,
+            stac: StacOptions { enabled: true, ..StacOptions::default() },
         }
     }
 }
@@ -93,6 +98,7 @@ pub struct Vfs {
     listings: Listings,
     datasets: Datasets,
     cache: ChunkCache,
+    stac: StacOptions,
 }
 
 /// Read-only permissions mirroring the source's read bits (directories get x where r).
@@ -112,7 +118,7 @@ impl Vfs {
             return Err(std::io::Error::other(format!("{} is not a directory", root.display())));
         }
         Ok(Vfs {
-            listings: Listings::new(root.clone(), 100_000),
+            listings: Listings::new(root.clone(), 100_000, options.stac.enabled),
             root,
             inodes: InodeTable::default(),
             datasets: Datasets::new(
@@ -123,6 +129,7 @@ impl Vfs {
                 options.index_dir.map(IndexStore::new),
             ),
             cache: ChunkCache::new(options.cache_bytes),
+            stac: options.stac,
         })
     }
 
@@ -181,6 +188,8 @@ impl Vfs {
                     gid: ds.stat.gid,
                 })
             }
+            NodeKey::Catalog(rel) => Ok(self.catalog_file(ino, rel)?.0),
+            NodeKey::Item { source, store } => Ok(self.item_file(ino, source, store)?.0),
         }
     }
 
@@ -194,6 +203,7 @@ impl Vfs {
                 let listing = self.archive_listing(rel)?;
                 Ok(entry_key(rel, listing.find(name).ok_or(VfsError::NotFound)?))
             }
+            NodeKey::Catalog(_) | NodeKey::Item { .. } => Err(VfsError::NotDir),
             NodeKey::Dataset { source, inner } => {
                 let name = name.to_str().ok_or(VfsError::NotFound)?;
                 let path =
@@ -228,9 +238,13 @@ impl Vfs {
                 let listing = self.archive_listing(rel)?;
                 for e in &listing.entries {
                     let child = entry_key(rel, e);
+                    let kind = match e {
+                        ArchiveEntry::Dir { .. } | ArchiveEntry::Dataset { .. } => Kind::Dir,
+                        ArchiveEntry::Item { .. } | ArchiveEntry::Catalog { .. } => Kind::File,
+                    };
                     out.push(DirEntry {
                         ino: self.inodes.ino(&child),
-                        kind: Kind::Dir,
+                        kind,
                         name: e.name().clone(),
                     });
                 }
@@ -244,6 +258,7 @@ impl Vfs {
                     out.push(DirEntry { ino: self.inodes.ino(&child), kind, name: c.name.into() });
                 }
             }
+            NodeKey::Catalog(_) | NodeKey::Item { .. } => return Err(VfsError::NotDir),
         }
         Ok(out)
     }
@@ -262,17 +277,20 @@ impl Vfs {
 
     /// Read up to `size` bytes at `offset` of file `ino`.
     pub fn read(&self, ino: u64, offset: u64, size: u32) -> Result<Vec<u8>, VfsError> {
-        let NodeKey::Dataset { source, inner } = self.key(ino)? else {
-            return Err(VfsError::IsDir);
+        let (source, inner) = match self.key(ino)? {
+            NodeKey::Dataset { source, inner } => (source, inner),
+            NodeKey::Catalog(rel) => {
+                return Ok(slice(&self.catalog_file(ino, &rel)?.1, offset, size))
+            }
+            NodeKey::Item { source, store } => {
+                return Ok(slice(&self.item_file(ino, &source, &store)?.1, offset, size));
+            }
+            NodeKey::Dir(_) => return Err(VfsError::IsDir),
         };
         let ds = self.dataset(&source)?;
         match ds.view.resolve(&inner).ok_or(VfsError::NotFound)? {
             Entry::Dir => Err(VfsError::IsDir),
-            Entry::Meta(bytes) => {
-                let start = (offset as usize).min(bytes.len());
-                let end = start.saturating_add(size as usize).min(bytes.len());
-                Ok(bytes[start..end].to_vec())
-            }
+            Entry::Meta(bytes) => Ok(slice(bytes, offset, size)),
             Entry::Chunk { array, pos, chunk } => {
                 let src = ChunkSource {
                     file: &ds.file,
@@ -291,6 +309,13 @@ impl Vfs {
     }
 }
 
+/// `size` bytes of `bytes` at `offset`.
+fn slice(bytes: &[u8], offset: u64, size: u32) -> Vec<u8> {
+    let start = usize::try_from(offset).unwrap_or(usize::MAX).min(bytes.len());
+    let end = start.saturating_add(size as usize).min(bytes.len());
+    bytes[start..end].to_vec()
+}
+
 /// The node of an entry of archive directory `rel`.
 fn entry_key(rel: &Path, entry: &ArchiveEntry) -> NodeKey {
     match entry {
@@ -298,12 +323,20 @@ fn entry_key(rel: &Path, entry: &ArchiveEntry) -> NodeKey {
         ArchiveEntry::Dataset { file, .. } => {
             NodeKey::Dataset { source: rel.join(file), inner: String::new() }
         }
+        ArchiveEntry::Item { file, store, .. } => {
+            NodeKey::Item { source: rel.join(file), store: store.clone() }
+        }
+        ArchiveEntry::Catalog { .. } => NodeKey::Catalog(rel.to_path_buf()),
     }
 }
 
 fn parent_of(key: &NodeKey) -> NodeKey {
     match key {
         NodeKey::Dir(rel) => NodeKey::Dir(rel.parent().map(Path::to_path_buf).unwrap_or_default()),
+        NodeKey::Catalog(rel) => NodeKey::Dir(rel.clone()),
+        NodeKey::Item { source, .. } => {
+            NodeKey::Dir(source.parent().map(Path::to_path_buf).unwrap_or_default())
+        }
         NodeKey::Dataset { source, inner } if inner.is_empty() => {
             NodeKey::Dir(source.parent().map(Path::to_path_buf).unwrap_or_default())
         }

@@ -6,8 +6,11 @@
 //! and `x.h5`, or a file `x.nc` beside a directory `x.zarr`), each such file keeps its full name
 //! (`x.nc.zarr`, `x.h5.zarr`). Sub-directories keep their names. Other files are not shown.
 //! Symbolic links are followed only when their target lies inside the archive.
+//! With STAC on, every directory also shows `catalog.json` and every store `<stem>.zarr` an item
+//! `<stem>.stac.json`; a sub-directory of the same name hides them.
 
 use crate::source::sniff_path;
+use crate::stac::{item_file_name, CATALOG_FILE};
 use std::collections::HashMap;
 use std::ffi::OsString;
 use std::io;
@@ -22,13 +25,20 @@ pub enum ArchiveEntry {
     Dir { name: OsString },
     /// A data file (`file` is its name in the archive), shown as `<name>.zarr/`.
     Dataset { name: OsString, file: OsString },
+    /// The STAC item of data file `file`, whose store is shown as `store`.
+    Item { name: OsString, file: OsString, store: OsString },
+    /// The directory's STAC catalog.
+    Catalog { name: OsString },
 }
 
 impl ArchiveEntry {
     /// The name in the mount.
     pub fn name(&self) -> &OsString {
         match self {
-            ArchiveEntry::Dir { name } | ArchiveEntry::Dataset { name, .. } => name,
+            ArchiveEntry::Dir { name }
+            | ArchiveEntry::Dataset { name, .. }
+            | ArchiveEntry::Item { name, .. }
+            | ArchiveEntry::Catalog { name } => name,
         }
     }
 }
@@ -49,7 +59,7 @@ pub fn full_name(file: &[u8]) -> Vec<u8> {
 
 /// List the visible entries of archive directory `dir`, sorted by mount name.
 /// `archive_root` must be canonical; links leaving it are not followed.
-pub fn list_dir(archive_root: &Path, dir: &Path) -> io::Result<Vec<ArchiveEntry>> {
+pub fn list_dir(archive_root: &Path, dir: &Path, stac: bool) -> io::Result<Vec<ArchiveEntry>> {
     let mut dirs: Vec<OsString> = Vec::new();
     let mut files: Vec<OsString> = Vec::new();
     for entry in std::fs::read_dir(dir)? {
@@ -77,11 +87,11 @@ pub fn list_dir(archive_root: &Path, dir: &Path) -> io::Result<Vec<ArchiveEntry>
             }
         }
     }
-    Ok(assign_names(dirs, files))
+    Ok(assign_names(dirs, files, stac))
 }
 
 /// Apply the naming rule to the directories and data files of one directory.
-pub fn assign_names(dirs: Vec<OsString>, files: Vec<OsString>) -> Vec<ArchiveEntry> {
+pub fn assign_names(dirs: Vec<OsString>, files: Vec<OsString>, stac: bool) -> Vec<ArchiveEntry> {
     let mut count: HashMap<Vec<u8>, usize> = HashMap::new();
     for d in &dirs {
         *count.entry(d.as_bytes().to_vec()).or_default() += 1;
@@ -104,7 +114,19 @@ pub fn assign_names(dirs: Vec<OsString>, files: Vec<OsString>) -> Vec<ArchiveEnt
             warn!(file = ?f, "not shown: its mount name is taken by a directory");
             continue;
         }
+        if stac {
+            let item = OsString::from_vec(item_file_name(&name));
+            if taken.contains(item.as_bytes()) {
+                warn!(file = ?f, "STAC item not shown: its name is taken by a directory");
+            } else {
+                let store = OsString::from_vec(name.clone());
+                out.push(ArchiveEntry::Item { name: item, file: f.clone(), store });
+            }
+        }
         out.push(ArchiveEntry::Dataset { name: OsString::from_vec(name), file: f });
+    }
+    if stac && !taken.contains(CATALOG_FILE.as_bytes()) {
+        out.push(ArchiveEntry::Catalog { name: CATALOG_FILE.into() });
     }
     out.sort_by(|a, b| a.name().cmp(b.name()));
     out
@@ -116,13 +138,13 @@ mod tests {
 
     fn names(dirs: &[&str], files: &[&str]) -> Vec<(String, Option<String>)> {
         let os = |v: &[&str]| v.iter().map(OsString::from).collect::<Vec<_>>();
-        assign_names(os(dirs), os(files))
+        assign_names(os(dirs), os(files), false)
             .into_iter()
             .map(|e| match e {
-                ArchiveEntry::Dir { name } => (name.to_string_lossy().into(), None),
                 ArchiveEntry::Dataset { name, file } => {
                     (name.to_string_lossy().into(), Some(file.to_string_lossy().into()))
                 }
+                other => (other.name().to_string_lossy().into(), None),
             })
             .collect()
     }
@@ -144,5 +166,23 @@ mod tests {
         );
         // the full name is taken by a directory too: the file is not shown
         assert_eq!(names(&["x.zarr", "x.nc.zarr"], &["x.nc"]).len(), 2);
+    }
+
+    #[test]
+    fn stac_files() {
+        let os = |v: &[&str]| v.iter().map(OsString::from).collect::<Vec<_>>();
+        let shown = |dirs: &[&str], files: &[&str]| -> Vec<String> {
+            let entries = assign_names(os(dirs), os(files), true);
+            entries.iter().map(|e| e.name().to_string_lossy().into_owned()).collect()
+        };
+        assert_eq!(
+            shown(&["sub"], &["tas.nc"]),
+            vec!["catalog.json", "sub", "tas.stac.json", "tas.zarr"]
+        );
+        // a directory named like a STAC file hides it
+        assert_eq!(
+            shown(&["catalog.json", "x.stac.json"], &["x.nc"]),
+            vec!["catalog.json", "x.stac.json", "x.zarr"]
+        );
     }
 }

@@ -15,7 +15,7 @@ use tracing::{debug, warn};
 
 const MAGIC: &[u8; 8] = b"CLDFYIDX";
 /// Bump when `DatasetIndex` changes shape.
-const VERSION: u32 = 1;
+const VERSION: u32 = 2;
 
 #[derive(Serialize, Deserialize, PartialEq, Eq, Debug)]
 struct Header {

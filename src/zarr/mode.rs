@@ -31,6 +31,13 @@ fn decode_group(g: &mut GroupNode, merge_target: u64) {
     g.groups.iter_mut().for_each(|sub| decode_group(sub, merge_target));
 }
 
+/// `a` as served in decoded mode, without stacking: every chunk uncompressed, in `a.dtype`.
+pub fn decoded(a: &ArrayNode) -> ArrayNode {
+    let mut a = a.clone();
+    decode_array(&mut a);
+    a
+}
+
 fn decode_array(a: &mut ArrayNode) {
     if a.storage != StorageKind::ChunkedPassThrough
         || (a.compressor.is_none() && a.filters.is_empty())

@@ -42,6 +42,10 @@ enum Dir {
 /// The store of one dataset.
 pub struct DatasetView {
     pub arrays: Vec<ArrayEntry>,
+    /// Attributes of the root group (global attributes).
+    pub root_attrs: crate::index::Attrs,
+    /// Every group's dimensions: (group path, name, length).
+    pub dimensions: Vec<(String, String, u64)>,
     docs: HashMap<String, Arc<[u8]>>,
     dirs: HashMap<String, Dir>,
 }
@@ -57,7 +61,13 @@ fn join(parent: &str, name: &str) -> String {
 impl DatasetView {
     /// Build the view (renders every metadata document).
     pub fn new(index: DatasetIndex) -> DatasetView {
-        let mut view = DatasetView { arrays: vec![], docs: HashMap::new(), dirs: HashMap::new() };
+        let mut view = DatasetView {
+            arrays: vec![],
+            root_attrs: index.root.attrs.clone(),
+            dimensions: vec![],
+            docs: HashMap::new(),
+            dirs: HashMap::new(),
+        };
         let mut consolidated = Vec::new();
         view.add_group("", index.root, &mut consolidated);
         let zmeta = metadata::zmetadata(&consolidated);
@@ -78,6 +88,9 @@ impl DatasetView {
         let mut children = vec![file(".zattrs"), file(".zgroup")];
         self.add_doc(join(path, ".zgroup"), metadata::zgroup(), out);
         self.add_doc(join(path, ".zattrs"), metadata::group_zattrs(&group.attrs), out);
+        for (name, len) in &group.dimensions {
+            self.dimensions.push((path.to_string(), name.clone(), *len));
+        }
         for array in group.arrays {
             let apath = join(path, &array.name);
             children.push(Child { name: array.name.clone(), is_dir: true });

@@ -41,9 +41,11 @@ def _as_float(values):
     return values.astype("float64")
 
 
-def compare(src, store, group, left_out=(), decode_cf=True, engine="netcdf4"):
+def compare(src, store, group, left_out=(), decode_cf=True, engine="netcdf4", decode_times=None):
     """assert_identical of one group; returns the names compared."""
     kw = {} if group == "/" else {"group": group.lstrip("/")}
+    if decode_times is not None:
+        kw["decode_times"] = decode_times
     expected = xr.open_dataset(src, engine=engine, decode_cf=decode_cf, **kw)
     actual = xr.open_zarr(store, decode_cf=decode_cf, **kw)
     expected = expected.drop_vars([v for v in left_out if v in expected.variables])

@@ -98,8 +98,11 @@ def test_name_collisions_and_non_data_files(tmp_path):
     (archive / "sub" / "y.nc4").write_bytes(data)
     (archive / "notes.nc").write_text("not a netCDF file")
     with mounted(archive) as mnt:
-        assert sorted(os.listdir(mnt)) == ["sub", "x.h5.zarr", "x.nc.zarr"]
-        assert os.listdir(mnt / "sub") == ["y.zarr"]
+        # beside each store its STAC item (<store name without .zarr>.stac.json), in each
+        # directory a STAC catalog (docs/STAC.md)
+        assert sorted(os.listdir(mnt)) == ["catalog.json", "sub", "x.h5.stac.json", "x.h5.zarr",
+                                           "x.nc.stac.json", "x.nc.zarr"]
+        assert sorted(os.listdir(mnt / "sub")) == ["catalog.json", "y.stac.json", "y.zarr"]
         xr.testing.assert_identical(xr.open_zarr(mnt / "x.h5.zarr").load(),
                                     xr.open_zarr(mnt / "sub" / "y.zarr").load())
 

@@ -8,8 +8,10 @@ PY = ROOT / ".venv-zarr2" / "bin" / "python"
 
 
 def test_zarr2_reads_every_fixture(fixtures_mount):
-    files = sorted(str(p) for p in FIXTURES.iterdir() if p.is_file() and p.suffix != ".md")
-    r = subprocess.run([str(PY), str(ROOT / "tests/python/zarr2_identity.py"), str(fixtures_mount), *files],
+    files = sorted(str(p.relative_to(FIXTURES)) for p in FIXTURES.rglob("*")
+                   if p.is_file() and p.suffix != ".md")
+    r = subprocess.run([str(PY), str(ROOT / "tests/python/zarr2_identity.py"), str(fixtures_mount),
+                        str(FIXTURES), *files],
                        capture_output=True, text=True, timeout=600)
     sys.stdout.write(r.stdout)
     assert r.returncode == 0, r.stderr[-4000:]
@@ -19,9 +21,10 @@ def test_zarr2_reads_every_fixture(fixtures_mount):
 def test_zarr2_reads_the_corpus(corpus_mount):
     from conftest import CORPUS
     # S5P's 1317 groups are covered by the zarr 3 test; they would double the suite's time here
-    files = sorted(str(p) for p in CORPUS.iterdir()
+    files = sorted(p.name for p in CORPUS.iterdir()
                    if p.suffix not in (".md", "") and p.name != "SHA256SUMS" and "S5P" not in p.name)
-    r = subprocess.run([str(PY), str(ROOT / "tests/python/zarr2_identity.py"), str(corpus_mount), *files],
+    r = subprocess.run([str(PY), str(ROOT / "tests/python/zarr2_identity.py"), str(corpus_mount),
+                        str(CORPUS), *files],
                        capture_output=True, text=True, timeout=900)
     sys.stdout.write(r.stdout)
     assert r.returncode == 0, r.stderr[-4000:]

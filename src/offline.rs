@@ -1,0 +1,98 @@
+//! Offline STAC (cloudify's "standalone" mode): the item of a file without mounting, and the
+//! STAC files of a whole archive written to a directory. The catalog export walks the same
+//! kernel-free [`Vfs`] a mount serves, so its files are byte-identical to the mounted ones.
+
+use crate::source::{index_file, Hdf5Chunks, IndexOptions};
+use crate::stac::{self, ArrayReader, ItemPlace, StacOptions};
+use crate::vfs::naming::short_name;
+use crate::vfs::{stat_source, Kind, Vfs, VfsOptions, ROOT_INO};
+use crate::zarr::chunk::LibraryChunks;
+use crate::zarr::DatasetView;
+use std::ffi::OsStr;
+use std::os::unix::ffi::OsStrExt;
+use std::path::{Path, PathBuf};
+
+/// An offline run failed.
+#[derive(Debug, thiserror::Error)]
+pub enum OfflineError {
+    #[error("{0}: {1}")]
+    Index(String, String),
+    #[error("{0}: {1}")]
+    Io(String, std::io::Error),
+    #[error("{0}: {1}")]
+    Tree(String, String),
+}
+
+/// The item of one file, its store named by the mount's naming rule, without links.
+pub fn file_item(path: &Path, options: &StacOptions) -> Result<::stac::Item, OfflineError> {
+    let name = path.display().to_string();
+    let index = index_file(path, &IndexOptions::default())
+        .map_err(|e| OfflineError::Index(name.clone(), e.to_string()))?;
+    let stat = stat_source(path).map_err(|e| OfflineError::Io(name.clone(), e))?;
+    let file = std::fs::File::open(path).map_err(|e| OfflineError::Io(name.clone(), e))?;
+    let view = DatasetView::new(index);
+    let library = Hdf5Chunks::new(path.to_path_buf());
+    let reader = ArrayReader { file: &file, library: Some(&library as &dyn LibraryChunks) };
+    let facts = stac::facts(&view, &reader, &name);
+    let file_name = path.file_name().unwrap_or(path.as_os_str());
+    let store = String::from_utf8_lossy(&short_name(file_name.as_bytes())).into_owned();
+    let absolute = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
+    let place = ItemPlace {
+        id: store.strip_suffix(".zarr").unwrap_or(&store).to_string(),
+        store: store.clone(),
+        depth: None,
+        source: absolute.display().to_string(),
+        mtime: stat.identity.mtime,
+        config: &options.config,
+        public_url: options.public_url.as_deref(),
+    };
+    Ok(stac::item::item(&facts, &place))
+}
+
+/// Write the STAC files a mount of `archive` shows into `out` (same tree). Returns the number
+/// of files written; datasets that fail are reported and skipped, like the mount does.
+pub fn write_catalog(
+    archive: &Path,
+    out: &Path,
+    options: VfsOptions,
+) -> Result<usize, OfflineError> {
+    let vfs = Vfs::new(archive, options)
+        .map_err(|e| OfflineError::Io(archive.display().to_string(), e))?;
+    let mut written = 0;
+    let mut dirs: Vec<(u64, PathBuf)> = vec![(ROOT_INO, PathBuf::new())];
+    while let Some((ino, rel)) = dirs.pop() {
+        let here = out.join(&rel);
+        std::fs::create_dir_all(&here)
+            .map_err(|e| OfflineError::Io(here.display().to_string(), e))?;
+        let entries = vfs
+            .readdir(ino)
+            .map_err(|e| OfflineError::Tree(rel.display().to_string(), e.to_string()))?;
+        for e in entries.iter().filter(|e| e.name != "." && e.name != "..") {
+            let name = e.name.as_bytes();
+            let is_stac = name.ends_with(b".stac.json") || e.name == OsStr::new(stac::CATALOG_FILE);
+            match e.kind {
+                Kind::Dir if !name.ends_with(b".zarr") => dirs.push((e.ino, rel.join(&e.name))),
+                Kind::File if is_stac => {
+                    let target = here.join(&e.name);
+                    match read_whole(&vfs, e.ino) {
+                        Ok(bytes) => {
+                            std::fs::write(&target, bytes).map_err(|err| {
+                                OfflineError::Io(target.display().to_string(), err)
+                            })?;
+                            written += 1;
+                        }
+                        Err(err) => eprintln!("cloudify: {}: {err}", rel.join(&e.name).display()),
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+    Ok(written)
+}
+
+fn read_whole(vfs: &Vfs, ino: u64) -> Result<Vec<u8>, String> {
+    let attr = vfs.getattr(ino).map_err(|e| e.to_string())?;
+    let size = u32::try_from(attr.size).map_err(|_| "STAC file larger than 4 GiB".to_string())?;
+    vfs.read(ino, 0, size).map_err(|e| e.to_string())
+}

@@ -1,0 +1,373 @@
+//! CF time: `<unit> since <date>` units and the CF calendars, converting numbers to the date
+//! labels cftime gives them.
+//!
+//! No crate does this soundly: `cftime-rs` is AGPL and unreleased since 2023, chrono knows only
+//! the proleptic Gregorian calendar. The arithmetic is small: every calendar maps a date to a
+//! day number and back; a value is `reference + value × unit` in microseconds, as in cftime.
+
+use chrono::{DateTime, NaiveDate, Utc};
+
+/// A CF calendar (the `calendar` attribute).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Calendar {
+    /// `standard`/`gregorian`: Julian before 1582-10-15, Gregorian from then on.
+    Standard,
+    ProlepticGregorian,
+    Julian,
+    NoLeap,
+    AllLeap,
+    Day360,
+}
+
+impl Calendar {
+    /// The calendar named by a `calendar` attribute (`None` attribute: standard).
+    /// `Err` for `none` and unknown names.
+    pub fn parse(name: Option<&str>) -> Result<Calendar, String> {
+        let Some(name) = name else { return Ok(Calendar::Standard) };
+        Ok(match name.trim().to_ascii_lowercase().as_str() {
+            "standard" | "gregorian" => Calendar::Standard,
+            "proleptic_gregorian" => Calendar::ProlepticGregorian,
+            "julian" => Calendar::Julian,
+            "noleap" | "365_day" => Calendar::NoLeap,
+            "all_leap" | "366_day" => Calendar::AllLeap,
+            "360_day" => Calendar::Day360,
+            "none" => return Err("calendar 'none' has no dates".into()),
+            other => return Err(format!("unknown calendar '{other}'")),
+        })
+    }
+
+    fn is_leap(self, y: i64) -> bool {
+        match self {
+            Calendar::ProlepticGregorian => gregorian_leap(y),
+            Calendar::Julian => julian_leap(y),
+            Calendar::Standard => {
+                if y < 1582 {
+                    julian_leap(y)
+                } else {
+                    gregorian_leap(y)
+                }
+            }
+            Calendar::NoLeap => false,
+            Calendar::AllLeap => true,
+            Calendar::Day360 => false,
+        }
+    }
+
+    fn month_days(self, y: i64, m: u32) -> u32 {
+        if self == Calendar::Day360 {
+            return 30;
+        }
+        const DAYS: [u32; 12] = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+        let d = DAYS[(m as usize).clamp(1, 12) - 1];
+        if m == 2 && self.is_leap(y) {
+            29
+        } else {
+            d
+        }
+    }
+
+    /// Day number of a date (any fixed origin per calendar).
+    fn day_number(self, y: i64, m: u32, d: u32) -> i64 {
+        match self {
+            Calendar::ProlepticGregorian => gregorian_jdn(y, m, d),
+            Calendar::Julian => julian_jdn(y, m, d),
+            Calendar::Standard => {
+                if (y, m, d) < (1582, 10, 15) {
+                    julian_jdn(y, m, d)
+                } else {
+                    gregorian_jdn(y, m, d)
+                }
+            }
+            Calendar::Day360 => y * 360 + (m as i64 - 1) * 30 + d as i64 - 1,
+            Calendar::NoLeap | Calendar::AllLeap => {
+                let year_len = if self == Calendar::NoLeap { 365 } else { 366 };
+                let before: u32 = (1..m).map(|mm| self.month_days(y, mm)).sum();
+                y * year_len + before as i64 + d as i64 - 1
+            }
+        }
+    }
+
+    /// The date of a day number.
+    fn date(self, n: i64) -> (i64, u32, u32) {
+        match self {
+            Calendar::ProlepticGregorian => gregorian_from_jdn(n),
+            Calendar::Julian => julian_from_jdn(n),
+            Calendar::Standard => {
+                if n < 2_299_161 {
+                    julian_from_jdn(n)
+                } else {
+                    gregorian_from_jdn(n)
+                }
+            }
+            Calendar::Day360 => {
+                let (y, r) = (n.div_euclid(360), n.rem_euclid(360));
+                (y, (r / 30) as u32 + 1, (r % 30) as u32 + 1)
+            }
+            Calendar::NoLeap | Calendar::AllLeap => {
+                let year_len = if self == Calendar::NoLeap { 365 } else { 366 };
+                let (y, mut r) = (n.div_euclid(year_len), n.rem_euclid(year_len));
+                let mut m = 1;
+                while m < 12 && r >= self.month_days(y, m) as i64 {
+                    r -= self.month_days(y, m) as i64;
+                    m += 1;
+                }
+                (y, m, r as u32 + 1)
+            }
+        }
+    }
+}
+
+fn gregorian_leap(y: i64) -> bool {
+    (y % 4 == 0 && y % 100 != 0) || y % 400 == 0
+}
+
+fn julian_leap(y: i64) -> bool {
+    y.rem_euclid(4) == 0
+}
+
+// Julian day numbers (Fliegel & Van Flandern / Richards), astronomical year numbering.
+fn gregorian_jdn(y: i64, m: u32, d: u32) -> i64 {
+    let a = (14 - m as i64) / 12;
+    let (yy, mm) = (y + 4800 - a, m as i64 + 12 * a - 3);
+    d as i64 + (153 * mm + 2) / 5 + 365 * yy + yy.div_euclid(4) - yy.div_euclid(100)
+        + yy.div_euclid(400)
+        - 32045
+}
+
+fn julian_jdn(y: i64, m: u32, d: u32) -> i64 {
+    let a = (14 - m as i64) / 12;
+    let (yy, mm) = (y + 4800 - a, m as i64 + 12 * a - 3);
+    d as i64 + (153 * mm + 2) / 5 + 365 * yy + yy.div_euclid(4) - 32083
+}
+
+fn gregorian_from_jdn(j: i64) -> (i64, u32, u32) {
+    let a = j + 32044;
+    let b = (4 * a + 3).div_euclid(146_097);
+    let c = a - 146_097 * b / 4;
+    let d = (4 * c + 3) / 1461;
+    let e = c - 1461 * d / 4;
+    let m = (5 * e + 2) / 153;
+    let day = e - (153 * m + 2) / 5 + 1;
+    let month = m + 3 - 12 * (m / 10);
+    let year = 100 * b + d - 4800 + m / 10;
+    (year, month as u32, day as u32)
+}
+
+fn julian_from_jdn(j: i64) -> (i64, u32, u32) {
+    let c = j + 32082;
+    let d = (4 * c + 3).div_euclid(1461);
+    let e = c - 1461 * d / 4;
+    let m = (5 * e + 2) / 153;
+    let day = e - (153 * m + 2) / 5 + 1;
+    let month = m + 3 - 12 * (m / 10);
+    let year = d - 4800 + m / 10;
+    (year, month as u32, day as u32)
+}
+
+/// A date label in some calendar, to the microsecond.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Label {
+    pub year: i64,
+    pub month: u32,
+    pub day: u32,
+    /// Microseconds since midnight.
+    pub micros: i64,
+}
+
+impl Label {
+    /// As an RFC 3339 UTC date-time. A label that is no real date (Feb 30 of `360_day`, Feb 29
+    /// of a year that is not leap in the Gregorian calendar) is clamped to the month's last day.
+    pub fn to_utc(self) -> Option<DateTime<Utc>> {
+        let year = i32::try_from(self.year).ok()?;
+        let mut day = self.day;
+        let date = loop {
+            if let Some(d) = NaiveDate::from_ymd_opt(year, self.month, day) {
+                break d;
+            }
+            day = day.checked_sub(1).filter(|d| *d >= 28)?;
+        };
+        let time = date.and_hms_opt(0, 0, 0)? + chrono::TimeDelta::microseconds(self.micros);
+        Some(time.and_utc())
+    }
+}
+
+/// The unit of `<unit> since …`.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Unit {
+    Micros(f64),
+    /// 360_day only: 30 days.
+    Months,
+    /// noleap only: 365 days.
+    CommonYears,
+}
+
+/// Parsed CF time units with their calendar: converts stored numbers to labels.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct TimeAxis {
+    pub calendar: Calendar,
+    unit: Unit,
+    /// Day number of the reference date, plus microseconds since its midnight (tz removed).
+    ref_day: i64,
+    ref_micros: i64,
+}
+
+const DAY_US: i64 = 86_400_000_000;
+
+impl TimeAxis {
+    /// Parse `units` (e.g. `days since 1850-01-01 00:00:00`) for `calendar`.
+    pub fn parse(units: &str, calendar: Calendar) -> Result<TimeAxis, String> {
+        let lower = units.trim().to_ascii_lowercase();
+        let (unit, date) = lower
+            .split_once(" since ")
+            .ok_or_else(|| format!("'{units}' is not '<unit> since <date>'"))?;
+        let unit = match unit.trim() {
+            "microseconds" | "microsecond" | "microsec" | "microsecs" => Unit::Micros(1.0),
+            "milliseconds" | "millisecond" | "millisec" | "millisecs" | "msec" | "msecs" | "ms" => {
+                Unit::Micros(1e3)
+            }
+            "second" | "seconds" | "sec" | "secs" | "s" => Unit::Micros(1e6),
+            "minute" | "minutes" | "min" | "mins" => Unit::Micros(6e7),
+            "hour" | "hours" | "hr" | "hrs" | "h" => Unit::Micros(3.6e9),
+            "day" | "days" | "d" => Unit::Micros(8.64e10),
+            "month" | "months" if calendar == Calendar::Day360 => Unit::Months,
+            "common_year" | "common_years" if calendar == Calendar::NoLeap => Unit::CommonYears,
+            other => return Err(format!("time unit '{other}' is not supported for this calendar")),
+        };
+        let (y, m, d, micros) = parse_reference(date.trim())?;
+        if m == 0 || m > 12 || d == 0 || d > calendar.month_days(y, m) {
+            return Err(format!("reference date '{date}' does not exist in this calendar"));
+        }
+        let total = calendar.day_number(y, m, d) * DAY_US + micros;
+        Ok(TimeAxis {
+            calendar,
+            unit,
+            ref_day: total.div_euclid(DAY_US),
+            ref_micros: total.rem_euclid(DAY_US),
+        })
+    }
+
+    /// The label of stored value `v` (`None` when not finite or out of range).
+    pub fn label(&self, v: f64) -> Option<Label> {
+        if !v.is_finite() {
+            return None;
+        }
+        let offset = match self.unit {
+            Unit::Micros(f) => v * f,
+            Unit::Months => v * 30.0 * DAY_US as f64,
+            Unit::CommonYears => v * 365.0 * DAY_US as f64,
+        };
+        // ±100,000 years is far beyond any real axis and keeps the i64 arithmetic safe
+        if offset.abs() > 3.2e21 {
+            return None;
+        }
+        let total = self.ref_micros + offset.round() as i64;
+        let day = self.ref_day + total.div_euclid(DAY_US);
+        let (year, month, d) = self.calendar.date(day);
+        Some(Label { year, month, day: d, micros: total.rem_euclid(DAY_US) })
+    }
+}
+
+/// `Y-M-D[(T| )h[:m[:s[.f]]]][ ][Z|UTC|±h[:mm]|±hhmm]` → (year, month, day, µs since midnight,
+/// time-zone offset removed).
+fn parse_reference(s: &str) -> Result<(i64, u32, u32, i64), String> {
+    let bad = || format!("cannot read the reference date '{s}'");
+    let s = s.trim();
+    let (neg_year, rest) = match s.strip_prefix('-') {
+        Some(r) => (true, r),
+        None => (false, s),
+    };
+    let date_end = rest.find(['T', 't', ' ']).unwrap_or(rest.len());
+    let mut parts = rest[..date_end].split('-');
+    let num = |p: Option<&str>| p.and_then(|x| x.trim().parse::<i64>().ok()).ok_or_else(bad);
+    let year = num(parts.next())?;
+    let month = num(parts.next())? as u32;
+    let day = parts.next().map_or(Ok(1), |p| num(Some(p)))? as u32;
+    let year = if neg_year { -year } else { year };
+    let mut time = rest[date_end..].trim_start_matches(['T', 't', ' ']).trim().to_string();
+    let mut tz_minutes: i64 = 0;
+    for suffix in ["utc", "z"] {
+        if let Some(t) = time.strip_suffix(suffix) {
+            time = t.trim().to_string();
+        }
+    }
+    // a time-zone offset: the last '+' or a '-' after the time
+    if let Some(pos) = time.rfind(['+', '-']) {
+        let (clock, tz) = time.split_at(pos);
+        let sign = if tz.starts_with('-') { -1 } else { 1 };
+        let tz = tz[1..].trim();
+        let (h, m) = match tz.split_once(':') {
+            Some((h, m)) => (h, m),
+            None if tz.len() == 4 => tz.split_at(2),
+            None => (tz, "0"),
+        };
+        let h: i64 = h.parse().map_err(|_| bad())?;
+        let m: i64 = m.parse().map_err(|_| bad())?;
+        tz_minutes = sign * (h * 60 + m);
+        time = clock.trim().to_string();
+    }
+    let mut micros: i64 = 0;
+    if !time.is_empty() {
+        let mut fields = time.split(':');
+        let h: i64 = fields.next().and_then(|x| x.parse().ok()).ok_or_else(bad)?;
+        let m: i64 = fields.next().map_or(Ok(0), |x| x.parse().map_err(|_| bad()))?;
+        let sec: f64 = fields.next().map_or(Ok(0.0), |x| x.parse().map_err(|_| bad()))?;
+        micros = h * 3_600_000_000 + m * 60_000_000 + (sec * 1e6).round() as i64;
+    }
+    Ok((year, month, day, micros - tz_minutes * 60_000_000))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn label(units: &str, cal: &str, v: f64) -> (i64, u32, u32, i64) {
+        let axis = TimeAxis::parse(units, Calendar::parse(Some(cal)).unwrap()).unwrap();
+        let l = axis.label(v).unwrap();
+        (l.year, l.month, l.day, l.micros)
+    }
+
+    #[test]
+    fn calendars_match_cftime() {
+        // values printed by cftime 1.6.6 num2date
+        let h = |h: i64| h * 3_600_000_000;
+        assert_eq!(label("days since 1900-01-01", "julian", 59.0), (1900, 2, 29, 0));
+        assert_eq!(label("days since 1900-01-01", "standard", 59.0), (1900, 3, 1, 0));
+        assert_eq!(label("days since 1582-10-01", "standard", 4.0), (1582, 10, 15, 0));
+        assert_eq!(label("days since 1582-10-01", "proleptic_gregorian", 4.0), (1582, 10, 5, 0));
+        assert_eq!(label("days since 2000-01-01", "360_day", 59.0), (2000, 2, 30, 0));
+        assert_eq!(label("days since 2001-01-01", "all_leap", 59.0), (2001, 2, 29, 0));
+        assert_eq!(label("days since 2000-01-01", "noleap", 365.0), (2001, 1, 1, 0));
+        assert_eq!(
+            label("days since 2000-01-01 00:00:00 +05:00", "standard", 0.0),
+            (1999, 12, 31, h(19))
+        );
+        assert_eq!(
+            label("days since 2000-01-01 00:00:00 -0500", "360_day", 0.0),
+            (2000, 1, 1, h(5))
+        );
+        assert_eq!(label("days since 2000-01-01T06:00:00Z", "standard", 1.5), (2000, 1, 2, h(18)));
+        assert_eq!(label("hours since 2000-1-1", "gregorian", -1.0), (1999, 12, 31, h(23)));
+        assert_eq!(label("months since 2000-01-01", "360_day", 1.5), (2000, 2, 16, 0));
+        assert_eq!(
+            label("seconds since 1970-01-01 00:00:00.5", "standard", 1.5),
+            (1970, 1, 1, 2_000_000)
+        );
+    }
+
+    #[test]
+    fn refused() {
+        assert!(Calendar::parse(Some("none")).is_err());
+        assert!(TimeAxis::parse("weeks since 2000-01-01", Calendar::Standard).is_err());
+        assert!(TimeAxis::parse("months since 2000-01-01", Calendar::Standard).is_err());
+        assert!(TimeAxis::parse("days since 2001-02-29", Calendar::Standard).is_err());
+        assert!(TimeAxis::parse("days", Calendar::Standard).is_err());
+    }
+
+    #[test]
+    fn clamping() {
+        let l = Label { year: 2000, month: 2, day: 30, micros: 3_600_000_000 };
+        assert_eq!(l.to_utc().unwrap().to_rfc3339(), "2000-02-29T01:00:00+00:00");
+        let l = Label { year: 2001, month: 2, day: 29, micros: 0 };
+        assert_eq!(l.to_utc().unwrap().to_rfc3339(), "2001-02-28T00:00:00+00:00");
+    }
+}

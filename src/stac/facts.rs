@@ -1,0 +1,275 @@
+//! What an item says about one dataset, computed once per dataset version: horizontal extent,
+//! time extent, datacube dimensions and variables, properties from global attributes. This is
+//! the expensive part (coordinate values are read); rendering the item from it is cheap.
+
+use super::calendar::{Calendar, Label, TimeAxis};
+use super::cf::{all_vars, named_by, Var};
+use super::cube;
+use super::extent::{unrotate, Extent};
+use super::values::{attr, ArrayReader};
+use crate::index::{AttrValue, Attrs};
+use crate::zarr::DatasetView;
+use serde_json::{json, Map, Value};
+use std::collections::HashMap;
+use tracing::warn;
+
+/// Global attributes copied into item properties, verbatim, when present.
+pub const GLOBAL_PROPERTIES: &[&str] = &[
+    "institution",
+    "institution_id",
+    "source",
+    "source_id",
+    "source_type",
+    "experiment",
+    "experiment_id",
+    "activity_id",
+    "project",
+    "project_id",
+    "mip_era",
+    "model_id",
+    "frequency",
+    "realm",
+    "table_id",
+    "grid",
+    "grid_label",
+    "nominal_resolution",
+    "variant_label",
+    "product",
+    "platform",
+    "instrument",
+    "Conventions",
+    "references",
+];
+
+/// Datacube `values` are listed up to this many; longer coordinates get an extent.
+pub(super) const MAX_VALUES: usize = 100;
+
+/// The time extent of a dataset, as calendar labels.
+#[derive(Clone, Debug, PartialEq)]
+pub struct TimeExtent {
+    pub start: Label,
+    pub end: Label,
+    pub calendar: String,
+}
+
+/// Everything an item of the dataset says that depends on its content.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Facts {
+    /// `[west, south, east, north]`; `None`: no latitude/longitude found.
+    pub bbox: Option<[f64; 4]>,
+    pub time: Option<TimeExtent>,
+    pub dimensions: Map<String, Value>,
+    pub variables: Map<String, Value>,
+    /// title, description and the global attributes of [`GLOBAL_PROPERTIES`].
+    pub properties: Map<String, Value>,
+}
+
+/// Compute the facts of `index`, reading coordinates through `reader`. Coordinates that cannot
+/// be read are logged and left out; this never fails.
+pub fn facts(view: &DatasetView, reader: &ArrayReader<'_>, source: &str) -> Facts {
+    let vars = all_vars(view);
+    let mut ctx = Ctx { reader, source, stats: HashMap::new() };
+    let time = time_extent(&vars, &mut ctx);
+    let bbox = horizontal(&vars, &mut ctx);
+    let (dimensions, dim_keys) = cube::dimensions(view, &vars, &mut ctx);
+    let variables = cube::variables(&vars, &dim_keys);
+    Facts { bbox, time, dimensions, variables, properties: global_properties(&view.root_attrs) }
+}
+
+/// Min, max and the first values of a variable.
+#[derive(Clone)]
+pub(super) struct Stats {
+    pub min: f64,
+    pub max: f64,
+    pub head: Vec<f64>,
+    pub count: u64,
+}
+
+pub(super) struct Ctx<'r, 'f> {
+    reader: &'r ArrayReader<'f>,
+    source: &'r str,
+    stats: HashMap<String, Option<Stats>>,
+}
+
+impl Ctx<'_, '_> {
+    fn visit(&self, v: &Var<'_>, f: &mut dyn FnMut(f64)) -> bool {
+        match self.reader.visit(v.node, &mut |_, x| f(x)) {
+            Ok(()) => true,
+            Err(e) => {
+                warn!(file = self.source, variable = %v.key(), "STAC: coordinate not read: {e}");
+                false
+            }
+        }
+    }
+
+    pub(super) fn stats(&mut self, v: &Var<'_>) -> Option<Stats> {
+        if let Some(s) = self.stats.get(&v.key()) {
+            return s.clone();
+        }
+        let mut s = Stats { min: f64::INFINITY, max: f64::NEG_INFINITY, head: vec![], count: 0 };
+        let ok = self.visit(v, &mut |x| {
+            s.min = s.min.min(x);
+            s.max = s.max.max(x);
+            if s.head.len() <= MAX_VALUES {
+                s.head.push(x);
+            }
+            s.count += 1;
+        });
+        let s = (ok && s.count > 0).then_some(s);
+        self.stats.insert(v.key(), s.clone());
+        s
+    }
+}
+
+fn time_axis(v: &Var<'_>) -> Result<TimeAxis, String> {
+    let calendar = Calendar::parse(v.attr("calendar"))?;
+    TimeAxis::parse(v.attr("units").unwrap_or(""), calendar)
+}
+
+/// The labels of the first and last instant of `v` (and its bounds).
+pub(super) fn label_range(
+    v: &Var<'_>,
+    all: &[Var<'_>],
+    ctx: &mut Ctx<'_, '_>,
+) -> Option<(Label, Label, TimeAxis)> {
+    let axis = match time_axis(v) {
+        Ok(axis) => axis,
+        Err(e) => {
+            warn!(file = ctx.source, variable = %v.key(), "STAC: time not used: {e}");
+            return None;
+        }
+    };
+    let mut range: Option<(Label, Label)> = None;
+    for var in std::iter::once(v.clone()).chain(v.bounds(all)) {
+        if let Some(s) = ctx.stats(&var) {
+            for x in [s.min, s.max] {
+                if let Some(l) = axis.label(x) {
+                    range = Some(match range {
+                        Some((lo, hi)) => (lo.min(l), hi.max(l)),
+                        None => (l, l),
+                    });
+                }
+            }
+        }
+    }
+    range.map(|(lo, hi)| (lo, hi, axis))
+}
+
+fn time_extent(vars: &[Var<'_>], ctx: &mut Ctx<'_, '_>) -> Option<TimeExtent> {
+    let mut out: Option<TimeExtent> = None;
+    for v in vars.iter().filter(|v| v.is_time()) {
+        let Some((lo, hi, _)) = label_range(v, vars, ctx) else { continue };
+        let calendar = v.attr("calendar").unwrap_or("standard").trim().to_string();
+        out = Some(match out {
+            Some(t) => TimeExtent { start: t.start.min(lo), end: t.end.max(hi), ..t },
+            None => TimeExtent { start: lo, end: hi, calendar },
+        });
+    }
+    out
+}
+
+/// The bbox from latitude/longitude variables, or from a rotated grid.
+fn with_bounds<'a>(v: &Var<'a>, vars: &[Var<'a>]) -> Vec<Var<'a>> {
+    std::iter::once(v.clone()).chain(v.bounds(vars)).collect()
+}
+
+fn horizontal(vars: &[Var<'_>], ctx: &mut Ctx<'_, '_>) -> Option<[f64; 4]> {
+    // latitudes/longitudes that are coordinates (of a dimension, or named by a `coordinates`
+    // attribute) win over others such as a satellite's position
+    let coords = named_by(vars, &["coordinates"]);
+    let is_coord = |v: &Var<'_>| v.is_dim_coord() || coords.contains(&v.key());
+    let lat = |v: &Var<'_>| v.is_latitude() && !v.is_longitude();
+    let lon = |v: &Var<'_>| v.is_longitude() && !v.is_latitude();
+    let has_coord_pair =
+        vars.iter().any(|v| lat(v) && is_coord(v)) && vars.iter().any(|v| lon(v) && is_coord(v));
+    let cf = if has_coord_pair {
+        extent_of(vars, ctx, |v| lat(v) && is_coord(v), |v| lon(v) && is_coord(v))
+    } else {
+        extent_of(vars, ctx, lat, lon)
+    };
+    cf.or_else(|| extent_of(vars, ctx, |v| v.is_named_latitude(), |v| v.is_named_longitude()))
+        .or_else(|| rotated(vars, ctx))
+}
+
+/// The bbox of the variables `is_lat` and `is_lon` pick (with their bounds).
+fn extent_of(
+    vars: &[Var<'_>],
+    ctx: &mut Ctx<'_, '_>,
+    is_lat: impl Fn(&Var<'_>) -> bool,
+    is_lon: impl Fn(&Var<'_>) -> bool,
+) -> Option<[f64; 4]> {
+    let mut extent = Extent::default();
+    for v in vars.iter().filter(|v| is_lat(v)) {
+        for var in with_bounds(v, vars) {
+            ctx.visit(&var, &mut |x| extent.add_lat(x));
+        }
+    }
+    for v in vars.iter().filter(|v| is_lon(v)) {
+        for var in with_bounds(v, vars) {
+            ctx.visit(&var, &mut |x| extent.add_lon(x));
+        }
+    }
+    extent.bbox()
+}
+
+/// Every point of a rotated-pole grid, unrotated.
+fn rotated(vars: &[Var<'_>], ctx: &mut Ctx<'_, '_>) -> Option<[f64; 4]> {
+    let mapping = vars.iter().find(|v| {
+        v.attr("grid_mapping_name").is_some_and(|n| n.trim() == "rotated_latitude_longitude")
+    })?;
+    let num = |n: &str| attr(&mapping.node.attrs, n).and_then(AttrValue::as_f64);
+    let (pole_lat, pole_lon) =
+        (num("grid_north_pole_latitude")?, num("grid_north_pole_longitude")?);
+    let npgl = num("north_pole_grid_longitude").unwrap_or(0.0);
+    let in_group = |lat: bool| {
+        let is = |v: &Var<'_>| if lat { v.is_grid_latitude() } else { v.is_grid_longitude() };
+        vars.iter().find(|v| v.group == mapping.group && v.node.dims.len() == 1 && is(v)).cloned()
+    };
+    let (rlat, rlon) = (in_group(true)?, in_group(false)?);
+    let read = |v: &Var<'_>, ctx: &Ctx<'_, '_>| {
+        let mut out = Vec::new();
+        ctx.visit(v, &mut |x| out.push(x)).then_some(out)
+    };
+    let (lats, lons) = (read(&rlat, ctx)?, read(&rlon, ctx)?);
+    let mut extent = Extent::default();
+    for la in &lats {
+        for lo in &lons {
+            let (lat, lon) = unrotate(*la, *lo, pole_lat, pole_lon, npgl);
+            extent.add_lat(lat);
+            extent.add_lon(lon);
+        }
+    }
+    extent.bbox()
+}
+
+/// A JSON value of an attribute (non-finite numbers dropped).
+pub fn attr_json(v: &AttrValue) -> Value {
+    let num = |x: f64| serde_json::Number::from_f64(x).map_or(Value::Null, Value::Number);
+    match v {
+        AttrValue::Int(x) => json!(x),
+        AttrValue::UInt(x) => json!(x),
+        AttrValue::Float(x) => num(*x),
+        AttrValue::Str(s) => json!(s),
+        AttrValue::Ints(x) => json!(x),
+        AttrValue::UInts(x) => json!(x),
+        AttrValue::Floats(x) => Value::Array(x.iter().map(|f| num(*f)).collect()),
+        AttrValue::Strs(x) => json!(x),
+    }
+}
+
+fn global_properties(attrs: &Attrs) -> Map<String, Value> {
+    let mut out = Map::new();
+    let global = |n: &str| attr(attrs, n);
+    if let Some(AttrValue::Str(t)) = global("title") {
+        out.insert("title".into(), t.trim().into());
+    }
+    if let Some(AttrValue::Str(d)) = global("summary").or(global("comment")) {
+        out.insert("description".into(), d.trim().into());
+    }
+    for name in GLOBAL_PROPERTIES {
+        if let Some(v) = global(name) {
+            out.insert(name.to_string(), attr_json(v));
+        }
+    }
+    out
+}

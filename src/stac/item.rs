@@ -1,0 +1,146 @@
+//! The STAC Item of one dataset: [`Facts`] plus where the dataset sits (id, store name, links)
+//! and the configuration. Cheap: rendered on each request from cached facts.
+
+use super::config::{expand, StacConfig};
+use super::extent::geometry;
+use super::facts::Facts;
+use chrono::{DateTime, Timelike, Utc};
+use serde_json::{json, Value};
+use std::time::SystemTime;
+
+pub const DATACUBE: &str = "https://stac-extensions.github.io/datacube/v2.2.0/schema.json";
+pub const XARRAY_ASSETS: &str =
+    "https://stac-extensions.github.io/xarray-assets/v1.0.0/schema.json";
+/// Media type of a Zarr store.
+pub const ZARR_MEDIA_TYPE: &str = "application/vnd+zarr";
+
+/// Where a dataset's item sits and what it points to.
+pub struct ItemPlace<'a> {
+    /// Item id: the store path relative to the root, without `.zarr`.
+    pub id: String,
+    /// The store path relative to the root (`cmip6/tas_day.zarr`).
+    pub store: String,
+    /// Directories between the root catalog and the item; `None`: no catalog (offline items).
+    pub depth: Option<usize>,
+    /// Absolute path of the source file.
+    pub source: String,
+    pub mtime: SystemTime,
+    pub config: &'a StacConfig,
+    pub public_url: Option<&'a str>,
+}
+
+/// Relative href of the root catalog from a directory `depth` levels below it.
+pub fn root_href(depth: usize) -> String {
+    if depth == 0 {
+        "./catalog.json".into()
+    } else {
+        format!("{}catalog.json", "../".repeat(depth))
+    }
+}
+
+/// The item as pretty JSON text, newline-terminated.
+pub fn item_json(facts: &Facts, place: &ItemPlace<'_>) -> Vec<u8> {
+    let mut out = serde_json::to_vec_pretty(&item(facts, place)).unwrap_or_default();
+    out.push(b'\n');
+    out
+}
+
+/// The item of a dataset.
+pub fn item(facts: &Facts, place: &ItemPlace<'_>) -> stac::Item {
+    let mut item = stac::Item::new(&place.id);
+    item.extensions = vec![DATACUBE.into(), XARRAY_ASSETS.into()];
+    let (bbox, source) = match facts.bbox {
+        Some(b) => (b, "coordinates"),
+        None => ([-180.0, -90.0, 180.0, 90.0], "global-fallback"),
+    };
+    item.bbox = Some(stac::Bbox::new(bbox[0], bbox[1], bbox[2], bbox[3]));
+    item.geometry = serde_json::from_value(geometry(bbox)).ok();
+    let p = &mut item.properties;
+    let times = facts.time.as_ref().and_then(|t| Some((t.start.to_utc()?, t.end.to_utc()?, t)));
+    let extra = &mut p.additional_fields;
+    match times {
+        Some((start, end, _)) if start == end => p.datetime = Some(start),
+        Some((start, end, _)) => {
+            p.datetime = None;
+            p.start_datetime = Some(start);
+            p.end_datetime = Some(end);
+        }
+        None => {
+            let mtime = DateTime::<Utc>::from(place.mtime);
+            p.datetime = Some(mtime.with_nanosecond(0).unwrap_or(mtime));
+        }
+    }
+    let store_name = place.store.rsplit('/').next().unwrap_or(&place.store);
+    p.title = facts.properties.get("title").and_then(Value::as_str).map(str::to_string);
+    p.title.get_or_insert_with(|| store_name.to_string());
+    p.description = facts.properties.get("description").and_then(Value::as_str).map(str::to_string);
+    for (k, v) in &facts.properties {
+        if k != "title" && k != "description" {
+            extra.insert(k.clone(), v.clone());
+        }
+    }
+    extra.insert("cube:dimensions".into(), Value::Object(facts.dimensions.clone()));
+    extra.insert("cube:variables".into(), Value::Object(facts.variables.clone()));
+    if let Some((_, _, t)) = &times {
+        extra.insert("cf:calendar".into(), t.calendar.clone().into());
+    }
+    extra.insert("cloudify:bbox_source".into(), source.into());
+    let time_source = if times.is_some() { "coordinates" } else { "file-mtime" };
+    extra.insert("cloudify:datetime_source".into(), time_source.into());
+    let config = place.config;
+    if let Some(l) = &config.license {
+        extra.insert("license".into(), l.clone().into());
+    }
+    if !config.providers.is_empty() {
+        extra.insert("providers".into(), json!(config.providers));
+    }
+    if !config.keywords.is_empty() {
+        extra.insert("keywords".into(), json!(config.keywords));
+    }
+    for (k, v) in &config.item_properties {
+        extra.insert(k.clone(), v.clone());
+    }
+    item.assets.extend(assets(place, store_name));
+    if let Some(depth) = place.depth {
+        item.links = vec![
+            stac::Link::root(root_href(depth)).json(),
+            stac::Link::parent("./catalog.json").json(),
+        ];
+    }
+    item
+}
+
+fn assets(place: &ItemPlace<'_>, store_name: &str) -> Vec<(String, stac::Asset)> {
+    let mut out = Vec::new();
+    let mut data = stac::Asset::new(format!("./{store_name}")).role("data");
+    data.r#type = Some(ZARR_MEDIA_TYPE.into());
+    data.title = Some(format!("{store_name} (Zarr v2, consolidated)"));
+    data.additional_fields
+        .insert("xarray:open_kwargs".into(), json!({"engine": "zarr", "consolidated": true}));
+    out.push(("data".to_string(), data));
+    let values = [
+        ("public_url", place.public_url.map(|u| u.trim_end_matches('/'))),
+        ("store", Some(place.store.as_str())),
+        ("id", Some(place.id.as_str())),
+        ("source", Some(place.source.as_str())),
+    ];
+    for (key, t) in &place.config.assets {
+        // an asset whose placeholders have no value (no --public-url) is left out
+        let Some(href) = expand(&t.href, &values) else { continue };
+        let mut a = stac::Asset::new(href);
+        a.title = t.title.as_deref().and_then(|s| expand(s, &values));
+        a.description = t.description.clone();
+        a.r#type = t.media_type.clone();
+        a.roles = t.roles.clone();
+        out.push((key.clone(), a));
+    }
+    if let (Some(url), true) = (values[0].1, place.config.assets.is_empty()) {
+        let mut a = stac::Asset::new(format!("{url}/{}", place.store)).role("data");
+        a.r#type = Some(ZARR_MEDIA_TYPE.into());
+        a.title = Some(format!("{store_name} as published"));
+        a.additional_fields
+            .insert("xarray:open_kwargs".into(), json!({"engine": "zarr", "consolidated": true}));
+        out.push(("zarr-public".to_string(), a));
+    }
+    out
+}

@@ -1,0 +1,52 @@
+//! STAC documents of the archive: an Item beside every Zarr store (`<stem>.stac.json`) and a
+//! Catalog in every directory (`catalog.json`), all links relative (see docs/STAC.md).
+//!
+//! ```text
+//!  DatasetIndex + open file ──facts()──► Facts (bbox, time, datacube; read once per version)
+//!                                           │ item_json(facts, place, config)
+//!  directory listing ──catalog_json()──►  catalog.json        <stem>.stac.json
+//! ```
+
+pub mod calendar;
+pub mod catalog;
+pub mod cf;
+pub mod config;
+mod cube;
+pub mod extent;
+pub mod facts;
+pub mod item;
+pub mod values;
+
+pub use catalog::{catalog_json, CatalogPlace};
+pub use config::{ConfigError, StacConfig};
+pub use facts::{facts, Facts};
+pub use item::{item_json, ItemPlace};
+pub use values::ArrayReader;
+
+/// File name of each directory's catalog.
+pub const CATALOG_FILE: &str = "catalog.json";
+
+/// A coordinate could not be read for the item.
+#[derive(Debug, thiserror::Error)]
+pub enum StacError {
+    #[error("variable {0} is not numeric")]
+    NotNumeric(String),
+    #[error("reading variable {0}: {1}")]
+    Read(String, String),
+}
+
+/// The item file name beside store `store_name` (`x.zarr` → `x.stac.json`).
+pub fn item_file_name(store_name: &[u8]) -> Vec<u8> {
+    let stem = store_name.strip_suffix(b".zarr").unwrap_or(store_name);
+    [stem, b".stac.json"].concat()
+}
+
+/// STAC settings of a mount or an offline run.
+#[derive(Clone, Debug, Default)]
+pub struct StacOptions {
+    /// Show STAC files at all.
+    pub enabled: bool,
+    pub config: StacConfig,
+    /// Base URL the stores will be published under (`--public-url`).
+    pub public_url: Option<String>,
+}

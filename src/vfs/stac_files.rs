@@ -1,0 +1,101 @@
+//! The STAC files of the tree: `catalog.json` of a directory (from its listing alone) and
+//! `<stem>.stac.json` of a dataset (from the dataset's cached facts).
+
+use super::{perm, Attr, Kind, Vfs, VfsError};
+use crate::stac::{catalog_json, item_json, CatalogPlace, ItemPlace};
+use crate::vfs::naming::ArchiveEntry;
+use std::ffi::OsStr;
+use std::os::unix::fs::MetadataExt;
+use std::path::{Component, Path};
+
+fn components(rel: &Path) -> Vec<String> {
+    rel.components()
+        .filter_map(|c| match c {
+            Component::Normal(s) => Some(s.to_string_lossy().into_owned()),
+            _ => None,
+        })
+        .collect()
+}
+
+/// Without the `.zarr` suffix.
+fn stem(store: &OsStr) -> String {
+    let s = store.to_string_lossy();
+    s.strip_suffix(".zarr").unwrap_or(&s).to_string()
+}
+
+impl Vfs {
+    /// The bytes of the catalog of archive directory `rel`, and its attributes.
+    pub(super) fn catalog_file(&self, ino: u64, rel: &Path) -> Result<(Attr, Vec<u8>), VfsError> {
+        let listing = self.archive_listing(rel)?;
+        let mut children = Vec::new();
+        let mut items = Vec::new();
+        for e in &listing.entries {
+            match e {
+                ArchiveEntry::Dir { name } => children.push(name.to_string_lossy().into_owned()),
+                ArchiveEntry::Item { name, .. } => items.push(name.to_string_lossy().into_owned()),
+                _ => {}
+            }
+        }
+        let dir = components(rel);
+        let root_name = self.root.file_name().map(|n| n.to_string_lossy().into_owned());
+        let place = CatalogPlace {
+            dir: &dir,
+            root_name: root_name.as_deref().unwrap_or("archive"),
+            children,
+            items,
+            config: &self.stac.config,
+        };
+        let bytes = catalog_json(&place);
+        let m = std::fs::metadata(self.root.join(rel))?;
+        let attr = Attr {
+            ino,
+            kind: Kind::File,
+            size: bytes.len() as u64,
+            mtime: listing.mtime,
+            perm: perm(m.mode(), Kind::File),
+            uid: m.uid(),
+            gid: m.gid(),
+        };
+        Ok((attr, bytes))
+    }
+
+    /// The bytes of the item of `source` (archive-relative), shown beside store `store`.
+    pub(super) fn item_file(
+        &self,
+        ino: u64,
+        source: &Path,
+        store: &OsStr,
+    ) -> Result<(Attr, Vec<u8>), VfsError> {
+        let ds = self.dataset(source)?;
+        let absolute = self.root.join(source);
+        let facts = ds.facts(&absolute);
+        let mut dir = components(source);
+        dir.pop();
+        let store_path = dir
+            .iter()
+            .map(String::as_str)
+            .chain([&*store.to_string_lossy()])
+            .collect::<Vec<_>>()
+            .join("/");
+        let place = ItemPlace {
+            id: stem(OsStr::new(&store_path)),
+            store: store_path.clone(),
+            depth: Some(dir.len()),
+            source: absolute.display().to_string(),
+            mtime: ds.stat.identity.mtime,
+            config: &self.stac.config,
+            public_url: self.stac.public_url.as_deref(),
+        };
+        let bytes = item_json(facts, &place);
+        let attr = Attr {
+            ino,
+            kind: Kind::File,
+            size: bytes.len() as u64,
+            mtime: ds.stat.identity.mtime,
+            perm: perm(ds.stat.mode, Kind::File),
+            uid: ds.stat.uid,
+            gid: ds.stat.gid,
+        };
+        Ok((attr, bytes))
+    }
+}

@@ -29,4 +29,5 @@ pub mod offline;
 pub mod source;
 pub mod stac;
 pub mod vfs;
+pub mod worker;
 pub mod zarr;

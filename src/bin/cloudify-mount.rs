@@ -9,11 +9,13 @@ use cloudify_mount::config::{MountConfig, MountFlags};
 use cloudify_mount::source::IndexOptions;
 use cloudify_mount::stac::{StacConfig, StacOptions};
 use cloudify_mount::vfs::{IndexStore, VfsOptions};
+use cloudify_mount::worker::{Isolation, Pool};
 use cloudify_mount::zarr::mode::ChunkMode;
 use std::io::{BufRead, BufReader};
 use std::os::fd::{FromRawFd, IntoRawFd};
 use std::path::PathBuf;
 use std::process::{Command, ExitCode, Stdio};
+use std::sync::Arc;
 use std::time::Duration;
 
 #[derive(Parser, Debug)]
@@ -72,6 +74,15 @@ struct Cli {
     #[arg(long, default_value_t = 256, help_heading = "Caching")]
     max_datasets: u64,
 
+    /// Worker processes running netcdf-c/libhdf5 (indexing, szip-like decoding), so that a
+    /// malformed file crashes a worker, not the mount; 0 runs them in the daemon
+    /// [default: number of CPUs, 1 to 4].
+    #[arg(long, help_heading = "Isolation")]
+    workers: Option<usize>,
+    /// Seconds a worker may spend on one file before it is killed and the file marked bad.
+    #[arg(long, default_value_t = 300, value_name = "SECONDS", help_heading = "Isolation")]
+    worker_timeout: u64,
+
     /// STAC configuration (JSON; see docs/STAC.md): catalog id/title/description, license,
     /// providers, keywords, extra item properties, asset templates.
     #[arg(long, value_name = "FILE", help_heading = "STAC")]
@@ -114,6 +125,7 @@ fn config(cli: &Cli) -> Result<MountConfig, String> {
                 Chunks::Raw => ChunkMode::Raw,
                 Chunks::Decoded => ChunkMode::Decoded,
             },
+            isolation: isolation(cli)?,
             stac: StacOptions {
                 enabled: !cli.no_stac,
                 config: match &cli.stac_config {
@@ -124,6 +136,18 @@ fn config(cli: &Cli) -> Result<MountConfig, String> {
             },
         },
     })
+}
+
+fn isolation(cli: &Cli) -> Result<Isolation, String> {
+    let cpus = std::thread::available_parallelism().map_or(1, |n| n.get());
+    match cli.workers.unwrap_or(cpus.clamp(1, 4)) {
+        0 => Ok(Isolation::InProcess),
+        n => {
+            let exe = std::env::current_exe().map_err(|e| format!("own executable: {e}"))?;
+            let timeout = Duration::from_secs(cli.worker_timeout.max(1));
+            Ok(Isolation::Workers(Arc::new(Pool::new(exe, n, timeout))))
+        }
+    }
 }
 
 /// Start ourselves in the foreground, detached, and wait for its readiness line.
@@ -180,6 +204,9 @@ fn detach(cli: &Cli) -> Result<(), String> {
 }
 
 fn main() -> ExitCode {
+    if let Some(code) = cloudify_mount::worker::maybe_serve() {
+        return code;
+    }
     let cli = Cli::parse();
     let cfg = match config(&cli) {
         Ok(c) => c,

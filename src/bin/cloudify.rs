@@ -7,6 +7,7 @@ use cloudify_mount::offline::{file_item, write_catalog};
 use cloudify_mount::source::{index_file, IndexOptions};
 use cloudify_mount::stac::{StacConfig, StacOptions};
 use cloudify_mount::vfs::VfsOptions;
+use cloudify_mount::worker::{Isolation, Pool};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -53,7 +54,11 @@ fn stac(paths: &[PathBuf], catalog: bool, options: StacOptions) -> Result<bool, 
         let [archive, out] = paths else {
             return Err("--catalog takes ARCHIVE OUTDIR".into());
         };
-        let vfs = VfsOptions { stac: options, ..VfsOptions::default() };
+        // a malformed file in the archive must not stop the export: libraries run in workers
+        let exe = std::env::current_exe().map_err(|e| e.to_string())?;
+        let pool = Pool::new(exe, 2, std::time::Duration::from_secs(300));
+        let isolation = Isolation::Workers(std::sync::Arc::new(pool));
+        let vfs = VfsOptions { stac: options, isolation, ..VfsOptions::default() };
         let n = write_catalog(archive, out, vfs).map_err(|e| e.to_string())?;
         eprintln!("cloudify: wrote {n} STAC files to {}", out.display());
         return Ok(true);
@@ -79,6 +84,9 @@ fn stac(paths: &[PathBuf], catalog: bool, options: StacOptions) -> Result<bool, 
 }
 
 fn main() -> ExitCode {
+    if let Some(code) = cloudify_mount::worker::maybe_serve() {
+        return code;
+    }
     cloudify_mount::logging::init();
     match Cli::parse().command {
         Command::Inspect { file, json, contiguous_chunk_size } => {

@@ -4,8 +4,9 @@
 //! (one log line) until it changes.
 
 use super::persist::IndexStore;
-use crate::source::{index_file, Hdf5Chunks, IndexOptions};
+use crate::source::IndexOptions;
 use crate::stac::{self, ArrayReader, Facts};
+use crate::worker::Isolation;
 use crate::zarr::chunk::LibraryChunks;
 use crate::zarr::mode::{self, ChunkMode};
 use crate::zarr::DatasetView;
@@ -54,7 +55,7 @@ pub struct Loaded {
     /// Distinguishes versions of a file in the generated-chunk cache.
     pub generation: u64,
     /// Reader for chunks only libhdf5 can decode, when the dataset has any.
-    pub library: Option<Hdf5Chunks>,
+    pub library: Option<Box<dyn LibraryChunks>>,
     /// What the STAC item says, read from the coordinates on first use.
     facts: OnceLock<Facts>,
 }
@@ -63,8 +64,7 @@ impl Loaded {
     /// The STAC facts of this dataset version (computed once; `source` names it in logs).
     pub fn facts(&self, source: &Path) -> &Facts {
         self.facts.get_or_init(|| {
-            let library = self.library.as_ref().map(|l| l as &dyn LibraryChunks);
-            let reader = ArrayReader { file: &self.file, library };
+            let reader = ArrayReader { file: &self.file, library: self.library.as_deref() };
             stac::facts(&self.view, &reader, &source.display().to_string())
         })
     }
@@ -79,6 +79,7 @@ pub struct Datasets {
     mode: ChunkMode,
     merge_target: u64,
     store: Option<IndexStore>,
+    isolation: Isolation,
     next_generation: AtomicU64,
 }
 
@@ -88,10 +89,11 @@ impl Datasets {
         capacity: u64,
         (mode, merge_target): (ChunkMode, u64),
         store: Option<IndexStore>,
+        isolation: Isolation,
     ) -> Self {
         let next_generation = AtomicU64::new(1);
         let cache = Cache::new(capacity);
-        Datasets { cache, options, mode, merge_target, store, next_generation }
+        Datasets { cache, options, mode, merge_target, store, isolation, next_generation }
     }
 
     /// The loaded dataset of `path` (absolute), indexing it if needed.
@@ -118,9 +120,9 @@ impl Datasets {
         let index = match persisted {
             Some(index) => index,
             None => {
-                let index = index_file(path, &self.options).map_err(|e| {
+                let index = self.isolation.index(path, &self.options).map_err(|e| {
                     error!(file = %path.display(), "dataset not available: {e}");
-                    e.to_string()
+                    e
                 })?;
                 if let Some(store) = &self.store {
                     store.save(path, stat.identity, &self.options, &index);
@@ -134,7 +136,7 @@ impl Datasets {
             "{}", if from_disk { "index loaded from the index directory" } else { "indexed" });
         let generation = self.next_generation.fetch_add(1, Ordering::Relaxed);
         let needs_library = view.arrays.iter().any(|a| a.node.library_path.is_some());
-        let library = needs_library.then(|| Hdf5Chunks::new(path.to_path_buf()));
+        let library = needs_library.then(|| self.isolation.library(path.to_path_buf()));
         Ok(Arc::new(Loaded { view, file, stat, generation, library, facts: OnceLock::new() }))
     }
 }

@@ -18,7 +18,8 @@ pub use persist::IndexStore;
 use crate::cache::ChunkCache;
 use crate::source::IndexOptions;
 use crate::stac::StacOptions;
-use crate::zarr::chunk::{read_chunk, ChunkSource, LibraryChunks};
+use crate::worker::Isolation;
+use crate::zarr::chunk::{read_chunk, ChunkSource};
 use crate::zarr::mode::ChunkMode;
 use crate::zarr::Entry;
 use dataset::Datasets;
@@ -75,6 +76,8 @@ pub struct VfsOptions {
     pub index_dir: Option<PathBuf>,
     /// STAC files: shown or not, their configuration.
     pub stac: StacOptions,
+    /// Where netcdf-c and libhdf5 run: in worker processes in a mount.
+    pub isolation: Isolation,
 }
 
 impl Default for VfsOptions {
@@ -87,6 +90,7 @@ impl Default for VfsOptions {
             decoded_chunk_target: 16 << 20,
             index_dir: None,
             stac: StacOptions { enabled: true, ..StacOptions::default() },
+            isolation: Isolation::InProcess,
         }
     }
 }
@@ -127,6 +131,7 @@ impl Vfs {
                 // a cache cannot keep chunks larger than a fraction of itself
                 (options.chunk_mode, options.decoded_chunk_target.min(options.cache_bytes / 8)),
                 options.index_dir.map(IndexStore::new),
+                options.isolation,
             ),
             cache: ChunkCache::new(options.cache_bytes),
             stac: options.stac,
@@ -296,7 +301,7 @@ impl Vfs {
                     file: &ds.file,
                     cache: &self.cache,
                     key: (ds.generation, array, pos),
-                    library: ds.library.as_ref().map(|l| l as &dyn LibraryChunks),
+                    library: ds.library.as_deref(),
                 };
                 read_chunk(&src, &ds.view.arrays[array].node, chunk, offset, size as usize).map_err(
                     |e| {

@@ -22,14 +22,16 @@ def unmount(mnt):
 
 
 @contextlib.contextmanager
-def mounted(archive, *args):
-    """Mount `archive`, yield the mountpoint, always unmount. Logs land in <mnt>.log."""
+def mounted(archive, *args, env=None):
+    """Mount `archive`, yield the mountpoint, always unmount. Logs land in <mnt>.log.
+    `env`: extra environment variables for the daemon (and its workers)."""
     mnt = Path(tempfile.mkdtemp(prefix="cloudify-test-"))
     log = Path(str(mnt) + ".log")
     if "--index-dir" not in args:
         args = ("--index-dir", str(INDEX_DIR), *args)
     r = subprocess.run([str(BIN), str(archive), str(mnt), "--log-file", str(log), *args],
-                       capture_output=True, text=True, timeout=60)
+                       capture_output=True, text=True, timeout=60,
+                       env={**os.environ, **(env or {})})
     if r.returncode != 0:
         os.rmdir(mnt)
         raise RuntimeError(f"mount failed: {r.stderr}")

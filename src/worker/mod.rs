@@ -1,0 +1,98 @@
+//! Crash isolation: the C libraries (netcdf-c, libhdf5) run in worker processes, so that a
+//! malformed file that crashes or corrupts them takes down one worker, never the daemon.
+//! Indexes come back as data (the index is a plain value); chunks only libhdf5 can decode come
+//! back as bytes. Pass-through reads stay in the daemon (`pread`).
+//!
+//! ```text
+//!  daemon ── Request::Index{path} ──► worker (nobody + CAP_DAC_READ_SEARCH) ── index_file()
+//!         ◄── Response::Index(DatasetIndex) | Failed(reason) ──   (dies → Died, replaced)
+//! ```
+
+mod pool;
+mod privileges;
+pub mod protocol;
+mod serve;
+
+pub use pool::{Pool, WorkerError};
+pub use serve::{maybe_serve, WORKER_ARG};
+
+use crate::index::{ArrayNode, DatasetIndex};
+use crate::source::{index_file, Hdf5Chunks, IndexOptions};
+use crate::zarr::chunk::LibraryChunks;
+use protocol::{Request, Response};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+/// Where the C libraries run.
+#[derive(Clone, Default)]
+pub enum Isolation {
+    /// In this process (tests driving the core, offline tools on one file).
+    #[default]
+    InProcess,
+    /// In worker processes.
+    Workers(Arc<Pool>),
+}
+
+impl std::fmt::Debug for Isolation {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Isolation::InProcess => "InProcess",
+            Isolation::Workers(_) => "Workers",
+        })
+    }
+}
+
+impl Isolation {
+    /// Index `path`.
+    pub fn index(&self, path: &Path, options: &IndexOptions) -> Result<DatasetIndex, String> {
+        match self {
+            // the netcdf crate unwraps some library errors: a panic is a bad file, not a crash
+            Isolation::InProcess => match std::panic::catch_unwind(|| index_file(path, options)) {
+                Ok(r) => r.map_err(|e| e.to_string()),
+                Err(_) => Err(format!("{}: the netCDF/HDF5 bindings panicked", path.display())),
+            },
+            Isolation::Workers(pool) => {
+                let request = Request::Index {
+                    path: path.to_path_buf(),
+                    contiguous_chunk_target: options.contiguous_chunk_target,
+                };
+                match pool.call(&request) {
+                    Ok(Response::Index(index)) => Ok(index),
+                    Ok(_) => Err("worker answered with something else".into()),
+                    Err(e) => Err(format!("{}: {e}", path.display())),
+                }
+            }
+        }
+    }
+
+    /// The reader of chunks only libhdf5 can decode, for file `path`.
+    pub fn library(&self, path: PathBuf) -> Box<dyn LibraryChunks> {
+        match self {
+            Isolation::InProcess => Box::new(Hdf5Chunks::new(path)),
+            Isolation::Workers(pool) => Box::new(WorkerChunks { pool: pool.clone(), path }),
+        }
+    }
+}
+
+/// Library chunks decoded by a worker.
+struct WorkerChunks {
+    pool: Arc<Pool>,
+    path: PathBuf,
+}
+
+impl LibraryChunks for WorkerChunks {
+    fn read(&self, array: &ArrayNode, coords: &[u64]) -> Result<Vec<u8>, String> {
+        let request = Request::Chunk {
+            path: self.path.clone(),
+            dataset: array.library_path.clone().ok_or("array is not read through libhdf5")?,
+            chunks: array.chunks.clone(),
+            fill_element: array.fill_element.clone(),
+            coords: coords.to_vec(),
+        };
+        match self.pool.call(&request) {
+            Ok(Response::Chunk(bytes)) => Ok(bytes),
+            Ok(_) => Err("worker answered with something else".into()),
+            Err(e) => Err(e.to_string()),
+        }
+    }
+}

@@ -43,6 +43,7 @@ impl ChunkCache {
             inserted = true;
             make()
         });
+        crate::stats::STATS.cache_lookup(!inserted);
         if inserted {
             // moka evicts lazily; keep the byte bound tight when large chunks arrive quickly
             self.inner.run_pending_tasks();

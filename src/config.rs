@@ -1,4 +1,7 @@
 //! Mount settings, and the `-o opt[,opt...]` option list as `mount(8)` and fstab pass it.
+//! Besides mount options, the list may carry the daemon's own long options as `name=value` or
+//! `name` (`chunks=decoded`, `cache_size=…`, `follow_symlinks`), so that an fstab line can say
+//! everything; which names exist is the caller's (the command line's) to say.
 
 use crate::vfs::VfsOptions;
 use std::path::PathBuf;
@@ -15,6 +18,24 @@ pub enum ConfigError {
     AutoUnmount,
 }
 
+/// A daemon option given in a `-o` list: `name[=value]`, `name` spelled with `-` as on the
+/// command line (`cache_size` and `cache-size` are the same option).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LongOption {
+    pub name: String,
+    pub value: Option<String>,
+}
+
+impl LongOption {
+    /// The option as one command-line argument: `--name` or `--name=value`.
+    pub fn arg(&self) -> String {
+        match &self.value {
+            Some(v) => format!("--{}={v}", self.name),
+            None => format!("--{}", self.name),
+        }
+    }
+}
+
 /// Options understood in `-o` lists.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct MountFlags {
@@ -25,11 +46,22 @@ pub struct MountFlags {
     pub fsname: Option<String>,
     /// Flags passed on to the kernel unchanged (nodev, nosuid, noexec, noatime).
     pub kernel: Vec<String>,
+    /// Daemon options (see [`MountFlags::parse_with`]), in the order given.
+    pub long: Vec<LongOption>,
 }
 
 impl MountFlags {
     /// Parse comma-separated option lists (several `-o` may be given).
     pub fn parse<S: AsRef<str>>(lists: &[S]) -> Result<MountFlags, ConfigError> {
+        Self::parse_with::<S, &str>(lists, &[])
+    }
+
+    /// As [`MountFlags::parse`], also accepting the daemon options `long` (names spelled with
+    /// `-`), collected in [`MountFlags::long`].
+    pub fn parse_with<S: AsRef<str>, L: AsRef<str>>(
+        lists: &[S],
+        long: &[L],
+    ) -> Result<MountFlags, ConfigError> {
         let mut f = MountFlags::default();
         for opt in lists.iter().flat_map(|l| l.as_ref().split(',')).map(str::trim) {
             match opt {
@@ -47,7 +79,17 @@ impl MountFlags {
                 o if o.starts_with("subtype=")
                     || o.starts_with("x-")
                     || o.starts_with("comment=") => {}
-                o => return Err(ConfigError::Unknown(o.into())),
+                o => {
+                    let (name, value) = match o.split_once('=') {
+                        Some((n, v)) => (n, Some(v.to_string())),
+                        None => (o, None),
+                    };
+                    let name = name.replace('_', "-");
+                    if !long.iter().any(|l| l.as_ref() == name) {
+                        return Err(ConfigError::Unknown(o.into()));
+                    }
+                    f.long.push(LongOption { name, value });
+                }
             }
         }
         if f.auto_unmount && !(f.allow_other || f.allow_root) {
@@ -88,5 +130,23 @@ mod tests {
         assert!(matches!(MountFlags::parse(&["bogus"]), Err(ConfigError::Unknown(_))));
         assert!(matches!(MountFlags::parse(&["auto_unmount"]), Err(ConfigError::AutoUnmount)));
         assert_eq!(MountFlags::parse::<&str>(&[]).unwrap(), MountFlags::default());
+    }
+
+    #[test]
+    fn daemon_options_in_option_lists() {
+        let long = ["chunks", "cache-size", "follow-symlinks"];
+        let f = MountFlags::parse_with(
+            &["ro,allow_other,chunks=decoded,cache_size=1000", "follow_symlinks,_netdev"],
+            &long,
+        )
+        .unwrap();
+        assert!(f.allow_other);
+        let args: Vec<String> = f.long.iter().map(LongOption::arg).collect();
+        assert_eq!(args, ["--chunks=decoded", "--cache-size=1000", "--follow-symlinks"]);
+        assert!(matches!(
+            MountFlags::parse_with(&["ready_fd=3"], &long),
+            Err(ConfigError::Unknown(o)) if o == "ready_fd=3"
+        ));
+        assert!(matches!(MountFlags::parse(&["chunks=raw"]), Err(ConfigError::Unknown(_))));
     }
 }

@@ -1,8 +1,11 @@
 //! The life of a mount: checks before mounting (with one-line reasons), the FUSE session, the
-//! readiness report to a waiting parent, and a clean unmount on SIGINT/SIGTERM.
+//! readiness report to a waiting parent (and to systemd, [`crate::notify`]), a clean unmount on
+//! SIGINT/SIGTERM, and the log summary ([`crate::stats`]) at start, on SIGUSR1 and at the end.
 
 use crate::config::MountConfig;
 use crate::fuse::FuseAdapter;
+use crate::notify;
+use crate::stats;
 use crate::vfs::Vfs;
 use fuser::{Config, MountOption, Session, SessionACL};
 use std::io::Write;
@@ -151,7 +154,7 @@ fn block_signals() -> Result<libc::sigset_t, MountError> {
     unsafe {
         let mut set: libc::sigset_t = std::mem::zeroed();
         libc::sigemptyset(&mut set);
-        for s in [libc::SIGINT, libc::SIGTERM, libc::SIGHUP, libc::SIGUSR2] {
+        for s in [libc::SIGINT, libc::SIGTERM, libc::SIGHUP, libc::SIGUSR1, libc::SIGUSR2] {
             libc::sigaddset(&mut set, s);
         }
         if libc::pthread_sigmask(libc::SIG_BLOCK, &set, std::ptr::null_mut()) != 0 {
@@ -204,8 +207,13 @@ pub fn run(cfg: &MountConfig, mut ready: Option<std::fs::File>) -> Result<(), Mo
             r
         })
         .map_err(|e| MountError::Mount(e.to_string()))?;
-    info!(archive = %cfg.archive.display(), mountpoint = %cfg.mountpoint.display(), "mounted");
+    info!(archive = %cfg.archive.display(), mountpoint = %cfg.mountpoint.display(),
+        chunks = ?cfg.vfs.chunk_mode, allow_other = cfg.flags.allow_other,
+        follow_symlinks = cfg.vfs.follow_symlinks, "mounted");
+    let started = std::time::Instant::now();
+    stats::log_summary("start", started.elapsed());
     report(&mut ready, "ok");
+    notify::notify(notify::READY);
     loop {
         let mut sig: libc::c_int = 0;
         // SAFETY: waiting on a set of blocked signals.
@@ -216,7 +224,12 @@ pub fn run(cfg: &MountConfig, mut ready: Option<std::fs::File>) -> Result<(), Mo
         if sig == libc::SIGHUP {
             continue;
         }
+        if sig == libc::SIGUSR1 {
+            stats::log_summary("SIGUSR1", started.elapsed());
+            continue;
+        }
         info!(signal = sig, "unmounting");
+        notify::notify(notify::STOPPING);
         if let Err(e) = unmounter.unmount() {
             tracing::warn!("unmount failed: {e}");
         }
@@ -226,6 +239,7 @@ pub fn run(cfg: &MountConfig, mut ready: Option<std::fs::File>) -> Result<(), Mo
         Ok(Ok(())) | Err(_) => {}
         Ok(Err(e)) => tracing::warn!("session ended with: {e}"),
     }
+    stats::log_summary("unmount", started.elapsed());
     info!("unmounted");
     Ok(())
 }

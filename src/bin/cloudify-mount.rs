@@ -4,7 +4,7 @@
 //! `--foreground` and returns once that child reports the mount usable (or prints the child's
 //! one-line reason and exits 1).
 
-use clap::Parser;
+use clap::{CommandFactory, Parser};
 use cloudify_mount::config::{MountConfig, MountFlags};
 use cloudify_mount::source::IndexOptions;
 use cloudify_mount::stac::{StacConfig, StacOptions};
@@ -30,10 +30,12 @@ struct Cli {
     /// Empty directory to mount on.
     mountpoint: PathBuf,
 
-    /// Stay attached (for systemd and debugging); unmount on SIGINT/SIGTERM.
+    /// Stay attached (for systemd and debugging); unmount on SIGINT/SIGTERM. (SIGUSR1 logs a
+    /// summary line, attached or not.)
     #[arg(short, long, help_heading = "Process")]
     foreground: bool,
-    /// Write logs here when detached (default: discarded). Filter with RUST_LOG.
+    /// Append logs here (default: discarded when detached, stderr with --foreground).
+    /// Filter with RUST_LOG.
     #[arg(long, value_name = "FILE", help_heading = "Process")]
     log_file: Option<PathBuf>,
     /// Internal: file descriptor on which a detached child reports readiness.
@@ -41,7 +43,8 @@ struct Cli {
     ready_fd: Option<i32>,
 
     /// Mount options, comma-separated (ro, allow_other, allow_root, default_permissions,
-    /// auto_unmount, fsname=NAME, nodev, nosuid, noexec, noatime).
+    /// auto_unmount, fsname=NAME, nodev, nosuid, noexec, noatime). Any long option below may
+    /// be given here too, as name=value or name (chunks=decoded, cache_size=N, follow_symlinks).
     #[arg(short = 'o', value_name = "OPT[,OPT...]", help_heading = "Mount")]
     options: Vec<String>,
     /// Seconds the kernel may cache attributes and directory entries.
@@ -50,6 +53,10 @@ struct Cli {
     /// FUSE worker threads serving requests concurrently [default: number of CPUs, 2 to 8].
     #[arg(long, help_heading = "Mount")]
     threads: Option<usize>,
+    /// Follow symbolic links that lead outside the archive (by default they are not shown;
+    /// links to places inside the archive are always followed).
+    #[arg(long, help_heading = "Mount")]
+    follow_symlinks: bool,
 
     /// raw: the stored compressed chunks, zero-copy (compact; for rsync/rclone export).
     /// decoded: every chunk uncompressed, decoded in the daemon (fastest for local readers).
@@ -102,7 +109,7 @@ enum Chunks {
 }
 
 fn config(cli: &Cli) -> Result<MountConfig, String> {
-    let flags = MountFlags::parse(&cli.options).map_err(|e| e.to_string())?;
+    let flags = MountFlags::parse_with(&cli.options, &long_options()).map_err(|e| e.to_string())?;
     Ok(MountConfig {
         archive: cli.archive.clone(),
         mountpoint: cli.mountpoint.clone(),
@@ -126,6 +133,7 @@ fn config(cli: &Cli) -> Result<MountConfig, String> {
                 Chunks::Decoded => ChunkMode::Decoded,
             },
             isolation: isolation(cli)?,
+            follow_symlinks: cli.follow_symlinks,
             stac: StacOptions {
                 enabled: !cli.no_stac,
                 config: match &cli.stac_config {
@@ -147,6 +155,27 @@ fn isolation(cli: &Cli) -> Result<Isolation, String> {
             let timeout = Duration::from_secs(cli.worker_timeout.max(1));
             Ok(Isolation::Workers(Arc::new(Pool::new(exe, n, timeout))))
         }
+    }
+}
+
+/// The long options that may also be given in `-o` lists (not the hidden ones).
+fn long_options() -> Vec<String> {
+    let cmd = Cli::command();
+    let names = cmd.get_arguments().filter(|a| !a.is_hide_set()).filter_map(|a| a.get_long());
+    names.filter(|n| !matches!(*n, "help" | "version")).map(str::to_string).collect()
+}
+
+/// The command line, with the long options found in `-o` lists (as mount(8) passes fstab
+/// options: `-o chunks=decoded`) added as if given as `--chunks=decoded`; clap then reports an
+/// option given both ways. Errors in the lists are reported by [`config`].
+fn parse_cli() -> Cli {
+    let cli = Cli::parse();
+    match MountFlags::parse_with(&cli.options, &long_options()) {
+        Ok(flags) if !flags.long.is_empty() => {
+            let args = std::env::args_os().chain(flags.long.iter().map(|o| o.arg().into()));
+            Cli::parse_from(args)
+        }
+        _ => cli,
     }
 }
 
@@ -203,11 +232,22 @@ fn detach(cli: &Cli) -> Result<(), String> {
     }
 }
 
+/// Point stderr (our logs, and whatever the C libraries print) at the end of `path`.
+fn log_to(path: &std::path::Path) -> std::io::Result<()> {
+    use std::os::fd::AsRawFd;
+    let file = std::fs::OpenOptions::new().create(true).append(true).open(path)?;
+    // SAFETY: duplicating an open descriptor onto stderr.
+    if unsafe { libc::dup2(file.as_raw_fd(), libc::STDERR_FILENO) } < 0 {
+        return Err(std::io::Error::last_os_error());
+    }
+    Ok(())
+}
+
 fn main() -> ExitCode {
     if let Some(code) = cloudify_mount::worker::maybe_serve() {
         return code;
     }
-    let cli = Cli::parse();
+    let cli = parse_cli();
     let cfg = match config(&cli) {
         Ok(c) => c,
         Err(e) => {
@@ -227,6 +267,13 @@ fn main() -> ExitCode {
                 ExitCode::FAILURE
             }
         };
+    }
+    // a detached child's stderr is the log file already (opened by its parent)
+    if let (Some(path), None) = (&cli.log_file, cli.ready_fd) {
+        if let Err(e) = log_to(path) {
+            eprintln!("cloudify-mount: log file {}: {e}", path.display());
+            return ExitCode::FAILURE;
+        }
     }
     cloudify_mount::logging::init();
     // SAFETY: the descriptor was handed to us by our parent for this purpose.

@@ -122,6 +122,7 @@ impl Datasets {
             None => {
                 let index = self.isolation.index(path, &self.options).map_err(|e| {
                     error!(file = %path.display(), "dataset not available: {e}");
+                    crate::stats::STATS.index_failed();
                     e
                 })?;
                 if let Some(store) = &self.store {
@@ -134,6 +135,7 @@ impl Datasets {
         info!(file = %path.display(), arrays = view.arrays.len(),
             us = started.elapsed().as_micros() as u64,
             "{}", if from_disk { "index loaded from the index directory" } else { "indexed" });
+        crate::stats::STATS.dataset_loaded(from_disk);
         let generation = self.next_generation.fetch_add(1, Ordering::Relaxed);
         let needs_library = view.arrays.iter().any(|a| a.node.library_path.is_some());
         let library = needs_library.then(|| self.isolation.library(path.to_path_buf()));

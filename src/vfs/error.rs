@@ -11,6 +11,8 @@ pub enum VfsError {
     IsDir,
     #[error("read-only file system")]
     ReadOnly,
+    #[error("leads outside the archive (symbolic link; see --follow-symlinks)")]
+    Outside,
     #[error("dataset cannot be presented: {0}")]
     Dataset(String),
     #[error("I/O error: {0}")]
@@ -25,6 +27,7 @@ impl VfsError {
             VfsError::NotDir => libc::ENOTDIR,
             VfsError::IsDir => libc::EISDIR,
             VfsError::ReadOnly => libc::EROFS,
+            VfsError::Outside => libc::EACCES,
             VfsError::Dataset(_) | VfsError::Io(_) => libc::EIO,
         }
     }

@@ -2,11 +2,13 @@
 //! `find` over 10,000 datasets must not list the directory again for every lookup: a listing
 //! is kept until the directory's mtime changes (entries added, removed or renamed).
 
-use super::naming::{self, ArchiveEntry};
+use super::confine::Confinement;
+use super::naming::{self, ArchiveEntry, ListOptions};
+use super::VfsError;
 use moka::sync::Cache;
 use std::collections::HashMap;
 use std::ffi::{OsStr, OsString};
-use std::io;
+use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::SystemTime;
@@ -28,27 +30,31 @@ impl Listing {
 /// Listings of the archive's directories.
 pub struct Listings {
     root: PathBuf,
-    stac: bool,
+    options: ListOptions,
+    confinement: Confinement,
     cache: Cache<PathBuf, Arc<Listing>>,
 }
 
 impl Listings {
-    /// Listings below the canonical archive `root`, at most `capacity` directories kept;
-    /// `stac`: with the STAC files.
-    pub fn new(root: PathBuf, capacity: u64, stac: bool) -> Self {
-        Listings { root, stac, cache: Cache::new(capacity) }
+    /// Listings below the canonical archive `root`, at most `capacity` directories kept.
+    pub fn new(root: PathBuf, capacity: u64, options: ListOptions) -> Self {
+        let confinement = Confinement::new(root.clone(), options.follow_symlinks);
+        Listings { root, options, confinement, cache: Cache::new(capacity) }
     }
 
-    /// The listing of archive directory `rel` (relative to the root).
-    pub fn get(&self, rel: &Path) -> io::Result<Arc<Listing>> {
+    /// The listing of archive directory `rel` (relative to the root); refused when its real
+    /// path has left the archive since it was shown (a link replaced).
+    pub fn get(&self, rel: &Path) -> Result<Arc<Listing>, VfsError> {
         let dir = self.root.join(rel);
-        let mtime = std::fs::metadata(&dir)?.modified()?;
+        let meta = std::fs::metadata(&dir)?;
+        let mtime = meta.modified()?;
+        self.confinement.check(&dir, meta.ino(), mtime)?;
         if let Some(hit) = self.cache.get(rel) {
             if hit.mtime == mtime {
                 return Ok(hit);
             }
         }
-        let entries = naming::list_dir(&self.root, &dir, self.stac)?;
+        let entries = naming::list_dir(&self.root, &dir, self.options)?;
         let by_name = entries.iter().enumerate().map(|(i, e)| (e.name().clone(), i)).collect();
         let listing = Arc::new(Listing { mtime, entries, by_name });
         self.cache.insert(rel.to_path_buf(), listing.clone());

@@ -2,6 +2,7 @@
 //! returning plain structs. No fuser type appears here; the FUSE adapter maps these calls
 //! one-to-one and turns [`VfsError`] into an errno.
 
+mod confine;
 mod dataset;
 mod error;
 mod inode;
@@ -16,16 +17,19 @@ pub use inode::{NodeKey, ROOT_INO};
 pub use persist::IndexStore;
 
 use crate::cache::ChunkCache;
+use crate::log_limit;
 use crate::source::IndexOptions;
 use crate::stac::StacOptions;
+use crate::stats::STATS;
 use crate::worker::Isolation;
 use crate::zarr::chunk::{read_chunk, ChunkSource};
 use crate::zarr::mode::ChunkMode;
 use crate::zarr::Entry;
+use confine::Confinement;
 use dataset::Datasets;
 use inode::InodeTable;
 use listing::{Listing, Listings};
-use naming::ArchiveEntry;
+use naming::{ArchiveEntry, ListOptions};
 use std::ffi::OsStr;
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
@@ -78,6 +82,8 @@ pub struct VfsOptions {
     pub stac: StacOptions,
     /// Where netcdf-c and libhdf5 run: in worker processes in a mount.
     pub isolation: Isolation,
+    /// Follow symbolic links that lead outside the archive (never by default).
+    pub follow_symlinks: bool,
 }
 
 impl Default for VfsOptions {
@@ -91,6 +97,7 @@ impl Default for VfsOptions {
             index_dir: None,
             stac: StacOptions { enabled: true, ..StacOptions::default() },
             isolation: Isolation::InProcess,
+            follow_symlinks: false,
         }
     }
 }
@@ -103,6 +110,14 @@ pub struct Vfs {
     datasets: Datasets,
     cache: ChunkCache,
     stac: StacOptions,
+    /// Sources and directories are served only while their real path is inside the archive.
+    confinement: Confinement,
+}
+
+/// An archive directory's own read and search bits: who may list it and who may pass through
+/// it is exactly who may do so in the archive (r without x stays r without x).
+fn archive_dir_perm(mode: u32) -> u16 {
+    (mode & 0o555) as u16
 }
 
 /// Read-only permissions mirroring the source's read bits (directories get x where r).
@@ -122,7 +137,15 @@ impl Vfs {
             return Err(std::io::Error::other(format!("{} is not a directory", root.display())));
         }
         Ok(Vfs {
-            listings: Listings::new(root.clone(), 100_000, options.stac.enabled),
+            listings: Listings::new(
+                root.clone(),
+                100_000,
+                ListOptions {
+                    stac: options.stac.enabled,
+                    follow_symlinks: options.follow_symlinks,
+                },
+            ),
+            confinement: Confinement::new(root.clone(), options.follow_symlinks),
             root,
             inodes: InodeTable::default(),
             datasets: Datasets::new(
@@ -143,29 +166,36 @@ impl Vfs {
     }
 
     fn dataset(&self, source: &Path) -> Result<Arc<Loaded>, VfsError> {
-        self.datasets.get(&self.root.join(source)).map_err(VfsError::Dataset)
+        let path = self.root.join(source);
+        let ds = self.datasets.get(&path).map_err(VfsError::Dataset)?;
+        self.confinement.check(&path, ds.stat.identity.ino, ds.stat.identity.mtime)?;
+        Ok(ds)
     }
 
     fn attr_of(&self, key: &NodeKey) -> Result<Attr, VfsError> {
         let ino = self.inodes.ino(key);
         match key {
             NodeKey::Dir(rel) => {
-                let m = std::fs::metadata(self.root.join(rel))?;
+                let path = self.root.join(rel);
+                let m = std::fs::metadata(&path)?;
                 if !m.is_dir() {
                     return Err(VfsError::NotFound);
                 }
+                self.confinement.check(&path, m.ino(), m.modified()?)?;
                 Ok(Attr {
                     ino,
                     kind: Kind::Dir,
                     size: 0,
                     mtime: m.modified()?,
-                    perm: perm(m.mode(), Kind::Dir),
+                    perm: archive_dir_perm(m.mode()),
                     uid: m.uid(),
                     gid: m.gid(),
                 })
             }
             NodeKey::Dataset { source, inner } if inner.is_empty() => {
-                let s = stat_source(&self.root.join(source))?;
+                let path = self.root.join(source);
+                let s = stat_source(&path)?;
+                self.confinement.check(&path, s.identity.ino, s.identity.mtime)?;
                 Ok(Attr {
                     ino,
                     kind: Kind::Dir,
@@ -199,7 +229,7 @@ impl Vfs {
     }
 
     fn archive_listing(&self, rel: &Path) -> Result<Arc<Listing>, VfsError> {
-        Ok(self.listings.get(rel)?)
+        self.listings.get(rel)
     }
 
     fn child_key(&self, parent: &NodeKey, name: &OsStr) -> Result<NodeKey, VfsError> {
@@ -280,8 +310,18 @@ impl Vfs {
         Ok(attr)
     }
 
-    /// Read up to `size` bytes at `offset` of file `ino`.
+    /// Read up to `size` bytes at `offset` of file `ino` (counted in [`crate::stats`]).
     pub fn read(&self, ino: u64, offset: u64, size: u32) -> Result<Vec<u8>, VfsError> {
+        let r = self.read_node(ino, offset, size);
+        match &r {
+            Ok(bytes) => STATS.served(bytes.len()),
+            Err(VfsError::Io(_) | VfsError::Dataset(_)) => STATS.read_failed(),
+            Err(_) => {}
+        }
+        r
+    }
+
+    fn read_node(&self, ino: u64, offset: u64, size: u32) -> Result<Vec<u8>, VfsError> {
         let (source, inner) = match self.key(ino)? {
             NodeKey::Dataset { source, inner } => (source, inner),
             NodeKey::Catalog(rel) => {
@@ -305,7 +345,11 @@ impl Vfs {
                 };
                 read_chunk(&src, &ds.view.arrays[array].node, chunk, offset, size as usize).map_err(
                     |e| {
-                        warn!(file = %source.display(), chunk = %inner, "read failed: {e}");
+                        // a bad chunk fails on every read: one line per file and cause a while
+                        if let Some(suppressed) = log_limit::allow(&source, e.cause()) {
+                            warn!(file = %source.display(), chunk = %inner, suppressed,
+                                "read failed: {e}");
+                        }
                         VfsError::Io(e.to_string())
                     },
                 )

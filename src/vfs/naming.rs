@@ -5,7 +5,8 @@
 //! gets `.zarr` appended. When two entries of one directory would get the same name (`x.nc`
 //! and `x.h5`, or a file `x.nc` beside a directory `x.zarr`), each such file keeps its full name
 //! (`x.nc.zarr`, `x.h5.zarr`). Sub-directories keep their names. Other files are not shown.
-//! Symbolic links are followed only when their target lies inside the archive.
+//! Symbolic links are followed only when their target lies inside the archive, or anywhere with
+//! `--follow-symlinks`; a link back to a directory it is reached through is never followed.
 //! With STAC on, every directory also shows `catalog.json` and every store `<stem>.zarr` an item
 //! `<stem>.stac.json`; a sub-directory of the same name hides them.
 
@@ -15,7 +16,7 @@ use std::collections::HashMap;
 use std::ffi::OsString;
 use std::io;
 use std::os::unix::ffi::{OsStrExt, OsStringExt};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use tracing::warn;
 
 /// One visible entry of an archive directory.
@@ -57,26 +58,58 @@ pub fn full_name(file: &[u8]) -> Vec<u8> {
     [file, b".zarr"].concat()
 }
 
+/// What a listing shows besides the data files and directories.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ListOptions {
+    /// `catalog.json` and `<stem>.stac.json` files.
+    pub stac: bool,
+    /// Follow symbolic links that lead outside the archive (`--follow-symlinks`).
+    pub follow_symlinks: bool,
+}
+
 /// List the visible entries of archive directory `dir`, sorted by mount name.
-/// `archive_root` must be canonical; links leaving it are not followed.
-pub fn list_dir(archive_root: &Path, dir: &Path, stac: bool) -> io::Result<Vec<ArchiveEntry>> {
+/// `archive_root` must be canonical. Symbolic links are shown as what they point to when
+/// their target lies inside the archive, or anywhere with `follow_symlinks`; never when the
+/// target is the directory itself or one of the directories the path came through (a cycle
+/// would make the tree infinite); dangling links are not shown.
+pub fn list_dir(
+    archive_root: &Path,
+    dir: &Path,
+    options: ListOptions,
+) -> io::Result<Vec<ArchiveEntry>> {
     let mut dirs: Vec<OsString> = Vec::new();
     let mut files: Vec<OsString> = Vec::new();
+    let mut visited: Option<Vec<PathBuf>> = None;
     for entry in std::fs::read_dir(dir)? {
         let Ok(entry) = entry else { continue };
         let path = entry.path();
         let Ok(ftype) = entry.file_type() else {
             continue;
         };
-        if ftype.is_symlink() {
-            let inside = path.canonicalize().is_ok_and(|t| t.starts_with(archive_root));
-            if !inside {
-                continue;
-            }
-        }
         let Ok(meta) = std::fs::metadata(&path) else {
             continue;
         };
+        if ftype.is_symlink() {
+            let Ok(target) = path.canonicalize() else { continue };
+            let refused = if !target.starts_with(archive_root) && !options.follow_symlinks {
+                Some("symlink leaves the archive (see --follow-symlinks)")
+            } else if meta.is_dir()
+                && visited
+                    .get_or_insert_with(|| came_through(archive_root, dir))
+                    .iter()
+                    .any(|v| v.starts_with(&target))
+            {
+                Some("symlink loops back")
+            } else {
+                None
+            };
+            if let Some(cause) = refused {
+                if crate::log_limit::allow(&path, cause).is_some() {
+                    warn!(link = %path.display(), target = %target.display(), "not shown: {cause}");
+                }
+                continue;
+            }
+        }
         if meta.is_dir() {
             dirs.push(entry.file_name());
         } else if meta.is_file() {
@@ -87,7 +120,23 @@ pub fn list_dir(archive_root: &Path, dir: &Path, stac: bool) -> io::Result<Vec<A
             }
         }
     }
-    Ok(assign_names(dirs, files, stac))
+    Ok(assign_names(dirs, files, options.stac))
+}
+
+/// The real paths of `dir` and of every directory between it and the archive root, as the
+/// path reached them (through links): a link to any of them (or to a parent of one) is a cycle.
+fn came_through(archive_root: &Path, dir: &Path) -> Vec<PathBuf> {
+    let mut out = vec![archive_root.to_path_buf()];
+    let mut prefix = archive_root.to_path_buf();
+    if let Ok(rel) = dir.strip_prefix(archive_root) {
+        for c in rel.components() {
+            prefix.push(c);
+            if let Ok(real) = prefix.canonicalize() {
+                out.push(real);
+            }
+        }
+    }
+    out
 }
 
 /// Apply the naming rule to the directories and data files of one directory.

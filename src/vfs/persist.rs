@@ -9,6 +9,8 @@ use super::dataset::Identity;
 use crate::index::DatasetIndex;
 use crate::source::IndexOptions;
 use serde::{Deserialize, Serialize};
+use std::io::Write;
+use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 use std::time::UNIX_EPOCH;
 use tracing::{debug, warn};
@@ -98,7 +100,12 @@ impl IndexStore {
     /// Persist `index` (atomically: a temporary file renamed into place). Failures are logged.
     pub fn save(&self, path: &Path, id: Identity, options: &IndexOptions, index: &DatasetIndex) {
         let result = (|| -> Result<(), String> {
-            std::fs::create_dir_all(&self.dir).map_err(|e| e.to_string())?;
+            // indexes describe files some users may not read: root's (the owner's) eyes only
+            std::fs::DirBuilder::new()
+                .recursive(true)
+                .mode(0o700)
+                .create(&self.dir)
+                .map_err(|e| e.to_string())?;
             let mut bytes = MAGIC.to_vec();
             bytes.extend_from_slice(&VERSION.to_le_bytes());
             bytes.extend(
@@ -109,7 +116,14 @@ impl IndexStore {
             bytes.extend(body);
             let target = self.file(path);
             let tmp = target.with_extension(format!("tmp{}", std::process::id()));
-            std::fs::write(&tmp, &bytes).map_err(|e| e.to_string())?;
+            let mut file = std::fs::OpenOptions::new()
+                .write(true)
+                .create(true)
+                .truncate(true)
+                .mode(0o600)
+                .open(&tmp)
+                .map_err(|e| e.to_string())?;
+            file.write_all(&bytes).map_err(|e| e.to_string())?;
             std::fs::rename(&tmp, &target).map_err(|e| e.to_string())
         })();
         if let Err(e) = result {

@@ -28,6 +28,20 @@ pub enum ChunkError {
     Shared(Arc<ChunkError>),
 }
 
+impl ChunkError {
+    /// What went wrong, without the details that differ per chunk (log rate limit key).
+    pub fn cause(&self) -> &'static str {
+        match self {
+            ChunkError::Io(_) => "source read",
+            ChunkError::Truncated => "source truncated",
+            ChunkError::Codec(_) => "chunk decode",
+            ChunkError::SizeChanged { .. } => "chunk size changed",
+            ChunkError::Library(_) => "library decode",
+            ChunkError::Shared(inner) => inner.cause(),
+        }
+    }
+}
+
 /// Chunks that only a format library can decode (filters without a Zarr codec).
 pub trait LibraryChunks: Send + Sync {
     /// The decoded bytes of chunk `coords` of `array`: a full chunk in the array's dtype

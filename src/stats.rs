@@ -1,0 +1,152 @@
+//! Process-wide counters of what the daemon did (datasets indexed, index failures, chunk cache
+//! hits and misses, reads and bytes served), and the one-line summary the log gets at start and
+//! on SIGUSR1. Counters are relaxed atomics: each is exact, a summary is not a consistent
+//! snapshot across counters (it need not be).
+
+use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+use std::time::Duration;
+
+/// The counters of this process.
+pub static STATS: Stats = Stats::new();
+
+/// Counters, only ever incremented.
+#[derive(Debug, Default)]
+pub struct Stats {
+    indexed: AtomicU64,
+    loaded: AtomicU64,
+    index_failures: AtomicU64,
+    cache_hits: AtomicU64,
+    cache_misses: AtomicU64,
+    reads: AtomicU64,
+    bytes_served: AtomicU64,
+    read_errors: AtomicU64,
+}
+
+/// The counters' values at one moment.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Snapshot {
+    /// Datasets indexed from their source file.
+    pub indexed: u64,
+    /// Datasets whose index came from the index directory.
+    pub loaded: u64,
+    /// Source files that could not be indexed (each version counted once).
+    pub index_failures: u64,
+    /// Generated chunks found in the chunk cache.
+    pub cache_hits: u64,
+    /// Generated chunks that had to be made.
+    pub cache_misses: u64,
+    /// Successful read requests.
+    pub reads: u64,
+    /// Bytes returned by those reads.
+    pub bytes_served: u64,
+    /// Read requests that failed with an I/O error.
+    pub read_errors: u64,
+}
+
+impl Stats {
+    /// All counters at zero.
+    pub const fn new() -> Stats {
+        Stats {
+            indexed: AtomicU64::new(0),
+            loaded: AtomicU64::new(0),
+            index_failures: AtomicU64::new(0),
+            cache_hits: AtomicU64::new(0),
+            cache_misses: AtomicU64::new(0),
+            reads: AtomicU64::new(0),
+            bytes_served: AtomicU64::new(0),
+            read_errors: AtomicU64::new(0),
+        }
+    }
+
+    /// A dataset became available: indexed now, or its index read from the index directory.
+    pub fn dataset_loaded(&self, from_index_dir: bool) {
+        let c = if from_index_dir { &self.loaded } else { &self.indexed };
+        c.fetch_add(1, Relaxed);
+    }
+
+    /// A source file could not be indexed.
+    pub fn index_failed(&self) {
+        self.index_failures.fetch_add(1, Relaxed);
+    }
+
+    /// A generated chunk was found in the cache (`true`) or made (`false`).
+    pub fn cache_lookup(&self, hit: bool) {
+        let c = if hit { &self.cache_hits } else { &self.cache_misses };
+        c.fetch_add(1, Relaxed);
+    }
+
+    /// A read request returned `bytes` bytes.
+    pub fn served(&self, bytes: usize) {
+        self.reads.fetch_add(1, Relaxed);
+        self.bytes_served.fetch_add(bytes as u64, Relaxed);
+    }
+
+    /// A read request failed.
+    pub fn read_failed(&self) {
+        self.read_errors.fetch_add(1, Relaxed);
+    }
+
+    /// The current values.
+    pub fn snapshot(&self) -> Snapshot {
+        Snapshot {
+            indexed: self.indexed.load(Relaxed),
+            loaded: self.loaded.load(Relaxed),
+            index_failures: self.index_failures.load(Relaxed),
+            cache_hits: self.cache_hits.load(Relaxed),
+            cache_misses: self.cache_misses.load(Relaxed),
+            reads: self.reads.load(Relaxed),
+            bytes_served: self.bytes_served.load(Relaxed),
+            read_errors: self.read_errors.load(Relaxed),
+        }
+    }
+}
+
+/// Log one summary line: `when` says why ("start", "SIGUSR1", "unmount"), `uptime` how long
+/// the mount has been up.
+pub fn log_summary(when: &str, uptime: Duration) {
+    let s = STATS.snapshot();
+    tracing::info!(
+        target: "cloudify_mount::stats",
+        when,
+        uptime_s = uptime.as_secs(),
+        datasets_indexed = s.indexed,
+        datasets_from_index_dir = s.loaded,
+        index_failures = s.index_failures,
+        cache_hits = s.cache_hits,
+        cache_misses = s.cache_misses,
+        reads = s.reads,
+        bytes_served = s.bytes_served,
+        read_errors = s.read_errors,
+        "summary"
+    );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn counts() {
+        let s = Stats::new();
+        s.dataset_loaded(false);
+        s.dataset_loaded(true);
+        s.dataset_loaded(true);
+        s.index_failed();
+        s.cache_lookup(true);
+        s.cache_lookup(false);
+        s.served(100);
+        s.served(28);
+        s.read_failed();
+        let want = Snapshot {
+            indexed: 1,
+            loaded: 2,
+            index_failures: 1,
+            cache_hits: 1,
+            cache_misses: 1,
+            reads: 2,
+            bytes_served: 128,
+            read_errors: 1,
+        };
+        assert_eq!(s.snapshot(), want);
+    }
+}

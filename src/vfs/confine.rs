@@ -1,0 +1,81 @@
+//! The symlink policy at access time. Listings decide which links are shown (see
+//! [`super::naming`]); but a path the kernel already knows is resolved again on every request,
+//! so a link replaced after its directory was listed could lead outside the archive. Before a
+//! directory is listed or a dataset served, its real path is checked to lie inside the archive
+//! (unless `--follow-symlinks`). A path is checked once per version (inode and mtime): the
+//! check is one cache lookup on the read path.
+
+use super::VfsError;
+use moka::sync::Cache;
+use std::path::{Path, PathBuf};
+use std::time::SystemTime;
+use tracing::warn;
+
+/// What identifies the object a path led to when it was checked.
+type Seen = (u64, SystemTime);
+
+/// Checks that archive paths resolve inside the archive.
+pub struct Confinement {
+    root: PathBuf,
+    follow_symlinks: bool,
+    verified: Cache<PathBuf, Seen>,
+}
+
+impl Confinement {
+    /// Paths below the canonical `root`; with `follow_symlinks` every path is allowed.
+    pub fn new(root: PathBuf, follow_symlinks: bool) -> Self {
+        Confinement { root, follow_symlinks, verified: Cache::new(100_000) }
+    }
+
+    /// Allow `path` (absolute, below the root) whose target has inode `ino` and `mtime` now,
+    /// or refuse it with [`VfsError::Outside`] and a (rate-limited) log line.
+    pub fn check(&self, path: &Path, ino: u64, mtime: SystemTime) -> Result<(), VfsError> {
+        if self.follow_symlinks || self.verified.get(path) == Some((ino, mtime)) {
+            return Ok(());
+        }
+        let real = path.canonicalize()?;
+        if real.starts_with(&self.root) {
+            self.verified.insert(path.to_path_buf(), (ino, mtime));
+            return Ok(());
+        }
+        self.verified.invalidate(path);
+        if crate::log_limit::allow(path, "symlink leaves the archive").is_some() {
+            warn!(path = %path.display(), target = %real.display(),
+                "refused: a symbolic link now leads outside the archive (see --follow-symlinks)");
+        }
+        Err(VfsError::Outside)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::os::unix::fs::MetadataExt;
+
+    fn seen(p: &Path) -> Seen {
+        let m = std::fs::metadata(p).unwrap();
+        (m.ino(), m.modified().unwrap())
+    }
+
+    #[test]
+    fn a_link_swapped_to_the_outside_is_refused() {
+        let tmp = std::env::temp_dir().join(format!("cloudify-confine-{}", std::process::id()));
+        let (archive, outside) = (tmp.join("archive"), tmp.join("outside"));
+        std::fs::create_dir_all(archive.join("real")).unwrap();
+        std::fs::create_dir_all(&outside).unwrap();
+        let root = archive.canonicalize().unwrap();
+        let link = root.join("link");
+        std::os::unix::fs::symlink(root.join("real"), &link).unwrap();
+        let strict = Confinement::new(root.clone(), false);
+        let follow = Confinement::new(root.clone(), true);
+        let s = seen(&link);
+        assert!(strict.check(&link, s.0, s.1).is_ok());
+        assert!(strict.check(&link, s.0, s.1).is_ok(), "second check from the cache");
+        std::fs::remove_file(&link).unwrap();
+        std::os::unix::fs::symlink(&outside, &link).unwrap();
+        let s = seen(&link);
+        assert!(matches!(strict.check(&link, s.0, s.1), Err(VfsError::Outside)));
+        assert!(follow.check(&link, s.0, s.1).is_ok());
+        std::fs::remove_dir_all(&tmp).unwrap();
+    }
+}

@@ -32,5 +32,6 @@ pub mod source;
 pub mod stac;
 pub mod stats;
 pub mod vfs;
+pub mod watch;
 pub mod worker;
 pub mod zarr;

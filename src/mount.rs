@@ -187,7 +187,7 @@ pub fn run(cfg: &MountConfig, mut ready: Option<std::fs::File>) -> Result<(), Mo
             return Err(e);
         }
     };
-    let adapter = FuseAdapter::new(vfs, cfg.ttl);
+    let adapter = FuseAdapter::new(vfs.clone(), cfg.ttl);
     let mut session = match Session::new(adapter, &cfg.mountpoint, &fuser_config(cfg)) {
         Ok(s) => s,
         Err(e) => {
@@ -196,6 +196,12 @@ pub fn run(cfg: &MountConfig, mut ready: Option<std::fs::File>) -> Result<(), Mo
             return Err(e);
         }
     };
+    if let Err(e) = crate::watch::Watcher::start(vfs, session.notifier()) {
+        tracing::warn!(
+            "not watching the archive for changes ({e}): changed files are seen \
+            after --attr-timeout"
+        );
+    }
     let mut unmounter = session.unmount_callable();
     let worker = std::thread::Builder::new()
         .name("fuse-session".into())

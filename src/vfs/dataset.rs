@@ -96,6 +96,11 @@ impl Datasets {
         Datasets { cache, options, mode, merge_target, store, isolation, next_generation }
     }
 
+    /// Forget the dataset of `path` (absolute): its next use indexes it again.
+    pub fn forget(&self, path: &Path) {
+        self.cache.invalidate(path);
+    }
+
     /// The loaded dataset of `path` (absolute), indexing it if needed.
     pub fn get(&self, path: &Path) -> LoadResult {
         let stat = stat_source(path).map_err(|e| format!("{}: {e}", path.display()))?;

@@ -20,9 +20,21 @@ pub enum NodeKey {
 /// The root's inode number, as FUSE wants it.
 pub const ROOT_INO: u64 = 1;
 
-/// Bidirectional map between inode numbers and nodes. Entries are never removed.
+impl NodeKey {
+    /// The source file this node is generated from, if any.
+    pub fn source(&self) -> Option<&PathBuf> {
+        match self {
+            NodeKey::Dataset { source, .. } | NodeKey::Item { source, .. } => Some(source),
+            NodeKey::Dir(_) | NodeKey::Catalog(_) => None,
+        }
+    }
+}
+
+/// Bidirectional map between inode numbers and nodes, plus the inodes of each source file
+/// (to invalidate them when it changes). Entries are never removed.
 pub struct InodeTable {
     inner: RwLock<(HashMap<NodeKey, u64>, Vec<NodeKey>)>,
+    by_source: RwLock<HashMap<PathBuf, Vec<u64>>>,
 }
 
 impl Default for InodeTable {
@@ -30,7 +42,10 @@ impl Default for InodeTable {
         let root = NodeKey::Dir(PathBuf::new());
         let map = HashMap::from([(root.clone(), ROOT_INO)]);
         // index 0 is unused so that ino == position
-        InodeTable { inner: RwLock::new((map, vec![root.clone(), root])) }
+        InodeTable {
+            inner: RwLock::new((map, vec![root.clone(), root])),
+            by_source: RwLock::new(HashMap::new()),
+        }
     }
 }
 
@@ -47,7 +62,22 @@ impl InodeTable {
         let ino = guard.1.len() as u64;
         guard.1.push(key.clone());
         guard.0.insert(key.clone(), ino);
+        if let Some(source) = key.source() {
+            let mut by_source = self.by_source.write().unwrap_or_else(|e| e.into_inner());
+            by_source.entry(source.clone()).or_default().push(ino);
+        }
         ino
+    }
+
+    /// The inode of `key` if it has one.
+    pub fn existing(&self, key: &NodeKey) -> Option<u64> {
+        self.read().0.get(key).copied()
+    }
+
+    /// Every inode generated from source file `source` (archive-relative).
+    pub fn of_source(&self, source: &std::path::Path) -> Vec<u64> {
+        let by_source = self.by_source.read().unwrap_or_else(|e| e.into_inner());
+        by_source.get(source).cloned().unwrap_or_default()
     }
 
     /// The node of inode `ino`.

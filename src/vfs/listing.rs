@@ -10,7 +10,7 @@ use std::collections::HashMap;
 use std::ffi::{OsStr, OsString};
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::SystemTime;
 
 /// The visible entries of one directory, with a by-name index.
@@ -33,13 +33,40 @@ pub struct Listings {
     options: ListOptions,
     confinement: Confinement,
     cache: Cache<PathBuf, Arc<Listing>>,
+    /// Called with a directory's relative path whenever it is listed anew (the watcher).
+    on_listed: OnceLock<ListedHook>,
 }
+
+/// See [`Listings::on_listed`].
+pub type ListedHook = Box<dyn Fn(&Path) + Send + Sync>;
 
 impl Listings {
     /// Listings below the canonical archive `root`, at most `capacity` directories kept.
     pub fn new(root: PathBuf, capacity: u64, options: ListOptions) -> Self {
         let confinement = Confinement::new(root.clone(), options.follow_symlinks);
-        Listings { root, options, confinement, cache: Cache::new(capacity) }
+        Listings {
+            root,
+            options,
+            confinement,
+            cache: Cache::new(capacity),
+            on_listed: OnceLock::new(),
+        }
+    }
+
+    /// Have `hook` called with every directory listed from now on (once per new listing).
+    pub fn on_listed(&self, hook: ListedHook) {
+        let _ = self.on_listed.set(hook);
+    }
+
+    /// Drop the listing of `rel`: the next use lists the directory again, whatever its mtime
+    /// says (coarse timestamps can hide a change).
+    pub fn forget(&self, rel: &Path) {
+        self.cache.invalidate(rel);
+    }
+
+    /// The listing of `rel` as cached, without looking at the directory.
+    pub fn cached(&self, rel: &Path) -> Option<Arc<Listing>> {
+        self.cache.get(rel)
     }
 
     /// The listing of archive directory `rel` (relative to the root); refused when its real
@@ -58,6 +85,9 @@ impl Listings {
         let by_name = entries.iter().enumerate().map(|(i, e)| (e.name().clone(), i)).collect();
         let listing = Arc::new(Listing { mtime, entries, by_name });
         self.cache.insert(rel.to_path_buf(), listing.clone());
+        if let Some(hook) = self.on_listed.get() {
+            hook(rel);
+        }
         Ok(listing)
     }
 }

@@ -2,6 +2,7 @@
 //! returning plain structs. No fuser type appears here; the FUSE adapter maps these calls
 //! one-to-one and turns [`VfsError`] into an errno.
 
+mod changes;
 mod confine;
 mod dataset;
 mod error;
@@ -11,6 +12,7 @@ pub mod naming;
 mod persist;
 mod stac_files;
 
+pub use changes::Invalidation;
 pub use dataset::{stat_source, Identity, Loaded};
 pub use error::VfsError;
 pub use inode::{NodeKey, ROOT_INO};

@@ -1,0 +1,39 @@
+//! What the kernel is told to forget when a source changes, without a kernel.
+
+use cloudify_mount::vfs::{Vfs, VfsOptions, ROOT_INO};
+use std::ffi::OsStr;
+use std::path::Path;
+
+#[test]
+fn a_changed_source_names_its_inodes_entries_directory_and_catalog() {
+    let dir = std::env::temp_dir().join(format!("cloudify-changes-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("mkdir");
+    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures");
+    std::fs::copy(fixtures.join("tas_day.nc"), dir.join("x.nc")).expect("copy");
+    std::fs::copy(fixtures.join("groups.nc"), dir.join("other.nc")).expect("copy");
+    let vfs = Vfs::new(&dir, VfsOptions::default()).expect("vfs");
+    let store = vfs.lookup(ROOT_INO, OsStr::new("x.zarr")).expect("store").ino;
+    let zattrs = vfs.lookup(store, OsStr::new(".zattrs")).expect(".zattrs").ino;
+    let item = vfs.lookup(ROOT_INO, OsStr::new("x.stac.json")).expect("item").ino;
+    let catalog = vfs.lookup(ROOT_INO, OsStr::new("catalog.json")).expect("catalog").ino;
+    let other = vfs.lookup(ROOT_INO, OsStr::new("other.zarr")).expect("other").ino;
+
+    // a new x.h5 beside x.nc: both take their full names
+    std::fs::copy(fixtures.join("hdf5_libver18.h5"), dir.join("x.h5")).expect("copy");
+    let inv = vfs.source_changed(Path::new("x.h5"));
+    let names: Vec<&str> = inv.entries.iter().filter_map(|(_, n)| n.to_str()).collect();
+    for n in ["x.zarr", "x.stac.json", "x.nc.zarr", "x.h5.zarr", "x.nc.stac.json"] {
+        assert!(names.contains(&n), "{n} not invalidated: {names:?}");
+    }
+    assert!(inv.entries.iter().all(|(p, _)| *p == ROOT_INO));
+    assert!(inv.inodes.contains(&ROOT_INO) && inv.inodes.contains(&catalog));
+
+    // x.nc rewritten: every inode made from it, not the other dataset's
+    let inv = vfs.source_changed(Path::new("x.nc"));
+    for ino in [store, zattrs, item, catalog] {
+        assert!(inv.inodes.contains(&ino), "inode {ino} not invalidated: {:?}", inv.inodes);
+    }
+    assert!(!inv.inodes.contains(&other));
+    let _ = std::fs::remove_dir_all(&dir);
+}

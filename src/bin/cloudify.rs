@@ -4,7 +4,7 @@
 
 use clap::{Parser, Subcommand};
 use cloudify_mount::offline::{file_item, write_catalog};
-use cloudify_mount::source::{index_file, IndexOptions};
+use cloudify_mount::source::IndexOptions;
 use cloudify_mount::stac::{StacConfig, StacOptions};
 use cloudify_mount::vfs::VfsOptions;
 use cloudify_mount::worker::{Isolation, Pool};
@@ -49,15 +49,20 @@ enum Command {
     },
 }
 
+/// The C libraries in one worker process (killed after 5 minutes on a hanging file).
+fn worker_isolation() -> Result<Isolation, String> {
+    let exe = std::env::current_exe().map_err(|e| e.to_string())?;
+    let pool = Pool::new(exe, 1, std::time::Duration::from_secs(300));
+    Ok(Isolation::Workers(std::sync::Arc::new(pool)))
+}
+
 fn stac(paths: &[PathBuf], catalog: bool, options: StacOptions) -> Result<bool, String> {
     if catalog {
         let [archive, out] = paths else {
             return Err("--catalog takes ARCHIVE OUTDIR".into());
         };
         // a malformed file in the archive must not stop the export: libraries run in workers
-        let exe = std::env::current_exe().map_err(|e| e.to_string())?;
-        let pool = Pool::new(exe, 2, std::time::Duration::from_secs(300));
-        let isolation = Isolation::Workers(std::sync::Arc::new(pool));
+        let isolation = worker_isolation()?;
         let vfs = VfsOptions { stac: options, isolation, ..VfsOptions::default() };
         let n = write_catalog(archive, out, vfs).map_err(|e| e.to_string())?;
         eprintln!("cloudify: wrote {n} STAC files to {}", out.display());
@@ -91,7 +96,8 @@ fn main() -> ExitCode {
     match Cli::parse().command {
         Command::Inspect { file, json, contiguous_chunk_size } => {
             let opts = IndexOptions { contiguous_chunk_target: contiguous_chunk_size };
-            match index_file(&file, &opts) {
+            // in a worker: a file that crashes the C libraries gets a reason, not a core dump
+            match worker_isolation().and_then(|iso| iso.index(&file, &opts)) {
                 Ok(index) if json => match serde_json::to_string_pretty(&index) {
                     Ok(s) => println!("{s}"),
                     Err(e) => {

@@ -264,16 +264,30 @@ impl Vfs {
 
     /// Entries of directory `ino` (with "." and "..").
     pub fn readdir(&self, ino: u64) -> Result<Vec<DirEntry>, VfsError> {
+        self.readdir_page(ino, 0, usize::MAX)
+    }
+
+    /// At most `max` entries of directory `ino` from the `start`-th on ("." is 0, ".." 1):
+    /// the kernel reads big directories a page at a time, and a page must not cost the whole
+    /// directory (inodes are only given to the entries returned).
+    pub fn readdir_page(
+        &self,
+        ino: u64,
+        start: usize,
+        max: usize,
+    ) -> Result<Vec<DirEntry>, VfsError> {
         let key = self.key(ino)?;
         let parent_ino = self.inodes.ino(&parent_of(&key));
-        let mut out = vec![
+        let dots = [
             DirEntry { ino, kind: Kind::Dir, name: ".".into() },
             DirEntry { ino: parent_ino, kind: Kind::Dir, name: "..".into() },
         ];
+        let mut out: Vec<DirEntry> = dots.into_iter().skip(start).take(max).collect();
+        let (skip, max) = (start.saturating_sub(2), max - out.len());
         match &key {
             NodeKey::Dir(rel) => {
                 let listing = self.archive_listing(rel)?;
-                for e in &listing.entries {
+                for e in listing.entries.iter().skip(skip).take(max) {
                     let child = entry_key(rel, e);
                     let kind = match e {
                         ArchiveEntry::Dir { .. } | ArchiveEntry::Dataset { .. } => Kind::Dir,
@@ -288,7 +302,7 @@ impl Vfs {
             }
             NodeKey::Dataset { source, inner } => {
                 let ds = self.dataset(source)?;
-                let children = ds.view.list(inner).ok_or(VfsError::NotDir)?;
+                let children = ds.view.list_page(inner, skip, max).ok_or(VfsError::NotDir)?;
                 for c in children {
                     let child = self.child_key(&key, OsStr::new(&c.name))?;
                     let kind = if c.is_dir { Kind::Dir } else { Kind::File };

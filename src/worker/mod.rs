@@ -59,6 +59,8 @@ impl Isolation {
                 match pool.call(&request) {
                     Ok(Response::Index(index)) => Ok(index),
                     Ok(_) => Err("worker answered with something else".into()),
+                    // a clean failure names the file already; a lost worker does not
+                    Err(WorkerError::Failed(e)) => Err(e),
                     Err(e) => Err(format!("{}: {e}", path.display())),
                 }
             }

@@ -10,7 +10,7 @@ use std::path::PathBuf;
 use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
 use std::sync::{Condvar, Mutex};
 use std::time::{Duration, Instant};
-use tracing::{error, info};
+use tracing::{debug, error};
 
 /// A job could not be done by a worker.
 #[derive(Debug, thiserror::Error)]
@@ -76,7 +76,7 @@ impl Pool {
             let _ = child.kill();
             return Err(WorkerError::Spawn(std::io::Error::other("no pipes")));
         };
-        info!(pid = child.id(), "worker process started");
+        debug!(pid = child.id(), "worker process started");
         Ok(Worker { child, input: BufWriter::new(input), output: BufReader::new(output) })
     }
 

@@ -128,20 +128,29 @@ impl DatasetView {
 
     /// Children of a directory, or `None` if `path` is not a directory.
     pub fn list(&self, path: &str) -> Option<Vec<Child>> {
+        self.list_page(path, 0, usize::MAX)
+    }
+
+    /// At most `max` children of a directory from the `start`-th on: a readdir of an array
+    /// with 100,000 chunks comes in many small pages, and each page must not cost the whole
+    /// listing (names are only made for the page).
+    pub fn list_page(&self, path: &str, start: usize, max: usize) -> Option<Vec<Child>> {
+        let file = |name: String| Child { name, is_dir: false };
         match self.dirs.get(path)? {
-            Dir::Group { children } => Some(children.clone()),
+            Dir::Group { children } => {
+                Some(children.iter().skip(start).take(max).cloned().collect())
+            }
             Dir::Array(i) => {
                 let node = &self.arrays[*i].node;
-                let mut out = vec![
-                    Child { name: ".zarray".into(), is_dir: false },
-                    Child { name: ".zattrs".into(), is_dir: false },
-                ];
-                for (pos, slot) in node.chunk_refs.iter().enumerate() {
-                    if slot.is_some() {
-                        let name = chunk_key(&node.chunk_coords(pos as u64));
-                        out.push(Child { name, is_dir: false });
-                    }
-                }
+                let meta = [".zarray", ".zattrs"];
+                let mut out: Vec<Child> =
+                    meta.iter().skip(start).take(max).map(|n| file(n.to_string())).collect();
+                let present = node.chunk_refs.iter().enumerate().filter(|(_, s)| s.is_some());
+                let chunks = present
+                    .skip(start.saturating_sub(meta.len()))
+                    .take(max - out.len())
+                    .map(|(pos, _)| file(chunk_key(&node.chunk_coords(pos as u64))));
+                out.extend(chunks);
                 Some(out)
             }
         }

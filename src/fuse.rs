@@ -19,12 +19,16 @@ pub struct FuseAdapter {
     /// The kernel accepted FUSE_NO_OPENDIR_SUPPORT: opendir answers ENOSYS once and the kernel
     /// stops sending opendir/releasedir (two round trips per directory fewer for `find`).
     no_opendir: bool,
+    /// Likewise FUSE_NO_OPEN_SUPPORT for files: no open/release round trips per chunk file;
+    /// the kernel then keeps the page cache (as FOPEN_KEEP_CACHE). Write opens never get here:
+    /// the mount is read-only at the VFS level (MS_RDONLY answers EROFS itself).
+    no_open: bool,
 }
 
 impl FuseAdapter {
     /// `ttl`: how long the kernel may cache attributes and entries.
     pub fn new(vfs: Arc<Vfs>, ttl: Duration) -> Self {
-        FuseAdapter { vfs, ttl, no_opendir: false }
+        FuseAdapter { vfs, ttl, no_opendir: false, no_open: false }
     }
 }
 
@@ -82,6 +86,7 @@ impl Filesystem for FuseAdapter {
         // Directories need no handle: errors show at readdir instead of opendir.
         self.no_opendir =
             config.add_capabilities(fuser::InitFlags::FUSE_NO_OPENDIR_SUPPORT).is_ok();
+        self.no_open = config.add_capabilities(fuser::InitFlags::FUSE_NO_OPEN_SUPPORT).is_ok();
         if config.add_capabilities(fuser::InitFlags::FUSE_AUTO_INVAL_DATA).is_err() {
             tracing::warn!(
                 "kernel without FUSE_AUTO_INVAL_DATA: cached pages may outlive a source change"
@@ -105,6 +110,9 @@ impl Filesystem for FuseAdapter {
     }
 
     fn open(&self, _req: &Request, ino: INodeNo, flags: OpenFlags, reply: ReplyOpen) {
+        if self.no_open && !wants_write(flags.0) {
+            return reply.error(Errno::ENOSYS);
+        }
         match self.vfs.open(ino.0, wants_write(flags.0)) {
             // Content only changes with the source's identity: keep the kernel page cache.
             Ok(_) => reply.opened(FileHandle(0), FopenFlags::FOPEN_KEEP_CACHE),

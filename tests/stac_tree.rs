@@ -29,6 +29,11 @@ fn read(vfs: &Vfs, parent: u64, name: &str) -> Result<Vec<u8>, String> {
     Ok(bytes)
 }
 
+fn root_names(vfs: &Vfs) -> Vec<String> {
+    let entries = vfs.readdir(ROOT_INO).expect("readdir");
+    entries.into_iter().map(|e| e.name.to_string_lossy().into_owned()).collect()
+}
+
 fn json(bytes: &[u8]) -> Value {
     serde_json::from_slice(bytes).expect("valid JSON")
 }
@@ -37,12 +42,7 @@ fn json(bytes: &[u8]) -> Value {
 fn catalogs_items_and_a_broken_dataset() {
     let dir = archive("tree");
     let vfs = Vfs::new(&dir, VfsOptions::default()).expect("vfs");
-    let names: Vec<String> = vfs
-        .readdir(ROOT_INO)
-        .expect("readdir")
-        .into_iter()
-        .map(|e| e.name.to_string_lossy().into_owned())
-        .collect();
+    let names = root_names(&vfs);
     for n in ["catalog.json", "tas_day.zarr", "tas_day.stac.json", "broken.stac.json", "sub"] {
         assert!(names.contains(&n.to_string()), "{n} in {names:?}");
     }
@@ -81,12 +81,7 @@ fn no_stac_shows_none() {
     let dir = archive("off");
     let options = VfsOptions { stac: StacOptions::default(), ..VfsOptions::default() };
     let vfs = Vfs::new(&dir, options).expect("vfs");
-    let names: Vec<String> = vfs
-        .readdir(ROOT_INO)
-        .expect("readdir")
-        .into_iter()
-        .map(|e| e.name.to_string_lossy().into_owned())
-        .collect();
+    let names = root_names(&vfs);
     assert!(!names.iter().any(|n| n.ends_with(".json")), "{names:?}");
     assert!(vfs.lookup(ROOT_INO, OsStr::new("catalog.json")).is_err());
     let _ = std::fs::remove_dir_all(&dir);

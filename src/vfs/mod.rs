@@ -9,6 +9,8 @@ mod error;
 mod inode;
 mod listing;
 pub mod naming;
+mod node;
+mod options;
 mod persist;
 mod stac_files;
 
@@ -16,93 +18,27 @@ pub use changes::Invalidation;
 pub use dataset::{stat_source, Identity, Loaded};
 pub use error::VfsError;
 pub use inode::{NodeKey, ROOT_INO};
+pub use node::{Attr, DirEntry, Kind};
+pub use options::VfsOptions;
 pub use persist::IndexStore;
 
 use crate::cache::ChunkCache;
 use crate::log_limit;
-use crate::source::IndexOptions;
 use crate::stac::StacOptions;
 use crate::stats::STATS;
-use crate::worker::Isolation;
 use crate::zarr::chunk::{read_chunk, ChunkSource};
-use crate::zarr::mode::ChunkMode;
 use crate::zarr::Entry;
 use confine::Confinement;
 use dataset::Datasets;
 use inode::InodeTable;
 use listing::{Listing, Listings};
 use naming::{ArchiveEntry, ListOptions};
+use node::{archive_dir_perm, perm};
 use std::ffi::OsStr;
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::time::SystemTime;
 use tracing::warn;
-
-/// Kind of a node.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Kind {
-    Dir,
-    File,
-}
-
-/// Attributes of a node.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Attr {
-    pub ino: u64,
-    pub kind: Kind,
-    pub size: u64,
-    pub mtime: SystemTime,
-    pub perm: u16,
-    pub uid: u32,
-    pub gid: u32,
-}
-
-/// One entry of a directory listing.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct DirEntry {
-    pub ino: u64,
-    pub kind: Kind,
-    pub name: std::ffi::OsString,
-}
-
-/// Settings of the virtual tree.
-#[derive(Clone, Debug)]
-pub struct VfsOptions {
-    pub index: IndexOptions,
-    /// Bytes of generated chunks kept in memory.
-    pub cache_bytes: u64,
-    /// Datasets kept indexed (each holds an open file).
-    pub max_datasets: u64,
-    /// Raw (stored compressed chunks) or decoded chunks.
-    pub chunk_mode: ChunkMode,
-    /// Decoded mode: source chunks are stacked up to this many bytes per Zarr chunk.
-    pub decoded_chunk_target: u64,
-    /// Where indexes are persisted (`None`: not persisted).
-    pub index_dir: Option<PathBuf>,
-    /// STAC files: shown or not, their configuration.
-    pub stac: StacOptions,
-    /// Where netcdf-c and libhdf5 run: in worker processes in a mount.
-    pub isolation: Isolation,
-    /// Follow symbolic links that lead outside the archive (never by default).
-    pub follow_symlinks: bool,
-}
-
-impl Default for VfsOptions {
-    fn default() -> Self {
-        VfsOptions {
-            index: IndexOptions::default(),
-            cache_bytes: 256 << 20,
-            max_datasets: 256,
-            chunk_mode: ChunkMode::Raw,
-            decoded_chunk_target: 16 << 20,
-            index_dir: None,
-            stac: StacOptions { enabled: true, ..StacOptions::default() },
-            isolation: Isolation::InProcess,
-            follow_symlinks: false,
-        }
-    }
-}
 
 /// The virtual tree over one archive directory.
 pub struct Vfs {
@@ -114,21 +50,6 @@ pub struct Vfs {
     stac: StacOptions,
     /// Sources and directories are served only while their real path is inside the archive.
     confinement: Confinement,
-}
-
-/// An archive directory's own read and search bits: who may list it and who may pass through
-/// it is exactly who may do so in the archive (r without x stays r without x).
-fn archive_dir_perm(mode: u32) -> u16 {
-    (mode & 0o555) as u16
-}
-
-/// Read-only permissions mirroring the source's read bits (directories get x where r).
-fn perm(mode: u32, kind: Kind) -> u16 {
-    let r = (mode & 0o444) as u16;
-    match kind {
-        Kind::File => r,
-        Kind::Dir => r | (r >> 2),
-    }
 }
 
 impl Vfs {

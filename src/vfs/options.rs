@@ -1,0 +1,45 @@
+//! Settings of the virtual tree (what the command line decides).
+
+use crate::source::IndexOptions;
+use crate::stac::StacOptions;
+use crate::worker::Isolation;
+use crate::zarr::mode::ChunkMode;
+use std::path::PathBuf;
+
+/// Settings of the virtual tree.
+#[derive(Clone, Debug)]
+pub struct VfsOptions {
+    pub index: IndexOptions,
+    /// Bytes of generated chunks kept in memory.
+    pub cache_bytes: u64,
+    /// Datasets kept indexed (each holds an open file).
+    pub max_datasets: u64,
+    /// Raw (stored compressed chunks) or decoded chunks.
+    pub chunk_mode: ChunkMode,
+    /// Decoded mode: source chunks are stacked up to this many bytes per Zarr chunk.
+    pub decoded_chunk_target: u64,
+    /// Where indexes are persisted (`None`: not persisted).
+    pub index_dir: Option<PathBuf>,
+    /// STAC files: shown or not, their configuration.
+    pub stac: StacOptions,
+    /// Where netcdf-c and libhdf5 run: in worker processes in a mount.
+    pub isolation: Isolation,
+    /// Follow symbolic links that lead outside the archive (never by default).
+    pub follow_symlinks: bool,
+}
+
+impl Default for VfsOptions {
+    fn default() -> Self {
+        VfsOptions {
+            index: IndexOptions::default(),
+            cache_bytes: 256 << 20,
+            max_datasets: 256,
+            chunk_mode: ChunkMode::Raw,
+            decoded_chunk_target: 16 << 20,
+            index_dir: None,
+            stac: StacOptions { enabled: true, ..StacOptions::default() },
+            isolation: Isolation::InProcess,
+            follow_symlinks: false,
+        }
+    }
+}

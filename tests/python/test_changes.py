@@ -14,7 +14,8 @@ import xarray as xr
 
 from conftest import FIXTURES, mounted
 
-SETTLE = 0.5  # seconds for inotify → daemon → kernel; far below the 60 s attribute timeout
+SETTLE = 2.0  # seconds for inotify → daemon → kernel (ms when idle; slack for a loaded CI
+#                machine); far below the 60 s attribute timeout that would otherwise apply
 
 
 @pytest.fixture

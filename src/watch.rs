@@ -9,7 +9,7 @@
 
 use crate::vfs::Vfs;
 use fuser::{INodeNo, Notifier};
-use std::collections::{BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::ffi::{CString, OsStr};
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 use std::os::unix::ffi::OsStrExt;
@@ -93,8 +93,8 @@ impl Watcher {
                 return;
             }
             let changed = self.changed_paths(&buf[..n as usize]);
-            for rel in changed {
-                let inv = vfs.source_changed(&rel);
+            for (rel, renamed) in changed {
+                let inv = vfs.source_changed(&rel, renamed);
                 debug!(path = %rel.display(), inodes = inv.inodes.len(), "source changed");
                 for ino in inv.inodes {
                     // ENOENT: the kernel had forgotten it already
@@ -107,10 +107,13 @@ impl Watcher {
         }
     }
 
-    /// The archive-relative paths named by a batch of events (each once).
-    fn changed_paths(&self, mut events: &[u8]) -> BTreeSet<PathBuf> {
+    /// The archive-relative paths named by a batch of events (each once), and whether an
+    /// entry was created, deleted or renamed (not only written).
+    fn changed_paths(&self, mut events: &[u8]) -> BTreeMap<PathBuf, bool> {
         const HEADER: usize = std::mem::size_of::<libc::inotify_event>();
-        let mut out = BTreeSet::new();
+        const RENAMED: u32 =
+            libc::IN_CREATE | libc::IN_DELETE | libc::IN_MOVED_FROM | libc::IN_MOVED_TO;
+        let mut out = BTreeMap::new();
         let mut dirs = self.dirs.lock().unwrap_or_else(|e| e.into_inner());
         while events.len() >= HEADER {
             // SAFETY: the kernel writes whole events; read_unaligned copes with the alignment.
@@ -131,7 +134,8 @@ impl Watcher {
                 continue;
             }
             if let (Some(dir), false) = (dirs.0.get(&ev.wd), name.is_empty()) {
-                out.insert(dir.join(OsStr::from_bytes(name)));
+                let renamed = out.entry(dir.join(OsStr::from_bytes(name))).or_insert(false);
+                *renamed |= ev.mask & RENAMED != 0;
             }
         }
         out

@@ -21,7 +21,7 @@ fn a_changed_source_names_its_inodes_entries_directory_and_catalog() {
 
     // a new x.h5 beside x.nc: both take their full names
     std::fs::copy(fixtures.join("hdf5_libver18.h5"), dir.join("x.h5")).expect("copy");
-    let inv = vfs.source_changed(Path::new("x.h5"));
+    let inv = vfs.source_changed(Path::new("x.h5"), true);
     let names: Vec<&str> = inv.entries.iter().filter_map(|(_, n)| n.to_str()).collect();
     for n in ["x.zarr", "x.stac.json", "x.nc.zarr", "x.h5.zarr", "x.nc.stac.json"] {
         assert!(names.contains(&n), "{n} not invalidated: {names:?}");
@@ -30,10 +30,19 @@ fn a_changed_source_names_its_inodes_entries_directory_and_catalog() {
     assert!(inv.inodes.contains(&ROOT_INO) && inv.inodes.contains(&catalog));
 
     // x.nc rewritten: every inode made from it, not the other dataset's
-    let inv = vfs.source_changed(Path::new("x.nc"));
+    let inv = vfs.source_changed(Path::new("x.nc"), false);
     for ino in [store, zattrs, item, catalog] {
         assert!(inv.inodes.contains(&ino), "inode {ino} not invalidated: {:?}", inv.inodes);
     }
     assert!(!inv.inodes.contains(&other));
+
+    // created empty (not data: not shown), then written (content only): shown now
+    std::fs::write(dir.join("late.nc"), b"").expect("create");
+    vfs.source_changed(Path::new("late.nc"), true);
+    assert!(vfs.lookup(ROOT_INO, OsStr::new("late.zarr")).is_err());
+    std::fs::copy(fixtures.join("groups.nc"), dir.join("late.nc")).expect("write");
+    let inv = vfs.source_changed(Path::new("late.nc"), false);
+    assert!(inv.entries.iter().any(|(_, n)| n == "late.zarr"), "{:?}", inv.entries);
+    assert!(vfs.lookup(ROOT_INO, OsStr::new("late.zarr")).is_ok());
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -7,6 +7,7 @@ use super::inode::NodeKey;
 use super::listing::Listing;
 use super::naming::ArchiveEntry;
 use super::Vfs;
+use crate::source::sniff_path;
 use std::collections::BTreeSet;
 use std::ffi::{OsStr, OsString};
 use std::path::Path;
@@ -41,12 +42,24 @@ fn all_names(listing: &Option<Arc<Listing>>) -> BTreeSet<OsString> {
 
 impl Vfs {
     /// `rel` (archive-relative) changed: forget its dataset and say what the kernel must drop.
-    pub fn source_changed(&self, rel: &Path) -> Invalidation {
+    /// `renamed`: entries of its directory were created, deleted or renamed; otherwise only
+    /// content changed, and the directory is listed again only if that changed whether the
+    /// file is shown (a new file whose magic bytes just arrived; one truncated to nothing), so
+    /// a busy log file beside 10,000 datasets costs one sniff per change, not a listing.
+    pub fn source_changed(&self, rel: &Path, renamed: bool) -> Invalidation {
         let dir = rel.parent().unwrap_or(Path::new("")).to_path_buf();
         let Some(file) = rel.file_name() else { return Invalidation::default() };
         self.datasets.forget(&self.root.join(rel));
         let before = self.listings.cached(&dir);
-        self.listings.forget(&dir);
+        let shown = before.as_ref().map(|l| {
+            let mut names = BTreeSet::new();
+            names_of(l, file, &mut names);
+            !names.is_empty()
+        });
+        let is_data = || matches!(sniff_path(&self.root.join(rel)), Ok(Some(_)));
+        if renamed || shown.is_none_or(|shown| shown != is_data()) {
+            self.listings.forget(&dir);
+        }
         let after = self.listings.get(&dir).ok();
         // the file's own names, and every name that appeared or vanished (a new x.h5 renames
         // x.zarr to x.nc.zarr)

@@ -2,11 +2,11 @@
 //! STAC files of a whole archive written to a directory. The catalog export walks the same
 //! kernel-free [`Vfs`] a mount serves, so its files are byte-identical to the mounted ones.
 
-use crate::source::{index_file, Hdf5Chunks, IndexOptions};
+use crate::source::IndexOptions;
 use crate::stac::{self, ArrayReader, ItemPlace, StacOptions};
 use crate::vfs::naming::short_name;
 use crate::vfs::{stat_source, Kind, Vfs, VfsOptions, ROOT_INO};
-use crate::zarr::chunk::LibraryChunks;
+use crate::worker::Isolation;
 use crate::zarr::DatasetView;
 use std::ffi::OsStr;
 use std::os::unix::ffi::OsStrExt;
@@ -15,7 +15,8 @@ use std::path::{Path, PathBuf};
 /// An offline run failed.
 #[derive(Debug, thiserror::Error)]
 pub enum OfflineError {
-    #[error("{0}: {1}")]
+    /// The reason names the file already.
+    #[error("{1}")]
     Index(String, String),
     #[error("{0}: {1}")]
     Io(String, std::io::Error),
@@ -23,16 +24,22 @@ pub enum OfflineError {
     Tree(String, String),
 }
 
-/// The item of one file, its store named by the mount's naming rule, without links.
-pub fn file_item(path: &Path, options: &StacOptions) -> Result<::stac::Item, OfflineError> {
+/// The item of one file, its store named by the mount's naming rule, without links; the C
+/// libraries run where `isolation` says (a worker, so that a malformed file is an error).
+pub fn file_item(
+    path: &Path,
+    options: &StacOptions,
+    isolation: &Isolation,
+) -> Result<::stac::Item, OfflineError> {
     let name = path.display().to_string();
-    let index = index_file(path, &IndexOptions::default())
-        .map_err(|e| OfflineError::Index(name.clone(), e.to_string()))?;
+    let index = isolation
+        .index(path, &IndexOptions::default())
+        .map_err(|e| OfflineError::Index(name.clone(), e))?;
     let stat = stat_source(path).map_err(|e| OfflineError::Io(name.clone(), e))?;
     let file = std::fs::File::open(path).map_err(|e| OfflineError::Io(name.clone(), e))?;
     let view = DatasetView::new(index);
-    let library = Hdf5Chunks::new(path.to_path_buf());
-    let reader = ArrayReader { file: &file, library: Some(&library as &dyn LibraryChunks) };
+    let library = isolation.library(path.to_path_buf());
+    let reader = ArrayReader { file: &file, library: Some(library.as_ref()) };
     let facts = stac::facts(&view, &reader, &name);
     let file_name = path.file_name().unwrap_or(path.as_os_str());
     let store = String::from_utf8_lossy(&short_name(file_name.as_bytes())).into_owned();

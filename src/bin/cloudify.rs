@@ -70,8 +70,9 @@ fn stac(paths: &[PathBuf], catalog: bool, options: StacOptions) -> Result<bool, 
     }
     let mut items = Vec::new();
     let mut all_ok = true;
+    let isolation = worker_isolation()?;
     for p in paths {
-        match file_item(p, &options) {
+        match file_item(p, &options, &isolation) {
             Ok(item) => items.push(item),
             Err(e) => {
                 eprintln!("cloudify: {e}");

@@ -26,7 +26,7 @@ use std::sync::Arc;
 /// Where the C libraries run.
 #[derive(Clone, Default)]
 pub enum Isolation {
-    /// In this process (tests driving the core, offline tools on one file).
+    /// In this process (kernel-free tests, `--workers 0`).
     #[default]
     InProcess,
     /// In worker processes.

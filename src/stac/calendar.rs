@@ -186,8 +186,8 @@ impl Label {
             }
             day = day.checked_sub(1).filter(|d| *d >= 28)?;
         };
-        let time = date.and_hms_opt(0, 0, 0)? + chrono::TimeDelta::microseconds(self.micros);
-        Some(time.and_utc())
+        let midnight = date.and_hms_opt(0, 0, 0)?;
+        Some(midnight.checked_add_signed(chrono::TimeDelta::microseconds(self.micros))?.and_utc())
     }
 }
 
@@ -212,6 +212,8 @@ pub struct TimeAxis {
 }
 
 const DAY_US: i64 = 86_400_000_000;
+/// Reference years beyond this are refused (no real axis starts a million years away).
+const MAX_YEAR: i64 = 1_000_000;
 
 impl TimeAxis {
     /// Parse `units` (e.g. `days since 1850-01-01 00:00:00`) for `calendar`.
@@ -237,12 +239,11 @@ impl TimeAxis {
         if m == 0 || m > 12 || d == 0 || d > calendar.month_days(y, m) {
             return Err(format!("reference date '{date}' does not exist in this calendar"));
         }
-        let total = calendar.day_number(y, m, d) * DAY_US + micros;
         Ok(TimeAxis {
             calendar,
             unit,
-            ref_day: total.div_euclid(DAY_US),
-            ref_micros: total.rem_euclid(DAY_US),
+            ref_day: calendar.day_number(y, m, d) + micros.div_euclid(DAY_US),
+            ref_micros: micros.rem_euclid(DAY_US),
         })
     }
 
@@ -256,8 +257,9 @@ impl TimeAxis {
             Unit::Months => v * 30.0 * DAY_US as f64,
             Unit::CommonYears => v * 365.0 * DAY_US as f64,
         };
-        // ±100,000 years is far beyond any real axis and keeps the i64 arithmetic safe
-        if offset.abs() > 3.2e21 {
+        // ±100,000 years (3.16e18 µs) is far beyond any real axis and keeps the i64
+        // arithmetic below safe (the reference year is bounded too, see parse_reference)
+        if offset.abs() > 3.2e18 {
             return None;
         }
         let total = self.ref_micros + offset.round() as i64;
@@ -278,10 +280,12 @@ fn parse_reference(s: &str) -> Result<(i64, u32, u32, i64), String> {
     };
     let date_end = rest.find(['T', 't', ' ']).unwrap_or(rest.len());
     let mut parts = rest[..date_end].split('-');
+    // every field bounded, so that no units attribute can overflow the day arithmetic
+    let bounded = |v: i64, max: i64| if v.abs() <= max { Ok(v) } else { Err(bad()) };
     let num = |p: Option<&str>| p.and_then(|x| x.trim().parse::<i64>().ok()).ok_or_else(bad);
-    let year = num(parts.next())?;
-    let month = num(parts.next())? as u32;
-    let day = parts.next().map_or(Ok(1), |p| num(Some(p)))? as u32;
+    let year = bounded(num(parts.next())?, MAX_YEAR)?;
+    let month = bounded(num(parts.next())?, 12)? as u32;
+    let day = bounded(parts.next().map_or(Ok(1), |p| num(Some(p)))?, 31)? as u32;
     let year = if neg_year { -year } else { year };
     let mut time = rest[date_end..].trim_start_matches(['T', 't', ' ']).trim().to_string();
     let mut tz_minutes: i64 = 0;
@@ -300,17 +304,20 @@ fn parse_reference(s: &str) -> Result<(i64, u32, u32, i64), String> {
             None if tz.len() == 4 => tz.split_at(2),
             None => (tz, "0"),
         };
-        let h: i64 = h.parse().map_err(|_| bad())?;
-        let m: i64 = m.parse().map_err(|_| bad())?;
+        let h: i64 = bounded(h.parse().map_err(|_| bad())?, 24)?;
+        let m: i64 = bounded(m.parse().map_err(|_| bad())?, 59)?;
         tz_minutes = sign * (h * 60 + m);
         time = clock.trim().to_string();
     }
     let mut micros: i64 = 0;
     if !time.is_empty() {
         let mut fields = time.split(':');
-        let h: i64 = fields.next().and_then(|x| x.parse().ok()).ok_or_else(bad)?;
-        let m: i64 = fields.next().map_or(Ok(0), |x| x.parse().map_err(|_| bad()))?;
+        let h: i64 = bounded(fields.next().and_then(|x| x.parse().ok()).ok_or_else(bad)?, 48)?;
+        let m: i64 = bounded(fields.next().map_or(Ok(0), |x| x.parse().map_err(|_| bad()))?, 59)?;
         let sec: f64 = fields.next().map_or(Ok(0.0), |x| x.parse().map_err(|_| bad()))?;
+        if !(0.0..=61.0).contains(&sec) {
+            return Err(bad());
+        }
         micros = h * 3_600_000_000 + m * 60_000_000 + (sec * 1e6).round() as i64;
     }
     Ok((year, month, day, micros - tz_minutes * 60_000_000))
@@ -352,6 +359,29 @@ mod tests {
             label("seconds since 1970-01-01 00:00:00.5", "standard", 1.5),
             (1970, 1, 1, 2_000_000)
         );
+    }
+
+    #[test]
+    fn hostile_units_and_values_are_refused_not_overflowed() {
+        for units in [
+            "days since 99999999999999999-01-01",
+            "days since -9223372036854775807-01-01",
+            "hours since 2000-01-01 9999999999999999:00",
+            "hours since 2000-01-01 00:00 +99999999999999:00",
+            "seconds since 2000-01-01 00:00:1e300",
+            "days since 2000-13-01",
+        ] {
+            assert!(TimeAxis::parse(units, Calendar::Standard).is_err(), "{units}");
+        }
+        let axis = TimeAxis::parse("days since 1000000-12-31", Calendar::Standard).unwrap();
+        for v in [1e300, -1e300, 1.06e11, f64::MAX, f64::MIN_POSITIVE] {
+            if let Some(l) = axis.label(v) {
+                let _ = l.to_utc(); // None beyond chrono's range, never a panic
+            }
+        }
+        // a year beyond chrono's range: no date, not a panic
+        let last = Label { year: 262_143, month: 12, day: 31, micros: DAY_US - 1 };
+        assert_eq!(last.to_utc(), None);
     }
 
     #[test]

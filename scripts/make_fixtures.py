@@ -335,6 +335,14 @@ def hdf5_file_format_versions():
 srng = np.random.default_rng(20261130)
 
 
+def variable(ds, name, dtype, dims, values, **attrs):
+    """A variable with its attributes (set in the order given) and its values."""
+    v = ds.createVariable(name, dtype, dims)
+    v.setncatts(attrs)
+    v[:] = values
+    return v
+
+
 def stac_path(name):
     os.makedirs(os.path.join(OUT, "stac"), exist_ok=True)
     return path(os.path.join("stac", name))
@@ -511,16 +519,10 @@ def stac_rotated(name, pole_lat, pole_lon, npgl, rlat, rlon):
         ds.Conventions = "CF-1.8"
         ds.createDimension("rlat", len(rlat))
         ds.createDimension("rlon", len(rlon))
-        y = ds.createVariable("rlat", "f8", ("rlat",))
-        y.standard_name = "grid_latitude"
-        y.units = "degrees"
-        y.axis = "Y"
-        y[:] = rlat
-        x = ds.createVariable("rlon", "f8", ("rlon",))
-        x.standard_name = "grid_longitude"
-        x.units = "degrees"
-        x.axis = "X"
-        x[:] = rlon
+        variable(ds, "rlat", "f8", ("rlat",), rlat, standard_name="grid_latitude", units="degrees",
+                 axis="Y")
+        variable(ds, "rlon", "f8", ("rlon",), rlon, standard_name="grid_longitude", units="degrees",
+                 axis="X")
         gm = ds.createVariable("rotated_pole", "i4", ())
         gm.grid_mapping_name = "rotated_latitude_longitude"
         gm.grid_north_pole_latitude = pole_lat
@@ -543,16 +545,10 @@ def stac_antimeridian():
         ds.createDimension("lat", len(lat_c))
         ds.createDimension("lon", len(lon_c))
         ds.createDimension("bnds", 2)
-        lat = ds.createVariable("lat", "f8", ("lat",))
-        lat.standard_name = "latitude"
-        lat.units = "degrees_north"
-        lat.bounds = "lat_bnds"
-        lat[:] = lat_c
-        lon = ds.createVariable("lon", "f8", ("lon",))
-        lon.standard_name = "longitude"
-        lon.units = "degrees_east"
-        lon.bounds = "lon_bnds"
-        lon[:] = lon_c
+        variable(ds, "lat", "f8", ("lat",), lat_c, standard_name="latitude", units="degrees_north",
+                 bounds="lat_bnds")
+        variable(ds, "lon", "f8", ("lon",), lon_c, standard_name="longitude", units="degrees_east",
+                 bounds="lon_bnds")
         lb = ds.createVariable("lat_bnds", "f8", ("lat", "bnds"))
         lb[:] = np.stack([lat_c - 2.5, lat_c + 2.5], axis=1)
         ob = ds.createVariable("lon_bnds", "f8", ("lon", "bnds"))
@@ -568,14 +564,10 @@ def stac_global():
         ds.comment = "global grid, longitudes 0..359"
         ds.createDimension("lat", 19)
         ds.createDimension("lon", 360)
-        lat = ds.createVariable("lat", "f4", ("lat",))
-        lat.standard_name = "latitude"
-        lat.units = "degrees_north"
-        lat[:] = np.arange(-90.0, 91.0, 10.0)
-        lon = ds.createVariable("lon", "f4", ("lon",))
-        lon.standard_name = "longitude"
-        lon.units = "degrees_east"
-        lon[:] = np.arange(360.0)
+        variable(ds, "lat", "f4", ("lat",), np.arange(-90.0, 91.0, 10.0), standard_name="latitude",
+                 units="degrees_north")
+        variable(ds, "lon", "f4", ("lon",), np.arange(360.0), standard_name="longitude",
+                 units="degrees_east")
         m = ds.createVariable("mask", "i1", ("lat", "lon"), zlib=True)
         m[:] = (srng.random((19, 360)) > 0.7).astype("i1")
 
@@ -597,18 +589,13 @@ def stac_station():
         ds.featureType = "timeSeries"
         ds.createDimension("station", 1)
         ds.createDimension("time", 1)
-        lat = ds.createVariable("lat", "f8", ("station",))
-        lat.standard_name = "latitude"
-        lat.units = "degrees_north"
-        lat[:] = [52.52]
-        lon = ds.createVariable("lon", "f8", ("station",))
-        lon.standard_name = "longitude"
-        lon.units = "degrees_east"
-        lon[:] = [13.405]
-        t = ds.createVariable("time", "f8", ("time",))
-        t.standard_name = "time"
-        t.units = "hours since 2024-06-01 00:00:00"  # no calendar attribute: standard
-        t[:] = [12.25]
+        variable(ds, "lat", "f8", ("station",), [52.52], standard_name="latitude",
+                 units="degrees_north")
+        variable(ds, "lon", "f8", ("station",), [13.405], standard_name="longitude",
+                 units="degrees_east")
+        # no calendar attribute: standard
+        variable(ds, "time", "f8", ("time",), [12.25], standard_name="time",
+                 units="hours since 2024-06-01 00:00:00")
         temp = ds.createVariable("temp", "f4", ("time", "station"))
         temp.coordinates = "lat lon"
         temp.units = "degC"

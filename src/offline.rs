@@ -15,9 +15,9 @@ use std::path::{Path, PathBuf};
 /// An offline run failed.
 #[derive(Debug, thiserror::Error)]
 pub enum OfflineError {
-    /// The reason names the file already.
-    #[error("{1}")]
-    Index(String, String),
+    /// Indexing failed; the reason names the file.
+    #[error("{0}")]
+    Index(String),
     #[error("{0}: {1}")]
     Io(String, std::io::Error),
     #[error("{0}: {1}")]
@@ -32,9 +32,7 @@ pub fn file_item(
     isolation: &Isolation,
 ) -> Result<::stac::Item, OfflineError> {
     let name = path.display().to_string();
-    let index = isolation
-        .index(path, &IndexOptions::default())
-        .map_err(|e| OfflineError::Index(name.clone(), e))?;
+    let index = isolation.index(path, &IndexOptions::default()).map_err(OfflineError::Index)?;
     let stat = stat_source(path).map_err(|e| OfflineError::Io(name.clone(), e))?;
     let file = std::fs::File::open(path).map_err(|e| OfflineError::Io(name.clone(), e))?;
     let view = DatasetView::new(index);

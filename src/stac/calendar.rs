@@ -36,17 +36,19 @@ impl Calendar {
         })
     }
 
-    fn is_leap(self, y: i64) -> bool {
+    /// The calendar in force: `standard` is Julian before the 1582 reform, Gregorian after.
+    fn era(self, before_reform: bool) -> Calendar {
         match self {
-            Calendar::ProlepticGregorian => gregorian_leap(y),
+            Calendar::Standard if before_reform => Calendar::Julian,
+            Calendar::Standard => Calendar::ProlepticGregorian,
+            other => other,
+        }
+    }
+
+    fn is_leap(self, y: i64) -> bool {
+        match self.era(y < 1582) {
+            Calendar::Standard | Calendar::ProlepticGregorian => gregorian_leap(y),
             Calendar::Julian => julian_leap(y),
-            Calendar::Standard => {
-                if y < 1582 {
-                    julian_leap(y)
-                } else {
-                    gregorian_leap(y)
-                }
-            }
             Calendar::NoLeap => false,
             Calendar::AllLeap => true,
             Calendar::Day360 => false,
@@ -68,16 +70,9 @@ impl Calendar {
 
     /// Day number of a date (any fixed origin per calendar).
     fn day_number(self, y: i64, m: u32, d: u32) -> i64 {
-        match self {
-            Calendar::ProlepticGregorian => gregorian_jdn(y, m, d),
+        match self.era((y, m, d) < (1582, 10, 15)) {
+            Calendar::Standard | Calendar::ProlepticGregorian => gregorian_jdn(y, m, d),
             Calendar::Julian => julian_jdn(y, m, d),
-            Calendar::Standard => {
-                if (y, m, d) < (1582, 10, 15) {
-                    julian_jdn(y, m, d)
-                } else {
-                    gregorian_jdn(y, m, d)
-                }
-            }
             Calendar::Day360 => y * 360 + (m as i64 - 1) * 30 + d as i64 - 1,
             Calendar::NoLeap | Calendar::AllLeap => {
                 let year_len = if self == Calendar::NoLeap { 365 } else { 366 };
@@ -89,16 +84,10 @@ impl Calendar {
 
     /// The date of a day number.
     fn date(self, n: i64) -> (i64, u32, u32) {
-        match self {
-            Calendar::ProlepticGregorian => gregorian_from_jdn(n),
+        // JDN 2,299,161 is 1582-10-15, the first Gregorian day
+        match self.era(n < 2_299_161) {
+            Calendar::Standard | Calendar::ProlepticGregorian => gregorian_from_jdn(n),
             Calendar::Julian => julian_from_jdn(n),
-            Calendar::Standard => {
-                if n < 2_299_161 {
-                    julian_from_jdn(n)
-                } else {
-                    gregorian_from_jdn(n)
-                }
-            }
             Calendar::Day360 => {
                 let (y, r) = (n.div_euclid(360), n.rem_euclid(360));
                 (y, (r / 30) as u32 + 1, (r % 30) as u32 + 1)

@@ -91,33 +91,41 @@ pub(super) struct Ctx<'r, 'f> {
     stats: HashMap<String, Option<Stats>>,
 }
 
+impl Stats {
+    fn add(&mut self, x: f64) {
+        self.min = self.min.min(x);
+        self.max = self.max.max(x);
+        if self.head.len() <= MAX_VALUES {
+            self.head.push(x);
+        }
+        self.count += 1;
+    }
+}
+
 impl Ctx<'_, '_> {
-    fn visit(&self, v: &Var<'_>, f: &mut dyn FnMut(f64)) -> bool {
-        match self.reader.visit(v.node, &mut |_, x| f(x)) {
+    /// Call `f` with every valid value of `v`. Its [`Stats`] are kept as a by-product, so a
+    /// coordinate used for the bbox and for the datacube is read once.
+    fn visit(&mut self, v: &Var<'_>, f: &mut dyn FnMut(f64)) -> bool {
+        let mut s = Stats { min: f64::INFINITY, max: f64::NEG_INFINITY, head: vec![], count: 0 };
+        let ok = match self.reader.visit(v.node, &mut |_, x| {
+            s.add(x);
+            f(x)
+        }) {
             Ok(()) => true,
             Err(e) => {
                 warn!(file = self.source, variable = %v.key(), "STAC: coordinate not read: {e}");
                 false
             }
-        }
+        };
+        self.stats.entry(v.key()).or_insert((ok && s.count > 0).then_some(s));
+        ok
     }
 
     pub(super) fn stats(&mut self, v: &Var<'_>) -> Option<Stats> {
-        if let Some(s) = self.stats.get(&v.key()) {
-            return s.clone();
+        if !self.stats.contains_key(&v.key()) {
+            self.visit(v, &mut |_| {});
         }
-        let mut s = Stats { min: f64::INFINITY, max: f64::NEG_INFINITY, head: vec![], count: 0 };
-        let ok = self.visit(v, &mut |x| {
-            s.min = s.min.min(x);
-            s.max = s.max.max(x);
-            if s.head.len() <= MAX_VALUES {
-                s.head.push(x);
-            }
-            s.count += 1;
-        });
-        let s = (ok && s.count > 0).then_some(s);
-        self.stats.insert(v.key(), s.clone());
-        s
+        self.stats.get(&v.key()).cloned().flatten()
     }
 }
 
@@ -226,7 +234,7 @@ fn rotated(vars: &[Var<'_>], ctx: &mut Ctx<'_, '_>) -> Option<[f64; 4]> {
         vars.iter().find(|v| v.group == mapping.group && v.node.dims.len() == 1 && is(v)).cloned()
     };
     let (rlat, rlon) = (in_group(true)?, in_group(false)?);
-    let read = |v: &Var<'_>, ctx: &Ctx<'_, '_>| {
+    let read = |v: &Var<'_>, ctx: &mut Ctx<'_, '_>| {
         let mut out = Vec::new();
         ctx.visit(v, &mut |x| out.push(x)).then_some(out)
     };

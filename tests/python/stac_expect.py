@@ -744,12 +744,17 @@ def compare_item(item, e, item_id, store_name, depth, check_cube=True):
     return out
 
 
+def key_differences(field, got, expected):
+    """A message when the keys of `got` and `expected` differ, else nothing."""
+    if set(got) == set(expected):
+        return []
+    return [f"{field} keys: missing {sorted(set(expected) - set(got))}, "
+            f"unexpected {sorted(set(got) - set(expected))}"]
+
+
 def compare_cube(props, e):
-    out = []
     dims = props.get("cube:dimensions", {})
-    if set(dims) != set(e.dims):
-        out.append(f"cube:dimensions keys: missing {sorted(set(e.dims) - set(dims))}, "
-                   f"unexpected {sorted(set(dims) - set(e.dims))}")
+    out = key_differences("cube:dimensions", dims, e.dims)
     for key, exp in e.dims.items():
         got = dims.get(key)
         if got is None:
@@ -781,9 +786,7 @@ def compare_cube(props, e):
         elif exp.get("values") is not None and "extent" not in got:
             out.append(f"cube:dimensions[{key}]: expected values (<= 100), got {got!r}")
     variables = props.get("cube:variables", {})
-    if set(variables) != set(e.variables):
-        out.append(f"cube:variables keys: missing {sorted(set(e.variables) - set(variables))}, "
-                   f"unexpected {sorted(set(variables) - set(e.variables))}")
+    out += key_differences("cube:variables", variables, e.variables)
     for key, exp in e.variables.items():
         got = variables.get(key)
         if got is None:

@@ -5,7 +5,8 @@ use crate::vfs::{Attr, Kind, Vfs, VfsError};
 use fuser::{
     BsdFileFlags, Errno, FileAttr, FileHandle, FileType, Filesystem, FopenFlags, Generation,
     INodeNo, LockOwner, OpenFlags, RenameFlags, ReplyAttr, ReplyCreate, ReplyData, ReplyDirectory,
-    ReplyEmpty, ReplyEntry, ReplyOpen, ReplyStatfs, ReplyWrite, Request, TimeOrNow, WriteFlags,
+    ReplyDirectoryPlus, ReplyEmpty, ReplyEntry, ReplyOpen, ReplyStatfs, ReplyWrite, Request,
+    TimeOrNow, WriteFlags,
 };
 use std::ffi::OsStr;
 use std::path::Path;
@@ -87,6 +88,11 @@ impl Filesystem for FuseAdapter {
         self.no_opendir =
             config.add_capabilities(fuser::InitFlags::FUSE_NO_OPENDIR_SUPPORT).is_ok();
         self.no_open = config.add_capabilities(fuser::InitFlags::FUSE_NO_OPEN_SUPPORT).is_ok();
+        // Listings carry every entry's attributes (READDIRPLUS, on every page, not only the
+        // first as with _AUTO): `find`, `rsync` and `ls -l` then need no lookup per entry.
+        if config.add_capabilities(fuser::InitFlags::FUSE_DO_READDIRPLUS).is_err() {
+            tracing::info!("kernel without READDIRPLUS: one lookup per listed entry");
+        }
         if config.add_capabilities(fuser::InitFlags::FUSE_AUTO_INVAL_DATA).is_err() {
             tracing::warn!(
                 "kernel without FUSE_AUTO_INVAL_DATA: cached pages may outlive a source change"
@@ -163,6 +169,42 @@ impl Filesystem for FuseAdapter {
                 for (i, e) in entries.iter().enumerate() {
                     let next = (start + i) as u64 + 1;
                     if reply.add(INodeNo(e.ino), next, file_type(e.kind), &e.name) {
+                        break;
+                    }
+                }
+                reply.ok();
+            }
+            Err(e) => reply.error(errno(&e)),
+        }
+    }
+
+    fn readdirplus(
+        &self,
+        _req: &Request,
+        ino: INodeNo,
+        _fh: FileHandle,
+        offset: u64,
+        mut reply: ReplyDirectoryPlus,
+    ) {
+        // ~200 entries with attributes fill the kernel's usual 32 KiB listing buffer; more
+        // would be stat'ed for nothing
+        let start = usize::try_from(offset).unwrap_or(usize::MAX);
+        match self.vfs.readdirplus_page(ino.0, start, 256) {
+            Ok(entries) => {
+                for (i, e) in entries.iter().enumerate() {
+                    // an entry that cannot be stat'ed now is left out; the offsets stay
+                    let Some(attr) = &e.attr else { continue };
+                    let ttl = if e.provisional { Duration::ZERO } else { self.ttl };
+                    let next = (start + i) as u64 + 1;
+                    let attr = file_attr(attr);
+                    if reply.add(
+                        INodeNo(e.entry.ino),
+                        next,
+                        &e.entry.name,
+                        &ttl,
+                        &attr,
+                        Generation(0),
+                    ) {
                         break;
                     }
                 }

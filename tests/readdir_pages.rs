@@ -36,3 +36,50 @@ fn pages_put_together_are_the_listing() {
         }
     }
 }
+
+/// READDIRPLUS pages: the same entries as plain pages, each with what getattr answers, except
+/// STAC items, which carry a provisional size until generated (a listing never indexes).
+#[test]
+fn pages_with_attributes_are_getattr_and_never_index() {
+    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures");
+    let vfs = Vfs::new(&fixtures, VfsOptions::default()).expect("vfs");
+    let plain = vfs.readdir(ROOT_INO).expect("readdir");
+    let listed = vfs.readdirplus_page(ROOT_INO, 0, usize::MAX).expect("plus");
+    assert_eq!(listed.iter().map(|e| &e.entry).cloned().collect::<Vec<_>>(), plain);
+    let mut items = 0;
+    for e in listed.iter().skip(2) {
+        let attr = e.attr.expect("every fixture can be stat'ed");
+        if e.entry.name.to_string_lossy().ends_with(".stac.json") {
+            items += 1;
+            assert!(e.provisional && attr.size == 0, "{:?}: not generated yet", e.entry.name);
+        } else {
+            assert!(!e.provisional, "{:?}", e.entry.name);
+        }
+    }
+    assert!(items > 10, "{items} items");
+    // once an item is generated, listings carry its real size, cacheable
+    for e in listed.iter().skip(2) {
+        let real = vfs.getattr(e.entry.ino).expect("getattr");
+        let again = vfs.readdirplus_page(ROOT_INO, 0, usize::MAX).expect("plus");
+        let now = again.iter().find(|a| a.entry.ino == e.entry.ino).expect("still listed");
+        assert_eq!((now.attr, now.provisional), (Some(real), false), "{:?}", e.entry.name);
+    }
+    // inside a store and an array directory: exactly getattr, page by page
+    let store = vfs.lookup(ROOT_INO, OsStr::new("tas_day.zarr")).expect("store").ino;
+    let array = vfs.lookup(store, OsStr::new("tas")).expect("array").ino;
+    for ino in [store, array] {
+        let mut start = 0;
+        loop {
+            let page = vfs.readdirplus_page(ino, start, 3).expect("page");
+            if page.is_empty() {
+                break;
+            }
+            for e in page.iter().filter(|e| e.entry.name != "." && e.entry.name != "..") {
+                assert_eq!(e.attr, Some(vfs.getattr(e.entry.ino).expect("getattr")));
+                assert!(!e.provisional);
+            }
+            start += page.len();
+        }
+        assert_eq!(start, vfs.readdir(ino).expect("readdir").len());
+    }
+}

@@ -12,6 +12,7 @@ pub mod naming;
 mod node;
 mod options;
 mod persist;
+mod plus;
 mod stac_files;
 
 pub use changes::Invalidation;
@@ -21,6 +22,7 @@ pub use inode::{NodeKey, ROOT_INO};
 pub use node::{Attr, DirEntry, Kind};
 pub use options::VfsOptions;
 pub use persist::IndexStore;
+pub use plus::EntryPlus;
 
 use crate::cache::ChunkCache;
 use crate::log_limit;
@@ -34,6 +36,7 @@ use inode::InodeTable;
 use listing::{Listing, Listings};
 use naming::{ArchiveEntry, ListOptions};
 use node::{archive_dir_perm, perm};
+use plus::ItemSizes;
 use std::ffi::OsStr;
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
@@ -50,6 +53,8 @@ pub struct Vfs {
     stac: StacOptions,
     /// Sources and directories are served only while their real path is inside the archive.
     confinement: Confinement,
+    /// Sizes of the STAC items generated so far, for directory listings with attributes.
+    item_sizes: ItemSizes,
 }
 
 impl Vfs {
@@ -81,6 +86,7 @@ impl Vfs {
             ),
             cache: ChunkCache::new(options.cache_bytes),
             stac: options.stac,
+            item_sizes: ItemSizes::default(),
         })
     }
 
@@ -130,25 +136,29 @@ impl Vfs {
                 })
             }
             NodeKey::Dataset { source, inner } => {
-                let ds = self.dataset(source)?;
-                let (kind, size) = match ds.view.resolve(inner).ok_or(VfsError::NotFound)? {
-                    Entry::Dir => (Kind::Dir, 0),
-                    Entry::Meta(bytes) => (Kind::File, bytes.len() as u64),
-                    Entry::Chunk { chunk, .. } => (Kind::File, chunk.size()),
-                };
-                Ok(Attr {
-                    ino,
-                    kind,
-                    size,
-                    mtime: ds.stat.identity.mtime,
-                    perm: perm(ds.stat.mode, kind),
-                    uid: ds.stat.uid,
-                    gid: ds.stat.gid,
-                })
+                self.inner_attr(ino, &*self.dataset(source)?, inner)
             }
             NodeKey::Catalog(rel) => Ok(self.catalog_file(ino, rel)?.0),
             NodeKey::Item { source, store } => Ok(self.item_file(ino, source, store)?.0),
         }
+    }
+
+    /// Attributes of the node at `inner` (not the root) of the store of `ds`.
+    fn inner_attr(&self, ino: u64, ds: &Loaded, inner: &str) -> Result<Attr, VfsError> {
+        let (kind, size) = match ds.view.resolve(inner).ok_or(VfsError::NotFound)? {
+            Entry::Dir => (Kind::Dir, 0),
+            Entry::Meta(bytes) => (Kind::File, bytes.len() as u64),
+            Entry::Chunk { chunk, .. } => (Kind::File, chunk.size()),
+        };
+        Ok(Attr {
+            ino,
+            kind,
+            size,
+            mtime: ds.stat.identity.mtime,
+            perm: perm(ds.stat.mode, kind),
+            uid: ds.stat.uid,
+            gid: ds.stat.gid,
+        })
     }
 
     fn archive_listing(&self, rel: &Path) -> Result<Arc<Listing>, VfsError> {
@@ -197,6 +207,16 @@ impl Vfs {
         start: usize,
         max: usize,
     ) -> Result<Vec<DirEntry>, VfsError> {
+        Ok(self.page(ino, start, max)?.0)
+    }
+
+    /// [`Vfs::readdir_page`], and the dataset when `ino` is inside a store.
+    fn page(
+        &self,
+        ino: u64,
+        start: usize,
+        max: usize,
+    ) -> Result<(Vec<DirEntry>, Option<Arc<Loaded>>), VfsError> {
         let key = self.key(ino)?;
         let parent_ino = self.inodes.ino(&parent_of(&key));
         let dots = [
@@ -229,10 +249,11 @@ impl Vfs {
                     let kind = if c.is_dir { Kind::Dir } else { Kind::File };
                     out.push(DirEntry { ino: self.inodes.ino(&child), kind, name: c.name.into() });
                 }
+                return Ok((out, Some(ds)));
             }
             NodeKey::Catalog(_) | NodeKey::Item { .. } => return Err(VfsError::NotDir),
         }
-        Ok(out)
+        Ok((out, None))
     }
 
     /// Check that `ino` may be opened for reading; writing is refused.

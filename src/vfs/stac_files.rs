@@ -96,6 +96,7 @@ impl Vfs {
             uid: ds.stat.uid,
             gid: ds.stat.gid,
         };
+        self.item_sizes.record(ino, ds.stat.identity, attr.size);
         Ok((attr, bytes))
     }
 }

@@ -3,6 +3,7 @@ import errno
 import json
 import os
 import subprocess
+from pathlib import Path
 
 import h5py
 import pytest
@@ -53,6 +54,31 @@ def test_sizes_exact_and_mtime_of_source(fixtures_mount):
             assert os.stat(p).st_mtime == src_mtime
     meta = json.loads((fixtures_mount / "packed.zarr" / ".zmetadata").read_text())
     assert "pr/.zarray" in meta["metadata"]
+
+
+def test_listed_attributes_are_exact_and_a_listing_indexes_nothing(tmp_path):
+    """Listings carry attributes (READDIRPLUS): `scandir` + `DirEntry.stat()` on a fresh mount
+    (answered from what the listing put in the kernel's cache) give every file's exact size,
+    STAC items included, and listing the archive indexes no dataset."""
+    with mounted(FIXTURES, "--index-dir", str(tmp_path / "index")) as mnt:
+        names = [e.name for e in os.scandir(mnt)]
+        assert any(n.endswith(".stac.json") for n in names) and any(n.endswith(".zarr") for n in names)
+        log = Path(str(mnt) + ".log").read_text()
+        assert " indexed" not in log and "index loaded" not in log, log
+        checked = 0
+        pending = [mnt]
+        while pending:
+            for e in os.scandir(pending.pop()):
+                st = e.stat(follow_symlinks=False)
+                if e.is_dir(follow_symlinks=False):
+                    pending.append(Path(e.path))
+                    continue
+                # no file of the tree is empty: a size 0 here is a placeholder the kernel kept
+                with open(e.path, "rb") as f:
+                    assert len(f.read()) == st.st_size > 0, e.path
+                assert os.stat(e.path).st_size == st.st_size, e.path
+                checked += 1
+        assert checked > 300, checked
 
 
 def test_inodes_stable(fixtures_mount):

@@ -1,0 +1,103 @@
+//! Directory pages with attributes (what FUSE READDIRPLUS returns), so that `find`, `rsync`
+//! and `ls -l` need no lookup per entry. Every entry gets what `getattr` would answer, with
+//! one exception: a STAC item's size is only known once its dataset is indexed and its
+//! coordinates read, which a listing must not cause. Until an item has been generated once,
+//! its entry carries a *provisional* attribute (size 0) that the adapter must let expire at
+//! once, so the next `stat` or `read` asks `getattr` for the real one.
+
+use super::dataset::{stat_source, Identity};
+use super::inode::NodeKey;
+use super::node::{perm, Attr, DirEntry, Kind};
+use super::{Vfs, VfsError};
+use std::collections::HashMap;
+use std::path::Path;
+use std::sync::Mutex;
+use std::time::SystemTime;
+
+/// A directory entry and the attributes the kernel may cache with it.
+#[derive(Clone, Debug)]
+pub struct EntryPlus {
+    pub entry: DirEntry,
+    /// `None`: the entry cannot be stat'ed now (vanished, refused); list it without caching.
+    pub attr: Option<Attr>,
+    /// The attribute is a placeholder (see the module docs): cache it for no time at all.
+    pub provisional: bool,
+}
+
+/// The sizes of the STAC items generated so far, by inode, each valid for one source identity.
+#[derive(Default)]
+pub(super) struct ItemSizes(Mutex<HashMap<u64, (Identity, u64)>>);
+
+impl ItemSizes {
+    pub(super) fn record(&self, ino: u64, identity: Identity, size: u64) {
+        self.0.lock().unwrap_or_else(|e| e.into_inner()).insert(ino, (identity, size));
+    }
+
+    fn get(&self, ino: u64, identity: &Identity) -> Option<u64> {
+        let map = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        map.get(&ino).filter(|(id, _)| id == identity).map(|(_, size)| *size)
+    }
+}
+
+impl Vfs {
+    /// At most `max` entries of directory `ino` from the `start`-th on, as
+    /// [`Vfs::readdir_page`], each with its attributes.
+    pub fn readdirplus_page(
+        &self,
+        ino: u64,
+        start: usize,
+        max: usize,
+    ) -> Result<Vec<EntryPlus>, VfsError> {
+        // the dataset of a store's directory is resolved once per page, not once per entry
+        let (entries, ds) = self.page(ino, start, max)?;
+        let plus = entries.into_iter().map(|entry| {
+            if entry.name == "." || entry.name == ".." {
+                // the kernel never caches these two; any attribute of the right inode will do
+                let attr = Attr {
+                    ino: entry.ino,
+                    kind: Kind::Dir,
+                    size: 0,
+                    mtime: SystemTime::UNIX_EPOCH,
+                    perm: 0,
+                    uid: 0,
+                    gid: 0,
+                };
+                return EntryPlus { entry, attr: Some(attr), provisional: true };
+            }
+            let listed = match (self.inodes.key(entry.ino), &ds) {
+                (Some(NodeKey::Dataset { inner, .. }), Some(ds)) => {
+                    self.inner_attr(entry.ino, ds, &inner).map(|a| (a, false))
+                }
+                (Some(NodeKey::Item { source, .. }), _) => {
+                    self.listed_item_attr(entry.ino, &source)
+                }
+                (Some(key), _) => self.attr_of(&key).map(|a| (a, false)),
+                (None, _) => Err(VfsError::NotFound),
+            };
+            match listed {
+                Ok((attr, provisional)) => EntryPlus { entry, attr: Some(attr), provisional },
+                Err(_) => EntryPlus { entry, attr: None, provisional: false },
+            }
+        });
+        Ok(plus.collect())
+    }
+
+    /// An item's attributes without generating it: the size recorded when it was last
+    /// generated from this very source, else a provisional 0.
+    fn listed_item_attr(&self, ino: u64, source: &Path) -> Result<(Attr, bool), VfsError> {
+        let path = self.root.join(source);
+        let s = stat_source(&path)?;
+        self.confinement.check(&path, s.identity.ino, s.identity.mtime)?;
+        let known = self.item_sizes.get(ino, &s.identity);
+        let attr = Attr {
+            ino,
+            kind: Kind::File,
+            size: known.unwrap_or(0),
+            mtime: s.identity.mtime,
+            perm: perm(s.mode, Kind::File),
+            uid: s.uid,
+            gid: s.gid,
+        };
+        Ok((attr, known.is_none()))
+    }
+}

@@ -99,5 +99,5 @@ pub fn write_catalog(
 fn read_whole(vfs: &Vfs, ino: u64) -> Result<Vec<u8>, String> {
     let attr = vfs.getattr(ino).map_err(|e| e.to_string())?;
     let size = u32::try_from(attr.size).map_err(|_| "STAC file larger than 4 GiB".to_string())?;
-    vfs.read(ino, 0, size).map_err(|e| e.to_string())
+    vfs.read(ino, 0, size).map(|b| b.into_vec()).map_err(|e| e.to_string())
 }

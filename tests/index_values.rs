@@ -42,7 +42,9 @@ impl ViewStore {
                     library: Some(&self.library),
                 };
                 let node = &self.view.arrays[array].node;
-                let b = read_chunk(&src, node, chunk, 0, chunk.size() as usize).expect("chunk");
+                let b = read_chunk(&src, node, chunk, 0, chunk.size() as usize)
+                    .expect("chunk")
+                    .into_vec();
                 assert_eq!(b.len() as u64, chunk.size(), "st_size of {key}");
                 Some(b)
             }

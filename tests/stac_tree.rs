@@ -24,7 +24,7 @@ fn archive(tag: &str) -> PathBuf {
 fn read(vfs: &Vfs, parent: u64, name: &str) -> Result<Vec<u8>, String> {
     let attr = vfs.lookup(parent, OsStr::new(name)).map_err(|e| e.to_string())?;
     assert_eq!(attr.kind, Kind::File);
-    let bytes = vfs.read(attr.ino, 0, u32::MAX).map_err(|e| e.to_string())?;
+    let bytes = vfs.read(attr.ino, 0, u32::MAX).map_err(|e| e.to_string())?.into_vec();
     assert_eq!(bytes.len() as u64, attr.size, "{name}: size as announced");
     Ok(bytes)
 }

@@ -28,6 +28,7 @@ use crate::cache::ChunkCache;
 use crate::log_limit;
 use crate::stac::StacOptions;
 use crate::stats::STATS;
+pub use crate::zarr::chunk::Bytes;
 use crate::zarr::chunk::{read_chunk, ChunkSource};
 use crate::zarr::Entry;
 use confine::Confinement;
@@ -269,7 +270,8 @@ impl Vfs {
     }
 
     /// Read up to `size` bytes at `offset` of file `ino` (counted in [`crate::stats`]).
-    pub fn read(&self, ino: u64, offset: u64, size: u32) -> Result<Vec<u8>, VfsError> {
+    /// A generated chunk's bytes are a window on the cached chunk, not a copy.
+    pub fn read(&self, ino: u64, offset: u64, size: u32) -> Result<Bytes, VfsError> {
         let r = self.read_node(ino, offset, size);
         match &r {
             Ok(bytes) => STATS.served(bytes.len()),
@@ -279,21 +281,25 @@ impl Vfs {
         r
     }
 
-    fn read_node(&self, ino: u64, offset: u64, size: u32) -> Result<Vec<u8>, VfsError> {
+    fn read_node(&self, ino: u64, offset: u64, size: u32) -> Result<Bytes, VfsError> {
         let (source, inner) = match self.key(ino)? {
             NodeKey::Dataset { source, inner } => (source, inner),
             NodeKey::Catalog(rel) => {
-                return Ok(slice(&self.catalog_file(ino, &rel)?.1, offset, size))
+                return Ok(Bytes::Owned(slice(&self.catalog_file(ino, &rel)?.1, offset, size)))
             }
             NodeKey::Item { source, store } => {
-                return Ok(slice(&self.item_file(ino, &source, &store)?.1, offset, size));
+                return Ok(Bytes::Owned(slice(
+                    &self.item_file(ino, &source, &store)?.1,
+                    offset,
+                    size,
+                )));
             }
             NodeKey::Dir(_) => return Err(VfsError::IsDir),
         };
         let ds = self.dataset(&source)?;
         match ds.view.resolve(&inner).ok_or(VfsError::NotFound)? {
             Entry::Dir => Err(VfsError::IsDir),
-            Entry::Meta(bytes) => Ok(slice(bytes, offset, size)),
+            Entry::Meta(bytes) => Ok(Bytes::Owned(slice(bytes, offset, size))),
             Entry::Chunk { array, pos, chunk } => {
                 let src = ChunkSource {
                     file: &ds.file,

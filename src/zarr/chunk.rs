@@ -9,7 +9,7 @@ use crate::index::{ArrayNode, ChunkRef};
 use std::fs::File;
 use std::io;
 use std::os::unix::fs::FileExt;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 /// A chunk's bytes could not be produced.
 #[derive(Debug, thiserror::Error)]
@@ -42,6 +42,41 @@ impl ChunkError {
     }
 }
 
+/// The bytes a read returns: its own, or a window on a cached generated chunk (no copy: the
+/// FUSE reply is written straight from the cache's buffer).
+#[derive(Debug)]
+pub enum Bytes {
+    Owned(Vec<u8>),
+    Window(Chunk, std::ops::Range<usize>),
+}
+
+impl Bytes {
+    /// `want` bytes of `chunk` at `offset` (fewer at its end).
+    fn window(chunk: Chunk, offset: u64, want: usize) -> Bytes {
+        let start = usize::try_from(offset).unwrap_or(usize::MAX).min(chunk.len());
+        let end = start.saturating_add(want).min(chunk.len());
+        Bytes::Window(chunk, start..end)
+    }
+
+    /// The bytes as a vector of their own (a copy for a window).
+    pub fn into_vec(self) -> Vec<u8> {
+        match self {
+            Bytes::Owned(v) => v,
+            Bytes::Window(chunk, range) => chunk[range].to_vec(),
+        }
+    }
+}
+
+impl std::ops::Deref for Bytes {
+    type Target = [u8];
+    fn deref(&self) -> &[u8] {
+        match self {
+            Bytes::Owned(v) => v,
+            Bytes::Window(chunk, range) => &chunk[range.clone()],
+        }
+    }
+}
+
 /// Chunks that only a format library can decode (filters without a Zarr codec).
 pub trait LibraryChunks: Send + Sync {
     /// The decoded bytes of chunk `coords` of `array`: a full chunk in the array's dtype
@@ -66,14 +101,14 @@ pub fn read_chunk(
     chunk: &ChunkRef,
     offset: u64,
     len: usize,
-) -> Result<Vec<u8>, ChunkError> {
+) -> Result<Bytes, ChunkError> {
     let size = chunk.size();
     if offset >= size {
-        return Ok(Vec::new());
+        return Ok(Bytes::Owned(Vec::new()));
     }
     let want = (len as u64).min(size - offset) as usize;
     match chunk {
-        ChunkRef::Range { offset: at, .. } => pread(src.file, at + offset, want),
+        ChunkRef::Range { offset: at, .. } => pread(src.file, at + offset, want).map(Bytes::Owned),
         ChunkRef::Padded { offset: at, len: valid, .. } => {
             let mut out = Vec::with_capacity(want);
             if offset < *valid {
@@ -81,7 +116,7 @@ pub fn read_chunk(
                 out = pread(src.file, at + offset, n)?;
             }
             pad_with_fill(&mut out, offset, want, &array.fill_element);
-            Ok(out)
+            Ok(Bytes::Owned(out))
         }
         ChunkRef::Strided { offset: at, stride, len: piece, count, .. } => {
             let mut out = Vec::with_capacity(want);
@@ -94,11 +129,11 @@ pub fn read_chunk(
                 pos += n;
             }
             pad_with_fill(&mut out, offset, want, &array.fill_element);
-            Ok(out)
+            Ok(Bytes::Owned(out))
         }
-        ChunkRef::Inline { bytes } => Ok(slice(bytes, offset, want)),
+        ChunkRef::Inline { bytes } => Ok(Bytes::Owned(slice(bytes, offset, want))),
         ChunkRef::Fill { .. } => {
-            Ok(slice(array.fill_chunk.as_deref().unwrap_or(&[]), offset, want))
+            Ok(Bytes::Owned(slice(array.fill_chunk.as_deref().unwrap_or(&[]), offset, want)))
         }
         ChunkRef::Library { size } => {
             let lib = src.library.ok_or_else(|| ChunkError::Library("no reader".into()))?;
@@ -114,19 +149,19 @@ pub fn read_chunk(
                 Ok(Arc::new(bytes))
             };
             let bytes = src.cache.get_or_try(src.key, make).map_err(ChunkError::Shared)?;
-            Ok(slice(&bytes, offset, want))
+            Ok(Bytes::window(bytes, offset, want))
         }
         ChunkRef::Merged { parts, part, .. } => {
             let make = || merged(src.file, array, parts, *part);
             let bytes = src.cache.get_or_try(src.key, make).map_err(ChunkError::Shared)?;
-            Ok(slice(&bytes, offset, want))
+            Ok(Bytes::window(bytes, offset, want))
         }
         ChunkRef::Reencode { offset: at, len: stored, mask, size } => {
             let bytes = src
                 .cache
                 .get_or_try(src.key, || reencode(src.file, array, *at, *stored, *mask, *size))
                 .map_err(ChunkError::Shared)?;
-            Ok(slice(&bytes, offset, want))
+            Ok(Bytes::window(bytes, offset, want))
         }
     }
 }
@@ -160,7 +195,8 @@ fn pread(file: &File, at: u64, n: usize) -> Result<Vec<u8>, ChunkError> {
     Ok(buf)
 }
 
-/// Decode the parts of a merged chunk one after the other into one buffer.
+/// Decode the parts of a merged chunk into one buffer, groups of consecutive parts on
+/// several threads: a reader waiting for the chunk's first bytes waits for its share only.
 fn merged(
     file: &File,
     array: &ArrayNode,
@@ -168,8 +204,43 @@ fn merged(
     part: u64,
 ) -> Result<Chunk, ChunkError> {
     let part = part as usize;
-    let mut out = Vec::with_capacity(parts.len() * part);
-    for p in parts {
+    let mut out = vec![0u8; parts.len() * part];
+    if part == 0 || parts.is_empty() {
+        return Ok(Arc::new(out));
+    }
+    let per = parts.len().div_ceil(decode_threads().min(parts.len()));
+    std::thread::scope(|s| {
+        let mut groups = out.chunks_mut(per * part).zip(parts.chunks(per));
+        let first = groups.next();
+        let others: Vec<_> = groups
+            .map(|(dst, group)| s.spawn(move || decode_parts(file, array, group, part, dst)))
+            .collect();
+        let mine = first.map_or(Ok(()), |(dst, group)| decode_parts(file, array, group, part, dst));
+        others.into_iter().fold(mine, |acc, h| {
+            let theirs = h
+                .join()
+                .unwrap_or_else(|_| Err(ChunkError::Library("a decoding thread panicked".into())));
+            acc.and(theirs)
+        })
+    })?;
+    Ok(Arc::new(out))
+}
+
+/// Threads a merged chunk is decoded on: the CPUs, at most 4.
+fn decode_threads() -> usize {
+    static N: OnceLock<usize> = OnceLock::new();
+    *N.get_or_init(|| std::thread::available_parallelism().map_or(1, |n| n.get()).min(4))
+}
+
+/// Decode `parts` (each `part` bytes once decoded) into `dst`, one after the other.
+fn decode_parts(
+    file: &File,
+    array: &ArrayNode,
+    parts: &[Option<ChunkRef>],
+    part: usize,
+    dst: &mut [u8],
+) -> Result<(), ChunkError> {
+    for (p, dst) in parts.iter().zip(dst.chunks_mut(part)) {
         let bytes = match p {
             Some(ChunkRef::Reencode { offset, len, mask, .. }) => {
                 decode_stored(file, array, *offset, *len, *mask, part)?
@@ -185,9 +256,9 @@ fn merged(
         if bytes.len() != part {
             return Err(ChunkError::SizeChanged { got: bytes.len() as u64, expected: part as u64 });
         }
-        out.extend_from_slice(&bytes);
+        dst.copy_from_slice(&bytes);
     }
-    Ok(Arc::new(out))
+    Ok(())
 }
 
 /// The raw bytes of a stored HDF5 chunk: `stored` bytes at `at`, its pipeline undone.

@@ -1,5 +1,7 @@
 //! The bytes of one chunk file: a `pread` of the source for pass-through chunks, padding for
-//! partial contiguous chunks, generation (decode + re-encode, cached) for the rest.
+//! partial contiguous chunks, generation (decode + re-encode, cached; a stacked chunk's parts
+//! decoded on several threads) for the rest. Reads of generated chunks are windows on the
+//! cached buffer ([`Bytes`]), never copies.
 //!
 //! Nothing here takes the HDF5/netCDF lock.
 

@@ -6,6 +6,7 @@
 //! Nothing here takes the HDF5/netCDF lock.
 
 use super::codec::{self, CodecError};
+use super::recycle::Recycled;
 use crate::cache::{Chunk, ChunkCache, ChunkKey};
 use crate::index::{ArrayNode, ChunkRef};
 use std::fs::File;
@@ -49,6 +50,8 @@ impl ChunkError {
 #[derive(Debug)]
 pub enum Bytes {
     Owned(Vec<u8>),
+    /// Read into a buffer of the thread's pool (pass-through chunks).
+    Read(Recycled),
     Window(Chunk, std::ops::Range<usize>),
 }
 
@@ -64,6 +67,7 @@ impl Bytes {
     pub fn into_vec(self) -> Vec<u8> {
         match self {
             Bytes::Owned(v) => v,
+            Bytes::Read(r) => r.into_vec(),
             Bytes::Window(chunk, range) => chunk[range].to_vec(),
         }
     }
@@ -74,6 +78,7 @@ impl std::ops::Deref for Bytes {
     fn deref(&self) -> &[u8] {
         match self {
             Bytes::Owned(v) => v,
+            Bytes::Read(r) => r,
             Bytes::Window(chunk, range) => &chunk[range.clone()],
         }
     }
@@ -110,7 +115,11 @@ pub fn read_chunk(
     }
     let want = (len as u64).min(size - offset) as usize;
     match chunk {
-        ChunkRef::Range { offset: at, .. } => pread(src.file, at + offset, want).map(Bytes::Owned),
+        ChunkRef::Range { offset: at, .. } => {
+            let mut buf = Recycled::with_len(want);
+            pread_into(src.file, at + offset, buf.as_mut_slice())?;
+            Ok(Bytes::Read(buf))
+        }
         ChunkRef::Padded { offset: at, len: valid, .. } => {
             let mut out = Vec::with_capacity(want);
             if offset < *valid {
@@ -185,7 +194,13 @@ fn slice(bytes: &[u8], offset: u64, want: usize) -> Vec<u8> {
 
 fn pread(file: &File, at: u64, n: usize) -> Result<Vec<u8>, ChunkError> {
     let mut buf = vec![0u8; n];
-    let mut done = 0;
+    pread_into(file, at, &mut buf)?;
+    Ok(buf)
+}
+
+/// Fill `buf` from `file` at `at`; a file that ends first is [`ChunkError::Truncated`].
+fn pread_into(file: &File, at: u64, buf: &mut [u8]) -> Result<(), ChunkError> {
+    let (n, mut done) = (buf.len(), 0);
     while done < n {
         match file.read_at(&mut buf[done..], at + done as u64) {
             Ok(0) => return Err(ChunkError::Truncated),
@@ -194,7 +209,7 @@ fn pread(file: &File, at: u64, n: usize) -> Result<Vec<u8>, ChunkError> {
             Err(e) => return Err(e.into()),
         }
     }
-    Ok(buf)
+    Ok(())
 }
 
 /// Decode the parts of a merged chunk into one buffer, groups of consecutive parts on

@@ -1,6 +1,9 @@
 //! Bytes-bounded LRU of generated chunks (re-encoded chunks). Pass-through chunks are never
-//! cached here: the kernel page cache keeps them. Concurrent misses on one chunk generate it once.
+//! cached here: the kernel page cache keeps them. Concurrent misses on one chunk generate it
+//! once, and the chunks being generated at once share a byte budget ([`InFlight`]): a quarter
+//! of the cache, at most 32 MiB, so memory stays near the cache size whatever the threads.
 
+use crate::inflight::InFlight;
 use moka::sync::Cache;
 use std::sync::Arc;
 
@@ -14,6 +17,7 @@ pub type ChunkKey = (u64, usize, usize);
 #[derive(Clone)]
 pub struct ChunkCache {
     inner: Cache<ChunkKey, Chunk>,
+    making: Arc<InFlight>,
 }
 
 impl ChunkCache {
@@ -26,13 +30,15 @@ impl ChunkCache {
             .max_capacity(max_bytes)
             .weigher(|_k: &ChunkKey, v: &Chunk| u32::try_from(v.len()).unwrap_or(u32::MAX))
             .build();
-        ChunkCache { inner }
+        ChunkCache { inner, making: Arc::new(InFlight::new((max_bytes / 4).min(32 << 20))) }
     }
 
-    /// The cached chunk, or the result of `make` (run once for concurrent callers).
+    /// The cached chunk, or the result of `make` (run once for concurrent callers, once the
+    /// chunk's `size` bytes fit in the budget of chunks being made).
     pub fn get_or_try<E>(
         &self,
         key: ChunkKey,
+        size: u64,
         make: impl FnOnce() -> Result<Chunk, E>,
     ) -> Result<Chunk, Arc<E>>
     where
@@ -41,6 +47,7 @@ impl ChunkCache {
         let mut inserted = false;
         let result = self.inner.try_get_with(key, || {
             inserted = true;
+            let _room = self.making.acquire(size);
             make()
         });
         crate::stats::STATS.cache_lookup(!inserted);

@@ -22,6 +22,7 @@ pub mod cache;
 pub mod config;
 pub mod fuse;
 pub mod index;
+pub mod inflight;
 pub mod inspect;
 pub mod log_limit;
 pub mod logging;

@@ -159,18 +159,22 @@ pub fn read_chunk(
                 }
                 Ok(Arc::new(bytes))
             };
-            let bytes = src.cache.get_or_try(src.key, make).map_err(ChunkError::Shared)?;
+            let bytes =
+                src.cache.get_or_try(src.key, chunk.size(), make).map_err(ChunkError::Shared)?;
             Ok(Bytes::window(bytes, offset, want))
         }
         ChunkRef::Merged { parts, part, .. } => {
             let make = || merged(src.file, array, parts, *part);
-            let bytes = src.cache.get_or_try(src.key, make).map_err(ChunkError::Shared)?;
+            let bytes =
+                src.cache.get_or_try(src.key, chunk.size(), make).map_err(ChunkError::Shared)?;
             Ok(Bytes::window(bytes, offset, want))
         }
         ChunkRef::Reencode { offset: at, len: stored, mask, size } => {
             let bytes = src
                 .cache
-                .get_or_try(src.key, || reencode(src.file, array, *at, *stored, *mask, *size))
+                .get_or_try(src.key, chunk.size(), || {
+                    reencode(src.file, array, *at, *stored, *mask, *size)
+                })
                 .map_err(ChunkError::Shared)?;
             Ok(Bytes::window(bytes, offset, want))
         }

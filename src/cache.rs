@@ -1,7 +1,8 @@
 //! Bytes-bounded LRU of generated chunks (re-encoded chunks). Pass-through chunks are never
 //! cached here: the kernel page cache keeps them. Concurrent misses on one chunk generate it
 //! once, and the chunks being generated at once share a byte budget ([`InFlight`]): a quarter
-//! of the cache, at most 32 MiB, so memory stays near the cache size whatever the threads.
+//! of `--cache-size`, at most 32 MiB, taken from the cache's capacity, so cached and
+//! in-the-making chunks together stay within `--cache-size` whatever the thread count.
 
 use crate::inflight::InFlight;
 use moka::sync::Cache;
@@ -21,16 +22,18 @@ pub struct ChunkCache {
 }
 
 impl ChunkCache {
-    /// A cache holding at most `max_bytes` of chunk data.
+    /// At most `max_bytes` of chunk data, chunks being made included: the budget of those
+    /// (a quarter, at most 32 MiB) is taken from the cache's capacity.
     pub fn new(max_bytes: u64) -> Self {
+        let making = (max_bytes / 4).min(32 << 20);
         // Plain LRU: moka's default TinyLFU admission turns new chunks away once the cache is
         // full, and a chunk file read in 128 KiB pieces would then be decoded for every piece.
         let inner = Cache::builder()
             .eviction_policy(moka::policy::EvictionPolicy::lru())
-            .max_capacity(max_bytes)
+            .max_capacity(max_bytes - making)
             .weigher(|_k: &ChunkKey, v: &Chunk| u32::try_from(v.len()).unwrap_or(u32::MAX))
             .build();
-        ChunkCache { inner, making: Arc::new(InFlight::new((max_bytes / 4).min(32 << 20))) }
+        ChunkCache { inner, making: Arc::new(InFlight::new(making)) }
     }
 
     /// The cached chunk, or the result of `make` (run once for concurrent callers, once the

@@ -75,7 +75,7 @@ struct Cli {
     /// [default: $XDG_CACHE_HOME/cloudify-mount/index]; "none" disables.
     #[arg(long, value_name = "DIR", help_heading = "Caching")]
     index_dir: Option<PathBuf>,
-    /// Memory for generated chunks (bytes).
+    /// Memory for generated chunks, cached and being made (bytes).
     #[arg(long, default_value_t = 256 << 20, value_name = "BYTES", help_heading = "Caching")]
     cache_size: u64,
     /// Datasets kept indexed at once.

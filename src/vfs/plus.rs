@@ -18,7 +18,8 @@ use std::time::SystemTime;
 #[derive(Clone, Debug)]
 pub struct EntryPlus {
     pub entry: DirEntry,
-    /// `None`: the entry cannot be stat'ed now (vanished, refused); list it without caching.
+    /// `None`: the entry cannot be stat'ed now (vanished, refused). A READDIRPLUS reply has no
+    /// way to list a name without attributes, so it is left out (its lookup would fail too).
     pub attr: Option<Attr>,
     /// The attribute is a placeholder (see the module docs): cache it for no time at all.
     pub provisional: bool,

@@ -31,19 +31,14 @@ RESULTS = []
 rng = np.random.default_rng(4)
 
 
-def median_time(fn, n=3):
-    times = []
-    for _ in range(n):
-        t = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t)
-    return statistics.median(times)
-
-
 def timed(fn):
     t = time.perf_counter()
     fn()
     return time.perf_counter() - t
+
+
+def median_time(fn, n=3):
+    return statistics.median(timed(fn) for _ in range(n))
 
 
 def rounds(n, *fns):

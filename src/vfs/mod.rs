@@ -16,6 +16,7 @@ mod plus;
 mod stac_files;
 
 pub use changes::Invalidation;
+use dataset::SourceStat;
 pub use dataset::{stat_source, Identity, Loaded};
 pub use error::VfsError;
 pub use inode::{NodeKey, ROOT_INO};
@@ -29,7 +30,7 @@ use crate::log_limit;
 use crate::stac::StacOptions;
 use crate::stats::STATS;
 pub use crate::zarr::chunk::Bytes;
-use crate::zarr::chunk::{read_chunk, ChunkSource};
+use crate::zarr::chunk::{read_chunk, within, ChunkSource};
 use crate::zarr::Entry;
 use confine::Confinement;
 use dataset::Datasets;
@@ -123,18 +124,7 @@ impl Vfs {
                 })
             }
             NodeKey::Dataset { source, inner } if inner.is_empty() => {
-                let path = self.root.join(source);
-                let s = stat_source(&path)?;
-                self.confinement.check(&path, s.identity.ino, s.identity.mtime)?;
-                Ok(Attr {
-                    ino,
-                    kind: Kind::Dir,
-                    size: 0,
-                    mtime: s.identity.mtime,
-                    perm: perm(s.mode, Kind::Dir),
-                    uid: s.uid,
-                    gid: s.gid,
-                })
+                Ok(Attr::of_source(ino, &self.source_stat(source)?, Kind::Dir, 0))
             }
             NodeKey::Dataset { source, inner } => {
                 self.inner_attr(ino, &*self.dataset(source)?, inner)
@@ -151,15 +141,15 @@ impl Vfs {
             Entry::Meta(bytes) => (Kind::File, bytes.len() as u64),
             Entry::Chunk { chunk, .. } => (Kind::File, chunk.size()),
         };
-        Ok(Attr {
-            ino,
-            kind,
-            size,
-            mtime: ds.stat.identity.mtime,
-            perm: perm(ds.stat.mode, kind),
-            uid: ds.stat.uid,
-            gid: ds.stat.gid,
-        })
+        Ok(Attr::of_source(ino, &ds.stat, kind, size))
+    }
+
+    /// `stat` of the archive-relative `source`, refused when it leads outside the archive.
+    fn source_stat(&self, source: &Path) -> Result<SourceStat, VfsError> {
+        let path = self.root.join(source);
+        let s = stat_source(&path)?;
+        self.confinement.check(&path, s.identity.ino, s.identity.mtime)?;
+        Ok(s)
     }
 
     fn archive_listing(&self, rel: &Path) -> Result<Arc<Listing>, VfsError> {
@@ -324,9 +314,7 @@ impl Vfs {
 
 /// `size` bytes of `bytes` at `offset`.
 fn slice(bytes: &[u8], offset: u64, size: u32) -> Vec<u8> {
-    let start = usize::try_from(offset).unwrap_or(usize::MAX).min(bytes.len());
-    let end = start.saturating_add(size as usize).min(bytes.len());
-    bytes[start..end].to_vec()
+    bytes[within(bytes.len(), offset, size as usize)].to_vec()
 }
 
 /// The node of an entry of archive directory `rel`.

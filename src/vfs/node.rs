@@ -1,6 +1,7 @@
 //! What a node of the tree looks like to the adapter: its kind, attributes and directory
 //! entries, and the permission rules that mirror the archive's.
 
+use super::dataset::SourceStat;
 use std::time::SystemTime;
 
 /// Kind of a node.
@@ -20,6 +21,21 @@ pub struct Attr {
     pub perm: u16,
     pub uid: u32,
     pub gid: u32,
+}
+
+impl Attr {
+    /// A node generated from the source file of `stat`: its ownership, mtime and read bits.
+    pub(super) fn of_source(ino: u64, stat: &SourceStat, kind: Kind, size: u64) -> Attr {
+        Attr {
+            ino,
+            kind,
+            size,
+            mtime: stat.identity.mtime,
+            perm: perm(stat.mode, kind),
+            uid: stat.uid,
+            gid: stat.gid,
+        }
+    }
 }
 
 /// One entry of a directory listing.

@@ -5,12 +5,12 @@
 //! its entry carries a *provisional* attribute (size 0) that the adapter must let expire at
 //! once, so the next `stat` or `read` asks `getattr` for the real one.
 
-use super::dataset::{stat_source, Identity};
+use super::dataset::{Identity, SourceStat};
 use super::inode::NodeKey;
-use super::node::{perm, Attr, DirEntry, Kind};
+use super::node::{Attr, DirEntry, Kind};
 use super::{Vfs, VfsError};
 use std::collections::HashMap;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::time::SystemTime;
 
@@ -49,9 +49,18 @@ impl Vfs {
         start: usize,
         max: usize,
     ) -> Result<Vec<EntryPlus>, VfsError> {
-        // the dataset of a store's directory is resolved once per page, not once per entry
+        // the dataset of a store's directory is resolved once per page, not once per entry,
+        // and a source file once per page for its store and its item
         let (entries, ds) = self.page(ino, start, max)?;
-        let plus = entries.into_iter().map(|entry| {
+        let mut stats: HashMap<PathBuf, Option<SourceStat>> = HashMap::new();
+        let mut stat = |source: &Path| {
+            stats
+                .entry(source.to_path_buf())
+                .or_insert_with(|| self.source_stat(source).ok())
+                .ok_or(VfsError::NotFound)
+        };
+        let mut plus = Vec::with_capacity(entries.len());
+        for entry in entries {
             if entry.name == "." || entry.name == ".." {
                 // the kernel never caches these two; any attribute of the right inode will do
                 let attr = Attr {
@@ -63,42 +72,35 @@ impl Vfs {
                     uid: 0,
                     gid: 0,
                 };
-                return EntryPlus { entry, attr: Some(attr), provisional: true };
+                plus.push(EntryPlus { entry, attr: Some(attr), provisional: true });
+                continue;
             }
-            let listed = match (self.inodes.key(entry.ino), &ds) {
+            let ino = entry.ino;
+            let listed = match (self.inodes.key(ino), &ds) {
                 (Some(NodeKey::Dataset { inner, .. }), Some(ds)) => {
-                    self.inner_attr(entry.ino, ds, &inner).map(|a| (a, false))
+                    self.inner_attr(ino, ds, &inner).map(|a| (a, false))
+                }
+                (Some(NodeKey::Dataset { source, inner }), None) if inner.is_empty() => {
+                    stat(&source).map(|s| (Attr::of_source(ino, &s, Kind::Dir, 0), false))
                 }
                 (Some(NodeKey::Item { source, .. }), _) => {
-                    self.listed_item_attr(entry.ino, &source)
+                    stat(&source).map(|s| self.listed_item_attr(ino, &s))
                 }
                 (Some(key), _) => self.attr_of(&key).map(|a| (a, false)),
                 (None, _) => Err(VfsError::NotFound),
             };
-            match listed {
+            plus.push(match listed {
                 Ok((attr, provisional)) => EntryPlus { entry, attr: Some(attr), provisional },
                 Err(_) => EntryPlus { entry, attr: None, provisional: false },
-            }
-        });
-        Ok(plus.collect())
+            });
+        }
+        Ok(plus)
     }
 
     /// An item's attributes without generating it: the size recorded when it was last
-    /// generated from this very source, else a provisional 0.
-    fn listed_item_attr(&self, ino: u64, source: &Path) -> Result<(Attr, bool), VfsError> {
-        let path = self.root.join(source);
-        let s = stat_source(&path)?;
-        self.confinement.check(&path, s.identity.ino, s.identity.mtime)?;
-        let known = self.item_sizes.get(ino, &s.identity);
-        let attr = Attr {
-            ino,
-            kind: Kind::File,
-            size: known.unwrap_or(0),
-            mtime: s.identity.mtime,
-            perm: perm(s.mode, Kind::File),
-            uid: s.uid,
-            gid: s.gid,
-        };
-        Ok((attr, known.is_none()))
+    /// generated from this very source (`stat`), else a provisional 0.
+    fn listed_item_attr(&self, ino: u64, stat: &SourceStat) -> (Attr, bool) {
+        let known = self.item_sizes.get(ino, &stat.identity);
+        (Attr::of_source(ino, stat, Kind::File, known.unwrap_or(0)), known.is_none())
     }
 }

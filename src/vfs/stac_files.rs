@@ -87,15 +87,7 @@ impl Vfs {
             public_url: self.stac.public_url.as_deref(),
         };
         let bytes = item_json(facts, &place);
-        let attr = Attr {
-            ino,
-            kind: Kind::File,
-            size: bytes.len() as u64,
-            mtime: ds.stat.identity.mtime,
-            perm: perm(ds.stat.mode, Kind::File),
-            uid: ds.stat.uid,
-            gid: ds.stat.gid,
-        };
+        let attr = Attr::of_source(ino, &ds.stat, Kind::File, bytes.len() as u64);
         self.item_sizes.record(ino, ds.stat.identity, attr.size);
         Ok((attr, bytes))
     }

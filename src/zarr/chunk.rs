@@ -58,9 +58,8 @@ pub enum Bytes {
 impl Bytes {
     /// `want` bytes of `chunk` at `offset` (fewer at its end).
     fn window(chunk: Chunk, offset: u64, want: usize) -> Bytes {
-        let start = usize::try_from(offset).unwrap_or(usize::MAX).min(chunk.len());
-        let end = start.saturating_add(want).min(chunk.len());
-        Bytes::Window(chunk, start..end)
+        let range = within(chunk.len(), offset, want);
+        Bytes::Window(chunk, range)
     }
 
     /// The bytes as a vector of their own (a copy for a window).
@@ -191,9 +190,13 @@ fn pad_with_fill(out: &mut Vec<u8>, offset: u64, want: usize, fill: &[u8]) {
 }
 
 fn slice(bytes: &[u8], offset: u64, want: usize) -> Vec<u8> {
-    let start = (offset as usize).min(bytes.len());
-    let end = start.saturating_add(want).min(bytes.len());
-    bytes[start..end].to_vec()
+    bytes[within(bytes.len(), offset, want)].to_vec()
+}
+
+/// The part of `len` bytes that `want` bytes at `offset` cover (empty past the end).
+pub fn within(len: usize, offset: u64, want: usize) -> std::ops::Range<usize> {
+    let start = usize::try_from(offset).unwrap_or(usize::MAX).min(len);
+    start..start.saturating_add(want).min(len)
 }
 
 fn pread(file: &File, at: u64, n: usize) -> Result<Vec<u8>, ChunkError> {

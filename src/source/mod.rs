@@ -15,6 +15,7 @@ mod layout;
 mod library;
 mod nc4;
 mod pipeline;
+mod placement;
 pub mod sniff;
 mod strings;
 

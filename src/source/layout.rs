@@ -60,14 +60,12 @@ fn walk(ctx: &Ctx<'_>, g: &mut ModelGroup) {
 }
 
 fn open_dataset(h5: &hdf5::File, path: &str) -> Result<hdf5::Dataset, String> {
-    if let Ok(ds) = h5.dataset(path) {
-        return Ok(ds);
-    }
     // netCDF-4 stores a variable that shares a dimension's name without being its coordinate
-    // variable under a prefixed name.
+    // variable under a prefixed name; the unprefixed dataset is then the dimension's scale.
     let (parent, name) = path.rsplit_once('/').unwrap_or(("", path));
-    h5.dataset(&format!("{parent}/_nc4_non_coord_{name}"))
-        .map_err(|e| format!("no HDF5 dataset behind the variable: {e}"))
+    let prefixed = format!("{parent}/_nc4_non_coord_{name}");
+    let path = if h5.link_exists(&prefixed) { prefixed.as_str() } else { path };
+    h5.dataset(path).map_err(|e| format!("no HDF5 dataset behind the variable: {e}"))
 }
 
 fn locate(

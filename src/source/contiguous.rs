@@ -21,10 +21,17 @@ pub fn split_contiguous(shape: &[u64], elementsize: u64, target: u64) -> Vec<u64
     vec![]
 }
 
-/// Number of chunks of `array`'s grid, as a length.
+/// Most chunks one array may have (its chunk references alone would take half a GiB).
+pub const MAX_GRID: u64 = 1 << 24;
+
+/// Number of chunks of `array`'s grid, as a length; refused beyond [`MAX_GRID`] (a damaged or
+/// hostile header must not make the indexer allocate without bound).
 pub fn grid_len(array: &ArrayNode) -> Result<usize, String> {
-    let total: u64 = array.grid().iter().product();
-    usize::try_from(total).map_err(|_| "chunk grid too large".to_string())
+    let total = array.grid().iter().try_fold(1u64, |acc, g| acc.checked_mul(*g));
+    match total {
+        Some(n) if n <= MAX_GRID => Ok(n as usize),
+        _ => Err(format!("chunk grid larger than {MAX_GRID} chunks is not served")),
+    }
 }
 
 /// One chunk reference per chunk of a C-ordered block of `array` (chunks from

@@ -2,7 +2,7 @@
 //!
 //! ```text
 //!  source file (.nc/.h5)
-//!        │  source::index_file      (netcdf + libhdf5: metadata and chunk addresses, under their lock)
+//!        │  source::index_file      (native reader of NetCDF-4 metadata; else netcdf + libhdf5 in workers)
 //!        ▼
 //!  index::DatasetIndex             plain serde value: groups, arrays, codecs, ChunkRef per chunk
 //!        │  zarr::DatasetView       (.zgroup/.zattrs/.zarray/.zmetadata rendered once; chunk keys)

@@ -13,6 +13,7 @@ pub static STATS: Stats = Stats::new();
 #[derive(Debug, Default)]
 pub struct Stats {
     indexed: AtomicU64,
+    indexed_natively: AtomicU64,
     loaded: AtomicU64,
     index_failures: AtomicU64,
     cache_hits: AtomicU64,
@@ -27,6 +28,8 @@ pub struct Stats {
 pub struct Snapshot {
     /// Datasets indexed from their source file.
     pub indexed: u64,
+    /// Of those, indexed by the native reader (the rest through netcdf-c/libhdf5).
+    pub indexed_natively: u64,
     /// Datasets whose index came from the index directory.
     pub loaded: u64,
     /// Source files that could not be indexed (each version counted once).
@@ -48,6 +51,7 @@ impl Stats {
     pub const fn new() -> Stats {
         Stats {
             indexed: AtomicU64::new(0),
+            indexed_natively: AtomicU64::new(0),
             loaded: AtomicU64::new(0),
             index_failures: AtomicU64::new(0),
             cache_hits: AtomicU64::new(0),
@@ -62,6 +66,11 @@ impl Stats {
     pub fn dataset_loaded(&self, from_index_dir: bool) {
         let c = if from_index_dir { &self.loaded } else { &self.indexed };
         c.fetch_add(1, Relaxed);
+    }
+
+    /// A dataset was indexed by the native reader (also counted by `dataset_loaded`).
+    pub fn indexed_natively(&self) {
+        self.indexed_natively.fetch_add(1, Relaxed);
     }
 
     /// A source file could not be indexed.
@@ -90,6 +99,7 @@ impl Stats {
     pub fn snapshot(&self) -> Snapshot {
         Snapshot {
             indexed: self.indexed.load(Relaxed),
+            indexed_natively: self.indexed_natively.load(Relaxed),
             loaded: self.loaded.load(Relaxed),
             index_failures: self.index_failures.load(Relaxed),
             cache_hits: self.cache_hits.load(Relaxed),
@@ -110,6 +120,7 @@ pub fn log_summary(when: &str, uptime: Duration) {
         when,
         uptime_s = uptime.as_secs(),
         datasets_indexed = s.indexed,
+        datasets_indexed_natively = s.indexed_natively,
         datasets_from_index_dir = s.loaded,
         index_failures = s.index_failures,
         cache_hits = s.cache_hits,
@@ -131,6 +142,7 @@ mod tests {
         s.dataset_loaded(false);
         s.dataset_loaded(true);
         s.dataset_loaded(true);
+        s.indexed_natively();
         s.index_failed();
         s.cache_lookup(true);
         s.cache_lookup(false);
@@ -139,6 +151,7 @@ mod tests {
         s.read_failed();
         let want = Snapshot {
             indexed: 1,
+            indexed_natively: 1,
             loaded: 2,
             index_failures: 1,
             cache_hits: 1,

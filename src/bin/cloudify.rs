@@ -4,7 +4,7 @@
 
 use clap::{Parser, Subcommand};
 use cloudify_mount::offline::{file_item, write_catalog};
-use cloudify_mount::source::IndexOptions;
+use cloudify_mount::source::{index_native, IndexOptions};
 use cloudify_mount::stac::{StacConfig, StacOptions};
 use cloudify_mount::vfs::VfsOptions;
 use cloudify_mount::worker::{Isolation, Pool};
@@ -30,6 +30,11 @@ enum Command {
         /// Target chunk size in bytes for contiguous variables.
         #[arg(long, default_value_t = 4 << 20)]
         contiguous_chunk_size: u64,
+        /// Which reader indexes the file: the native reader when it takes the file, else
+        /// netcdf-c/libhdf5 (auto); only the native reader (fails when it declines, saying
+        /// why); only the C libraries.
+        #[arg(long, value_enum, default_value_t = Reader::Auto)]
+        reader: Reader,
     },
     /// Print the STAC item of each file (an ItemCollection for several), or with --catalog
     /// write the STAC files a mount of ARCHIVE shows into OUTDIR.
@@ -47,6 +52,13 @@ enum Command {
         #[arg(long, value_name = "URL")]
         public_url: Option<String>,
     },
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum Reader {
+    Auto,
+    Native,
+    Libraries,
 }
 
 /// The C libraries in one worker process (killed after 5 minutes on a hanging file).
@@ -95,10 +107,18 @@ fn main() -> ExitCode {
     }
     cloudify_mount::logging::init();
     match Cli::parse().command {
-        Command::Inspect { file, json, contiguous_chunk_size } => {
+        Command::Inspect { file, json, contiguous_chunk_size, reader } => {
             let opts = IndexOptions { contiguous_chunk_target: contiguous_chunk_size };
             // in a worker: a file that crashes the C libraries gets a reason, not a core dump
-            match worker_isolation().and_then(|iso| iso.index(&file, &opts)) {
+            let index = match reader {
+                Reader::Auto => worker_isolation().and_then(|iso| iso.index(&file, &opts)),
+                Reader::Native => index_native(&file, &opts)
+                    .map_err(|e| format!("{}: native reader: {e}", file.display())),
+                Reader::Libraries => {
+                    worker_isolation().and_then(|iso| iso.index_with_libraries(&file, &opts))
+                }
+            };
+            match index {
                 Ok(index) if json => match serde_json::to_string_pretty(&index) {
                     Ok(s) => println!("{s}"),
                     Err(e) => {

@@ -186,6 +186,18 @@ fn find_layout_message(r: &Reader<'_>, header_addr: u64) -> Result<Option<Vec<u8
     Ok(None)
 }
 
+/// All chunk entries of the chunk B-tree rooted at `root` (`dims`: the layout's dimensionality,
+/// the dataset's rank + 1) in a file of length `len` whose superblock is at `base`.
+pub fn walk_chunk_btree(
+    file: &File,
+    base: u64,
+    len: u64,
+    root: u64,
+    dims: usize,
+) -> Result<Vec<ChunkEntry>, String> {
+    walk_btree(&Reader { file, base, len }, root, dims)
+}
+
 /// All leaf entries of a type-1 (raw data chunk) v1 B-tree.
 fn walk_btree(r: &Reader<'_>, root: u64, dims: usize) -> Result<Vec<ChunkEntry>, String> {
     let key_size = 8 + 8 * dims;

@@ -13,6 +13,7 @@ mod cdf_layout;
 mod contiguous;
 mod layout;
 mod library;
+mod native;
 mod nc4;
 mod pipeline;
 mod placement;
@@ -22,6 +23,7 @@ mod strings;
 use crate::index::{zarr_key, DatasetIndex, GroupNode};
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
+use tracing::{debug, warn};
 
 pub use library::Hdf5Chunks;
 pub use sniff::{sniff_path, Format};
@@ -54,8 +56,38 @@ impl Default for IndexOptions {
     }
 }
 
-/// Build the index of the file at `path`.
+/// Build the index of the file at `path`: with the native reader when it takes the file,
+/// otherwise through the C libraries.
 pub fn index_file(path: &Path, options: &IndexOptions) -> Result<DatasetIndex, SourceError> {
+    match index_native(path, options) {
+        Ok(index) => Ok(index),
+        Err(reason) => {
+            debug!(file = %path.display(), "native reader declined: {reason}");
+            index_with_libraries(path, options)
+        }
+    }
+}
+
+/// The index of `path` from the native reader alone (no C library, safe to run in the
+/// daemon), or why it declines the file.
+pub fn index_native(path: &Path, options: &IndexOptions) -> Result<DatasetIndex, String> {
+    let format = sniff_path(path).map_err(|e| e.to_string())?;
+    let Some(Format::Hdf5 { user_block }) = format else {
+        return Err("not an HDF5 file".into());
+    };
+    // bounds-checked reads only; a panic would be a bug in the reader, never a crash
+    std::panic::catch_unwind(|| native::index(path, user_block, options)).unwrap_or_else(|_| {
+        warn!(file = %path.display(), "native reader panicked; using the C libraries");
+        Err("native reader panicked".into())
+    })
+}
+
+/// Build the index of the file at `path` with netcdf-c and libhdf5 (the native reader's
+/// fallback and its oracle in the tests).
+pub fn index_with_libraries(
+    path: &Path,
+    options: &IndexOptions,
+) -> Result<DatasetIndex, SourceError> {
     // Failed look-ups (e.g. the `_nc4_non_coord_` fallback) are expected: keep libhdf5 quiet.
     hdf5::silence_errors(true);
     let io = |source| SourceError::Io { path: path.to_path_buf(), source };

@@ -122,14 +122,17 @@ impl Datasets {
         let persisted =
             self.store.as_ref().and_then(|s| s.load(path, stat.identity, &self.options));
         let from_disk = persisted.is_some();
+        let mut native = false;
         let index = match persisted {
             Some(index) => index,
             None => {
-                let index = self.isolation.index(path, &self.options).map_err(|e| {
-                    error!(file = %path.display(), "dataset not available: {e}");
-                    crate::stats::STATS.index_failed();
-                    e
-                })?;
+                let (index, by_native) =
+                    self.isolation.index_telling(path, &self.options).map_err(|e| {
+                        error!(file = %path.display(), "dataset not available: {e}");
+                        crate::stats::STATS.index_failed();
+                        e
+                    })?;
+                native = by_native;
                 if let Some(store) = &self.store {
                     store.save(path, stat.identity, &self.options, &index);
                 }
@@ -137,7 +140,7 @@ impl Datasets {
             }
         };
         let view = DatasetView::new(mode::apply(self.mode, index, self.merge_target));
-        info!(file = %path.display(), arrays = view.arrays.len(),
+        info!(file = %path.display(), arrays = view.arrays.len(), native,
             us = started.elapsed().as_micros() as u64,
             "{}", if from_disk { "index loaded from the index directory" } else { "indexed" });
         crate::stats::STATS.dataset_loaded(from_disk);

@@ -1,10 +1,11 @@
 //! Crash isolation: the C libraries (netcdf-c, libhdf5) run in worker processes, so that a
-//! malformed file that crashes or corrupts them takes down one worker, never the daemon.
+//! malformed file that crashes or corrupts them takes down one worker, never the daemon. Files
+//! the native reader takes ([`crate::source::index_native`], safe Rust) never reach a worker.
 //! Indexes come back as data (the index is a plain value); chunks only libhdf5 can decode come
 //! back as bytes. Pass-through reads stay in the daemon (`pread`).
 //!
 //! ```text
-//!  daemon ── Request::Index{path} ──► worker (nobody + CAP_DAC_READ_SEARCH) ── index_file()
+//!  daemon ── Request::Index{path} ──► worker (nobody + CAP_DAC_READ_SEARCH) ── index_with_libraries()
 //!         ◄── Response::Index(DatasetIndex) | Failed(reason) ──   (dies → Died, replaced)
 //! ```
 
@@ -17,11 +18,12 @@ pub use pool::{Pool, WorkerError};
 pub use serve::{maybe_serve, WORKER_ARG};
 
 use crate::index::{ArrayNode, DatasetIndex};
-use crate::source::{index_file, Hdf5Chunks, IndexOptions};
+use crate::source::{index_native, index_with_libraries, Hdf5Chunks, IndexOptions};
 use crate::zarr::chunk::LibraryChunks;
 use protocol::{Request, Response};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use tracing::debug;
 
 /// Where the C libraries run.
 #[derive(Clone, Default)]
@@ -43,14 +45,43 @@ impl std::fmt::Debug for Isolation {
 }
 
 impl Isolation {
-    /// Index `path`.
+    /// Index `path`: with the native reader in this process when it takes the file (safe
+    /// Rust, no library lock, no worker round trip), otherwise with the C libraries where
+    /// they run.
     pub fn index(&self, path: &Path, options: &IndexOptions) -> Result<DatasetIndex, String> {
+        self.index_telling(path, options).map(|(index, _)| index)
+    }
+
+    /// [`Isolation::index`], and whether the native reader made the index.
+    pub fn index_telling(
+        &self,
+        path: &Path,
+        options: &IndexOptions,
+    ) -> Result<(DatasetIndex, bool), String> {
+        match index_native(path, options) {
+            Ok(index) => {
+                crate::stats::STATS.indexed_natively();
+                return Ok((index, true));
+            }
+            Err(reason) => debug!(file = %path.display(), "native reader declined: {reason}"),
+        }
+        self.index_with_libraries(path, options).map(|index| (index, false))
+    }
+
+    /// Index `path` with netcdf-c and libhdf5 only.
+    pub fn index_with_libraries(
+        &self,
+        path: &Path,
+        options: &IndexOptions,
+    ) -> Result<DatasetIndex, String> {
         match self {
             // the netcdf crate unwraps some library errors: a panic is a bad file, not a crash
-            Isolation::InProcess => match std::panic::catch_unwind(|| index_file(path, options)) {
-                Ok(r) => r.map_err(|e| e.to_string()),
-                Err(_) => Err(format!("{}: the netCDF/HDF5 bindings panicked", path.display())),
-            },
+            Isolation::InProcess => {
+                match std::panic::catch_unwind(|| index_with_libraries(path, options)) {
+                    Ok(r) => r.map_err(|e| e.to_string()),
+                    Err(_) => Err(format!("{}: the netCDF/HDF5 bindings panicked", path.display())),
+                }
+            }
             Isolation::Workers(pool) => {
                 let request = Request::Index {
                     path: path.to_path_buf(),

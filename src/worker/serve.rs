@@ -5,7 +5,7 @@
 use super::privileges;
 use super::protocol::{read_frame, write_frame, Request, Response};
 use crate::index::{ArrayNode, StorageKind};
-use crate::source::{index_file, Hdf5Chunks, IndexOptions};
+use crate::source::{index_with_libraries, Hdf5Chunks, IndexOptions};
 use crate::zarr::chunk::LibraryChunks;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -70,7 +70,7 @@ fn handle(request: Request, readers: &mut HashMap<PathBuf, Hdf5Chunks>) -> Respo
     match request {
         Request::Index { path, contiguous_chunk_target } => {
             test_hook(&path);
-            match index_file(&path, &IndexOptions { contiguous_chunk_target }) {
+            match index_with_libraries(&path, &IndexOptions { contiguous_chunk_target }) {
                 Ok(index) => Response::Index(index),
                 Err(e) => Response::Failed(e.to_string()),
             }

@@ -1,0 +1,207 @@
+//! Attribute messages and their values, converted the way netcdf-c and the netcdf crate hand
+//! them to [`crate::source`] (so the native index equals the library one): numbers as typed
+//! values (one element → a scalar), fixed-length strings as netCDF char text cut at the first
+//! NUL, variable-length strings from the global heap.
+//! Reference: HDF5 File Format Specification 3.0, sections IV.A.2.m and III.E.
+
+use super::bytes::{le, Cursor, Decline, Source};
+use super::types::{parse_space, parse_type, Space, Type};
+use crate::index::AttrValue;
+use std::collections::hash_map::Entry;
+use std::collections::HashMap;
+
+/// An attribute as stored.
+pub struct RawAttribute {
+    pub name: String,
+    pub ty: Type,
+    pub space: Space,
+    pub data: Vec<u8>,
+}
+
+/// Parse an attribute message (versions 1 to 3; shared datatypes/dataspaces are declined).
+pub fn parse(body: &[u8]) -> Result<RawAttribute, Decline> {
+    let mut c = Cursor::new(body);
+    let version = c.u8()?;
+    let flags = c.u8()?;
+    let (name_len, type_len, space_len) =
+        (usize::from(c.u16()?), usize::from(c.u16()?), usize::from(c.u16()?));
+    if version >= 2 && flags & 0x03 != 0 {
+        return Err("attribute with a shared datatype or dataspace".into());
+    }
+    if version == 3 {
+        c.skip(1)?; // name character set
+    } else if version != 1 && version != 2 {
+        return Err(format!("attribute message version {version}"));
+    }
+    let pad = |n: usize| if version == 1 { n.next_multiple_of(8) } else { n };
+    let name = c.take(pad(name_len))?;
+    let name = name.get(..name_len).ok_or("short attribute name")?;
+    let name = name.strip_suffix(&[0]).unwrap_or(name);
+    let name = String::from_utf8(name.to_vec()).map_err(|_| "attribute name not UTF-8")?;
+    let ty = parse_type(c.take(pad(type_len))?)?;
+    let space = parse_space(c.take(pad(space_len))?)?;
+    let data = c.rest().to_vec();
+    Ok(RawAttribute { name, ty, space, data })
+}
+
+/// Global heap collections read so far, by address.
+#[derive(Default)]
+pub struct GlobalHeap {
+    collections: HashMap<u64, Vec<u8>>,
+}
+
+impl GlobalHeap {
+    /// The bytes of object `index` in the collection at `addr`.
+    pub fn object(&mut self, src: &Source<'_>, addr: u64, index: u32) -> Result<&[u8], Decline> {
+        let bytes = match self.collections.entry(addr) {
+            Entry::Occupied(e) => e.into_mut(),
+            Entry::Vacant(e) => {
+                let head = src.read(addr, 16)?;
+                if &head[..4] != b"GCOL" || head[4] != 1 {
+                    return Err(format!("no global heap collection at {addr}"));
+                }
+                e.insert(src.read(addr, le(&head[8..16]))?.into_owned())
+            }
+        };
+        let bytes: &[u8] = bytes;
+        let mut c = Cursor { bytes, at: 16 };
+        while c.rest().len() >= 16 {
+            let (i, _refs, _reserved, size) = (c.u16()?, c.u16()?, c.u32()?, c.u64()?);
+            if i == 0 {
+                break; // free space: the rest of the collection
+            }
+            let size = usize::try_from(size).map_err(|_| "heap object too large")?;
+            let start = c.at;
+            let padded = size.checked_next_multiple_of(8).ok_or("heap object too large")?;
+            c.skip(padded.min(c.rest().len()))?;
+            if u32::from(i) == index {
+                let end = start.checked_add(size).ok_or("heap object too large")?;
+                return bytes.get(start..end).ok_or_else(|| "short heap object".into());
+            }
+        }
+        Err(format!("global heap object {index} not found at {addr}"))
+    }
+}
+
+/// The value of `attr`, as the netcdf crate returns it, converted like `source::attrs`.
+pub fn value(
+    attr: &RawAttribute,
+    src: &Source<'_>,
+    heap: &mut GlobalHeap,
+) -> Result<AttrValue, Decline> {
+    let n = usize::try_from(attr.space.elements().ok_or("attribute too large")?)
+        .map_err(|_| "attribute too large")?;
+    let size = attr.ty.size().ok_or_else(|| unsupported(&attr.ty))?;
+    let data = attr.data.get(..n.checked_mul(size).ok_or("attribute too large")?);
+    let data = data.ok_or("attribute data shorter than its dataspace")?;
+    if n == 0 {
+        // netcdf-c: an attribute of length 0 (HDF5 writes a null dataspace)
+        return match attr.ty {
+            Type::Int { signed: true, .. } => Ok(AttrValue::Ints(vec![])),
+            Type::Int { signed: false, .. } => Ok(AttrValue::UInts(vec![])),
+            Type::Float { .. } => Ok(AttrValue::Floats(vec![])),
+            Type::FixedString { .. } => Ok(AttrValue::Str(String::new())),
+            Type::VlenString => Ok(AttrValue::Strs(vec![])),
+            _ => Err(unsupported(&attr.ty)),
+        };
+    }
+    let one = n == 1;
+    Ok(match attr.ty {
+        Type::Int { size, signed, big_endian } => {
+            let raw = data.chunks_exact(size).map(|b| ordered(b, big_endian));
+            if signed {
+                let bits = size as u32 * 8;
+                let v: Vec<i64> = raw.map(|r| ((r << (64 - bits)) as i64) >> (64 - bits)).collect();
+                if one {
+                    AttrValue::Int(v[0])
+                } else {
+                    AttrValue::Ints(v)
+                }
+            } else {
+                let v: Vec<u64> = raw.collect();
+                if one {
+                    AttrValue::UInt(v[0])
+                } else {
+                    AttrValue::UInts(v)
+                }
+            }
+        }
+        Type::Float { size, big_endian } => {
+            let v: Vec<f64> = data
+                .chunks_exact(size)
+                .map(|b| {
+                    let r = ordered(b, big_endian);
+                    if size == 4 {
+                        f64::from(f32::from_bits(r as u32))
+                    } else {
+                        f64::from_bits(r)
+                    }
+                })
+                .collect();
+            if one {
+                AttrValue::Float(v[0])
+            } else {
+                AttrValue::Floats(v)
+            }
+        }
+        Type::FixedString { .. } if one => {
+            // netCDF char text; the netcdf crate cuts it at the first NUL
+            let end = data.iter().position(|b| *b == 0).unwrap_or(data.len());
+            AttrValue::Str(String::from_utf8_lossy(&data[..end]).into_owned())
+        }
+        Type::VlenString => {
+            let mut v = Vec::with_capacity(n);
+            for item in data.chunks_exact(16) {
+                let (len, addr, index) = (le(&item[..4]), le(&item[4..12]), le(&item[12..16]));
+                if addr == 0 {
+                    return Err("NULL string in an attribute".into());
+                }
+                let bytes = heap.object(src, addr, index as u32)?;
+                let bytes =
+                    bytes.get(..len as usize).ok_or("string longer than its heap object")?;
+                let end = bytes.iter().position(|b| *b == 0).unwrap_or(bytes.len());
+                v.push(String::from_utf8_lossy(&bytes[..end]).into_owned());
+            }
+            match <[String; 1]>::try_from(v) {
+                Ok([s]) => AttrValue::Str(s),
+                Err(v) => AttrValue::Strs(v),
+            }
+        }
+        _ => return Err(unsupported(&attr.ty)),
+    })
+}
+
+/// Object header addresses of a DIMENSION_LIST attribute: one list per dimension.
+pub fn references(
+    attr: &RawAttribute,
+    src: &Source<'_>,
+    heap: &mut GlobalHeap,
+) -> Result<Vec<Vec<u64>>, Decline> {
+    if attr.ty != Type::VlenRefs || attr.space.dims.len() != 1 {
+        return Err("DIMENSION_LIST of an unexpected type".into());
+    }
+    let n = attr.space.dims[0] as usize;
+    let data =
+        attr.data.get(..n.checked_mul(16).ok_or("too large")?).ok_or("short DIMENSION_LIST")?;
+    let mut out = Vec::with_capacity(n);
+    for item in data.chunks_exact(16) {
+        let (len, addr, index) = (le(&item[..4]), le(&item[4..12]), le(&item[12..16]));
+        let bytes = heap.object(src, addr, index as u32)?;
+        let refs = bytes.get(..(len as usize).checked_mul(8).ok_or("too large")?);
+        let refs = refs.ok_or("short reference list")?;
+        out.push(refs.chunks_exact(8).map(le).collect());
+    }
+    Ok(out)
+}
+
+fn ordered(b: &[u8], big_endian: bool) -> u64 {
+    if big_endian {
+        b.iter().fold(0u64, |acc, x| (acc << 8) | u64::from(*x))
+    } else {
+        le(b)
+    }
+}
+
+fn unsupported(ty: &Type) -> Decline {
+    format!("attribute of type {ty:?}")
+}

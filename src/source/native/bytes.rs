@@ -1,0 +1,113 @@
+//! Bounded reads of an HDF5 file's structures, and little-endian field access that never panics.
+//!
+//! Every structure is read at an address relative to the superblock (a user block shifts it) and
+//! must end inside the file. The first 64 KiB are read once: NetCDF-4 files keep most of their
+//! metadata there, so indexing a small file costs one `pread`.
+
+use std::borrow::Cow;
+use std::fs::File;
+use std::os::unix::fs::FileExt;
+
+/// HDF5's "undefined address".
+pub const UNDEFINED: u64 = u64::MAX;
+
+/// Bytes read up front.
+const HEAD: usize = 64 << 10;
+
+/// Why a file is not read natively: the caller falls back to the C libraries.
+pub type Decline = String;
+
+pub struct Source<'a> {
+    file: &'a File,
+    /// Where the superblock starts.
+    pub base: u64,
+    pub len: u64,
+    head: Vec<u8>,
+}
+
+impl<'a> Source<'a> {
+    pub fn new(file: &'a File, base: u64, len: u64) -> Result<Self, Decline> {
+        let n = usize::try_from(len.saturating_sub(base)).unwrap_or(HEAD).min(HEAD);
+        let mut head = vec![0u8; n];
+        file.read_exact_at(&mut head, base).map_err(|e| e.to_string())?;
+        Ok(Source { file, base, len, head })
+    }
+
+    /// `n` bytes at address `addr`.
+    pub fn read(&self, addr: u64, n: u64) -> Result<Cow<'_, [u8]>, Decline> {
+        let end = addr.checked_add(n).ok_or("address overflow")?;
+        if self.base.checked_add(end).is_none_or(|e| e > self.len) {
+            return Err(format!("structure at {addr} beyond the end of the file"));
+        }
+        if end <= self.head.len() as u64 {
+            return Ok(Cow::Borrowed(&self.head[addr as usize..end as usize]));
+        }
+        if n > 256 << 20 {
+            return Err(format!("structure of {n} bytes"));
+        }
+        let mut buf = vec![0u8; n as usize];
+        self.file.read_exact_at(&mut buf, self.base + addr).map_err(|e| e.to_string())?;
+        Ok(Cow::Owned(buf))
+    }
+}
+
+/// A cursor over a structure's bytes; every read checks the bounds.
+pub struct Cursor<'b> {
+    pub bytes: &'b [u8],
+    pub at: usize,
+}
+
+impl<'b> Cursor<'b> {
+    pub fn new(bytes: &'b [u8]) -> Self {
+        Cursor { bytes, at: 0 }
+    }
+
+    pub fn take(&mut self, n: usize) -> Result<&'b [u8], Decline> {
+        let end = self.at.checked_add(n).ok_or("length overflow")?;
+        let s = self.bytes.get(self.at..end).ok_or("structure shorter than its fields")?;
+        self.at = end;
+        Ok(s)
+    }
+
+    pub fn skip(&mut self, n: usize) -> Result<(), Decline> {
+        self.take(n).map(|_| ())
+    }
+
+    pub fn u8(&mut self) -> Result<u8, Decline> {
+        Ok(self.take(1)?[0])
+    }
+
+    /// An unsigned little-endian integer of `width` bytes (1..=8).
+    pub fn uint(&mut self, width: usize) -> Result<u64, Decline> {
+        if width > 8 {
+            return Err(format!("{width}-byte integer field"));
+        }
+        Ok(le(self.take(width)?))
+    }
+
+    pub fn u16(&mut self) -> Result<u16, Decline> {
+        Ok(self.uint(2)? as u16)
+    }
+
+    pub fn u32(&mut self) -> Result<u32, Decline> {
+        Ok(self.uint(4)? as u32)
+    }
+
+    pub fn u64(&mut self) -> Result<u64, Decline> {
+        self.uint(8)
+    }
+
+    pub fn rest(&self) -> &'b [u8] {
+        self.bytes.get(self.at..).unwrap_or(&[])
+    }
+}
+
+/// Little-endian unsigned value of up to 8 bytes.
+pub fn le(bytes: &[u8]) -> u64 {
+    bytes.iter().rev().fold(0u64, |acc, b| (acc << 8) | u64::from(*b))
+}
+
+/// Bytes HDF5 uses to encode values up to `max` (its `H5VM_limit_enc_size`).
+pub fn enc_size(max: u64) -> usize {
+    (63 - max.max(1).leading_zeros() as usize) / 8 + 1
+}

@@ -1,0 +1,99 @@
+//! Object headers (version 2, "OHDR", with their "OCHK" continuation blocks): the list of
+//! messages that describe a group or a dataset. Version-1 headers are declined: NetCDF-4 files
+//! track attribute creation order, which only version-2 headers record.
+//! Reference: HDF5 File Format Specification 3.0, section IV.A.1.b.
+
+use super::bytes::{Cursor, Decline, Source};
+
+pub const DATASPACE: u8 = 0x01;
+pub const LINK_INFO: u8 = 0x02;
+pub const DATATYPE: u8 = 0x03;
+pub const FILL_VALUE: u8 = 0x05;
+pub const LINK: u8 = 0x06;
+pub const EXTERNAL_FILES: u8 = 0x07;
+pub const LAYOUT: u8 = 0x08;
+pub const PIPELINE: u8 = 0x0B;
+pub const ATTRIBUTE: u8 = 0x0C;
+pub const CONTINUATION: u8 = 0x10;
+pub const SYMBOL_TABLE: u8 = 0x11;
+pub const ATTRIBUTE_INFO: u8 = 0x15;
+
+/// Bound on continuation blocks (a cycle would loop forever).
+const MAX_BLOCKS: usize = 1000;
+
+/// One header message.
+pub struct Message {
+    pub kind: u8,
+    pub flags: u8,
+    /// Creation order, when the header tracks it.
+    pub order: Option<u16>,
+    pub body: Vec<u8>,
+}
+
+impl Message {
+    /// Shared messages live elsewhere (the shared-message table): not read here.
+    pub fn shared(&self) -> bool {
+        self.flags & 0x02 != 0
+    }
+}
+
+/// A parsed object header.
+pub struct Header {
+    pub messages: Vec<Message>,
+}
+
+impl Header {
+    pub fn first(&self, kind: u8) -> Option<&Message> {
+        self.messages.iter().find(|m| m.kind == kind)
+    }
+
+    pub fn all(&self, kind: u8) -> impl Iterator<Item = &Message> {
+        self.messages.iter().filter(move |m| m.kind == kind)
+    }
+}
+
+/// Read the object header at `addr`.
+pub fn read(src: &Source<'_>, addr: u64) -> Result<Header, Decline> {
+    let prefix = src.read(addr, 6)?;
+    if &prefix[..4] != b"OHDR" || prefix[4] != 2 {
+        return Err(format!("object header at {addr} is not version 2"));
+    }
+    let flags = prefix[5];
+    let tracks_order = flags & 0x04 != 0;
+    let fixed = 6 + if flags & 0x20 != 0 { 16 } else { 0 } + if flags & 0x10 != 0 { 4 } else { 0 };
+    let width = 1usize << (flags & 0x03);
+    let start = src.read(addr, (fixed + width) as u64)?;
+    let size = Cursor { bytes: &start, at: fixed }.uint(width)?;
+    let mut blocks = vec![(addr + (fixed + width) as u64, size)];
+    let mut messages = Vec::new();
+    let mut seen = 0;
+    while let Some((at, size)) = blocks.pop() {
+        seen += 1;
+        if seen > MAX_BLOCKS {
+            return Err("object header with too many continuation blocks".into());
+        }
+        let block = src.read(at, size)?;
+        let mut c = Cursor::new(&block);
+        let head = 4 + if tracks_order { 2 } else { 0 };
+        while c.rest().len() >= head {
+            let kind = c.u8()?;
+            let len = usize::from(c.u16()?);
+            let mflags = c.u8()?;
+            let order = if tracks_order { Some(c.u16()?) } else { None };
+            let body = c.take(len)?.to_vec();
+            if kind == CONTINUATION {
+                let mut b = Cursor::new(&body);
+                let (caddr, clen) = (b.u64()?, b.u64()?);
+                let sig = src.read(caddr, 4)?;
+                if &sig[..] != b"OCHK" {
+                    return Err("continuation block without its signature".into());
+                }
+                // signature first, checksum last
+                blocks.push((caddr + 4, clen.checked_sub(8).ok_or("short continuation")?));
+            } else {
+                messages.push(Message { kind, flags: mflags, order, body });
+            }
+        }
+    }
+    Ok(Header { messages })
+}

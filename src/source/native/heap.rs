@@ -1,0 +1,126 @@
+//! Fractal heaps: where dense link and attribute storage keeps its link and attribute messages.
+//! Objects are found by heap ID (offset, length) in the heap's direct blocks. Read: a root
+//! direct block, or a root indirect block whose rows are all direct blocks (room for hundreds
+//! of KiB of messages, far more than any group's links or attributes); nested indirect blocks,
+//! filtered heaps and huge or tiny objects are declined.
+//! Reference: HDF5 File Format Specification 3.0, section III.G.
+
+use super::bytes::{enc_size, le, Cursor, Decline, Source, UNDEFINED};
+use std::collections::hash_map::Entry;
+use std::collections::HashMap;
+
+pub struct Heap {
+    id_len: usize,
+    /// Bytes of an offset (from the heap's maximum size in bits) and of a length in an ID.
+    off_size: usize,
+    len_size: usize,
+    checksummed: bool,
+    /// (heap offset, size, address) of every allocated direct block.
+    blocks: Vec<(u64, u64, u64)>,
+    loaded: HashMap<u64, Vec<u8>>,
+}
+
+impl Heap {
+    /// Read the heap header at `addr` and locate its direct blocks.
+    pub fn open(src: &Source<'_>, addr: u64) -> Result<Heap, Decline> {
+        let h = src.read(addr, 146)?;
+        let mut c = Cursor::new(&h);
+        if c.take(4)? != b"FRHP" || c.u8()? != 0 {
+            return Err("not a fractal heap".into());
+        }
+        let id_len = usize::from(c.u16()?);
+        if c.u16()? != 0 {
+            return Err("filtered fractal heap".into());
+        }
+        let flags = c.u8()?;
+        let max_managed = u64::from(c.u32()?);
+        c.skip(8 * 12)?; // huge/free-space/managed/tiny bookkeeping
+        let width = u64::from(c.u16()?);
+        let start = c.u64()?;
+        let max_direct = c.u64()?;
+        let max_heap_bits = usize::from(c.u16()?);
+        let _start_rows = c.u16()?;
+        let root = c.u64()?;
+        let rows = u64::from(c.u16()?);
+        let powers = start.is_power_of_two() && max_direct.is_power_of_two();
+        if width == 0 || width > 1024 || !powers || max_direct < start {
+            return Err("fractal heap with an odd doubling table".into());
+        }
+        let off_size = max_heap_bits.div_ceil(8);
+        let len_size = enc_size(max_direct).min(enc_size(max_managed));
+        let mut heap = Heap {
+            id_len,
+            off_size,
+            len_size,
+            checksummed: flags & 0x02 != 0,
+            blocks: vec![],
+            loaded: HashMap::new(),
+        };
+        if root == UNDEFINED {
+            return Ok(heap);
+        }
+        if rows == 0 {
+            heap.blocks.push((0, start, root));
+            return Ok(heap);
+        }
+        // rows of direct blocks: 0 and 1 of the starting size, then doubling up to max_direct
+        let direct_rows = u64::from(max_direct.trailing_zeros() - start.trailing_zeros()) + 2;
+        if rows > direct_rows {
+            return Err("fractal heap with nested indirect blocks".into());
+        }
+        let block_len = 4 + 1 + 8 + off_size + (rows * width) as usize * 8;
+        let ib = src.read(root, block_len as u64)?;
+        let mut c = Cursor::new(&ib);
+        if c.take(4)? != b"FHIB" {
+            return Err("not a fractal heap indirect block".into());
+        }
+        c.skip(1 + 8 + off_size)?;
+        let mut offset = 0u64;
+        for row in 0..rows {
+            let size = if row == 0 { start } else { start << (row - 1) };
+            for _ in 0..width {
+                let a = c.u64()?;
+                if a != UNDEFINED {
+                    heap.blocks.push((offset, size, a));
+                }
+                offset = offset.checked_add(size).ok_or("fractal heap too large")?;
+            }
+        }
+        Ok(heap)
+    }
+
+    /// The object a heap ID names.
+    pub fn object(&mut self, src: &Source<'_>, id: &[u8]) -> Result<Vec<u8>, Decline> {
+        if id.len() < self.id_len.min(1 + self.off_size + self.len_size) {
+            return Err("short heap ID".into());
+        }
+        if id[0] & 0x30 != 0 {
+            return Err("huge or tiny heap object".into());
+        }
+        let off = le(id.get(1..1 + self.off_size).ok_or("short heap ID")?);
+        let end_id = 1 + self.off_size + self.len_size;
+        let len = le(id.get(1 + self.off_size..end_id).ok_or("short heap ID")?);
+        let &(start, size, addr) = self
+            .blocks
+            .iter()
+            .find(|(o, s, _)| off >= *o && off - o < *s)
+            .ok_or("heap object outside the heap's blocks")?;
+        let block: &[u8] = match self.loaded.entry(addr) {
+            Entry::Occupied(e) => e.into_mut(),
+            Entry::Vacant(e) => {
+                let block = src.read(addr, size)?.into_owned();
+                if block.get(..4) != Some(b"FHDB".as_slice()) {
+                    return Err("not a fractal heap direct block".into());
+                }
+                e.insert(block)
+            }
+        };
+        let header = 4 + 1 + 8 + self.off_size + if self.checksummed { 4 } else { 0 };
+        let at = usize::try_from(off - start).map_err(|_| "offset overflow")?;
+        if at < header {
+            return Err("heap object inside a block header".into());
+        }
+        let end = at.checked_add(len as usize).ok_or("length overflow")?;
+        Ok(block.get(at..end).ok_or("heap object beyond its block")?.to_vec())
+    }
+}

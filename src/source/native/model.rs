@@ -1,0 +1,365 @@
+//! The netCDF data model of the file, the way netcdf-c builds it from HDF5 objects: groups
+//! from links (visited in creation order), dimensions from dimension scales (`CLASS =
+//! "DIMENSION_SCALE"`; ids from `_Netcdf4Dimid`, else in reading order; an unlimited dimension as long as the longest
+//! variable using it), variables' dimensions from their `DIMENSION_LIST` references, netcdf-c's
+//! own bookkeeping attributes hidden.
+
+use super::attribute::{self, GlobalHeap, RawAttribute};
+use super::btree2;
+use super::bytes::{Cursor, Decline, Source, UNDEFINED};
+use super::header::{self, Header, ATTRIBUTE, ATTRIBUTE_INFO, LAYOUT, LINK_INFO, SYMBOL_TABLE};
+use super::heap::Heap;
+use super::links::links;
+use super::storage;
+use super::types::{parse_space, Space, UNLIMITED};
+use super::IndexOptions;
+use crate::index::{Attrs, GroupNode};
+use std::collections::{HashMap, HashSet};
+use std::path::Path;
+
+/// Attributes netcdf-c keeps for itself and never lists.
+const HIDDEN: &[&str] = &[
+    "CLASS",
+    "DIMENSION_LIST",
+    "NAME",
+    "REFERENCE_LIST",
+    "_Netcdf4Coordinates",
+    "_Netcdf4Dimid",
+    "_NCProperties",
+    "_nc3_strict",
+];
+
+/// netcdf-c's `NAME` of a dimension scale that is not also a variable.
+const DIM_WITHOUT_VARIABLE: &[u8] = b"This is a netCDF dimension but not a netCDF variable";
+
+/// v2 B-tree record type of an attribute name index.
+const ATTRIBUTE_NAMES: u8 = 8;
+
+/// Prefix of a variable named like a dimension it is not the coordinate variable of.
+const NON_COORD: &str = "_nc4_non_coord_";
+
+/// Bound on links followed.
+const MAX_OBJECTS: usize = 100_000;
+
+/// Bounds on groups and on their nesting (the depth of the recursion).
+const MAX_GROUPS: usize = 10_000;
+const MAX_DEPTH: usize = 64;
+
+struct Dim {
+    name: String,
+    len: u64,
+    unlimited: bool,
+    id: i64,
+    group: usize,
+}
+
+pub(super) struct Var {
+    pub name: String,
+    pub hdf5_path: String,
+    pub header: Header,
+    pub space: Space,
+    pub attrs: Attrs,
+    dims: Vec<usize>,
+}
+
+struct Group {
+    name: String,
+    parent: Option<usize>,
+    attrs: Attrs,
+    dims: Vec<usize>,
+    vars: Vec<Var>,
+    children: Vec<usize>,
+}
+
+struct Reader<'a, 'f> {
+    src: &'a Source<'f>,
+    heap: GlobalHeap,
+    groups: Vec<Group>,
+    dims: Vec<Dim>,
+    /// Dimension of each dimension scale, by object header address.
+    scales: HashMap<u64, usize>,
+    next_dimid: i64,
+    objects: usize,
+    group_addrs: HashSet<u64>,
+}
+
+/// Read the whole tree below the root group at `root` into index groups, storage included.
+pub fn read(
+    src: &Source<'_>,
+    root: u64,
+    path: &Path,
+    options: &IndexOptions,
+) -> Result<GroupNode, Decline> {
+    let mut r = Reader {
+        src,
+        heap: GlobalHeap::default(),
+        groups: vec![],
+        dims: vec![],
+        scales: HashMap::new(),
+        next_dimid: 0,
+        objects: 0,
+        group_addrs: HashSet::new(),
+    };
+    r.group(root, String::new(), "/".into(), None)?;
+    r.unlimited_lengths();
+    let target = storage::target(src, path, options)?;
+    r.build(0, &target)
+}
+
+impl Reader<'_, '_> {
+    fn group(
+        &mut self,
+        addr: u64,
+        name: String,
+        path: String,
+        parent: Option<usize>,
+    ) -> Result<usize, Decline> {
+        // a group linked twice (or into itself) has no netCDF meaning: decline, never recurse
+        if !self.group_addrs.insert(addr) || self.groups.len() >= MAX_GROUPS {
+            return Err(format!("{path}: group linked more than once, or too many groups"));
+        }
+        if path.matches('/').count() > MAX_DEPTH {
+            return Err(format!("{path}: groups nested too deeply"));
+        }
+        let header = header::read(self.src, addr)?;
+        let raw = self.raw_attrs(&header)?;
+        let attrs = self.convert(&raw)?;
+        let me = self.groups.len();
+        self.groups.push(Group {
+            name,
+            parent,
+            attrs,
+            dims: vec![],
+            vars: vec![],
+            children: vec![],
+        });
+        let mut datasets = Vec::new();
+        let mut groups = Vec::new();
+        for link in links(self.src, &header)? {
+            self.objects += 1;
+            if self.objects > MAX_OBJECTS {
+                return Err("too many objects".into());
+            }
+            let h = header::read(self.src, link.addr)?;
+            let child_path = join(&path, &link.name);
+            if h.first(LAYOUT).is_some() {
+                datasets.push((link, h, child_path));
+            } else if h.first(LINK_INFO).is_some() || h.first(SYMBOL_TABLE).is_some() {
+                groups.push((link, child_path));
+            } else {
+                return Err(format!("{child_path}: neither a group nor a dataset"));
+            }
+        }
+        // Scales first: a variable may use a dimension defined after it in the same group.
+        let mut candidates = Vec::new();
+        for (link, h, child_path) in datasets {
+            let raw = self.raw_attrs(&h)?;
+            if let Some(is_var) = self.scale(me, &link.name, link.addr, &h, &raw)? {
+                if !is_var {
+                    continue;
+                }
+            }
+            candidates.push((link, h, child_path, raw));
+        }
+        for (link, h, child_path, raw) in candidates {
+            let var = self.variable(me, link.name, link.addr, h, child_path, raw)?;
+            self.groups[me].vars.push(var);
+        }
+        for (link, child_path) in groups {
+            let child = self.group(link.addr, link.name, child_path, Some(me))?;
+            self.groups[me].children.push(child);
+        }
+        Ok(me)
+    }
+
+    /// Register the dimension of a dimension scale; `Some(is_variable)` for a scale.
+    fn scale(
+        &mut self,
+        group: usize,
+        name: &str,
+        addr: u64,
+        h: &Header,
+        raw: &[RawAttribute],
+    ) -> Result<Option<bool>, Decline> {
+        let class = raw.iter().find(|a| a.name == "CLASS");
+        if !class.is_some_and(|a| a.data.starts_with(b"DIMENSION_SCALE")) {
+            return Ok(None);
+        }
+        let space = dataspace(h)?;
+        if space.dims.len() != 1 {
+            return Err(format!("{name}: dimension scale of rank {}", space.dims.len()));
+        }
+        let is_var =
+            !raw.iter().any(|a| a.name == "NAME" && a.data.starts_with(DIM_WITHOUT_VARIABLE));
+        // netcdf-c: the id stored with the scale, else the next one in reading order
+        let id = match raw.iter().find(|a| a.name == "_Netcdf4Dimid") {
+            Some(a) => match attribute::value(a, self.src, &mut self.heap)? {
+                crate::index::AttrValue::Int(i) if i >= 0 => i,
+                _ => return Err("_Netcdf4Dimid is not a dimension id".into()),
+            },
+            None => self.next_dimid,
+        };
+        self.next_dimid = self.next_dimid.max(id.saturating_add(1));
+        let d = self.dims.len();
+        self.dims.push(Dim {
+            name: name.to_string(),
+            len: space.dims[0],
+            unlimited: space.max[0] == UNLIMITED,
+            id,
+            group,
+        });
+        self.groups[group].dims.push(d);
+        self.scales.insert(addr, d);
+        Ok(Some(is_var))
+    }
+
+    fn variable(
+        &mut self,
+        group: usize,
+        link_name: String,
+        addr: u64,
+        header: Header,
+        hdf5_path: String,
+        raw: Vec<RawAttribute>,
+    ) -> Result<Var, Decline> {
+        let space = dataspace(&header)?;
+        let dims = if let Some(&d) = self.scales.get(&addr) {
+            vec![d]
+        } else if let Some(list) = raw.iter().find(|a| a.name == "DIMENSION_LIST") {
+            let refs = attribute::references(list, self.src, &mut self.heap)?;
+            refs.iter()
+                .map(|r| match r.as_slice() {
+                    [one] => self.visible_dim(group, *one),
+                    _ => Err(format!("{hdf5_path}: {} scales on one dimension", r.len())),
+                })
+                .collect::<Result<Vec<_>, _>>()?
+        } else {
+            vec![]
+        };
+        if dims.len() != space.dims.len() {
+            return Err(format!("{hdf5_path}: no netCDF dimensions (phony dimensions)"));
+        }
+        let attrs = self.convert(&raw)?;
+        let name = link_name.strip_prefix(NON_COORD).unwrap_or(&link_name).to_string();
+        Ok(Var { name, hdf5_path, header, space, attrs, dims })
+    }
+
+    /// The dimension of the scale at `addr`, if it is defined in `group` or an ancestor.
+    fn visible_dim(&self, group: usize, addr: u64) -> Result<usize, Decline> {
+        let d = *self.scales.get(&addr).ok_or("DIMENSION_LIST names an unknown scale")?;
+        let mut g = Some(group);
+        while let Some(i) = g {
+            if self.dims[d].group == i {
+                return Ok(d);
+            }
+            g = self.groups[i].parent;
+        }
+        Err("DIMENSION_LIST names a scale outside the variable's groups".into())
+    }
+
+    /// Attribute messages in creation order, from the header or from dense storage.
+    fn raw_attrs(&self, h: &Header) -> Result<Vec<RawAttribute>, Decline> {
+        let mut bodies: Vec<(Option<u32>, Vec<u8>)> = Vec::new();
+        if let Some(info) = h.first(ATTRIBUTE_INFO) {
+            let mut c = Cursor::new(&info.body);
+            let _version = c.u8()?;
+            if c.u8()? & 0x01 != 0 {
+                c.skip(2)?;
+            }
+            let (heap, names) = (c.u64()?, c.u64()?);
+            if heap != UNDEFINED {
+                let mut heap = Heap::open(self.src, heap)?;
+                // record: heap ID (8), message flags (1), creation order (4), name hash (4)
+                for r in btree2::records(self.src, names, ATTRIBUTE_NAMES)? {
+                    let mut c = Cursor::new(&r);
+                    let id = c.take(8)?;
+                    if c.u8()? & 0x02 != 0 {
+                        return Err("shared attribute message".into());
+                    }
+                    bodies.push((Some(c.u32()?), heap.object(self.src, id)?));
+                }
+            }
+        }
+        for m in h.all(ATTRIBUTE) {
+            if m.shared() {
+                return Err("shared attribute message".into());
+            }
+            bodies.push((m.order.map(u32::from), m.body.clone()));
+        }
+        if bodies.len() > 1 && bodies.iter().any(|(order, _)| order.is_none()) {
+            return Err("attribute creation order not tracked".into());
+        }
+        bodies.sort_by_key(|(order, _)| *order);
+        bodies.iter().map(|(_, body)| attribute::parse(body)).collect()
+    }
+
+    /// The attributes netcdf-c lists, converted.
+    fn convert(&mut self, raw: &[RawAttribute]) -> Result<Attrs, Decline> {
+        raw.iter()
+            .filter(|a| !HIDDEN.contains(&a.name.as_str()))
+            .map(|a| Ok((a.name.clone(), attribute::value(a, self.src, &mut self.heap)?)))
+            .collect()
+    }
+
+    /// netcdf-c's length of an unlimited dimension: the longest extent along it of the
+    /// variables using it, in its group and below (0 when none does).
+    fn unlimited_lengths(&mut self) {
+        let mut longest: HashMap<usize, u64> = HashMap::new();
+        for g in &self.groups {
+            for v in &g.vars {
+                for (d, extent) in v.dims.iter().zip(&v.space.dims) {
+                    let e = longest.entry(*d).or_insert(0);
+                    *e = (*e).max(*extent);
+                }
+            }
+        }
+        for (i, dim) in self.dims.iter_mut().enumerate() {
+            if dim.unlimited {
+                dim.len = longest.get(&i).copied().unwrap_or(0);
+            }
+        }
+    }
+
+    /// Group `g` as an index group, arrays with their storage.
+    fn build(&mut self, g: usize, target: &storage::Target<'_>) -> Result<GroupNode, Decline> {
+        let mut dims: Vec<&Dim> = self.groups[g].dims.iter().map(|d| &self.dims[*d]).collect();
+        dims.sort_by_key(|d| d.id);
+        let dimensions = dims.iter().map(|d| (d.name.clone(), d.len)).collect();
+        let vars = std::mem::take(&mut self.groups[g].vars);
+        let mut arrays = Vec::with_capacity(vars.len());
+        for v in vars {
+            let names = v.dims.iter().map(|d| self.dims[*d].name.clone()).collect();
+            let shape = v.dims.iter().map(|d| self.dims[*d].len).collect();
+            arrays.push(storage::array(target, v, names, shape)?);
+        }
+        let mut groups = Vec::new();
+        for child in self.groups[g].children.clone() {
+            groups.push(self.build(child, target)?);
+        }
+        let group = &mut self.groups[g];
+        Ok(GroupNode {
+            name: std::mem::take(&mut group.name),
+            attrs: std::mem::take(&mut group.attrs),
+            dimensions,
+            arrays,
+            groups,
+            skipped: vec![],
+        })
+    }
+}
+
+fn dataspace(h: &Header) -> Result<Space, Decline> {
+    let m = h.first(header::DATASPACE).ok_or("dataset without a dataspace")?;
+    if m.shared() {
+        return Err("shared dataspace".into());
+    }
+    parse_space(&m.body)
+}
+
+fn join(parent: &str, name: &str) -> String {
+    if parent == "/" {
+        format!("/{name}")
+    } else {
+        format!("{parent}/{name}")
+    }
+}

@@ -1,0 +1,198 @@
+//! A variable's array: element type, fill value and storage facts from its dataset's header
+//! messages (datatype, fill value, layout version 3, filter pipeline), handed to
+//! [`crate::source::placement`] like the libhdf5 reader does.
+//! Reference: HDF5 File Format Specification 3.0, sections IV.A.2.f, IV.A.2.i, IV.A.2.l.
+
+use super::bytes::{Cursor, Decline, Source, UNDEFINED};
+use super::header::{Header, DATATYPE, EXTERNAL_FILES, FILL_VALUE, LAYOUT, PIPELINE};
+use super::model::Var;
+use super::types::{parse_type, Type};
+use crate::index::{ArrayNode, AttrValue, Dtype, StorageKind};
+use crate::source::btree::walk_chunk_btree;
+use crate::source::placement::{place, Placement};
+use crate::source::IndexOptions;
+use hdf5::filters::Filter as H5Filter;
+use std::path::Path;
+
+pub use crate::source::placement::Target;
+
+/// Filters served without libhdf5: deflate, shuffle, fletcher32, LZF.
+const FILTERS: &[u16] = &[1, 2, 3, 32000];
+
+pub fn target<'a>(
+    src: &Source<'_>,
+    path: &'a Path,
+    options: &'a IndexOptions,
+) -> Result<Target<'a>, Decline> {
+    let raw = std::fs::File::open(path).map_err(|e| e.to_string())?;
+    Ok(Target { path, raw, file_len: src.len, base: src.base, options })
+}
+
+/// The index array of `v`, whose dimensions are `dims` with lengths `shape`.
+pub fn array(
+    t: &Target<'_>,
+    mut v: Var,
+    dims: Vec<String>,
+    shape: Vec<u64>,
+) -> Result<ArrayNode, Decline> {
+    let h = &v.header;
+    let ty = message(h, DATATYPE).and_then(parse_type)?;
+    let dtype = match ty {
+        Type::Int { size, signed, big_endian } => {
+            Dtype { kind: if signed { 'i' } else { 'u' }, size, big_endian: big_endian && size > 1 }
+        }
+        Type::Float { size, big_endian } => Dtype { kind: 'f', size, big_endian },
+        Type::FixedString { size: 1 } => Dtype { kind: 'S', size: 1, big_endian: false },
+        other => return Err(format!("{}: variable of type {other:?}", v.hdf5_path)),
+    };
+    if h.first(EXTERNAL_FILES).is_some() {
+        return Err("external storage".into());
+    }
+    let fill_value = take_attr(&mut v.attrs, "_FillValue");
+    let mut array = ArrayNode {
+        name: v.name,
+        dtype: dtype.to_numpy(),
+        chunks: shape.iter().map(|s| (*s).max(1)).collect(),
+        shape,
+        dims,
+        fill_value,
+        attrs: v.attrs,
+        compressor: None,
+        filters: vec![],
+        storage: StorageKind::Unallocated,
+        source_filters: vec![],
+        fill_element: fill_element(h, dtype.size)?,
+        chunk_refs: vec![],
+        fill_chunk: None,
+        library_path: None,
+    };
+    let h5shape = v.space.dims.clone();
+    let placement = placement(t, h, h5shape.len())?;
+    place(t, &mut array, dtype, &h5shape, &v.hdf5_path, placement)?;
+    Ok(array)
+}
+
+fn message(h: &Header, kind: u8) -> Result<&[u8], Decline> {
+    let m = h.first(kind).ok_or_else(|| format!("dataset without message {kind:#x}"))?;
+    if m.shared() {
+        return Err(format!("shared message {kind:#x}"));
+    }
+    Ok(&m.body)
+}
+
+fn take_attr(attrs: &mut crate::index::Attrs, key: &str) -> Option<AttrValue> {
+    let pos = attrs.iter().position(|(k, _)| k == key)?;
+    Some(attrs.remove(pos).1)
+}
+
+/// What libhdf5's `H5Pget_fill_value` returns: the defined fill value, or zeros by default.
+fn fill_element(h: &Header, size: usize) -> Result<Vec<u8>, Decline> {
+    let mut c = Cursor::new(message(h, FILL_VALUE)?);
+    let value = match c.u8()? {
+        3 => {
+            let flags = c.u8()?;
+            if flags & 0x10 != 0 {
+                return Err("undefined fill value".into());
+            }
+            if flags & 0x20 == 0 {
+                return Ok(vec![0; size]);
+            }
+            let n = c.u32()? as usize;
+            c.take(n)?
+        }
+        2 => {
+            c.skip(2)?;
+            if c.u8()? == 0 {
+                return Err("fill value message v2 without a value".into());
+            }
+            let n = c.u32()? as usize;
+            c.take(n)?
+        }
+        v => return Err(format!("fill value message version {v}")),
+    };
+    if value.is_empty() {
+        return Ok(vec![0; size]); // a defined fill value of no bytes: zeros, as libhdf5 says
+    }
+    if value.len() != size {
+        return Err(format!("fill value of {} bytes for {size}-byte elements", value.len()));
+    }
+    Ok(value.to_vec())
+}
+
+fn placement<'e>(t: &'e Target<'_>, h: &'e Header, rank: usize) -> Result<Placement<'e>, Decline> {
+    let body = message(h, LAYOUT)?;
+    let mut c = Cursor::new(body);
+    if c.u8()? != 3 {
+        return Err("data layout message version is not 3".into());
+    }
+    Ok(match c.u8()? {
+        0 => {
+            let n = usize::from(c.u16()?);
+            let data = c.take(n)?;
+            Placement::Compact {
+                read: Box::new(move |want| {
+                    if want == data.len() {
+                        Ok(data.to_vec())
+                    } else {
+                        Err(format!("compact data of {} bytes, {want} expected", data.len()))
+                    }
+                }),
+            }
+        }
+        1 => {
+            let addr = c.u64()?;
+            Placement::Contiguous { offset: (addr != UNDEFINED).then_some(addr) }
+        }
+        2 => {
+            let dims = usize::from(c.u8()?);
+            if dims != rank + 1 {
+                return Err(format!("chunk layout of {dims} dimensions for rank {rank}"));
+            }
+            let root = c.u64()?;
+            let chunk = (0..rank).map(|_| c.u32().map(u64::from)).collect::<Result<Vec<_>, _>>()?;
+            Placement::Chunked {
+                filters: filters(h)?,
+                chunk: Some(chunk),
+                entries: Box::new(move || {
+                    if root == UNDEFINED {
+                        return Ok(vec![]);
+                    }
+                    walk_chunk_btree(&t.raw, t.base, t.file_len, root, dims)
+                }),
+            }
+        }
+        class => return Err(format!("layout class {class}")),
+    })
+}
+
+/// The filter pipeline message (versions 1 and 2) as the hdf5 crate reports it.
+fn filters(h: &Header) -> Result<Vec<H5Filter>, Decline> {
+    let Some(m) = h.first(PIPELINE) else { return Ok(vec![]) };
+    if m.shared() {
+        return Err("shared filter pipeline".into());
+    }
+    let mut c = Cursor::new(&m.body);
+    let version = c.u8()?;
+    let n = c.u8()?;
+    if version == 1 {
+        c.skip(6)?;
+    } else if version != 2 {
+        return Err(format!("filter pipeline version {version}"));
+    }
+    let mut out = Vec::new();
+    for _ in 0..n {
+        let id = c.u16()?;
+        let name_len = if version == 1 || id >= 256 { usize::from(c.u16()?) } else { 0 };
+        let (_flags, values) = (c.u16()?, usize::from(c.u16()?));
+        c.skip(if version == 1 { name_len.next_multiple_of(8) } else { name_len })?;
+        let cdata = (0..values).map(|_| c.u32()).collect::<Result<Vec<_>, _>>()?;
+        if version == 1 && values % 2 == 1 {
+            c.skip(4)?;
+        }
+        if !FILTERS.contains(&id) {
+            return Err(format!("filter {id}"));
+        }
+        out.push(H5Filter::from_raw(i32::from(id), &cdata).map_err(|e| e.to_string())?);
+    }
+    Ok(out)
+}

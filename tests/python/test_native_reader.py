@@ -1,0 +1,201 @@
+"""The native reader of NetCDF-4 metadata against its oracle, netcdf-c + libhdf5.
+
+`cloudify inspect --json --reader native` must print exactly what `--reader libraries` prints
+for every file the native reader takes; it may decline a file (then the libraries index it).
+Files written here with netCDF4-python cover what the native reader is built to take, and the
+test fails if it declines one of them; the fixtures and the third-party corpus are compared
+wherever it takes them. Through a mount, xarray must read the generated files as it reads them
+with the netcdf4 engine.
+"""
+import json
+import subprocess
+
+import netCDF4
+import numpy as np
+import pytest
+
+from conftest import CORPUS, FIXTURES, ROOT, mounted
+from identity import compare, group_paths
+
+CLOUDIFY = ROOT / "target" / "debug" / "cloudify"
+
+
+def inspect(path, reader):
+    r = subprocess.run([str(CLOUDIFY), "inspect", "--json", "--reader", reader, str(path)],
+                       capture_output=True, text=True, timeout=120)
+    return (json.loads(r.stdout) if r.returncode == 0 else None), r.stderr.strip()
+
+
+def numeric_attrs(obj):
+    for t in ["i1", "u1", "i2", "u2", "i4", "u4", "i8", "u8", "f4", "f8"]:
+        obj.setncattr(f"one_{t}", np.array(7, t))
+        obj.setncattr(f"many_{t}", np.array([1, 2, 3], t))
+
+
+def write_types(p):
+    with netCDF4.Dataset(p, "w") as ds:
+        ds.createDimension("t", None)
+        ds.createDimension("y", 5)
+        ds.title = "types"
+        ds.nan = np.float64(np.nan)
+        ds.setncattr_string("names", ["a", "héllo", ""])
+        ds.setncattr_string("one_name", "single")
+        for t in ["i1", "u1", "i2", "u2", "i4", "u4", "i8", "u8", "f4", "f8"]:
+            v = ds.createVariable(f"v_{t}", t, ("t", "y"), zlib=True, chunksizes=(2, 5))
+            v[:] = np.arange(15).reshape(3, 5).astype(t)
+            v.units = "1"
+        c = ds.createVariable("chars", "S1", ("y",))
+        c[:] = np.array(list("abcde"), "S1")
+        s = ds.createVariable("scalar", "f8", ())
+        s[...] = 3.5
+        s.note = "scalar"
+
+
+def write_attrs(p):
+    with netCDF4.Dataset(p, "w") as ds:
+        ds.createDimension("x", 3)
+        numeric_attrs(ds)  # 20 global attributes: dense attribute storage
+        v = ds.createVariable("v", "f4", ("x",), fill_value=-1.0)
+        v[:] = [1, 2, 3]
+        v.long_name = "value"
+        v.missing_value = np.float32(-2)
+        v.flags = np.array([1, 2], "i1")
+        v.empty_text = ""
+        for t in ["i2", "u4", "f4", "f8"]:  # zero-length attributes (null dataspaces)
+            v.setncattr(f"empty_{t}", np.array([], t))
+        ds.setncattr_string("no_strings", [])
+
+
+def write_unlimited(p):
+    with netCDF4.Dataset(p, "w") as ds:
+        ds.createDimension("time", None)
+        ds.createDimension("empty", None)
+        ds.createDimension("x", 4)
+        long = ds.createVariable("long", "f4", ("time", "x"), chunksizes=(1, 4))
+        long[:] = np.ones((5, 4), "f4")
+        short = ds.createVariable("short", "i2", ("time",))
+        short[:] = np.arange(3, dtype="i2")
+        ds.createVariable("never", "f8", ("empty", "x"))
+        t = ds.createVariable("time", "f8", ("time",))
+        t[:] = np.arange(5.0)
+        t.units = "days since 2000-01-01"
+
+
+def write_groups(p):
+    with netCDF4.Dataset(p, "w") as ds:
+        ds.createDimension("x", 3)
+        x = ds.createVariable("x", "f8", ("x",))
+        x[:] = [0.5, 1.5, 2.5]
+        a = ds.createGroup("alpha")
+        a.createDimension("y", 2)
+        a.purpose = "child"
+        v = a.createVariable("v", "i4", ("y", "x"), fill_value=-9)
+        v[:] = np.arange(6).reshape(2, 3)
+        b = a.createGroup("beta")
+        w = b.createVariable("w", "f4", ("x",), contiguous=True)
+        w[:] = [1, 2, 3]
+        ds.createGroup("empty")
+
+
+def write_layouts(p):
+    with netCDF4.Dataset(p, "w") as ds:
+        ds.createDimension("x", 6)
+        ds.createDimension("y", 4)  # a dimension without a coordinate variable
+        ds.createDimension("z", 2)
+        c = ds.createVariable("contig", "f8", ("x",), contiguous=True)
+        c[:] = np.arange(6.0)
+        big = ds.createVariable("big", "i4", ("x", "y"), endian="big", chunksizes=(3, 2))
+        big[:] = np.arange(24).reshape(6, 4)
+        f = ds.createVariable("fletch", "f4", ("x",), fletcher32=True, zlib=True, chunksizes=(2,))
+        f[:] = np.arange(6.0)
+        sparse = ds.createVariable("sparse", "f4", ("x", "y"), chunksizes=(2, 2))
+        sparse[0:2, 0:2] = 1.0
+        nofill = ds.createVariable("nofill", "i2", ("x",), fill_value=False)
+        nofill[:] = np.arange(6)
+        nc = ds.createVariable("z", "f4", ("y",))  # named like a dimension it does not index
+        nc[:] = np.arange(4.0)
+        unwritten = ds.createVariable("unwritten", "f8", ("x",), contiguous=True)
+        unwritten.note = "never written"
+
+
+def write_many_variables(p):
+    with netCDF4.Dataset(p, "w") as ds:
+        ds.createDimension("x", 2)
+        for i in range(12):  # more than 8 links: dense link storage
+            ds.createVariable(f"v{i:02d}", "f4", ("x",))[:] = [i, i + 1]
+
+
+def write_classic(p):
+    with netCDF4.Dataset(p, "w", format="NETCDF4_CLASSIC") as ds:
+        ds.createDimension("x", 2)
+        ds.title = "classic model"
+        ds.createVariable("v", "f4", ("x",))[:] = [1, 2]
+
+
+GENERATED = {
+    "classic.nc": write_classic,
+    "types.nc": write_types,
+    "attrs.nc": write_attrs,
+    "unlimited.nc": write_unlimited,
+    "groups.nc": write_groups,
+    "layouts.nc": write_layouts,
+    "many_variables.nc": write_many_variables,
+}
+# the native reader must take every generated file
+MUST_TAKE = set(GENERATED)
+
+
+@pytest.fixture(scope="module")
+def generated(tmp_path_factory):
+    d = tmp_path_factory.mktemp("native")
+    for name, write in GENERATED.items():
+        write(d / name)
+    return d
+
+
+def hdf5_files():
+    files = [p for p in sorted(FIXTURES.iterdir()) if p.is_file() and p.suffix in (".nc", ".h5")]
+    files += [p for p in sorted(CORPUS.iterdir()) if p.suffix not in (".md", "")
+              and p.name != "SHA256SUMS"]
+    return files
+
+
+@pytest.mark.parametrize("name", sorted(GENERATED))
+def test_generated_files_equal_the_libraries(generated, name):
+    native, why = inspect(generated / name, "native")
+    libraries, err = inspect(generated / name, "libraries")
+    assert libraries is not None, err
+    if name in MUST_TAKE:
+        assert native is not None, f"native reader declined {name}: {why}"
+    if native is not None:
+        assert native == libraries
+
+
+@pytest.mark.parametrize("path", hdf5_files(), ids=lambda p: p.name)
+def test_fixtures_and_corpus_equal_the_libraries(path):
+    native, _ = inspect(path, "native")
+    if native is None:
+        return  # declined: the libraries index it, as the identity tests check
+    libraries, err = inspect(path, "libraries")
+    assert libraries is not None, err
+    assert native == libraries
+
+
+def test_native_reader_declines_with_a_reason(generated, tmp_path):
+    bad = tmp_path / "truncated.nc"
+    bad.write_bytes((generated / "groups.nc").read_bytes()[:600])
+    native, why = inspect(bad, "native")
+    assert native is None and "native reader" in why
+
+
+def test_generated_files_read_through_a_mount(generated):
+    """The daemon indexes them with the native reader, and xarray reads them as from the file."""
+    with mounted(generated) as mnt:
+        for name in sorted(MUST_TAKE):
+            src = generated / name
+            for group in group_paths(src):
+                compare(src, mnt / name.replace(".nc", ".zarr"), group, [], True)
+        log = (mnt.parent / (mnt.name + ".log")).read_text()
+    for name in sorted(MUST_TAKE):
+        lines = [l for l in log.splitlines() if " indexed" in l and f"/{name}" in l]
+        assert lines and all("native=true" in l for l in lines), (name, lines)

@@ -32,7 +32,8 @@ pub fn fill_storage(
     let io = |source| SourceError::Io { path: path.to_path_buf(), source };
     let raw = File::open(path).map_err(io)?;
     let file_len = raw.metadata().map_err(io)?.len();
-    let ctx = Ctx { h5, target: Target { path, raw, file_len, base: user_block, options } };
+    let target = Target { path, raw: &raw, file_len, base: user_block, options };
+    let ctx = Ctx { h5, target };
     walk(&ctx, tree);
     Ok(())
 }
@@ -117,7 +118,7 @@ fn chunk_entries(
 ) -> Result<Vec<ChunkEntry>, String> {
     if let Some(header) = header_addr(ds) {
         let t = &ctx.target;
-        match read_chunk_index(&t.raw, t.base, header, rank) {
+        match read_chunk_index(t.raw, t.base, header, rank) {
             Ok(Some(entries)) => return Ok(entries),
             Ok(None) => {}
             Err(e) => warn!(file = %t.path.display(), dataset = %ds.name(),

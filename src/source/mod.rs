@@ -26,7 +26,7 @@ use std::path::{Path, PathBuf};
 use tracing::{debug, warn};
 
 pub use library::Hdf5Chunks;
-pub use sniff::{sniff_path, Format};
+pub use sniff::{sniff_file, sniff_path, Format};
 
 /// Why a file could not be indexed at all (a single variable's problem is a `Skipped` entry).
 #[derive(Debug, thiserror::Error)]
@@ -71,12 +71,15 @@ pub fn index_file(path: &Path, options: &IndexOptions) -> Result<DatasetIndex, S
 /// The index of `path` from the native reader alone (no C library, safe to run in the
 /// daemon), or why it declines the file.
 pub fn index_native(path: &Path, options: &IndexOptions) -> Result<DatasetIndex, String> {
-    let format = sniff_path(path).map_err(|e| e.to_string())?;
-    let Some(Format::Hdf5 { user_block }) = format else {
+    let file = std::fs::File::open(path).map_err(|e| e.to_string())?;
+    let len = file.metadata().map_err(|e| e.to_string())?.len();
+    let Some(Format::Hdf5 { user_block }) = sniff_file(&file, len).map_err(|e| e.to_string())?
+    else {
         return Err("not an HDF5 file".into());
     };
     // bounds-checked reads only; a panic would be a bug in the reader, never a crash
-    std::panic::catch_unwind(|| native::index(path, user_block, options)).unwrap_or_else(|_| {
+    let index = || native::index(&file, len, user_block, path, options);
+    std::panic::catch_unwind(index).unwrap_or_else(|_| {
         warn!(file = %path.display(), "native reader panicked; using the C libraries");
         Err("native reader panicked".into())
     })

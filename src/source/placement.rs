@@ -24,7 +24,7 @@ const MAX_CHUNK_BYTES: u64 = 1 << 30;
 /// The source file the chunk references point into.
 pub struct Target<'a> {
     pub path: &'a Path,
-    pub raw: File,
+    pub raw: &'a File,
     pub file_len: u64,
     /// HDF5 addresses are relative to the superblock, which a user block shifts.
     pub base: u64,

@@ -33,6 +33,11 @@ impl<'a> Source<'a> {
         Ok(Source { file, base, len, head })
     }
 
+    /// The file read.
+    pub fn file(&self) -> &'a File {
+        self.file
+    }
+
     /// `n` bytes at address `addr`.
     pub fn read(&self, addr: u64, n: u64) -> Result<Cow<'_, [u8]>, Decline> {
         let end = addr.checked_add(n).ok_or("address overflow")?;

@@ -25,15 +25,16 @@ use bytes::{Cursor, Decline, Source};
 use std::fs::File;
 use std::path::Path;
 
-/// Index `path` (an HDF5 file whose superblock starts at `user_block`), or say why not.
+/// Index `file` (at `path`, `len` bytes long, an HDF5 file whose superblock starts at
+/// `user_block`), or say why not.
 pub fn index(
-    path: &Path,
+    file: &File,
+    len: u64,
     user_block: u64,
+    path: &Path,
     options: &IndexOptions,
 ) -> Result<DatasetIndex, Decline> {
-    let file = File::open(path).map_err(|e| e.to_string())?;
-    let len = file.metadata().map_err(|e| e.to_string())?.len();
-    let src = Source::new(&file, user_block, len)?;
+    let src = Source::new(file, user_block, len)?;
     let root = superblock(&src)?;
     let mut root = model::read(&src, root, path, options)?;
     super::assign_keys(&mut root);

@@ -102,7 +102,7 @@ pub fn read(
     };
     r.group(root, String::new(), "/".into(), None)?;
     r.unlimited_lengths();
-    let target = storage::target(src, path, options)?;
+    let target = storage::target(src, path, options);
     r.build(0, &target)
 }
 

@@ -19,13 +19,8 @@ pub use crate::source::placement::Target;
 /// Filters served without libhdf5: deflate, shuffle, fletcher32, LZF.
 const FILTERS: &[u16] = &[1, 2, 3, 32000];
 
-pub fn target<'a>(
-    src: &Source<'_>,
-    path: &'a Path,
-    options: &'a IndexOptions,
-) -> Result<Target<'a>, Decline> {
-    let raw = std::fs::File::open(path).map_err(|e| e.to_string())?;
-    Ok(Target { path, raw, file_len: src.len, base: src.base, options })
+pub fn target<'a>(src: &Source<'a>, path: &'a Path, options: &'a IndexOptions) -> Target<'a> {
+    Target { path, raw: src.file(), file_len: src.len, base: src.base, options }
 }
 
 /// The index array of `v`, whose dimensions are `dims` with lengths `shape`.
@@ -157,7 +152,7 @@ fn placement<'e>(t: &'e Target<'_>, h: &'e Header, rank: usize) -> Result<Placem
                     if root == UNDEFINED {
                         return Ok(vec![]);
                     }
-                    walk_chunk_btree(&t.raw, t.base, t.file_len, root, dims)
+                    walk_chunk_btree(t.raw, t.base, t.file_len, root, dims)
                 }),
             }
         }

@@ -188,6 +188,7 @@ pub fn run(cfg: &MountConfig, mut ready: Option<std::fs::File>) -> Result<(), Mo
         }
     };
     let adapter = FuseAdapter::new(vfs.clone(), cfg.ttl);
+    let indexes = vfs.clone();
     let mut session = match Session::new(adapter, &cfg.mountpoint, &fuser_config(cfg)) {
         Ok(s) => s,
         Err(e) => {
@@ -245,6 +246,7 @@ pub fn run(cfg: &MountConfig, mut ready: Option<std::fs::File>) -> Result<(), Mo
         Ok(Ok(())) | Err(_) => {}
         Ok(Err(e)) => tracing::warn!("session ended with: {e}"),
     }
+    indexes.flush_indexes();
     stats::log_summary("unmount", started.elapsed());
     info!("unmounted");
     Ok(())

@@ -16,7 +16,7 @@ use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock};
-use std::time::SystemTime;
+use std::time::{Instant, SystemTime};
 use tracing::{error, info};
 
 /// What identifies one version of a source file.
@@ -96,6 +96,13 @@ impl Datasets {
         Datasets { cache, options, mode, merge_target, store, isolation, next_generation }
     }
 
+    /// Wait until the indexes made so far are persisted.
+    pub fn flush(&self) {
+        if let Some(store) = &self.store {
+            store.flush();
+        }
+    }
+
     /// Forget the dataset of `path` (absolute): its next use indexes it again.
     pub fn forget(&self, path: &Path) {
         self.cache.invalidate(path);
@@ -117,30 +124,33 @@ impl Datasets {
     }
 
     fn load(&self, path: &Path, stat: SourceStat) -> LoadResult {
-        let started = std::time::Instant::now();
+        let started = Instant::now();
         let file = File::open(path).map_err(|e| format!("{}: {e}", path.display()))?;
+        // time to the index alone (read back, or made from the source), for the log
+        let t = Instant::now();
         let persisted =
             self.store.as_ref().and_then(|s| s.load(path, stat.identity, &self.options));
         let from_disk = persisted.is_some();
-        let mut native = false;
-        let index = match persisted {
-            Some(index) => index,
+        let (index, native, index_took) = match persisted {
+            Some(index) => (index, false, t.elapsed()),
             None => {
-                let (index, by_native) =
+                let t = Instant::now();
+                let (index, native) =
                     self.isolation.index_telling(path, &self.options).map_err(|e| {
                         error!(file = %path.display(), "dataset not available: {e}");
                         crate::stats::STATS.index_failed();
                         e
                     })?;
-                native = by_native;
+                let took = t.elapsed();
                 if let Some(store) = &self.store {
-                    store.save(path, stat.identity, &self.options, &index);
+                    store.save_later(path, stat.identity, &self.options, &index);
                 }
-                index
+                (index, native, took)
             }
         };
+        let index_us = index_took.as_micros() as u64;
         let view = DatasetView::new(mode::apply(self.mode, index, self.merge_target));
-        info!(file = %path.display(), arrays = view.arrays.len(), native,
+        info!(file = %path.display(), arrays = view.arrays.len(), native, index_us,
             us = started.elapsed().as_micros() as u64,
             "{}", if from_disk { "index loaded from the index directory" } else { "indexed" });
         crate::stats::STATS.dataset_loaded(from_disk);

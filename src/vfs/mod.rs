@@ -92,6 +92,11 @@ impl Vfs {
         })
     }
 
+    /// Wait until the indexes made so far are in the index directory (at unmount).
+    pub fn flush_indexes(&self) {
+        self.datasets.flush();
+    }
+
     fn key(&self, ino: u64) -> Result<NodeKey, VfsError> {
         self.inodes.key(ino).ok_or(VfsError::NotFound)
     }

@@ -47,7 +47,7 @@ impl<'a> Source<'a> {
         if end <= self.head.len() as u64 {
             return Ok(Cow::Borrowed(&self.head[addr as usize..end as usize]));
         }
-        if n > 256 << 20 {
+        if n > 64 << 20 {
             return Err(format!("structure of {n} bytes"));
         }
         let mut buf = vec![0u8; n as usize];

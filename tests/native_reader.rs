@@ -56,7 +56,7 @@ fn damaged_files_give_an_index_or_a_reason() {
         let bytes = std::fs::read(&path).expect("read");
         // metadata sits mostly in the first KiB of these files: damage it there and anywhere
         let metadata = bytes.len().min(16 << 10);
-        for round in 0..400 {
+        for round in 0..300 {
             let mut damaged = bytes.clone();
             match round % 3 {
                 0 => damaged.truncate(rng.next() as usize % metadata),

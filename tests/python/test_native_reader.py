@@ -132,8 +132,34 @@ def write_classic(p):
         ds.createVariable("v", "f4", ("x",))[:] = [1, 2]
 
 
+def write_strings(p):
+    with netCDF4.Dataset(p, "w") as ds:
+        ds.createDimension("n", 3)
+        ds.createDimension("t", None)
+        ds.createDimension("m", 2)
+        names = ds.createVariable("names", str, ("n",))
+        names[:] = np.array(["alpha", "bêta", ""], dtype=object)
+        names.long_name = "names"
+        grid = ds.createVariable("grid", str, ("n", "m"))
+        grid[:] = np.array([["a", "bb"], ["ccc", "dddd"], ["é", "f"]], dtype=object)
+        one = ds.createVariable("one", str, ())
+        one[...] = "single"
+        stamps = ds.createVariable("stamps", str, ("t",), chunksizes=(2,))
+        stamps[:] = np.array(["2020-01-01", "2020-01-02", "2020-01-03"], dtype=object)
+
+
+def write_strings_partial(p):
+    with netCDF4.Dataset(p, "w") as ds:
+        ds.createDimension("t", None)
+        ds.createVariable("x", "f4", ("t",))[:] = np.arange(4.0)
+        s = ds.createVariable("s", str, ("t",))  # 2 of 4 written: netcdf-c fills the rest
+        s[0:2] = np.array(["a", "b"], dtype=object)
+
+
 GENERATED = {
     "classic.nc": write_classic,
+    "strings.nc": write_strings,
+    "strings_partial.nc": write_strings_partial,
     "types.nc": write_types,
     "attrs.nc": write_attrs,
     "unlimited.nc": write_unlimited,
@@ -141,8 +167,8 @@ GENERATED = {
     "layouts.nc": write_layouts,
     "many_variables.nc": write_many_variables,
 }
-# the native reader must take every generated file
-MUST_TAKE = set(GENERATED)
+# the native reader must take every generated file but one (held to equality where taken)
+MUST_TAKE = set(GENERATED) - {"strings_partial.nc"}
 
 
 @pytest.fixture(scope="module")

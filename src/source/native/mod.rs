@@ -6,7 +6,7 @@
 //!
 //! It only reads what it fully understands and declines the rest (returns `Err` with the
 //! reason), and the caller falls back to the libraries: old-style (symbol-table) groups,
-//! version-1 headers, user-defined and string variables, phony dimensions, filters other than
+//! version-1 headers, user-defined variables, unwritten strings, phony dimensions, filters other than
 //! deflate/shuffle/fletcher32/LZF, layout versions other than 3, nested fractal-heap blocks.
 
 mod attribute;
@@ -17,6 +17,7 @@ mod heap;
 mod links;
 mod model;
 mod storage;
+mod strings;
 mod types;
 
 use super::IndexOptions;

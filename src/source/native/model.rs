@@ -7,11 +7,13 @@
 use super::attribute::{self, GlobalHeap, RawAttribute};
 use super::btree2;
 use super::bytes::{Cursor, Decline, Source, UNDEFINED};
-use super::header::{self, Header, ATTRIBUTE, ATTRIBUTE_INFO, LAYOUT, LINK_INFO, SYMBOL_TABLE};
+use super::header::{
+    self, Header, ATTRIBUTE, ATTRIBUTE_INFO, DATATYPE, LAYOUT, LINK_INFO, SYMBOL_TABLE,
+};
 use super::heap::Heap;
 use super::links::links;
 use super::storage;
-use super::types::{parse_space, Space, UNLIMITED};
+use super::types::{parse_space, parse_type, Space, Type, UNLIMITED};
 use super::IndexOptions;
 use crate::index::{Attrs, GroupNode};
 use std::collections::{HashMap, HashSet};
@@ -330,7 +332,12 @@ impl Reader<'_, '_> {
         for v in vars {
             let names = v.dims.iter().map(|d| self.dims[*d].name.clone()).collect();
             let shape = v.dims.iter().map(|d| self.dims[*d].len).collect();
-            arrays.push(storage::array(target, v, names, shape)?);
+            let strings = parse_type(storage::message(&v.header, DATATYPE)?)? == Type::VlenString;
+            arrays.push(if strings {
+                super::strings::array(self.src, &mut self.heap, v, names, shape)?
+            } else {
+                storage::array(target, v, names, shape)?
+            });
         }
         let mut groups = Vec::new();
         for child in self.groups[g].children.clone() {

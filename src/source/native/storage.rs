@@ -67,7 +67,7 @@ pub fn array(
     Ok(array)
 }
 
-fn message(h: &Header, kind: u8) -> Result<&[u8], Decline> {
+pub fn message(h: &Header, kind: u8) -> Result<&[u8], Decline> {
     let m = h.first(kind).ok_or_else(|| format!("dataset without message {kind:#x}"))?;
     if m.shared() {
         return Err(format!("shared message {kind:#x}"));
@@ -75,7 +75,7 @@ fn message(h: &Header, kind: u8) -> Result<&[u8], Decline> {
     Ok(&m.body)
 }
 
-fn take_attr(attrs: &mut crate::index::Attrs, key: &str) -> Option<AttrValue> {
+pub fn take_attr(attrs: &mut crate::index::Attrs, key: &str) -> Option<AttrValue> {
     let pos = attrs.iter().position(|(k, _)| k == key)?;
     Some(attrs.remove(pos).1)
 }
@@ -114,29 +114,34 @@ fn fill_element(h: &Header, size: usize) -> Result<Vec<u8>, Decline> {
     Ok(value.to_vec())
 }
 
-fn placement<'e>(t: &'e Target<'_>, h: &'e Header, rank: usize) -> Result<Placement<'e>, Decline> {
-    let body = message(h, LAYOUT)?;
-    let mut c = Cursor::new(body);
+/// A data layout message (version 3).
+pub enum Layout<'h> {
+    Compact(&'h [u8]),
+    /// Address of the data, unless never written.
+    Contiguous(Option<u64>),
+    /// Root of the chunk B-tree (unless nothing was written), the layout's dimensionality
+    /// (rank + 1), the chunk shape.
+    Chunked {
+        root: Option<u64>,
+        dims: usize,
+        chunk: Vec<u64>,
+    },
+}
+
+/// The layout of a dataset of rank `rank`.
+pub fn layout(h: &Header, rank: usize) -> Result<Layout<'_>, Decline> {
+    let mut c = Cursor::new(message(h, LAYOUT)?);
     if c.u8()? != 3 {
         return Err("data layout message version is not 3".into());
     }
     Ok(match c.u8()? {
         0 => {
             let n = usize::from(c.u16()?);
-            let data = c.take(n)?;
-            Placement::Compact {
-                read: Box::new(move |want| {
-                    if want == data.len() {
-                        Ok(data.to_vec())
-                    } else {
-                        Err(format!("compact data of {} bytes, {want} expected", data.len()))
-                    }
-                }),
-            }
+            Layout::Compact(c.take(n)?)
         }
         1 => {
             let addr = c.u64()?;
-            Placement::Contiguous { offset: (addr != UNDEFINED).then_some(addr) }
+            Layout::Contiguous((addr != UNDEFINED).then_some(addr))
         }
         2 => {
             let dims = usize::from(c.u8()?);
@@ -145,23 +150,37 @@ fn placement<'e>(t: &'e Target<'_>, h: &'e Header, rank: usize) -> Result<Placem
             }
             let root = c.u64()?;
             let chunk = (0..rank).map(|_| c.u32().map(u64::from)).collect::<Result<Vec<_>, _>>()?;
-            Placement::Chunked {
-                filters: filters(h)?,
-                chunk: Some(chunk),
-                entries: Box::new(move || {
-                    if root == UNDEFINED {
-                        return Ok(vec![]);
-                    }
-                    walk_chunk_btree(t.raw, t.base, t.file_len, root, dims)
-                }),
-            }
+            Layout::Chunked { root: (root != UNDEFINED).then_some(root), dims, chunk }
         }
         class => return Err(format!("layout class {class}")),
     })
 }
 
+fn placement<'e>(t: &'e Target<'_>, h: &'e Header, rank: usize) -> Result<Placement<'e>, Decline> {
+    Ok(match layout(h, rank)? {
+        Layout::Compact(data) => Placement::Compact {
+            read: Box::new(move |want| {
+                if want == data.len() {
+                    Ok(data.to_vec())
+                } else {
+                    Err(format!("compact data of {} bytes, {want} expected", data.len()))
+                }
+            }),
+        },
+        Layout::Contiguous(offset) => Placement::Contiguous { offset },
+        Layout::Chunked { root, dims, chunk } => Placement::Chunked {
+            filters: filters(h)?,
+            chunk: Some(chunk),
+            entries: Box::new(move || match root {
+                None => Ok(vec![]),
+                Some(root) => walk_chunk_btree(t.raw, t.base, t.file_len, root, dims),
+            }),
+        },
+    })
+}
+
 /// The filter pipeline message (versions 1 and 2) as the hdf5 crate reports it.
-fn filters(h: &Header) -> Result<Vec<H5Filter>, Decline> {
+pub fn filters(h: &Header) -> Result<Vec<H5Filter>, Decline> {
     let Some(m) = h.first(PIPELINE) else { return Ok(vec![]) };
     if m.shared() {
         return Err("shared filter pipeline".into());

@@ -1,0 +1,164 @@
+//! NC_STRING variables read natively: every element's (length, global heap ID) from the
+//! dataset's storage (compact, contiguous, or chunks decoded in Rust), its text from the
+//! global heap, kept in the index as one `vlen-utf8` chunk exactly as
+//! [`crate::source::strings`] does through netcdf-c. Declined: unwritten elements or chunks
+//! (netcdf-c fills them), NULL strings, filters only libhdf5 decodes, more than
+//! [`MAX_STRING_BYTES`].
+
+use super::attribute::GlobalHeap;
+use super::bytes::{le, Decline, Source};
+use super::model::Var;
+use super::storage::{filters, layout, take_attr, Layout};
+use crate::index::{ArrayNode, ChunkRef, Filter, StorageKind};
+use crate::source::btree::walk_chunk_btree;
+use crate::source::pipeline::{map_pipeline, Mode};
+use crate::source::strings::{encode_vlen_utf8, MAX_STRING_BYTES};
+use crate::zarr::codec;
+use std::os::unix::fs::FileExt;
+
+/// Bytes of one element: length (4), collection address (8), object index (4).
+const ELEMENT: usize = 16;
+
+/// The index array of the string variable `v` (dimensions `dims` of lengths `shape`).
+pub fn array(
+    src: &Source<'_>,
+    heap: &mut GlobalHeap,
+    mut v: Var,
+    dims: Vec<String>,
+    shape: Vec<u64>,
+) -> Result<ArrayNode, Decline> {
+    if v.space.dims != shape {
+        return Err(format!("{}: strings shorter than their dimensions", v.hdf5_path));
+    }
+    let total = shape.iter().try_fold(1u64, |a, d| a.checked_mul(*d)).ok_or("too many strings")?;
+    if total > (MAX_STRING_BYTES / 4) as u64 {
+        return Err(format!("{}: more strings than served", v.hdf5_path));
+    }
+    let raw = elements(src, &v, &shape, total as usize)?;
+    let mut items = Vec::with_capacity(total as usize);
+    let mut bytes = 0usize;
+    for e in raw.chunks_exact(ELEMENT) {
+        let (len, addr, index) = (le(&e[..4]), le(&e[4..12]), le(&e[12..16]));
+        if addr == 0 {
+            return Err(format!("{}: a NULL string", v.hdf5_path));
+        }
+        let text = heap.object(src, addr, index as u32)?;
+        let text = text.get(..len as usize).ok_or("string longer than its heap object")?;
+        let end = text.iter().position(|b| *b == 0).unwrap_or(text.len());
+        let s = String::from_utf8_lossy(&text[..end]).into_owned();
+        bytes += s.len() + 4;
+        if bytes > MAX_STRING_BYTES {
+            return Err(format!("{}: string variable larger than served", v.hdf5_path));
+        }
+        items.push(s);
+    }
+    let chunk_refs = if total == 0 {
+        vec![]
+    } else {
+        vec![Some(ChunkRef::Inline { bytes: encode_vlen_utf8(&items).ok_or("too many strings")? })]
+    };
+    Ok(ArrayNode {
+        name: v.name,
+        dtype: "|O".into(),
+        chunks: shape.iter().map(|s| (*s).max(1)).collect(),
+        shape,
+        dims,
+        fill_value: take_attr(&mut v.attrs, "_FillValue"),
+        attrs: v.attrs,
+        compressor: None,
+        filters: vec![Filter::VlenUtf8],
+        storage: StorageKind::Strings,
+        source_filters: vec![],
+        fill_element: vec![],
+        chunk_refs,
+        fill_chunk: None,
+        library_path: None,
+    })
+}
+
+/// The `total` elements of `v` in row-major order.
+fn elements(src: &Source<'_>, v: &Var, shape: &[u64], total: usize) -> Result<Vec<u8>, Decline> {
+    let n = total * ELEMENT;
+    match layout(&v.header, shape.len())? {
+        Layout::Compact(data) if data.len() == n => Ok(data.to_vec()),
+        Layout::Compact(_) => Err("compact strings of another size".into()),
+        Layout::Contiguous(Some(addr)) => Ok(src.read(addr, n as u64)?.into_owned()),
+        Layout::Contiguous(None) | Layout::Chunked { root: None, .. } => {
+            Err("unwritten strings".into())
+        }
+        Layout::Chunked { root: Some(root), dims, chunk } => {
+            chunked(src, v, shape, total, root, dims, &chunk)
+        }
+    }
+}
+
+/// Elements gathered from every chunk (each decoded in Rust); a missing chunk is declined.
+fn chunked(
+    src: &Source<'_>,
+    v: &Var,
+    shape: &[u64],
+    total: usize,
+    root: u64,
+    dims: usize,
+    chunk: &[u64],
+) -> Result<Vec<u8>, Decline> {
+    let pipeline = map_pipeline(&filters(&v.header)?, ELEMENT)?;
+    if pipeline.mode == Mode::Library || chunk.contains(&0) {
+        return Err("string chunks only libhdf5 decodes".into());
+    }
+    let per_chunk = chunk.iter().try_fold(1u64, |a, c| a.checked_mul(*c)).ok_or("huge chunks")?;
+    if per_chunk > total.max(1) as u64 * 64 {
+        return Err("string chunks far larger than the variable".into());
+    }
+    let per_chunk = per_chunk as usize;
+    let grid: u64 = shape.iter().zip(chunk).map(|(s, c)| s.div_ceil(*c)).product();
+    let entries = walk_chunk_btree(src.file(), src.base, src.len, root, dims)?;
+    if entries.len() as u64 != grid {
+        return Err("unwritten string chunks".into());
+    }
+    let mut out = vec![0u8; total * ELEMENT];
+    for e in entries {
+        let len = usize::try_from(e.size).map_err(|_| "chunk too large")?;
+        if len > per_chunk * ELEMENT + 1024 + (64 << 10) {
+            return Err("stored string chunk larger than possible".into());
+        }
+        let mut stored = vec![0u8; len];
+        let at = src.base.checked_add(e.addr).ok_or("address overflow")?;
+        src.file().read_exact_at(&mut stored, at).map_err(|err| err.to_string())?;
+        let decoded =
+            codec::decode_hdf5_chunk(stored, &pipeline.source, e.filter_mask, per_chunk * ELEMENT)
+                .map_err(|err| err.to_string())?;
+        place(&decoded, &e.offset, chunk, shape, &mut out)?;
+    }
+    Ok(out)
+}
+
+/// Copy a decoded chunk whose first element is at `offset` into the row-major `out`.
+fn place(
+    decoded: &[u8],
+    offset: &[u64],
+    chunk: &[u64],
+    shape: &[u64],
+    out: &mut [u8],
+) -> Result<(), Decline> {
+    let rank = shape.len();
+    if offset.len() != rank || decoded.len() < chunk.iter().product::<u64>() as usize * ELEMENT {
+        return Err("string chunk of another shape".into());
+    }
+    let mut local = vec![0u64; rank];
+    for element in decoded.chunks_exact(ELEMENT) {
+        let global: Vec<u64> = local.iter().zip(offset).map(|(l, o)| l + o).collect();
+        if global.iter().zip(shape).all(|(g, s)| g < s) {
+            let pos = global.iter().zip(shape).fold(0u64, |acc, (g, s)| acc * s + g) as usize;
+            out[pos * ELEMENT..(pos + 1) * ELEMENT].copy_from_slice(element);
+        }
+        for d in (0..rank).rev() {
+            local[d] += 1;
+            if local[d] < chunk[d] {
+                break;
+            }
+            local[d] = 0;
+        }
+    }
+    Ok(())
+}

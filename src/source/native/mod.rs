@@ -1,13 +1,15 @@
 //! The native reader: index a NetCDF-4 file without netcdf-c and libhdf5, by reading the HDF5
 //! structures netcdf-c writes — any superblock, version-2 object headers, links and
-//! attributes (compact, or dense in fractal heaps), dimension scales, the v1 chunk B-tree. It produces exactly the [`DatasetIndex`]
-//! the library readers produce (the tests hold it to that on every fixture and corpus file),
-//! about ten times faster, in safe Rust and so in the daemon itself, without a worker round trip.
+//! attributes (compact, or dense in fractal heaps), dimension scales, string variables, the
+//! v1 chunk B-tree. It produces exactly the [`DatasetIndex`] the library readers produce (the
+//! tests hold it to that on every fixture and corpus file it takes), about twenty times
+//! faster, in safe Rust and so in the daemon itself, without a worker round trip.
 //!
 //! It only reads what it fully understands and declines the rest (returns `Err` with the
 //! reason), and the caller falls back to the libraries: old-style (symbol-table) groups,
-//! version-1 headers, user-defined variables, unwritten strings, phony dimensions, filters other than
-//! deflate/shuffle/fletcher32/LZF, layout versions other than 3, nested fractal-heap blocks.
+//! version-1 headers, user-defined types, partly written strings, phony dimensions, filters
+//! other than deflate/shuffle/fletcher32/LZF, layout versions other than 3, nested
+//! fractal-heap blocks.
 
 mod attribute;
 mod btree2;

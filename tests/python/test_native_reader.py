@@ -156,8 +156,39 @@ def write_strings_partial(p):
         s[0:2] = np.array(["a", "b"], dtype=object)
 
 
+def xarray_dataset():
+    import pandas as pd
+    import xarray as xr
+    rng = np.random.default_rng(0)
+    return xr.Dataset(
+        {"tas": (("time", "lat", "lon"), rng.random((6, 4, 5), dtype="f4"),
+                 {"units": "K", "standard_name": "air_temperature"}),
+         "pr": (("time", "lat", "lon"), np.arange(120.0).reshape(6, 4, 5)),
+         "mask": (("lat", "lon"), np.ones((4, 5), "i1")),
+         "label": (("lat",), np.array(["a", "bb", "ccc", "d"], dtype=object))},
+        coords={"time": pd.date_range("2000-01-01", periods=6, freq="D"),
+                "lat": np.linspace(-30, 30, 4), "lon": np.linspace(0, 80, 5)},
+        attrs={"title": "xarray-written", "Conventions": "CF-1.8", "a1": 1, "a2": 2.5,
+               "a3": [1, 2], "a4": "four", "history": "h", "source": "s", "institution": "i"})
+
+
+def write_xarray_netcdf4(p):
+    enc = {"tas": {"zlib": True, "complevel": 4, "chunksizes": (2, 4, 5)},
+           "pr": {"zlib": True, "shuffle": True}}
+    xarray_dataset().to_netcdf(p, engine="netcdf4", encoding=enc)
+
+
+def write_xarray_h5netcdf(p):
+    enc = {"tas": {"compression": "gzip", "chunksizes": (2, 4, 5)}}
+    xarray_dataset().to_netcdf(p, engine="h5netcdf", encoding=enc)
+    xarray_dataset().isel(time=slice(0, 2)).to_netcdf(p, engine="h5netcdf", group="sub/deeper",
+                                                      mode="a")
+
+
 GENERATED = {
     "classic.nc": write_classic,
+    "xarray_netcdf4.nc": write_xarray_netcdf4,
+    "xarray_h5netcdf.nc": write_xarray_h5netcdf,
     "strings.nc": write_strings,
     "strings_partial.nc": write_strings_partial,
     "types.nc": write_types,

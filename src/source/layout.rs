@@ -32,7 +32,7 @@ pub fn fill_storage(
     let io = |source| SourceError::Io { path: path.to_path_buf(), source };
     let raw = File::open(path).map_err(io)?;
     let file_len = raw.metadata().map_err(io)?.len();
-    let target = Target { path, raw: &raw, file_len, base: user_block, options };
+    let target = Target::new(path, &raw, file_len, user_block, options);
     let ctx = Ctx { h5, target };
     walk(&ctx, tree);
     Ok(())
@@ -101,7 +101,11 @@ fn locate(
             chunk: ds.chunk().map(|c| c.iter().map(|x| *x as u64).collect()),
             entries: Box::new(|| chunk_entries(ctx, &ds, rank)),
         },
-        Layout::Contiguous => Placement::Contiguous { offset: ds.offset() },
+        // H5Dget_offset counts from the file's start (user block included), unlike the
+        // chunk addresses: make it relative to the superblock like every other address
+        Layout::Contiguous => Placement::Contiguous {
+            offset: ds.offset().and_then(|o| o.checked_sub(ctx.target.base)),
+        },
         Layout::Compact => Placement::Compact { read: Box::new(|n| raw::read_all(&ds, n)) },
         #[allow(unreachable_patterns)]
         _ => return Err("virtual datasets are not supported".into()),

@@ -9,6 +9,7 @@
 //! returns `Ok(None)` or an error, and the caller falls back to libhdf5.
 //! Reference: HDF5 File Format Specification version 3.0, sections II.A, III.A.1, IV.A.
 
+use super::contiguous::MAX_GRID;
 use std::fs::File;
 use std::os::unix::fs::FileExt;
 
@@ -203,11 +204,11 @@ fn walk_btree(r: &Reader<'_>, root: u64, dims: usize) -> Result<Vec<ChunkEntry>,
     let key_size = 8 + 8 * dims;
     let mut out = Vec::new();
     let mut stack = vec![(root, None::<u8>)];
-    let mut visited = 0usize;
+    let mut visited = std::collections::HashSet::new();
     while let Some((addr, expect_level)) = stack.pop() {
-        visited += 1;
-        if visited > MAX_NODES {
-            return Err("B-tree too large or cyclic".into());
+        // each node once: a node shared by two parents would repeat its entries
+        if !visited.insert(addr) || visited.len() > MAX_NODES {
+            return Err("B-tree too large, cyclic, or with shared nodes".into());
         }
         let head = r.read(addr, 24)?;
         if &head[..4] != b"TREE" || head[4] != 1 {
@@ -233,6 +234,9 @@ fn walk_btree(r: &Reader<'_>, root: u64, dims: usize) -> Result<Vec<ChunkEntry>,
                 .collect::<Option<_>>()
                 .ok_or("short key")?;
             out.push(ChunkEntry { offset, filter_mask, addr: child, size });
+            if out.len() as u64 > MAX_GRID {
+                return Err(format!("more than {MAX_GRID} chunks"));
+            }
         }
     }
     out.sort();

@@ -9,7 +9,7 @@ use crate::index::{ArrayNode, ChunkRef};
 pub fn split_contiguous(shape: &[u64], elementsize: u64, target: u64) -> Vec<u64> {
     let n = shape.len();
     for i in 0..n {
-        let block: u64 = elementsize * shape[i + 1..].iter().product::<u64>();
+        let block = checked_bytes(&shape[i + 1..], elementsize).unwrap_or(u64::MAX);
         if block <= target || i == n - 1 {
             let k = (target / block.max(1)).clamp(1, shape[i].max(1));
             let mut chunks = vec![1; i];
@@ -19,6 +19,11 @@ pub fn split_contiguous(shape: &[u64], elementsize: u64, target: u64) -> Vec<u64
         }
     }
     vec![]
+}
+
+/// Bytes of `dims` elements of `elementsize` bytes, unless that overflows.
+pub fn checked_bytes(dims: &[u64], elementsize: u64) -> Option<u64> {
+    dims.iter().try_fold(elementsize, |acc, d| acc.checked_mul(*d))
 }
 
 /// Most chunks one array may have (its chunk references alone would take half a GiB).

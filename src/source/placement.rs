@@ -6,12 +6,13 @@
 //! a filter was skipped (it is re-encoded once to learn its exact size).
 
 use super::btree::ChunkEntry;
-use super::contiguous::{contiguous_refs, grid_len, split_contiguous};
+use super::contiguous::{checked_bytes, contiguous_refs, grid_len, split_contiguous};
 use super::pipeline::{map_pipeline, Mode};
 use super::IndexOptions;
 use crate::index::{ArrayNode, ChunkRef, Dtype, SourceFilter, StorageKind};
 use crate::zarr::codec;
 use hdf5::filters::Filter as H5Filter;
+use std::cell::Cell;
 use std::fs::File;
 use std::os::unix::fs::FileExt;
 use std::path::Path;
@@ -21,6 +22,10 @@ use tracing::warn;
 /// allocate more).
 const MAX_CHUNK_BYTES: u64 = 1 << 30;
 
+/// Chunk references one file's index may hold in all (~0.8 GB of them): a header declaring
+/// many huge unwritten arrays must not make the indexer allocate without bound.
+pub const MAX_FILE_REFS: u64 = 1 << 24;
+
 /// The source file the chunk references point into.
 pub struct Target<'a> {
     pub path: &'a Path,
@@ -29,6 +34,30 @@ pub struct Target<'a> {
     /// HDF5 addresses are relative to the superblock, which a user block shifts.
     pub base: u64,
     pub options: &'a IndexOptions,
+    /// Chunk references the file's arrays may still take.
+    refs_left: Cell<u64>,
+}
+
+impl<'a> Target<'a> {
+    pub fn new(
+        path: &'a Path,
+        raw: &'a File,
+        file_len: u64,
+        base: u64,
+        options: &'a IndexOptions,
+    ) -> Self {
+        Target { path, raw, file_len, base, options, refs_left: Cell::new(MAX_FILE_REFS) }
+    }
+
+    /// The number of chunks of `array`'s grid, taken from the file's budget.
+    fn grid(&self, array: &ArrayNode) -> Result<usize, String> {
+        let n = grid_len(array)?;
+        let left = self.refs_left.get().checked_sub(n as u64).ok_or_else(|| {
+            format!("the file's arrays have more than {MAX_FILE_REFS} chunks in all")
+        })?;
+        self.refs_left.set(left);
+        Ok(n)
+    }
 }
 
 /// Chunk entries of a chunked dataset, read only once its pipeline and chunk shape passed.
@@ -103,11 +132,14 @@ fn chunked(
     if array.chunks.contains(&0) {
         return Err("chunk dimension of size 0".into());
     }
-    if array.chunk_nbytes() > MAX_CHUNK_BYTES {
-        return Err(format!("chunks of {} bytes are larger than served", array.chunk_nbytes()));
+    let chunk_bytes = checked_bytes(&array.chunks, array.element_size() as u64);
+    if chunk_bytes.is_none_or(|b| b > MAX_CHUNK_BYTES) {
+        return Err(format!("chunks {:?} are larger than served", array.chunks));
     }
-    array.chunk_refs = vec![None; grid_len(array)?];
-    for info in entries()? {
+    // the entries first: a damaged chunk index is refused before the grid is allocated
+    let entries = entries()?;
+    array.chunk_refs = vec![None; t.grid(array)?];
+    for info in entries {
         let coords: Vec<u64> = info.offset.iter().zip(&array.chunks).map(|(o, c)| o / c).collect();
         let Some(pos) = array.chunk_position(&coords) else {
             warn!(file = %t.path.display(), array = %array.name, ?coords,
@@ -156,16 +188,17 @@ fn reencode_size(
 fn contiguous(t: &Target<'_>, array: &mut ArrayNode, offset: Option<u64>) -> Result<(), String> {
     let es = array.element_size() as u64;
     array.chunks = split_contiguous(&array.shape, es, t.options.contiguous_chunk_target);
-    let nbytes = array.shape.iter().product::<u64>() * es;
     let Some(base) = offset.map(|o| t.base.saturating_add(o)) else {
         array.storage = StorageKind::Unallocated;
-        array.chunk_refs = vec![None; grid_len(array)?];
+        array.chunk_refs = vec![None; t.grid(array)?];
         return Ok(());
     };
     array.storage = StorageKind::ContiguousPassThrough;
-    if base.checked_add(nbytes).is_none_or(|end| end > t.file_len) {
+    let nbytes = checked_bytes(&array.shape, es);
+    if nbytes.and_then(|n| base.checked_add(n)).is_none_or(|end| end > t.file_len) {
         return Err("contiguous data lies beyond the end of the file (truncated?)".into());
     }
+    t.grid(array)?;
     array.chunk_refs = contiguous_refs(array, base)?;
     Ok(())
 }
@@ -176,7 +209,7 @@ fn compact(
 ) -> Result<(), String> {
     array.storage = StorageKind::Compact;
     array.chunks = array.shape.iter().map(|s| (*s).max(1)).collect();
-    let nbytes = array.shape.iter().product::<u64>() * array.element_size() as u64;
+    let nbytes = checked_bytes(&array.shape, array.element_size() as u64).unwrap_or(u64::MAX);
     if nbytes == 0 {
         array.chunk_refs = vec![None];
         return Ok(());

@@ -9,6 +9,7 @@ use super::types::{parse_space, parse_type, Space, Type};
 use crate::index::AttrValue;
 use std::collections::hash_map::Entry;
 use std::collections::HashMap;
+use std::ops::Range;
 
 /// An attribute as stored.
 pub struct RawAttribute {
@@ -44,43 +45,55 @@ pub fn parse(body: &[u8]) -> Result<RawAttribute, Decline> {
     Ok(RawAttribute { name, ty, space, data })
 }
 
-/// Global heap collections read so far, by address.
+/// A global heap collection: its bytes and where each object lies in them.
+struct Collection {
+    bytes: Vec<u8>,
+    objects: HashMap<u16, Range<usize>>,
+}
+
+/// Global heap collections read so far, by address (each parsed once; the reads count
+/// against the file's read budget, which bounds this cache).
 #[derive(Default)]
 pub struct GlobalHeap {
-    collections: HashMap<u64, Vec<u8>>,
+    collections: HashMap<u64, Collection>,
 }
 
 impl GlobalHeap {
     /// The bytes of object `index` in the collection at `addr`.
     pub fn object(&mut self, src: &Source<'_>, addr: u64, index: u32) -> Result<&[u8], Decline> {
-        let bytes = match self.collections.entry(addr) {
+        let collection = match self.collections.entry(addr) {
             Entry::Occupied(e) => e.into_mut(),
             Entry::Vacant(e) => {
                 let head = src.read(addr, 16)?;
                 if &head[..4] != b"GCOL" || head[4] != 1 {
                     return Err(format!("no global heap collection at {addr}"));
                 }
-                e.insert(src.read(addr, le(&head[8..16]))?.into_owned())
+                e.insert(parse_collection(src.read(addr, le(&head[8..16]))?.into_owned())?)
             }
         };
-        let bytes: &[u8] = bytes;
-        let mut c = Cursor { bytes, at: 16 };
-        while c.rest().len() >= 16 {
-            let (i, _refs, _reserved, size) = (c.u16()?, c.u16()?, c.u32()?, c.u64()?);
-            if i == 0 {
-                break; // free space: the rest of the collection
-            }
-            let size = usize::try_from(size).map_err(|_| "heap object too large")?;
-            let start = c.at;
-            let padded = size.checked_next_multiple_of(8).ok_or("heap object too large")?;
-            c.skip(padded.min(c.rest().len()))?;
-            if u32::from(i) == index {
-                let end = start.checked_add(size).ok_or("heap object too large")?;
-                return bytes.get(start..end).ok_or_else(|| "short heap object".into());
-            }
-        }
-        Err(format!("global heap object {index} not found at {addr}"))
+        let range = u16::try_from(index).ok().and_then(|i| collection.objects.get(&i));
+        let range =
+            range.ok_or_else(|| format!("global heap object {index} not found at {addr}"))?;
+        collection.bytes.get(range.clone()).ok_or_else(|| "short heap object".into())
     }
+}
+
+fn parse_collection(bytes: Vec<u8>) -> Result<Collection, Decline> {
+    let mut objects = HashMap::new();
+    let mut c = Cursor { bytes: &bytes, at: 16 };
+    while c.rest().len() >= 16 {
+        let (i, _refs, _reserved, size) = (c.u16()?, c.u16()?, c.u32()?, c.u64()?);
+        if i == 0 {
+            break; // free space: the rest of the collection
+        }
+        let size = usize::try_from(size).map_err(|_| "heap object too large")?;
+        let start = c.at;
+        let end = start.checked_add(size).ok_or("heap object too large")?;
+        objects.insert(i, start..end);
+        let padded = size.checked_next_multiple_of(8).ok_or("heap object too large")?;
+        c.skip(padded.min(c.rest().len()))?;
+    }
+    Ok(Collection { bytes, objects })
 }
 
 /// The value of `attr`, as the netcdf crate returns it, converted like `source::attrs`.
@@ -89,6 +102,9 @@ pub fn value(
     src: &Source<'_>,
     heap: &mut GlobalHeap,
 ) -> Result<AttrValue, Decline> {
+    if attr.space.dims.len() > 1 {
+        return Err("attribute of rank > 1 (netcdf-c refuses it)".into());
+    }
     let n = usize::try_from(attr.space.elements().ok_or("attribute too large")?)
         .map_err(|_| "attribute too large")?;
     let size = attr.ty.size().ok_or_else(|| unsupported(&attr.ty))?;

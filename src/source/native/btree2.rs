@@ -4,7 +4,8 @@
 
 use super::bytes::{enc_size, Cursor, Decline, Source};
 
-/// Bound on nodes visited (a cycle would loop forever).
+/// Bounds on records (more links or attributes than any file has) and on nodes visited.
+const MAX_RECORDS: usize = 100_000;
 const MAX_NODES: usize = 100_000;
 
 /// Every record of the v2 B-tree whose header is at `addr`, if its records are of `kind`.
@@ -42,11 +43,11 @@ pub fn records(src: &Source<'_>, addr: u64, kind: u8) -> Result<Vec<Vec<u8>>, De
     }
     let mut out = Vec::new();
     let mut stack = vec![(root, root_n, depth)];
-    let mut visited = 0;
+    let mut visited = std::collections::HashSet::new();
     while let Some((node, n, d)) = stack.pop() {
-        visited += 1;
-        if visited > MAX_NODES {
-            return Err("B-tree too large or cyclic".into());
+        // each node once (a node shared by two parents would repeat its records)
+        if !visited.insert(node) || visited.len() > MAX_NODES || out.len() + n > MAX_RECORDS {
+            return Err("B-tree too large, cyclic, or with shared nodes".into());
         }
         let b = src.read(node, node_size)?;
         let mut c = Cursor::new(&b);

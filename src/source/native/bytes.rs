@@ -2,9 +2,12 @@
 //!
 //! Every structure is read at an address relative to the superblock (a user block shifts it) and
 //! must end inside the file. The first 64 KiB are read once: NetCDF-4 files keep most of their
-//! metadata there, so indexing a small file costs one `pread`.
+//! metadata there, so indexing a small file costs one `pread`. All reads of one file share a
+//! budget (four times the file's size, at least 64 MiB, at most 1 GiB): a file whose
+//! structures point at each other over and over is declined instead of read without end.
 
 use std::borrow::Cow;
+use std::cell::Cell;
 use std::fs::File;
 use std::os::unix::fs::FileExt;
 
@@ -23,6 +26,8 @@ pub struct Source<'a> {
     pub base: u64,
     pub len: u64,
     head: Vec<u8>,
+    /// Bytes that may still be read.
+    budget: Cell<u64>,
 }
 
 impl<'a> Source<'a> {
@@ -30,7 +35,8 @@ impl<'a> Source<'a> {
         let n = usize::try_from(len.saturating_sub(base)).unwrap_or(HEAD).min(HEAD);
         let mut head = vec![0u8; n];
         file.read_exact_at(&mut head, base).map_err(|e| e.to_string())?;
-        Ok(Source { file, base, len, head })
+        let budget = Cell::new(len.saturating_mul(4).clamp(64 << 20, 1 << 30));
+        Ok(Source { file, base, len, head, budget })
     }
 
     /// The file read.
@@ -44,6 +50,8 @@ impl<'a> Source<'a> {
         if self.base.checked_add(end).is_none_or(|e| e > self.len) {
             return Err(format!("structure at {addr} beyond the end of the file"));
         }
+        let left = self.budget.get().checked_sub(n).ok_or("structures read over and over")?;
+        self.budget.set(left);
         if end <= self.head.len() as u64 {
             return Ok(Cow::Borrowed(&self.head[addr as usize..end as usize]));
         }

@@ -18,8 +18,9 @@ pub const CONTINUATION: u8 = 0x10;
 pub const SYMBOL_TABLE: u8 = 0x11;
 pub const ATTRIBUTE_INFO: u8 = 0x15;
 
-/// Bound on continuation blocks (a cycle would loop forever).
+/// Bounds on continuation blocks (a cycle would loop forever) and on a header's bytes.
 const MAX_BLOCKS: usize = 1000;
+const MAX_BYTES: u64 = 16 << 20;
 
 /// One header message.
 pub struct Message {
@@ -66,11 +67,13 @@ pub fn read(src: &Source<'_>, addr: u64) -> Result<Header, Decline> {
     let size = Cursor { bytes: &start, at: fixed }.uint(width)?;
     let mut blocks = vec![(addr + (fixed + width) as u64, size)];
     let mut messages = Vec::new();
-    let mut seen = 0;
+    let mut seen = std::collections::HashSet::new();
+    let mut bytes = 0u64;
     while let Some((at, size)) = blocks.pop() {
-        seen += 1;
-        if seen > MAX_BLOCKS {
-            return Err("object header with too many continuation blocks".into());
+        // each block once; the total bounded
+        bytes = bytes.saturating_add(size);
+        if !seen.insert(at) || seen.len() > MAX_BLOCKS || bytes > MAX_BYTES {
+            return Err("object header with repeated, too many or too large blocks".into());
         }
         let block = src.read(at, size)?;
         let mut c = Cursor::new(&block);

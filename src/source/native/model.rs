@@ -19,17 +19,27 @@ use crate::index::{Attrs, GroupNode};
 use std::collections::{HashMap, HashSet};
 use std::path::Path;
 
-/// Attributes netcdf-c keeps for itself and never lists.
+/// Attributes netcdf-c never lists: its reserved names (`NC_findreserved`), whether it
+/// calls them hidden or read-only.
 const HIDDEN: &[&str] = &[
     "CLASS",
     "DIMENSION_LIST",
     "NAME",
     "REFERENCE_LIST",
+    "_ARRAY_DIMENSIONS",
+    "_Codecs",
+    "_Format",
+    "_IsNetcdf4",
+    "_NCProperties",
     "_Netcdf4Coordinates",
     "_Netcdf4Dimid",
-    "_NCProperties",
+    "_SuperblockVersion",
     "_nc3_strict",
 ];
+
+/// Attribute names netcdf-c versions disagree on (4.9.0 hides it, netCDF4-python's own
+/// build lists it): a file carrying one is left to the libraries.
+const DISPUTED: &[&str] = &["_NCZARR_ATTR"];
 
 /// netcdf-c's `NAME` of a dimension scale that is not also a variable.
 const DIM_WITHOUT_VARIABLE: &[u8] = b"This is a netCDF dimension but not a netCDF variable";
@@ -64,6 +74,12 @@ pub(super) struct Var {
     dims: Vec<usize>,
 }
 
+/// An object's attributes as stored, and whether their order is the creation order.
+struct RawAttrs {
+    list: Vec<RawAttribute>,
+    ordered: bool,
+}
+
 struct Group {
     name: String,
     parent: Option<usize>,
@@ -81,7 +97,7 @@ struct Reader<'a, 'f> {
     /// Dimension of each dimension scale, by object header address.
     scales: HashMap<u64, usize>,
     next_dimid: i64,
-    objects: usize,
+    object_addrs: HashSet<u64>,
     group_addrs: HashSet<u64>,
 }
 
@@ -99,7 +115,7 @@ pub fn read(
         dims: vec![],
         scales: HashMap::new(),
         next_dimid: 0,
-        objects: 0,
+        object_addrs: HashSet::new(),
         group_addrs: HashSet::new(),
     };
     r.group(root, String::new(), "/".into(), None)?;
@@ -138,9 +154,9 @@ impl Reader<'_, '_> {
         let mut datasets = Vec::new();
         let mut groups = Vec::new();
         for link in links(self.src, &header)? {
-            self.objects += 1;
-            if self.objects > MAX_OBJECTS {
-                return Err("too many objects".into());
+            // an object linked twice has no single netCDF meaning (and would be read twice)
+            if !self.object_addrs.insert(link.addr) || self.object_addrs.len() > MAX_OBJECTS {
+                return Err(format!("{path}: an object linked twice, or too many objects"));
             }
             let h = header::read(self.src, link.addr)?;
             let child_path = join(&path, &link.name);
@@ -156,7 +172,7 @@ impl Reader<'_, '_> {
         let mut candidates = Vec::new();
         for (link, h, child_path) in datasets {
             let raw = self.raw_attrs(&h)?;
-            if let Some(is_var) = self.scale(me, &link.name, link.addr, &h, &raw)? {
+            if let Some(is_var) = self.scale(me, &link.name, link.addr, &h, &raw.list)? {
                 if !is_var {
                     continue;
                 }
@@ -222,12 +238,12 @@ impl Reader<'_, '_> {
         addr: u64,
         header: Header,
         hdf5_path: String,
-        raw: Vec<RawAttribute>,
+        raw: RawAttrs,
     ) -> Result<Var, Decline> {
         let space = dataspace(&header)?;
         let dims = if let Some(&d) = self.scales.get(&addr) {
             vec![d]
-        } else if let Some(list) = raw.iter().find(|a| a.name == "DIMENSION_LIST") {
+        } else if let Some(list) = raw.list.iter().find(|a| a.name == "DIMENSION_LIST") {
             let refs = attribute::references(list, self.src, &mut self.heap)?;
             refs.iter()
                 .map(|r| match r.as_slice() {
@@ -242,7 +258,9 @@ impl Reader<'_, '_> {
             return Err(format!("{hdf5_path}: no netCDF dimensions (phony dimensions)"));
         }
         let attrs = self.convert(&raw)?;
-        let name = link_name.strip_prefix(NON_COORD).unwrap_or(&link_name).to_string();
+        // netcdf-c strips the prefix only from a longer name
+        let stripped = link_name.strip_prefix(NON_COORD).filter(|rest| !rest.is_empty());
+        let name = stripped.unwrap_or(&link_name).to_string();
         Ok(Var { name, hdf5_path, header, space, attrs, dims })
     }
 
@@ -260,12 +278,15 @@ impl Reader<'_, '_> {
     }
 
     /// Attribute messages in creation order, from the header or from dense storage.
-    fn raw_attrs(&self, h: &Header) -> Result<Vec<RawAttribute>, Decline> {
+    fn raw_attrs(&self, h: &Header) -> Result<RawAttrs, Decline> {
         let mut bodies: Vec<(Option<u32>, Vec<u8>)> = Vec::new();
+        let mut dense_untracked = false;
         if let Some(info) = h.first(ATTRIBUTE_INFO) {
             let mut c = Cursor::new(&info.body);
             let _version = c.u8()?;
-            if c.u8()? & 0x01 != 0 {
+            let tracked = c.u8()? & 0x01 != 0;
+            dense_untracked = !tracked;
+            if tracked {
                 c.skip(2)?;
             }
             let (heap, names) = (c.u64()?, c.u64()?);
@@ -288,17 +309,26 @@ impl Reader<'_, '_> {
             }
             bodies.push((m.order.map(u32::from), m.body.clone()));
         }
-        if bodies.len() > 1 && bodies.iter().any(|(order, _)| order.is_none()) {
-            return Err("attribute creation order not tracked".into());
-        }
+        let ordered = !dense_untracked && bodies.iter().all(|(order, _)| order.is_some());
         bodies.sort_by_key(|(order, _)| *order);
-        bodies.iter().map(|(_, body)| attribute::parse(body)).collect()
+        let list =
+            bodies.iter().map(|(_, body)| attribute::parse(body)).collect::<Result<_, _>>()?;
+        Ok(RawAttrs { list, ordered })
     }
 
-    /// The attributes netcdf-c lists, converted.
-    fn convert(&mut self, raw: &[RawAttribute]) -> Result<Attrs, Decline> {
-        raw.iter()
-            .filter(|a| !HIDDEN.contains(&a.name.as_str()))
+    /// The attributes netcdf-c lists, converted. Their order is netcdf-c's (creation order)
+    /// only where the object tracks it; without, one listed attribute is all that is taken.
+    fn convert(&mut self, raw: &RawAttrs) -> Result<Attrs, Decline> {
+        if let Some(a) = raw.list.iter().find(|a| DISPUTED.contains(&a.name.as_str())) {
+            return Err(format!("attribute {} (netcdf-c versions differ on it)", a.name));
+        }
+        let listed: Vec<&RawAttribute> =
+            raw.list.iter().filter(|a| !HIDDEN.contains(&a.name.as_str())).collect();
+        if listed.len() > 1 && !raw.ordered {
+            return Err("attribute creation order not tracked".into());
+        }
+        listed
+            .into_iter()
             .map(|a| Ok((a.name.clone(), attribute::value(a, self.src, &mut self.heap)?)))
             .collect()
     }

@@ -20,7 +20,7 @@ pub use crate::source::placement::Target;
 const FILTERS: &[u16] = &[1, 2, 3, 32000];
 
 pub fn target<'a>(src: &Source<'a>, path: &'a Path, options: &'a IndexOptions) -> Target<'a> {
-    Target { path, raw: src.file(), file_len: src.len, base: src.base, options }
+    Target::new(path, src.file(), src.len, src.base, options)
 }
 
 /// The index array of `v`, whose dimensions are `dims` with lengths `shape`.
@@ -171,9 +171,14 @@ fn placement<'e>(t: &'e Target<'_>, h: &'e Header, rank: usize) -> Result<Placem
         Layout::Chunked { root, dims, chunk } => Placement::Chunked {
             filters: filters(h)?,
             chunk: Some(chunk),
-            entries: Box::new(move || match root {
-                None => Ok(vec![]),
-                Some(root) => walk_chunk_btree(t.raw, t.base, t.file_len, root, dims),
+            entries: Box::new(move || {
+                let Some(root) = root else { return Ok(vec![]) };
+                let entries = walk_chunk_btree(t.raw, t.base, t.file_len, root, dims)?;
+                // sizing such a chunk means decoding it: left to the libraries' workers
+                if entries.iter().any(|e| e.filter_mask != 0) {
+                    return Err("chunks with skipped filters".into());
+                }
+                Ok(entries)
             }),
         },
     })

@@ -19,6 +19,9 @@ use std::os::unix::fs::FileExt;
 /// Bytes of one element: length (4), collection address (8), object index (4).
 const ELEMENT: usize = 16;
 
+/// Largest decoded string chunk read.
+const MAX_CHUNK_BYTES: u64 = 64 << 20;
+
 /// The index array of the string variable `v` (dimensions `dims` of lengths `shape`).
 pub fn array(
     src: &Source<'_>,
@@ -107,8 +110,8 @@ fn chunked(
         return Err("string chunks only libhdf5 decodes".into());
     }
     let per_chunk = chunk.iter().try_fold(1u64, |a, c| a.checked_mul(*c)).ok_or("huge chunks")?;
-    if per_chunk > total.max(1) as u64 * 64 {
-        return Err("string chunks far larger than the variable".into());
+    if per_chunk.saturating_mul(ELEMENT as u64) > MAX_CHUNK_BYTES {
+        return Err("string chunks larger than served".into());
     }
     let per_chunk = per_chunk as usize;
     let grid: u64 = shape.iter().zip(chunk).map(|(s, c)| s.div_ceil(*c)).product();
@@ -118,12 +121,15 @@ fn chunked(
     }
     let mut out = vec![0u8; total * ELEMENT];
     for e in entries {
+        let at = src.base.checked_add(e.addr).ok_or("address overflow")?;
+        if at.checked_add(e.size).is_none_or(|end| end > src.len) {
+            return Err("string chunk beyond the end of the file".into());
+        }
         let len = usize::try_from(e.size).map_err(|_| "chunk too large")?;
-        if len > per_chunk * ELEMENT + 1024 + (64 << 10) {
+        if len > per_chunk * ELEMENT + (64 << 10) {
             return Err("stored string chunk larger than possible".into());
         }
         let mut stored = vec![0u8; len];
-        let at = src.base.checked_add(e.addr).ok_or("address overflow")?;
         src.file().read_exact_at(&mut stored, at).map_err(|err| err.to_string())?;
         let decoded =
             codec::decode_hdf5_chunk(stored, &pipeline.source, e.filter_mask, per_chunk * ELEMENT)
@@ -142,7 +148,11 @@ fn place(
     out: &mut [u8],
 ) -> Result<(), Decline> {
     let rank = shape.len();
-    if offset.len() != rank || decoded.len() < chunk.iter().product::<u64>() as usize * ELEMENT {
+    let inside = offset.iter().zip(shape).zip(chunk).all(|((o, s), c)| o < s && o % c == 0);
+    if offset.len() != rank || !inside {
+        return Err("string chunk outside the variable's grid".into());
+    }
+    if decoded.len() < chunk.iter().product::<u64>() as usize * ELEMENT {
         return Err("string chunk of another shape".into());
     }
     let mut local = vec![0u64; rank];

@@ -40,6 +40,12 @@ impl Type {
 
 /// Parse a datatype message (or an embedded datatype).
 pub fn parse_type(bytes: &[u8]) -> Result<Type, Decline> {
+    parse_nested(bytes, false)
+}
+
+/// `inner`: the base type of a variable-length type, which may not nest further (a chain of
+/// them would recurse without bound).
+fn parse_nested(bytes: &[u8], inner: bool) -> Result<Type, Decline> {
     let mut c = Cursor::new(bytes);
     let class_version = c.u8()?;
     let class = class_version & 0x0f;
@@ -78,9 +84,10 @@ pub fn parse_type(bytes: &[u8]) -> Result<Type, Decline> {
             Type::Float { size, big_endian }
         }
         3 => Type::FixedString { size },
+        9 if inner => Type::Other("nested variable-length type".into()),
         9 => {
             let vlen_kind = bits[0] & 0x0f;
-            let base = parse_type(c.rest())?;
+            let base = parse_nested(c.rest(), true)?;
             match (vlen_kind, base) {
                 (1, _) => Type::VlenString,
                 (0, Type::Other(ref r)) if r == "object reference" => Type::VlenRefs,

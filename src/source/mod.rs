@@ -72,13 +72,22 @@ pub fn index_file(path: &Path, options: &IndexOptions) -> Result<DatasetIndex, S
 /// daemon), or why it declines the file.
 pub fn index_native(path: &Path, options: &IndexOptions) -> Result<DatasetIndex, String> {
     let file = std::fs::File::open(path).map_err(|e| e.to_string())?;
+    index_native_open(&file, path, options)
+}
+
+/// [`index_native`] of `file`, already open (at `path`).
+pub fn index_native_open(
+    file: &std::fs::File,
+    path: &Path,
+    options: &IndexOptions,
+) -> Result<DatasetIndex, String> {
     let len = file.metadata().map_err(|e| e.to_string())?.len();
-    let Some(Format::Hdf5 { user_block }) = sniff_file(&file, len).map_err(|e| e.to_string())?
+    let Some(Format::Hdf5 { user_block }) = sniff_file(file, len).map_err(|e| e.to_string())?
     else {
         return Err("not an HDF5 file".into());
     };
     // bounds-checked reads only; a panic would be a bug in the reader, never a crash
-    let index = || native::index(&file, len, user_block, path, options);
+    let index = || native::index(file, len, user_block, path, options);
     std::panic::catch_unwind(index).unwrap_or_else(|_| {
         warn!(file = %path.display(), "native reader panicked; using the C libraries");
         Err("native reader panicked".into())

@@ -136,7 +136,7 @@ impl Datasets {
             None => {
                 let t = Instant::now();
                 let (index, native) =
-                    self.isolation.index_telling(path, &self.options).map_err(|e| {
+                    self.isolation.index_telling(path, &file, &self.options).map_err(|e| {
                         error!(file = %path.display(), "dataset not available: {e}");
                         crate::stats::STATS.index_failed();
                         e

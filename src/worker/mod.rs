@@ -18,7 +18,7 @@ pub use pool::{Pool, WorkerError};
 pub use serve::{maybe_serve, WORKER_ARG};
 
 use crate::index::{ArrayNode, DatasetIndex};
-use crate::source::{index_native, index_with_libraries, Hdf5Chunks, IndexOptions};
+use crate::source::{index_native_open, index_with_libraries, Hdf5Chunks, IndexOptions};
 use crate::zarr::chunk::LibraryChunks;
 use protocol::{Request, Response};
 use std::path::{Path, PathBuf};
@@ -49,16 +49,19 @@ impl Isolation {
     /// Rust, no library lock, no worker round trip), otherwise with the C libraries where
     /// they run.
     pub fn index(&self, path: &Path, options: &IndexOptions) -> Result<DatasetIndex, String> {
-        self.index_telling(path, options).map(|(index, _)| index)
+        let file = std::fs::File::open(path).map_err(|e| format!("{}: {e}", path.display()))?;
+        self.index_telling(path, &file, options).map(|(index, _)| index)
     }
 
-    /// [`Isolation::index`], and whether the native reader made the index.
+    /// [`Isolation::index`] of the file at `path`, open as `file` (the native reader reads
+    /// it; the libraries open `path` themselves), and whether the native reader made it.
     pub fn index_telling(
         &self,
         path: &Path,
+        file: &std::fs::File,
         options: &IndexOptions,
     ) -> Result<(DatasetIndex, bool), String> {
-        match index_native(path, options) {
+        match index_native_open(file, path, options) {
             Ok(index) => {
                 crate::stats::STATS.indexed_natively();
                 return Ok((index, true));

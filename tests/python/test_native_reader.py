@@ -319,7 +319,9 @@ def test_generated_files_read_through_a_mount(generated):
 @pytest.mark.parametrize("build", [hostile_hdf5.repeated_continuations,
                                    hostile_hdf5.self_continuing,
                                    hostile_hdf5.nested_vlen,
-                                   hostile_hdf5.shared_btree_leaf], ids=lambda f: f.__name__)
+                                   hostile_hdf5.shared_btree_leaf,
+                                   hostile_hdf5.empty_named_groups,
+                                   hostile_hdf5.global_heap_copies], ids=lambda f: f.__name__)
 def test_hostile_structures_are_declined_in_bounded_memory(tmp_path, build):
     """Small files whose structures repeat each other: declined with a reason, without the
     gigabytes (or the stack overflow) of following every pointer."""
@@ -332,3 +334,18 @@ def test_hostile_structures_are_declined_in_bounded_memory(tmp_path, build):
                        capture_output=True, text=True, timeout=120, preexec_fn=limit)
     assert r.returncode == 1 and "native reader" in r.stderr, (r.returncode, r.stderr)
     assert "panicked" not in r.stderr
+
+
+def test_a_damaged_checksum_is_refused_like_libhdf5(generated, tmp_path):
+    """One byte of an attribute changed: libhdf5 refuses the object header (checksum), and so
+    must the native reader, rather than serve the damaged value."""
+    data = bytearray((generated / "groups.nc").read_bytes())
+    at = data.find(b"child")  # the value of the group attribute `purpose`
+    assert at > 0
+    data[at] ^= 0x01
+    bad = tmp_path / "damaged.nc"
+    bad.write_bytes(bytes(data))
+    native, why = inspect(bad, "native")
+    libraries, err = inspect(bad, "libraries")
+    assert native is None and "checksum mismatch" in why, why
+    assert libraries is None, "libhdf5 read a header whose checksum does not match"

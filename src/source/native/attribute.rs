@@ -74,7 +74,10 @@ impl GlobalHeap {
         let range = u16::try_from(index).ok().and_then(|i| collection.objects.get(&i));
         let range =
             range.ok_or_else(|| format!("global heap object {index} not found at {addr}"))?;
-        collection.bytes.get(range.clone()).ok_or_else(|| "short heap object".into())
+        let object = collection.bytes.get(range.clone()).ok_or("short heap object")?;
+        // every use is a copy for the caller: counted like a read
+        src.charge(object.len() as u64)?;
+        Ok(object)
     }
 }
 
@@ -202,10 +205,11 @@ pub fn references(
     let mut out = Vec::with_capacity(n);
     for item in data.chunks_exact(16) {
         let (len, addr, index) = (le(&item[..4]), le(&item[4..12]), le(&item[12..16]));
+        if len != 1 {
+            return Err(format!("{len} dimension scales on one dimension"));
+        }
         let bytes = heap.object(src, addr, index as u32)?;
-        let refs = bytes.get(..(len as usize).checked_mul(8).ok_or("too large")?);
-        let refs = refs.ok_or("short reference list")?;
-        out.push(refs.chunks_exact(8).map(le).collect());
+        out.push(vec![le(bytes.get(..8).ok_or("short reference list")?)]);
     }
     Ok(out)
 }

@@ -3,6 +3,7 @@
 //! Reference: HDF5 File Format Specification 3.0, section III.A.2.
 
 use super::bytes::{enc_size, Cursor, Decline, Source};
+use super::checksum;
 
 /// Bounds on records (more links or attributes than any file has) and on nodes visited.
 const MAX_RECORDS: usize = 100_000;
@@ -11,6 +12,7 @@ const MAX_NODES: usize = 100_000;
 /// Every record of the v2 B-tree whose header is at `addr`, if its records are of `kind`.
 pub fn records(src: &Source<'_>, addr: u64, kind: u8) -> Result<Vec<Vec<u8>>, Decline> {
     let h = src.read(addr, 38)?;
+    checksum::verify(&h, "B-tree header")?;
     let mut c = Cursor::new(&h);
     if c.take(4)? != b"BTHD" || c.u8()? != 0 {
         return Err("not a version-2 B-tree".into());
@@ -59,6 +61,7 @@ pub fn records(src: &Source<'_>, addr: u64, kind: u8) -> Result<Vec<Vec<u8>>, De
         for _ in 0..n {
             out.push(c.take(rec)?.to_vec());
         }
+        let mut children = Vec::new();
         if d > 0 {
             for _ in 0..=n {
                 let child = c.u64()?;
@@ -66,9 +69,12 @@ pub fn records(src: &Source<'_>, addr: u64, kind: u8) -> Result<Vec<Vec<u8>>, De
                 if d > 1 {
                     c.skip(cum_size[d - 1])?;
                 }
-                stack.push((child, child_n, d - 1));
+                children.push((child, child_n, d - 1));
             }
         }
+        // the checksum follows the records (and child pointers)
+        checksum::verify(b.get(..c.at + 4).ok_or("short B-tree node")?, "B-tree node")?;
+        stack.extend(children);
     }
     Ok(out)
 }

@@ -44,14 +44,21 @@ impl<'a> Source<'a> {
         self.file
     }
 
+    /// Count `n` bytes copied out of structures already read against the budget: copies
+    /// of one cached object are as much work and memory as reading it again.
+    pub fn charge(&self, n: u64) -> Result<(), Decline> {
+        let left = self.budget.get().checked_sub(n).ok_or("structures read over and over")?;
+        self.budget.set(left);
+        Ok(())
+    }
+
     /// `n` bytes at address `addr`.
     pub fn read(&self, addr: u64, n: u64) -> Result<Cow<'_, [u8]>, Decline> {
         let end = addr.checked_add(n).ok_or("address overflow")?;
         if self.base.checked_add(end).is_none_or(|e| e > self.len) {
             return Err(format!("structure at {addr} beyond the end of the file"));
         }
-        let left = self.budget.get().checked_sub(n).ok_or("structures read over and over")?;
-        self.budget.set(left);
+        self.charge(n)?;
         if end <= self.head.len() as u64 {
             return Ok(Cow::Borrowed(&self.head[addr as usize..end as usize]));
         }

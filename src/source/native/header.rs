@@ -4,6 +4,7 @@
 //! Reference: HDF5 File Format Specification 3.0, section IV.A.1.b.
 
 use super::bytes::{Cursor, Decline, Source};
+use super::checksum;
 
 pub const DATASPACE: u8 = 0x01;
 pub const LINK_INFO: u8 = 0x02;
@@ -65,18 +66,24 @@ pub fn read(src: &Source<'_>, addr: u64) -> Result<Header, Decline> {
     let width = 1usize << (flags & 0x03);
     let start = src.read(addr, (fixed + width) as u64)?;
     let size = Cursor { bytes: &start, at: fixed }.uint(width)?;
-    let mut blocks = vec![(addr + (fixed + width) as u64, size)];
+    // (structure address, its length with the checksum, where its messages start)
+    let first = ((fixed + width) as u64).checked_add(size).and_then(|n| n.checked_add(4));
+    let mut blocks = vec![(addr, first.ok_or("object header too large")?, fixed + width)];
     let mut messages = Vec::new();
     let mut seen = std::collections::HashSet::new();
     let mut bytes = 0u64;
-    while let Some((at, size)) = blocks.pop() {
+    while let Some((at, len, skip)) = blocks.pop() {
         // each block once; the total bounded
-        bytes = bytes.saturating_add(size);
+        bytes = bytes.saturating_add(len);
         if !seen.insert(at) || seen.len() > MAX_BLOCKS || bytes > MAX_BYTES {
             return Err("object header with repeated, too many or too large blocks".into());
         }
-        let block = src.read(at, size)?;
-        let mut c = Cursor::new(&block);
+        let block = src.read(at, len)?;
+        if skip == 4 && block.get(..4) != Some(b"OCHK".as_slice()) {
+            return Err("continuation block without its signature".into());
+        }
+        checksum::verify(&block, "object header")?;
+        let mut c = Cursor::new(block.get(skip..block.len() - 4).ok_or("short header block")?);
         let head = 4 + if tracks_order { 2 } else { 0 };
         while c.rest().len() >= head {
             let kind = c.u8()?;
@@ -87,12 +94,11 @@ pub fn read(src: &Source<'_>, addr: u64) -> Result<Header, Decline> {
             if kind == CONTINUATION {
                 let mut b = Cursor::new(&body);
                 let (caddr, clen) = (b.u64()?, b.u64()?);
-                let sig = src.read(caddr, 4)?;
-                if &sig[..] != b"OCHK" {
-                    return Err("continuation block without its signature".into());
-                }
                 // signature first, checksum last
-                blocks.push((caddr + 4, clen.checked_sub(8).ok_or("short continuation")?));
+                if clen < 8 {
+                    return Err("short continuation block".into());
+                }
+                blocks.push((caddr, clen, 4));
             } else {
                 messages.push(Message { kind, flags: mflags, order, body });
             }

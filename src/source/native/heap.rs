@@ -6,6 +6,7 @@
 //! Reference: HDF5 File Format Specification 3.0, section III.G.
 
 use super::bytes::{enc_size, le, Cursor, Decline, Source, UNDEFINED};
+use super::checksum;
 use std::collections::hash_map::Entry;
 use std::collections::HashMap;
 
@@ -24,6 +25,7 @@ impl Heap {
     /// Read the heap header at `addr` and locate its direct blocks.
     pub fn open(src: &Source<'_>, addr: u64) -> Result<Heap, Decline> {
         let h = src.read(addr, 146)?;
+        checksum::verify(&h, "fractal heap header")?;
         let mut c = Cursor::new(&h);
         if c.take(4)? != b"FRHP" || c.u8()? != 0 {
             return Err("not a fractal heap".into());
@@ -69,7 +71,8 @@ impl Heap {
             return Err("fractal heap with nested indirect blocks".into());
         }
         let block_len = 4 + 1 + 8 + off_size + (rows * width) as usize * 8;
-        let ib = src.read(root, block_len as u64)?;
+        let ib = src.read(root, block_len as u64 + 4)?;
+        checksum::verify(&ib, "fractal heap indirect block")?;
         let mut c = Cursor::new(&ib);
         if c.take(4)? != b"FHIB" {
             return Err("not a fractal heap indirect block".into());
@@ -108,9 +111,19 @@ impl Heap {
         let block: &[u8] = match self.loaded.entry(addr) {
             Entry::Occupied(e) => e.into_mut(),
             Entry::Vacant(e) => {
-                let block = src.read(addr, size)?.into_owned();
+                let mut block = src.read(addr, size)?.into_owned();
                 if block.get(..4) != Some(b"FHDB".as_slice()) {
                     return Err("not a fractal heap direct block".into());
+                }
+                if self.checksummed {
+                    // computed over the whole block with its checksum field zeroed
+                    let at = 4 + 1 + 8 + self.off_size;
+                    let field = block.get_mut(at..at + 4).ok_or("short direct block")?;
+                    let stored = u32::from_le_bytes([field[0], field[1], field[2], field[3]]);
+                    field.fill(0);
+                    if checksum::lookup3(&block) != stored {
+                        return Err("fractal heap direct block: checksum mismatch".into());
+                    }
                 }
                 e.insert(block)
             }
@@ -121,6 +134,8 @@ impl Heap {
             return Err("heap object inside a block header".into());
         }
         let end = at.checked_add(len as usize).ok_or("length overflow")?;
-        Ok(block.get(at..end).ok_or("heap object beyond its block")?.to_vec())
+        let object = block.get(at..end).ok_or("heap object beyond its block")?;
+        src.charge(object.len() as u64)?;
+        Ok(object.to_vec())
     }
 }

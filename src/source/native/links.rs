@@ -67,6 +67,9 @@ fn parse_link(body: &[u8]) -> Result<Link, Decline> {
     let name_len = c.uint(1 << (flags & 0x03))?;
     let name = c.take(usize::try_from(name_len).map_err(|_| "link name too long")?)?;
     let name = String::from_utf8(name.to_vec()).map_err(|_| "link name not UTF-8")?;
+    if name.is_empty() || name.contains('/') {
+        return Err(format!("link name {name:?}"));
+    }
     let addr = c.u64()?;
     Ok(Link { name, addr, order })
 }

@@ -14,6 +14,7 @@
 mod attribute;
 mod btree2;
 mod bytes;
+mod checksum;
 mod header;
 mod heap;
 mod links;
@@ -62,8 +63,12 @@ fn superblock(src: &Source<'_>) -> Result<u64, Decline> {
             (offsets, lengths, base, c.u64()?)
         }
         2 | 3 => {
+            checksum::verify(sb.get(..48).ok_or("short superblock")?, "superblock")?;
             let (offsets, lengths) = (c.u8()?, c.u8()?);
-            c.skip(1)?; // file consistency flags
+            // a v3 file still open for writing (or for SWMR): libhdf5 refuses to open it
+            if c.u8()? != 0 && version == 3 {
+                return Err("file still open for writing (superblock status flags)".into());
+            }
             let base = c.u64()?;
             c.skip(8 * 2)?; // superblock extension, end of file
             (offsets, lengths, base, c.u64()?)

@@ -136,7 +136,8 @@ impl Reader<'_, '_> {
         if !self.group_addrs.insert(addr) || self.groups.len() >= MAX_GROUPS {
             return Err(format!("{path}: group linked more than once, or too many groups"));
         }
-        if path.matches('/').count() > MAX_DEPTH {
+        let depth = std::iter::successors(parent, |p| self.groups[*p].parent).count();
+        if depth >= MAX_DEPTH {
             return Err(format!("{path}: groups nested too deeply"));
         }
         let header = header::read(self.src, addr)?;

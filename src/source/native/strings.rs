@@ -37,7 +37,8 @@ pub fn array(
     if total > (MAX_STRING_BYTES / 4) as u64 {
         return Err(format!("{}: more strings than served", v.hdf5_path));
     }
-    let raw = elements(src, &v, &shape, total as usize)?;
+    // no elements (a zero-length or empty unlimited dimension): nothing stored to read
+    let raw = if total == 0 { vec![] } else { elements(src, &v, &shape, total as usize)? };
     let mut items = Vec::with_capacity(total as usize);
     let mut bytes = 0usize;
     for e in raw.chunks_exact(ELEMENT) {

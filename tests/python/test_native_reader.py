@@ -57,6 +57,8 @@ def write_attrs(p):
     with netCDF4.Dataset(p, "w") as ds:
         ds.createDimension("x", 3)
         numeric_attrs(ds)  # 20 global attributes: dense attribute storage
+        ds.history = "x" * 10000  # beyond 4 KiB: a "huge" object of the attribute heap
+        ds.setncattr("big", np.arange(20000, dtype="f8"))
         v = ds.createVariable("v", "f4", ("x",), fill_value=-1.0)
         v[:] = [1, 2, 3]
         v.long_name = "value"

@@ -1,14 +1,19 @@
 //! Fractal heaps: where dense link and attribute storage keeps its link and attribute messages.
 //! Objects are found by heap ID (offset, length) in the heap's direct blocks. Read: a root
 //! direct block, or a root indirect block whose rows are all direct blocks (room for hundreds
-//! of KiB of messages, far more than any group's links or attributes); nested indirect blocks,
-//! filtered heaps and huge or tiny objects are declined.
+//! of KiB of messages, far more than any group's links or attributes), and "huge" objects
+//! (an attribute over 4 KiB in dense storage) through their own v2 B-tree; nested indirect
+//! blocks, filtered heaps and tiny objects are declined.
 //! Reference: HDF5 File Format Specification 3.0, section III.G.
 
+use super::btree2;
 use super::bytes::{enc_size, le, Cursor, Decline, Source, UNDEFINED};
 use super::checksum;
 use std::collections::hash_map::Entry;
 use std::collections::HashMap;
+
+/// v2 B-tree record type of indirectly accessed, unfiltered huge objects.
+const HUGE_OBJECTS: u8 = 1;
 
 pub struct Heap {
     id_len: usize,
@@ -19,6 +24,10 @@ pub struct Heap {
     /// (heap offset, size, address) of every allocated direct block.
     blocks: Vec<(u64, u64, u64)>,
     loaded: HashMap<u64, Vec<u8>>,
+    /// The v2 B-tree of objects too large for the heap's blocks ("huge" objects), and its
+    /// records (ID → address, length) once read.
+    huge_btree: u64,
+    huge: Option<HashMap<u64, (u64, u64)>>,
 }
 
 impl Heap {
@@ -36,7 +45,9 @@ impl Heap {
         }
         let flags = c.u8()?;
         let max_managed = u64::from(c.u32()?);
-        c.skip(8 * 12)?; // huge/free-space/managed/tiny bookkeeping
+        c.skip(8)?; // next huge object ID
+        let huge_btree = c.u64()?;
+        c.skip(8 * 10)?; // free-space/managed/huge/tiny bookkeeping
         let width = u64::from(c.u16()?);
         let start = c.u64()?;
         let max_direct = c.u64()?;
@@ -57,6 +68,8 @@ impl Heap {
             checksummed: flags & 0x02 != 0,
             blocks: vec![],
             loaded: HashMap::new(),
+            huge_btree,
+            huge: None,
         };
         if root == UNDEFINED {
             return Ok(heap);
@@ -92,13 +105,37 @@ impl Heap {
         Ok(heap)
     }
 
+    /// A "huge" object: stored on its own in the file, found through the heap's v2 B-tree of
+    /// huge objects (type-1 records: address, length, ID) or, with long IDs, in the ID itself.
+    fn huge_object(&mut self, src: &Source<'_>, id: &[u8]) -> Result<Vec<u8>, Decline> {
+        let id = id.get(1..self.id_len).ok_or("short heap ID")?;
+        let (addr, len) = if id.len() >= 16 {
+            (le(&id[..8]), le(&id[8..16]))
+        } else {
+            if self.huge.is_none() {
+                let mut table = HashMap::new();
+                for r in btree2::records(src, self.huge_btree, HUGE_OBJECTS)? {
+                    let mut c = Cursor::new(&r);
+                    let (addr, len, key) = (c.u64()?, c.u64()?, c.u64()?);
+                    table.insert(key, (addr, len));
+                }
+                self.huge = Some(table);
+            }
+            let table = self.huge.as_ref().ok_or("huge object table")?;
+            *table.get(&le(id)).ok_or("huge heap object not in its B-tree")?
+        };
+        Ok(src.read(addr, len)?.into_owned())
+    }
+
     /// The object a heap ID names.
     pub fn object(&mut self, src: &Source<'_>, id: &[u8]) -> Result<Vec<u8>, Decline> {
         if id.len() < self.id_len.min(1 + self.off_size + self.len_size) {
             return Err("short heap ID".into());
         }
-        if id[0] & 0x30 != 0 {
-            return Err("huge or tiny heap object".into());
+        match id[0] & 0x30 {
+            0x00 => {}
+            0x10 => return self.huge_object(src, id),
+            _ => return Err("tiny heap object".into()),
         }
         let off = le(id.get(1..1 + self.off_size).ok_or("short heap ID")?);
         let end_id = 1 + self.off_size + self.len_size;

@@ -190,12 +190,13 @@ pub fn value(
     })
 }
 
-/// Object header addresses of a DIMENSION_LIST attribute: one list per dimension.
+/// The object header address of each dimension's scale in a DIMENSION_LIST attribute
+/// (exactly one scale per dimension, as netCDF-4 writes it).
 pub fn references(
     attr: &RawAttribute,
     src: &Source<'_>,
     heap: &mut GlobalHeap,
-) -> Result<Vec<Vec<u64>>, Decline> {
+) -> Result<Vec<u64>, Decline> {
     if attr.ty != Type::VlenRefs || attr.space.dims.len() != 1 {
         return Err("DIMENSION_LIST of an unexpected type".into());
     }
@@ -209,7 +210,7 @@ pub fn references(
             return Err(format!("{len} dimension scales on one dimension"));
         }
         let bytes = heap.object(src, addr, index as u32)?;
-        out.push(vec![le(bytes.get(..8).ok_or("short reference list")?)]);
+        out.push(le(bytes.get(..8).ok_or("short reference list")?));
     }
     Ok(out)
 }

@@ -246,12 +246,7 @@ impl Reader<'_, '_> {
             vec![d]
         } else if let Some(list) = raw.list.iter().find(|a| a.name == "DIMENSION_LIST") {
             let refs = attribute::references(list, self.src, &mut self.heap)?;
-            refs.iter()
-                .map(|r| match r.as_slice() {
-                    [one] => self.visible_dim(group, *one),
-                    _ => Err(format!("{hdf5_path}: {} scales on one dimension", r.len())),
-                })
-                .collect::<Result<Vec<_>, _>>()?
+            refs.iter().map(|r| self.visible_dim(group, *r)).collect::<Result<Vec<_>, _>>()?
         } else {
             vec![]
         };

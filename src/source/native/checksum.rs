@@ -56,6 +56,10 @@ pub fn lookup3(data: &[u8]) -> u32 {
 /// Check `bytes`, whose last four bytes are the checksum of the ones before.
 pub fn verify(bytes: &[u8], what: &str) -> Result<(), Decline> {
     let split = bytes.len().checked_sub(4).ok_or("structure shorter than its checksum")?;
+    // fuzzing builds let mutated structures through, to reach the code behind them
+    if cfg!(fuzzing) {
+        return Ok(());
+    }
     let (body, sum) = bytes.split_at(split);
     let stored = u32::from_le_bytes([sum[0], sum[1], sum[2], sum[3]]);
     if lookup3(body) == stored {

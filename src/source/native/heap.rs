@@ -158,7 +158,7 @@ impl Heap {
                     let field = block.get_mut(at..at + 4).ok_or("short direct block")?;
                     let stored = u32::from_le_bytes([field[0], field[1], field[2], field[3]]);
                     field.fill(0);
-                    if checksum::lookup3(&block) != stored {
+                    if checksum::lookup3(&block) != stored && !cfg!(fuzzing) {
                         return Err("fractal heap direct block: checksum mismatch".into());
                     }
                 }

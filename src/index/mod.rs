@@ -111,6 +111,35 @@ pub struct ArrayNode {
 }
 
 impl ArrayNode {
+    /// An array whose storage is not placed yet: one chunk over the whole shape, no codecs,
+    /// no chunk files, a zero fill element.
+    pub fn unplaced(
+        name: String,
+        dtype: Dtype,
+        shape: Vec<u64>,
+        dims: Vec<String>,
+        fill_value: Option<AttrValue>,
+        attrs: Attrs,
+    ) -> ArrayNode {
+        ArrayNode {
+            name,
+            dtype: dtype.to_numpy(),
+            chunks: shape.iter().map(|s| (*s).max(1)).collect(),
+            shape,
+            dims,
+            fill_value,
+            attrs,
+            compressor: None,
+            filters: vec![],
+            storage: StorageKind::Unallocated,
+            source_filters: vec![],
+            fill_element: vec![0; dtype.size],
+            chunk_refs: vec![],
+            fill_chunk: None,
+            library_path: None,
+        }
+    }
+
     /// Number of chunks along each dimension.
     pub fn grid(&self) -> Vec<u64> {
         self.shape.iter().zip(&self.chunks).map(|(s, c)| s.div_ceil((*c).max(1))).collect()

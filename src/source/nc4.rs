@@ -2,7 +2,7 @@
 //! with netcdf-c exactly as xarray's netcdf4 engine sees it.
 
 use super::{attrs, strings, Format, SourceError};
-use crate::index::{ArrayNode, AttrValue, Attrs, Dtype, GroupNode, Skipped, StorageKind};
+use crate::index::{ArrayNode, AttrValue, Attrs, Dtype, GroupNode, Skipped};
 use netcdf::types::{FloatType, IntType, NcVariableType};
 use std::path::Path;
 use tracing::warn;
@@ -78,7 +78,7 @@ fn read_group(
     ModelGroup { group, sources, children }
 }
 
-fn join(parent: &str, name: &str) -> String {
+pub(super) fn join(parent: &str, name: &str) -> String {
     if parent == "/" {
         format!("/{name}")
     } else {
@@ -174,23 +174,7 @@ fn add_variable(
     let fill_from_storage = fill_value.is_none() && var.attribute("_FillValue").is_some();
     let dims: Vec<String> = var.dimensions().iter().map(|d| d.name()).collect();
     let shape: Vec<u64> = var.dimensions().iter().map(|d| d.len() as u64).collect();
-    let mut array = ArrayNode {
-        name: name.clone(),
-        dtype: dtype.to_numpy(),
-        chunks: shape.iter().map(|s| (*s).max(1)).collect(),
-        shape,
-        dims,
-        fill_value,
-        attrs,
-        compressor: None,
-        filters: vec![],
-        storage: StorageKind::Unallocated,
-        source_filters: vec![],
-        fill_element: vec![0; dtype.size],
-        chunk_refs: vec![],
-        fill_chunk: None,
-        library_path: None,
-    };
+    let mut array = ArrayNode::unplaced(name.clone(), dtype, shape, dims, fill_value, attrs);
     if is_string {
         if let Err(reason) = strings::fill_strings(var, &mut array) {
             return skip(group, reason);
@@ -200,7 +184,7 @@ fn add_variable(
     sources.push(ArraySource { hdf5_path: join(group_path, &name), fill_from_storage });
 }
 
-fn take_attr(attrs: &mut Attrs, key: &str) -> Option<AttrValue> {
+pub(super) fn take_attr(attrs: &mut Attrs, key: &str) -> Option<AttrValue> {
     let pos = attrs.iter().position(|(k, _)| k == key)?;
     Some(attrs.remove(pos).1)
 }

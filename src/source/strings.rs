@@ -43,16 +43,21 @@ pub fn fill_strings(var: &netcdf::Variable<'_>, array: &mut ArrayNode) -> Result
             index[d] = 0;
         }
     }
+    set_strings(array, &items)
+}
+
+/// Make `array` (dims and attributes set) a string array holding `items` (row-major).
+pub fn set_strings(array: &mut ArrayNode, items: &[String]) -> Result<(), String> {
     array.dtype = "|O".into();
     array.chunks = array.shape.iter().map(|s| (*s).max(1)).collect();
     array.filters = vec![Filter::VlenUtf8];
     array.compressor = None;
     array.storage = StorageKind::Strings;
     array.fill_element = vec![];
-    array.chunk_refs = if total == 0 {
+    array.chunk_refs = if items.is_empty() {
         vec![]
     } else {
-        let bytes = encode_vlen_utf8(&items).ok_or("too many strings")?;
+        let bytes = encode_vlen_utf8(items).ok_or("too many strings")?;
         vec![Some(ChunkRef::Inline { bytes })]
     };
     Ok(())

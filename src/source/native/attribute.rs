@@ -125,44 +125,12 @@ pub fn value(
         };
     }
     let one = n == 1;
+    if let (Some(dtype), Type::Int { .. } | Type::Float { .. }) = (attr.ty.dtype(), &attr.ty) {
+        let values: Option<Vec<AttrValue>> =
+            data.chunks_exact(size).map(|b| dtype.decode(b)).collect();
+        return numbers(values.ok_or("undecodable number")?, dtype.kind);
+    }
     Ok(match attr.ty {
-        Type::Int { size, signed, big_endian } => {
-            let raw = data.chunks_exact(size).map(|b| ordered(b, big_endian));
-            if signed {
-                let bits = size as u32 * 8;
-                let v: Vec<i64> = raw.map(|r| ((r << (64 - bits)) as i64) >> (64 - bits)).collect();
-                if one {
-                    AttrValue::Int(v[0])
-                } else {
-                    AttrValue::Ints(v)
-                }
-            } else {
-                let v: Vec<u64> = raw.collect();
-                if one {
-                    AttrValue::UInt(v[0])
-                } else {
-                    AttrValue::UInts(v)
-                }
-            }
-        }
-        Type::Float { size, big_endian } => {
-            let v: Vec<f64> = data
-                .chunks_exact(size)
-                .map(|b| {
-                    let r = ordered(b, big_endian);
-                    if size == 4 {
-                        f64::from(f32::from_bits(r as u32))
-                    } else {
-                        f64::from_bits(r)
-                    }
-                })
-                .collect();
-            if one {
-                AttrValue::Float(v[0])
-            } else {
-                AttrValue::Floats(v)
-            }
-        }
         Type::FixedString { .. } if one => {
             // netCDF char text; the netcdf crate cuts it at the first NUL
             let end = data.iter().position(|b| *b == 0).unwrap_or(data.len());
@@ -215,12 +183,33 @@ pub fn references(
     Ok(out)
 }
 
-fn ordered(b: &[u8], big_endian: bool) -> u64 {
-    if big_endian {
-        b.iter().fold(0u64, |acc, x| (acc << 8) | u64::from(*x))
-    } else {
-        le(b)
+/// One number as a scalar, several as a list of `kind` ('i', 'u', 'f'), as netCDF4-python.
+fn numbers(mut values: Vec<AttrValue>, kind: char) -> Result<AttrValue, Decline> {
+    if values.len() == 1 {
+        return Ok(values.remove(0));
     }
+    fn each<T>(
+        values: &[AttrValue],
+        f: impl Fn(&AttrValue) -> Option<T>,
+    ) -> Result<Vec<T>, Decline> {
+        values.iter().map(f).collect::<Option<_>>().ok_or_else(|| "mixed numbers".into())
+    }
+    Ok(match kind {
+        'i' => {
+            AttrValue::Ints(each(
+                &values,
+                |v| if let AttrValue::Int(x) = v { Some(*x) } else { None },
+            )?)
+        }
+        'u' => AttrValue::UInts(each(&values, |v| {
+            if let AttrValue::UInt(x) = v {
+                Some(*x)
+            } else {
+                None
+            }
+        })?),
+        _ => AttrValue::Floats(each(&values, AttrValue::as_f64)?),
+    })
 }
 
 fn unsupported(ty: &Type) -> Decline {

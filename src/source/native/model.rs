@@ -16,6 +16,7 @@ use super::storage;
 use super::types::{parse_space, parse_type, Space, Type, UNLIMITED};
 use super::IndexOptions;
 use crate::index::{Attrs, GroupNode};
+use crate::source::nc4::join;
 use std::collections::{HashMap, HashSet};
 use std::path::Path;
 
@@ -97,8 +98,8 @@ struct Reader<'a, 'f> {
     /// Dimension of each dimension scale, by object header address.
     scales: HashMap<u64, usize>,
     next_dimid: i64,
+    /// Every object reached so far, by header address (the root included).
     object_addrs: HashSet<u64>,
-    group_addrs: HashSet<u64>,
 }
 
 /// Read the whole tree below the root group at `root` into index groups, storage included.
@@ -115,32 +116,28 @@ pub fn read(
         dims: vec![],
         scales: HashMap::new(),
         next_dimid: 0,
-        object_addrs: HashSet::new(),
-        group_addrs: HashSet::new(),
+        object_addrs: HashSet::from([root]),
     };
-    r.group(root, String::new(), "/".into(), None)?;
+    r.group(header::read(src, root)?, String::new(), "/".into(), None)?;
     r.unlimited_lengths();
     let target = storage::target(src, path, options);
     r.build(0, &target)
 }
 
 impl Reader<'_, '_> {
+    /// Read the group whose object header is `header` (every object is reached once: a
+    /// group linked twice, or into itself, was declined where its link was read).
     fn group(
         &mut self,
-        addr: u64,
+        header: Header,
         name: String,
         path: String,
         parent: Option<usize>,
     ) -> Result<usize, Decline> {
-        // a group linked twice (or into itself) has no netCDF meaning: decline, never recurse
-        if !self.group_addrs.insert(addr) || self.groups.len() >= MAX_GROUPS {
-            return Err(format!("{path}: group linked more than once, or too many groups"));
-        }
         let depth = std::iter::successors(parent, |p| self.groups[*p].parent).count();
-        if depth >= MAX_DEPTH {
-            return Err(format!("{path}: groups nested too deeply"));
+        if depth >= MAX_DEPTH || self.groups.len() >= MAX_GROUPS {
+            return Err(format!("{path}: groups nested too deeply, or too many groups"));
         }
-        let header = header::read(self.src, addr)?;
         let raw = self.raw_attrs(&header)?;
         let attrs = self.convert(&raw)?;
         let me = self.groups.len();
@@ -164,7 +161,7 @@ impl Reader<'_, '_> {
             if h.first(LAYOUT).is_some() {
                 datasets.push((link, h, child_path));
             } else if h.first(LINK_INFO).is_some() || h.first(SYMBOL_TABLE).is_some() {
-                groups.push((link, child_path));
+                groups.push((link, h, child_path));
             } else {
                 return Err(format!("{child_path}: neither a group nor a dataset"));
             }
@@ -184,8 +181,8 @@ impl Reader<'_, '_> {
             let var = self.variable(me, link.name, link.addr, h, child_path, raw)?;
             self.groups[me].vars.push(var);
         }
-        for (link, child_path) in groups {
-            let child = self.group(link.addr, link.name, child_path, Some(me))?;
+        for (link, h, child_path) in groups {
+            let child = self.group(h, link.name, child_path, Some(me))?;
             self.groups[me].children.push(child);
         }
         Ok(me)
@@ -387,12 +384,4 @@ fn dataspace(h: &Header) -> Result<Space, Decline> {
         return Err("shared dataspace".into());
     }
     parse_space(&m.body)
-}
-
-fn join(parent: &str, name: &str) -> String {
-    if parent == "/" {
-        format!("/{name}")
-    } else {
-        format!("{parent}/{name}")
-    }
 }

@@ -6,9 +6,10 @@
 use super::bytes::{Cursor, Decline, Source, UNDEFINED};
 use super::header::{Header, DATATYPE, EXTERNAL_FILES, FILL_VALUE, LAYOUT, PIPELINE};
 use super::model::Var;
-use super::types::{parse_type, Type};
-use crate::index::{ArrayNode, AttrValue, Dtype, StorageKind};
+use super::types::parse_type;
+use crate::index::ArrayNode;
 use crate::source::btree::walk_chunk_btree;
+use crate::source::nc4::take_attr;
 use crate::source::placement::{place, Placement};
 use crate::source::IndexOptions;
 use hdf5::filters::Filter as H5Filter;
@@ -32,35 +33,14 @@ pub fn array(
 ) -> Result<ArrayNode, Decline> {
     let h = &v.header;
     let ty = message(h, DATATYPE).and_then(parse_type)?;
-    let dtype = match ty {
-        Type::Int { size, signed, big_endian } => {
-            Dtype { kind: if signed { 'i' } else { 'u' }, size, big_endian: big_endian && size > 1 }
-        }
-        Type::Float { size, big_endian } => Dtype { kind: 'f', size, big_endian },
-        Type::FixedString { size: 1 } => Dtype { kind: 'S', size: 1, big_endian: false },
-        other => return Err(format!("{}: variable of type {other:?}", v.hdf5_path)),
-    };
+    let dtype = ty.dtype().ok_or_else(|| format!("{}: variable of type {ty:?}", v.hdf5_path))?;
     if h.first(EXTERNAL_FILES).is_some() {
         return Err("external storage".into());
     }
     let fill_value = take_attr(&mut v.attrs, "_FillValue");
-    let mut array = ArrayNode {
-        name: v.name,
-        dtype: dtype.to_numpy(),
-        chunks: shape.iter().map(|s| (*s).max(1)).collect(),
-        shape,
-        dims,
-        fill_value,
-        attrs: v.attrs,
-        compressor: None,
-        filters: vec![],
-        storage: StorageKind::Unallocated,
-        source_filters: vec![],
-        fill_element: fill_element(h, dtype.size)?,
-        chunk_refs: vec![],
-        fill_chunk: None,
-        library_path: None,
-    };
+    let fill_element = fill_element(h, dtype.size)?;
+    let mut array = ArrayNode::unplaced(v.name, dtype, shape, dims, fill_value, v.attrs);
+    array.fill_element = fill_element;
     let h5shape = v.space.dims.clone();
     let placement = placement(t, h, h5shape.len())?;
     place(t, &mut array, dtype, &h5shape, &v.hdf5_path, placement)?;
@@ -73,11 +53,6 @@ pub fn message(h: &Header, kind: u8) -> Result<&[u8], Decline> {
         return Err(format!("shared message {kind:#x}"));
     }
     Ok(&m.body)
-}
-
-pub fn take_attr(attrs: &mut crate::index::Attrs, key: &str) -> Option<AttrValue> {
-    let pos = attrs.iter().position(|(k, _)| k == key)?;
-    Some(attrs.remove(pos).1)
 }
 
 /// What libhdf5's `H5Pget_fill_value` returns: the defined fill value, or zeros by default.

@@ -1,18 +1,19 @@
 //! NC_STRING variables read natively: every element's (length, global heap ID) from the
 //! dataset's storage (compact, contiguous, or chunks decoded in Rust), its text from the
-//! global heap, kept in the index as one `vlen-utf8` chunk exactly as
-//! [`crate::source::strings`] does through netcdf-c. Declined: unwritten elements or chunks
+//! global heap, kept in the index as one `vlen-utf8` chunk by
+//! [`crate::source::strings::set_strings`], as through netcdf-c. Declined: unwritten elements or chunks
 //! (netcdf-c fills them), NULL strings, filters only libhdf5 decodes, more than
 //! [`MAX_STRING_BYTES`].
 
 use super::attribute::GlobalHeap;
 use super::bytes::{le, Decline, Source};
 use super::model::Var;
-use super::storage::{filters, layout, take_attr, Layout};
-use crate::index::{ArrayNode, ChunkRef, Filter, StorageKind};
+use super::storage::{filters, layout, Layout};
+use crate::index::{ArrayNode, Dtype};
 use crate::source::btree::walk_chunk_btree;
+use crate::source::nc4::take_attr;
 use crate::source::pipeline::{map_pipeline, Mode};
-use crate::source::strings::{encode_vlen_utf8, MAX_STRING_BYTES};
+use crate::source::strings::{set_strings, MAX_STRING_BYTES};
 use crate::zarr::codec;
 use std::os::unix::fs::FileExt;
 
@@ -56,28 +57,11 @@ pub fn array(
         }
         items.push(s);
     }
-    let chunk_refs = if total == 0 {
-        vec![]
-    } else {
-        vec![Some(ChunkRef::Inline { bytes: encode_vlen_utf8(&items).ok_or("too many strings")? })]
-    };
-    Ok(ArrayNode {
-        name: v.name,
-        dtype: "|O".into(),
-        chunks: shape.iter().map(|s| (*s).max(1)).collect(),
-        shape,
-        dims,
-        fill_value: take_attr(&mut v.attrs, "_FillValue"),
-        attrs: v.attrs,
-        compressor: None,
-        filters: vec![Filter::VlenUtf8],
-        storage: StorageKind::Strings,
-        source_filters: vec![],
-        fill_element: vec![],
-        chunk_refs,
-        fill_chunk: None,
-        library_path: None,
-    })
+    let fill_value = take_attr(&mut v.attrs, "_FillValue");
+    let byte = Dtype { kind: 'u', size: 1, big_endian: false };
+    let mut array = ArrayNode::unplaced(v.name, byte, shape, dims, fill_value, v.attrs);
+    set_strings(&mut array, &items)?;
+    Ok(array)
 }
 
 /// The `total` elements of `v` in row-major order.

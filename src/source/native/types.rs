@@ -4,6 +4,7 @@
 //! Reference: HDF5 File Format Specification 3.0, sections IV.A.2.b and IV.A.2.d.
 
 use super::bytes::{Cursor, Decline};
+use crate::index::Dtype;
 
 /// HDF5's "unlimited" maximum dimension.
 pub const UNLIMITED: u64 = u64::MAX;
@@ -25,6 +26,21 @@ pub enum Type {
 }
 
 impl Type {
+    /// The element type of a numeric or netCDF char value (byte order only for more than one
+    /// byte, as NumPy writes it).
+    pub fn dtype(&self) -> Option<Dtype> {
+        Some(match *self {
+            Type::Int { size, signed, big_endian } => Dtype {
+                kind: if signed { 'i' } else { 'u' },
+                size,
+                big_endian: big_endian && size > 1,
+            },
+            Type::Float { size, big_endian } => Dtype { kind: 'f', size, big_endian },
+            Type::FixedString { size: 1 } => Dtype { kind: 'S', size: 1, big_endian: false },
+            _ => return None,
+        })
+    }
+
     /// Bytes one element takes in an attribute's or dataset's data.
     pub fn size(&self) -> Option<usize> {
         match self {

@@ -2,14 +2,37 @@
 //! cached here: the kernel page cache keeps them. Concurrent misses on one chunk generate it
 //! once, and the chunks being generated at once share a byte budget ([`InFlight`]): a quarter
 //! of `--cache-size`, at most 32 MiB, taken from the cache's capacity, so cached and
-//! in-the-making chunks together stay within `--cache-size` whatever the thread count.
+//! in-the-making chunks together stay within `--cache-size` whatever the thread count. A
+//! chunk's memory, once evicted and no longer read, goes back to that budget as a spare for
+//! the next chunk made ([`InFlight::recycle`]).
 
-use crate::inflight::InFlight;
+use crate::inflight::{InFlight, Permit};
 use moka::sync::Cache;
 use std::sync::Arc;
 
-/// A generated chunk (a `Vec` behind an `Arc`: no copy when it enters the cache).
-pub type Chunk = Arc<Vec<u8>>;
+/// A generated chunk (no copy when it enters the cache).
+pub type Chunk = Arc<ChunkBuf>;
+
+/// A generated chunk's bytes; their memory goes back to the budget of chunks being made when
+/// the chunk is dropped (evicted, and no read holding it any more).
+#[derive(Debug)]
+pub struct ChunkBuf {
+    bytes: Vec<u8>,
+    home: Arc<InFlight>,
+}
+
+impl std::ops::Deref for ChunkBuf {
+    type Target = [u8];
+    fn deref(&self) -> &[u8] {
+        &self.bytes
+    }
+}
+
+impl Drop for ChunkBuf {
+    fn drop(&mut self) {
+        self.home.recycle(std::mem::take(&mut self.bytes));
+    }
+}
 
 /// Identity of a generated chunk: (dataset generation, array, chunk position).
 pub type ChunkKey = (u64, usize, usize);
@@ -36,13 +59,14 @@ impl ChunkCache {
         ChunkCache { inner, making: Arc::new(InFlight::new(making)) }
     }
 
-    /// The cached chunk, or the result of `make` (run once for concurrent callers, once the
-    /// chunk's `size` bytes fit in the budget of chunks being made).
+    /// The cached chunk, or the bytes `make` returns (run once for concurrent callers, once
+    /// the chunk's `size` bytes fit in the budget of chunks being made; [`Permit::buffer`]
+    /// gives it memory to make them in).
     pub fn get_or_try<E>(
         &self,
         key: ChunkKey,
         size: u64,
-        make: impl FnOnce() -> Result<Chunk, E>,
+        make: impl FnOnce(&mut Permit<'_>) -> Result<Vec<u8>, E>,
     ) -> Result<Chunk, Arc<E>>
     where
         E: Send + Sync + 'static,
@@ -50,8 +74,9 @@ impl ChunkCache {
         let mut inserted = false;
         let result = self.inner.try_get_with(key, || {
             inserted = true;
-            let _room = self.making.acquire(size);
-            make()
+            let mut room = self.making.acquire(size);
+            let bytes = make(&mut room)?;
+            Ok(Arc::new(ChunkBuf { bytes, home: self.making.clone() }))
         });
         crate::stats::STATS.cache_lookup(!inserted);
         if inserted {

@@ -3,6 +3,10 @@
 //! the thread count (threads × chunk size) on top of the cache's. A chunk waits until its
 //! bytes fit in the budget; a chunk larger than the whole budget is made alone. Chunks are
 //! admitted in the order they asked, so a big one is not starved by a stream of small ones.
+//!
+//! The budget also keeps the memory of freed big chunks (*spares*) for the next chunks made:
+//! a fresh 16 MiB buffer costs 4,096 page faults, ~12% of the daemon's CPU in a decoded
+//! first read (measured). Spares and chunks being made together stay within the budget.
 
 use std::sync::{Condvar, Mutex, MutexGuard};
 
@@ -14,12 +18,18 @@ pub struct InFlight {
     freed: Condvar,
 }
 
-/// Bytes being made, and the tickets handed out and admitted so far (FIFO admission).
+/// Freed buffers this large are worth keeping (smaller ones come from malloc's free lists).
+const SPARE_MIN: usize = 1 << 20;
+
+/// Bytes being made, the tickets handed out and admitted so far (FIFO admission), and the
+/// spare buffers kept (their capacities summed in `spare_bytes`).
 #[derive(Debug, Default)]
 struct State {
     used: u64,
     issued: u64,
     admitted: u64,
+    spares: Vec<Vec<u8>>,
+    spare_bytes: u64,
 }
 
 /// Room for one chunk being made; given back when dropped.
@@ -27,6 +37,8 @@ struct State {
 pub struct Permit<'a> {
     owner: &'a InFlight,
     bytes: u64,
+    /// A spare of about the chunk's size, taken at admission.
+    spare: Option<Vec<u8>>,
 }
 
 impl InFlight {
@@ -51,10 +63,56 @@ impl InFlight {
         }
         state.used += bytes;
         state.admitted += 1;
+        let fits = |v: &Vec<u8>| (bytes..=bytes + bytes / 4).contains(&(v.capacity() as u64));
+        let spare = state.spares.iter().position(fits).map(|i| state.spares.swap_remove(i));
+        state.spare_bytes -= spare.as_ref().map_or(0, |v| v.capacity() as u64);
+        // spares give way to chunks in the making (freed below, outside the lock)
+        let mut dropped = Vec::new();
+        while state.used + state.spare_bytes > self.budget {
+            let Some(v) = state.spares.pop() else { break };
+            state.spare_bytes -= v.capacity() as u64;
+            dropped.push(v);
+        }
         drop(state);
+        drop(dropped);
         // the next in line may fit too
         self.freed.notify_all();
-        Permit { owner: self, bytes }
+        Permit { owner: self, bytes, spare }
+    }
+
+    /// Keep `buf`, the memory of a chunk no longer used, for a later chunk, if the budget has
+    /// room for it beside the chunks being made; else free it.
+    pub fn recycle(&self, buf: Vec<u8>) {
+        let cap = buf.capacity() as u64;
+        if buf.capacity() < SPARE_MIN {
+            return;
+        }
+        let mut state = self.state();
+        if state.used + state.spare_bytes + cap <= self.budget {
+            state.spare_bytes += cap;
+            state.spares.push(buf);
+        }
+        // not kept: freed when `buf` goes out of scope, after the lock
+    }
+}
+
+impl Permit<'_> {
+    /// A buffer of `len` bytes for the chunk being made: a spare's memory when one of about
+    /// that size was kept (holding its old bytes: the caller must overwrite every one), else
+    /// a new zeroed buffer.
+    pub fn buffer(&mut self, len: usize) -> Vec<u8> {
+        match self.spare.take() {
+            Some(mut v) if v.capacity() >= len => {
+                crate::stats::STATS.buffer_reused();
+                if v.len() >= len {
+                    v.truncate(len);
+                } else {
+                    v.resize(len, 0);
+                }
+                v
+            }
+            _ => vec![0; len],
+        }
     }
 }
 
@@ -123,5 +181,35 @@ mod tests {
             drop(first);
         });
         assert_eq!(*order.lock().unwrap(), ["big", "small"]);
+    }
+
+    #[test]
+    fn freed_buffers_are_reused_within_the_budget() {
+        let mib = 1 << 20;
+        let budget = InFlight::new(3 * mib as u64);
+        let mut first = budget.acquire(mib as u64);
+        let buf = first.buffer(mib);
+        let ptr = buf.as_ptr();
+        drop(first);
+        budget.recycle(buf);
+        budget.recycle(vec![7; mib]);
+        budget.recycle(vec![7; mib]);
+        budget.recycle(vec![7; mib]); // a fourth would exceed the budget: freed
+        budget.recycle(vec![7; 1000]); // small: freed
+        assert_eq!(budget.state().spare_bytes, 3 * mib as u64);
+        // a chunk of about that size gets a spare; the spares left give way to it
+        let mut next = budget.acquire(mib as u64);
+        assert_eq!(budget.state().spare_bytes, 2 * mib as u64);
+        let reused = next.buffer(mib - 10);
+        assert_eq!((reused.as_ptr(), reused.len()), (ptr, mib - 10), "the first chunk's memory");
+        let big = budget.acquire(2 * mib as u64 - 1);
+        let state = budget.state();
+        assert!(state.used + state.spare_bytes <= 3 * mib as u64);
+        drop(state);
+        assert!(big.spare.is_none(), "no spare of that size");
+        drop((next, big));
+        // a chunk without a spare of its size gets fresh zeroed memory
+        let mut odd = budget.acquire(64);
+        assert_eq!(odd.buffer(64), vec![0; 64]);
     }
 }

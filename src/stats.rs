@@ -18,6 +18,7 @@ pub struct Stats {
     index_failures: AtomicU64,
     cache_hits: AtomicU64,
     cache_misses: AtomicU64,
+    buffers_reused: AtomicU64,
     reads: AtomicU64,
     bytes_served: AtomicU64,
     read_errors: AtomicU64,
@@ -38,6 +39,8 @@ pub struct Snapshot {
     pub cache_hits: u64,
     /// Generated chunks that had to be made.
     pub cache_misses: u64,
+    /// Of those, chunks made in the memory of a freed one (no fresh buffer to fault in).
+    pub buffers_reused: u64,
     /// Successful read requests.
     pub reads: u64,
     /// Bytes returned by those reads.
@@ -56,6 +59,7 @@ impl Stats {
             index_failures: AtomicU64::new(0),
             cache_hits: AtomicU64::new(0),
             cache_misses: AtomicU64::new(0),
+            buffers_reused: AtomicU64::new(0),
             reads: AtomicU64::new(0),
             bytes_served: AtomicU64::new(0),
             read_errors: AtomicU64::new(0),
@@ -85,6 +89,10 @@ impl Stats {
     }
 
     /// A read request returned `bytes` bytes.
+    pub fn buffer_reused(&self) {
+        self.buffers_reused.fetch_add(1, Relaxed);
+    }
+
     pub fn served(&self, bytes: usize) {
         self.reads.fetch_add(1, Relaxed);
         self.bytes_served.fetch_add(bytes as u64, Relaxed);
@@ -104,6 +112,7 @@ impl Stats {
             index_failures: self.index_failures.load(Relaxed),
             cache_hits: self.cache_hits.load(Relaxed),
             cache_misses: self.cache_misses.load(Relaxed),
+            buffers_reused: self.buffers_reused.load(Relaxed),
             reads: self.reads.load(Relaxed),
             bytes_served: self.bytes_served.load(Relaxed),
             read_errors: self.read_errors.load(Relaxed),
@@ -125,6 +134,7 @@ pub fn log_summary(when: &str, uptime: Duration) {
         index_failures = s.index_failures,
         cache_hits = s.cache_hits,
         cache_misses = s.cache_misses,
+        chunk_buffers_reused = s.buffers_reused,
         reads = s.reads,
         bytes_served = s.bytes_served,
         read_errors = s.read_errors,
@@ -146,6 +156,7 @@ mod tests {
         s.index_failed();
         s.cache_lookup(true);
         s.cache_lookup(false);
+        s.buffer_reused();
         s.served(100);
         s.served(28);
         s.read_failed();
@@ -156,6 +167,7 @@ mod tests {
             index_failures: 1,
             cache_hits: 1,
             cache_misses: 1,
+            buffers_reused: 1,
             reads: 2,
             bytes_served: 128,
             read_errors: 1,

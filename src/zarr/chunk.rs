@@ -9,6 +9,7 @@ use super::codec::{self, CodecError};
 use super::recycle::Recycled;
 use crate::cache::{Chunk, ChunkCache, ChunkKey};
 use crate::index::{ArrayNode, ChunkRef};
+use crate::inflight::Permit;
 use std::fs::File;
 use std::io;
 use std::os::unix::fs::FileExt;
@@ -148,7 +149,7 @@ pub fn read_chunk(
         ChunkRef::Library { size } => {
             let lib = src.library.ok_or_else(|| ChunkError::Library("no reader".into()))?;
             let coords = array.chunk_coords(src.key.2 as u64);
-            let make = || -> Result<Chunk, ChunkError> {
+            let make = |_: &mut Permit<'_>| -> Result<Vec<u8>, ChunkError> {
                 let bytes = lib.read(array, &coords).map_err(ChunkError::Library)?;
                 if bytes.len() as u64 != *size {
                     return Err(ChunkError::SizeChanged {
@@ -156,14 +157,14 @@ pub fn read_chunk(
                         expected: *size,
                     });
                 }
-                Ok(Arc::new(bytes))
+                Ok(bytes)
             };
             let bytes =
                 src.cache.get_or_try(src.key, chunk.size(), make).map_err(ChunkError::Shared)?;
             Ok(Bytes::window(bytes, offset, want))
         }
         ChunkRef::Merged { parts, part, .. } => {
-            let make = || merged(src.file, array, parts, *part);
+            let make = |room: &mut Permit<'_>| merged(src.file, array, parts, *part, room);
             let bytes =
                 src.cache.get_or_try(src.key, chunk.size(), make).map_err(ChunkError::Shared)?;
             Ok(Bytes::window(bytes, offset, want))
@@ -171,7 +172,7 @@ pub fn read_chunk(
         ChunkRef::Reencode { offset: at, len: stored, mask, size } => {
             let bytes = src
                 .cache
-                .get_or_try(src.key, chunk.size(), || {
+                .get_or_try(src.key, chunk.size(), |_| {
                     reencode(src.file, array, *at, *stored, *mask, *size)
                 })
                 .map_err(ChunkError::Shared)?;
@@ -226,11 +227,13 @@ fn merged(
     array: &ArrayNode,
     parts: &[Option<ChunkRef>],
     part: u64,
-) -> Result<Chunk, ChunkError> {
+    room: &mut Permit<'_>,
+) -> Result<Vec<u8>, ChunkError> {
     let part = part as usize;
-    let mut out = vec![0u8; parts.len() * part];
+    // every byte is written below (or the chunk fails): a spare's old bytes never show
+    let mut out = room.buffer(parts.len() * part);
     if part == 0 || parts.is_empty() {
-        return Ok(Arc::new(out));
+        return Ok(out);
     }
     let per = parts.len().div_ceil(decode_threads().min(parts.len()));
     std::thread::scope(|s| {
@@ -247,7 +250,7 @@ fn merged(
             acc.and(theirs)
         })
     })?;
-    Ok(Arc::new(out))
+    Ok(out)
 }
 
 /// Threads a merged chunk is decoded on: the CPUs, at most 4.
@@ -256,7 +259,8 @@ fn decode_threads() -> usize {
     *N.get_or_init(|| std::thread::available_parallelism().map_or(1, |n| n.get()).min(4))
 }
 
-/// Decode `parts` (each `part` bytes once decoded) into `dst`, one after the other.
+/// Decode `parts` (each `part` bytes once decoded) into `dst`, one after the other, each
+/// straight into its place (no buffer of its own but the stored bytes).
 fn decode_parts(
     file: &File,
     array: &ArrayNode,
@@ -265,22 +269,36 @@ fn decode_parts(
     dst: &mut [u8],
 ) -> Result<(), ChunkError> {
     for (p, dst) in parts.iter().zip(dst.chunks_mut(part)) {
-        let bytes = match p {
+        if dst.len() != part {
+            return Err(ChunkError::SizeChanged { got: dst.len() as u64, expected: part as u64 });
+        }
+        match p {
             Some(ChunkRef::Reencode { offset, len, mask, .. }) => {
-                decode_stored(file, array, *offset, *len, *mask, part)?
+                let stored = pread(file, *offset, *len as usize)?;
+                codec::decode_hdf5_chunk_into(stored, &array.source_filters, *mask, dst)?;
             }
             Some(ChunkRef::Range { offset, len }) if *len as usize == part => {
-                pread(file, *offset, part)?
+                pread_into(file, *offset, dst)?;
             }
             Some(other) => {
                 return Err(ChunkError::Library(format!("cannot merge chunk {other:?}")));
             }
-            None => array.fill_element.repeat(part / array.fill_element.len().max(1)),
-        };
-        if bytes.len() != part {
-            return Err(ChunkError::SizeChanged { got: bytes.len() as u64, expected: part as u64 });
+            None => fill(dst, &array.fill_element)?,
         }
-        dst.copy_from_slice(&bytes);
+    }
+    Ok(())
+}
+
+/// Fill `dst` with copies of the element `fill` (which must tile it).
+fn fill(dst: &mut [u8], fill: &[u8]) -> Result<(), ChunkError> {
+    if fill.is_empty() || dst.len() % fill.len() != 0 {
+        let got = (dst.len() / fill.len().max(1) * fill.len()) as u64;
+        return Err(ChunkError::SizeChanged { got, expected: dst.len() as u64 });
+    }
+    if fill.iter().all(|b| *b == 0) {
+        dst.fill(0);
+    } else {
+        dst.chunks_exact_mut(fill.len()).for_each(|e| e.copy_from_slice(fill));
     }
     Ok(())
 }
@@ -305,11 +323,11 @@ fn reencode(
     stored: u64,
     mask: u32,
     size: u64,
-) -> Result<Chunk, ChunkError> {
+) -> Result<Vec<u8>, ChunkError> {
     let raw = decode_stored(file, array, at, stored, mask, array.chunk_nbytes() as usize)?;
     let bytes = codec::encode_zarr_chunk(&raw, array);
     if bytes.len() as u64 != size {
         return Err(ChunkError::SizeChanged { got: bytes.len() as u64, expected: size });
     }
-    Ok(Arc::new(bytes))
+    Ok(bytes)
 }

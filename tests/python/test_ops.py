@@ -302,6 +302,37 @@ def test_sigusr1_logs_a_summary(tmp_path):
     assert usr1["cache_hits"] + usr1["cache_misses"] >= 1
 
 
+def test_decoded_chunks_made_in_recycled_memory_are_exact(tmp_path):
+    """A decoded store four times the cache: chunks evicted free their memory for the next
+    ones made (the summary counts the reuses), and what xarray reads is the file's, bit for
+    bit, on a first read and after the kernel's page cache dropped it."""
+    import netCDF4
+    import numpy as np
+
+    archive = tmp_path / "archive"
+    archive.mkdir()
+    rng = np.random.default_rng(7)
+    with netCDF4.Dataset(archive / "big.nc", "w") as ds:
+        for name, n in (("t", 64), ("y", 256), ("x", 512)):
+            ds.createDimension(name, n)
+        v = ds.createVariable("v", "f4", ("t", "y", "x"), zlib=True, shuffle=True,
+                              chunksizes=(1, 256, 512))
+        for i in range(64):  # every 512 KiB part different: stale bytes would show
+            v[i] = (i + rng.standard_normal((256, 512))).astype("f4")
+    want = xr.open_dataset(archive / "big.nc", engine="netcdf4")["v"].values
+    log = tmp_path / "daemon.log"
+    with foreground(archive, "--log-file", str(log), "--index-dir", "none", "--chunks",
+                    "decoded", "--cache-size", str(8 << 20)) as (p, mnt):
+        for _ in range(2):
+            got = xr.open_zarr(mnt / "big.zarr", chunks=None)["v"].values
+            assert np.array_equal(got, want)
+            with open("/proc/sys/vm/drop_caches", "w") as f:
+                f.write("1")
+    usage = summaries(log.read_text())[-1]
+    assert usage["read_errors"] == 0
+    assert usage["chunk_buffers_reused"] >= 1, usage
+
+
 def test_a_chunk_failing_on_every_read_is_logged_once(tmp_path):
     """A corrupt compressed chunk fails each read (EIO) in decoded mode; the log says so once
     (per file and cause, per 5 minutes), the summary counts every failure."""

@@ -183,8 +183,16 @@ fn inflate_into(data: &[u8], dst: &mut [u8]) -> Result<(), CodecError> {
             return Err(CodecError::Length { got: got + 1, expected: dst.len() });
         }
     }
-    if status != Status::StreamEnd || got != dst.len() {
+    if got != dst.len() {
         return Err(CodecError::Length { got, expected: dst.len() });
+    }
+    if status != Status::StreamEnd {
+        // as `inflate` (flate2's reader) says of a stream cut before its checksum
+        let cut = "incomplete deflate stream";
+        return Err(CodecError::Inflate(std::io::Error::new(
+            std::io::ErrorKind::UnexpectedEof,
+            cut,
+        )));
     }
     Ok(())
 }
@@ -363,6 +371,11 @@ mod tests {
             (vec![de], 0, deflate(&raw, 4)[..100].to_vec()),
             (vec![sh], 0, raw[..4000].to_vec()),
             (vec![de], 0, b"garbage".to_vec()),
+            // cut before its checksum, every byte out: refused by both
+            (vec![de], 0, {
+                let d = deflate(&raw, 4);
+                d[..d.len() - 4].to_vec()
+            }),
         ];
         for (i, (pipeline, mask, stored)) in cases.into_iter().enumerate() {
             let whole = decode_hdf5_chunk(stored.clone(), &pipeline, mask, raw.len());

@@ -260,7 +260,7 @@ fn decode_threads() -> usize {
 }
 
 /// Decode `parts` (each `part` bytes once decoded) into `dst`, one after the other, each
-/// straight into its place (no buffer of its own but the stored bytes).
+/// straight into its place (one buffer for the stored bytes, reused).
 fn decode_parts(
     file: &File,
     array: &ArrayNode,
@@ -268,14 +268,20 @@ fn decode_parts(
     part: usize,
     dst: &mut [u8],
 ) -> Result<(), ChunkError> {
+    // the stored bytes of each part in turn (zero-filled only where it grows)
+    let mut stored = Vec::new();
     for (p, dst) in parts.iter().zip(dst.chunks_mut(part)) {
         if dst.len() != part {
             return Err(ChunkError::SizeChanged { got: dst.len() as u64, expected: part as u64 });
         }
         match p {
             Some(ChunkRef::Reencode { offset, len, mask, .. }) => {
-                let stored = pread(file, *offset, *len as usize)?;
-                codec::decode_hdf5_chunk_into(stored, &array.source_filters, *mask, dst)?;
+                let len = *len as usize;
+                if stored.len() < len {
+                    stored.resize(len, 0);
+                }
+                pread_into(file, *offset, &mut stored[..len])?;
+                codec::decode_hdf5_chunk_into(&stored[..len], &array.source_filters, *mask, dst)?;
             }
             Some(ChunkRef::Range { offset, len }) if *len as usize == part => {
                 pread_into(file, *offset, dst)?;

@@ -6,6 +6,7 @@
 use crate::index::{ArrayNode, Compressor, Filter, SourceFilter};
 use flate2::read::{ZlibDecoder, ZlibEncoder};
 use flate2::{Compression, Decompress, FlushDecompress, Status};
+use std::borrow::Cow;
 use std::io::Read;
 
 /// A chunk could not be decoded.
@@ -214,7 +215,7 @@ pub fn decode_hdf5_chunk(
 ) -> Result<Vec<u8>, CodecError> {
     let mut data = stored;
     for f in active(pipeline, mask) {
-        data = undo(data, f, expected)?;
+        data = undo(Cow::Owned(data), f, expected)?;
     }
     if data.len() != expected {
         return Err(CodecError::Length { got: data.len(), expected });
@@ -222,30 +223,34 @@ pub fn decode_hdf5_chunk(
     Ok(data)
 }
 
-/// [`decode_hdf5_chunk`] into `dst` (the expected size): the last filter undone (inflate or
-/// unshuffle, the usual ones) writes straight into it, without a buffer of its own.
+/// [`decode_hdf5_chunk`] of the `stored` bytes into `dst` (the expected size), without a copy
+/// of them: the last filter undone (inflate or unshuffle, the usual ones) writes straight into
+/// `dst`, earlier ones read `stored` in place.
 pub fn decode_hdf5_chunk_into(
-    stored: Vec<u8>,
+    stored: &[u8],
     pipeline: &[SourceFilter],
     mask: u32,
     dst: &mut [u8],
 ) -> Result<(), CodecError> {
     let expected = dst.len();
     let filters: Vec<&SourceFilter> = active(pipeline, mask).collect();
-    let mut data = stored;
-    let last = filters.split_last().map(|(last, before)| (*last, before));
-    for f in last.map_or(&filters[..], |(_, before)| before) {
-        data = undo(data, f, expected)?;
+    let (last, before) = match filters.split_last() {
+        Some((last, before)) => (Some(*last), before),
+        None => (None, &filters[..]),
+    };
+    let mut data = Cow::Borrowed(stored);
+    for f in before {
+        data = Cow::Owned(undo(data, f, expected)?);
     }
-    match last {
-        Some((SourceFilter::Deflate { .. }, _)) => return inflate_into(&data, dst),
-        Some((SourceFilter::Shuffle { elementsize }, _)) if data.len() == expected => {
+    let data = match last {
+        Some(SourceFilter::Deflate { .. }) => return inflate_into(&data, dst),
+        Some(SourceFilter::Shuffle { elementsize }) if data.len() == expected => {
             unshuffle_into(&data, *elementsize, dst);
             return Ok(());
         }
-        Some((f, _)) => data = undo(data, f, expected)?,
-        None => {}
-    }
+        Some(f) => Cow::Owned(undo(data, f, expected)?),
+        None => data,
+    };
     if data.len() != expected {
         return Err(CodecError::Length { got: data.len(), expected });
     }
@@ -259,11 +264,17 @@ fn active(pipeline: &[SourceFilter], mask: u32) -> impl Iterator<Item = &SourceF
     pipeline.iter().enumerate().rev().filter(move |(i, _)| !skipped(*i)).map(|(_, f)| f)
 }
 
-/// Undo one filter (`expected`: the decoded chunk's size, a bound for decompressors).
-fn undo(mut data: Vec<u8>, filter: &SourceFilter, expected: usize) -> Result<Vec<u8>, CodecError> {
+/// Undo one filter (`expected`: the decoded chunk's size, a bound for decompressors); only
+/// the checksum's removal needs the bytes as its own.
+fn undo(
+    data: Cow<'_, [u8]>,
+    filter: &SourceFilter,
+    expected: usize,
+) -> Result<Vec<u8>, CodecError> {
     Ok(match filter {
         SourceFilter::Fletcher32 => {
             verify_fletcher32(&data)?;
+            let mut data = data.into_owned();
             data.truncate(data.len() - 4);
             data
         }
@@ -380,7 +391,7 @@ mod tests {
         for (i, (pipeline, mask, stored)) in cases.into_iter().enumerate() {
             let whole = decode_hdf5_chunk(stored.clone(), &pipeline, mask, raw.len());
             let mut dst = vec![0u8; raw.len()];
-            let into = decode_hdf5_chunk_into(stored, &pipeline, mask, &mut dst);
+            let into = decode_hdf5_chunk_into(&stored, &pipeline, mask, &mut dst);
             assert_eq!(whole.is_ok(), into.is_ok(), "case {i}: {whole:?} vs {into:?}");
             if let Ok(bytes) = whole {
                 assert_eq!((bytes == raw, dst == raw), (true, true), "case {i}");

@@ -88,11 +88,12 @@ impl Stats {
         c.fetch_add(1, Relaxed);
     }
 
-    /// A read request returned `bytes` bytes.
+    /// A generated chunk was made in the memory of a freed one.
     pub fn buffer_reused(&self) {
         self.buffers_reused.fetch_add(1, Relaxed);
     }
 
+    /// A read request returned `bytes` bytes.
     pub fn served(&self, bytes: usize) {
         self.reads.fetch_add(1, Relaxed);
         self.bytes_served.fetch_add(bytes as u64, Relaxed);

@@ -303,11 +303,12 @@ def test_sigusr1_logs_a_summary(tmp_path):
 
 
 def test_decoded_chunks_made_in_recycled_memory_are_exact(tmp_path):
-    """A decoded store four times the cache: chunks evicted free their memory for the next
-    ones made (the summary counts the reuses), and what xarray reads is the file's, bit for
-    bit, on a first read and after the kernel's page cache dropped it."""
+    """A decoded store eight times the cache, read one chunk at a time: every chunk evicted
+    frees its memory for the next one made (the summary counts the reuses: 24 of the 32
+    here), and what xarray reads is the file's, bit for bit."""
     import netCDF4
     import numpy as np
+    import zarr
 
     archive = tmp_path / "archive"
     archive.mkdir()
@@ -323,14 +324,14 @@ def test_decoded_chunks_made_in_recycled_memory_are_exact(tmp_path):
     log = tmp_path / "daemon.log"
     with foreground(archive, "--log-file", str(log), "--index-dir", "none", "--chunks",
                     "decoded", "--cache-size", str(8 << 20)) as (p, mnt):
-        for _ in range(2):
+        # one chunk in the making at a time: an evicted chunk's memory always finds room
+        # in the budget (with several, it may be freed instead: the bound comes first)
+        with zarr.config.set({"async.concurrency": 1}):
             got = xr.open_zarr(mnt / "big.zarr", chunks=None)["v"].values
-            assert np.array_equal(got, want)
-            with open("/proc/sys/vm/drop_caches", "w") as f:
-                f.write("1")
+        assert np.array_equal(got, want)
     usage = summaries(log.read_text())[-1]
-    assert usage["read_errors"] == 0
-    assert usage["chunk_buffers_reused"] >= 1, usage
+    assert usage["read_errors"] == 0 and usage["cache_misses"] == 32, usage
+    assert usage["chunk_buffers_reused"] >= 16, usage
 
 
 def test_a_chunk_failing_on_every_read_is_logged_once(tmp_path):

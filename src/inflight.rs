@@ -6,7 +6,8 @@
 //!
 //! The budget also keeps the memory of freed big chunks (*spares*) for the next chunks made:
 //! a fresh 16 MiB buffer costs 4,096 page faults, ~12% of the daemon's CPU in a decoded
-//! first read (measured). Spares and chunks being made together stay within the budget.
+//! first read (measured). A spare serves only a chunk of exactly its capacity, so what is
+//! counted is what is held: spares and chunks being made together stay within the budget.
 
 use std::sync::{Condvar, Mutex, MutexGuard};
 
@@ -18,8 +19,10 @@ pub struct InFlight {
     freed: Condvar,
 }
 
-/// Freed buffers this large are worth keeping (smaller ones come from malloc's free lists).
-const SPARE_MIN: usize = 1 << 20;
+/// Freed buffers this large are worth keeping: glibc serves them from fresh mmaps (its mmap
+/// threshold is set to 4 MiB at start, `mount.rs`); smaller ones come back from its heap
+/// without page faults.
+const SPARE_MIN: usize = 4 << 20;
 
 /// Bytes being made, the tickets handed out and admitted so far (FIFO admission), and the
 /// spare buffers kept (their capacities summed in `spare_bytes`).
@@ -61,9 +64,9 @@ impl InFlight {
         {
             state = self.freed.wait(state).unwrap_or_else(|e| e.into_inner());
         }
-        state.used += bytes;
+        state.used = state.used.saturating_add(bytes);
         state.admitted += 1;
-        let fits = |v: &Vec<u8>| (bytes..=bytes + bytes / 4).contains(&(v.capacity() as u64));
+        let fits = |v: &Vec<u8>| v.capacity() as u64 == bytes;
         let spare = state.spares.iter().position(fits).map(|i| state.spares.swap_remove(i));
         state.spare_bytes -= spare.as_ref().map_or(0, |v| v.capacity() as u64);
         // spares give way to chunks in the making (freed below, outside the lock)
@@ -97,8 +100,8 @@ impl InFlight {
 }
 
 impl Permit<'_> {
-    /// A buffer of `len` bytes for the chunk being made: a spare's memory when one of about
-    /// that size was kept (holding its old bytes: the caller must overwrite every one), else
+    /// A buffer of `len` bytes for the chunk being made: a spare's memory when one of that
+    /// size was kept (holding another chunk's bytes: the caller must overwrite every one), else
     /// a new zeroed buffer.
     pub fn buffer(&mut self, len: usize) -> Vec<u8> {
         match self.spare.take() {
@@ -118,7 +121,19 @@ impl Permit<'_> {
 
 impl Drop for Permit<'_> {
     fn drop(&mut self) {
-        self.owner.state().used -= self.bytes;
+        let mut state = self.owner.state();
+        state.used -= self.bytes;
+        // a spare the maker did not ask for goes back (if room is left for it)
+        let unused = self.spare.take();
+        let kept = unused.filter(|v| {
+            let cap = v.capacity() as u64;
+            state.used + state.spare_bytes + cap <= self.owner.budget
+        });
+        if let Some(v) = kept {
+            state.spare_bytes += v.capacity() as u64;
+            state.spares.push(v);
+        }
+        drop(state);
         self.owner.freed.notify_all();
     }
 }
@@ -185,29 +200,38 @@ mod tests {
 
     #[test]
     fn freed_buffers_are_reused_within_the_budget() {
-        let mib = 1 << 20;
-        let budget = InFlight::new(3 * mib as u64);
-        let mut first = budget.acquire(mib as u64);
-        let buf = first.buffer(mib);
+        let unit = SPARE_MIN;
+        let budget = InFlight::new(3 * unit as u64);
+        let spares = |b: &InFlight| b.state().spare_bytes / unit as u64;
+        let mut first = budget.acquire(unit as u64);
+        let mut buf = first.buffer(unit);
+        buf[0] = 9;
         let ptr = buf.as_ptr();
         drop(first);
         budget.recycle(buf);
-        budget.recycle(vec![7; mib]);
-        budget.recycle(vec![7; mib]);
-        budget.recycle(vec![7; mib]); // a fourth would exceed the budget: freed
-        budget.recycle(vec![7; 1000]); // small: freed
-        assert_eq!(budget.state().spare_bytes, 3 * mib as u64);
-        // a chunk of about that size gets a spare; the spares left give way to it
-        let mut next = budget.acquire(mib as u64);
-        assert_eq!(budget.state().spare_bytes, 2 * mib as u64);
-        let reused = next.buffer(mib - 10);
-        assert_eq!((reused.as_ptr(), reused.len()), (ptr, mib - 10), "the first chunk's memory");
-        let big = budget.acquire(2 * mib as u64 - 1);
+        budget.recycle(vec![7; unit]);
+        budget.recycle(vec![7; unit]);
+        budget.recycle(vec![7; unit]); // a fourth would exceed the budget: freed
+        budget.recycle(vec![7; unit - 1]); // small: freed
+        assert_eq!(spares(&budget), 3);
+        // a chunk of that size gets a spare; the spares left give way to it
+        let mut next = budget.acquire(unit as u64);
+        assert_eq!(spares(&budget), 2);
+        let reused = next.buffer(unit);
+        assert_eq!(reused.as_ptr(), ptr, "the first chunk's memory");
+        assert_eq!(reused[0], 9, "with its old bytes, not zeroed again");
+        let big = budget.acquire(2 * unit as u64 - 1);
         let state = budget.state();
-        assert!(state.used + state.spare_bytes <= 3 * mib as u64);
+        assert_eq!((state.used, state.spare_bytes), (3 * unit as u64 - 1, 0));
         drop(state);
         assert!(big.spare.is_none(), "no spare of that size");
         drop((next, big));
+        // a spare the maker did not use goes back when its permit is dropped
+        budget.recycle(reused);
+        let unused = budget.acquire(unit as u64);
+        assert_eq!(spares(&budget), 0);
+        drop(unused);
+        assert_eq!(spares(&budget), 1);
         // a chunk without a spare of its size gets fresh zeroed memory
         let mut odd = budget.acquire(64);
         assert_eq!(odd.buffer(64), vec![0; 64]);

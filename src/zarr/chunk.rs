@@ -271,9 +271,6 @@ fn decode_parts(
     // the stored bytes of each part in turn (zero-filled only where it grows)
     let mut stored = Vec::new();
     for (p, dst) in parts.iter().zip(dst.chunks_mut(part)) {
-        if dst.len() != part {
-            return Err(ChunkError::SizeChanged { got: dst.len() as u64, expected: part as u64 });
-        }
         match p {
             Some(ChunkRef::Reencode { offset, len, mask, .. }) => {
                 let len = *len as usize;

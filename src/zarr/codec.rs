@@ -16,6 +16,8 @@ pub enum CodecError {
     Inflate(std::io::Error),
     #[error("decoded chunk has {got} bytes, expected {expected}")]
     Length { got: usize, expected: usize },
+    #[error("decoded chunk is longer than the expected {expected} bytes")]
+    TooLong { expected: usize },
     #[error("fletcher32 trailer missing: chunk of {0} bytes")]
     Trailer(usize),
     #[error("lzf stream is corrupt at byte {0}")]
@@ -181,7 +183,7 @@ fn inflate_into(data: &[u8], dst: &mut [u8]) -> Result<(), CodecError> {
         let rest = &data[(z.total_in() as usize).min(data.len())..];
         status = z.decompress(rest, &mut [0u8; 1], FlushDecompress::Finish).map_err(corrupt)?;
         if z.total_out() as usize > got {
-            return Err(CodecError::Length { got: got + 1, expected: dst.len() });
+            return Err(CodecError::TooLong { expected: dst.len() });
         }
     }
     if got != dst.len() {
@@ -213,19 +215,19 @@ pub fn decode_hdf5_chunk(
     mask: u32,
     expected: usize,
 ) -> Result<Vec<u8>, CodecError> {
-    let mut data = stored;
+    let mut data = Cow::Owned(stored);
     for f in active(pipeline, mask) {
-        data = undo(Cow::Owned(data), f, expected)?;
+        data = undo(data, f, expected)?;
     }
     if data.len() != expected {
         return Err(CodecError::Length { got: data.len(), expected });
     }
-    Ok(data)
+    Ok(data.into_owned())
 }
 
 /// [`decode_hdf5_chunk`] of the `stored` bytes into `dst` (the expected size), without a copy
 /// of them: the last filter undone (inflate or unshuffle, the usual ones) writes straight into
-/// `dst`, earlier ones read `stored` in place.
+/// `dst`, earlier ones read `stored` where it is.
 pub fn decode_hdf5_chunk_into(
     stored: &[u8],
     pipeline: &[SourceFilter],
@@ -240,7 +242,7 @@ pub fn decode_hdf5_chunk_into(
     };
     let mut data = Cow::Borrowed(stored);
     for f in before {
-        data = Cow::Owned(undo(data, f, expected)?);
+        data = undo(data, f, expected)?;
     }
     let data = match last {
         Some(SourceFilter::Deflate { .. }) => return inflate_into(&data, dst),
@@ -248,7 +250,7 @@ pub fn decode_hdf5_chunk_into(
             unshuffle_into(&data, *elementsize, dst);
             return Ok(());
         }
-        Some(f) => Cow::Owned(undo(data, f, expected)?),
+        Some(f) => undo(data, f, expected)?,
         None => data,
     };
     if data.len() != expected {
@@ -264,23 +266,28 @@ fn active(pipeline: &[SourceFilter], mask: u32) -> impl Iterator<Item = &SourceF
     pipeline.iter().enumerate().rev().filter(move |(i, _)| !skipped(*i)).map(|(_, f)| f)
 }
 
-/// Undo one filter (`expected`: the decoded chunk's size, a bound for decompressors); only
-/// the checksum's removal needs the bytes as its own.
-fn undo(
-    data: Cow<'_, [u8]>,
+/// Undo one filter (`expected`: the decoded chunk's size, a bound for decompressors). The
+/// checksum's removal copies nothing: it shortens the bytes where they are.
+fn undo<'a>(
+    data: Cow<'a, [u8]>,
     filter: &SourceFilter,
     expected: usize,
-) -> Result<Vec<u8>, CodecError> {
+) -> Result<Cow<'a, [u8]>, CodecError> {
     Ok(match filter {
         SourceFilter::Fletcher32 => {
             verify_fletcher32(&data)?;
-            let mut data = data.into_owned();
-            data.truncate(data.len() - 4);
-            data
+            let body = data.len() - 4; // verified: the 4-byte trailer is there
+            match data {
+                Cow::Borrowed(b) => Cow::Borrowed(&b[..body]),
+                Cow::Owned(mut v) => {
+                    v.truncate(body);
+                    Cow::Owned(v)
+                }
+            }
         }
-        SourceFilter::Deflate { .. } => inflate(&data, expected)?,
-        SourceFilter::Shuffle { elementsize } => unshuffle(&data, *elementsize),
-        SourceFilter::Lzf => lzf_decompress(&data, expected)?,
+        SourceFilter::Deflate { .. } => Cow::Owned(inflate(&data, expected)?),
+        SourceFilter::Shuffle { elementsize } => Cow::Owned(unshuffle(&data, *elementsize)),
+        SourceFilter::Lzf => Cow::Owned(lzf_decompress(&data, expected)?),
     })
 }
 
@@ -390,7 +397,8 @@ mod tests {
         ];
         for (i, (pipeline, mask, stored)) in cases.into_iter().enumerate() {
             let whole = decode_hdf5_chunk(stored.clone(), &pipeline, mask, raw.len());
-            let mut dst = vec![0u8; raw.len()];
+            // not zeroed: a byte the decoder left alone would show
+            let mut dst = vec![0xa5u8; raw.len()];
             let into = decode_hdf5_chunk_into(&stored, &pipeline, mask, &mut dst);
             assert_eq!(whole.is_ok(), into.is_ok(), "case {i}: {whole:?} vs {into:?}");
             if let Ok(bytes) = whole {

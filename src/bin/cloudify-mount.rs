@@ -50,8 +50,9 @@ struct Cli {
     /// Seconds the kernel may cache attributes and directory entries.
     #[arg(long, default_value_t = 60, value_name = "SECONDS", help_heading = "Mount")]
     attr_timeout: u64,
-    /// FUSE worker threads serving requests concurrently [default: twice the CPUs, 4 to 16:
-    /// a thread waiting for a chunk being decoded leaves its CPU to others].
+    /// FUSE worker threads serving requests concurrently [default: four per CPU, 16 to 32:
+    /// a thread waiting for a chunk being decoded leaves its CPU to others, and a sequential
+    /// client (`find`, `rsync`) waits less for a thread to wake].
     #[arg(long, help_heading = "Mount")]
     threads: Option<usize>,
     /// Follow symbolic links that lead outside the archive (by default they are not shown;
@@ -116,7 +117,7 @@ fn config(cli: &Cli) -> Result<MountConfig, String> {
         mountpoint: cli.mountpoint.clone(),
         flags,
         threads: cli.threads.unwrap_or_else(|| {
-            (2 * std::thread::available_parallelism().map_or(2, |n| n.get())).clamp(4, 16)
+            (4 * std::thread::available_parallelism().map_or(2, |n| n.get())).clamp(16, 32)
         }),
         ttl: Duration::from_secs(cli.attr_timeout),
         vfs: VfsOptions {

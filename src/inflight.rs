@@ -40,7 +40,7 @@ struct State {
 pub struct Permit<'a> {
     owner: &'a InFlight,
     bytes: u64,
-    /// A spare of about the chunk's size, taken at admission.
+    /// A spare of the chunk's size, taken at admission.
     spare: Option<Vec<u8>>,
 }
 
@@ -71,7 +71,7 @@ impl InFlight {
         state.spare_bytes -= spare.as_ref().map_or(0, |v| v.capacity() as u64);
         // spares give way to chunks in the making (freed below, outside the lock)
         let mut dropped = Vec::new();
-        while state.used + state.spare_bytes > self.budget {
+        while state.used.saturating_add(state.spare_bytes) > self.budget {
             let Some(v) = state.spares.pop() else { break };
             state.spare_bytes -= v.capacity() as u64;
             dropped.push(v);
@@ -91,7 +91,7 @@ impl InFlight {
             return;
         }
         let mut state = self.state();
-        if state.used + state.spare_bytes + cap <= self.budget {
+        if state.used.saturating_add(state.spare_bytes).saturating_add(cap) <= self.budget {
             state.spare_bytes += cap;
             state.spares.push(buf);
         }
@@ -127,7 +127,7 @@ impl Drop for Permit<'_> {
         let unused = self.spare.take();
         let kept = unused.filter(|v| {
             let cap = v.capacity() as u64;
-            state.used + state.spare_bytes + cap <= self.owner.budget
+            state.used.saturating_add(state.spare_bytes).saturating_add(cap) <= self.owner.budget
         });
         if let Some(v) = kept {
             state.spare_bytes += v.capacity() as u64;

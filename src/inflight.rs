@@ -86,16 +86,24 @@ impl InFlight {
     /// Keep `buf`, the memory of a chunk no longer used, for a later chunk, if the budget has
     /// room for it beside the chunks being made; else free it.
     pub fn recycle(&self, buf: Vec<u8>) {
-        let cap = buf.capacity() as u64;
         if buf.capacity() < SPARE_MIN {
             return;
         }
-        let mut state = self.state();
-        if state.used.saturating_add(state.spare_bytes).saturating_add(cap) <= self.budget {
-            state.spare_bytes += cap;
-            state.spares.push(buf);
+        let rejected = self.state().keep(buf, self.budget);
+        drop(rejected); // freed after the lock
+    }
+}
+
+impl State {
+    /// Keep `buf` as a spare if it fits in `budget` beside what is held; else hand it back.
+    fn keep(&mut self, buf: Vec<u8>, budget: u64) -> Option<Vec<u8>> {
+        let cap = buf.capacity() as u64;
+        if self.used.saturating_add(self.spare_bytes).saturating_add(cap) > budget {
+            return Some(buf);
         }
-        // not kept: freed when `buf` goes out of scope, after the lock
+        self.spare_bytes += cap;
+        self.spares.push(buf);
+        None
     }
 }
 
@@ -107,11 +115,7 @@ impl Permit<'_> {
         match self.spare.take() {
             Some(mut v) if v.capacity() >= len => {
                 crate::stats::STATS.buffer_reused();
-                if v.len() >= len {
-                    v.truncate(len);
-                } else {
-                    v.resize(len, 0);
-                }
+                v.resize(len, 0); // shortens, or zero-fills only the bytes beyond its length
                 v
             }
             _ => vec![0; len],
@@ -124,16 +128,9 @@ impl Drop for Permit<'_> {
         let mut state = self.owner.state();
         state.used -= self.bytes;
         // a spare the maker did not ask for goes back (if room is left for it)
-        let unused = self.spare.take();
-        let kept = unused.filter(|v| {
-            let cap = v.capacity() as u64;
-            state.used.saturating_add(state.spare_bytes).saturating_add(cap) <= self.owner.budget
-        });
-        if let Some(v) = kept {
-            state.spare_bytes += v.capacity() as u64;
-            state.spares.push(v);
-        }
+        let rejected = self.spare.take().and_then(|v| state.keep(v, self.owner.budget));
         drop(state);
+        drop(rejected);
         self.owner.freed.notify_all();
     }
 }

@@ -18,13 +18,16 @@ type Seen = (u64, SystemTime);
 pub struct Confinement {
     root: PathBuf,
     follow_symlinks: bool,
-    verified: Cache<PathBuf, Seen>,
+    verified: Cache<PathBuf, Seen, foldhash::fast::RandomState>,
 }
 
 impl Confinement {
     /// Paths below the canonical `root`; with `follow_symlinks` every path is allowed.
     pub fn new(root: PathBuf, follow_symlinks: bool) -> Self {
-        Confinement { root, follow_symlinks, verified: Cache::new(100_000) }
+        let verified = Cache::builder()
+            .max_capacity(100_000)
+            .build_with_hasher(foldhash::fast::RandomState::default());
+        Confinement { root, follow_symlinks, verified }
     }
 
     /// Allow `path` (absolute, below the root) whose target has inode `ino` and `mtime` now,

@@ -74,7 +74,7 @@ type LoadResult = Result<Arc<Loaded>, String>;
 
 /// The bounded cache of loaded datasets.
 pub struct Datasets {
-    cache: Cache<PathBuf, Arc<(Identity, LoadResult)>>,
+    cache: Cache<PathBuf, Arc<(Identity, LoadResult)>, foldhash::fast::RandomState>,
     options: IndexOptions,
     mode: ChunkMode,
     merge_target: u64,
@@ -92,7 +92,9 @@ impl Datasets {
         isolation: Isolation,
     ) -> Self {
         let next_generation = AtomicU64::new(1);
-        let cache = Cache::new(capacity);
+        let cache = Cache::builder()
+            .max_capacity(capacity)
+            .build_with_hasher(foldhash::fast::RandomState::default());
         Datasets { cache, options, mode, merge_target, store, isolation, next_generation }
     }
 

@@ -32,7 +32,7 @@ pub struct Listings {
     root: PathBuf,
     options: ListOptions,
     confinement: Confinement,
-    cache: Cache<PathBuf, Arc<Listing>>,
+    cache: Cache<PathBuf, Arc<Listing>, foldhash::fast::RandomState>,
     /// Called with a directory's relative path whenever it is listed anew (the watcher).
     on_listed: OnceLock<ListedHook>,
 }
@@ -48,7 +48,9 @@ impl Listings {
             root,
             options,
             confinement,
-            cache: Cache::new(capacity),
+            cache: Cache::builder()
+                .max_capacity(capacity)
+                .build_with_hasher(foldhash::fast::RandomState::default()),
             on_listed: OnceLock::new(),
         }
     }

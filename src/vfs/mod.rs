@@ -97,7 +97,7 @@ impl Vfs {
         self.datasets.flush();
     }
 
-    fn key(&self, ino: u64) -> Result<NodeKey, VfsError> {
+    fn key(&self, ino: u64) -> Result<Arc<NodeKey>, VfsError> {
         self.inodes.key(ino).ok_or(VfsError::NotFound)
     }
 
@@ -186,7 +186,7 @@ impl Vfs {
 
     /// Attributes of `ino`.
     pub fn getattr(&self, ino: u64) -> Result<Attr, VfsError> {
-        self.attr_of(&self.key(ino)?)
+        self.attr_of(&*self.key(ino)?)
     }
 
     /// Entries of directory `ino` (with "." and "..").
@@ -221,7 +221,7 @@ impl Vfs {
         ];
         let mut out: Vec<DirEntry> = dots.into_iter().skip(start).take(max).collect();
         let (skip, max) = (start.saturating_sub(2), max - out.len());
-        match &key {
+        match &*key {
             NodeKey::Dir(rel) => {
                 let listing = self.archive_listing(rel)?;
                 for e in listing.entries.iter().skip(skip).take(max) {
@@ -277,22 +277,23 @@ impl Vfs {
     }
 
     fn read_node(&self, ino: u64, offset: u64, size: u32) -> Result<Bytes, VfsError> {
-        let (source, inner) = match self.key(ino)? {
+        let key = self.key(ino)?;
+        let (source, inner) = match &*key {
             NodeKey::Dataset { source, inner } => (source, inner),
             NodeKey::Catalog(rel) => {
-                return Ok(Bytes::Owned(slice(&self.catalog_file(ino, &rel)?.1, offset, size)))
+                return Ok(Bytes::Owned(slice(&self.catalog_file(ino, rel)?.1, offset, size)))
             }
             NodeKey::Item { source, store } => {
                 return Ok(Bytes::Owned(slice(
-                    &self.item_file(ino, &source, &store)?.1,
+                    &self.item_file(ino, source, store)?.1,
                     offset,
                     size,
                 )));
             }
             NodeKey::Dir(_) => return Err(VfsError::IsDir),
         };
-        let ds = self.dataset(&source)?;
-        match ds.view.resolve(&inner).ok_or(VfsError::NotFound)? {
+        let ds = self.dataset(source)?;
+        match ds.view.resolve(inner).ok_or(VfsError::NotFound)? {
             Entry::Dir => Err(VfsError::IsDir),
             Entry::Meta(bytes) => Ok(Bytes::Owned(slice(bytes, offset, size))),
             Entry::Chunk { array, pos, chunk } => {
@@ -305,7 +306,7 @@ impl Vfs {
                 read_chunk(&src, &ds.view.arrays[array].node, chunk, offset, size as usize).map_err(
                     |e| {
                         // a bad chunk fails on every read: one line per file and cause a while
-                        if let Some(suppressed) = log_limit::allow(&source, e.cause()) {
+                        if let Some(suppressed) = log_limit::allow(source, e.cause()) {
                             warn!(file = %source.display(), chunk = %inner, suppressed,
                                 "read failed: {e}");
                         }

@@ -76,17 +76,17 @@ impl Vfs {
                 continue;
             }
             let ino = entry.ino;
-            let listed = match (self.inodes.key(ino), &ds) {
+            let listed = match (self.inodes.key(ino).as_deref(), &ds) {
                 (Some(NodeKey::Dataset { inner, .. }), Some(ds)) => {
-                    self.inner_attr(ino, ds, &inner).map(|a| (a, false))
+                    self.inner_attr(ino, ds, inner).map(|a| (a, false))
                 }
                 (Some(NodeKey::Dataset { source, inner }), None) if inner.is_empty() => {
-                    stat(&source).map(|s| (Attr::of_source(ino, &s, Kind::Dir, 0), false))
+                    stat(source).map(|s| (Attr::of_source(ino, &s, Kind::Dir, 0), false))
                 }
                 (Some(NodeKey::Item { source, .. }), _) => {
-                    stat(&source).map(|s| self.listed_item_attr(ino, &s))
+                    stat(source).map(|s| self.listed_item_attr(ino, &s))
                 }
-                (Some(key), _) => self.attr_of(&key).map(|a| (a, false)),
+                (Some(key), _) => self.attr_of(key).map(|a| (a, false)),
                 (None, _) => Err(VfsError::NotFound),
             };
             plus.push(match listed {

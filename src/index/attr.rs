@@ -30,11 +30,11 @@ impl AttrValue {
             AttrValue::Int(v) => push(&mut out, v),
             AttrValue::UInt(v) => push(&mut out, v),
             AttrValue::Float(v) => out.push_str(&float_token(*v, false)),
-            AttrValue::Str(s) => out.push_str(&json_string(s)),
+            AttrValue::Str(s) => push_json_string(&mut out, s),
             AttrValue::Ints(v) => list(&mut out, v, |o, x| push(o, x)),
             AttrValue::UInts(v) => list(&mut out, v, |o, x| push(o, x)),
             AttrValue::Floats(v) => list(&mut out, v, |o, x| o.push_str(&float_token(*x, false))),
-            AttrValue::Strs(v) => list(&mut out, v, |o, x| o.push_str(&json_string(x))),
+            AttrValue::Strs(v) => list(&mut out, v, |o, x| push_json_string(o, x)),
         }
         out
     }
@@ -123,10 +123,16 @@ fn float_token(v: f64, quoted: bool) -> String {
     }
 }
 
-/// A JSON string literal (ASCII-only, as Python's json writes by default).
-pub(crate) fn json_string(s: &str) -> String {
-    let mut out = String::with_capacity(s.len() + 2);
+/// Append the JSON string literal of `s` to `out`, ASCII-only (as Python's json writes by
+/// default).
+pub(crate) fn push_json_string(out: &mut String, s: &str) {
     out.push('"');
+    // names and most attribute texts need no escape: copied as they are
+    if s.bytes().all(|b| (0x20..=0x7e).contains(&b) && b != b'"' && b != b'\\') {
+        out.push_str(s);
+        out.push('"');
+        return;
+    }
     for c in s.chars() {
         match c {
             '"' => out.push_str("\\\""),
@@ -144,7 +150,6 @@ pub(crate) fn json_string(s: &str) -> String {
         }
     }
     out.push('"');
-    out
 }
 
 #[cfg(test)]

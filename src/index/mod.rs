@@ -8,7 +8,7 @@ mod chunk_ref;
 mod dtype;
 mod names;
 
-pub(crate) use attr::json_string;
+pub(crate) use attr::push_json_string;
 pub use attr::AttrValue;
 pub use chunk_ref::{ChunkRef, SourceFilter};
 pub use dtype::Dtype;

@@ -1,66 +1,127 @@
 //! A tiny writer for the JSON documents of a Zarr v2 store, built from pre-rendered values so
 //! that non-finite attribute floats keep zarr-python's bare `NaN`/`Infinity` tokens.
+//!
+//! A document is written in one pass into one buffer (fields borrow their keys and values):
+//! `find` over a warm archive renders the metadata of every store it enters.
 
-/// An object under construction: keys in insertion order, values as JSON text.
+use crate::index::push_json_string;
+use std::borrow::Cow;
+use std::fmt::Write;
+
+/// An object under construction: keys in insertion order, values as JSON text or objects.
 #[derive(Default)]
-pub struct Object {
-    fields: Vec<(String, String)>,
+pub struct Object<'a> {
+    fields: Vec<(&'a str, Value<'a>)>,
 }
 
-impl Object {
+enum Value<'a> {
+    /// Rendered JSON (re-indented where it is nested).
+    Text(Cow<'a, str>),
+    /// An object rendered in place at its depth.
+    Object(Object<'a>),
+}
+
+impl<'a> Object<'a> {
     pub fn new() -> Self {
         Object::default()
     }
 
     /// Add a field whose value is already JSON text.
-    pub fn raw(mut self, key: &str, json: impl Into<String>) -> Self {
-        self.fields.push((key.to_string(), json.into()));
+    pub fn raw(mut self, key: &'a str, json: impl Into<Cow<'a, str>>) -> Self {
+        self.fields.push((key, Value::Text(json.into())));
+        self
+    }
+
+    /// Add a field whose value is an object.
+    pub fn object(mut self, key: &'a str, object: Object<'a>) -> Self {
+        self.fields.push((key, Value::Object(object)));
         self
     }
 
     /// Render with two-space indentation, nested objects indented accordingly.
     pub fn render(&self) -> String {
-        self.render_at(0)
+        let mut out = String::with_capacity(self.size_hint());
+        self.render_into(&mut out, 0);
+        out
     }
 
-    fn render_at(&self, depth: usize) -> String {
+    /// About the rendered length (indentation of nested lines not counted).
+    fn size_hint(&self) -> usize {
+        let value = |v: &Value| match v {
+            Value::Text(t) => t.len(),
+            Value::Object(o) => o.size_hint(),
+        };
+        self.fields.iter().map(|(k, v)| k.len() + value(v) + 8).sum::<usize>() + 4
+    }
+
+    fn render_into(&self, out: &mut String, depth: usize) {
         if self.fields.is_empty() {
-            return "{}".to_string();
+            out.push_str("{}");
+            return;
         }
-        let pad = "  ".repeat(depth + 1);
-        let mut out = String::from("{\n");
+        out.push_str("{\n");
         for (i, (k, v)) in self.fields.iter().enumerate() {
-            out.push_str(&pad);
-            out.push_str(&crate::index::json_string(k));
+            pad(out, depth + 1);
+            push_json_string(out, k);
             out.push_str(": ");
-            out.push_str(&indent_tail(v, depth + 1));
+            match v {
+                Value::Text(t) => push_indented(out, t, depth + 1),
+                Value::Object(o) => o.render_into(out, depth + 1),
+            }
             if i + 1 < self.fields.len() {
                 out.push(',');
             }
             out.push('\n');
         }
-        out.push_str(&"  ".repeat(depth));
+        pad(out, depth);
         out.push('}');
-        out
     }
 }
 
-/// Re-indent the continuation lines of a multi-line JSON value nested at `depth`.
-fn indent_tail(value: &str, depth: usize) -> String {
-    let pad = "  ".repeat(depth);
-    value.replace('\n', &format!("\n{pad}"))
+fn pad(out: &mut String, depth: usize) {
+    for _ in 0..depth {
+        out.push_str("  ");
+    }
+}
+
+/// Append a (possibly multi-line) JSON value nested at `depth`: its continuation lines are
+/// indented by that depth.
+fn push_indented(out: &mut String, value: &str, depth: usize) {
+    let mut lines = value.split('\n');
+    if let Some(first) = lines.next() {
+        out.push_str(first);
+    }
+    for line in lines {
+        out.push('\n');
+        pad(out, depth);
+        out.push_str(line);
+    }
 }
 
 /// A JSON list of strings.
 pub fn string_list(items: &[String]) -> String {
-    let parts: Vec<String> = items.iter().map(|s| crate::index::json_string(s)).collect();
-    format!("[{}]", parts.join(", "))
+    let mut out = String::from("[");
+    for (i, s) in items.iter().enumerate() {
+        if i > 0 {
+            out.push_str(", ");
+        }
+        push_json_string(&mut out, s);
+    }
+    out.push(']');
+    out
 }
 
 /// A JSON list of unsigned integers.
 pub fn u64_list(items: &[u64]) -> String {
-    let parts: Vec<String> = items.iter().map(u64::to_string).collect();
-    format!("[{}]", parts.join(", "))
+    let mut out = String::from("[");
+    for (i, n) in items.iter().enumerate() {
+        if i > 0 {
+            out.push_str(", ");
+        }
+        let _ = write!(out, "{n}");
+    }
+    out.push(']');
+    out
 }
 
 #[cfg(test)]
@@ -69,9 +130,24 @@ mod tests {
 
     #[test]
     fn nests_and_indents() {
-        let inner = Object::new().raw("a", "1").render();
-        let outer = Object::new().raw("x", inner).raw("y", "NaN").render();
-        assert_eq!(outer, "{\n  \"x\": {\n    \"a\": 1\n  },\n  \"y\": NaN\n}");
+        let inner = Object::new().raw("a", "1").raw("b", "[1, 2]").render();
+        let outer = Object::new().raw("x", inner.as_str()).raw("y", "NaN").render();
+        assert_eq!(outer, "{\n  \"x\": {\n    \"a\": 1,\n    \"b\": [1, 2]\n  },\n  \"y\": NaN\n}");
+        let deeper = Object::new().raw("o", outer.as_str()).render();
+        assert_eq!(
+            deeper,
+            "{\n  \"o\": {\n    \"x\": {\n      \"a\": 1,\n      \"b\": [1, 2]\n    },\n    \
+             \"y\": NaN\n  }\n}"
+        );
+        // an object nested in place renders as its text nested
+        let x = Object::new().raw("a", "1").raw("b", "[1, 2]");
+        let o = Object::new().object("x", x).raw("y", "NaN");
+        assert_eq!(Object::new().object("o", o).render(), deeper);
         assert_eq!(Object::new().render(), "{}");
+        assert_eq!(Object::new().object("e", Object::new()).render(), "{\n  \"e\": {}\n}");
+        assert_eq!(Object::new().raw("k\"\u{e9}", "1").render(), "{\n  \"k\\\"\\u00e9\": 1\n}");
+        assert_eq!(string_list(&["a".into(), "\n".into()]), "[\"a\", \"\\n\"]");
+        assert_eq!(u64_list(&[]), "[]");
+        assert_eq!(u64_list(&[3, 18446744073709551615]), "[3, 18446744073709551615]");
     }
 }

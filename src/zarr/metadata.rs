@@ -5,6 +5,7 @@
 
 use super::json::{string_list, u64_list, Object};
 use crate::index::{ArrayNode, Attrs, Compressor, Dtype, Filter};
+use std::sync::Arc;
 
 /// `.zgroup`.
 pub fn zgroup() -> String {
@@ -16,7 +17,7 @@ pub fn group_zattrs(attrs: &Attrs) -> String {
     attrs_object(attrs).render()
 }
 
-fn attrs_object(attrs: &Attrs) -> Object {
+fn attrs_object(attrs: &Attrs) -> Object<'_> {
     attrs.iter().fold(Object::new(), |o, (k, v)| o.raw(k, v.to_json()))
 }
 
@@ -29,12 +30,9 @@ fn fill_value(array: &ArrayNode) -> Option<String> {
 
 /// `.zarray`.
 pub fn zarray(array: &ArrayNode) -> String {
-    let compressor = match array.compressor {
-        Some(Compressor::Zlib { level }) => {
-            Object::new().raw("id", "\"zlib\"").raw("level", level.to_string()).render()
-        }
-        None => "null".to_string(),
-    };
+    let compressor = array.compressor.map(|Compressor::Zlib { level }| {
+        Object::new().raw("id", "\"zlib\"").raw("level", level.to_string())
+    });
     let filters = if array.filters.is_empty() {
         "null".to_string()
     } else {
@@ -51,17 +49,20 @@ pub fn zarray(array: &ArrayNode) -> String {
             .collect();
         format!("[\n{}\n]", items.join(",\n"))
     };
-    Object::new()
+    let doc = Object::new()
         .raw("shape", u64_list(&array.shape))
         .raw("chunks", u64_list(&array.chunks))
         .raw("dtype", format!("\"{}\"", array.dtype))
         .raw("fill_value", fill_value(array).unwrap_or_else(|| "null".into()))
         .raw("order", "\"C\"")
         .raw("filters", filters)
-        .raw("dimension_separator", "\".\"")
-        .raw("compressor", compressor)
-        .raw("zarr_format", "2")
-        .render()
+        .raw("dimension_separator", "\".\"");
+    match compressor {
+        Some(c) => doc.object("compressor", c),
+        None => doc.raw("compressor", "null"),
+    }
+    .raw("zarr_format", "2")
+    .render()
 }
 
 /// `.zattrs` of an array: its attributes plus `_ARRAY_DIMENSIONS` (and `_FillValue` when it
@@ -75,7 +76,7 @@ pub fn array_zattrs(array: &ArrayNode) -> String {
 }
 
 /// `.zmetadata` from (key, document) pairs such as ("tas/.zarray", "{...}").
-pub fn zmetadata(documents: &[(String, String)]) -> String {
-    let metadata = documents.iter().fold(Object::new(), |o, (k, v)| o.raw(k, v.clone()));
-    Object::new().raw("metadata", metadata.render()).raw("zarr_consolidated_format", "1").render()
+pub fn zmetadata(documents: &[(String, Arc<str>)]) -> String {
+    let metadata = documents.iter().fold(Object::new(), |o, (k, v)| o.raw(k, &**v));
+    Object::new().object("metadata", metadata).raw("zarr_consolidated_format", "1").render()
 }

@@ -9,6 +9,9 @@ use crate::index::{ArrayNode, ChunkRef, DatasetIndex, GroupNode};
 use std::collections::HashMap;
 use std::sync::Arc;
 
+/// Hasher of the view's maps (resolved on every request inside a store).
+type Fast = foldhash::fast::RandomState;
+
 /// What a path inside the store names.
 #[derive(Clone, Debug)]
 pub enum Entry<'a> {
@@ -46,8 +49,8 @@ pub struct DatasetView {
     pub root_attrs: crate::index::Attrs,
     /// Every group's dimensions: (group path, name, length).
     pub dimensions: Vec<(String, String, u64)>,
-    docs: HashMap<String, Arc<[u8]>>,
-    dirs: HashMap<String, Dir>,
+    docs: HashMap<String, Arc<[u8]>, Fast>,
+    dirs: HashMap<String, Dir, Fast>,
 }
 
 fn join(parent: &str, name: &str) -> String {
@@ -65,8 +68,8 @@ impl DatasetView {
             arrays: vec![],
             root_attrs: index.root.attrs.clone(),
             dimensions: vec![],
-            docs: HashMap::new(),
-            dirs: HashMap::new(),
+            docs: HashMap::default(),
+            dirs: HashMap::default(),
         };
         let mut consolidated = Vec::new();
         view.add_group("", index.root, &mut consolidated);
@@ -78,12 +81,13 @@ impl DatasetView {
         view
     }
 
-    fn add_doc(&mut self, key: String, doc: String, consolidated: &mut Vec<(String, String)>) {
-        self.docs.insert(key.clone(), Arc::from(doc.clone().into_bytes()));
+    fn add_doc(&mut self, key: String, doc: String, consolidated: &mut Vec<(String, Arc<str>)>) {
+        let doc: Arc<str> = Arc::from(doc);
+        self.docs.insert(key.clone(), Arc::from(doc.clone()));
         consolidated.push((key, doc));
     }
 
-    fn add_group(&mut self, path: &str, group: GroupNode, out: &mut Vec<(String, String)>) {
+    fn add_group(&mut self, path: &str, group: GroupNode, out: &mut Vec<(String, Arc<str>)>) {
         let file = |n: &str| Child { name: n.into(), is_dir: false };
         let mut children = vec![file(".zattrs"), file(".zgroup")];
         self.add_doc(join(path, ".zgroup"), metadata::zgroup(), out);

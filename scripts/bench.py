@@ -25,6 +25,7 @@ import xarray as xr
 ROOT = Path(__file__).resolve().parents[1]
 BIN = ROOT / "target" / "release" / "cloudify-mount"
 CLOUDIFY = ROOT / "target" / "release" / "cloudify"
+FLOOR = ROOT / "target" / "release" / "examples" / "fuse_floor"
 QUICK = "--quick" in sys.argv
 WORK = Path(tempfile.mkdtemp(prefix="cloudify-bench-"))
 RESULTS = []
@@ -255,6 +256,36 @@ def p3_many_files(n_files):
     cold = statistics.median(c for c, _ in per_round)
     warm_t = statistics.median(w for _, w in per_round)
 
+    # the warm `find` alone beside the same tree served from memory by a FUSE file system
+    # that does nothing else (examples/fuse_floor.rs): what this machine's FUSE costs any
+    # fuser-based daemon, and what the daemon adds to it
+    tree = WORK / "tree.txt"
+    with Mount(arch) as m:
+        with open(tree, "w") as out:
+            subprocess.run(["find", str(m.mnt), "-mindepth", "1", "-printf", "%y %s %P\\n"],
+                           stdout=out, check=True)
+    find = lambda mnt: timed(lambda: subprocess.run(["find", str(mnt)], stdout=subprocess.DEVNULL,
+                                                     check=True))
+
+    def find_mount():
+        with Mount(arch) as m:
+            return find(m.mnt)
+
+    def find_floor():
+        mnt = Path(tempfile.mkdtemp(prefix="floor-", dir=WORK))
+        threads = str(min(32, max(16, 4 * (os.cpu_count() or 1))))  # the daemon's default
+        p = subprocess.Popen([str(FLOOR), str(tree), str(mnt), threads], stdout=subprocess.PIPE,
+                             text=True)
+        try:
+            assert p.stdout.readline().strip() == "ready"
+            return find(mnt)
+        finally:
+            subprocess.run(["fusermount3", "-u", str(mnt)], check=False)
+            p.wait()
+
+    find_t, floor_t, find_r = medians(rounds(1 if QUICK else 3, find_mount, find_floor),
+                                      lambda a, b: a / b)
+
     def h5py_index():
         for i in pick:
             with h5py.File(arch / f"f{i:05d}.nc") as f:
@@ -277,6 +308,8 @@ def p3_many_files(n_files):
     kc = median_time(kerchunk_index, n=1)
     record("P3", f"{n_files} files: mount + find + open 100 (cold)", cold, 20, "s", "<= 20 s", cold / 20, cold <= 20)
     record("P3", f"{n_files} files: mount + find + open 100 (warm index)", warm_t, 2, "s", "<= 2 s", warm_t / 2, warm_t <= 2)
+    record("P3", "  warm find alone vs the same tree from memory (floor)", find_t, floor_t, "s",
+           "(context)", find_r, True)
     record("P3", "index 100 files: daemon vs h5py chunk_iter", ours, h5, "s", ">= 5x faster", h5 / ours, h5 / ours >= 5)
     record("P3", "index 100 files: daemon vs kerchunk", ours, kc, "s", ">= 50x faster", kc / ours, kc / ours >= 50)
     record("P3", "  same, whole first load (+ persist, .zmetadata) vs h5py", whole, h5, "s", "(context)", h5 / whole, True)

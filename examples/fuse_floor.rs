@@ -1,0 +1,160 @@
+//! The floor of a directory walk through FUSE on this machine: an in-memory file system that
+//! serves a given tree (names, kinds, sizes) with the FUSE settings cloudify-mount uses
+//! (READDIRPLUS, no opendir/open round trips, `--threads` workers with cloned fds) and does
+//! nothing else. `scripts/bench` walks it beside the real mount (P3): what the real one takes
+//! beyond this is the daemon's own work; this much any fuser-based daemon pays here.
+//!
+//! Usage: `fuse_floor TREE MOUNTPOINT THREADS`, TREE being the output of
+//! `find DIR -mindepth 1 -printf '%y %s %P\n'`. Prints `ready` once mounted; serves until
+//! unmounted (`fusermount3 -u MOUNTPOINT`).
+
+use fuser::{
+    Config, Errno, FileAttr, FileHandle, FileType, Filesystem, Generation, INodeNo, InitFlags,
+    KernelConfig, MountOption, OpenFlags, ReplyAttr, ReplyDirectoryPlus, ReplyEntry, ReplyOpen,
+    Request, Session,
+};
+use std::collections::HashMap;
+use std::ffi::OsStr;
+use std::time::{Duration, UNIX_EPOCH};
+
+const TTL: Duration = Duration::from_secs(3600);
+
+struct Node {
+    name: String,
+    dir: bool,
+    size: u64,
+    parent: u64,
+    children: Vec<u64>,
+}
+
+/// The tree, by inode number (index 0 unused, 1 the root).
+struct Tree {
+    nodes: Vec<Node>,
+    by_name: HashMap<(u64, String), u64>,
+}
+
+impl Tree {
+    fn parse(text: &str) -> Result<Tree, String> {
+        let root = || Node { name: String::new(), dir: true, size: 0, parent: 1, children: vec![] };
+        let mut tree = Tree { nodes: vec![root(), root()], by_name: HashMap::new() };
+        let mut by_path: HashMap<&str, u64> = HashMap::from([("", 1)]);
+        for line in text.lines() {
+            let mut f = line.splitn(3, ' ');
+            let (Some(kind), Some(size), Some(path)) = (f.next(), f.next(), f.next()) else {
+                return Err(format!("bad line: {line}"));
+            };
+            let size = size.parse().map_err(|_| format!("bad size: {line}"))?;
+            let (dir_path, name) = path.rsplit_once('/').unwrap_or(("", path));
+            let parent =
+                *by_path.get(dir_path).ok_or(format!("parent not listed first: {line}"))?;
+            let ino = tree.nodes.len() as u64;
+            let dir = kind == "d";
+            tree.nodes.push(Node { name: name.into(), dir, size, parent, children: vec![] });
+            tree.nodes[parent as usize].children.push(ino);
+            tree.by_name.insert((parent, name.into()), ino);
+            by_path.insert(path, ino);
+        }
+        Ok(tree)
+    }
+
+    fn attr(&self, ino: u64) -> FileAttr {
+        let n = &self.nodes[ino as usize];
+        FileAttr {
+            ino: INodeNo(ino),
+            size: n.size,
+            blocks: n.size.div_ceil(512),
+            atime: UNIX_EPOCH,
+            mtime: UNIX_EPOCH,
+            ctime: UNIX_EPOCH,
+            crtime: UNIX_EPOCH,
+            kind: if n.dir { FileType::Directory } else { FileType::RegularFile },
+            perm: if n.dir { 0o555 } else { 0o444 },
+            nlink: if n.dir { 2 } else { 1 },
+            uid: 0,
+            gid: 0,
+            rdev: 0,
+            blksize: 128 * 1024,
+            flags: 0,
+        }
+    }
+
+    fn get(&self, ino: INodeNo) -> Option<&Node> {
+        self.nodes.get(ino.0 as usize).filter(|_| ino.0 != 0)
+    }
+}
+
+impl Filesystem for Tree {
+    fn init(&mut self, _req: &Request, config: &mut KernelConfig) -> std::io::Result<()> {
+        for flag in [
+            InitFlags::FUSE_NO_OPENDIR_SUPPORT,
+            InitFlags::FUSE_NO_OPEN_SUPPORT,
+            InitFlags::FUSE_DO_READDIRPLUS,
+        ] {
+            let _ = config.add_capabilities(flag);
+        }
+        Ok(())
+    }
+
+    fn lookup(&self, _req: &Request, parent: INodeNo, name: &OsStr, reply: ReplyEntry) {
+        let name = name.to_string_lossy().into_owned();
+        match self.by_name.get(&(parent.0, name)) {
+            Some(ino) => reply.entry(&TTL, &self.attr(*ino), Generation(0)),
+            None => reply.error(Errno::ENOENT),
+        }
+    }
+
+    fn getattr(&self, _req: &Request, ino: INodeNo, _fh: Option<FileHandle>, reply: ReplyAttr) {
+        match self.get(ino) {
+            Some(_) => reply.attr(&TTL, &self.attr(ino.0)),
+            None => reply.error(Errno::ENOENT),
+        }
+    }
+
+    fn opendir(&self, _req: &Request, _ino: INodeNo, _flags: OpenFlags, reply: ReplyOpen) {
+        reply.error(Errno::ENOSYS);
+    }
+
+    fn open(&self, _req: &Request, _ino: INodeNo, _flags: OpenFlags, reply: ReplyOpen) {
+        reply.error(Errno::ENOSYS);
+    }
+
+    fn readdirplus(
+        &self,
+        _req: &Request,
+        ino: INodeNo,
+        _fh: FileHandle,
+        offset: u64,
+        mut reply: ReplyDirectoryPlus,
+    ) {
+        let Some(dir) = self.get(ino) else { return reply.error(Errno::ENOENT) };
+        let dots = [(ino.0, "."), (dir.parent, "..")];
+        let children = dir.children.iter().map(|c| (*c, self.nodes[*c as usize].name.as_str()));
+        for (i, (child, name)) in dots.into_iter().chain(children).enumerate() {
+            if (i as u64) < offset {
+                continue;
+            }
+            let attr = self.attr(child);
+            if reply.add(INodeNo(child), i as u64 + 1, name, &TTL, &attr, Generation(0)) {
+                break;
+            }
+        }
+        reply.ok();
+    }
+}
+
+fn main() -> Result<(), String> {
+    let args: Vec<String> = std::env::args().collect();
+    let [_, tree, mountpoint, threads] = &args[..] else {
+        return Err("usage: fuse_floor TREE MOUNTPOINT THREADS".into());
+    };
+    let text = std::fs::read_to_string(tree).map_err(|e| format!("{tree}: {e}"))?;
+    let tree = Tree::parse(&text)?;
+    let mut config = Config::default();
+    config.mount_options = vec![MountOption::RO, MountOption::FSName("fuse_floor".into())];
+    config.n_threads = Some(threads.parse().map_err(|_| format!("bad thread count {threads}"))?);
+    config.clone_fd = true;
+    let session = Session::new(tree, std::path::Path::new(mountpoint), &config)
+        .map_err(|e| format!("mount {mountpoint}: {e}"))?;
+    println!("ready");
+    session.run().map_err(|e| e.to_string())
+}

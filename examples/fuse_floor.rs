@@ -1,12 +1,13 @@
 //! The floor of a directory walk through FUSE on this machine: an in-memory file system that
 //! serves a given tree (names, kinds, sizes) with the FUSE settings cloudify-mount uses
-//! (READDIRPLUS, no opendir/open round trips, `--threads` workers with cloned fds) and does
-//! nothing else. `scripts/bench` walks it beside the real mount (P3): what the real one takes
-//! beyond this is the daemon's own work; this much any fuser-based daemon pays here.
+//! (READDIRPLUS, no opendir/open round trips, `--threads` workers with cloned fds, its
+//! default 60 s timeouts) and does nothing else. `scripts/bench` walks it beside the real
+//! mount (P3): what the real one takes beyond this is the daemon's own work; this much any
+//! fuser-based daemon pays here.
 //!
 //! Usage: `fuse_floor TREE MOUNTPOINT THREADS`, TREE being the output of
-//! `find DIR -mindepth 1 -printf '%y %s %P\n'`. Prints `ready` once mounted; serves until
-//! unmounted (`fusermount3 -u MOUNTPOINT`).
+//! `find DIR -mindepth 1 -printf '%y %s %P\0'` (find lists a directory before its
+//! contents). Prints `ready` once mounted; serves until unmounted (`fusermount3 -u`).
 
 use fuser::{
     Config, Errno, FileAttr, FileHandle, FileType, Filesystem, Generation, INodeNo, InitFlags,
@@ -14,13 +15,15 @@ use fuser::{
     Request, Session,
 };
 use std::collections::HashMap;
-use std::ffi::OsStr;
+use std::ffi::{OsStr, OsString};
+use std::os::unix::ffi::OsStrExt;
 use std::time::{Duration, UNIX_EPOCH};
 
-const TTL: Duration = Duration::from_secs(3600);
+/// The daemon's default attribute and entry timeout.
+const TTL: Duration = Duration::from_secs(60);
 
 struct Node {
-    name: String,
+    name: OsString,
     dir: bool,
     size: u64,
     parent: u64,
@@ -30,28 +33,38 @@ struct Node {
 /// The tree, by inode number (index 0 unused, 1 the root).
 struct Tree {
     nodes: Vec<Node>,
-    by_name: HashMap<(u64, String), u64>,
+    by_name: HashMap<(u64, OsString), u64>,
 }
 
 impl Tree {
-    fn parse(text: &str) -> Result<Tree, String> {
-        let root = || Node { name: String::new(), dir: true, size: 0, parent: 1, children: vec![] };
+    /// The tree of NUL-terminated records "KIND SIZE PATH" (names may hold any byte but NUL).
+    fn parse(listing: &[u8]) -> Result<Tree, String> {
+        let root =
+            || Node { name: OsString::new(), dir: true, size: 0, parent: 1, children: vec![] };
         let mut tree = Tree { nodes: vec![root(), root()], by_name: HashMap::new() };
-        let mut by_path: HashMap<&str, u64> = HashMap::from([("", 1)]);
-        for line in text.lines() {
-            let mut f = line.splitn(3, ' ');
+        let mut by_path: HashMap<&[u8], u64> = HashMap::from([(&b""[..], 1)]);
+        for record in listing.split(|b| *b == 0).filter(|r| !r.is_empty()) {
+            let shown = || String::from_utf8_lossy(record).into_owned();
+            let mut f = record.splitn(3, |b| *b == b' ');
             let (Some(kind), Some(size), Some(path)) = (f.next(), f.next(), f.next()) else {
-                return Err(format!("bad line: {line}"));
+                return Err(format!("bad record: {}", shown()));
             };
-            let size = size.parse().map_err(|_| format!("bad size: {line}"))?;
-            let (dir_path, name) = path.rsplit_once('/').unwrap_or(("", path));
-            let parent =
-                *by_path.get(dir_path).ok_or(format!("parent not listed first: {line}"))?;
+            let size = std::str::from_utf8(size)
+                .ok()
+                .and_then(|s| s.parse().ok())
+                .ok_or_else(|| format!("bad size: {}", shown()))?;
+            let (dir_path, name) = match path.iter().rposition(|b| *b == b'/') {
+                Some(i) => (&path[..i], &path[i + 1..]),
+                None => (&b""[..], path),
+            };
+            let parent = *by_path
+                .get(dir_path)
+                .ok_or_else(|| format!("parent not listed before: {}", shown()))?;
             let ino = tree.nodes.len() as u64;
-            let dir = kind == "d";
-            tree.nodes.push(Node { name: name.into(), dir, size, parent, children: vec![] });
+            let name = OsStr::from_bytes(name).to_os_string();
+            tree.by_name.insert((parent, name.clone()), ino);
+            tree.nodes.push(Node { name, dir: kind == b"d", size, parent, children: vec![] });
             tree.nodes[parent as usize].children.push(ino);
-            tree.by_name.insert((parent, name.into()), ino);
             by_path.insert(path, ino);
         }
         Ok(tree)
@@ -96,8 +109,7 @@ impl Filesystem for Tree {
     }
 
     fn lookup(&self, _req: &Request, parent: INodeNo, name: &OsStr, reply: ReplyEntry) {
-        let name = name.to_string_lossy().into_owned();
-        match self.by_name.get(&(parent.0, name)) {
+        match self.by_name.get(&(parent.0, name.to_os_string())) {
             Some(ino) => reply.entry(&TTL, &self.attr(*ino), Generation(0)),
             None => reply.error(Errno::ENOENT),
         }
@@ -127,8 +139,11 @@ impl Filesystem for Tree {
         mut reply: ReplyDirectoryPlus,
     ) {
         let Some(dir) = self.get(ino) else { return reply.error(Errno::ENOENT) };
-        let dots = [(ino.0, "."), (dir.parent, "..")];
-        let children = dir.children.iter().map(|c| (*c, self.nodes[*c as usize].name.as_str()));
+        if !dir.dir {
+            return reply.error(Errno::ENOTDIR);
+        }
+        let dots = [(ino.0, OsStr::new(".")), (dir.parent, OsStr::new(".."))];
+        let children = dir.children.iter().map(|c| (*c, self.nodes[*c as usize].name.as_os_str()));
         for (i, (child, name)) in dots.into_iter().chain(children).enumerate() {
             if (i as u64) < offset {
                 continue;
@@ -147,8 +162,8 @@ fn main() -> Result<(), String> {
     let [_, tree, mountpoint, threads] = &args[..] else {
         return Err("usage: fuse_floor TREE MOUNTPOINT THREADS".into());
     };
-    let text = std::fs::read_to_string(tree).map_err(|e| format!("{tree}: {e}"))?;
-    let tree = Tree::parse(&text)?;
+    let listing = std::fs::read(tree).map_err(|e| format!("{tree}: {e}"))?;
+    let tree = Tree::parse(&listing)?;
     let mut config = Config::default();
     config.mount_options = vec![MountOption::RO, MountOption::FSName("fuse_floor".into())];
     config.n_threads = Some(threads.parse().map_err(|_| format!("bad thread count {threads}"))?);

@@ -81,6 +81,18 @@ class Mount:
 
     def __exit__(self, *exc):
         subprocess.run(["fusermount3", "-u", str(self.mnt)], check=False)
+        # the daemon finishes (index writes, exit) before the next measurement starts; an
+        # exited daemon may stay a zombie for a while (its parent, init, reaps it)
+        deadline = time.monotonic() + 30
+        while self.running() and time.monotonic() < deadline:
+            time.sleep(0.005)
+
+    def running(self):
+        try:
+            with open(f"/proc/{self.pid}/stat") as f:
+                return f.read().rsplit(") ", 1)[1][0] != "Z"
+        except (OSError, IndexError, TypeError):
+            return False
 
     def peak_rss_mib(self):
         for line in open(f"/proc/{self.pid}/status"):
@@ -259,29 +271,35 @@ def p3_many_files(n_files):
     # the warm `find` alone beside the same tree served from memory by a FUSE file system
     # that does nothing else (examples/fuse_floor.rs): what this machine's FUSE costs any
     # fuser-based daemon, and what the daemon adds to it
-    tree = WORK / "tree.txt"
+    tree = WORK / "tree.bin"
+    threads = str(min(32, max(16, 4 * len(os.sched_getaffinity(0)))))  # the daemon's default
     with Mount(arch) as m:
-        with open(tree, "w") as out:
-            subprocess.run(["find", str(m.mnt), "-mindepth", "1", "-printf", "%y %s %P\\n"],
+        with open(tree, "wb") as out:
+            subprocess.run(["find", str(m.mnt), "-mindepth", "1", "-printf", "%y %s %P\\0"],
                            stdout=out, check=True)
-    find = lambda mnt: timed(lambda: subprocess.run(["find", str(mnt)], stdout=subprocess.DEVNULL,
-                                                     check=True))
+
+    def find(mnt):
+        return timed(lambda: subprocess.run(["find", str(mnt)], stdout=subprocess.DEVNULL,
+                                            check=True))
 
     def find_mount():
-        with Mount(arch) as m:
+        with Mount(arch, "--threads", threads) as m:
             return find(m.mnt)
 
     def find_floor():
         mnt = Path(tempfile.mkdtemp(prefix="floor-", dir=WORK))
-        threads = str(min(32, max(16, 4 * (os.cpu_count() or 1))))  # the daemon's default
         p = subprocess.Popen([str(FLOOR), str(tree), str(mnt), threads], stdout=subprocess.PIPE,
                              text=True)
         try:
-            assert p.stdout.readline().strip() == "ready"
+            if p.stdout.readline().strip() != "ready":
+                raise RuntimeError("fuse_floor did not mount")
             return find(mnt)
         finally:
             subprocess.run(["fusermount3", "-u", str(mnt)], check=False)
-            p.wait()
+            try:
+                p.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                p.kill()
 
     find_t, floor_t, find_r = medians(rounds(1 if QUICK else 3, find_mount, find_floor),
                                       lambda a, b: a / b)

@@ -31,7 +31,9 @@ impl NodeKey {
 }
 
 /// The hasher of the inode table: foldhash (seeded per process) instead of std's SipHash,
-/// which was most of the table's cost when `find` gives 160,000 nodes their numbers.
+/// which was most of the table's cost when `find` gives 160,000 nodes their numbers. Keys are
+/// archive paths: foldhash does not claim resistance to deliberately colliding names, which
+/// would slow the table, not break it.
 type Fast = foldhash::fast::RandomState;
 
 /// Bidirectional map between inode numbers and nodes, plus the inodes of each source file
@@ -63,18 +65,26 @@ impl Default for InodeTable {
 impl InodeTable {
     /// The inode of `key`, allocating one on first sight.
     pub fn ino(&self, key: &NodeKey) -> u64 {
-        if let Some(ino) = self.existing(key) {
-            return ino;
-        }
+        self.existing(key).unwrap_or_else(|| self.allocate(key.clone()))
+    }
+
+    /// [`InodeTable::ino`] of a key made for the question (kept, not copied, when new).
+    pub fn ino_owned(&self, key: NodeKey) -> u64 {
+        self.existing(&key).unwrap_or_else(|| self.allocate(key))
+    }
+
+    /// The inode of `key`, which had none a moment ago.
+    fn allocate(&self, key: NodeKey) -> u64 {
         let mut guard = self.inner.write().unwrap_or_else(|e| e.into_inner());
-        if let Some(ino) = guard.inos.get(key) {
+        if let Some(ino) = guard.inos.get(&key) {
             return *ino;
         }
         let ino = guard.keys.len() as u64;
-        let shared = Arc::new(key.clone());
-        guard.keys.push(shared.clone());
-        guard.inos.insert(shared, ino);
-        drop(guard);
+        let key = Arc::new(key);
+        guard.keys.push(key.clone());
+        guard.inos.insert(key.clone(), ino);
+        // listed for its source before any other thread can see the number (still under
+        // `inner`): a change to the source invalidates every inode the kernel may hold
         if let Some(source) = key.source() {
             let mut by_source = self.by_source.write().unwrap_or_else(|e| e.into_inner());
             match by_source.get_mut(source) {

@@ -214,7 +214,7 @@ impl Vfs {
         max: usize,
     ) -> Result<(Vec<DirEntry>, Option<Arc<Loaded>>), VfsError> {
         let key = self.key(ino)?;
-        let parent_ino = self.inodes.ino(&parent_of(&key));
+        let parent_ino = self.inodes.ino_owned(parent_of(&key));
         let dots = [
             DirEntry { ino, kind: Kind::Dir, name: ".".into() },
             DirEntry { ino: parent_ino, kind: Kind::Dir, name: "..".into() },
@@ -231,7 +231,7 @@ impl Vfs {
                         ArchiveEntry::Item { .. } | ArchiveEntry::Catalog { .. } => Kind::File,
                     };
                     out.push(DirEntry {
-                        ino: self.inodes.ino(&child),
+                        ino: self.inodes.ino_owned(child),
                         kind,
                         name: e.name().clone(),
                     });
@@ -243,7 +243,11 @@ impl Vfs {
                 for c in children {
                     let child = self.child_key(&key, OsStr::new(&c.name))?;
                     let kind = if c.is_dir { Kind::Dir } else { Kind::File };
-                    out.push(DirEntry { ino: self.inodes.ino(&child), kind, name: c.name.into() });
+                    out.push(DirEntry {
+                        ino: self.inodes.ino_owned(child),
+                        kind,
+                        name: c.name.into(),
+                    });
                 }
                 return Ok((out, Some(ds)));
             }

@@ -57,12 +57,11 @@ pub fn zarray(array: &ArrayNode) -> String {
         .raw("order", "\"C\"")
         .raw("filters", filters)
         .raw("dimension_separator", "\".\"");
-    match compressor {
+    let doc = match compressor {
         Some(c) => doc.object("compressor", c),
         None => doc.raw("compressor", "null"),
-    }
-    .raw("zarr_format", "2")
-    .render()
+    };
+    doc.raw("zarr_format", "2").render()
 }
 
 /// `.zattrs` of an array: its attributes plus `_ARRAY_DIMENSIONS` (and `_FillValue` when it

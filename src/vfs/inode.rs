@@ -120,3 +120,68 @@ impl InodeTable {
         self.inner.read().unwrap_or_else(|e| e.into_inner())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::path::Path;
+
+    fn chunk(file: usize, name: usize) -> NodeKey {
+        NodeKey::Dataset { source: format!("d/f{file}.nc").into(), inner: format!("v/{name}.0") }
+    }
+
+    #[test]
+    fn threads_racing_for_the_same_nodes_get_one_number_each() {
+        // a lost race shows in some rounds only: 20 fresh tables
+        for _ in 0..20 {
+            race_for(4000);
+        }
+    }
+
+    fn race_for(n: usize) {
+        let table = InodeTable::default();
+        let start = std::sync::Barrier::new(8);
+        let inos: Vec<Vec<u64>> = std::thread::scope(|s| {
+            let workers: Vec<_> = (0..8)
+                .map(|t| {
+                    let (table, start) = (&table, &start);
+                    s.spawn(move || {
+                        start.wait();
+                        // all threads ask for the same node at about the same time, half of
+                        // them with a key made for the question
+                        let mut inos = vec![0; n];
+                        for (i, ino) in inos.iter_mut().enumerate() {
+                            *ino = match t % 2 {
+                                0 => table.ino(&chunk(i % 4, i)),
+                                _ => table.ino_owned(chunk(i % 4, i)),
+                            };
+                        }
+                        inos
+                    })
+                })
+                .collect();
+            workers.into_iter().map(|w| w.join().expect("worker")).collect()
+        });
+        assert!(inos.iter().all(|v| v == &inos[0]), "a node got two numbers");
+        let mut seen = inos[0].clone();
+        seen.sort_unstable();
+        seen.dedup();
+        assert_eq!(seen.len(), n);
+        assert!(seen.iter().all(|ino| *ino > ROOT_INO));
+        for (i, ino) in inos[0].iter().enumerate() {
+            assert_eq!(table.key(*ino).as_deref(), Some(&chunk(i % 4, i)));
+            assert_eq!(table.existing(&chunk(i % 4, i)), Some(*ino));
+        }
+        // every inode is listed once under its source
+        for f in 0..4 {
+            let mut listed = table.of_source(Path::new(&format!("d/f{f}.nc")));
+            listed.sort_unstable();
+            let mut expected: Vec<u64> =
+                (0..n).filter(|i| i % 4 == f).map(|i| inos[0][i]).collect();
+            expected.sort_unstable();
+            assert_eq!(listed, expected);
+        }
+        assert_eq!(table.key(0), None);
+        assert_eq!(table.key(ROOT_INO).as_deref(), Some(&NodeKey::Dir(PathBuf::new())));
+    }
+}

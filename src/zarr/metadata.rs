@@ -30,9 +30,6 @@ fn fill_value(array: &ArrayNode) -> Option<String> {
 
 /// `.zarray`.
 pub fn zarray(array: &ArrayNode) -> String {
-    let compressor = array.compressor.map(|Compressor::Zlib { level }| {
-        Object::new().raw("id", "\"zlib\"").raw("level", level.to_string())
-    });
     let filters = if array.filters.is_empty() {
         "null".to_string()
     } else {
@@ -57,8 +54,11 @@ pub fn zarray(array: &ArrayNode) -> String {
         .raw("order", "\"C\"")
         .raw("filters", filters)
         .raw("dimension_separator", "\".\"");
-    let doc = match compressor {
-        Some(c) => doc.object("compressor", c),
+    let doc = match array.compressor {
+        Some(Compressor::Zlib { level }) => doc.object(
+            "compressor",
+            Object::new().raw("id", "\"zlib\"").raw("level", level.to_string()),
+        ),
         None => doc.raw("compressor", "null"),
     };
     doc.raw("zarr_format", "2").render()

@@ -108,6 +108,11 @@ impl Filesystem for FuseAdapter {
         }
     }
 
+    // (fuser's default batch_forget calls this per node: its node type is not public)
+    fn forget(&self, _req: &Request, ino: INodeNo, nlookup: u64) {
+        self.vfs.forget([(ino.0, nlookup)]);
+    }
+
     fn getattr(&self, _req: &Request, ino: INodeNo, _fh: Option<FileHandle>, reply: ReplyAttr) {
         match self.vfs.getattr(ino.0) {
             Ok(a) => reply.attr(&self.ttl, &file_attr(&a)),
@@ -205,6 +210,8 @@ impl Filesystem for FuseAdapter {
                         &attr,
                         Generation(0),
                     ) {
+                        // the reply is full: what it could not take is no reference
+                        self.vfs.unsent(&entries[i..]);
                         break;
                     }
                 }

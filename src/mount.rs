@@ -218,7 +218,7 @@ pub fn run(cfg: &MountConfig, mut ready: Option<std::fs::File>) -> Result<(), Mo
         chunks = ?cfg.vfs.chunk_mode, allow_other = cfg.flags.allow_other,
         follow_symlinks = cfg.vfs.follow_symlinks, "mounted");
     let started = std::time::Instant::now();
-    stats::log_summary("start", started.elapsed());
+    stats::log_summary("start", started.elapsed(), indexes.nodes());
     report(&mut ready, "ok");
     notify::notify(notify::READY);
     loop {
@@ -232,7 +232,7 @@ pub fn run(cfg: &MountConfig, mut ready: Option<std::fs::File>) -> Result<(), Mo
             continue;
         }
         if sig == libc::SIGUSR1 {
-            stats::log_summary("SIGUSR1", started.elapsed());
+            stats::log_summary("SIGUSR1", started.elapsed(), indexes.nodes());
             continue;
         }
         info!(signal = sig, "unmounting");
@@ -247,7 +247,7 @@ pub fn run(cfg: &MountConfig, mut ready: Option<std::fs::File>) -> Result<(), Mo
         Ok(Err(e)) => tracing::warn!("session ended with: {e}"),
     }
     indexes.flush_indexes();
-    stats::log_summary("unmount", started.elapsed());
+    stats::log_summary("unmount", started.elapsed(), indexes.nodes());
     info!("unmounted");
     Ok(())
 }

@@ -122,13 +122,15 @@ impl Stats {
 }
 
 /// Log one summary line: `when` says why ("start", "SIGUSR1", "unmount"), `uptime` how long
-/// the mount has been up.
-pub fn log_summary(when: &str, uptime: Duration) {
+/// the mount has been up, `nodes` how many inode numbers the tree holds now (what the kernel
+/// caches of the mount).
+pub fn log_summary(when: &str, uptime: Duration, nodes: usize) {
     let s = STATS.snapshot();
     tracing::info!(
         target: "cloudify_mount::stats",
         when,
         uptime_s = uptime.as_secs(),
+        nodes,
         datasets_indexed = s.indexed,
         datasets_indexed_natively = s.indexed_natively,
         datasets_from_index_dir = s.loaded,

@@ -1,7 +1,14 @@
-//! Inode numbers, stable for the life of the mount: a node keeps the number it got first.
+//! Inode numbers and the kernel's references to them. A node keeps the number it got first for
+//! as long as the kernel holds it; each LOOKUP reply and each READDIRPLUS entry is one more
+//! reference, each FORGET takes some back, and a node the kernel no longer holds leaves the
+//! table. So the table is as large as the kernel's cache of the mount (which the kernel trims
+//! under memory pressure), not as large as every node ever walked. A forgotten node's number
+//! goes to the next new node (as a file system reuses a deleted file's inode number); a node
+//! forgotten and looked up again may get another number.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::sync::{Arc, RwLock};
 
 /// What an inode stands for.
@@ -36,18 +43,34 @@ impl NodeKey {
 /// would slow the table, not break it.
 type Fast = foldhash::fast::RandomState;
 
-/// Bidirectional map between inode numbers and nodes, plus the inodes of each source file
-/// (to invalidate them when it changes). Entries are never removed; a key is stored once,
-/// shared by both directions.
+/// Bidirectional map between inode numbers and nodes, with the kernel's reference count of
+/// each, plus the inodes of each source file (to invalidate them when it changes). A key is
+/// stored once, shared by both directions.
 pub struct InodeTable {
     inner: RwLock<Nodes>,
-    by_source: RwLock<HashMap<PathBuf, Vec<u64>, Fast>>,
+    by_source: RwLock<HashMap<PathBuf, HashSet<u64, Fast>, Fast>>,
 }
 
 struct Nodes {
     inos: HashMap<Arc<NodeKey>, u64, Fast>,
-    /// By inode number (index 0 unused, so that ino == position).
-    keys: Vec<Arc<NodeKey>>,
+    /// By inode number (slot 0 unused, so that ino == position); `None`: a free number.
+    slots: Vec<Option<Node>>,
+    /// Numbers of forgotten nodes, given out again before new ones.
+    free: Vec<u64>,
+}
+
+impl Nodes {
+    fn get(&self, ino: u64) -> Option<&Node> {
+        self.slots.get(usize::try_from(ino).ok()?)?.as_ref()
+    }
+}
+
+struct Node {
+    key: Arc<NodeKey>,
+    /// References the kernel holds. Raised under the read lock (atomically), lowered and
+    /// checked for zero under the write lock: a node is never dropped between a request
+    /// finding it and counting the reference it hands out.
+    lookups: AtomicU64,
 }
 
 impl Default for InodeTable {
@@ -55,46 +78,109 @@ impl Default for InodeTable {
         let root = Arc::new(NodeKey::Dir(PathBuf::new()));
         let mut inos = HashMap::with_hasher(Fast::default());
         inos.insert(root.clone(), ROOT_INO);
+        let slots = vec![None, Some(Node { key: root, lookups: AtomicU64::new(1) })];
         InodeTable {
-            inner: RwLock::new(Nodes { inos, keys: vec![root.clone(), root] }),
+            inner: RwLock::new(Nodes { inos, slots, free: Vec::new() }),
             by_source: RwLock::new(HashMap::with_hasher(Fast::default())),
         }
     }
 }
 
 impl InodeTable {
-    /// The inode of `key`, allocating one on first sight.
-    pub fn ino(&self, key: &NodeKey) -> u64 {
-        self.existing(key).unwrap_or_else(|| self.allocate(key.clone()))
-    }
-
-    /// [`InodeTable::ino`] of a key made for the question (kept, not copied, when new).
+    /// The inode of `key`, allocating one on first sight, with no reference counted: for
+    /// numbers the kernel does not keep, such as a plain listing's.
     pub fn ino_owned(&self, key: NodeKey) -> u64 {
-        self.existing(&key).unwrap_or_else(|| self.allocate(key))
+        self.existing(&key).unwrap_or_else(|| self.allocate(key, 0))
     }
 
-    /// The inode of `key`, which had none a moment ago.
-    fn allocate(&self, key: NodeKey) -> u64 {
+    /// The inode of `key`, handed to the kernel as a new reference (a LOOKUP reply or a
+    /// READDIRPLUS entry): one more lookup counted, the node allocated if new.
+    pub fn lookup(&self, key: NodeKey) -> u64 {
+        {
+            let guard = self.read();
+            if let Some(ino) = guard.inos.get(&key) {
+                if let Some(node) = guard.get(*ino) {
+                    node.lookups.fetch_add(1, Relaxed);
+                    return *ino;
+                }
+            }
+        }
+        self.allocate(key, 1)
+    }
+
+    /// The inode of `key`, which had none a moment ago, with `lookups` references.
+    fn allocate(&self, key: NodeKey, lookups: u64) -> u64 {
         let mut guard = self.inner.write().unwrap_or_else(|e| e.into_inner());
-        if let Some(ino) = guard.inos.get(&key) {
+        let nodes = &mut *guard;
+        if let Some(ino) = nodes.inos.get(&key) {
+            if let Some(node) = nodes.get(*ino) {
+                node.lookups.fetch_add(lookups, Relaxed);
+            }
             return *ino;
         }
-        let ino = guard.keys.len() as u64;
         let key = Arc::new(key);
-        guard.keys.push(key.clone());
-        guard.inos.insert(key.clone(), ino);
+        let node = Some(Node { key: key.clone(), lookups: AtomicU64::new(lookups) });
+        let ino = match nodes.free.pop() {
+            Some(ino) => {
+                nodes.slots[ino as usize] = node;
+                ino
+            }
+            None => {
+                nodes.slots.push(node);
+                (nodes.slots.len() - 1) as u64
+            }
+        };
+        nodes.inos.insert(key.clone(), ino);
         // listed for its source before any other thread can see the number (still under
         // `inner`): a change to the source invalidates every inode the kernel may hold
         if let Some(source) = key.source() {
             let mut by_source = self.by_source.write().unwrap_or_else(|e| e.into_inner());
             match by_source.get_mut(source) {
-                Some(inos) => inos.push(ino),
+                Some(inos) => {
+                    inos.insert(ino);
+                }
                 None => {
-                    by_source.insert(source.clone(), vec![ino]);
+                    let mut inos = HashSet::with_hasher(Fast::default());
+                    inos.insert(ino);
+                    by_source.insert(source.clone(), inos);
                 }
             }
         }
         ino
+    }
+
+    /// The kernel dropped `n` references to each `(ino, n)`: the nodes left without any leave
+    /// the table (the root never does). Returns the nodes dropped.
+    pub fn forget(&self, refs: impl IntoIterator<Item = (u64, u64)>) -> Vec<(u64, Arc<NodeKey>)> {
+        let mut dropped = Vec::new();
+        let mut guard = self.inner.write().unwrap_or_else(|e| e.into_inner());
+        let nodes = &mut *guard;
+        for (ino, n) in refs {
+            let Some(node) = nodes.get(ino) else { continue };
+            let left = node.lookups.load(Relaxed).saturating_sub(n);
+            node.lookups.store(left, Relaxed);
+            if left > 0 || ino == ROOT_INO {
+                continue;
+            }
+            if let Some(node) = nodes.slots[ino as usize].take() {
+                nodes.inos.remove(&node.key);
+                nodes.free.push(ino);
+                dropped.push((ino, node.key));
+            }
+        }
+        if dropped.iter().any(|(_, key)| key.source().is_some()) {
+            let mut by_source = self.by_source.write().unwrap_or_else(|e| e.into_inner());
+            for (ino, key) in &dropped {
+                let Some(source) = key.source() else { continue };
+                if let Some(inos) = by_source.get_mut(source) {
+                    inos.remove(ino);
+                    if inos.is_empty() {
+                        by_source.remove(source);
+                    }
+                }
+            }
+        }
+        dropped
     }
 
     /// The inode of `key` if it has one.
@@ -105,15 +191,17 @@ impl InodeTable {
     /// Every inode generated from source file `source` (archive-relative).
     pub fn of_source(&self, source: &std::path::Path) -> Vec<u64> {
         let by_source = self.by_source.read().unwrap_or_else(|e| e.into_inner());
-        by_source.get(source).cloned().unwrap_or_default()
+        by_source.get(source).map(|inos| inos.iter().copied().collect()).unwrap_or_default()
     }
 
     /// The node of inode `ino`.
     pub fn key(&self, ino: u64) -> Option<Arc<NodeKey>> {
-        if ino == 0 {
-            return None;
-        }
-        self.read().keys.get(ino as usize).cloned()
+        self.read().get(ino).map(|node| node.key.clone())
+    }
+
+    /// How many nodes the table holds.
+    pub fn count(&self) -> usize {
+        self.read().inos.len()
     }
 
     fn read(&self) -> std::sync::RwLockReadGuard<'_, Nodes> {
@@ -148,12 +236,12 @@ mod tests {
                     s.spawn(move || {
                         start.wait();
                         // all threads ask for the same node at about the same time, half of
-                        // them with a key made for the question
+                        // them as the kernel's references
                         let mut inos = vec![0; n];
                         for (i, ino) in inos.iter_mut().enumerate() {
                             *ino = match t % 2 {
-                                0 => table.ino(&chunk(i % 4, i)),
-                                _ => table.ino_owned(chunk(i % 4, i)),
+                                0 => table.ino_owned(chunk(i % 4, i)),
+                                _ => table.lookup(chunk(i % 4, i)),
                             };
                         }
                         inos
@@ -181,7 +269,59 @@ mod tests {
             expected.sort_unstable();
             assert_eq!(listed, expected);
         }
+        // four of the eight threads counted a reference to each node: four forgets drop it
+        let all: Vec<u64> = seen.clone();
+        for _ in 0..3 {
+            assert!(table.forget(all.iter().map(|ino| (*ino, 1))).is_empty());
+        }
+        assert_eq!(table.forget(all.iter().map(|ino| (*ino, 1))).len(), n);
+        assert_eq!(table.count(), 1, "only the root is left");
         assert_eq!(table.key(0), None);
         assert_eq!(table.key(ROOT_INO).as_deref(), Some(&NodeKey::Dir(PathBuf::new())));
+    }
+
+    #[test]
+    fn a_node_leaves_when_the_kernel_forgets_its_last_reference() {
+        let table = InodeTable::default();
+        let (a, b) = (chunk(0, 1), chunk(0, 2));
+        let ino = table.lookup(a.clone());
+        assert_eq!(table.lookup(a.clone()), ino);
+        let other = table.lookup(b.clone());
+        assert!(table.forget([(ino, 1)]).is_empty(), "one reference left");
+        assert_eq!(table.key(ino).as_deref(), Some(&a));
+        let dropped = table.forget([(ino, 1), (12345, 1)]);
+        assert_eq!(dropped.len(), 1);
+        assert_eq!(*dropped[0].1, a);
+        assert_eq!((table.key(ino), table.existing(&a)), (None, None));
+        assert_eq!(table.of_source(Path::new("d/f0.nc")), vec![other]);
+        // looked up again: numbered anew (here with the number it left free)
+        let again = table.lookup(a.clone());
+        assert_eq!(again, ino);
+        assert_eq!(table.key(again).as_deref(), Some(&a));
+        // a FORGET of more than was counted drops the node, never the root
+        assert_eq!(table.forget([(again, 7), (other, 1), (ROOT_INO, 9)]).len(), 2);
+        assert!(table.of_source(Path::new("d/f0.nc")).is_empty());
+        assert_eq!(table.count(), 1);
+        assert_eq!(table.key(ROOT_INO).as_deref(), Some(&NodeKey::Dir(PathBuf::new())));
+    }
+
+    #[test]
+    fn a_reference_handed_out_while_another_is_forgotten_keeps_its_node() {
+        // the kernel forgets a node while a LOOKUP of it is answered: whichever comes first,
+        // the number answered must stay valid until its own FORGET
+        let table = InodeTable::default();
+        let key = chunk(1, 1);
+        std::thread::scope(|s| {
+            for _ in 0..4 {
+                s.spawn(|| {
+                    for _ in 0..20_000 {
+                        let ino = table.lookup(key.clone());
+                        assert_eq!(table.key(ino).as_deref(), Some(&key), "number dropped");
+                        table.forget([(ino, 1)]);
+                    }
+                });
+            }
+        });
+        assert_eq!((table.count(), table.existing(&key)), (1, None));
     }
 }

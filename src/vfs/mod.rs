@@ -108,8 +108,8 @@ impl Vfs {
         Ok(ds)
     }
 
-    fn attr_of(&self, key: &NodeKey) -> Result<Attr, VfsError> {
-        let ino = self.inodes.ino(key);
+    /// Attributes of node `key`, numbered `ino`.
+    fn attr_of(&self, ino: u64, key: &NodeKey) -> Result<Attr, VfsError> {
         match key {
             NodeKey::Dir(rel) => {
                 let path = self.root.join(rel);
@@ -169,24 +169,44 @@ impl Vfs {
             }
             NodeKey::Catalog(_) | NodeKey::Item { .. } => Err(VfsError::NotDir),
             NodeKey::Dataset { source, inner } => {
-                let name = name.to_str().ok_or(VfsError::NotFound)?;
-                let path =
-                    if inner.is_empty() { name.to_string() } else { format!("{inner}/{name}") };
-                Ok(NodeKey::Dataset { source: source.clone(), inner: path })
+                Ok(store_child(source, inner, name.to_str().ok_or(VfsError::NotFound)?))
             }
         }
     }
 
-    /// Look up `name` in directory `parent`.
+    /// Look up `name` in directory `parent`. The node found is one more reference the kernel
+    /// holds, until it says [`Vfs::forget`].
     pub fn lookup(&self, parent: u64, name: &OsStr) -> Result<Attr, VfsError> {
         let parent = self.key(parent)?;
         let key = self.child_key(&parent, name)?;
-        self.attr_of(&key)
+        // counted before its attributes are made, so that the number cannot be dropped
+        // by a FORGET in between; taken back if there is nothing to find
+        let ino = self.inodes.lookup(key.clone());
+        let attr = self.attr_of(ino, &key);
+        if attr.is_err() {
+            self.forget([(ino, 1)]);
+        }
+        attr
     }
 
     /// Attributes of `ino`.
     pub fn getattr(&self, ino: u64) -> Result<Attr, VfsError> {
-        self.attr_of(&*self.key(ino)?)
+        self.attr_of(ino, &*self.key(ino)?)
+    }
+
+    /// The kernel dropped `n` references to each `(ino, n)` (FUSE FORGET): nodes it no longer
+    /// holds leave the inode table, and a later lookup numbers them anew.
+    pub fn forget(&self, refs: impl IntoIterator<Item = (u64, u64)>) {
+        for (ino, key) in self.inodes.forget(refs) {
+            if let NodeKey::Item { .. } = *key {
+                self.item_sizes.remove(ino);
+            }
+        }
+    }
+
+    /// How many nodes have an inode number now (the kernel's references and the root).
+    pub fn nodes(&self) -> usize {
+        self.inodes.count()
     }
 
     /// Entries of directory `ino` (with "." and "..").
@@ -203,16 +223,22 @@ impl Vfs {
         start: usize,
         max: usize,
     ) -> Result<Vec<DirEntry>, VfsError> {
-        Ok(self.page(ino, start, max)?.0)
+        Ok(self.page(ino, start, max, false)?.0)
     }
 
-    /// [`Vfs::readdir_page`], and the dataset when `ino` is inside a store.
+    /// [`Vfs::readdir_page`], and the dataset when `ino` is inside a store. `counted`: every
+    /// entry but "." and ".." is a reference handed to the kernel (READDIRPLUS).
     fn page(
         &self,
         ino: u64,
         start: usize,
         max: usize,
+        counted: bool,
     ) -> Result<(Vec<DirEntry>, Option<Arc<Loaded>>), VfsError> {
+        let number = |key: NodeKey| match counted {
+            true => self.inodes.lookup(key),
+            false => self.inodes.ino_owned(key),
+        };
         let key = self.key(ino)?;
         let parent_ino = self.inodes.ino_owned(parent_of(&key));
         let dots = [
@@ -230,24 +256,16 @@ impl Vfs {
                         ArchiveEntry::Dir { .. } | ArchiveEntry::Dataset { .. } => Kind::Dir,
                         ArchiveEntry::Item { .. } | ArchiveEntry::Catalog { .. } => Kind::File,
                     };
-                    out.push(DirEntry {
-                        ino: self.inodes.ino_owned(child),
-                        kind,
-                        name: e.name().clone(),
-                    });
+                    out.push(DirEntry { ino: number(child), kind, name: e.name().clone() });
                 }
             }
             NodeKey::Dataset { source, inner } => {
                 let ds = self.dataset(source)?;
                 let children = ds.view.list_page(inner, skip, max).ok_or(VfsError::NotDir)?;
                 for c in children {
-                    let child = self.child_key(&key, OsStr::new(&c.name))?;
+                    let child = store_child(source, inner, &c.name);
                     let kind = if c.is_dir { Kind::Dir } else { Kind::File };
-                    out.push(DirEntry {
-                        ino: self.inodes.ino_owned(child),
-                        kind,
-                        name: c.name.into(),
-                    });
+                    out.push(DirEntry { ino: number(child), kind, name: c.name.into() });
                 }
                 return Ok((out, Some(ds)));
             }
@@ -325,6 +343,12 @@ impl Vfs {
 /// `size` bytes of `bytes` at `offset`.
 fn slice(bytes: &[u8], offset: u64, size: u32) -> Vec<u8> {
     bytes[within(bytes.len(), offset, size as usize)].to_vec()
+}
+
+/// The node `name` in directory `inner` of the store of `source`.
+fn store_child(source: &Path, inner: &str, name: &str) -> NodeKey {
+    let inner = if inner.is_empty() { name.to_string() } else { format!("{inner}/{name}") };
+    NodeKey::Dataset { source: source.to_path_buf(), inner }
 }
 
 /// The node of an entry of archive directory `rel`.

@@ -25,6 +25,14 @@ pub struct EntryPlus {
     pub provisional: bool,
 }
 
+impl EntryPlus {
+    /// Whether listing this entry hands the kernel a reference to its node (FUSE counts one
+    /// lookup for every READDIRPLUS entry but "." and "..").
+    fn is_reference(&self) -> bool {
+        self.attr.is_some() && self.entry.name != "." && self.entry.name != ".."
+    }
+}
+
 /// The sizes of the STAC items generated so far, by inode, each valid for one source identity.
 #[derive(Default)]
 pub(super) struct ItemSizes(Mutex<HashMap<u64, (Identity, u64)>>);
@@ -32,6 +40,10 @@ pub(super) struct ItemSizes(Mutex<HashMap<u64, (Identity, u64)>>);
 impl ItemSizes {
     pub(super) fn record(&self, ino: u64, identity: Identity, size: u64) {
         self.0.lock().unwrap_or_else(|e| e.into_inner()).insert(ino, (identity, size));
+    }
+
+    pub(super) fn remove(&self, ino: u64) {
+        self.0.lock().unwrap_or_else(|e| e.into_inner()).remove(&ino);
     }
 
     fn get(&self, ino: u64, identity: &Identity) -> Option<u64> {
@@ -42,7 +54,9 @@ impl ItemSizes {
 
 impl Vfs {
     /// At most `max` entries of directory `ino` from the `start`-th on, as
-    /// [`Vfs::readdir_page`], each with its attributes.
+    /// [`Vfs::readdir_page`], each with its attributes. Every entry with attributes, "." and
+    /// ".." aside, is a reference handed to the kernel (as a lookup is): those that do not
+    /// make it into the reply must be given back with [`Vfs::unsent`].
     pub fn readdirplus_page(
         &self,
         ino: u64,
@@ -51,7 +65,7 @@ impl Vfs {
     ) -> Result<Vec<EntryPlus>, VfsError> {
         // the dataset of a store's directory is resolved once per page, not once per entry,
         // and a source file once per page for its store and its item
-        let (entries, ds) = self.page(ino, start, max)?;
+        let (entries, ds) = self.page(ino, start, max, true)?;
         let mut stats: HashMap<PathBuf, Option<SourceStat>> = HashMap::new();
         let mut stat = |source: &Path| {
             stats
@@ -86,15 +100,25 @@ impl Vfs {
                 (Some(NodeKey::Item { source, .. }), _) => {
                     stat(source).map(|s| self.listed_item_attr(ino, &s))
                 }
-                (Some(key), _) => self.attr_of(key).map(|a| (a, false)),
+                (Some(key), _) => self.attr_of(ino, key).map(|a| (a, false)),
                 (None, _) => Err(VfsError::NotFound),
             };
             plus.push(match listed {
                 Ok((attr, provisional)) => EntryPlus { entry, attr: Some(attr), provisional },
-                Err(_) => EntryPlus { entry, attr: None, provisional: false },
+                Err(_) => {
+                    // not listed: not a reference
+                    self.forget([(ino, 1)]);
+                    EntryPlus { entry, attr: None, provisional: false }
+                }
             });
         }
         Ok(plus)
+    }
+
+    /// Entries of a [`Vfs::readdirplus_page`] that were not sent to the kernel (its reply was
+    /// full): their references are taken back.
+    pub fn unsent(&self, entries: &[EntryPlus]) {
+        self.forget(entries.iter().filter(|e| e.is_reference()).map(|e| (e.entry.ino, 1)));
     }
 
     /// An item's attributes without generating it: the size recorded when it was last

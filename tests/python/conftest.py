@@ -1,8 +1,11 @@
 """Real FUSE mounts for the tests: the built cloudify-mount binary, detached, unmounted in a guard."""
 import contextlib
 import os
+import re
+import signal
 import subprocess
 import tempfile
+import time
 from pathlib import Path
 
 import pytest
@@ -70,3 +73,45 @@ def corpus_mount():
         pytest.skip(f"corpus not found at {CORPUS}")
     with mounted(CORPUS) as mnt:
         yield mnt
+
+
+def mounted_at(mnt):
+    return any(line.split()[4] == str(mnt) for line in open("/proc/self/mountinfo"))
+
+
+@contextlib.contextmanager
+def foreground(archive, *args, env=None):
+    """A --foreground daemon on a fresh mountpoint; yields (process, mountpoint)."""
+    mnt = Path(tempfile.mkdtemp(prefix="cloudify-test-"))
+    p = subprocess.Popen([str(BIN), str(archive), str(mnt), "--foreground", *args],
+                         stderr=subprocess.DEVNULL, env=env)
+    try:
+        for _ in range(200):
+            if mounted_at(mnt):
+                break
+            if p.poll() is not None:
+                raise AssertionError(f"daemon exited with {p.returncode}")
+            time.sleep(0.05)
+        else:
+            raise AssertionError("mount did not come up")
+        yield p, mnt
+    finally:
+        if p.poll() is None:
+            p.send_signal(signal.SIGTERM)
+            try:
+                p.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                p.kill()
+        unmount(mnt)
+        with contextlib.suppress(OSError):
+            os.rmdir(mnt)
+
+
+def summaries(log):
+    """The summary lines of a log, as dicts of their fields."""
+    out = []
+    for line in log.splitlines():
+        if " summary " in line:
+            fields = dict(re.findall(r'(\w+)=("[^"]*"|\S+)', line))
+            out.append({k: v.strip('"') if v.startswith('"') else int(v) for k, v in fields.items()})
+    return out

@@ -218,7 +218,7 @@ pub fn run(cfg: &MountConfig, mut ready: Option<std::fs::File>) -> Result<(), Mo
         chunks = ?cfg.vfs.chunk_mode, allow_other = cfg.flags.allow_other,
         follow_symlinks = cfg.vfs.follow_symlinks, "mounted");
     let started = std::time::Instant::now();
-    stats::log_summary("start", started.elapsed(), indexes.nodes());
+    stats::log_summary("start", started.elapsed(), held(&indexes));
     report(&mut ready, "ok");
     notify::notify(notify::READY);
     loop {
@@ -232,7 +232,7 @@ pub fn run(cfg: &MountConfig, mut ready: Option<std::fs::File>) -> Result<(), Mo
             continue;
         }
         if sig == libc::SIGUSR1 {
-            stats::log_summary("SIGUSR1", started.elapsed(), indexes.nodes());
+            stats::log_summary("SIGUSR1", started.elapsed(), held(&indexes));
             continue;
         }
         info!(signal = sig, "unmounting");
@@ -247,9 +247,15 @@ pub fn run(cfg: &MountConfig, mut ready: Option<std::fs::File>) -> Result<(), Mo
         Ok(Err(e)) => tracing::warn!("session ended with: {e}"),
     }
     indexes.flush_indexes();
-    stats::log_summary("unmount", started.elapsed(), indexes.nodes());
+    stats::log_summary("unmount", started.elapsed(), held(&indexes));
     info!("unmounted");
     Ok(())
+}
+
+/// What `vfs` holds now, for the summary.
+fn held(vfs: &Vfs) -> stats::Held {
+    let (datasets, index_bytes) = vfs.datasets_kept();
+    stats::Held { nodes: vfs.nodes(), datasets, index_bytes }
 }
 
 fn describe_mount_error(e: &std::io::Error) -> String {

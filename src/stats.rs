@@ -121,16 +121,28 @@ impl Stats {
     }
 }
 
+/// What the tree holds at one moment, for the summary.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Held {
+    /// Inode numbers (what the kernel caches of the mount).
+    pub nodes: usize,
+    /// Datasets kept indexed.
+    pub datasets: u64,
+    /// The bytes their indexes hold (estimated).
+    pub index_bytes: u64,
+}
+
 /// Log one summary line: `when` says why ("start", "SIGUSR1", "unmount"), `uptime` how long
-/// the mount has been up, `nodes` how many inode numbers the tree holds now (what the kernel
-/// caches of the mount).
-pub fn log_summary(when: &str, uptime: Duration, nodes: usize) {
+/// the mount has been up, `held` what the tree holds now.
+pub fn log_summary(when: &str, uptime: Duration, held: Held) {
     let s = STATS.snapshot();
     tracing::info!(
         target: "cloudify_mount::stats",
         when,
         uptime_s = uptime.as_secs(),
-        nodes,
+        nodes = held.nodes,
+        datasets_kept = held.datasets,
+        index_kib = held.index_bytes / 1024,
         datasets_indexed = s.indexed,
         datasets_indexed_natively = s.indexed_natively,
         datasets_from_index_dir = s.loaded,

@@ -82,6 +82,10 @@ struct Cli {
     /// Datasets kept indexed at once.
     #[arg(long, default_value_t = 256, help_heading = "Caching")]
     max_datasets: u64,
+    /// Memory for the indexes of the datasets kept (bytes): a dataset of many chunks takes
+    /// more of it, and fewer such datasets are kept.
+    #[arg(long, default_value_t = 256 << 20, value_name = "BYTES", help_heading = "Caching")]
+    index_memory: u64,
 
     /// Worker processes running netcdf-c/libhdf5 (indexing, szip-like decoding), so that a
     /// malformed file crashes a worker, not the mount; 0 runs them in the daemon
@@ -124,6 +128,7 @@ fn config(cli: &Cli) -> Result<MountConfig, String> {
             index: IndexOptions { contiguous_chunk_target: cli.contiguous_chunk_size.max(1) },
             cache_bytes: cli.cache_size,
             max_datasets: cli.max_datasets.max(1),
+            index_bytes: cli.index_memory,
             index_dir: match &cli.index_dir {
                 Some(d) if d.as_os_str() == "none" => None,
                 Some(d) => Some(std::path::absolute(d).map_err(|e| e.to_string())?),

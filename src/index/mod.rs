@@ -140,6 +140,20 @@ impl ArrayNode {
         }
     }
 
+    /// Roughly the heap memory of the chunk references (what makes an index of many chunks
+    /// big; attributes and names are small beside them).
+    pub fn chunk_bytes(&self) -> u64 {
+        let slot = std::mem::size_of::<Option<ChunkRef>>();
+        let extra = |c: &ChunkRef| match c {
+            ChunkRef::Merged { parts, .. } => parts.capacity() * slot,
+            ChunkRef::Inline { bytes } => bytes.capacity(),
+            _ => 0,
+        };
+        let own: usize = self.chunk_refs.iter().flatten().map(extra).sum();
+        let fill = self.fill_chunk.as_ref().map_or(0, Vec::capacity);
+        (self.chunk_refs.capacity() * slot + own + fill) as u64
+    }
+
     /// Number of chunks along each dimension.
     pub fn grid(&self) -> Vec<u64> {
         self.shape.iter().zip(&self.chunks).map(|(s, c)| s.div_ceil((*c).max(1))).collect()

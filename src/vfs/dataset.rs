@@ -72,7 +72,10 @@ impl Loaded {
 
 type LoadResult = Result<Arc<Loaded>, String>;
 
-/// The bounded cache of loaded datasets.
+/// The bounded cache of loaded datasets: at most `max_datasets` (each holds an open file), and
+/// their indexes within a byte budget. A dataset weighs what its index holds (chunk references
+/// and metadata, in KiB), and never less than `budget / max_datasets` (so the count holds) nor
+/// more than the budget (so the one in use can stay, whatever its size).
 pub struct Datasets {
     cache: Cache<PathBuf, Arc<(Identity, LoadResult)>, foldhash::fast::RandomState>,
     options: IndexOptions,
@@ -84,16 +87,24 @@ pub struct Datasets {
 }
 
 impl Datasets {
+    /// `(max_datasets, budget)`: how many datasets, and how many bytes of indexes, are kept.
     pub fn new(
         options: IndexOptions,
-        capacity: u64,
+        (max_datasets, budget): (u64, u64),
         (mode, merge_target): (ChunkMode, u64),
         store: Option<IndexStore>,
         isolation: Isolation,
     ) -> Self {
         let next_generation = AtomicU64::new(1);
+        let capacity_kib = (budget / 1024).max(max_datasets.max(1));
+        let max_kib = u32::try_from(capacity_kib).unwrap_or(u32::MAX);
+        let min_kib = u32::try_from(capacity_kib / max_datasets.max(1)).unwrap_or(max_kib);
         let cache = Cache::builder()
-            .max_capacity(capacity)
+            .max_capacity(capacity_kib)
+            .weigher(move |_, entry: &Arc<(Identity, LoadResult)>| {
+                let kib = entry.1.as_ref().map_or(0, |ds| ds.view.heap_bytes() / 1024);
+                u32::try_from(kib).unwrap_or(u32::MAX).clamp(min_kib, max_kib)
+            })
             .build_with_hasher(foldhash::fast::RandomState::default());
         Datasets { cache, options, mode, merge_target, store, isolation, next_generation }
     }
@@ -103,6 +114,14 @@ impl Datasets {
         if let Some(store) = &self.store {
             store.flush();
         }
+    }
+
+    /// How many datasets are kept now, and the bytes their indexes hold.
+    pub fn kept(&self) -> (u64, u64) {
+        self.cache.run_pending_tasks();
+        self.cache.iter().fold((0, 0), |(n, bytes), (_, entry)| {
+            (n + 1, bytes + entry.1.as_ref().map_or(0, |ds| ds.view.heap_bytes()))
+        })
     }
 
     /// Forget the dataset of `path` (absolute): its next use indexes it again.

@@ -80,7 +80,7 @@ impl Vfs {
             inodes: InodeTable::default(),
             datasets: Datasets::new(
                 options.index,
-                options.max_datasets,
+                (options.max_datasets, options.index_bytes),
                 // a cache cannot keep chunks larger than a fraction of itself
                 (options.chunk_mode, options.decoded_chunk_target.min(options.cache_bytes / 8)),
                 options.index_dir.map(IndexStore::new),
@@ -207,6 +207,11 @@ impl Vfs {
     /// How many nodes have an inode number now (the kernel's references and the root).
     pub fn nodes(&self) -> usize {
         self.inodes.count()
+    }
+
+    /// How many datasets are kept indexed now, and the bytes their indexes hold.
+    pub fn datasets_kept(&self) -> (u64, u64) {
+        self.datasets.kept()
     }
 
     /// Entries of directory `ino` (with "." and "..").

@@ -14,6 +14,8 @@ pub struct VfsOptions {
     pub cache_bytes: u64,
     /// Datasets kept indexed (each holds an open file).
     pub max_datasets: u64,
+    /// Bytes the indexes of the datasets kept may hold (chunk references, metadata).
+    pub index_bytes: u64,
     /// Raw (stored compressed chunks) or decoded chunks.
     pub chunk_mode: ChunkMode,
     /// Decoded mode: source chunks are stacked up to this many bytes per Zarr chunk.
@@ -34,6 +36,7 @@ impl Default for VfsOptions {
             index: IndexOptions::default(),
             cache_bytes: 256 << 20,
             max_datasets: 256,
+            index_bytes: 256 << 20,
             chunk_mode: ChunkMode::Raw,
             decoded_chunk_target: 16 << 20,
             index_dir: None,

@@ -111,6 +111,14 @@ impl DatasetView {
         self.dirs.insert(path.to_string(), Dir::Group { children });
     }
 
+    /// Roughly the heap memory the view holds: chunk references and metadata documents
+    /// (what the dataset cache weighs it by).
+    pub fn heap_bytes(&self) -> u64 {
+        let arrays: u64 = self.arrays.iter().map(|a| a.node.chunk_bytes()).sum();
+        let docs: usize = self.docs.iter().map(|(k, v)| k.len() + v.len() + 64).sum();
+        arrays + docs as u64
+    }
+
     /// Resolve a path inside the store ("" is the root group).
     pub fn resolve(&self, path: &str) -> Option<Entry<'_>> {
         if self.dirs.contains_key(path) {

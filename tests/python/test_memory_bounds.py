@@ -1,25 +1,33 @@
-"""The daemon's inode table follows the kernel's cache of the mount (issue 4, bounded memory):
-a node the kernel forgets (here: `drop_caches` evicting every unused inode) leaves the table,
-what the kernel still holds (an open file, a directory handle) keeps working, and walking the
-tree again reads the same bytes as before."""
+"""What the daemon keeps in memory is bounded whatever the archive (issue 4): its inode table
+follows the kernel's cache of the mount (a node the kernel forgets, here through
+`drop_caches`, leaves it; what the kernel still holds keeps working), and the indexes of the
+datasets it keeps stay within `--index-memory`, however many chunks they list."""
 import hashlib
 import os
 import signal
 import time
 
+import netCDF4
+import numpy as np
+import xarray as xr
+
 from conftest import FIXTURES, foreground, summaries
 
 
-def nodes_now(p, log):
-    """The daemon's node count, from the summary SIGUSR1 makes it log."""
+def summary_now(p, log):
+    """The summary SIGUSR1 makes the daemon log, as a dict."""
     seen = len(summaries(log.read_text()))
     p.send_signal(signal.SIGUSR1)
     for _ in range(200):
         lines = summaries(log.read_text())
         if len(lines) > seen:
-            return lines[-1]["nodes"]
+            return lines[-1]
         time.sleep(0.02)
     raise AssertionError("no summary after SIGUSR1")
+
+
+def nodes_now(p, log):
+    return summary_now(p, log)["nodes"]
 
 
 def walk(mnt):
@@ -76,3 +84,38 @@ def test_forgotten_nodes_leave_the_table_and_held_ones_keep_working(tmp_path):
         # many nodes as the first walk left (none leaked, none lost)
         assert walk(mnt) == before
         assert nodes_now(p, log) == walked
+
+
+def test_indexes_kept_stay_within_index_memory(tmp_path):
+    """Three datasets of 50,000 chunks each (~2.3 MiB of chunk references apiece) under a
+    budget for one: one is kept, the others are indexed again when used, and every one reads
+    what netCDF4 reads. Without the budget all three are kept."""
+    archive = tmp_path / "archive"
+    archive.mkdir()
+    n = 800_000
+    for j in range(3):
+        with netCDF4.Dataset(archive / f"m{j}.nc", "w") as ds:
+            ds.createDimension("t", n)
+            v = ds.createVariable("v", "f4", ("t",), zlib=True, chunksizes=(16,))
+            v[:] = np.arange(n, dtype="f4") + j
+    log = tmp_path / "daemon.log"
+
+    def open_all(mnt):
+        for j in range(3):
+            got = xr.open_zarr(mnt / f"m{j}.zarr")["v"][-100:].values
+            with netCDF4.Dataset(archive / f"m{j}.nc") as ds:
+                np.testing.assert_array_equal(got, ds["v"][-100:])
+
+    budget = 3 << 20
+    with foreground(archive, "--log-file", str(log), "--index-dir", "none",
+                    "--index-memory", str(budget)) as (p, mnt):
+        open_all(mnt)
+        s = summary_now(p, log)
+        assert s["datasets_kept"] == 1, s
+        assert 1 << 10 < s["index_kib"] <= budget >> 10, s
+        open_all(mnt)  # the evicted ones again, indexed anew
+        assert summary_now(p, log)["datasets_indexed"] > 3
+    with foreground(archive, "--log-file", str(log), "--index-dir", "none") as (p, mnt):
+        open_all(mnt)
+        s = summary_now(p, log)
+        assert s["datasets_kept"] == 3 and s["index_kib"] > 2 * (budget >> 10), s

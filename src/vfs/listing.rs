@@ -1,6 +1,8 @@
 //! Cached listings of archive directories. Listing a directory sniffs every file in it, so
 //! `find` over 10,000 datasets must not list the directory again for every lookup: a listing
-//! is kept until the directory's mtime changes (entries added, removed or renamed).
+//! is kept until the directory's mtime changes (entries added, removed or renamed), within a
+//! bound on the entries kept (a listing weighs its entries), so that an archive of millions of
+//! files costs the daemon no more than that.
 
 use super::confine::Confinement;
 use super::naming::{self, ArchiveEntry, ListOptions};
@@ -41,15 +43,21 @@ pub struct Listings {
 pub type ListedHook = Box<dyn Fn(&Path) + Send + Sync>;
 
 impl Listings {
-    /// Listings below the canonical archive `root`, at most `capacity` directories kept.
+    /// Listings below the canonical archive `root`, at most `capacity` entries kept (a
+    /// directory counts one more than its entries; one larger than `capacity` is still kept
+    /// while it is used).
     pub fn new(root: PathBuf, capacity: u64, options: ListOptions) -> Self {
+        let max = u32::try_from(capacity.max(1)).unwrap_or(u32::MAX);
         let confinement = Confinement::new(root.clone(), options.follow_symlinks);
         Listings {
             root,
             options,
             confinement,
             cache: Cache::builder()
-                .max_capacity(capacity)
+                .max_capacity(u64::from(max))
+                .weigher(move |_, l: &Arc<Listing>| {
+                    u32::try_from(l.entries.len() + 1).unwrap_or(u32::MAX).min(max)
+                })
                 .build_with_hasher(foldhash::fast::RandomState::default()),
             on_listed: OnceLock::new(),
         }
@@ -91,5 +99,35 @@ impl Listings {
             hook(rel);
         }
         Ok(listing)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn listings_kept_are_bounded_by_their_entries() {
+        let root = std::env::temp_dir().join(format!("cloudify-listings-{}", std::process::id()));
+        for d in 0..3 {
+            for e in 0..50 {
+                std::fs::create_dir_all(root.join(format!("d{d}/e{e}"))).expect("mkdir");
+            }
+        }
+        let root = root.canonicalize().expect("root");
+        let options = ListOptions { stac: false, follow_symlinks: false };
+        let listings = Listings::new(root.clone(), 120, options);
+        for d in 0..3 {
+            assert_eq!(listings.get(Path::new(&format!("d{d}"))).expect("list").entries.len(), 50);
+        }
+        listings.cache.run_pending_tasks();
+        // 51 each: two fit in 120, not three
+        assert_eq!((listings.cache.entry_count(), listings.cache.weighted_size()), (2, 102));
+        // a directory larger than the bound is still kept
+        let small = Listings::new(root.clone(), 10, options);
+        let first = small.get(Path::new("d0")).expect("list");
+        small.cache.run_pending_tasks();
+        assert!(Arc::ptr_eq(&first, &small.cached(Path::new("d0")).expect("kept")));
+        std::fs::remove_dir_all(&root).expect("cleanup");
     }
 }

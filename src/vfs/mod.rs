@@ -69,7 +69,8 @@ impl Vfs {
         Ok(Vfs {
             listings: Listings::new(
                 root.clone(),
-                100_000,
+                // entries of archive directories kept (a few hundred bytes each)
+                500_000,
                 ListOptions {
                     stac: options.stac.enabled,
                     follow_symlinks: options.follow_symlinks,

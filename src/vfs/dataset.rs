@@ -75,7 +75,9 @@ type LoadResult = Result<Arc<Loaded>, String>;
 /// The bounded cache of loaded datasets: at most `max_datasets` (each holds an open file), and
 /// their indexes within a byte budget. A dataset weighs what its index holds (chunk references
 /// and metadata, in KiB), and never less than `budget / max_datasets` (so the count holds) nor
-/// more than the budget (so the one in use can stay, whatever its size).
+/// more than the budget (so the one in use can stay, whatever its size). LRU: a dataset just
+/// loaded is kept (moka's default admission would turn a heavy one away in favour of light
+/// popular ones, and each request would index it again).
 pub struct Datasets {
     cache: Cache<PathBuf, Arc<(Identity, LoadResult)>, foldhash::fast::RandomState>,
     options: IndexOptions,
@@ -100,6 +102,7 @@ impl Datasets {
         let max_kib = u32::try_from(capacity_kib).unwrap_or(u32::MAX);
         let min_kib = u32::try_from(capacity_kib / max_datasets.max(1)).unwrap_or(max_kib);
         let cache = Cache::builder()
+            .eviction_policy(moka::policy::EvictionPolicy::lru())
             .max_capacity(capacity_kib)
             .weigher(move |_, entry: &Arc<(Identity, LoadResult)>| {
                 let kib = entry.1.as_ref().map_or(0, |ds| ds.view.heap_bytes() / 1024);
@@ -179,5 +182,31 @@ impl Datasets {
         let needs_library = view.arrays.iter().any(|a| a.node.library_path.is_some());
         let library = needs_library.then(|| self.isolation.library(path.to_path_buf()));
         Ok(Arc::new(Loaded { view, file, stat, generation, library, facts: OnceLock::new() }))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_dataset_just_loaded_is_kept_whatever_was_popular_before() {
+        let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures");
+        let (a, b) = (fixtures.join("tas_day.nc"), fixtures.join("sparse.nc"));
+        // one dataset fits (each weighs the whole budget)
+        let datasets = Datasets::new(
+            IndexOptions::default(),
+            (1, 4096),
+            (ChunkMode::Raw, 16 << 20),
+            None,
+            Isolation::InProcess,
+        );
+        for _ in 0..20 {
+            datasets.get(&a).expect("a");
+        }
+        datasets.get(&b).expect("b");
+        datasets.cache.run_pending_tasks();
+        assert!(datasets.cache.contains_key(&b) && !datasets.cache.contains_key(&a));
+        assert_eq!(datasets.kept().0, 1);
     }
 }

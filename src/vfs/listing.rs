@@ -53,7 +53,11 @@ impl Listings {
             root,
             options,
             confinement,
+            // LRU: a listing is always kept at first (moka's default admission would turn
+            // away a big one in favour of small popular ones, and every page of a big
+            // directory would list it again)
             cache: Cache::builder()
+                .eviction_policy(moka::policy::EvictionPolicy::lru())
                 .max_capacity(u64::from(max))
                 .weigher(move |_, l: &Arc<Listing>| {
                     u32::try_from(l.entries.len() + 1).unwrap_or(u32::MAX).min(max)
@@ -123,11 +127,18 @@ mod tests {
         listings.cache.run_pending_tasks();
         // 51 each: two fit in 120, not three
         assert_eq!((listings.cache.entry_count(), listings.cache.weighted_size()), (2, 102));
-        // a directory larger than the bound is still kept
-        let small = Listings::new(root.clone(), 10, options);
-        let first = small.get(Path::new("d0")).expect("list");
-        small.cache.run_pending_tasks();
-        assert!(Arc::ptr_eq(&first, &small.cached(Path::new("d0")).expect("kept")));
+        // a directory larger than the bound is still kept while used, however often the
+        // listings it displaces were used before
+        let small = Listings::new(root.clone(), 60, options);
+        for _ in 0..20 {
+            small.get(Path::new("d1/e1")).expect("list");
+            small.get(Path::new("d1/e2")).expect("list");
+        }
+        for d in ["d0", "d1"] {
+            let big = small.get(Path::new(d)).expect("list");
+            small.cache.run_pending_tasks();
+            assert!(Arc::ptr_eq(&big, &small.cached(Path::new(d)).expect("kept")), "{d}");
+        }
         std::fs::remove_dir_all(&root).expect("cleanup");
     }
 }

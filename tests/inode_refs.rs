@@ -39,3 +39,28 @@ fn references_are_counted_as_the_kernel_counts_them() {
     assert_eq!(bytes.len() as u64, zattrs.size);
     assert!(vfs.getattr(ROOT_INO).is_ok(), "the root is never forgotten");
 }
+
+/// A STAC item's size, known once the item was generated, is listed while the kernel holds the
+/// item's node, and forgotten with it (listed as provisional again).
+#[test]
+fn an_item_size_lives_as_long_as_its_node() {
+    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures");
+    let vfs = Vfs::new(&fixtures, VfsOptions::default()).expect("vfs");
+    let item = OsStr::new("tas_day.stac.json");
+    let listed = |vfs: &Vfs| {
+        let page = vfs.readdirplus_page(ROOT_INO, 0, usize::MAX).expect("page");
+        let e = page.iter().find(|e| e.entry.name == item).expect("item listed").clone();
+        vfs.unsent(&page); // given back whole: the listing leaves no reference
+        (e.entry.ino, e.provisional, e.attr.expect("attr").size)
+    };
+    let (_, provisional, _) = listed(&vfs);
+    assert!(provisional, "not generated yet");
+    let looked_up = vfs.lookup(ROOT_INO, item).expect("item");
+    assert!(looked_up.size > 0);
+    let (ino, provisional, size) = listed(&vfs);
+    assert_eq!((ino, provisional, size), (looked_up.ino, false, looked_up.size));
+    vfs.forget([(ino, 1)]);
+    assert_eq!(vfs.nodes(), 1, "only the root is left");
+    let (_, provisional, size) = listed(&vfs);
+    assert!(provisional && size == 0, "forgotten with its node");
+}

@@ -75,7 +75,7 @@ type LoadResult = Result<Arc<Loaded>, String>;
 /// The bounded cache of loaded datasets: at most `max_datasets` (each holds an open file), and
 /// their indexes within a byte budget. A dataset weighs what its index holds (chunk references
 /// and metadata, in KiB), and never less than `budget / max_datasets` (so the count holds) nor
-/// more than the budget (so the one in use can stay, whatever its size). LRU: a dataset just
+/// more than the budget (so one larger than the budget is still taken, alone). LRU: a dataset just
 /// loaded is kept (moka's default admission would turn a heavy one away in favour of light
 /// popular ones, and each request would index it again).
 pub struct Datasets {
@@ -100,7 +100,8 @@ impl Datasets {
         let next_generation = AtomicU64::new(1);
         let capacity_kib = (budget / 1024).max(max_datasets.max(1));
         let max_kib = u32::try_from(capacity_kib).unwrap_or(u32::MAX);
-        let min_kib = u32::try_from(capacity_kib / max_datasets.max(1)).unwrap_or(max_kib);
+        // rounded up: no more than `max_datasets` of the lightest fit
+        let min_kib = u32::try_from(capacity_kib.div_ceil(max_datasets.max(1))).unwrap_or(max_kib);
         let cache = Cache::builder()
             .eviction_policy(moka::policy::EvictionPolicy::lru())
             .max_capacity(capacity_kib)

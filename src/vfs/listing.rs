@@ -44,8 +44,8 @@ pub type ListedHook = Box<dyn Fn(&Path) + Send + Sync>;
 
 impl Listings {
     /// Listings below the canonical archive `root`, at most `capacity` entries kept (a
-    /// directory counts one more than its entries; one larger than `capacity` is still kept
-    /// while it is used).
+    /// directory counts one more than its entries; one larger than `capacity` is still taken,
+    /// alone, until the next listing displaces it).
     pub fn new(root: PathBuf, capacity: u64, options: ListOptions) -> Self {
         let max = u32::try_from(capacity.max(1)).unwrap_or(u32::MAX);
         let confinement = Confinement::new(root.clone(), options.follow_symlinks);
@@ -127,8 +127,8 @@ mod tests {
         listings.cache.run_pending_tasks();
         // 51 each: two fit in 120, not three
         assert_eq!((listings.cache.entry_count(), listings.cache.weighted_size()), (2, 102));
-        // a directory larger than the bound is still kept while used, however often the
-        // listings it displaces were used before
+        // a directory larger than the bound is still taken, however often the listings it
+        // displaces were used before
         let small = Listings::new(root.clone(), 60, options);
         for _ in 0..20 {
             small.get(Path::new("d1/e1")).expect("list");

@@ -180,14 +180,10 @@ impl Vfs {
     pub fn lookup(&self, parent: u64, name: &OsStr) -> Result<Attr, VfsError> {
         let parent = self.key(parent)?;
         let key = self.child_key(&parent, name)?;
-        // counted before its attributes are made, so that the number cannot be dropped
-        // by a FORGET in between; taken back if there is nothing to find
-        let ino = self.inodes.lookup(key.clone());
-        let attr = self.attr_of(ino, &key);
-        if attr.is_err() {
-            self.forget([(ino, 1)]);
-        }
-        attr
+        // numbered (and counted) only once found: a name that is not there costs the inode
+        // table nothing; the number does not go into anything the attributes are made of
+        let attr = self.attr_of(0, &key)?;
+        Ok(Attr { ino: self.inodes.lookup(key), ..attr })
     }
 
     /// Attributes of `ino`.
@@ -198,9 +194,9 @@ impl Vfs {
     /// The kernel dropped `n` references to each `(ino, n)` (FUSE FORGET): nodes it no longer
     /// holds leave the inode table, and a later lookup numbers them anew.
     pub fn forget(&self, refs: impl IntoIterator<Item = (u64, u64)>) {
-        for (ino, key) in self.inodes.forget(refs) {
-            if let NodeKey::Item { .. } = *key {
-                self.item_sizes.remove(ino);
+        for (_, key) in self.inodes.forget(refs) {
+            if let NodeKey::Item { source, .. } = &*key {
+                self.item_sizes.remove(source);
             }
         }
     }

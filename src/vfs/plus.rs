@@ -33,22 +33,24 @@ impl EntryPlus {
     }
 }
 
-/// The sizes of the STAC items generated so far, by inode, each valid for one source identity.
+/// The sizes of the STAC items generated so far, by source file (archive-relative), each
+/// valid for one source identity; dropped with the item's node.
 #[derive(Default)]
-pub(super) struct ItemSizes(Mutex<HashMap<u64, (Identity, u64)>>);
+pub(super) struct ItemSizes(Mutex<HashMap<PathBuf, (Identity, u64)>>);
 
 impl ItemSizes {
-    pub(super) fn record(&self, ino: u64, identity: Identity, size: u64) {
-        self.0.lock().unwrap_or_else(|e| e.into_inner()).insert(ino, (identity, size));
+    pub(super) fn record(&self, source: &Path, identity: Identity, size: u64) {
+        let mut map = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        map.insert(source.to_path_buf(), (identity, size));
     }
 
-    pub(super) fn remove(&self, ino: u64) {
-        self.0.lock().unwrap_or_else(|e| e.into_inner()).remove(&ino);
+    pub(super) fn remove(&self, source: &Path) {
+        self.0.lock().unwrap_or_else(|e| e.into_inner()).remove(source);
     }
 
-    fn get(&self, ino: u64, identity: &Identity) -> Option<u64> {
+    fn get(&self, source: &Path, identity: &Identity) -> Option<u64> {
         let map = self.0.lock().unwrap_or_else(|e| e.into_inner());
-        map.get(&ino).filter(|(id, _)| id == identity).map(|(_, size)| *size)
+        map.get(source).filter(|(id, _)| id == identity).map(|(_, size)| *size)
     }
 }
 
@@ -98,7 +100,7 @@ impl Vfs {
                     stat(source).map(|s| (Attr::of_source(ino, &s, Kind::Dir, 0), false))
                 }
                 (Some(NodeKey::Item { source, .. }), _) => {
-                    stat(source).map(|s| self.listed_item_attr(ino, &s))
+                    stat(source).map(|s| self.listed_item_attr(ino, source, &s))
                 }
                 (Some(key), _) => self.attr_of(ino, key).map(|a| (a, false)),
                 (None, _) => Err(VfsError::NotFound),
@@ -123,8 +125,8 @@ impl Vfs {
 
     /// An item's attributes without generating it: the size recorded when it was last
     /// generated from this very source (`stat`), else a provisional 0.
-    fn listed_item_attr(&self, ino: u64, stat: &SourceStat) -> (Attr, bool) {
-        let known = self.item_sizes.get(ino, &stat.identity);
+    fn listed_item_attr(&self, ino: u64, source: &Path, stat: &SourceStat) -> (Attr, bool) {
+        let known = self.item_sizes.get(source, &stat.identity);
         (Attr::of_source(ino, stat, Kind::File, known.unwrap_or(0)), known.is_none())
     }
 }

@@ -88,7 +88,7 @@ impl Vfs {
         };
         let bytes = item_json(facts, &place);
         let attr = Attr::of_source(ino, &ds.stat, Kind::File, bytes.len() as u64);
-        self.item_sizes.record(ino, ds.stat.identity, attr.size);
+        self.item_sizes.record(source, ds.stat.identity, attr.size);
         Ok((attr, bytes))
     }
 }

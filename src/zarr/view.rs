@@ -95,7 +95,10 @@ impl DatasetView {
         for (name, len) in &group.dimensions {
             self.dimensions.push((path.to_string(), name.clone(), *len));
         }
-        for array in group.arrays {
+        for mut array in group.arrays {
+            // an index read back (serde) or from a worker grows its vector by doubling: held
+            // for the dataset's life, the slack would be up to 3/4 more than the references
+            array.chunk_refs.shrink_to_fit();
             let apath = join(path, &array.name);
             children.push(Child { name: array.name.clone(), is_dir: true });
             self.add_doc(join(&apath, ".zarray"), metadata::zarray(&array), out);

@@ -71,6 +71,11 @@ impl ChunkCache {
     where
         E: Send + Sync + 'static,
     {
+        // a hit asks `get` first: moka's try_get_with boxes its key even when it finds it
+        if let Some(chunk) = self.inner.get(&key) {
+            crate::stats::STATS.cache_lookup(true);
+            return Ok(chunk);
+        }
         let mut inserted = false;
         let result = self.inner.try_get_with(key, || {
             inserted = true;

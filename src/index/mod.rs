@@ -156,7 +156,12 @@ impl ArrayNode {
 
     /// Number of chunks along each dimension.
     pub fn grid(&self) -> Vec<u64> {
-        self.shape.iter().zip(&self.chunks).map(|(s, c)| s.div_ceil((*c).max(1))).collect()
+        self.grid_iter().collect()
+    }
+
+    /// [`ArrayNode::grid`] without the vector.
+    pub fn grid_iter(&self) -> impl ExactSizeIterator<Item = u64> + '_ {
+        self.shape.iter().zip(&self.chunks).map(|(s, c)| s.div_ceil((*c).max(1)))
     }
 
     /// Size in bytes of one element.

@@ -136,14 +136,15 @@ impl Datasets {
     /// The loaded dataset of `path` (absolute), indexing it if needed.
     pub fn get(&self, path: &Path) -> LoadResult {
         let stat = stat_source(path).map_err(|e| format!("{}: {e}", path.display()))?;
-        let key = path.to_path_buf();
-        if let Some(hit) = self.cache.get(&key) {
+        // looked up by the borrowed path: a hit allocates nothing
+        if let Some(hit) = self.cache.get(path) {
             if hit.0 == stat.identity {
                 return hit.1.clone();
             }
             info!(file = %path.display(), "source changed: re-indexing");
-            self.cache.invalidate(&key);
+            self.cache.invalidate(path);
         }
+        let key = path.to_path_buf();
         let entry = self.cache.get_with(key, || Arc::new((stat.identity, self.load(path, stat))));
         entry.1.clone()
     }

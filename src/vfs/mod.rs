@@ -103,10 +103,27 @@ impl Vfs {
     }
 
     fn dataset(&self, source: &Path) -> Result<Arc<Loaded>, VfsError> {
-        let path = self.root.join(source);
-        let ds = self.datasets.get(&path).map_err(VfsError::Dataset)?;
-        self.confinement.check(&path, ds.stat.identity.ino, ds.stat.identity.mtime)?;
-        Ok(ds)
+        self.absolute(source, |path| {
+            let ds = self.datasets.get(path).map_err(VfsError::Dataset)?;
+            self.confinement.check(path, ds.stat.identity.ino, ds.stat.identity.mtime)?;
+            Ok(ds)
+        })
+    }
+
+    /// `f` of the absolute path of archive-relative `source`, made in a buffer this thread
+    /// keeps: a read request allocates nothing for it.
+    fn absolute<R>(&self, source: &Path, f: impl FnOnce(&Path) -> R) -> R {
+        thread_local! {
+            static SCRATCH: std::cell::Cell<PathBuf> = std::cell::Cell::new(PathBuf::new());
+        }
+        // taken out while in use: a nested call would make a buffer of its own
+        let mut path = SCRATCH.take();
+        path.as_mut_os_string().clear();
+        path.push(&self.root);
+        path.push(source);
+        let r = f(&path);
+        SCRATCH.set(path);
+        r
     }
 
     /// Attributes of node `key`, numbered `ino`.
@@ -152,10 +169,11 @@ impl Vfs {
 
     /// `stat` of the archive-relative `source`, refused when it leads outside the archive.
     fn source_stat(&self, source: &Path) -> Result<SourceStat, VfsError> {
-        let path = self.root.join(source);
-        let s = stat_source(&path)?;
-        self.confinement.check(&path, s.identity.ino, s.identity.mtime)?;
-        Ok(s)
+        self.absolute(source, |path| {
+            let s = stat_source(path)?;
+            self.confinement.check(path, s.identity.ino, s.identity.mtime)?;
+            Ok(s)
+        })
     }
 
     fn archive_listing(&self, rel: &Path) -> Result<Arc<Listing>, VfsError> {

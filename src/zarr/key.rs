@@ -6,14 +6,40 @@ pub fn parse_chunk_key(name: &str, rank: usize) -> Option<Vec<u64>> {
     if rank == 0 {
         return (name == "0").then(Vec::new);
     }
-    let coords: Vec<u64> = name
-        .split('.')
-        .map(|part| {
-            let v: u64 = part.parse().ok()?;
-            (v.to_string() == part).then_some(v)
-        })
-        .collect::<Option<_>>()?;
+    let coords: Vec<u64> = name.split('.').map(canonical).collect::<Option<_>>()?;
     (coords.len() == rank).then_some(coords)
+}
+
+/// Row-major position of chunk `name` in a grid of `grid` chunks per dimension, for the same
+/// names [`parse_chunk_key`] accepts; `None` outside the grid. Allocates nothing (every read
+/// request resolves its chunk's name).
+pub fn key_position(name: &str, grid: impl ExactSizeIterator<Item = u64>) -> Option<usize> {
+    if grid.len() == 0 {
+        return (name == "0").then_some(0);
+    }
+    let mut parts = name.split('.');
+    let mut pos: u64 = 0;
+    for g in grid {
+        let c = canonical(parts.next()?)?;
+        if c >= g {
+            return None;
+        }
+        pos = pos.checked_mul(g)?.checked_add(c)?;
+    }
+    match parts.next() {
+        Some(_) => None,
+        None => usize::try_from(pos).ok(),
+    }
+}
+
+/// A coordinate in its one spelling: decimal digits, no sign, no leading zero.
+fn canonical(part: &str) -> Option<u64> {
+    let digits = part.as_bytes();
+    let leading_zero = digits.len() > 1 && digits[0] == b'0';
+    if digits.is_empty() || leading_zero || !digits.iter().all(u8::is_ascii_digit) {
+        return None;
+    }
+    part.parse().ok()
 }
 
 /// The key of the chunk at `coords`.
@@ -50,6 +76,22 @@ mod tests {
             assert_eq!(&parse_chunk_key(key, *rank), want, "{key} rank {rank}");
             if let Some(c) = want {
                 assert_eq!(&chunk_key(c), key);
+            }
+            // the position in a grid just large enough, and one too small
+            let grid: Vec<u64> = match want {
+                Some(c) => c.iter().map(|c| c.saturating_add(1)).collect(),
+                None => vec![4; *rank],
+            };
+            // (u64::MAX has no grid to fit in)
+            let fits = |c: &Vec<u64>| c.iter().zip(&grid).all(|(c, g)| c < g);
+            let row_major = want
+                .as_ref()
+                .filter(|c| fits(c))
+                .map(|c| c.iter().zip(&grid).fold(0u64, |p, (c, g)| p * g + c));
+            let expected = row_major.and_then(|p| usize::try_from(p).ok());
+            assert_eq!(key_position(key, grid.iter().copied()), expected, "{key}");
+            if let Some(c) = want.as_ref().filter(|c| !c.is_empty()) {
+                assert_eq!(key_position(key, c.iter().copied()), None, "{key}: outside");
             }
         }
     }

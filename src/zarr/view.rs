@@ -3,7 +3,7 @@
 //! Metadata documents are rendered once when the view is built; chunk keys are resolved
 //! against the index on demand (a variable may have 100,000 chunks).
 
-use super::key::{chunk_key, parse_chunk_key};
+use super::key::{chunk_key, key_position};
 use super::metadata;
 use crate::index::{ArrayNode, ChunkRef, DatasetIndex, GroupNode};
 use std::collections::HashMap;
@@ -135,8 +135,7 @@ impl DatasetView {
             return None;
         };
         let node = &self.arrays[*i].node;
-        let coords = parse_chunk_key(name, node.shape.len())?;
-        let pos = node.chunk_position(&coords)?;
+        let pos = key_position(name, node.grid_iter())?;
         let chunk = node.chunk_refs.get(pos)?.as_ref()?;
         Some(Entry::Chunk { array: *i, pos, chunk })
     }

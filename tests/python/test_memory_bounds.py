@@ -124,3 +124,50 @@ def test_indexes_kept_stay_within_index_memory(tmp_path):
         open_all(mnt)
         s = summary_now(p, log)
         assert s["datasets_kept"] == 3 and s["index_kib"] > budget >> 10, s
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="drop_caches needs root (as FUSE mounts do here)")
+def test_walks_while_the_kernel_drops_its_caches_see_no_error(tmp_path):
+    """Two walkers read the whole tree over and over while the kernel drops every unused
+    dentry and inode each 50 ms: lookups race FORGETs of the same nodes, and no open, stat or
+    read may fail or see other bytes (a node dropped while the kernel still held it would
+    answer ENOENT)."""
+    import threading
+    log = tmp_path / "daemon.log"
+    with foreground(FIXTURES, "--log-file", str(log), "--index-dir", "none") as (p, mnt):
+        before = walk(mnt)
+        stop = time.monotonic() + 8
+        problems, walks = [], []
+
+        def walker():
+            while time.monotonic() < stop:
+                try:
+                    got = walk(mnt)
+                except (OSError, AssertionError) as e:
+                    problems.append(repr(e))
+                    continue
+                if got != before:
+                    problems.append(sorted(k for k in before if got.get(k) != before[k])[:3])
+                walks.append(1)
+
+        threads = [threading.Thread(target=walker) for _ in range(2)]
+        for t in threads:
+            t.start()
+        drops = 0
+        while time.monotonic() < stop:
+            with open("/proc/sys/vm/drop_caches", "w") as f:
+                f.write("2\n")
+            drops += 1
+            time.sleep(0.05)
+        for t in threads:
+            t.join()
+        assert not problems, problems[:5]
+        assert len(walks) >= 2 and drops > 50, (len(walks), drops)
+        # and with nothing in use, everything is forgotten in the end
+        with open("/proc/sys/vm/drop_caches", "w") as f:
+            f.write("2\n")
+        for _ in range(100):
+            if nodes_now(p, log) < 10:
+                break
+            time.sleep(0.1)
+        assert nodes_now(p, log) < 10

@@ -1,17 +1,9 @@
-//! Chunk keys: `"3.0.1"` ⇄ grid coordinates `[3, 0, 1]` (`"0"` for a 0-d array).
+//! Chunk keys: grid coordinates `[3, 0, 1]` → `"3.0.1"` (`"0"` for a 0-d array), and a key →
+//! its position in the grid. Only the canonical spelling is accepted (no signs, no leading
+//! zeros), so that every chunk has exactly one name.
 
-/// Parse a chunk key of an array of rank `rank`. Only the canonical spelling is accepted
-/// (no signs, no leading zeros), so that every chunk has exactly one name.
-pub fn parse_chunk_key(name: &str, rank: usize) -> Option<Vec<u64>> {
-    if rank == 0 {
-        return (name == "0").then(Vec::new);
-    }
-    let coords: Vec<u64> = name.split('.').map(canonical).collect::<Option<_>>()?;
-    (coords.len() == rank).then_some(coords)
-}
-
-/// Row-major position of chunk `name` in a grid of `grid` chunks per dimension, for the same
-/// names [`parse_chunk_key`] accepts; `None` outside the grid. Allocates nothing (every read
+/// Row-major position of chunk `name` in a grid of `grid` chunks per dimension; `None` for a
+/// name not spelled canonically or outside the grid. Allocates nothing (every read
 /// request resolves its chunk's name).
 pub fn key_position(name: &str, grid: impl ExactSizeIterator<Item = u64>) -> Option<usize> {
     if grid.len() == 0 {
@@ -54,6 +46,15 @@ pub fn chunk_key(coords: &[u64]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The coordinates a key names, as the table states them (the oracle of `key_position`).
+    fn parse_chunk_key(name: &str, rank: usize) -> Option<Vec<u64>> {
+        if rank == 0 {
+            return (name == "0").then(Vec::new);
+        }
+        let coords: Vec<u64> = name.split('.').map(canonical).collect::<Option<_>>()?;
+        (coords.len() == rank).then_some(coords)
+    }
 
     #[test]
     fn table() {

@@ -268,8 +268,9 @@ fn decode_parts(
     part: usize,
     dst: &mut [u8],
 ) -> Result<(), ChunkError> {
-    // the stored bytes of each part in turn (zero-filled only where it grows)
-    let mut stored = Vec::new();
+    // the stored bytes of each part in turn, and its inflated bytes when an unshuffle follows
+    // (zero-filled only where they grow)
+    let (mut stored, mut scratch) = (Vec::new(), Vec::new());
     for (p, dst) in parts.iter().zip(dst.chunks_mut(part)) {
         match p {
             Some(ChunkRef::Reencode { offset, len, mask, .. }) => {
@@ -278,7 +279,8 @@ fn decode_parts(
                     stored.resize(len, 0);
                 }
                 pread_into(file, *offset, &mut stored[..len])?;
-                codec::decode_hdf5_chunk_into(&stored[..len], &array.source_filters, *mask, dst)?;
+                let filters = &array.source_filters;
+                codec::decode_hdf5_chunk_into(&stored[..len], filters, *mask, dst, &mut scratch)?;
             }
             Some(ChunkRef::Range { offset, len }) if *len as usize == part => {
                 pread_into(file, *offset, dst)?;

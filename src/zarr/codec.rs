@@ -227,22 +227,40 @@ pub fn decode_hdf5_chunk(
 
 /// [`decode_hdf5_chunk`] of the `stored` bytes into `dst` (the expected size), without a copy
 /// of them: the last filter undone (inflate or unshuffle, the usual ones) writes straight into
-/// `dst`, earlier ones read `stored` where it is.
+/// `dst`, earlier ones read `stored` where it is. An inflate before the unshuffle (the usual
+/// deflate + shuffle pipeline) writes into `scratch`, which the caller keeps from chunk to chunk
+/// (it grows to the chunk's size once, and is never zeroed again).
 pub fn decode_hdf5_chunk_into(
     stored: &[u8],
     pipeline: &[SourceFilter],
     mask: u32,
     dst: &mut [u8],
+    scratch: &mut Vec<u8>,
 ) -> Result<(), CodecError> {
     let expected = dst.len();
     let filters: Vec<&SourceFilter> = active(pipeline, mask).collect();
-    let (last, before) = match filters.split_last() {
+    let (last, mut before) = match filters.split_last() {
         Some((last, before)) => (Some(*last), before),
         None => (None, &filters[..]),
+    };
+    // inflate then unshuffle: the inflated bytes must be exactly the chunk's size anyway
+    let inflate_first = match (before.split_last(), last) {
+        (Some((SourceFilter::Deflate { .. }, earlier)), Some(SourceFilter::Shuffle { .. })) => {
+            before = earlier;
+            true
+        }
+        _ => false,
     };
     let mut data = Cow::Borrowed(stored);
     for f in before {
         data = undo(data, f, expected)?;
+    }
+    if inflate_first {
+        if scratch.len() < expected {
+            scratch.resize(expected, 0);
+        }
+        inflate_into(&data, &mut scratch[..expected])?;
+        data = Cow::Borrowed(&scratch[..expected]);
     }
     let data = match last {
         Some(SourceFilter::Deflate { .. }) => return inflate_into(&data, dst),
@@ -388,6 +406,8 @@ mod tests {
             (vec![de], 0, deflate(&[raw.clone(), vec![1]].concat(), 4)),
             (vec![de], 0, deflate(&raw, 4)[..100].to_vec()),
             (vec![sh], 0, raw[..4000].to_vec()),
+            (vec![sh, de], 0, deflate(&shuffle(&raw[..4000], 4), 4)),
+            (vec![sh, de], 0, deflate(&shuffle(&[raw.clone(), vec![7; 4]].concat(), 4), 4)),
             (vec![de], 0, b"garbage".to_vec()),
             // cut before its checksum, every byte out: refused by both
             (vec![de], 0, {
@@ -395,11 +415,13 @@ mod tests {
                 d[..d.len() - 4].to_vec()
             }),
         ];
+        // one scratch buffer for all cases, as a decoding thread keeps it: stale bytes would show
+        let mut scratch = vec![0x5au8; 17];
         for (i, (pipeline, mask, stored)) in cases.into_iter().enumerate() {
             let whole = decode_hdf5_chunk(stored.clone(), &pipeline, mask, raw.len());
             // not zeroed: a byte the decoder left alone would show
             let mut dst = vec![0xa5u8; raw.len()];
-            let into = decode_hdf5_chunk_into(&stored, &pipeline, mask, &mut dst);
+            let into = decode_hdf5_chunk_into(&stored, &pipeline, mask, &mut dst, &mut scratch);
             assert_eq!(whole.is_ok(), into.is_ok(), "case {i}: {whole:?} vs {into:?}");
             if let Ok(bytes) = whole {
                 assert_eq!((bytes == raw, dst == raw), (true, true), "case {i}");

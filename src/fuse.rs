@@ -171,9 +171,8 @@ impl Filesystem for FuseAdapter {
         let start = usize::try_from(offset).unwrap_or(usize::MAX);
         match self.vfs.readdir_page(ino.0, start, 512) {
             Ok(entries) => {
-                for (i, e) in entries.iter().enumerate() {
-                    let next = (start + i) as u64 + 1;
-                    if reply.add(INodeNo(e.ino), next, file_type(e.kind), &e.name) {
+                for e in &entries {
+                    if reply.add(INodeNo(e.ino), e.offset, file_type(e.kind), &e.name) {
                         break;
                     }
                 }
@@ -200,11 +199,10 @@ impl Filesystem for FuseAdapter {
                     // an entry that cannot be stat'ed now is left out; the offsets stay
                     let Some(attr) = &e.attr else { continue };
                     let ttl = if e.provisional { Duration::ZERO } else { self.ttl };
-                    let next = (start + i) as u64 + 1;
                     let attr = file_attr(attr);
                     if reply.add(
                         INodeNo(e.entry.ino),
-                        next,
+                        e.entry.offset,
                         &e.entry.name,
                         &ttl,
                         &attr,

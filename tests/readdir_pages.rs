@@ -1,18 +1,26 @@
 //! Directories are read a page at a time: the pages put together are the whole listing, in
-//! order, for archive directories and for array directories (chunk files).
+//! order, for archive directories and for array directories (chunk files). Each entry carries
+//! the offset the kernel asks for next; after a directory's last entry that is `DIR_END`, and
+//! the page there is empty without looking at the directory.
 
-use cloudify_mount::vfs::{Vfs, VfsOptions, ROOT_INO};
+use cloudify_mount::vfs::{Vfs, VfsOptions, DIR_END, ROOT_INO};
 use std::ffi::OsStr;
 use std::path::Path;
 
+/// The listing of `ino` read as the kernel reads it: each page from the offset of the last
+/// entry of the page before.
 fn pages(vfs: &Vfs, ino: u64, size: usize) -> Vec<String> {
-    let mut out = Vec::new();
+    let (mut out, mut at) = (Vec::new(), 0u64);
     loop {
-        let page = vfs.readdir_page(ino, out.len(), size).expect("page");
+        let page = vfs.readdir_page(ino, at as usize, size).expect("page");
         assert!(page.len() <= size);
-        if page.is_empty() {
-            return out;
+        let Some(last) = page.last() else { return out };
+        for (i, e) in page.iter().enumerate() {
+            let next = (out.len() + i + 1) as u64;
+            let end = i + 1 == page.len() && page.len() < size;
+            assert_eq!(e.offset, if end { DIR_END } else { next }, "{:?}", e.name);
         }
+        at = last.offset;
         out.extend(page.into_iter().map(|e| e.name.to_string_lossy().into_owned()));
     }
 }
@@ -82,4 +90,25 @@ fn pages_with_attributes_are_getattr_and_never_index() {
         }
         assert_eq!(start, vfs.readdir(ino).expect("readdir").len());
     }
+}
+
+/// The page after a directory's last entry is known to be empty: asking for it touches
+/// nothing, not even a dataset whose source has gone (a page from the start does).
+#[test]
+fn the_page_after_the_end_is_empty_without_work() {
+    let dir = std::env::temp_dir().join(format!("cloudify-dir-end-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("mkdir");
+    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures");
+    std::fs::copy(fixtures.join("tas_day.nc"), dir.join("x.nc")).expect("copy");
+    let vfs = Vfs::new(&dir, VfsOptions::default()).expect("vfs");
+    let store = vfs.lookup(ROOT_INO, OsStr::new("x.zarr")).expect("store").ino;
+    let listed = vfs.readdirplus_page(store, 0, 256).expect("page");
+    let last = listed.last().expect("entries");
+    assert_eq!(last.entry.offset, DIR_END);
+    std::fs::remove_file(dir.join("x.nc")).expect("rm");
+    assert!(vfs.readdirplus_page(store, DIR_END as usize, 256).expect("end").is_empty());
+    assert!(vfs.readdir_page(store, DIR_END as usize, 256).expect("end").is_empty());
+    assert!(vfs.readdirplus_page(store, 0, 256).is_err(), "the dataset is gone");
+    std::fs::remove_dir_all(&dir).expect("clean up");
 }

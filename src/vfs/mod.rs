@@ -20,7 +20,7 @@ use dataset::SourceStat;
 pub use dataset::{stat_source, Identity, Loaded};
 pub use error::VfsError;
 pub use inode::{NodeKey, ROOT_INO};
-pub use node::{Attr, DirEntry, Kind};
+pub use node::{Attr, DirEntry, Kind, DIR_END};
 pub use options::VfsOptions;
 pub use persist::IndexStore;
 pub use plus::EntryPlus;
@@ -255,6 +255,9 @@ impl Vfs {
         max: usize,
         counted: bool,
     ) -> Result<(Vec<DirEntry>, Option<Arc<Loaded>>), VfsError> {
+        if start as u64 >= DIR_END {
+            return Ok((Vec::new(), None));
+        }
         let number = |key: NodeKey| match counted {
             true => self.inodes.lookup(key),
             false => self.inodes.ino_owned(key),
@@ -262,12 +265,34 @@ impl Vfs {
         let key = self.key(ino)?;
         let parent_ino = self.inodes.ino_owned(parent_of(&key));
         let dots = [
-            DirEntry { ino, kind: Kind::Dir, name: ".".into() },
-            DirEntry { ino: parent_ino, kind: Kind::Dir, name: "..".into() },
+            DirEntry { ino, kind: Kind::Dir, name: ".".into(), offset: 0 },
+            DirEntry { ino: parent_ino, kind: Kind::Dir, name: "..".into(), offset: 0 },
         ];
         let mut out: Vec<DirEntry> = dots.into_iter().skip(start).take(max).collect();
-        let (skip, max) = (start.saturating_sub(2), max - out.len());
-        match &*key {
+        let (skip, room) = (start.saturating_sub(2), max - out.len());
+        let ds = self.page_children(&key, &mut out, skip, room, number)?;
+        // fewer than asked for: the page holds the directory's last entry
+        let ended = out.len() < max;
+        for (i, e) in out.iter_mut().enumerate() {
+            e.offset = (start + i + 1) as u64;
+        }
+        if let Some(last) = out.last_mut().filter(|_| ended) {
+            last.offset = DIR_END;
+        }
+        Ok((out, ds))
+    }
+
+    /// The entries of directory `key` from the `skip`-th on ("." and ".." aside), at most
+    /// `max`, appended to `out`; and the dataset when `key` is inside a store.
+    fn page_children(
+        &self,
+        key: &NodeKey,
+        out: &mut Vec<DirEntry>,
+        skip: usize,
+        max: usize,
+        number: impl Fn(NodeKey) -> u64,
+    ) -> Result<Option<Arc<Loaded>>, VfsError> {
+        match key {
             NodeKey::Dir(rel) => {
                 let listing = self.archive_listing(rel)?;
                 for e in listing.entries.iter().skip(skip).take(max) {
@@ -276,8 +301,10 @@ impl Vfs {
                         ArchiveEntry::Dir { .. } | ArchiveEntry::Dataset { .. } => Kind::Dir,
                         ArchiveEntry::Item { .. } | ArchiveEntry::Catalog { .. } => Kind::File,
                     };
-                    out.push(DirEntry { ino: number(child), kind, name: e.name().clone() });
+                    let name = e.name().clone();
+                    out.push(DirEntry { ino: number(child), kind, name, offset: 0 });
                 }
+                Ok(None)
             }
             NodeKey::Dataset { source, inner } => {
                 let ds = self.dataset(source)?;
@@ -285,13 +312,13 @@ impl Vfs {
                 for c in children {
                     let child = store_child(source, inner, &c.name);
                     let kind = if c.is_dir { Kind::Dir } else { Kind::File };
-                    out.push(DirEntry { ino: number(child), kind, name: c.name.into() });
+                    let name = c.name.into();
+                    out.push(DirEntry { ino: number(child), kind, name, offset: 0 });
                 }
-                return Ok((out, Some(ds)));
+                Ok(Some(ds))
             }
-            NodeKey::Catalog(_) | NodeKey::Item { .. } => return Err(VfsError::NotDir),
+            NodeKey::Catalog(_) | NodeKey::Item { .. } => Err(VfsError::NotDir),
         }
-        Ok((out, None))
     }
 
     /// Check that `ino` may be opened for reading; writing is refused.

@@ -44,7 +44,16 @@ pub struct DirEntry {
     pub ino: u64,
     pub kind: Kind,
     pub name: std::ffi::OsString,
+    /// Where the listing goes on after this entry (FUSE's `off`, what the kernel asks for
+    /// next): its position + 1, or [`DIR_END`] after the directory's last entry.
+    pub offset: u64,
 }
+
+/// The offset after a directory's last entry. The kernel asks for another page after every
+/// page it gets (FUSE has no end-of-directory flag), so `find` makes two requests per
+/// directory; a page asked for at `DIR_END` is known to be empty without looking at the
+/// directory (no dataset, no `stat`). Above any real position (listings are bounded far below).
+pub const DIR_END: u64 = i64::MAX as u64;
 
 /// An archive directory's own read and search bits: who may list it and who may pass through
 /// it is exactly who may do so in the archive (r without x stays r without x).

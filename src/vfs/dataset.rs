@@ -17,7 +17,7 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock};
 use std::time::{Instant, SystemTime};
-use tracing::{error, info};
+use tracing::{debug, error, info};
 
 /// What identifies one version of a source file.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -176,9 +176,14 @@ impl Datasets {
         };
         let index_us = index_took.as_micros() as u64;
         let view = DatasetView::new(mode::apply(self.mode, index, self.merge_target));
-        info!(file = %path.display(), arrays = view.arrays.len(), native, index_us,
-            us = started.elapsed().as_micros() as u64,
-            "{}", if from_disk { "index loaded from the index directory" } else { "indexed" });
+        let (arrays, us) = (view.arrays.len(), started.elapsed().as_micros() as u64);
+        if from_disk {
+            // routine on every walk of a large archive: one line a dataset only when asked for
+            debug!(file = %path.display(), arrays, index_us, us,
+                "index loaded from the index directory");
+        } else {
+            info!(file = %path.display(), arrays, native, index_us, us, "indexed");
+        }
         crate::stats::STATS.dataset_loaded(from_disk);
         let generation = self.next_generation.fetch_add(1, Ordering::Relaxed);
         let needs_library = view.arrays.iter().any(|a| a.node.library_path.is_some());

@@ -137,7 +137,9 @@ def test_remount_uses_the_persisted_index(tmp_path):
     index_dir = tmp_path / "index"
     views = []
     for attempt in range(2):
-        with mounted(FIXTURES, "--index-dir", str(index_dir)) as mnt:
+        # loads from the index directory are logged at debug level
+        with mounted(FIXTURES, "--index-dir", str(index_dir),
+                     env={"RUST_LOG": "info,cloudify_mount=debug"}) as mnt:
             views.append(xr.open_zarr(mnt / "groups.zarr", group="instrument").load())
             log = (mnt.parent / (mnt.name + ".log")).read_text()
         said = "index loaded from the index directory" if attempt else "indexed"

@@ -7,6 +7,7 @@
 
 use super::VfsError;
 use moka::sync::Cache;
+use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 use std::time::SystemTime;
 use tracing::warn;
@@ -18,7 +19,8 @@ type Seen = (u64, SystemTime);
 pub struct Confinement {
     root: PathBuf,
     follow_symlinks: bool,
-    verified: Cache<PathBuf, Seen, foldhash::fast::RandomState>,
+    /// Keyed by the path's bytes (hashing a `Path` walks its components).
+    verified: Cache<OsString, Seen, foldhash::fast::RandomState>,
 }
 
 impl Confinement {
@@ -33,15 +35,15 @@ impl Confinement {
     /// Allow `path` (absolute, below the root) whose target has inode `ino` and `mtime` now,
     /// or refuse it with [`VfsError::Outside`] and a (rate-limited) log line.
     pub fn check(&self, path: &Path, ino: u64, mtime: SystemTime) -> Result<(), VfsError> {
-        if self.follow_symlinks || self.verified.get(path) == Some((ino, mtime)) {
+        if self.follow_symlinks || self.verified.get(path.as_os_str()) == Some((ino, mtime)) {
             return Ok(());
         }
         let real = path.canonicalize()?;
         if real.starts_with(&self.root) {
-            self.verified.insert(path.to_path_buf(), (ino, mtime));
+            self.verified.insert(path.as_os_str().to_owned(), (ino, mtime));
             return Ok(());
         }
-        self.verified.invalidate(path);
+        self.verified.invalidate(path.as_os_str());
         if crate::log_limit::allow(path, "symlink leaves the archive").is_some() {
             warn!(path = %path.display(), target = %real.display(),
                 "refused: a symbolic link now leads outside the archive (see --follow-symlinks)");

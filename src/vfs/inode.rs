@@ -7,12 +7,15 @@
 //! forgotten and looked up again may get another number.
 
 use std::collections::{HashMap, HashSet};
+use std::ffi::OsString;
+use std::hash::{Hash, Hasher};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::sync::{Arc, RwLock};
 
-/// What an inode stands for.
-#[derive(Clone, Debug, Hash, PartialEq, Eq)]
+/// What an inode stands for. Hashed and compared by the bytes of its paths (see the `Hash`
+/// implementation).
+#[derive(Clone, Debug)]
 pub enum NodeKey {
     /// A directory of the archive (relative path; empty for the root).
     Dir(PathBuf),
@@ -23,6 +26,45 @@ pub enum NodeKey {
     /// The STAC catalog of an archive directory (relative path).
     Catalog(PathBuf),
 }
+
+/// By bytes, not by path components as `Path` hashes and compares: twice as cheap, and the
+/// same thing here, where every path is made by `join` of names (no "." or doubled "/").
+impl Hash for NodeKey {
+    fn hash<H: Hasher>(&self, h: &mut H) {
+        std::mem::discriminant(self).hash(h);
+        match self {
+            NodeKey::Dir(rel) | NodeKey::Catalog(rel) => rel.as_os_str().hash(h),
+            NodeKey::Dataset { source, inner } => {
+                source.as_os_str().hash(h);
+                inner.hash(h);
+            }
+            NodeKey::Item { source, store } => {
+                source.as_os_str().hash(h);
+                store.hash(h);
+            }
+        }
+    }
+}
+
+impl PartialEq for NodeKey {
+    fn eq(&self, other: &Self) -> bool {
+        match (self, other) {
+            (NodeKey::Dir(a), NodeKey::Dir(b)) | (NodeKey::Catalog(a), NodeKey::Catalog(b)) => {
+                a.as_os_str() == b.as_os_str()
+            }
+            (
+                NodeKey::Dataset { source: a, inner: x },
+                NodeKey::Dataset { source: b, inner: y },
+            ) => x == y && a.as_os_str() == b.as_os_str(),
+            (NodeKey::Item { source: a, store: x }, NodeKey::Item { source: b, store: y }) => {
+                x == y && a.as_os_str() == b.as_os_str()
+            }
+            _ => false,
+        }
+    }
+}
+
+impl Eq for NodeKey {}
 
 /// The root's inode number, as FUSE wants it.
 pub const ROOT_INO: u64 = 1;
@@ -48,7 +90,8 @@ type Fast = foldhash::fast::RandomState;
 /// stored once, shared by both directions.
 pub struct InodeTable {
     inner: RwLock<Nodes>,
-    by_source: RwLock<HashMap<PathBuf, HashSet<u64, Fast>, Fast>>,
+    /// Keyed by the source's path as bytes (see `NodeKey`'s `Hash`).
+    by_source: RwLock<HashMap<OsString, HashSet<u64, Fast>, Fast>>,
 }
 
 struct Nodes {
@@ -135,14 +178,14 @@ impl InodeTable {
         // `inner`): a change to the source invalidates every inode the kernel may hold
         if let Some(source) = key.source() {
             let mut by_source = self.by_source.write().unwrap_or_else(|e| e.into_inner());
-            match by_source.get_mut(source) {
+            match by_source.get_mut(source.as_os_str()) {
                 Some(inos) => {
                     inos.insert(ino);
                 }
                 None => {
                     let mut inos = HashSet::with_hasher(Fast::default());
                     inos.insert(ino);
-                    by_source.insert(source.clone(), inos);
+                    by_source.insert(source.as_os_str().to_owned(), inos);
                 }
             }
         }
@@ -172,10 +215,10 @@ impl InodeTable {
             let mut by_source = self.by_source.write().unwrap_or_else(|e| e.into_inner());
             for (ino, key) in &dropped {
                 let Some(source) = key.source() else { continue };
-                if let Some(inos) = by_source.get_mut(source) {
+                if let Some(inos) = by_source.get_mut(source.as_os_str()) {
                     inos.remove(ino);
                     if inos.is_empty() {
-                        by_source.remove(source);
+                        by_source.remove(source.as_os_str());
                     }
                 }
             }
@@ -191,7 +234,8 @@ impl InodeTable {
     /// Every inode generated from source file `source` (archive-relative).
     pub fn of_source(&self, source: &std::path::Path) -> Vec<u64> {
         let by_source = self.by_source.read().unwrap_or_else(|e| e.into_inner());
-        by_source.get(source).map(|inos| inos.iter().copied().collect()).unwrap_or_default()
+        let inos = by_source.get(source.as_os_str());
+        inos.map(|inos| inos.iter().copied().collect()).unwrap_or_default()
     }
 
     /// The node of inode `ino`.

@@ -37,10 +37,15 @@ impl Drop for ChunkBuf {
 /// Identity of a generated chunk: (dataset generation, array, chunk position).
 pub type ChunkKey = (u64, usize, usize);
 
+/// What the cache keeps under a [`ChunkKey`]: the whole chunk, or one part of a stacked chunk
+/// (decoded alone when a read needs only it, see `zarr::chunk`).
+type Entry = (ChunkKey, u32);
+const WHOLE: u32 = u32::MAX;
+
 /// The cache of generated chunks.
 #[derive(Clone)]
 pub struct ChunkCache {
-    inner: Cache<ChunkKey, Chunk>,
+    inner: Cache<Entry, Chunk>,
     making: Arc<InFlight>,
 }
 
@@ -54,7 +59,7 @@ impl ChunkCache {
         let inner = Cache::builder()
             .eviction_policy(moka::policy::EvictionPolicy::lru())
             .max_capacity(max_bytes - making)
-            .weigher(|_k: &ChunkKey, v: &Chunk| u32::try_from(v.len()).unwrap_or(u32::MAX))
+            .weigher(|_k: &Entry, v: &Chunk| u32::try_from(v.len()).unwrap_or(u32::MAX))
             .build();
         ChunkCache { inner, making: Arc::new(InFlight::new(making)) }
     }
@@ -65,6 +70,38 @@ impl ChunkCache {
     pub fn get_or_try<E>(
         &self,
         key: ChunkKey,
+        size: u64,
+        make: impl FnOnce(&mut Permit<'_>) -> Result<Vec<u8>, E>,
+    ) -> Result<Chunk, Arc<E>>
+    where
+        E: Send + Sync + 'static,
+    {
+        self.entry_or_try((key, WHOLE), size, make)
+    }
+
+    /// The chunk `key` if it is cached whole (made by nobody).
+    pub fn cached(&self, key: ChunkKey) -> Option<Chunk> {
+        self.inner.get(&(key, WHOLE))
+    }
+
+    /// Part `part` of the stacked chunk `key`, as [`ChunkCache::get_or_try`] (`size`: the
+    /// part's).
+    pub fn part_or_try<E>(
+        &self,
+        key: ChunkKey,
+        part: u32,
+        size: u64,
+        make: impl FnOnce(&mut Permit<'_>) -> Result<Vec<u8>, E>,
+    ) -> Result<Chunk, Arc<E>>
+    where
+        E: Send + Sync + 'static,
+    {
+        self.entry_or_try((key, part.min(WHOLE - 1)), size, make)
+    }
+
+    fn entry_or_try<E>(
+        &self,
+        key: Entry,
         size: u64,
         make: impl FnOnce(&mut Permit<'_>) -> Result<Vec<u8>, E>,
     ) -> Result<Chunk, Arc<E>>

@@ -19,6 +19,7 @@ pub struct Stats {
     cache_hits: AtomicU64,
     cache_misses: AtomicU64,
     buffers_reused: AtomicU64,
+    parts_made: AtomicU64,
     reads: AtomicU64,
     bytes_served: AtomicU64,
     read_errors: AtomicU64,
@@ -41,6 +42,9 @@ pub struct Snapshot {
     pub cache_misses: u64,
     /// Of those, chunks made in the memory of a freed one (no fresh buffer to fault in).
     pub buffers_reused: u64,
+    /// Of the misses, single parts of a stacked chunk made for a read that needed only them
+    /// (the kernel filling a hole in its page cache).
+    pub parts_made: u64,
     /// Successful read requests.
     pub reads: u64,
     /// Bytes returned by those reads.
@@ -60,6 +64,7 @@ impl Stats {
             cache_hits: AtomicU64::new(0),
             cache_misses: AtomicU64::new(0),
             buffers_reused: AtomicU64::new(0),
+            parts_made: AtomicU64::new(0),
             reads: AtomicU64::new(0),
             bytes_served: AtomicU64::new(0),
             read_errors: AtomicU64::new(0),
@@ -93,6 +98,11 @@ impl Stats {
         self.buffers_reused.fetch_add(1, Relaxed);
     }
 
+    /// One part of a stacked chunk was made alone (also counted as a miss).
+    pub fn part_made(&self) {
+        self.parts_made.fetch_add(1, Relaxed);
+    }
+
     /// A read request returned `bytes` bytes.
     pub fn served(&self, bytes: usize) {
         self.reads.fetch_add(1, Relaxed);
@@ -114,6 +124,7 @@ impl Stats {
             cache_hits: self.cache_hits.load(Relaxed),
             cache_misses: self.cache_misses.load(Relaxed),
             buffers_reused: self.buffers_reused.load(Relaxed),
+            parts_made: self.parts_made.load(Relaxed),
             reads: self.reads.load(Relaxed),
             bytes_served: self.bytes_served.load(Relaxed),
             read_errors: self.read_errors.load(Relaxed),
@@ -150,6 +161,7 @@ pub fn log_summary(when: &str, uptime: Duration, held: Held) {
         cache_hits = s.cache_hits,
         cache_misses = s.cache_misses,
         chunk_buffers_reused = s.buffers_reused,
+        chunk_parts_made = s.parts_made,
         reads = s.reads,
         bytes_served = s.bytes_served,
         read_errors = s.read_errors,
@@ -172,6 +184,7 @@ mod tests {
         s.cache_lookup(true);
         s.cache_lookup(false);
         s.buffer_reused();
+        s.part_made();
         s.served(100);
         s.served(28);
         s.read_failed();
@@ -183,6 +196,7 @@ mod tests {
             cache_hits: 1,
             cache_misses: 1,
             buffers_reused: 1,
+            parts_made: 1,
             reads: 2,
             bytes_served: 128,
             read_errors: 1,

@@ -164,6 +164,15 @@ pub fn read_chunk(
             Ok(Bytes::window(bytes, offset, want))
         }
         ChunkRef::Merged { parts, part, .. } => {
+            // a read past a stacked chunk's start that is not cached is most often the kernel
+            // filling a hole its page cache has (pages dropped): the parts it covers are
+            // decoded, not all of them (32 for a 16 MiB chunk of 512 KiB parts)
+            if offset > 0 && *part > 0 {
+                return match src.cache.cached(src.key) {
+                    Some(whole) => Ok(Bytes::window(whole, offset, want)),
+                    None => read_parts(src, array, parts, *part, offset, want),
+                };
+            }
             let make = |room: &mut Permit<'_>| merged(src.file, array, parts, *part, room);
             let bytes =
                 src.cache.get_or_try(src.key, chunk.size(), make).map_err(ChunkError::Shared)?;
@@ -218,6 +227,46 @@ fn pread_into(file: &File, at: u64, buf: &mut [u8]) -> Result<(), ChunkError> {
         }
     }
     Ok(())
+}
+
+/// `want` bytes at `offset` of a stacked chunk of parts of `part` bytes, from the parts they
+/// cover, each decoded alone and cached as a part.
+fn read_parts(
+    src: &ChunkSource<'_>,
+    array: &ArrayNode,
+    parts: &[Option<ChunkRef>],
+    part: u64,
+    offset: u64,
+    want: usize,
+) -> Result<Bytes, ChunkError> {
+    let end = offset + want as u64;
+    let (first, last) = (offset / part, end.saturating_sub(1) / part);
+    let one = |i: u64| -> Result<Chunk, ChunkError> {
+        let p = usize::try_from(i)
+            .ok()
+            .and_then(|i| parts.get(i))
+            .ok_or(ChunkError::SizeChanged { got: parts.len() as u64 * part, expected: end })?;
+        let make = |room: &mut Permit<'_>| -> Result<Vec<u8>, ChunkError> {
+            // every byte is written (or the part fails): a spare's old bytes never show
+            let mut out = room.buffer(part as usize);
+            decode_parts(src.file, array, std::slice::from_ref(p), part as usize, &mut out)?;
+            crate::stats::STATS.part_made();
+            Ok(out)
+        };
+        // (a part's index is below the parts' count, far below u32::MAX)
+        let index = u32::try_from(i).unwrap_or(u32::MAX - 1);
+        src.cache.part_or_try(src.key, index, part, make).map_err(ChunkError::Shared)
+    };
+    if first == last {
+        return Ok(Bytes::window(one(first)?, offset - first * part, want));
+    }
+    let mut out = Vec::with_capacity(want);
+    for i in first..=last {
+        let bytes = one(i)?;
+        let from = offset.saturating_sub(i * part);
+        out.extend_from_slice(&bytes[within(bytes.len(), from, (end - i * part - from) as usize)]);
+    }
+    Ok(Bytes::Owned(out))
 }
 
 /// Decode the parts of a merged chunk into one buffer, groups of consecutive parts on

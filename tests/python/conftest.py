@@ -115,3 +115,18 @@ def summaries(log):
             fields = dict(re.findall(r'(\w+)=("[^"]*"|\S+)', line))
             out.append({k: v.strip('"') if v.startswith('"') else int(v) for k, v in fields.items()})
     return out
+
+
+def summary_now(p, log):
+    """The summary SIGUSR1 makes daemon `p` log in `log`, as a dict (the start line may come
+    late)."""
+    def answers():
+        return [s for s in summaries(log.read_text()) if s["when"] == "SIGUSR1"]
+    seen = len(answers())
+    p.send_signal(signal.SIGUSR1)
+    for _ in range(200):
+        lines = answers()
+        if len(lines) > seen:
+            return lines[-1]
+        time.sleep(0.02)
+    raise AssertionError("no summary after SIGUSR1")

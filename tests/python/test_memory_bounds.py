@@ -4,7 +4,6 @@ follows the kernel's cache of the mount (a node the kernel forgets, here through
 datasets it keeps stay within `--index-memory`, however many chunks they list."""
 import hashlib
 import os
-import signal
 import time
 
 import netCDF4
@@ -12,21 +11,7 @@ import numpy as np
 import pytest
 import xarray as xr
 
-from conftest import FIXTURES, foreground, summaries
-
-
-def summary_now(p, log):
-    """The summary SIGUSR1 makes the daemon log, as a dict (the start line may come late)."""
-    def answers():
-        return [s for s in summaries(log.read_text()) if s["when"] == "SIGUSR1"]
-    seen = len(answers())
-    p.send_signal(signal.SIGUSR1)
-    for _ in range(200):
-        lines = answers()
-        if len(lines) > seen:
-            return lines[-1]
-        time.sleep(0.02)
-    raise AssertionError("no summary after SIGUSR1")
+from conftest import FIXTURES, foreground, summary_now
 
 
 def nodes_now(p, log):

@@ -18,7 +18,8 @@ from pathlib import Path
 import pytest
 import xarray as xr
 
-from conftest import BIN, FIXTURES, ROOT, foreground, mounted, mounted_at, summaries, unmount
+from conftest import (BIN, FIXTURES, ROOT, foreground, mounted, mounted_at, summaries,
+                      summary_now, unmount)
 
 HELPER = ROOT / "scripts" / "mount.cloudify"
 UNIT = ROOT / "systemd" / "cloudify-mount@.service"
@@ -300,6 +301,49 @@ def test_decoded_chunks_made_in_recycled_memory_are_exact(tmp_path):
     # 24 stacked chunks of 4 MiB (an eighth of the cache); the first 6 fill the cache
     assert usage["read_errors"] == 0 and usage["cache_misses"] == 24, usage
     assert usage["chunk_buffers_reused"] >= 12, usage
+
+
+def test_a_read_inside_an_uncached_decoded_chunk_decodes_only_its_parts(tmp_path):
+    """The kernel refills a hole in its page cache (pages it dropped) with a read in the
+    middle of a chunk file: the daemon decodes the parts of the stacked chunk that read covers,
+    not all of them, and the bytes are the file's, within a part and across two."""
+    import netCDF4
+    import numpy as np
+
+    archive = tmp_path / "archive"
+    archive.mkdir()
+    rng = np.random.default_rng(11)
+    with netCDF4.Dataset(archive / "big.nc", "w") as ds:
+        for name, n in (("t", 32), ("y", 256), ("x", 512)):
+            ds.createDimension(name, n)
+        v = ds.createVariable("v", "f4", ("t", "y", "x"), zlib=True, shuffle=True,
+                              chunksizes=(1, 256, 512))
+        for i in range(32):  # every 512 KiB part different
+            v[i] = (i + rng.standard_normal((256, 512))).astype("f4")
+    want = xr.open_dataset(archive / "big.nc", engine="netcdf4")["v"].values
+    part = 256 * 512 * 4
+    log = tmp_path / "daemon.log"
+    # a 32 MiB cache stacks 8 parts of 512 KiB into a chunk of 4 MiB: 4 chunk files
+    with foreground(archive, "--log-file", str(log), "--index-dir", "none", "--chunks",
+                    "decoded", "--cache-size", str(32 << 20)) as (p, mnt):
+        chunk = mnt / "big.zarr" / "v" / "1.0.0"
+        raw = want[8:16].astype("<f4").tobytes()
+        assert chunk.stat().st_size == len(raw) == 8 * part
+        fd = os.open(chunk, os.O_RDONLY)
+        try:
+            for at in (5 * part + 1000, 3 * part - 2000):  # inside part 5; across parts 2, 3
+                assert os.pread(fd, 4096, at) == raw[at:at + 4096], at
+            usage = summary_now(p, log)
+            # the kernel's first window may reach a neighbouring part, never all eight
+            assert 3 <= usage["chunk_parts_made"] <= 5, usage
+            assert usage["cache_misses"] == usage["chunk_parts_made"], "no whole chunk made"
+            whole = b"".join(os.pread(fd, 1 << 20, at) for at in range(0, len(raw), 1 << 20))
+        finally:
+            os.close(fd)
+        assert whole == raw
+        usage = summary_now(p, log)
+        assert usage["cache_misses"] == usage["chunk_parts_made"] + 1, usage
+        assert usage["read_errors"] == 0, usage
 
 
 def test_a_chunk_failing_on_every_read_is_logged_once(tmp_path):

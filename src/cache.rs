@@ -8,7 +8,8 @@
 
 use crate::inflight::{InFlight, Permit};
 use moka::sync::Cache;
-use std::sync::Arc;
+use std::collections::HashSet;
+use std::sync::{Arc, Mutex};
 
 /// A generated chunk (no copy when it enters the cache).
 pub type Chunk = Arc<ChunkBuf>;
@@ -47,6 +48,8 @@ const WHOLE: u32 = u32::MAX;
 pub struct ChunkCache {
     inner: Cache<Entry, Chunk>,
     making: Arc<InFlight>,
+    /// Whole chunks being made now: a read inside one waits for it rather than making parts.
+    whole_in_making: Arc<Mutex<HashSet<ChunkKey>>>,
 }
 
 impl ChunkCache {
@@ -61,7 +64,8 @@ impl ChunkCache {
             .max_capacity(max_bytes - making)
             .weigher(|_k: &Entry, v: &Chunk| u32::try_from(v.len()).unwrap_or(u32::MAX))
             .build();
-        ChunkCache { inner, making: Arc::new(InFlight::new(making)) }
+        let whole_in_making = Arc::new(Mutex::new(HashSet::new()));
+        ChunkCache { inner, making: Arc::new(InFlight::new(making)), whole_in_making }
     }
 
     /// The cached chunk, or the bytes `make` returns (run once for concurrent callers, once
@@ -76,12 +80,25 @@ impl ChunkCache {
     where
         E: Send + Sync + 'static,
     {
+        let make = |room: &mut Permit<'_>| {
+            let _making = Making::new(&self.whole_in_making, key);
+            make(room)
+        };
         self.entry_or_try((key, WHOLE), size, make)
     }
 
-    /// The chunk `key` if it is cached whole (made by nobody).
+    /// The chunk `key` if it is cached whole (made by nobody; counted as a hit).
     pub fn cached(&self, key: ChunkKey) -> Option<Chunk> {
-        self.inner.get(&(key, WHOLE))
+        let hit = self.inner.get(&(key, WHOLE));
+        if hit.is_some() {
+            crate::stats::STATS.cache_lookup(true);
+        }
+        hit
+    }
+
+    /// Whether the whole chunk `key` is being made now (by [`ChunkCache::get_or_try`]).
+    pub fn whole_in_making(&self, key: ChunkKey) -> bool {
+        self.whole_in_making.lock().unwrap_or_else(|e| e.into_inner()).contains(&key)
     }
 
     /// Part `part` of the stacked chunk `key`, as [`ChunkCache::get_or_try`] (`size`: the
@@ -126,5 +143,47 @@ impl ChunkCache {
             self.inner.run_pending_tasks();
         }
         result
+    }
+}
+
+/// A whole chunk listed as being made for as long as this lives.
+struct Making<'a>(&'a Mutex<HashSet<ChunkKey>>, ChunkKey);
+
+impl<'a> Making<'a> {
+    fn new(set: &'a Mutex<HashSet<ChunkKey>>, key: ChunkKey) -> Self {
+        set.lock().unwrap_or_else(|e| e.into_inner()).insert(key);
+        Making(set, key)
+    }
+}
+
+impl Drop for Making<'_> {
+    fn drop(&mut self) {
+        self.0.lock().unwrap_or_else(|e| e.into_inner()).remove(&self.1);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_whole_chunk_is_known_to_be_in_making_only_while_it_is_made() {
+        let cache = ChunkCache::new(64 << 20);
+        let key = (1, 0, 7);
+        assert!(!cache.whole_in_making(key));
+        let made = cache.get_or_try(key, 16, |room| {
+            assert!(cache.whole_in_making(key) && !cache.whole_in_making((1, 0, 8)));
+            Ok::<_, ()>(room.buffer(16))
+        });
+        assert!(made.is_ok() && !cache.whole_in_making(key));
+        assert!(cache.cached(key).is_some());
+        // a failure leaves the set too; a part is never listed as a whole chunk in making
+        let failed = cache.get_or_try((1, 0, 9), 16, |_| Err::<Vec<u8>, _>("bad"));
+        assert!(failed.is_err() && !cache.whole_in_making((1, 0, 9)));
+        let part = cache.part_or_try((1, 0, 10), 3, 16, |room| {
+            assert!(!cache.whole_in_making((1, 0, 10)));
+            Ok::<_, ()>(room.buffer(16))
+        });
+        assert!(part.is_ok() && cache.cached((1, 0, 10)).is_none(), "a part is not the chunk");
     }
 }

@@ -52,8 +52,10 @@ pub struct DirEntry {
 /// The offset after a directory's last entry. The kernel asks for another page after every
 /// page it gets (FUSE has no end-of-directory flag), so `find` makes two requests per
 /// directory; a page asked for at `DIR_END` is known to be empty without looking at the
-/// directory (no dataset, no `stat`). Above any real position (listings are bounded far below).
-pub const DIR_END: u64 = i64::MAX as u64;
+/// directory (no dataset, no `stat`). Above any real position (a directory of 2^31 entries
+/// cannot be listed or indexed), and within a 32-bit `off_t` (glibc's non-LFS `readdir`
+/// fails on an offset it cannot return).
+pub const DIR_END: u64 = i32::MAX as u64;
 
 /// An archive directory's own read and search bits: who may list it and who may pass through
 /// it is exactly who may do so in the archive (r without x stays r without x).

@@ -164,14 +164,17 @@ pub fn read_chunk(
             Ok(Bytes::window(bytes, offset, want))
         }
         ChunkRef::Merged { parts, part, .. } => {
-            // a read past a stacked chunk's start that is not cached is most often the kernel
-            // filling a hole its page cache has (pages dropped): the parts it covers are
-            // decoded, not all of them (32 for a 16 MiB chunk of 512 KiB parts)
+            // a read past a stacked chunk's start that is neither cached nor being made is
+            // most often the kernel filling a hole in its page cache (pages dropped): the
+            // parts it covers are decoded, not all of them (32 for a 16 MiB chunk of 512 KiB
+            // parts)
             if offset > 0 && *part > 0 {
-                return match src.cache.cached(src.key) {
-                    Some(whole) => Ok(Bytes::window(whole, offset, want)),
-                    None => read_parts(src, array, parts, *part, offset, want),
-                };
+                if let Some(whole) = src.cache.cached(src.key) {
+                    return Ok(Bytes::window(whole, offset, want));
+                }
+                if !src.cache.whole_in_making(src.key) {
+                    return read_parts(src, array, parts, *part, offset, want);
+                }
             }
             let make = |room: &mut Permit<'_>| merged(src.file, array, parts, *part, room);
             let bytes =

@@ -228,8 +228,8 @@ pub fn decode_hdf5_chunk(
 /// [`decode_hdf5_chunk`] of the `stored` bytes into `dst` (the expected size), without a copy
 /// of them: the last filter undone (inflate or unshuffle, the usual ones) writes straight into
 /// `dst`, earlier ones read `stored` where it is. An inflate before the unshuffle (the usual
-/// deflate + shuffle pipeline) writes into `scratch`, which the caller keeps from chunk to chunk
-/// (it grows to the chunk's size once, and is never zeroed again).
+/// deflate + shuffle pipeline) writes into `scratch`, which the caller keeps from part to part
+/// (it grows to the part's size once, and is never zeroed again).
 pub fn decode_hdf5_chunk_into(
     stored: &[u8],
     pipeline: &[SourceFilter],

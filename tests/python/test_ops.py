@@ -343,6 +343,17 @@ def test_a_read_inside_an_uncached_decoded_chunk_decodes_only_its_parts(tmp_path
         assert whole == raw
         usage = summary_now(p, log)
         assert usage["cache_misses"] == usage["chunk_parts_made"] + 1, usage
+        # the edges of parts, in another chunk: a read from a part's first byte, one ending on
+        # its last, two bytes across a boundary, the chunk's last bytes
+        raw = want[16:24].astype("<f4").tobytes()
+        fd = os.open(mnt / "big.zarr" / "v" / "2.0.0", os.O_RDONLY)
+        try:
+            for at, n in ((6 * part, 4096), (2 * part - 4096, 4096), (4 * part - 1, 2),
+                          (8 * part - 3, 3), (part + 8191, 8193)):
+                assert os.pread(fd, n, at) == raw[at:at + n], (at, n)
+        finally:
+            os.close(fd)
+        usage = summary_now(p, log)
         assert usage["read_errors"] == 0, usage
 
 

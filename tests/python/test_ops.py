@@ -270,25 +270,33 @@ def test_sigusr1_logs_a_summary(tmp_path):
     assert usr1["cache_hits"] + usr1["cache_misses"] >= 1
 
 
+def parts_file(archive, times, seed):
+    """`archive`/big.nc: v(t, 256, 512) float32, deflate + shuffle, one 512 KiB chunk per
+    time step, every one different (stale bytes would show); returns v as netCDF4 reads it."""
+    import netCDF4
+    import numpy as np
+
+    archive.mkdir()
+    rng = np.random.default_rng(seed)
+    with netCDF4.Dataset(archive / "big.nc", "w") as ds:
+        for name, n in (("t", times), ("y", 256), ("x", 512)):
+            ds.createDimension(name, n)
+        v = ds.createVariable("v", "f4", ("t", "y", "x"), zlib=True, shuffle=True,
+                              chunksizes=(1, 256, 512))
+        for i in range(times):
+            v[i] = (i + rng.standard_normal((256, 512))).astype("f4")
+    return xr.open_dataset(archive / "big.nc", engine="netcdf4")["v"].values
+
+
 def test_decoded_chunks_made_in_recycled_memory_are_exact(tmp_path):
     """A decoded store three times the cache, read one chunk at a time: every chunk evicted
     frees its memory for the next one made (the summary counts the reuses), and what xarray
     reads is the file's, bit for bit."""
-    import netCDF4
     import numpy as np
     import zarr
 
     archive = tmp_path / "archive"
-    archive.mkdir()
-    rng = np.random.default_rng(7)
-    with netCDF4.Dataset(archive / "big.nc", "w") as ds:
-        for name, n in (("t", 192), ("y", 256), ("x", 512)):
-            ds.createDimension(name, n)
-        v = ds.createVariable("v", "f4", ("t", "y", "x"), zlib=True, shuffle=True,
-                              chunksizes=(1, 256, 512))
-        for i in range(192):  # every 512 KiB part different: stale bytes would show
-            v[i] = (i + rng.standard_normal((256, 512))).astype("f4")
-    want = xr.open_dataset(archive / "big.nc", engine="netcdf4")["v"].values
+    want = parts_file(archive, 192, seed=7)
     log = tmp_path / "daemon.log"
     with foreground(archive, "--log-file", str(log), "--index-dir", "none", "--chunks",
                     "decoded", "--cache-size", str(32 << 20)) as (p, mnt):
@@ -307,20 +315,8 @@ def test_a_read_inside_an_uncached_decoded_chunk_decodes_only_its_parts(tmp_path
     """The kernel refills a hole in its page cache (pages it dropped) with a read in the
     middle of a chunk file: the daemon decodes the parts of the stacked chunk that read covers,
     not all of them, and the bytes are the file's, within a part and across two."""
-    import netCDF4
-    import numpy as np
-
     archive = tmp_path / "archive"
-    archive.mkdir()
-    rng = np.random.default_rng(11)
-    with netCDF4.Dataset(archive / "big.nc", "w") as ds:
-        for name, n in (("t", 32), ("y", 256), ("x", 512)):
-            ds.createDimension(name, n)
-        v = ds.createVariable("v", "f4", ("t", "y", "x"), zlib=True, shuffle=True,
-                              chunksizes=(1, 256, 512))
-        for i in range(32):  # every 512 KiB part different
-            v[i] = (i + rng.standard_normal((256, 512))).astype("f4")
-    want = xr.open_dataset(archive / "big.nc", engine="netcdf4")["v"].values
+    want = parts_file(archive, 32, seed=11)
     part = 256 * 512 * 4
     log = tmp_path / "daemon.log"
     # a 32 MiB cache stacks 8 parts of 512 KiB into a chunk of 4 MiB: 4 chunk files

@@ -80,10 +80,6 @@ impl ChunkCache {
     where
         E: Send + Sync + 'static,
     {
-        let make = |room: &mut Permit<'_>| {
-            let _making = Making::new(&self.whole_in_making, key);
-            make(room)
-        };
         self.entry_or_try((key, WHOLE), size, make)
     }
 
@@ -133,6 +129,8 @@ impl ChunkCache {
         let mut inserted = false;
         let result = self.inner.try_get_with(key, || {
             inserted = true;
+            // listed while it waits for room in the budget and is made
+            let _making = (key.1 == WHOLE).then(|| Making::new(&self.whole_in_making, key.0));
             let mut room = self.making.acquire(size);
             let bytes = make(&mut room)?;
             Ok(Arc::new(ChunkBuf { bytes, home: self.making.clone() }))

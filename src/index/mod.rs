@@ -176,18 +176,7 @@ impl ArrayNode {
 
     /// Row-major position of chunk `coords` in `chunk_refs`, if inside the grid.
     pub fn chunk_position(&self, coords: &[u64]) -> Option<usize> {
-        let grid = self.grid();
-        if coords.len() != grid.len() {
-            return None;
-        }
-        let mut pos: u64 = 0;
-        for (c, g) in coords.iter().zip(&grid) {
-            if c >= g {
-                return None;
-            }
-            pos = pos * g + c;
-        }
-        usize::try_from(pos).ok()
+        row_major(coords.iter().map(|c| Some(*c)), self.grid_iter())
     }
 
     /// Grid coordinates of the chunk at row-major position `pos`.
@@ -199,5 +188,26 @@ impl ArrayNode {
             pos /= g.max(&1);
         }
         coords
+    }
+}
+
+/// Row-major position of the coordinates `coords` gives (`None` for one it could not read) in
+/// a grid of `grid` chunks per dimension: `None` unless there is exactly one coordinate per
+/// dimension, each inside the grid.
+pub fn row_major(
+    mut coords: impl Iterator<Item = Option<u64>>,
+    grid: impl ExactSizeIterator<Item = u64>,
+) -> Option<usize> {
+    let mut pos: u64 = 0;
+    for g in grid {
+        let c = coords.next()??;
+        if c >= g {
+            return None;
+        }
+        pos = pos.checked_mul(g)?.checked_add(c)?;
+    }
+    match coords.next() {
+        Some(_) => None,
+        None => usize::try_from(pos).ok(),
     }
 }

@@ -2,6 +2,8 @@
 //! its position in the grid. Only the canonical spelling is accepted (no signs, no leading
 //! zeros), so that every chunk has exactly one name.
 
+use crate::index::row_major;
+
 /// Row-major position of chunk `name` in a grid of `grid` chunks per dimension; `None` for a
 /// name not spelled canonically or outside the grid. Allocates nothing (every read
 /// request resolves its chunk's name).
@@ -9,19 +11,7 @@ pub fn key_position(name: &str, grid: impl ExactSizeIterator<Item = u64>) -> Opt
     if grid.len() == 0 {
         return (name == "0").then_some(0);
     }
-    let mut parts = name.split('.');
-    let mut pos: u64 = 0;
-    for g in grid {
-        let c = canonical(parts.next()?)?;
-        if c >= g {
-            return None;
-        }
-        pos = pos.checked_mul(g)?.checked_add(c)?;
-    }
-    match parts.next() {
-        Some(_) => None,
-        None => usize::try_from(pos).ok(),
-    }
+    row_major(name.split('.').map(canonical), grid)
 }
 
 /// A coordinate in its one spelling: decimal digits, no sign, no leading zero.

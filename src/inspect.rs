@@ -1,6 +1,7 @@
 //! `cloudify inspect`: the Zarr view of one file as text, without mounting.
 
-use crate::index::{ArrayNode, ChunkRef, Compressor, DatasetIndex, Filter, GroupNode, StorageKind};
+use crate::index::{ArrayNode, ChunkRef, Codec, DatasetIndex, Dtype, GroupNode, StorageKind};
+use crate::zarr::v2::dtype::numpy;
 use std::fmt::Write;
 
 /// Render the index of one file for people.
@@ -27,14 +28,17 @@ fn group(out: &mut String, g: &GroupNode, path: &str) {
 fn array(out: &mut String, a: &ArrayNode) {
     let codecs = {
         let mut c: Vec<String> = a
-            .filters
+            .codecs
             .iter()
-            .map(|f| match f {
-                Filter::Shuffle { elementsize } => format!("shuffle({elementsize})"),
-                Filter::VlenUtf8 => "vlen-utf8".to_string(),
+            .filter_map(|f| match f {
+                Codec::Shuffle { elementsize } => Some(format!("shuffle({elementsize})")),
+                Codec::Deflate { .. } => None,
             })
             .collect();
-        if let Some(Compressor::Zlib { level }) = a.compressor {
+        if a.dtype == Dtype::UTF8 {
+            c.push("vlen-utf8".to_string());
+        }
+        if let Some(Codec::Deflate { level }) = a.codecs.last() {
             c.push(format!("zlib({level})"));
         }
         if c.is_empty() {
@@ -59,7 +63,11 @@ fn array(out: &mut String, a: &ArrayNode) {
     let _ = writeln!(
         out,
         "  {:<24} {} {:?} dims {:?} chunks {:?} codecs {codecs}",
-        a.name, a.dtype, a.shape, a.dims, a.chunks
+        a.name,
+        numpy(a.dtype),
+        a.shape,
+        a.dims,
+        a.chunks
     );
     let _ = writeln!(
         out,

@@ -1,54 +1,55 @@
-//! NumPy-style type strings (`<f4`, `>i2`, `|u1`) and encoding of scalar values into them.
+//! Element types of the stored data: kind, size and byte order, and encoding of scalar values
+//! into them. How a Zarr version spells a type (`<f4`, `float32`) is the zarr layer's business.
 
 use super::AttrValue;
+use serde::{Deserialize, Serialize};
 
-/// A numeric element type with its byte order.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// What one element is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ElementKind {
+    /// Signed integer.
+    Int,
+    /// Unsigned integer.
+    UInt,
+    /// IEEE float.
+    Float,
+    /// One byte of a netCDF `char` array (xarray joins the last dimension itself).
+    Char,
+    /// A variable-length UTF-8 string (NC_STRING); `size` is 0.
+    Utf8,
+}
+
+/// An element type with its byte order.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Dtype {
-    /// 'i' signed integer, 'u' unsigned integer, 'f' IEEE float, 'S' fixed bytes (netCDF char).
-    pub kind: char,
+    pub kind: ElementKind,
+    /// Bytes of one element (0 for variable-length strings).
     pub size: usize,
+    /// Stored most significant byte first (only meaningful for more than one byte).
     pub big_endian: bool,
 }
 
 impl Dtype {
-    /// Parse `<f4`-style strings.
-    pub fn parse(s: &str) -> Option<Dtype> {
-        let mut chars = s.chars();
-        let order = chars.next()?;
-        let kind = chars.next()?;
-        let size: usize = chars.as_str().parse().ok()?;
-        let valid = match kind {
-            'i' | 'u' => matches!(size, 1 | 2 | 4 | 8),
-            'f' => matches!(size, 4 | 8),
-            'S' => size == 1,
-            _ => false,
-        };
-        if !valid || !matches!(order, '<' | '>' | '|') {
-            return None;
-        }
-        Some(Dtype { kind, size, big_endian: order == '>' })
+    /// Variable-length UTF-8 strings.
+    pub const UTF8: Dtype = Dtype { kind: ElementKind::Utf8, size: 0, big_endian: false };
+
+    /// A little-endian type of `kind` and `size` bytes.
+    pub const fn le(kind: ElementKind, size: usize) -> Dtype {
+        Dtype { kind, size, big_endian: false }
     }
 
-    /// The type string; single-byte types use '|' as NumPy does.
-    pub fn to_numpy(self) -> String {
-        let order = if self.size == 1 {
-            '|'
-        } else if self.big_endian {
-            '>'
-        } else {
-            '<'
-        };
-        format!("{order}{}{}", self.kind, self.size)
+    /// True for a number (integer or float), not a character or a string.
+    pub fn is_number(self) -> bool {
+        matches!(self.kind, ElementKind::Int | ElementKind::UInt | ElementKind::Float)
     }
 
     pub fn is_float(self) -> bool {
-        self.kind == 'f'
+        self.kind == ElementKind::Float
     }
 
     /// The value of one element stored in this type.
     pub fn decode(self, bytes: &[u8]) -> Option<AttrValue> {
-        if bytes.len() != self.size {
+        if bytes.len() != self.size || self.size == 0 || self.size > 8 {
             return None;
         }
         let mut le = [0u8; 8];
@@ -59,11 +60,13 @@ impl Dtype {
         let bits = self.size as u32 * 8;
         let raw = u64::from_le_bytes(le);
         Some(match self.kind {
-            'u' => AttrValue::UInt(raw),
-            'i' => AttrValue::Int(((raw << (64 - bits)) as i64) >> (64 - bits)),
-            'f' if self.size == 4 => AttrValue::Float(f64::from(f32::from_bits(raw as u32))),
-            'f' => AttrValue::Float(f64::from_bits(raw)),
-            _ => return None,
+            ElementKind::UInt => AttrValue::UInt(raw),
+            ElementKind::Int => AttrValue::Int(((raw << (64 - bits)) as i64) >> (64 - bits)),
+            ElementKind::Float if self.size == 4 => {
+                AttrValue::Float(f64::from(f32::from_bits(raw as u32)))
+            }
+            ElementKind::Float => AttrValue::Float(f64::from_bits(raw)),
+            ElementKind::Char | ElementKind::Utf8 => return None,
         })
     }
 
@@ -71,7 +74,7 @@ impl Dtype {
     /// (integers must be integral and in range; floats are rounded to the type as C would).
     pub fn encode(self, value: &AttrValue) -> Option<Vec<u8>> {
         let mut le: Vec<u8> = match (self.kind, value) {
-            ('f', v) => {
+            (ElementKind::Float, v) => {
                 let x = v.as_f64()?;
                 if self.size == 4 {
                     (x as f32).to_le_bytes().to_vec()
@@ -79,10 +82,10 @@ impl Dtype {
                     x.to_le_bytes().to_vec()
                 }
             }
-            ('S', AttrValue::Str(text)) if text.len() <= 1 => {
+            (ElementKind::Char, AttrValue::Str(text)) if text.len() <= 1 => {
                 vec![text.as_bytes().first().copied().unwrap_or(0)]
             }
-            ('i', _) | ('u', _) => {
+            (ElementKind::Int | ElementKind::UInt, _) if (1..=8).contains(&self.size) => {
                 let x: i128 = match value {
                     AttrValue::Int(v) => *v as i128,
                     AttrValue::UInt(v) => *v as i128,
@@ -97,7 +100,7 @@ impl Dtype {
                     }
                 };
                 let bits = self.size as u32 * 8;
-                let (lo, hi) = if self.kind == 'i' {
+                let (lo, hi) = if self.kind == ElementKind::Int {
                     (-(1i128 << (bits - 1)), (1i128 << (bits - 1)) - 1)
                 } else {
                     (0, (1i128 << bits) - 1)
@@ -121,26 +124,20 @@ mod tests {
     use super::*;
 
     #[test]
-    fn parses_and_encodes() {
-        let d = Dtype::parse(">i2").unwrap();
-        assert_eq!(d.to_numpy(), ">i2");
+    fn encodes_and_decodes() {
+        let d = Dtype { kind: ElementKind::Int, size: 2, big_endian: true };
         assert_eq!(d.encode(&AttrValue::Int(-2)), Some(vec![0xff, 0xfe]));
         assert_eq!(d.encode(&AttrValue::Int(70000)), None);
         assert_eq!(d.encode(&AttrValue::Float(f64::NAN)), None);
-        let f = Dtype::parse("<f4").unwrap();
+        let f = Dtype::le(ElementKind::Float, 4);
         assert_eq!(f.encode(&AttrValue::Float(1.0)), Some(1.0f32.to_le_bytes().to_vec()));
-        assert_eq!(Dtype::parse("|u1").unwrap().to_numpy(), "|u1");
-        assert_eq!(
-            Dtype::parse("<u8").unwrap().encode(&AttrValue::UInt(u64::MAX)),
-            Some(vec![0xff; 8])
-        );
-        assert!(Dtype::parse("<f2").is_none());
-        for (t, v) in [
-            (">i2", AttrValue::Int(-2)),
-            ("<u8", AttrValue::UInt(7)),
-            ("<f4", AttrValue::Float(1.5)),
-        ] {
-            let d = Dtype::parse(t).unwrap();
+        let u8 = Dtype::le(ElementKind::UInt, 8);
+        assert_eq!(u8.encode(&AttrValue::UInt(u64::MAX)), Some(vec![0xff; 8]));
+        assert_eq!(Dtype::UTF8.encode(&AttrValue::Str("a".into())), None);
+        assert_eq!(Dtype::UTF8.decode(&[]), None);
+        for (d, v) in
+            [(d, AttrValue::Int(-2)), (u8, AttrValue::UInt(7)), (f, AttrValue::Float(1.5))]
+        {
             assert_eq!(d.decode(&d.encode(&v).unwrap()), Some(v));
         }
     }

@@ -1,18 +1,21 @@
-//! The neutral, serialisable index of one dataset: what the Zarr view needs and nothing else.
+//! The neutral, serialisable index of one dataset: the facts of the stored data and nothing
+//! of how a Zarr version spells them.
 //!
-//! Built by [`crate::source`] from a NetCDF/HDF5 file, consumed by [`crate::zarr`]. It is a plain
-//! value (serde) so that it can later be persisted and produced in a child process.
+//! Element types ([`Dtype`]), the filter pipeline of the stored chunks and of the chunks served
+//! (HDF5 filter facts, [`SourceFilter`]), fill values and attributes as typed values
+//! ([`AttrValue`]), dimensions, and one [`ChunkRef`] per chunk. Built by `source` from a
+//! NetCDF/HDF5 file, spelled as Zarr by `zarr` (`zarr::v2`). It is a plain value (serde), so it
+//! is persisted and produced in a child process.
 
 mod attr;
 mod chunk_ref;
+mod codecs;
 mod dtype;
-mod names;
 
-pub(crate) use attr::push_json_string;
 pub use attr::AttrValue;
 pub use chunk_ref::{ChunkRef, SourceFilter};
-pub use dtype::Dtype;
-pub use names::zarr_key;
+pub use codecs::{encode, Codec};
+pub use dtype::{Dtype, ElementKind};
 
 use serde::{Deserialize, Serialize};
 
@@ -30,7 +33,7 @@ pub struct DatasetIndex {
 /// A group: attributes, arrays, sub-groups, and the variables that could not be presented.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct GroupNode {
-    /// Zarr key of this group (empty for the root).
+    /// The group's name (empty for the root).
     pub name: String,
     pub attrs: Attrs,
     /// Dimensions defined in this group: (netCDF name, length).
@@ -45,22 +48,6 @@ pub struct GroupNode {
 pub struct Skipped {
     pub name: String,
     pub reason: String,
-}
-
-/// Zarr v2 compressor of an array.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub enum Compressor {
-    Zlib { level: u32 },
-}
-
-/// Zarr v2 filter of an array.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub enum Filter {
-    Shuffle {
-        elementsize: usize,
-    },
-    /// Variable-length UTF-8 strings (`|O` arrays), as numcodecs' VLenUTF8.
-    VlenUtf8,
 }
 
 /// How the chunk bytes of an array are produced, for `cloudify inspect` and the docs.
@@ -85,18 +72,20 @@ pub enum StorageKind {
 /// One array (NetCDF variable / HDF5 dataset).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct ArrayNode {
-    /// Zarr key of the array inside its group.
+    /// The variable's name in its group (netCDF/HDF5 name; a Zarr view makes a key of it).
     pub name: String,
-    /// NumPy type string with byte order, e.g. `<f4`, `>i2`, `|u1`.
-    pub dtype: String,
+    /// Element type and byte order of the chunks served.
+    pub dtype: Dtype,
     pub shape: Vec<u64>,
     pub chunks: Vec<u64>,
     pub dims: Vec<String>,
-    /// `_FillValue` attribute, rendered into `.zarray` `fill_value` (and not into `.zattrs`).
+    /// The `_FillValue` attribute (kept apart from `attrs`: Zarr declares it as the array's
+    /// fill value where it can).
     pub fill_value: Option<AttrValue>,
     pub attrs: Attrs,
-    pub compressor: Option<Compressor>,
-    pub filters: Vec<Filter>,
+    /// Filters the served chunk bytes carry, in pipeline (write) order (empty: uncompressed).
+    /// Strings (`Dtype::UTF8`) are encoded as vlen-utf8 besides.
+    pub codecs: Vec<Codec>,
     pub storage: StorageKind,
     /// HDF5 filter pipeline as stored, needed to decode chunks whose filter mask is not 0.
     pub source_filters: Vec<SourceFilter>,
@@ -123,14 +112,13 @@ impl ArrayNode {
     ) -> ArrayNode {
         ArrayNode {
             name,
-            dtype: dtype.to_numpy(),
+            dtype,
             chunks: shape.iter().map(|s| (*s).max(1)).collect(),
             shape,
             dims,
             fill_value,
             attrs,
-            compressor: None,
-            filters: vec![],
+            codecs: vec![],
             storage: StorageKind::Unallocated,
             source_filters: vec![],
             fill_element: vec![0; dtype.size],
@@ -162,6 +150,16 @@ impl ArrayNode {
     /// [`ArrayNode::grid`] without the vector.
     pub fn grid_iter(&self) -> impl ExactSizeIterator<Item = u64> + '_ {
         self.shape.iter().zip(&self.chunks).map(|(s, c)| s.div_ceil((*c).max(1)))
+    }
+
+    /// True when `fill_value` is one value of the element type (what Zarr can declare as the
+    /// array's fill value), not a list, a string or a number the type cannot hold.
+    pub fn fill_is_one_value(&self) -> bool {
+        let Some(fill) = &self.fill_value else {
+            return false;
+        };
+        let scalar = fill.len() == 1 && !matches!(fill, AttrValue::Str(_) | AttrValue::Strs(_));
+        scalar && self.dtype.is_number() && self.dtype.encode(fill).is_some()
     }
 
     /// Size in bytes of one element.

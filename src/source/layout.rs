@@ -7,7 +7,7 @@ use super::btree::{header_addr, library_entries, read_chunk_index, ChunkEntry};
 use super::nc4::ModelGroup;
 use super::placement::{place, Placement, Target};
 use super::{IndexOptions, SourceError};
-use crate::index::{ArrayNode, Dtype, Skipped, StorageKind};
+use crate::index::{ArrayNode, Skipped, StorageKind};
 use hdf5::dataset::Layout;
 use hdf5::datatype::ByteOrder;
 use std::fs::File;
@@ -76,13 +76,13 @@ fn locate(
     array: &mut ArrayNode,
 ) -> Result<(), String> {
     let ds = open_dataset(&ctx.h5, hdf5_path)?;
-    let mut dtype = Dtype::parse(&array.dtype).ok_or("unsupported dtype")?;
+    let mut dtype = array.dtype;
     let h5type = ds.dtype().map_err(|e| format!("datatype: {e}"))?;
     if h5type.size() != dtype.size {
         return Err(format!("HDF5 type has {} bytes, netCDF type {}", h5type.size(), dtype.size));
     }
     dtype.big_endian = dtype.size > 1 && matches!(h5type.byte_order(), ByteOrder::BigEndian);
-    array.dtype = dtype.to_numpy();
+    array.dtype = dtype;
     array.fill_element = raw::fill_element(&ds, dtype.size)?;
     if fill_from_storage {
         array.fill_value = dtype.decode(&array.fill_element);

@@ -20,8 +20,7 @@ mod placement;
 pub mod sniff;
 mod strings;
 
-use crate::index::{zarr_key, DatasetIndex, GroupNode};
-use std::collections::HashSet;
+use crate::index::DatasetIndex;
 use std::path::{Path, PathBuf};
 use tracing::{debug, warn};
 
@@ -111,19 +110,6 @@ pub fn index_with_libraries(
         Format::Hdf5 { user_block } => layout::fill_storage(path, user_block, &mut tree, options)?,
         Format::Cdf { .. } => cdf_layout::fill_storage(path, &mut tree, options)?,
     }
-    let mut root = tree.into_group();
-    assign_keys(&mut root);
+    let root = tree.into_group();
     Ok(DatasetIndex { format: format.describe(), root })
-}
-
-/// Replace netCDF names by Zarr keys (see [`zarr_key`]), arrays first, then sub-groups.
-fn assign_keys(group: &mut GroupNode) {
-    let mut taken = HashSet::new();
-    for a in &mut group.arrays {
-        a.name = zarr_key(&a.name, &mut taken);
-    }
-    for g in &mut group.groups {
-        g.name = zarr_key(&g.name, &mut taken);
-        assign_keys(g);
-    }
 }

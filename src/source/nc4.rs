@@ -2,7 +2,7 @@
 //! with netcdf-c exactly as xarray's netcdf4 engine sees it.
 
 use super::{attrs, strings, Format, SourceError};
-use crate::index::{ArrayNode, AttrValue, Attrs, Dtype, GroupNode, Skipped};
+use crate::index::{ArrayNode, AttrValue, Attrs, Dtype, ElementKind, GroupNode, Skipped};
 use netcdf::types::{FloatType, IntType, NcVariableType};
 use std::path::Path;
 use tracing::warn;
@@ -108,19 +108,19 @@ fn read_attrs<'a>(
 fn numeric_dtype(t: &NcVariableType) -> Option<Dtype> {
     let (kind, size) = match t {
         NcVariableType::Int(i) => match i {
-            IntType::I8 => ('i', 1),
-            IntType::I16 => ('i', 2),
-            IntType::I32 => ('i', 4),
-            IntType::I64 => ('i', 8),
-            IntType::U8 => ('u', 1),
-            IntType::U16 => ('u', 2),
-            IntType::U32 => ('u', 4),
-            IntType::U64 => ('u', 8),
+            IntType::I8 => (ElementKind::Int, 1),
+            IntType::I16 => (ElementKind::Int, 2),
+            IntType::I32 => (ElementKind::Int, 4),
+            IntType::I64 => (ElementKind::Int, 8),
+            IntType::U8 => (ElementKind::UInt, 1),
+            IntType::U16 => (ElementKind::UInt, 2),
+            IntType::U32 => (ElementKind::UInt, 4),
+            IntType::U64 => (ElementKind::UInt, 8),
         },
-        NcVariableType::Float(FloatType::F32) => ('f', 4),
-        NcVariableType::Float(FloatType::F64) => ('f', 8),
+        NcVariableType::Float(FloatType::F32) => (ElementKind::Float, 4),
+        NcVariableType::Float(FloatType::F64) => (ElementKind::Float, 8),
         // netCDF char arrays: one byte per element; xarray joins the last dimension itself.
-        NcVariableType::Char => ('S', 1),
+        NcVariableType::Char => (ElementKind::Char, 1),
         _ => return None,
     };
     Some(Dtype { kind, size, big_endian: false })
@@ -160,7 +160,7 @@ fn add_variable(
     let vartype = var.vartype();
     let is_string = matches!(vartype, NcVariableType::String);
     let dtype = if is_string {
-        Some(Dtype { kind: 'u', size: 1, big_endian: false })
+        Some(Dtype::le(ElementKind::UInt, 1))
     } else {
         numeric_dtype(&vartype).map(|d| if cdf { cdf_order(d) } else { d })
     };
@@ -195,14 +195,14 @@ fn enum_dtype(t: &NcVariableType) -> Option<Dtype> {
     use netcdf::types::EnumTypeValues as V;
     let NcVariableType::Enum(e) = t else { return None };
     let (kind, size) = match e.fieldvalues {
-        V::I8(_) => ('i', 1),
-        V::U8(_) => ('u', 1),
-        V::I16(_) => ('i', 2),
-        V::U16(_) => ('u', 2),
-        V::I32(_) => ('i', 4),
-        V::U32(_) => ('u', 4),
-        V::I64(_) => ('i', 8),
-        V::U64(_) => ('u', 8),
+        V::I8(_) => (ElementKind::Int, 1),
+        V::U8(_) => (ElementKind::UInt, 1),
+        V::I16(_) => (ElementKind::Int, 2),
+        V::U16(_) => (ElementKind::UInt, 2),
+        V::I32(_) => (ElementKind::Int, 4),
+        V::U32(_) => (ElementKind::UInt, 4),
+        V::I64(_) => (ElementKind::Int, 8),
+        V::U64(_) => (ElementKind::UInt, 8),
     };
     Some(Dtype { kind, size, big_endian: false })
 }

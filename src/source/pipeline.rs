@@ -1,6 +1,7 @@
-//! An HDF5 filter pipeline and how its chunks can be served as Zarr v2.
+//! An HDF5 filter pipeline and how its chunks can be served: as stored (shuffle and deflate,
+//! which Zarr declares as codecs), decoded in Rust, or decoded by libhdf5.
 
-use crate::index::{Compressor, Filter, SourceFilter};
+use crate::index::{Codec, SourceFilter};
 use hdf5::filters::Filter as H5Filter;
 
 /// How the chunks of a pipeline are served.
@@ -14,11 +15,10 @@ pub enum Mode {
     Library,
 }
 
-/// A stored HDF5 pipeline and the Zarr v2 codecs that describe its chunks.
+/// A stored HDF5 pipeline and the codecs its chunks carry when served as stored.
 pub struct Pipeline {
     pub source: Vec<SourceFilter>,
-    pub filters: Vec<Filter>,
-    pub compressor: Option<Compressor>,
+    pub codecs: Vec<Codec>,
     pub mode: Mode,
 }
 
@@ -49,7 +49,7 @@ pub fn map_pipeline(filters: &[H5Filter], elementsize: usize) -> Result<Pipeline
             }
         });
     }
-    let plain = |mode| Pipeline { source: vec![], filters: vec![], compressor: None, mode };
+    let plain = |mode| Pipeline { source: vec![], codecs: vec![], mode };
     if library {
         return Ok(plain(Mode::Library));
     }
@@ -64,20 +64,18 @@ pub fn map_pipeline(filters: &[H5Filter], elementsize: usize) -> Result<Pipeline
     if !ordered || source.contains(&SourceFilter::Lzf) {
         return Ok(Pipeline { source, ..plain(Mode::Decode) });
     }
-    let mut zfilters = Vec::new();
-    let mut compressor = None;
-    for f in &source {
-        match f {
+    // the fletcher32 trailer follows the zlib stream, which ends without it
+    let codecs = source
+        .iter()
+        .filter_map(|f| match f {
             SourceFilter::Shuffle { elementsize } => {
-                zfilters.push(Filter::Shuffle { elementsize: *elementsize })
+                Some(Codec::Shuffle { elementsize: *elementsize })
             }
-            SourceFilter::Deflate { level } => {
-                compressor = Some(Compressor::Zlib { level: *level })
-            }
-            SourceFilter::Fletcher32 | SourceFilter::Lzf => {}
-        }
-    }
-    Ok(Pipeline { source, filters: zfilters, compressor, mode: Mode::ZeroCopy })
+            SourceFilter::Deflate { level } => Some(Codec::Deflate { level: *level }),
+            SourceFilter::Fletcher32 | SourceFilter::Lzf => None,
+        })
+        .collect();
+    Ok(Pipeline { source, codecs, mode: Mode::ZeroCopy })
 }
 
 fn filter_id(f: &H5Filter) -> i32 {

@@ -9,7 +9,7 @@ use super::btree::ChunkEntry;
 use super::contiguous::{checked_bytes, contiguous_refs, grid_len, split_contiguous};
 use super::pipeline::{map_pipeline, Mode};
 use super::IndexOptions;
-use crate::index::{ArrayNode, ChunkRef, Dtype, SourceFilter, StorageKind};
+use crate::index::{encode, ArrayNode, ChunkRef, Dtype, SourceFilter, StorageKind};
 use crate::zarr::codec;
 use hdf5::filters::Filter as H5Filter;
 use std::cell::Cell;
@@ -118,8 +118,7 @@ fn chunked(
     let trailer = if source.contains(&SourceFilter::Fletcher32) { 4 } else { 0 };
     let active: u32 = if source.len() >= 32 { u32::MAX } else { (1u32 << source.len()) - 1 };
     array.source_filters = pipeline.source.clone();
-    array.filters = pipeline.filters;
-    array.compressor = pipeline.compressor;
+    array.codecs = pipeline.codecs;
     array.storage = match pipeline.mode {
         Mode::ZeroCopy => StorageKind::ChunkedPassThrough,
         Mode::Decode => StorageKind::ChunkedDecoded,
@@ -182,7 +181,7 @@ fn reencode_size(
     let expected = usize::try_from(array.chunk_nbytes()).map_err(|_| "chunk too large")?;
     let raw = codec::decode_hdf5_chunk(stored, &array.source_filters, mask, expected)
         .map_err(|e| e.to_string())?;
-    Ok(codec::encode_zarr_chunk(&raw, array).len() as u64)
+    Ok(encode(&raw, &array.codecs).len() as u64)
 }
 
 fn contiguous(t: &Target<'_>, array: &mut ArrayNode, offset: Option<u64>) -> Result<(), String> {
@@ -222,14 +221,14 @@ fn compact(
     Ok(())
 }
 
-/// Give unwritten chunks a chunk file when the Zarr `fill_value` cannot stand for them.
+/// Give unwritten chunks a chunk file when the declared fill value cannot stand for them.
 fn materialise_fill(array: &mut ArrayNode, dtype: Dtype) {
     if !array.chunk_refs.iter().any(Option::is_none) || declared_fill_matches(array, dtype) {
         return;
     }
     let elements = usize::try_from(array.chunks.iter().product::<u64>()).unwrap_or(0);
     let raw = array.fill_element.repeat(elements);
-    let bytes = codec::encode_zarr_chunk(&raw, array);
+    let bytes = encode(&raw, &array.codecs);
     let size = bytes.len() as u64;
     array.fill_chunk = Some(bytes);
     for slot in array.chunk_refs.iter_mut().filter(|s| s.is_none()) {
@@ -237,15 +236,12 @@ fn materialise_fill(array: &mut ArrayNode, dtype: Dtype) {
     }
 }
 
-/// True when `.zarray`'s fill_value (from `_FillValue`) equals what the library returns for
-/// unwritten data, so a missing chunk file reads back right.
+/// True when the declared fill value (`_FillValue`, one value of the type) equals what the
+/// library returns for unwritten data, so a missing chunk file reads back right.
 fn declared_fill_matches(array: &ArrayNode, dtype: Dtype) -> bool {
-    let Some(fill) = &array.fill_value else {
+    let Some(fill) = array.fill_value.as_ref().filter(|_| array.fill_is_one_value()) else {
         return false;
     };
-    if fill.fill_value_json(dtype.is_float()).is_none() {
-        return false;
-    }
     let Some(declared) = dtype.encode(fill) else {
         return false;
     };

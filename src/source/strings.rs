@@ -3,7 +3,7 @@
 //! way xarray writes string arrays to Zarr v2. String variables are small in practice (time
 //! stamps, metadata); larger ones are left out rather than held in memory.
 
-use crate::index::{ArrayNode, ChunkRef, Filter, StorageKind};
+use crate::index::{ArrayNode, ChunkRef, Dtype, StorageKind};
 
 /// Largest encoded string chunk kept in an index.
 pub const MAX_STRING_BYTES: usize = 16 << 20;
@@ -48,10 +48,9 @@ pub fn fill_strings(var: &netcdf::Variable<'_>, array: &mut ArrayNode) -> Result
 
 /// Make `array` (dims and attributes set) a string array holding `items` (row-major).
 pub fn set_strings(array: &mut ArrayNode, items: &[String]) -> Result<(), String> {
-    array.dtype = "|O".into();
+    array.dtype = Dtype::UTF8;
     array.chunks = array.shape.iter().map(|s| (*s).max(1)).collect();
-    array.filters = vec![Filter::VlenUtf8];
-    array.compressor = None;
+    array.codecs = vec![];
     array.storage = StorageKind::Strings;
     array.fill_element = vec![];
     array.chunk_refs = if items.is_empty() {

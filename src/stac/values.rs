@@ -5,7 +5,7 @@
 
 use super::StacError;
 use crate::cache::ChunkCache;
-use crate::index::{ArrayNode, AttrValue, Attrs, Dtype, Filter};
+use crate::index::{ArrayNode, AttrValue, Attrs, ElementKind};
 use crate::zarr::chunk::{read_chunk, ChunkSource, LibraryChunks};
 use crate::zarr::mode;
 use std::fs::File;
@@ -57,7 +57,8 @@ impl Decoding {
         let (scale, offset) = (num("scale_factor"), num("add_offset"));
         // CF 8.1: valid_* are in packed units, unless the variable is packed (an integer type
         // with scale_factor/add_offset) and they have the unpacked (float) type
-        let integer = Dtype::parse(&array.dtype).is_some_and(|d| d.kind != 'f');
+        let integer =
+            matches!(array.dtype.kind, ElementKind::Int | ElementKind::UInt | ElementKind::Char);
         let unpacked_units =
             |v: &AttrValue| integer && (scale.is_some() || offset.is_some()) && is_float_attr(v);
         let mut packed = (f64::NEG_INFINITY, f64::INFINITY);
@@ -107,10 +108,8 @@ impl ArrayReader<'_> {
     /// Call `f(flat_index, value)` for every valid, CF-decoded element of `array`, chunk by chunk
     /// (`flat_index` is the element's row-major index in the whole array).
     pub fn visit(&self, array: &ArrayNode, f: &mut dyn FnMut(u64, f64)) -> Result<(), StacError> {
-        let dtype = Dtype::parse(&array.dtype)
-            .filter(|d| d.kind != 'S')
-            .ok_or_else(|| StacError::NotNumeric(array.name.clone()))?;
-        if array.filters.contains(&Filter::VlenUtf8) {
+        let dtype = array.dtype;
+        if !dtype.is_number() {
             return Err(StacError::NotNumeric(array.name.clone()));
         }
         let decoded = mode::decoded(array);

@@ -4,7 +4,7 @@
 
 use super::privileges;
 use super::protocol::{read_frame, write_frame, Request, Response};
-use crate::index::{ArrayNode, StorageKind};
+use crate::index::{ArrayNode, Dtype, ElementKind, StorageKind};
 use crate::source::{index_with_libraries, Hdf5Chunks, IndexOptions};
 use crate::zarr::chunk::LibraryChunks;
 use std::collections::HashMap;
@@ -95,14 +95,13 @@ fn handle(request: Request, readers: &mut HashMap<PathBuf, Hdf5Chunks>) -> Respo
 fn library_array(dataset: String, chunks: Vec<u64>, fill_element: Vec<u8>) -> ArrayNode {
     ArrayNode {
         name: String::new(),
-        dtype: String::new(),
+        dtype: Dtype::le(ElementKind::UInt, 1),
         shape: vec![],
         chunks,
         dims: vec![],
         fill_value: None,
         attrs: vec![],
-        compressor: None,
-        filters: vec![],
+        codecs: vec![],
         storage: StorageKind::ChunkedLibrary,
         source_filters: vec![],
         fill_element,

@@ -8,7 +8,7 @@
 use super::codec::{self, CodecError};
 use super::recycle::Recycled;
 use crate::cache::{Chunk, ChunkCache, ChunkKey};
-use crate::index::{ArrayNode, ChunkRef};
+use crate::index::{encode, ArrayNode, ChunkRef};
 use crate::inflight::Permit;
 use std::fs::File;
 use std::io;
@@ -382,7 +382,7 @@ fn reencode(
     size: u64,
 ) -> Result<Vec<u8>, ChunkError> {
     let raw = decode_stored(file, array, at, stored, mask, array.chunk_nbytes() as usize)?;
-    let bytes = codec::encode_zarr_chunk(&raw, array);
+    let bytes = encode(&raw, &array.codecs);
     if bytes.len() as u64 != size {
         return Err(ChunkError::SizeChanged { got: bytes.len() as u64, expected: size });
     }

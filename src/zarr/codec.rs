@@ -3,7 +3,7 @@
 //! Used only for generated chunks (skipped-filter re-encoding, fill chunks); pass-through chunks
 //! never reach this module.
 
-use crate::index::{ArrayNode, Compressor, Filter, SourceFilter};
+use crate::index::SourceFilter;
 use flate2::read::{ZlibDecoder, ZlibEncoder};
 use flate2::{Compression, Decompress, FlushDecompress, Status};
 use std::borrow::Cow;
@@ -200,7 +200,7 @@ fn inflate_into(data: &[u8], dst: &mut [u8]) -> Result<(), CodecError> {
     Ok(())
 }
 
-fn deflate(data: &[u8], level: u32) -> Vec<u8> {
+pub fn deflate(data: &[u8], level: u32) -> Vec<u8> {
     let mut out = Vec::new();
     // Reading from an in-memory slice through the encoder cannot fail.
     let _ = ZlibEncoder::new(data, Compression::new(level.min(9))).read_to_end(&mut out);
@@ -307,22 +307,6 @@ fn undo<'a>(
         SourceFilter::Shuffle { elementsize } => Cow::Owned(unshuffle(&data, *elementsize)),
         SourceFilter::Lzf => Cow::Owned(lzf_decompress(&data, expected)?),
     })
-}
-
-/// Encode raw chunk bytes with the array's declared Zarr codecs (filters, then compressor).
-pub fn encode_zarr_chunk(raw: &[u8], array: &ArrayNode) -> Vec<u8> {
-    let mut data = raw.to_vec();
-    for f in &array.filters {
-        data = match f {
-            Filter::Shuffle { elementsize } => shuffle(&data, *elementsize),
-            // string chunks are built already encoded (source::strings)
-            Filter::VlenUtf8 => data,
-        };
-    }
-    match array.compressor {
-        Some(Compressor::Zlib { level }) => deflate(&data, level),
-        None => data,
-    }
 }
 
 #[cfg(test)]

@@ -4,7 +4,6 @@
 //! A document is written in one pass into one buffer (fields borrow their keys and values):
 //! `find` over a warm archive renders the metadata of every store it enters.
 
-use crate::index::push_json_string;
 use std::borrow::Cow;
 use std::fmt::Write;
 
@@ -122,6 +121,35 @@ pub fn u64_list(items: &[u64]) -> String {
     }
     out.push(']');
     out
+}
+
+/// Append the JSON string literal of `s` to `out`, ASCII-only (as Python's json writes by
+/// default).
+pub fn push_json_string(out: &mut String, s: &str) {
+    out.push('"');
+    // names and most attribute texts need no escape: copied as they are
+    if s.bytes().all(|b| (0x20..=0x7e).contains(&b) && b != b'"' && b != b'\\') {
+        out.push_str(s);
+        out.push('"');
+        return;
+    }
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if (c as u32) < 0x20 || (c as u32) > 0x7e => {
+                let mut buf = [0u16; 2];
+                for unit in c.encode_utf16(&mut buf) {
+                    let _ = write!(out, "\\u{unit:04x}");
+                }
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('"');
 }
 
 #[cfg(test)]

@@ -1,12 +1,12 @@
-//! The Zarr v2 view of an index: metadata documents, chunk keys, and chunk bytes.
+//! Zarr views of an index: chunk bytes (pass-through, padded or generated) and the chunk mode
+//! are shared by every Zarr version; what a version spells differently (documents, keys, the
+//! store's key space) lives in its own module (`v2/`; `v3/` will sit beside it).
 
 pub mod chunk;
 pub mod codec;
 mod json;
-pub mod key;
-pub mod metadata;
 pub mod mode;
 mod recycle;
-mod view;
+pub mod v2;
 
-pub use view::{ArrayEntry, Child, DatasetView, Entry};
+pub use v2::{ArrayEntry, Child, DatasetView, Entry};

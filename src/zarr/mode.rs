@@ -39,9 +39,7 @@ pub fn decoded(a: &ArrayNode) -> ArrayNode {
 }
 
 fn decode_array(a: &mut ArrayNode) {
-    if a.storage != StorageKind::ChunkedPassThrough
-        || (a.compressor.is_none() && a.filters.is_empty())
-    {
+    if a.storage != StorageKind::ChunkedPassThrough || a.codecs.is_empty() {
         return;
     }
     let trailer = if a.source_filters.contains(&SourceFilter::Fletcher32) { 4 } else { 0 };
@@ -62,16 +60,13 @@ fn decode_array(a: &mut ArrayNode) {
     if a.fill_chunk.is_some() {
         a.fill_chunk = Some(a.fill_element.repeat(a.chunks.iter().product::<u64>() as usize));
     }
-    a.filters.clear();
-    a.compressor = None;
+    a.codecs.clear();
     a.storage = StorageKind::ChunkedDecoded;
 }
 
 /// Stack `k` chunks along dimension 0 into one (decoded, uncompressed chunked arrays only).
 fn merge_array(a: &mut ArrayNode, target: u64) {
-    let uncompressed_chunks = a.storage == StorageKind::ChunkedPassThrough
-        && a.compressor.is_none()
-        && a.filters.is_empty();
+    let uncompressed_chunks = a.storage == StorageKind::ChunkedPassThrough && a.codecs.is_empty();
     let mergeable = a.storage == StorageKind::ChunkedDecoded || uncompressed_chunks;
     let part = a.chunk_nbytes();
     if !mergeable || a.shape.is_empty() || part == 0 {
@@ -107,20 +102,19 @@ fn merge_array(a: &mut ArrayNode, target: u64) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::index::Compressor;
+    use crate::index::{Codec, Dtype, ElementKind};
 
     fn array(shape: Vec<u64>, chunks: Vec<u64>) -> ArrayNode {
         let grid: u64 = shape.iter().zip(&chunks).map(|(s, c)| s.div_ceil(*c)).product();
         ArrayNode {
             name: "a".into(),
-            dtype: "<f4".into(),
+            dtype: Dtype::le(ElementKind::Float, 4),
             shape,
             chunks,
             dims: vec![],
             fill_value: None,
             attrs: vec![],
-            compressor: Some(Compressor::Zlib { level: 4 }),
-            filters: vec![],
+            codecs: vec![Codec::Deflate { level: 4 }],
             storage: StorageKind::ChunkedPassThrough,
             source_filters: vec![SourceFilter::Deflate { level: 4 }],
             fill_element: vec![0; 4],

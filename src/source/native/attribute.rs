@@ -6,7 +6,7 @@
 
 use super::bytes::{le, Cursor, Decline, Source};
 use super::types::{parse_space, parse_type, Space, Type};
-use crate::index::AttrValue;
+use crate::index::{AttrValue, ElementKind};
 use std::collections::hash_map::Entry;
 use std::collections::HashMap;
 use std::ops::Range;
@@ -184,7 +184,7 @@ pub fn references(
 }
 
 /// One number as a scalar, several as a list of `kind` ('i', 'u', 'f'), as netCDF4-python.
-fn numbers(mut values: Vec<AttrValue>, kind: char) -> Result<AttrValue, Decline> {
+fn numbers(mut values: Vec<AttrValue>, kind: ElementKind) -> Result<AttrValue, Decline> {
     if values.len() == 1 {
         return Ok(values.remove(0));
     }
@@ -195,13 +195,13 @@ fn numbers(mut values: Vec<AttrValue>, kind: char) -> Result<AttrValue, Decline>
         values.iter().map(f).collect::<Option<_>>().ok_or_else(|| "mixed numbers".into())
     }
     Ok(match kind {
-        'i' => {
+        ElementKind::Int => {
             AttrValue::Ints(each(
                 &values,
                 |v| if let AttrValue::Int(x) = v { Some(*x) } else { None },
             )?)
         }
-        'u' => AttrValue::UInts(each(&values, |v| {
+        ElementKind::UInt => AttrValue::UInts(each(&values, |v| {
             if let AttrValue::UInt(x) = v {
                 Some(*x)
             } else {

@@ -40,8 +40,7 @@ pub fn index(
 ) -> Result<DatasetIndex, Decline> {
     let src = Source::new(file, user_block, len)?;
     let root = superblock(&src)?;
-    let mut root = model::read(&src, root, path, options)?;
-    super::assign_keys(&mut root);
+    let root = model::read(&src, root, path, options)?;
     Ok(DatasetIndex { format: super::Format::Hdf5 { user_block }.describe(), root })
 }
 

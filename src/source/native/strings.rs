@@ -9,7 +9,7 @@ use super::attribute::GlobalHeap;
 use super::bytes::{le, Decline, Source};
 use super::model::Var;
 use super::storage::{filters, layout, Layout};
-use crate::index::{ArrayNode, Dtype};
+use crate::index::{ArrayNode, Dtype, ElementKind};
 use crate::source::btree::walk_chunk_btree;
 use crate::source::nc4::take_attr;
 use crate::source::pipeline::{map_pipeline, Mode};
@@ -58,7 +58,7 @@ pub fn array(
         items.push(s);
     }
     let fill_value = take_attr(&mut v.attrs, "_FillValue");
-    let byte = Dtype { kind: 'u', size: 1, big_endian: false };
+    let byte = Dtype::le(ElementKind::UInt, 1);
     let mut array = ArrayNode::unplaced(v.name, byte, shape, dims, fill_value, v.attrs);
     set_strings(&mut array, &items)?;
     Ok(array)

@@ -4,7 +4,7 @@
 //! Reference: HDF5 File Format Specification 3.0, sections IV.A.2.b and IV.A.2.d.
 
 use super::bytes::{Cursor, Decline};
-use crate::index::Dtype;
+use crate::index::{Dtype, ElementKind};
 
 /// HDF5's "unlimited" maximum dimension.
 pub const UNLIMITED: u64 = u64::MAX;
@@ -31,12 +31,14 @@ impl Type {
     pub fn dtype(&self) -> Option<Dtype> {
         Some(match *self {
             Type::Int { size, signed, big_endian } => Dtype {
-                kind: if signed { 'i' } else { 'u' },
+                kind: if signed { ElementKind::Int } else { ElementKind::UInt },
                 size,
                 big_endian: big_endian && size > 1,
             },
-            Type::Float { size, big_endian } => Dtype { kind: 'f', size, big_endian },
-            Type::FixedString { size: 1 } => Dtype { kind: 'S', size: 1, big_endian: false },
+            Type::Float { size, big_endian } => {
+                Dtype { kind: ElementKind::Float, size, big_endian }
+            }
+            Type::FixedString { size: 1 } => Dtype::le(ElementKind::Char, 1),
             _ => return None,
         })
     }

@@ -22,7 +22,7 @@ mod writer;
 
 const MAGIC: &[u8; 8] = b"CLDFYIDX";
 /// Bump when `DatasetIndex` changes shape.
-const VERSION: u32 = 2;
+const VERSION: u32 = 3;
 
 #[derive(Serialize, Deserialize, PartialEq, Eq, Debug)]
 struct Header {

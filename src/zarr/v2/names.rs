@@ -7,9 +7,22 @@
 //! document (`.zarray`, `.zattrs`, `.zgroup`, `.zmetadata`) get a `_` prefix, repeated until
 //! the key is free in its group.
 
+use crate::index::GroupNode;
 use std::collections::HashSet;
 
 const RESERVED: [&str; 6] = ["", ".", "..", ".zarray", ".zattrs", ".zgroup"];
+
+/// Replace netCDF names by Zarr keys (see [`zarr_key`]), arrays first, then sub-groups.
+pub fn assign_keys(group: &mut GroupNode) {
+    let mut taken = HashSet::new();
+    for a in &mut group.arrays {
+        a.name = zarr_key(&a.name, &mut taken);
+    }
+    for g in &mut group.groups {
+        g.name = zarr_key(&g.name, &mut taken);
+        assign_keys(g);
+    }
+}
 
 /// The Zarr key for `name` in a group whose keys so far are `taken` (the key is added).
 pub fn zarr_key(name: &str, taken: &mut HashSet<String>) -> String {

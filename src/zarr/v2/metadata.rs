@@ -3,8 +3,10 @@
 //! Field names and encodings follow what zarr-python writes for the same array, so that
 //! `xarray.open_zarr` decodes the store exactly as it decodes a store xarray wrote itself.
 
-use super::json::{string_list, u64_list, Object};
-use crate::index::{ArrayNode, Attrs, Compressor, Dtype, Filter};
+use super::attrs::{fill_value_json, to_json};
+use super::dtype::numpy;
+use crate::index::{ArrayNode, Attrs, Codec, ElementKind};
+use crate::zarr::json::{string_list, u64_list, Object};
 use std::sync::Arc;
 
 /// `.zgroup`.
@@ -18,44 +20,55 @@ pub fn group_zattrs(attrs: &Attrs) -> String {
 }
 
 fn attrs_object(attrs: &Attrs) -> Object<'_> {
-    attrs.iter().fold(Object::new(), |o, (k, v)| o.raw(k, v.to_json()))
+    attrs.iter().fold(Object::new(), |o, (k, v)| o.raw(k, to_json(v)))
 }
 
 /// The `.zarray` fill_value text, or `None` (JSON null) when `_FillValue` is absent or cannot
 /// be a Zarr fill value (then it stays an attribute).
 fn fill_value(array: &ArrayNode) -> Option<String> {
-    let dtype = Dtype::parse(&array.dtype)?;
-    array.fill_value.as_ref()?.fill_value_json(dtype.is_float())
+    if array.dtype.kind == ElementKind::Utf8 {
+        return None;
+    }
+    fill_value_json(array.fill_value.as_ref()?, array.dtype.is_float())
+}
+
+/// The v2 spelling of the served pipeline: deflate is the compressor (the source places it
+/// last), shuffle a filter, and strings get the `vlen-utf8` filter.
+fn filters_and_compressor(array: &ArrayNode) -> (Vec<String>, Option<u32>) {
+    let mut filters = Vec::new();
+    let mut compressor = None;
+    for f in &array.codecs {
+        match f {
+            Codec::Shuffle { elementsize } => filters.push(
+                Object::new()
+                    .raw("id", "\"shuffle\"")
+                    .raw("elementsize", elementsize.to_string())
+                    .render(),
+            ),
+            Codec::Deflate { level } => compressor = Some(*level),
+        }
+    }
+    if array.dtype.kind == ElementKind::Utf8 {
+        filters.push(Object::new().raw("id", "\"vlen-utf8\"").render());
+    }
+    (filters, compressor)
 }
 
 /// `.zarray`.
 pub fn zarray(array: &ArrayNode) -> String {
-    let filters = if array.filters.is_empty() {
-        "null".to_string()
-    } else {
-        let items: Vec<String> = array
-            .filters
-            .iter()
-            .map(|f| match f {
-                Filter::Shuffle { elementsize } => Object::new()
-                    .raw("id", "\"shuffle\"")
-                    .raw("elementsize", elementsize.to_string())
-                    .render(),
-                Filter::VlenUtf8 => Object::new().raw("id", "\"vlen-utf8\"").render(),
-            })
-            .collect();
-        format!("[\n{}\n]", items.join(",\n"))
-    };
+    let (items, compressor) = filters_and_compressor(array);
+    let filters =
+        if items.is_empty() { "null".to_string() } else { format!("[\n{}\n]", items.join(",\n")) };
     let doc = Object::new()
         .raw("shape", u64_list(&array.shape))
         .raw("chunks", u64_list(&array.chunks))
-        .raw("dtype", format!("\"{}\"", array.dtype))
+        .raw("dtype", format!("\"{}\"", numpy(array.dtype)))
         .raw("fill_value", fill_value(array).unwrap_or_else(|| "null".into()))
         .raw("order", "\"C\"")
         .raw("filters", filters)
         .raw("dimension_separator", "\".\"");
-    let doc = match array.compressor {
-        Some(Compressor::Zlib { level }) => doc.object(
+    let doc = match compressor {
+        Some(level) => doc.object(
             "compressor",
             Object::new().raw("id", "\"zlib\"").raw("level", level.to_string()),
         ),
@@ -69,7 +82,7 @@ pub fn zarray(array: &ArrayNode) -> String {
 pub fn array_zattrs(array: &ArrayNode) -> String {
     let mut obj = attrs_object(&array.attrs);
     if let (Some(fill), None) = (&array.fill_value, fill_value(array)) {
-        obj = obj.raw("_FillValue", fill.to_json());
+        obj = obj.raw("_FillValue", to_json(fill));
     }
     obj.raw("_ARRAY_DIMENSIONS", string_list(&array.dims)).render()
 }

@@ -5,6 +5,7 @@
 
 use super::key::{chunk_key, key_position};
 use super::metadata;
+use super::names::assign_keys;
 use crate::index::{ArrayNode, ChunkRef, DatasetIndex, GroupNode};
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -63,7 +64,8 @@ fn join(parent: &str, name: &str) -> String {
 
 impl DatasetView {
     /// Build the view (renders every metadata document).
-    pub fn new(index: DatasetIndex) -> DatasetView {
+    pub fn new(mut index: DatasetIndex) -> DatasetView {
+        assign_keys(&mut index.root);
         let mut view = DatasetView {
             arrays: vec![],
             root_attrs: index.root.attrs.clone(),
@@ -138,11 +140,6 @@ impl DatasetView {
         let pos = key_position(name, node.grid_iter())?;
         let chunk = node.chunk_refs.get(pos)?.as_ref()?;
         Some(Entry::Chunk { array: *i, pos, chunk })
-    }
-
-    /// Children of a directory, or `None` if `path` is not a directory.
-    pub fn list(&self, path: &str) -> Option<Vec<Child>> {
-        self.list_page(path, 0, usize::MAX)
     }
 
     /// At most `max` children of a directory from the `start`-th on: a readdir of an array

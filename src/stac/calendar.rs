@@ -19,10 +19,27 @@ pub enum Calendar {
     Day360,
 }
 
+/// Why a time coordinate's `calendar` or `units` cannot be read as dates.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum TimeError {
+    #[error("calendar 'none' has no dates")]
+    NoDates,
+    #[error("unknown calendar '{0}'")]
+    UnknownCalendar(String),
+    #[error("'{0}' is not '<unit> since <date>'")]
+    NotSince(String),
+    #[error("time unit '{0}' is not supported for this calendar")]
+    Unit(String),
+    #[error("reference date '{0}' does not exist in this calendar")]
+    NoSuchDate(String),
+    #[error("cannot read the reference date '{0}'")]
+    Reference(String),
+}
+
 impl Calendar {
     /// The calendar named by a `calendar` attribute (`None` attribute: standard).
     /// `Err` for `none` and unknown names.
-    pub fn parse(name: Option<&str>) -> Result<Calendar, String> {
+    pub fn parse(name: Option<&str>) -> Result<Calendar, TimeError> {
         let Some(name) = name else { return Ok(Calendar::Standard) };
         Ok(match name.trim().to_ascii_lowercase().as_str() {
             "standard" | "gregorian" => Calendar::Standard,
@@ -31,8 +48,8 @@ impl Calendar {
             "noleap" | "365_day" => Calendar::NoLeap,
             "all_leap" | "366_day" => Calendar::AllLeap,
             "360_day" => Calendar::Day360,
-            "none" => return Err("calendar 'none' has no dates".into()),
-            other => return Err(format!("unknown calendar '{other}'")),
+            "none" => return Err(TimeError::NoDates),
+            other => return Err(TimeError::UnknownCalendar(other.to_string())),
         })
     }
 
@@ -206,11 +223,11 @@ const MAX_YEAR: i64 = 1_000_000;
 
 impl TimeAxis {
     /// Parse `units` (e.g. `days since 1850-01-01 00:00:00`) for `calendar`.
-    pub fn parse(units: &str, calendar: Calendar) -> Result<TimeAxis, String> {
+    pub fn parse(units: &str, calendar: Calendar) -> Result<TimeAxis, TimeError> {
         let lower = units.trim().to_ascii_lowercase();
         let (unit, date) = lower
             .split_once(" since ")
-            .ok_or_else(|| format!("'{units}' is not '<unit> since <date>'"))?;
+            .ok_or_else(|| TimeError::NotSince(units.to_string()))?;
         let unit = match unit.trim() {
             "microseconds" | "microsecond" | "microsec" | "microsecs" => Unit::Micros(1.0),
             "milliseconds" | "millisecond" | "millisec" | "millisecs" | "msec" | "msecs" | "ms" => {
@@ -222,11 +239,11 @@ impl TimeAxis {
             "day" | "days" | "d" => Unit::Micros(8.64e10),
             "month" | "months" if calendar == Calendar::Day360 => Unit::Months,
             "common_year" | "common_years" if calendar == Calendar::NoLeap => Unit::CommonYears,
-            other => return Err(format!("time unit '{other}' is not supported for this calendar")),
+            other => return Err(TimeError::Unit(other.to_string())),
         };
         let (y, m, d, micros) = parse_reference(date.trim())?;
         if m == 0 || m > 12 || d == 0 || d > calendar.month_days(y, m) {
-            return Err(format!("reference date '{date}' does not exist in this calendar"));
+            return Err(TimeError::NoSuchDate(date.to_string()));
         }
         Ok(TimeAxis {
             calendar,
@@ -260,8 +277,8 @@ impl TimeAxis {
 
 /// `Y-M-D[(T| )h[:m[:s[.f]]]][ ][Z|UTC|±h[:mm]|±hhmm]` → (year, month, day, µs since midnight,
 /// time-zone offset removed).
-fn parse_reference(s: &str) -> Result<(i64, u32, u32, i64), String> {
-    let bad = || format!("cannot read the reference date '{s}'");
+fn parse_reference(s: &str) -> Result<(i64, u32, u32, i64), TimeError> {
+    let bad = || TimeError::Reference(s.to_string());
     let s = s.trim();
     let (neg_year, rest) = match s.strip_prefix('-') {
         Some(r) => (true, r),

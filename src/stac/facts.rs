@@ -2,7 +2,7 @@
 //! time extent, datacube dimensions and variables, properties from global attributes. This is
 //! the expensive part (coordinate values are read); rendering the item from it is cheap.
 
-use super::calendar::{Calendar, Label, TimeAxis};
+use super::calendar::{Calendar, Label, TimeAxis, TimeError};
 use super::cf::{all_vars, named_by, Var};
 use super::cube;
 use super::extent::{unrotate, Extent};
@@ -129,7 +129,7 @@ impl Ctx<'_, '_> {
     }
 }
 
-fn time_axis(v: &Var<'_>) -> Result<TimeAxis, String> {
+fn time_axis(v: &Var<'_>) -> Result<TimeAxis, TimeError> {
     let calendar = Calendar::parse(v.attr("calendar"))?;
     TimeAxis::parse(v.attr("units").unwrap_or(""), calendar)
 }

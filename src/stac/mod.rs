@@ -31,8 +31,8 @@ pub const CATALOG_FILE: &str = "catalog.json";
 pub enum StacError {
     #[error("variable {0} is not numeric")]
     NotNumeric(String),
-    #[error("reading variable {0}: {1}")]
-    Read(String, String),
+    #[error("reading variable {variable}: {source}")]
+    Read { variable: String, source: crate::zarr::chunk::ChunkError },
 }
 
 /// The item file name beside store `store_name` (`x.zarr` → `x.stac.json`).

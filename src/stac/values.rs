@@ -124,7 +124,7 @@ impl ArrayReader<'_> {
                 library: self.library,
             };
             let bytes = read_chunk(&src, &decoded, chunk, 0, chunk.size() as usize)
-                .map_err(|e| StacError::Read(array.name.clone(), e.to_string()))?;
+                .map_err(|source| StacError::Read { variable: array.name.clone(), source })?;
             let coords = decoded.chunk_coords(pos as u64);
             for_each_element(&decoded.shape, &decoded.chunks, &coords, |within, flat| {
                 let at = within * dtype.size;

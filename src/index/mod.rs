@@ -6,12 +6,15 @@
 mod attr;
 mod chunk_ref;
 mod dtype;
+mod encode;
 mod names;
 
+pub use crate::codec::SourceFilter;
 pub(crate) use attr::push_json_string;
 pub use attr::AttrValue;
-pub use chunk_ref::{ChunkRef, SourceFilter};
+pub use chunk_ref::ChunkRef;
 pub use dtype::Dtype;
+pub use encode::encode_zarr_chunk;
 pub use names::zarr_key;
 
 use serde::{Deserialize, Serialize};

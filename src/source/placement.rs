@@ -9,8 +9,8 @@ use super::btree::ChunkEntry;
 use super::contiguous::{checked_bytes, contiguous_refs, grid_len, split_contiguous};
 use super::pipeline::{map_pipeline, Mode};
 use super::IndexOptions;
-use crate::index::{ArrayNode, ChunkRef, Dtype, SourceFilter, StorageKind};
-use crate::zarr::codec;
+use crate::codec;
+use crate::index::{encode_zarr_chunk, ArrayNode, ChunkRef, Dtype, SourceFilter, StorageKind};
 use hdf5::filters::Filter as H5Filter;
 use std::cell::Cell;
 use std::fs::File;
@@ -182,7 +182,7 @@ fn reencode_size(
     let expected = usize::try_from(array.chunk_nbytes()).map_err(|_| "chunk too large")?;
     let raw = codec::decode_hdf5_chunk(stored, &array.source_filters, mask, expected)
         .map_err(|e| e.to_string())?;
-    Ok(codec::encode_zarr_chunk(&raw, array).len() as u64)
+    Ok(encode_zarr_chunk(&raw, array).len() as u64)
 }
 
 fn contiguous(t: &Target<'_>, array: &mut ArrayNode, offset: Option<u64>) -> Result<(), String> {
@@ -229,7 +229,7 @@ fn materialise_fill(array: &mut ArrayNode, dtype: Dtype) {
     }
     let elements = usize::try_from(array.chunks.iter().product::<u64>()).unwrap_or(0);
     let raw = array.fill_element.repeat(elements);
-    let bytes = codec::encode_zarr_chunk(&raw, array);
+    let bytes = encode_zarr_chunk(&raw, array);
     let size = bytes.len() as u64;
     array.fill_chunk = Some(bytes);
     for slot in array.chunk_refs.iter_mut().filter(|s| s.is_none()) {

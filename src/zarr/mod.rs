@@ -1,7 +1,6 @@
 //! The Zarr v2 view of an index: metadata documents, chunk keys, and chunk bytes.
 
 pub mod chunk;
-pub mod codec;
 mod json;
 pub mod key;
 pub mod metadata;

@@ -19,6 +19,7 @@
 //! Everything above `fuse` is kernel-free and driven directly by the tests.
 
 pub mod cache;
+pub mod codec;
 pub mod config;
 pub mod fuse;
 pub mod index;

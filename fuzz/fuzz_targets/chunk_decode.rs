@@ -5,8 +5,9 @@
 //! cut or damaged, so that valid streams of the wrong length are tried too.
 #![no_main]
 
-use cloudify_mount::index::SourceFilter;
-use cloudify_mount::zarr::codec::{decode_hdf5_chunk, decode_hdf5_chunk_into, fletcher32, shuffle};
+use cloudify_mount::codec::{
+    decode_hdf5_chunk, decode_hdf5_chunk_into, fletcher32, shuffle, SourceFilter,
+};
 use flate2::{read::ZlibEncoder, Compression};
 use libfuzzer_sys::fuzz_target;
 use std::io::Read;

@@ -2,20 +2,6 @@
 
 use serde::{Deserialize, Serialize};
 
-/// One filter of a stored HDF5 pipeline, in pipeline (write) order.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub enum SourceFilter {
-    Shuffle {
-        elementsize: usize,
-    },
-    Deflate {
-        level: u32,
-    },
-    Fletcher32,
-    /// LZF (h5py's filter 32000), decoded in Rust.
-    Lzf,
-}
-
 /// The recipe for the bytes of one chunk file.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum ChunkRef {

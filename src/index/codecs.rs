@@ -1,7 +1,7 @@
 //! The filters the served chunk bytes of an array carry: what a Zarr version declares as its
 //! codecs (v2: filters and compressor; v3: the bytes-to-bytes codecs).
 
-use crate::zarr::codec::{deflate, shuffle};
+use crate::codec::{deflate, shuffle};
 use serde::{Deserialize, Serialize};
 
 /// One filter of the served chunks, in pipeline (write) order.

@@ -12,8 +12,9 @@ mod chunk_ref;
 mod codecs;
 mod dtype;
 
+pub use crate::codec::SourceFilter;
 pub use attr::AttrValue;
-pub use chunk_ref::{ChunkRef, SourceFilter};
+pub use chunk_ref::ChunkRef;
 pub use codecs::{encode, Codec};
 pub use dtype::{Dtype, ElementKind};
 

@@ -3,13 +3,19 @@
 //! they are cached as generated chunks so each is decoded once.
 
 use crate::index::ArrayNode;
-use crate::zarr::chunk::LibraryChunks;
 use hdf5_sys::h5d::{H5Dget_space, H5Dget_type, H5Dread};
 use hdf5_sys::h5p::H5P_DEFAULT;
 use hdf5_sys::h5s::{H5S_seloper_t, H5Sclose, H5Screate_simple, H5Sselect_hyperslab};
 use hdf5_sys::h5t::H5Tclose;
 use std::path::PathBuf;
 use std::sync::Mutex;
+
+/// Chunks that only a format library can decode (filters without a Zarr codec).
+pub trait LibraryChunks: Send + Sync {
+    /// The decoded bytes of chunk `coords` of `array`: a full chunk in the array's dtype
+    /// order, edges padded with the fill element.
+    fn read(&self, array: &ArrayNode, coords: &[u64]) -> Result<Vec<u8>, String>;
+}
 
 /// Reads chunks of one HDF5 file through libhdf5; the file is opened on first use.
 pub struct Hdf5Chunks {

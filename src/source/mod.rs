@@ -24,7 +24,7 @@ use crate::index::DatasetIndex;
 use std::path::{Path, PathBuf};
 use tracing::{debug, warn};
 
-pub use library::Hdf5Chunks;
+pub use library::{Hdf5Chunks, LibraryChunks};
 pub use sniff::{sniff_file, sniff_path, Format};
 
 /// Why a file could not be indexed at all (a single variable's problem is a `Skipped` entry).
@@ -56,13 +56,29 @@ impl Default for IndexOptions {
 }
 
 /// Build the index of the file at `path`: with the native reader when it takes the file,
-/// otherwise through the C libraries.
+/// otherwise through the C libraries (in this process).
 pub fn index_file(path: &Path, options: &IndexOptions) -> Result<DatasetIndex, SourceError> {
-    match index_native(path, options) {
-        Ok(index) => Ok(index),
+    let file = std::fs::File::open(path)
+        .map_err(|source| SourceError::Io { path: path.to_path_buf(), source })?;
+    let libraries = || index_with_libraries(path, options);
+    index_native_first(&file, path, options, libraries).map(|(index, _)| index)
+}
+
+/// The indexing policy, in one place: the native reader first (safe Rust, in this process,
+/// no library lock), and only when it declines (the reason logged at debug level) the C
+/// libraries, wherever `libraries` runs them. Returns the index and whether the native
+/// reader made it.
+pub fn index_native_first<E>(
+    file: &std::fs::File,
+    path: &Path,
+    options: &IndexOptions,
+    libraries: impl FnOnce() -> Result<DatasetIndex, E>,
+) -> Result<(DatasetIndex, bool), E> {
+    match index_native_open(file, path, options) {
+        Ok(index) => Ok((index, true)),
         Err(reason) => {
             debug!(file = %path.display(), "native reader declined: {reason}");
-            index_with_libraries(path, options)
+            libraries().map(|index| (index, false))
         }
     }
 }

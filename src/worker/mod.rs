@@ -18,12 +18,12 @@ pub use pool::{Pool, WorkerError};
 pub use serve::{maybe_serve, WORKER_ARG};
 
 use crate::index::{ArrayNode, DatasetIndex};
-use crate::source::{index_native_open, index_with_libraries, Hdf5Chunks, IndexOptions};
-use crate::zarr::chunk::LibraryChunks;
+use crate::source::{
+    index_native_first, index_with_libraries, Hdf5Chunks, IndexOptions, LibraryChunks,
+};
 use protocol::{Request, Response};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use tracing::debug;
 
 /// Where the C libraries run.
 #[derive(Clone, Default)]
@@ -61,14 +61,12 @@ impl Isolation {
         file: &std::fs::File,
         options: &IndexOptions,
     ) -> Result<(DatasetIndex, bool), String> {
-        match index_native_open(file, path, options) {
-            Ok(index) => {
-                crate::stats::STATS.indexed_natively();
-                return Ok((index, true));
-            }
-            Err(reason) => debug!(file = %path.display(), "native reader declined: {reason}"),
+        let libraries = || self.index_with_libraries(path, options);
+        let (index, native) = index_native_first(file, path, options, libraries)?;
+        if native {
+            crate::stats::STATS.indexed_natively();
         }
-        self.index_with_libraries(path, options).map(|index| (index, false))
+        Ok((index, native))
     }
 
     /// Index `path` with netcdf-c and libhdf5 only.

@@ -5,8 +5,7 @@
 use super::privileges;
 use super::protocol::{read_frame, write_frame, Request, Response};
 use crate::index::{ArrayNode, Dtype, ElementKind, StorageKind};
-use crate::source::{index_with_libraries, Hdf5Chunks, IndexOptions};
-use crate::zarr::chunk::LibraryChunks;
+use crate::source::{index_with_libraries, Hdf5Chunks, IndexOptions, LibraryChunks};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 

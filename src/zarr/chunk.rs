@@ -5,11 +5,12 @@
 //!
 //! Nothing here takes the HDF5/netCDF lock.
 
-use super::codec::{self, CodecError};
 use super::recycle::Recycled;
 use crate::cache::{Chunk, ChunkCache, ChunkKey};
+use crate::codec::{self, CodecError};
 use crate::index::{encode, ArrayNode, ChunkRef};
 use crate::inflight::Permit;
+pub use crate::source::LibraryChunks;
 use std::fs::File;
 use std::io;
 use std::os::unix::fs::FileExt;
@@ -82,13 +83,6 @@ impl std::ops::Deref for Bytes {
             Bytes::Window(chunk, range) => &chunk[range.clone()],
         }
     }
-}
-
-/// Chunks that only a format library can decode (filters without a Zarr codec).
-pub trait LibraryChunks: Send + Sync {
-    /// The decoded bytes of chunk `coords` of `array`: a full chunk in the array's dtype
-    /// order, edges padded with the fill element.
-    fn read(&self, array: &ArrayNode, coords: &[u64]) -> Result<Vec<u8>, String>;
 }
 
 /// Where a chunk is read from: the open source file, the cache for generated chunks, and the

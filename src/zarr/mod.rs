@@ -3,7 +3,6 @@
 //! store's key space) lives in its own module (`v2/`; `v3/` will sit beside it).
 
 pub mod chunk;
-pub mod codec;
 mod json;
 pub mod mode;
 mod recycle;

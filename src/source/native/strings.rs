@@ -9,12 +9,12 @@ use super::attribute::GlobalHeap;
 use super::bytes::{le, Decline, Source};
 use super::model::Var;
 use super::storage::{filters, layout, Layout};
+use crate::codec;
 use crate::index::{ArrayNode, Dtype, ElementKind};
 use crate::source::btree::walk_chunk_btree;
 use crate::source::nc4::take_attr;
 use crate::source::pipeline::{map_pipeline, Mode};
 use crate::source::strings::{set_strings, MAX_STRING_BYTES};
-use crate::zarr::codec;
 use std::os::unix::fs::FileExt;
 
 /// Bytes of one element: length (4), collection address (8), object index (4).

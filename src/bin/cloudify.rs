@@ -105,7 +105,7 @@ fn main() -> ExitCode {
     if let Some(code) = cloudify_mount::worker::maybe_serve() {
         return code;
     }
-    cloudify_mount::logging::init();
+    cloudify_mount::telemetry::logging::init();
     match Cli::parse().command {
         Command::Inspect { file, json, contiguous_chunk_size, reader } => {
             let opts = IndexOptions { contiguous_chunk_target: contiguous_chunk_size };

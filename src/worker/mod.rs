@@ -64,7 +64,7 @@ impl Isolation {
         let libraries = || self.index_with_libraries(path, options);
         let (index, native) = index_native_first(file, path, options, libraries)?;
         if native {
-            crate::stats::STATS.indexed_natively();
+            crate::telemetry::stats::STATS.indexed_natively();
         }
         Ok((index, native))
     }

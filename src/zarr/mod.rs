@@ -5,7 +5,6 @@ mod json;
 pub mod key;
 pub mod metadata;
 pub mod mode;
-mod recycle;
 mod view;
 
 pub use view::{ArrayEntry, Child, DatasetView, Entry};

@@ -12,7 +12,7 @@ pub fn encode_zarr_chunk(raw: &[u8], array: &ArrayNode) -> Vec<u8> {
     for f in &array.filters {
         data = match f {
             Filter::Shuffle { elementsize } => shuffle(&data, *elementsize),
-            // string chunks are built already encoded (source::strings)
+            // string chunks are built already encoded (source::nc4_strings)
             Filter::VlenUtf8 => data,
         };
     }

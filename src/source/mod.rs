@@ -3,7 +3,7 @@
 //! The C libraries (netcdf-c, libhdf5) are used here and only here, for metadata and chunk
 //! addresses; every call goes through their global lock. Indexing runs in two passes that never
 //! hold both libraries' handles at once: [`nc4`] reads the netCDF data model (groups, dimensions,
-//! variables, attributes) and [`layout`] reads each variable's HDF5 storage (filters, chunk
+//! variables, attributes) and [`libhdf5_layout`] reads each variable's HDF5 storage (filters, chunk
 //! addresses, contiguous offsets).
 
 mod attrs;
@@ -11,21 +11,21 @@ pub mod btree;
 pub mod cdf;
 mod cdf_layout;
 mod contiguous;
-mod layout;
-mod library;
+mod libhdf5_layout;
+mod library_chunks;
 mod native;
 mod nc4;
+mod nc4_strings;
 mod pipeline;
 mod placement;
 pub mod sniff;
-mod strings;
 
 use crate::index::{zarr_key, DatasetIndex, GroupNode};
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 use tracing::{debug, warn};
 
-pub use library::{Hdf5Chunks, LibraryChunks};
+pub use library_chunks::{Hdf5Chunks, LibraryChunks};
 pub use sniff::{sniff_file, sniff_path, Format};
 
 /// Why a file could not be indexed at all (a single variable's problem is a `Skipped` entry).
@@ -124,7 +124,9 @@ pub fn index_with_libraries(
         .ok_or_else(|| SourceError::NotData { path: path.to_path_buf() })?;
     let mut tree = nc4::read_model(path, format)?;
     match format {
-        Format::Hdf5 { user_block } => layout::fill_storage(path, user_block, &mut tree, options)?,
+        Format::Hdf5 { user_block } => {
+            libhdf5_layout::fill_storage(path, user_block, &mut tree, options)?
+        }
         Format::Cdf { .. } => cdf_layout::fill_storage(path, &mut tree, options)?,
     }
     let mut root = tree.into_group();

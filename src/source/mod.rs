@@ -11,6 +11,7 @@ pub mod btree;
 pub mod cdf;
 mod cdf_layout;
 mod contiguous;
+mod declined;
 mod libhdf5_layout;
 mod library_chunks;
 mod native;
@@ -25,7 +26,8 @@ use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 use tracing::{debug, warn};
 
-pub use library_chunks::{Hdf5Chunks, LibraryChunks};
+pub use declined::Declined;
+pub use library_chunks::{Hdf5Chunks, LibraryChunks, LibraryError};
 pub use sniff::{sniff_file, sniff_path, Format};
 
 /// Why a file could not be indexed at all (a single variable's problem is a `Skipped` entry).
@@ -86,8 +88,8 @@ pub fn index_native_first<E>(
 
 /// The index of `path` from the native reader alone (no C library, safe to run in the
 /// daemon), or why it declines the file.
-pub fn index_native(path: &Path, options: &IndexOptions) -> Result<DatasetIndex, String> {
-    let file = std::fs::File::open(path).map_err(|e| e.to_string())?;
+pub fn index_native(path: &Path, options: &IndexOptions) -> Result<DatasetIndex, Declined> {
+    let file = std::fs::File::open(path)?;
     index_native_open(&file, path, options)
 }
 
@@ -96,18 +98,20 @@ pub fn index_native_open(
     file: &std::fs::File,
     path: &Path,
     options: &IndexOptions,
-) -> Result<DatasetIndex, String> {
-    let len = file.metadata().map_err(|e| e.to_string())?.len();
-    let Some(Format::Hdf5 { user_block }) = sniff_file(file, len).map_err(|e| e.to_string())?
-    else {
-        return Err("not an HDF5 file".into());
+) -> Result<DatasetIndex, Declined> {
+    let len = file.metadata()?.len();
+    let Some(Format::Hdf5 { user_block }) = sniff_file(file, len)? else {
+        return Err(Declined::NotHdf5);
     };
     // bounds-checked reads only; a panic would be a bug in the reader, never a crash
     let index = || native::index(file, len, user_block, path, options);
-    std::panic::catch_unwind(index).unwrap_or_else(|_| {
-        warn!(file = %path.display(), "native reader panicked; using the C libraries");
-        Err("native reader panicked".into())
-    })
+    match std::panic::catch_unwind(index) {
+        Ok(index) => index.map_err(Declined::Unsupported),
+        Err(_) => {
+            warn!(file = %path.display(), "native reader panicked; using the C libraries");
+            Err(Declined::Panicked)
+        }
+    }
 }
 
 /// Build the index of the file at `path` with netcdf-c and libhdf5 (the native reader's

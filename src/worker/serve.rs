@@ -84,7 +84,7 @@ fn handle(request: Request, readers: &mut HashMap<PathBuf, Hdf5Chunks>) -> Respo
             let array = library_array(dataset, chunks, fill_element);
             match reader.read(&array, &coords) {
                 Ok(bytes) => Response::Chunk(bytes),
-                Err(e) => Response::Failed(e),
+                Err(e) => Response::Failed(e.to_string()),
             }
         }
     }

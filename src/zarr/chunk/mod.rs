@@ -12,7 +12,7 @@ mod recycle;
 
 use crate::codec::{self, CodecError};
 use crate::index::{encode_zarr_chunk, ArrayNode, ChunkRef};
-pub use crate::source::LibraryChunks;
+pub use crate::source::{LibraryChunks, LibraryError};
 pub use cache::{Chunk, ChunkCache, ChunkKey};
 use inflight::Permit;
 use merged::{merged, read_parts};
@@ -35,6 +35,8 @@ pub enum ChunkError {
     SizeChanged { got: u64, expected: u64 },
     #[error("library decode: {0}")]
     Library(String),
+    #[error("library decode: {0}")]
+    LibraryRead(#[from] LibraryError),
     #[error("{0}")]
     Shared(Arc<ChunkError>),
 }
@@ -47,7 +49,7 @@ impl ChunkError {
             ChunkError::Truncated => "source truncated",
             ChunkError::Codec(_) => "chunk decode",
             ChunkError::SizeChanged { .. } => "chunk size changed",
-            ChunkError::Library(_) => "library decode",
+            ChunkError::Library(_) | ChunkError::LibraryRead(_) => "library decode",
             ChunkError::Shared(inner) => inner.cause(),
         }
     }
@@ -150,7 +152,7 @@ pub fn read_chunk(
             let lib = src.library.ok_or_else(|| ChunkError::Library("no reader".into()))?;
             let coords = array.chunk_coords(src.key.2 as u64);
             let make = |_: &mut Permit<'_>| -> Result<Vec<u8>, ChunkError> {
-                let bytes = lib.read(array, &coords).map_err(ChunkError::Library)?;
+                let bytes = lib.read(array, &coords)?;
                 if bytes.len() as u64 != *size {
                     return Err(ChunkError::SizeChanged {
                         got: bytes.len() as u64,

@@ -18,21 +18,17 @@
 //!
 //! Everything above `fuse` is kernel-free and driven directly by the tests.
 
-pub mod cache;
 pub mod codec;
 pub mod config;
 pub mod fuse;
 pub mod index;
-pub mod inflight;
 pub mod inspect;
-pub mod log_limit;
-pub mod logging;
 pub mod mount;
 pub mod notify;
 pub mod offline;
 pub mod source;
 pub mod stac;
-pub mod stats;
+pub mod telemetry;
 pub mod vfs;
 pub mod watch;
 pub mod worker;

@@ -1,11 +1,11 @@
 //! The life of a mount: checks before mounting (with one-line reasons), the FUSE session, the
 //! readiness report to a waiting parent (and to systemd, [`crate::notify`]), a clean unmount on
-//! SIGINT/SIGTERM, and the log summary ([`crate::stats`]) at start, on SIGUSR1 and at the end.
+//! SIGINT/SIGTERM, and the log summary ([`stats`]) at start, on SIGUSR1 and at the end.
 
 use crate::config::MountConfig;
 use crate::fuse::FuseAdapter;
 use crate::notify;
-use crate::stats;
+use crate::telemetry::stats;
 use crate::vfs::Vfs;
 use fuser::{Config, MountOption, Session, SessionACL};
 use std::io::Write;

@@ -17,7 +17,7 @@ use std::path::{Path, PathBuf};
 pub enum OfflineError {
     /// Indexing failed; the reason names the file.
     #[error("{0}")]
-    Index(String),
+    Index(crate::worker::IndexError),
     #[error("{0}: {1}")]
     Io(String, std::io::Error),
     #[error("{0}: {1}")]

@@ -2,9 +2,9 @@
 //! project's Zarr view (the bytes the mount would serve), equals what the netcdf crate reads
 //! from the source file.
 
-use cloudify_mount::cache::ChunkCache;
 use cloudify_mount::index::{Dtype, ElementKind};
 use cloudify_mount::source::{index_file, Hdf5Chunks, IndexOptions};
+use cloudify_mount::zarr::chunk::cache::ChunkCache;
 use cloudify_mount::zarr::chunk::{read_chunk, ChunkSource};
 use cloudify_mount::zarr::{DatasetView, Entry};
 use std::fs::File;

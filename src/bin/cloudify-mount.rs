@@ -282,7 +282,7 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     }
-    cloudify_mount::logging::init();
+    cloudify_mount::telemetry::logging::init();
     // SAFETY: the descriptor was handed to us by our parent for this purpose.
     let ready = cli.ready_fd.map(|fd| unsafe { std::fs::File::from_raw_fd(fd) });
     match cloudify_mount::mount::run(&cfg, ready) {

@@ -105,17 +105,17 @@ fn main() -> ExitCode {
     if let Some(code) = cloudify_mount::worker::maybe_serve() {
         return code;
     }
-    cloudify_mount::logging::init();
+    cloudify_mount::telemetry::logging::init();
     match Cli::parse().command {
         Command::Inspect { file, json, contiguous_chunk_size, reader } => {
             let opts = IndexOptions { contiguous_chunk_target: contiguous_chunk_size };
             // in a worker: a file that crashes the C libraries gets a reason, not a core dump
             let index = match reader {
-                Reader::Auto => worker_isolation().and_then(|iso| iso.index(&file, &opts)),
+                Reader::Auto => worker_isolation().and_then(|iso| Ok(iso.index(&file, &opts)?)),
                 Reader::Native => index_native(&file, &opts)
                     .map_err(|e| format!("{}: native reader: {e}", file.display())),
                 Reader::Libraries => {
-                    worker_isolation().and_then(|iso| iso.index_with_libraries(&file, &opts))
+                    worker_isolation().and_then(|iso| Ok(iso.index_with_libraries(&file, &opts)?))
                 }
             };
             match index {

@@ -3,7 +3,7 @@
 //! The C libraries (netcdf-c, libhdf5) are used here and only here, for metadata and chunk
 //! addresses; every call goes through their global lock. Indexing runs in two passes that never
 //! hold both libraries' handles at once: [`nc4`] reads the netCDF data model (groups, dimensions,
-//! variables, attributes) and [`layout`] reads each variable's HDF5 storage (filters, chunk
+//! variables, attributes) and [`libhdf5_layout`] reads each variable's HDF5 storage (filters, chunk
 //! addresses, contiguous offsets).
 
 mod attrs;
@@ -11,20 +11,22 @@ pub mod btree;
 pub mod cdf;
 mod cdf_layout;
 mod contiguous;
-mod layout;
-mod library;
+mod declined;
+mod libhdf5_layout;
+mod library_chunks;
 mod native;
 mod nc4;
+mod nc4_strings;
 mod pipeline;
 mod placement;
 pub mod sniff;
-mod strings;
 
 use crate::index::DatasetIndex;
 use std::path::{Path, PathBuf};
 use tracing::{debug, warn};
 
-pub use library::{Hdf5Chunks, LibraryChunks};
+pub use declined::Declined;
+pub use library_chunks::{Hdf5Chunks, LibraryChunks, LibraryError};
 pub use sniff::{sniff_file, sniff_path, Format};
 
 /// Why a file could not be indexed at all (a single variable's problem is a `Skipped` entry).
@@ -85,8 +87,8 @@ pub fn index_native_first<E>(
 
 /// The index of `path` from the native reader alone (no C library, safe to run in the
 /// daemon), or why it declines the file.
-pub fn index_native(path: &Path, options: &IndexOptions) -> Result<DatasetIndex, String> {
-    let file = std::fs::File::open(path).map_err(|e| e.to_string())?;
+pub fn index_native(path: &Path, options: &IndexOptions) -> Result<DatasetIndex, Declined> {
+    let file = std::fs::File::open(path)?;
     index_native_open(&file, path, options)
 }
 
@@ -95,18 +97,20 @@ pub fn index_native_open(
     file: &std::fs::File,
     path: &Path,
     options: &IndexOptions,
-) -> Result<DatasetIndex, String> {
-    let len = file.metadata().map_err(|e| e.to_string())?.len();
-    let Some(Format::Hdf5 { user_block }) = sniff_file(file, len).map_err(|e| e.to_string())?
-    else {
-        return Err("not an HDF5 file".into());
+) -> Result<DatasetIndex, Declined> {
+    let len = file.metadata()?.len();
+    let Some(Format::Hdf5 { user_block }) = sniff_file(file, len)? else {
+        return Err(Declined::NotHdf5);
     };
     // bounds-checked reads only; a panic would be a bug in the reader, never a crash
     let index = || native::index(file, len, user_block, path, options);
-    std::panic::catch_unwind(index).unwrap_or_else(|_| {
-        warn!(file = %path.display(), "native reader panicked; using the C libraries");
-        Err("native reader panicked".into())
-    })
+    match std::panic::catch_unwind(index) {
+        Ok(index) => index.map_err(Declined::Unsupported),
+        Err(_) => {
+            warn!(file = %path.display(), "native reader panicked; using the C libraries");
+            Err(Declined::Panicked)
+        }
+    }
 }
 
 /// Build the index of the file at `path` with netcdf-c and libhdf5 (the native reader's
@@ -123,7 +127,9 @@ pub fn index_with_libraries(
         .ok_or_else(|| SourceError::NotData { path: path.to_path_buf() })?;
     let mut tree = nc4::read_model(path, format)?;
     match format {
-        Format::Hdf5 { user_block } => layout::fill_storage(path, user_block, &mut tree, options)?,
+        Format::Hdf5 { user_block } => {
+            libhdf5_layout::fill_storage(path, user_block, &mut tree, options)?
+        }
         Format::Cdf { .. } => cdf_layout::fill_storage(path, &mut tree, options)?,
     }
     let root = tree.into_group();

@@ -1,7 +1,7 @@
 //! First pass: the netCDF data model of a file (groups, variables, dimensions, attributes), read
 //! with netcdf-c exactly as xarray's netcdf4 engine sees it.
 
-use super::{attrs, strings, Format, SourceError};
+use super::{attrs, nc4_strings, Format, SourceError};
 use crate::index::{ArrayNode, AttrValue, Attrs, Dtype, ElementKind, GroupNode, Skipped};
 use netcdf::types::{FloatType, IntType, NcVariableType};
 use std::path::Path;
@@ -176,7 +176,7 @@ fn add_variable(
     let shape: Vec<u64> = var.dimensions().iter().map(|d| d.len() as u64).collect();
     let mut array = ArrayNode::unplaced(name.clone(), dtype, shape, dims, fill_value, attrs);
     if is_string {
-        if let Err(reason) = strings::fill_strings(var, &mut array) {
+        if let Err(reason) = nc4_strings::fill_strings(var, &mut array) {
             return skip(group, reason);
         }
     }

@@ -1,7 +1,7 @@
 //! Where a variable's bytes are, turned into Zarr chunks: codecs from the filter pipeline, one
 //! chunk reference per chunk of the grid, and a chunk file for unwritten chunks when the Zarr
 //! `fill_value` cannot stand for them. Shared by both readers of HDF5 storage — libhdf5
-//! ([`super::layout`]) and the native reader ([`super::native`]) — which only gather the facts
+//! ([`super::libhdf5_layout`]) and the native reader ([`super::native`]) — which only gather the facts
 //! ([`Placement`]); nothing here reads chunk data, except the rare chunk whose filter mask says
 //! a filter was skipped (it is re-encoded once to learn its exact size).
 

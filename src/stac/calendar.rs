@@ -225,9 +225,8 @@ impl TimeAxis {
     /// Parse `units` (e.g. `days since 1850-01-01 00:00:00`) for `calendar`.
     pub fn parse(units: &str, calendar: Calendar) -> Result<TimeAxis, TimeError> {
         let lower = units.trim().to_ascii_lowercase();
-        let (unit, date) = lower
-            .split_once(" since ")
-            .ok_or_else(|| TimeError::NotSince(units.to_string()))?;
+        let (unit, date) =
+            lower.split_once(" since ").ok_or_else(|| TimeError::NotSince(units.to_string()))?;
         let unit = match unit.trim() {
             "microseconds" | "microsecond" | "microsec" | "microsecs" => Unit::Micros(1.0),
             "milliseconds" | "millisecond" | "millisec" | "millisecs" | "msec" | "msecs" | "ms" => {

@@ -4,8 +4,8 @@
 //! coordinate of any size costs one chunk of memory.
 
 use super::StacError;
-use crate::cache::ChunkCache;
 use crate::index::{ArrayNode, AttrValue, Attrs, ElementKind};
+use crate::zarr::chunk::cache::ChunkCache;
 use crate::zarr::chunk::{read_chunk, ChunkSource, LibraryChunks};
 use crate::zarr::mode;
 use std::fs::File;

@@ -44,7 +44,7 @@ impl Confinement {
             return Ok(());
         }
         self.verified.invalidate(path.as_os_str());
-        if crate::log_limit::allow(path, "symlink leaves the archive").is_some() {
+        if crate::telemetry::log_limit::allow(path, "symlink leaves the archive").is_some() {
             warn!(path = %path.display(), target = %real.display(),
                 "refused: a symbolic link now leads outside the archive (see --follow-symlinks)");
         }

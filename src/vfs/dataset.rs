@@ -166,7 +166,7 @@ impl Datasets {
                 let (index, native) =
                     self.isolation.index_telling(path, &file, &self.options).map_err(|e| {
                         error!(file = %path.display(), "dataset not available: {e}");
-                        crate::stats::STATS.index_failed();
+                        crate::telemetry::stats::STATS.index_failed();
                         e
                     })?;
                 let took = t.elapsed();
@@ -186,7 +186,7 @@ impl Datasets {
         } else {
             info!(file = %path.display(), arrays, native, index_us, us, "indexed");
         }
-        crate::stats::STATS.dataset_loaded(from_disk);
+        crate::telemetry::stats::STATS.dataset_loaded(from_disk);
         let generation = self.next_generation.fetch_add(1, Ordering::Relaxed);
         let needs_library = view.arrays.iter().any(|a| a.node.library_path.is_some());
         let library = needs_library.then(|| self.isolation.library(path.to_path_buf()));

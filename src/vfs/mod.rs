@@ -25,10 +25,10 @@ pub use options::VfsOptions;
 pub use persist::IndexStore;
 pub use plus::EntryPlus;
 
-use crate::cache::ChunkCache;
-use crate::log_limit;
 use crate::stac::StacOptions;
-use crate::stats::STATS;
+use crate::telemetry::log_limit;
+use crate::telemetry::stats::STATS;
+use crate::zarr::chunk::cache::ChunkCache;
 pub use crate::zarr::chunk::Bytes;
 use crate::zarr::chunk::{read_chunk, within, ChunkSource};
 use crate::zarr::Entry;
@@ -333,7 +333,7 @@ impl Vfs {
         Ok(attr)
     }
 
-    /// Read up to `size` bytes at `offset` of file `ino` (counted in [`crate::stats`]).
+    /// Read up to `size` bytes at `offset` of file `ino` (counted in [`crate::telemetry::stats`]).
     /// A generated chunk's bytes are a window on the cached chunk, not a copy.
     pub fn read(&self, ino: u64, offset: u64, size: u32) -> Result<Bytes, VfsError> {
         let r = self.read_node(ino, offset, size);

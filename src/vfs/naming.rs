@@ -104,7 +104,7 @@ pub fn list_dir(
                 None
             };
             if let Some(cause) = refused {
-                if crate::log_limit::allow(&path, cause).is_some() {
+                if crate::telemetry::log_limit::allow(&path, cause).is_some() {
                     warn!(link = %path.display(), target = %target.display(), "not shown: {cause}");
                 }
                 continue;

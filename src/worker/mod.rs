@@ -9,17 +9,19 @@
 //!         ◄── Response::Index(DatasetIndex) | Failed(reason) ──   (dies → Died, replaced)
 //! ```
 
+mod error;
 mod pool;
 mod privileges;
 pub mod protocol;
 mod serve;
 
+pub use error::IndexError;
 pub use pool::{Pool, WorkerError};
 pub use serve::{maybe_serve, WORKER_ARG};
 
 use crate::index::{ArrayNode, DatasetIndex};
 use crate::source::{
-    index_native_first, index_with_libraries, Hdf5Chunks, IndexOptions, LibraryChunks,
+    index_native_first, index_with_libraries, Hdf5Chunks, IndexOptions, LibraryChunks, LibraryError,
 };
 use protocol::{Request, Response};
 use std::path::{Path, PathBuf};
@@ -48,8 +50,9 @@ impl Isolation {
     /// Index `path`: with the native reader in this process when it takes the file (safe
     /// Rust, no library lock, no worker round trip), otherwise with the C libraries where
     /// they run.
-    pub fn index(&self, path: &Path, options: &IndexOptions) -> Result<DatasetIndex, String> {
-        let file = std::fs::File::open(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    pub fn index(&self, path: &Path, options: &IndexOptions) -> Result<DatasetIndex, IndexError> {
+        let file = std::fs::File::open(path)
+            .map_err(|source| IndexError::Open { path: path.to_path_buf(), source })?;
         self.index_telling(path, &file, options).map(|(index, _)| index)
     }
 
@@ -60,11 +63,11 @@ impl Isolation {
         path: &Path,
         file: &std::fs::File,
         options: &IndexOptions,
-    ) -> Result<(DatasetIndex, bool), String> {
+    ) -> Result<(DatasetIndex, bool), IndexError> {
         let libraries = || self.index_with_libraries(path, options);
         let (index, native) = index_native_first(file, path, options, libraries)?;
         if native {
-            crate::stats::STATS.indexed_natively();
+            crate::telemetry::stats::STATS.indexed_natively();
         }
         Ok((index, native))
     }
@@ -74,13 +77,13 @@ impl Isolation {
         &self,
         path: &Path,
         options: &IndexOptions,
-    ) -> Result<DatasetIndex, String> {
+    ) -> Result<DatasetIndex, IndexError> {
         match self {
             // the netcdf crate unwraps some library errors: a panic is a bad file, not a crash
             Isolation::InProcess => {
                 match std::panic::catch_unwind(|| index_with_libraries(path, options)) {
-                    Ok(r) => r.map_err(|e| e.to_string()),
-                    Err(_) => Err(format!("{}: the netCDF/HDF5 bindings panicked", path.display())),
+                    Ok(r) => Ok(r?),
+                    Err(_) => Err(IndexError::Panicked { path: path.to_path_buf() }),
                 }
             }
             Isolation::Workers(pool) => {
@@ -90,10 +93,10 @@ impl Isolation {
                 };
                 match pool.call(&request) {
                     Ok(Response::Index(index)) => Ok(index),
-                    Ok(_) => Err("worker answered with something else".into()),
+                    Ok(_) => Err(IndexError::Unexpected),
                     // a clean failure names the file already; a lost worker does not
-                    Err(WorkerError::Failed(e)) => Err(e),
-                    Err(e) => Err(format!("{}: {e}", path.display())),
+                    Err(WorkerError::Failed(e)) => Err(IndexError::Failed(e)),
+                    Err(source) => Err(IndexError::Worker { path: path.to_path_buf(), source }),
                 }
             }
         }
@@ -115,18 +118,19 @@ struct WorkerChunks {
 }
 
 impl LibraryChunks for WorkerChunks {
-    fn read(&self, array: &ArrayNode, coords: &[u64]) -> Result<Vec<u8>, String> {
+    fn read(&self, array: &ArrayNode, coords: &[u64]) -> Result<Vec<u8>, LibraryError> {
         let request = Request::Chunk {
             path: self.path.clone(),
-            dataset: array.library_path.clone().ok_or("array is not read through libhdf5")?,
+            dataset: array.library_path.clone().ok_or(LibraryError::NotLibraryArray)?,
             chunks: array.chunks.clone(),
             fill_element: array.fill_element.clone(),
             coords: coords.to_vec(),
         };
         match self.pool.call(&request) {
             Ok(Response::Chunk(bytes)) => Ok(bytes),
-            Ok(_) => Err("worker answered with something else".into()),
-            Err(e) => Err(e.to_string()),
+            Ok(_) => Err(LibraryError::Unexpected),
+            Err(WorkerError::Failed(e)) => Err(LibraryError::Failed(e)),
+            Err(e) => Err(LibraryError::Worker(Box::new(e))),
         }
     }
 }

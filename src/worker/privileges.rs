@@ -22,16 +22,24 @@ struct CapData {
     inheritable: u32,
 }
 
-fn check(rc: libc::c_long, what: &str) -> Result<(), String> {
+/// A credential change the kernel refused: which one, and its error.
+#[derive(Debug, thiserror::Error)]
+#[error("{what}: {source}")]
+pub struct PrivilegeError {
+    what: &'static str,
+    source: std::io::Error,
+}
+
+fn check(rc: libc::c_long, what: &'static str) -> Result<(), PrivilegeError> {
     if rc == 0 {
         Ok(())
     } else {
-        Err(format!("{what}: {}", std::io::Error::last_os_error()))
+        Err(PrivilegeError { what, source: std::io::Error::last_os_error() })
     }
 }
 
 /// Drop to `nobody` + CAP_DAC_READ_SEARCH when running as root; nothing otherwise.
-pub fn drop_to_reader() -> Result<(), String> {
+pub fn drop_to_reader() -> Result<(), PrivilegeError> {
     // SAFETY: plain syscalls on this process's own credentials, arguments built right here.
     unsafe {
         if libc::geteuid() != 0 {

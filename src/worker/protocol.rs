@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 use std::io::{self, Read, Write};
 use std::path::PathBuf;
 
-/// Frames larger than this are refused (a chunk is at most 1 GiB, see source::layout).
+/// Frames larger than this are refused (a chunk is at most 1 GiB, see source::libhdf5_layout).
 const MAX_FRAME: u32 = 1 << 31;
 
 /// A job for a worker.

@@ -19,7 +19,7 @@ const TEST_HOOK: &str = "CLOUDIFY_TEST_WORKER_HOOK";
 /// If this process was started as a worker, serve and return the exit code.
 pub fn maybe_serve() -> Option<std::process::ExitCode> {
     if std::env::args_os().nth(1).is_some_and(|a| a == WORKER_ARG) {
-        crate::logging::init();
+        crate::telemetry::logging::init();
         if let Err(e) = privileges::drop_to_reader() {
             tracing::warn!("worker keeps the daemon's privileges: {e}");
         }
@@ -84,7 +84,7 @@ fn handle(request: Request, readers: &mut HashMap<PathBuf, Hdf5Chunks>) -> Respo
             let array = library_array(dataset, chunks, fill_element);
             match reader.read(&array, &coords) {
                 Ok(bytes) => Response::Chunk(bytes),
-                Err(e) => Response::Failed(e),
+                Err(e) => Response::Failed(e.to_string()),
             }
         }
     }

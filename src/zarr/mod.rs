@@ -5,7 +5,6 @@
 pub mod chunk;
 mod json;
 pub mod mode;
-mod recycle;
 pub mod v2;
 
 pub use v2::{ArrayEntry, Child, DatasetView, Entry};

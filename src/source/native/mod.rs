@@ -19,9 +19,10 @@ mod header;
 mod heap;
 mod links;
 mod model;
-mod storage;
-mod strings;
+mod storage_facts;
+mod string_values;
 mod types;
+mod var;
 
 use super::IndexOptions;
 use crate::index::DatasetIndex;

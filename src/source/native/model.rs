@@ -12,8 +12,9 @@ use super::header::{
 };
 use super::heap::Heap;
 use super::links::links;
-use super::storage;
+use super::storage_facts;
 use super::types::{parse_space, parse_type, Space, Type, UNLIMITED};
+use super::var::Var;
 use super::IndexOptions;
 use crate::index::{Attrs, GroupNode};
 use crate::source::nc4::join;
@@ -66,15 +67,6 @@ struct Dim {
     group: usize,
 }
 
-pub(super) struct Var {
-    pub name: String,
-    pub hdf5_path: String,
-    pub header: Header,
-    pub space: Space,
-    pub attrs: Attrs,
-    dims: Vec<usize>,
-}
-
 /// An object's attributes as stored, and whether their order is the creation order.
 struct RawAttrs {
     list: Vec<RawAttribute>,
@@ -120,7 +112,7 @@ pub fn read(
     };
     r.group(header::read(src, root)?, String::new(), "/".into(), None)?;
     r.unlimited_lengths();
-    let target = storage::target(src, path, options);
+    let target = storage_facts::target(src, path, options);
     r.build(0, &target)
 }
 
@@ -346,7 +338,11 @@ impl Reader<'_, '_> {
     }
 
     /// Group `g` as an index group, arrays with their storage.
-    fn build(&mut self, g: usize, target: &storage::Target<'_>) -> Result<GroupNode, Decline> {
+    fn build(
+        &mut self,
+        g: usize,
+        target: &storage_facts::Target<'_>,
+    ) -> Result<GroupNode, Decline> {
         let mut dims: Vec<&Dim> = self.groups[g].dims.iter().map(|d| &self.dims[*d]).collect();
         dims.sort_by_key(|d| d.id);
         let dimensions = dims.iter().map(|d| (d.name.clone(), d.len)).collect();
@@ -355,11 +351,12 @@ impl Reader<'_, '_> {
         for v in vars {
             let names = v.dims.iter().map(|d| self.dims[*d].name.clone()).collect();
             let shape = v.dims.iter().map(|d| self.dims[*d].len).collect();
-            let strings = parse_type(storage::message(&v.header, DATATYPE)?)? == Type::VlenString;
+            let strings =
+                parse_type(storage_facts::message(&v.header, DATATYPE)?)? == Type::VlenString;
             arrays.push(if strings {
-                super::strings::array(self.src, &mut self.heap, v, names, shape)?
+                super::string_values::array(self.src, &mut self.heap, v, names, shape)?
             } else {
-                storage::array(target, v, names, shape)?
+                storage_facts::array(target, v, names, shape)?
             });
         }
         let mut groups = Vec::new();

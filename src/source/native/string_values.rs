@@ -1,20 +1,20 @@
 //! NC_STRING variables read natively: every element's (length, global heap ID) from the
 //! dataset's storage (compact, contiguous, or chunks decoded in Rust), its text from the
 //! global heap, kept in the index as one `vlen-utf8` chunk by
-//! [`crate::source::strings::set_strings`], as through netcdf-c. Declined: unwritten elements or chunks
+//! [`crate::source::nc4_strings::set_strings`], as through netcdf-c. Declined: unwritten elements or chunks
 //! (netcdf-c fills them), NULL strings, filters only libhdf5 decodes, more than
 //! [`MAX_STRING_BYTES`].
 
 use super::attribute::GlobalHeap;
 use super::bytes::{le, Decline, Source};
-use super::model::Var;
-use super::storage::{filters, layout, Layout};
+use super::storage_facts::{filters, layout, Layout};
+use super::var::Var;
 use crate::codec;
 use crate::index::{ArrayNode, Dtype, ElementKind};
 use crate::source::btree::walk_chunk_btree;
 use crate::source::nc4::take_attr;
+use crate::source::nc4_strings::{set_strings, MAX_STRING_BYTES};
 use crate::source::pipeline::{map_pipeline, Mode};
-use crate::source::strings::{set_strings, MAX_STRING_BYTES};
 use std::os::unix::fs::FileExt;
 
 /// Bytes of one element: length (4), collection address (8), object index (4).

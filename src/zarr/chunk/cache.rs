@@ -6,7 +6,7 @@
 //! chunk's memory, once evicted and no longer read, goes back to that budget as a spare for
 //! the next chunk made ([`InFlight::recycle`]).
 
-use crate::inflight::{InFlight, Permit};
+use super::inflight::{InFlight, Permit};
 use moka::sync::Cache;
 use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
@@ -87,7 +87,7 @@ impl ChunkCache {
     pub fn cached(&self, key: ChunkKey) -> Option<Chunk> {
         let hit = self.inner.get(&(key, WHOLE));
         if hit.is_some() {
-            crate::stats::STATS.cache_lookup(true);
+            crate::telemetry::stats::STATS.cache_lookup(true);
         }
         hit
     }
@@ -123,7 +123,7 @@ impl ChunkCache {
     {
         // a hit asks `get` first: moka's try_get_with boxes its key even when it finds it
         if let Some(chunk) = self.inner.get(&key) {
-            crate::stats::STATS.cache_lookup(true);
+            crate::telemetry::stats::STATS.cache_lookup(true);
             return Ok(chunk);
         }
         let mut inserted = false;
@@ -135,7 +135,7 @@ impl ChunkCache {
             let bytes = make(&mut room)?;
             Ok(Arc::new(ChunkBuf { bytes, home: self.making.clone() }))
         });
-        crate::stats::STATS.cache_lookup(!inserted);
+        crate::telemetry::stats::STATS.cache_lookup(!inserted);
         if inserted {
             // moka evicts lazily; keep the byte bound tight when large chunks arrive quickly
             self.inner.run_pending_tasks();

@@ -5,8 +5,8 @@
 
 use super::bytes::{Cursor, Decline, Source, UNDEFINED};
 use super::header::{Header, DATATYPE, EXTERNAL_FILES, FILL_VALUE, LAYOUT, PIPELINE};
-use super::model::Var;
 use super::types::parse_type;
+use super::var::Var;
 use crate::index::ArrayNode;
 use crate::source::btree::walk_chunk_btree;
 use crate::source::nc4::take_attr;

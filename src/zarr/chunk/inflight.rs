@@ -114,7 +114,7 @@ impl Permit<'_> {
     pub fn buffer(&mut self, len: usize) -> Vec<u8> {
         match self.spare.take() {
             Some(mut v) if v.capacity() >= len => {
-                crate::stats::STATS.buffer_reused();
+                crate::telemetry::stats::STATS.buffer_reused();
                 v.resize(len, 0); // shortens, or zero-fills only the bytes beyond its length
                 v
             }

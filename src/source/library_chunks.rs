@@ -10,11 +10,30 @@ use hdf5_sys::h5t::H5Tclose;
 use std::path::PathBuf;
 use std::sync::Mutex;
 
+/// A chunk only libhdf5 can decode could not be read.
+#[derive(Debug, thiserror::Error)]
+pub enum LibraryError {
+    #[error("array is not read through libhdf5")]
+    NotLibraryArray,
+    #[error("{0}")]
+    Hdf5(#[from] hdf5::Error),
+    #[error("libhdf5 could not read the chunk")]
+    Read,
+    /// A worker process read it (or failed to): its own error, kept as the source.
+    #[error("{0}")]
+    Worker(#[source] Box<dyn std::error::Error + Send + Sync>),
+    /// The worker's clean failure, as the pipe carries it (text).
+    #[error("{0}")]
+    Failed(String),
+    #[error("worker answered with something else")]
+    Unexpected,
+}
+
 /// Chunks that only a format library can decode (filters without a Zarr codec).
 pub trait LibraryChunks: Send + Sync {
     /// The decoded bytes of chunk `coords` of `array`: a full chunk in the array's dtype
     /// order, edges padded with the fill element.
-    fn read(&self, array: &ArrayNode, coords: &[u64]) -> Result<Vec<u8>, String>;
+    fn read(&self, array: &ArrayNode, coords: &[u64]) -> Result<Vec<u8>, LibraryError>;
 }
 
 /// Reads chunks of one HDF5 file through libhdf5; the file is opened on first use.
@@ -30,14 +49,14 @@ impl Hdf5Chunks {
 }
 
 impl LibraryChunks for Hdf5Chunks {
-    fn read(&self, array: &ArrayNode, coords: &[u64]) -> Result<Vec<u8>, String> {
-        let h5path = array.library_path.as_deref().ok_or("array is not read through libhdf5")?;
+    fn read(&self, array: &ArrayNode, coords: &[u64]) -> Result<Vec<u8>, LibraryError> {
+        let h5path = array.library_path.as_deref().ok_or(LibraryError::NotLibraryArray)?;
         let mut guard = self.file.lock().unwrap_or_else(|e| e.into_inner());
-        if guard.is_none() {
-            *guard = Some(hdf5::File::open(&self.path).map_err(|e| e.to_string())?);
-        }
-        let file = guard.as_ref().ok_or("file not open")?;
-        let ds = file.dataset(h5path).map_err(|e| e.to_string())?;
+        let file = match &mut *guard {
+            Some(file) => file,
+            slot => slot.insert(hdf5::File::open(&self.path)?),
+        };
+        let ds = file.dataset(h5path)?;
         let h5shape: Vec<u64> = ds.shape().iter().map(|s| *s as u64).collect();
         let start: Vec<u64> = coords.iter().zip(&array.chunks).map(|(c, n)| c * n).collect();
         let count: Vec<u64> = (0..start.len())
@@ -85,7 +104,7 @@ fn read_hyperslab(
     start: &[u64],
     count: &[u64],
     es: usize,
-) -> Result<Vec<u8>, String> {
+) -> Result<Vec<u8>, LibraryError> {
     let mut buf = vec![0u8; count.iter().product::<u64>() as usize * es];
     let _lock = hdf5_sys::LOCK.lock();
     // SAFETY: every id is checked and closed; buf holds `count` elements of the file type.
@@ -119,7 +138,7 @@ fn read_hyperslab(
         r
     };
     if status < 0 {
-        return Err("libhdf5 could not read the chunk".into());
+        return Err(LibraryError::Read);
     }
     Ok(buf)
 }

@@ -3,7 +3,7 @@
 //! SIGINT/SIGTERM, and the log summary ([`crate::stats`]) at start, on SIGUSR1 and at the end.
 
 use crate::config::MountConfig;
-use crate::fuse::FuseAdapter;
+use crate::fuse::{FuseAdapter, InodeVfs};
 use crate::notify;
 use crate::stats;
 use crate::vfs::Vfs;
@@ -181,7 +181,7 @@ pub fn run(cfg: &MountConfig, mut ready: Option<std::fs::File>) -> Result<(), Mo
     let vfs = Vfs::new(&cfg.archive, cfg.vfs.clone())
         .map_err(|e| MountError::Archive(cfg.archive.display().to_string(), e.to_string()));
     let vfs = match vfs {
-        Ok(v) => Arc::new(v),
+        Ok(v) => Arc::new(InodeVfs::new(Arc::new(v))),
         Err(e) => {
             report(&mut ready, &e.to_string());
             return Err(e);
@@ -246,15 +246,15 @@ pub fn run(cfg: &MountConfig, mut ready: Option<std::fs::File>) -> Result<(), Mo
         Ok(Ok(())) | Err(_) => {}
         Ok(Err(e)) => tracing::warn!("session ended with: {e}"),
     }
-    indexes.flush_indexes();
+    indexes.vfs().flush_indexes();
     stats::log_summary("unmount", started.elapsed(), held(&indexes));
     info!("unmounted");
     Ok(())
 }
 
 /// What `vfs` holds now, for the summary.
-fn held(vfs: &Vfs) -> stats::Held {
-    let (datasets, index_bytes) = vfs.datasets_kept();
+fn held(vfs: &InodeVfs) -> stats::Held {
+    let (datasets, index_bytes) = vfs.vfs().datasets_kept();
     stats::Held { nodes: vfs.nodes(), datasets, index_bytes }
 }
 

@@ -25,7 +25,7 @@ fn stem(store: &OsStr) -> String {
 
 impl Vfs {
     /// The bytes of the catalog of archive directory `rel`, and its attributes.
-    pub(super) fn catalog_file(&self, ino: u64, rel: &Path) -> Result<(Attr, Vec<u8>), VfsError> {
+    pub(super) fn catalog_file(&self, rel: &Path) -> Result<(Attr, Vec<u8>), VfsError> {
         let listing = self.archive_listing(rel)?;
         let mut children = Vec::new();
         let mut items = Vec::new();
@@ -48,7 +48,6 @@ impl Vfs {
         let bytes = catalog_json(&place);
         let m = std::fs::metadata(self.root.join(rel))?;
         let attr = Attr {
-            ino,
             kind: Kind::File,
             size: bytes.len() as u64,
             mtime: listing.mtime,
@@ -62,7 +61,6 @@ impl Vfs {
     /// The bytes of the item of `source` (archive-relative), shown beside store `store`.
     pub(super) fn item_file(
         &self,
-        ino: u64,
         source: &Path,
         store: &OsStr,
     ) -> Result<(Attr, Vec<u8>), VfsError> {
@@ -87,7 +85,7 @@ impl Vfs {
             public_url: self.stac.public_url.as_deref(),
         };
         let bytes = item_json(facts, &place);
-        let attr = Attr::of_source(ino, &ds.stat, Kind::File, bytes.len() as u64);
+        let attr = Attr::of_source(&ds.stat, Kind::File, bytes.len() as u64);
         self.item_sizes.record(source, ds.stat.identity, attr.size);
         Ok((attr, bytes))
     }

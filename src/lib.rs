@@ -20,20 +20,16 @@
 //! Everything above `fuse` is kernel-free and driven directly by the tests.
 
 pub mod cache;
-pub mod config;
 pub mod fuse;
 pub mod index;
 pub mod inflight;
 pub mod inspect;
 pub mod log_limit;
 pub mod logging;
-pub mod mount;
-pub mod notify;
 pub mod offline;
 pub mod source;
 pub mod stac;
 pub mod stats;
 pub mod vfs;
-pub mod watch;
 pub mod worker;
 pub mod zarr;

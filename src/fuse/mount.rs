@@ -1,10 +1,10 @@
 //! The life of a mount: checks before mounting (with one-line reasons), the FUSE session, the
-//! readiness report to a waiting parent (and to systemd, [`crate::notify`]), a clean unmount on
+//! readiness report to a waiting parent (and to systemd, [`super::notify`]), a clean unmount on
 //! SIGINT/SIGTERM, and the log summary ([`crate::stats`]) at start, on SIGUSR1 and at the end.
 
-use crate::config::MountConfig;
-use crate::fuse::{FuseAdapter, InodeVfs};
-use crate::notify;
+use super::config::MountConfig;
+use super::notify;
+use super::{FuseAdapter, InodeVfs};
 use crate::stats;
 use crate::vfs::Vfs;
 use fuser::{Config, MountOption, Session, SessionACL};
@@ -197,7 +197,7 @@ pub fn run(cfg: &MountConfig, mut ready: Option<std::fs::File>) -> Result<(), Mo
             return Err(e);
         }
     };
-    if let Err(e) = crate::watch::Watcher::start(vfs, session.notifier()) {
+    if let Err(e) = super::watch::Watcher::start(vfs, session.notifier()) {
         tracing::warn!(
             "not watching the archive for changes ({e}): changed files are seen \
             after --attr-timeout"

@@ -7,7 +7,7 @@
 //! inotify sees changes made on this machine only; on a network file system changed
 //! elsewhere, the per-request identity check and `--attr-timeout` remain the bound.
 
-use crate::fuse::InodeVfs;
+use super::InodeVfs;
 use fuser::{INodeNo, Notifier};
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::ffi::{CString, OsStr};

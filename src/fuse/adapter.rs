@@ -1,14 +1,7 @@
-//! Thin fuser adapter: each callback is one [`InodeVfs`] call and a reply; errors map to an
-//! errno here and nowhere else. Every modifying operation answers EROFS.
+//! The fuser callbacks: each is one [`InodeVfs`] call and a reply; errors map to an errno here
+//! and nowhere else. Every modifying operation answers EROFS.
 
-mod inode;
-mod inode_vfs;
-mod readdir;
-
-pub use inode::ROOT_INO;
-pub use inode_vfs::{InoAttr, InodeVfs, Invalidation};
-pub use readdir::{DirEntry, EntryPlus, DIR_END};
-
+use super::InodeVfs;
 use crate::vfs::{Attr, Kind, VfsError};
 use fuser::{
     BsdFileFlags, Errno, FileAttr, FileHandle, FileType, Filesystem, FopenFlags, Generation,

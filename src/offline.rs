@@ -4,7 +4,7 @@
 
 use crate::source::IndexOptions;
 use crate::stac::{self, ArrayReader, ItemPlace, StacOptions};
-use crate::vfs::naming::short_name;
+use crate::vfs::naming::{short_name, store_stem, ITEM_SUFFIX, STORE_SUFFIX};
 use crate::vfs::{stat_source, Kind, NodeKey, Vfs, VfsOptions};
 use crate::worker::Isolation;
 use crate::zarr::DatasetView;
@@ -43,7 +43,7 @@ pub fn file_item(
     let store = String::from_utf8_lossy(&short_name(file_name.as_bytes())).into_owned();
     let absolute = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
     let place = ItemPlace {
-        id: store.strip_suffix(".zarr").unwrap_or(&store).to_string(),
+        id: String::from_utf8_lossy(store_stem(store.as_bytes())).into_owned(),
         store: store.clone(),
         depth: None,
         source: absolute.display().to_string(),
@@ -75,9 +75,12 @@ pub fn write_catalog(
             .map_err(|e| OfflineError::Tree(rel.display().to_string(), e.to_string()))?;
         for e in entries {
             let name = e.name.as_bytes();
-            let is_stac = name.ends_with(b".stac.json") || e.name == OsStr::new(stac::CATALOG_FILE);
+            let is_stac =
+                name.ends_with(ITEM_SUFFIX.as_bytes()) || e.name == OsStr::new(stac::CATALOG_FILE);
             match e.kind {
-                Kind::Dir if !name.ends_with(b".zarr") => dirs.push((e.key, rel.join(&e.name))),
+                Kind::Dir if !name.ends_with(STORE_SUFFIX.as_bytes()) => {
+                    dirs.push((e.key, rel.join(&e.name)))
+                }
                 Kind::File if is_stac => {
                     let target = here.join(&e.name);
                     match read_whole(&vfs, &e.key) {

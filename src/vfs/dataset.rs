@@ -3,6 +3,7 @@
 //! identity (inode, size, mtime) changes. A file that fails to index is remembered as failed
 //! (one log line) until it changes.
 
+use super::identity::{stat_source, Identity, SourceStat};
 use super::persist::IndexStore;
 use crate::source::IndexOptions;
 use crate::stac::{self, ArrayReader, Facts};
@@ -13,40 +14,11 @@ use crate::zarr::DatasetView;
 use moka::sync::Cache;
 use std::ffi::OsString;
 use std::fs::File;
-use std::os::unix::fs::MetadataExt;
 use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock};
-use std::time::{Instant, SystemTime};
+use std::time::Instant;
 use tracing::{debug, error, info};
-
-/// What identifies one version of a source file.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Identity {
-    pub ino: u64,
-    pub size: u64,
-    pub mtime: SystemTime,
-}
-
-/// The file's identity and ownership, from one `stat`.
-#[derive(Clone, Copy, Debug)]
-pub struct SourceStat {
-    pub identity: Identity,
-    pub mode: u32,
-    pub uid: u32,
-    pub gid: u32,
-}
-
-/// `stat` a source file (following links).
-pub fn stat_source(path: &Path) -> std::io::Result<SourceStat> {
-    let m = std::fs::metadata(path)?;
-    Ok(SourceStat {
-        identity: Identity { ino: m.ino(), size: m.len(), mtime: m.modified()? },
-        mode: m.mode(),
-        uid: m.uid(),
-        gid: m.gid(),
-    })
-}
 
 /// A dataset ready to serve.
 pub struct Loaded {

@@ -1,7 +1,7 @@
 //! What a node of the tree looks like to an adapter: its kind and attributes (no inode number:
 //! numbering is the FUSE adapter's), and the permission rules that mirror the archive's.
 
-use super::dataset::SourceStat;
+use super::identity::SourceStat;
 use std::time::SystemTime;
 
 /// Kind of a node.

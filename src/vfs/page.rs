@@ -7,7 +7,8 @@
 //! its entry carries a *provisional* attribute (size 0) that an adapter must let expire at
 //! once, so the next `stat` or `read` asks for the real one.
 
-use super::dataset::{Identity, Loaded, SourceStat};
+use super::dataset::Loaded;
+use super::identity::{Identity, SourceStat};
 use super::key::{entry_key, store_child, NodeKey};
 use super::naming::ArchiveEntry;
 use super::node::{Attr, Kind};

@@ -1,9 +1,9 @@
 //! The STAC files of the tree: `catalog.json` of a directory (from its listing alone) and
 //! `<stem>.stac.json` of a dataset (from the dataset's cached facts).
 
+use super::naming::{store_stem, ArchiveEntry};
 use super::{perm, Attr, Kind, Vfs, VfsError};
 use crate::stac::{catalog_json, item_json, CatalogPlace, ItemPlace};
-use crate::vfs::naming::ArchiveEntry;
 use std::ffi::OsStr;
 use std::os::unix::fs::MetadataExt;
 use std::path::{Component, Path};
@@ -15,12 +15,6 @@ fn components(rel: &Path) -> Vec<String> {
             _ => None,
         })
         .collect()
-}
-
-/// Without the `.zarr` suffix.
-fn stem(store: &OsStr) -> String {
-    let s = store.to_string_lossy();
-    s.strip_suffix(".zarr").unwrap_or(&s).to_string()
 }
 
 impl Vfs {
@@ -76,7 +70,7 @@ impl Vfs {
             .collect::<Vec<_>>()
             .join("/");
         let place = ItemPlace {
-            id: stem(OsStr::new(&store_path)),
+            id: String::from_utf8_lossy(store_stem(store_path.as_bytes())).into_owned(),
             store: store_path.clone(),
             depth: Some(dir.len()),
             source: absolute.display().to_string(),

@@ -2,7 +2,7 @@
 //! listings alone, a bad dataset's item fails alone, and `--no-stac` shows none.
 
 use cloudify_mount::stac::StacOptions;
-use cloudify_mount::vfs::{Kind, NodeKey, Vfs, VfsOptions};
+use cloudify_mount::vfs::{DatasetError, Kind, NodeKey, Vfs, VfsOptions};
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 
@@ -60,6 +60,11 @@ fn catalogs_items_and_a_broken_dataset() {
     );
     let err = read(&vfs, "broken.stac.json").expect_err("broken item");
     assert!(err.contains("dataset cannot be presented"), "{err}");
+    // the error keeps its cause: the dataset's
+    let key = vfs.resolve(Path::new("broken.stac.json")).expect("listed");
+    let err = vfs.attr(&key).expect_err("broken item");
+    let cause = std::error::Error::source(&err).expect("a cause");
+    assert!(matches!(cause.downcast_ref(), Some(DatasetError::Index(_))), "{cause:?}");
     let item = json(&read(&vfs, "tas_day.stac.json").expect("item"));
     assert_eq!(item["id"], "tas_day");
     assert_eq!(item["assets"]["data"]["href"], "./tas_day.zarr");

@@ -35,7 +35,7 @@ impl FuseAdapter {
 }
 
 fn errno(e: &VfsError) -> Errno {
-    Errno::from_i32(e.errno())
+    Errno::from_i32(super::errno::errno(e))
 }
 
 fn file_attr(ino: u64, a: &Attr) -> FileAttr {

@@ -6,6 +6,7 @@
 
 mod adapter;
 pub mod config;
+mod errno;
 mod inode;
 mod inode_vfs;
 pub mod mount;
@@ -14,6 +15,7 @@ mod readdir;
 pub mod watch;
 
 pub use adapter::FuseAdapter;
+pub use errno::errno;
 pub use inode::ROOT_INO;
 pub use inode_vfs::{InoAttr, InodeVfs, Invalidation};
 pub use readdir::{DirEntry, EntryPlus, DIR_END};

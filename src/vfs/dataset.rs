@@ -14,7 +14,7 @@ use crate::zarr::DatasetView;
 use moka::sync::Cache;
 use std::ffi::OsString;
 use std::fs::File;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock};
 use std::time::Instant;
@@ -43,7 +43,29 @@ impl Loaded {
     }
 }
 
-type LoadResult = Result<Arc<Loaded>, String>;
+/// Why a dataset cannot be presented. Kept with the dataset (until its source changes), so
+/// cheap to clone.
+#[derive(Clone, Debug, thiserror::Error)]
+pub enum DatasetError {
+    /// The source could not be stat'ed or opened.
+    #[error("{}: {source}", path.display())]
+    Open {
+        path: PathBuf,
+        #[source]
+        source: Arc<std::io::Error>,
+    },
+    /// Indexing failed; the reason (from the worker or the reader) names the file.
+    #[error("{0}")]
+    Index(String),
+}
+
+impl DatasetError {
+    fn open(path: &Path) -> impl FnOnce(std::io::Error) -> DatasetError + '_ {
+        move |e| DatasetError::Open { path: path.to_path_buf(), source: Arc::new(e) }
+    }
+}
+
+type LoadResult = Result<Arc<Loaded>, DatasetError>;
 
 /// The bounded cache of loaded datasets: at most `max_datasets` (each holds an open file), and
 /// their indexes within a byte budget. A dataset weighs what its index holds (chunk references
@@ -109,7 +131,7 @@ impl Datasets {
 
     /// The loaded dataset of `path` (absolute), indexing it if needed.
     pub fn get(&self, path: &Path) -> LoadResult {
-        let stat = stat_source(path).map_err(|e| format!("{}: {e}", path.display()))?;
+        let stat = stat_source(path).map_err(DatasetError::open(path))?;
         // looked up by the borrowed path: a hit allocates nothing
         if let Some(hit) = self.cache.get(path.as_os_str()) {
             if hit.0 == stat.identity {
@@ -125,7 +147,7 @@ impl Datasets {
 
     fn load(&self, path: &Path, stat: SourceStat) -> LoadResult {
         let started = Instant::now();
-        let file = File::open(path).map_err(|e| format!("{}: {e}", path.display()))?;
+        let file = File::open(path).map_err(DatasetError::open(path))?;
         // time to the index alone (read back, or made from the source), for the log
         let t = Instant::now();
         let persisted =
@@ -139,7 +161,7 @@ impl Datasets {
                     self.isolation.index_telling(path, &file, &self.options).map_err(|e| {
                         error!(file = %path.display(), "dataset not available: {e}");
                         crate::stats::STATS.index_failed();
-                        e
+                        DatasetError::Index(e)
                     })?;
                 let took = t.elapsed();
                 if let Some(store) = &self.store {

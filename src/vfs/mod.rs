@@ -19,7 +19,7 @@ mod persist;
 mod stac_files;
 
 pub use changes::Stale;
-pub use dataset::Loaded;
+pub use dataset::{DatasetError, Loaded};
 pub use error::VfsError;
 use identity::SourceStat;
 pub use identity::{stat_source, Identity};
@@ -228,7 +228,7 @@ impl Vfs {
         let r = self.read_node(key, offset, size);
         match &r {
             Ok(bytes) => STATS.served(bytes.len()),
-            Err(VfsError::Io(_) | VfsError::Dataset(_)) => STATS.read_failed(),
+            Err(e) if e.is_failure() => STATS.read_failed(),
             Err(_) => {}
         }
         r
@@ -263,7 +263,7 @@ impl Vfs {
                             warn!(file = %source.display(), chunk = %inner, suppressed,
                                 "read failed: {e}");
                         }
-                        VfsError::Io(e.to_string())
+                        VfsError::Chunk(e)
                     },
                 )
             }

@@ -4,8 +4,8 @@
 
 use crate::source::IndexOptions;
 use crate::stac::{self, ArrayReader, ItemPlace, StacOptions};
-use crate::vfs::naming::short_name;
-use crate::vfs::{stat_source, Kind, Vfs, VfsOptions, ROOT_INO};
+use crate::vfs::naming::{short_name, store_stem, ITEM_SUFFIX, STORE_SUFFIX};
+use crate::vfs::{stat_source, Kind, NodeKey, Vfs, VfsOptions};
 use crate::worker::Isolation;
 use crate::zarr::DatasetView;
 use std::ffi::OsStr;
@@ -43,7 +43,7 @@ pub fn file_item(
     let store = String::from_utf8_lossy(&short_name(file_name.as_bytes())).into_owned();
     let absolute = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
     let place = ItemPlace {
-        id: store.strip_suffix(".zarr").unwrap_or(&store).to_string(),
+        id: String::from_utf8_lossy(store_stem(store.as_bytes())).into_owned(),
         store: store.clone(),
         depth: None,
         source: absolute.display().to_string(),
@@ -64,22 +64,26 @@ pub fn write_catalog(
     let vfs = Vfs::new(archive, options)
         .map_err(|e| OfflineError::Io(archive.display().to_string(), e))?;
     let mut written = 0;
-    let mut dirs: Vec<(u64, PathBuf)> = vec![(ROOT_INO, PathBuf::new())];
-    while let Some((ino, rel)) = dirs.pop() {
+    // by key: a node's key is its path in the tree
+    let mut dirs: Vec<(NodeKey, PathBuf)> = vec![(NodeKey::root(), PathBuf::new())];
+    while let Some((key, rel)) = dirs.pop() {
         let here = out.join(&rel);
         std::fs::create_dir_all(&here)
             .map_err(|e| OfflineError::Io(here.display().to_string(), e))?;
         let entries = vfs
-            .readdir(ino)
+            .list(&key, 0, usize::MAX)
             .map_err(|e| OfflineError::Tree(rel.display().to_string(), e.to_string()))?;
-        for e in entries.iter().filter(|e| e.name != "." && e.name != "..") {
+        for e in entries {
             let name = e.name.as_bytes();
-            let is_stac = name.ends_with(b".stac.json") || e.name == OsStr::new(stac::CATALOG_FILE);
+            let is_stac =
+                name.ends_with(ITEM_SUFFIX.as_bytes()) || e.name == OsStr::new(stac::CATALOG_FILE);
             match e.kind {
-                Kind::Dir if !name.ends_with(b".zarr") => dirs.push((e.ino, rel.join(&e.name))),
+                Kind::Dir if !name.ends_with(STORE_SUFFIX.as_bytes()) => {
+                    dirs.push((e.key, rel.join(&e.name)))
+                }
                 Kind::File if is_stac => {
                     let target = here.join(&e.name);
-                    match read_whole(&vfs, e.ino) {
+                    match read_whole(&vfs, &e.key) {
                         Ok(bytes) => {
                             std::fs::write(&target, bytes).map_err(|err| {
                                 OfflineError::Io(target.display().to_string(), err)
@@ -96,8 +100,8 @@ pub fn write_catalog(
     Ok(written)
 }
 
-fn read_whole(vfs: &Vfs, ino: u64) -> Result<Vec<u8>, String> {
-    let attr = vfs.getattr(ino).map_err(|e| e.to_string())?;
+fn read_whole(vfs: &Vfs, key: &NodeKey) -> Result<Vec<u8>, String> {
+    let attr = vfs.attr(key).map_err(|e| e.to_string())?;
     let size = u32::try_from(attr.size).map_err(|_| "STAC file larger than 4 GiB".to_string())?;
-    vfs.read(ino, 0, size).map(|b| b.into_vec()).map_err(|e| e.to_string())
+    vfs.read(key, 0, size).map(|b| b.into_vec()).map_err(|e| e.to_string())
 }

@@ -1,8 +1,11 @@
-//! What the kernel is told to forget when a source changes, without a kernel.
+//! What goes stale when a source changes (the tree, by key), and what the kernel is told to
+//! forget (the inode layer), without a kernel.
 
-use cloudify_mount::vfs::{Vfs, VfsOptions, ROOT_INO};
+use cloudify_mount::fuse::{InodeVfs, ROOT_INO};
+use cloudify_mount::vfs::{NodeKey, Vfs, VfsOptions};
 use std::ffi::OsStr;
 use std::path::Path;
+use std::sync::Arc;
 
 #[test]
 fn a_changed_source_names_its_inodes_entries_directory_and_catalog() {
@@ -12,7 +15,7 @@ fn a_changed_source_names_its_inodes_entries_directory_and_catalog() {
     let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures");
     std::fs::copy(fixtures.join("tas_day.nc"), dir.join("x.nc")).expect("copy");
     std::fs::copy(fixtures.join("groups.nc"), dir.join("other.nc")).expect("copy");
-    let vfs = Vfs::new(&dir, VfsOptions::default()).expect("vfs");
+    let vfs = InodeVfs::new(Arc::new(Vfs::new(&dir, VfsOptions::default()).expect("vfs")));
     let store = vfs.lookup(ROOT_INO, OsStr::new("x.zarr")).expect("store").ino;
     let zattrs = vfs.lookup(store, OsStr::new(".zattrs")).expect(".zattrs").ino;
     let item = vfs.lookup(ROOT_INO, OsStr::new("x.stac.json")).expect("item").ino;
@@ -44,5 +47,21 @@ fn a_changed_source_names_its_inodes_entries_directory_and_catalog() {
     let inv = vfs.source_changed(Path::new("late.nc"), false);
     assert!(inv.entries.iter().any(|(_, n)| n == "late.zarr"), "{:?}", inv.entries);
     assert!(vfs.lookup(ROOT_INO, OsStr::new("late.zarr")).is_ok());
+
+    // the same change by key: every node of the source, its directory and catalog
+    let tree = vfs.vfs();
+    std::fs::copy(fixtures.join("tas_day.nc"), dir.join("late.nc")).expect("write");
+    let stale = tree.source_changed(Path::new("late.nc"), false).expect("a file");
+    assert_eq!(
+        (stale.source.as_path(), stale.dir.as_path()),
+        (Path::new("late.nc"), Path::new(""))
+    );
+    for path in ["late.zarr", "late.zarr/.zattrs", "late.stac.json", "catalog.json", ""] {
+        let key = tree.resolve(Path::new(path)).expect(path);
+        assert!(stale.covers(&key), "{path} not stale");
+    }
+    let other = tree.resolve(Path::new("other.zarr/.zgroup")).expect("other");
+    assert!(!stale.covers(&other));
+    assert!(stale.covers(&NodeKey::Catalog("".into())));
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -10,7 +10,7 @@
 //! before hashing: the archive's absolute path (an item names its source file) and an item's
 //! `datetime` taken from the file's mtime (`cloudify:datetime_source: file-mtime`).
 
-use cloudify_mount::vfs::{Kind, Vfs, VfsOptions, ROOT_INO};
+use cloudify_mount::vfs::{Kind, NodeKey, Vfs, VfsOptions};
 use cloudify_mount::zarr::mode::ChunkMode;
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
@@ -58,15 +58,13 @@ fn normalised(doc: &[u8], archive: &str) -> Vec<u8> {
     text.into_bytes()
 }
 
-fn walk(vfs: &Vfs, ino: u64, path: &str, archive: &str, rec: &mut Record) {
-    let entries = vfs.readdir(ino).unwrap_or_else(|e| panic!("{path}: readdir: {e}"));
+/// Walks the tree by path: each entry's node is its key, no inode numbers.
+fn walk(vfs: &Vfs, key: &NodeKey, path: &str, archive: &str, rec: &mut Record) {
+    let entries = vfs.list(key, 0, usize::MAX).unwrap_or_else(|e| panic!("{path}: readdir: {e}"));
     for e in entries {
         let name = e.name.to_string_lossy().into_owned();
-        if name == "." || name == ".." {
-            continue;
-        }
         let child = if path.is_empty() { name.clone() } else { format!("{path}/{name}") };
-        let attr = match vfs.getattr(e.ino) {
+        let attr = match vfs.attr(&e.key) {
             Ok(a) => a,
             Err(err) => {
                 rec.docs.insert(format!("{child} (error: {err})"), (0, 0));
@@ -74,10 +72,10 @@ fn walk(vfs: &Vfs, ino: u64, path: &str, archive: &str, rec: &mut Record) {
             }
         };
         if attr.kind == Kind::Dir {
-            walk(vfs, attr.ino, &child, archive, rec);
+            walk(vfs, &e.key, &child, archive, rec);
             continue;
         }
-        let bytes = match vfs.read(attr.ino, 0, u32::MAX) {
+        let bytes = match vfs.read(&e.key, 0, u32::MAX) {
             Ok(b) => b.into_vec(),
             Err(err) => {
                 rec.docs.insert(format!("{child} (error: {err})"), (0, 0));
@@ -110,7 +108,7 @@ fn golden_text(archive: &Path) -> String {
         let vfs = Vfs::new(archive, options).expect("vfs");
         let root = archive.canonicalize().expect("archive path");
         let mut rec = Record::default();
-        walk(&vfs, ROOT_INO, "", &root.display().to_string(), &mut rec);
+        walk(&vfs, &NodeKey::root(), "", &root.display().to_string(), &mut rec);
         for (path, (size, hash)) in &rec.docs {
             writeln!(out, "{label}\t{path}\t{size}\t{hash:016x}").expect("write");
         }

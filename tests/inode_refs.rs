@@ -2,14 +2,20 @@
 //! lookup and a listed entry are one each, a failed lookup and an entry the reply could not
 //! take are none, and a node whose references are all forgotten leaves the inode table.
 
-use cloudify_mount::vfs::{Vfs, VfsError, VfsOptions, ROOT_INO};
+use cloudify_mount::fuse::{InodeVfs, ROOT_INO};
+use cloudify_mount::vfs::{Vfs, VfsError, VfsOptions};
 use std::ffi::OsStr;
 use std::path::Path;
+use std::sync::Arc;
+
+fn inode_vfs(archive: &Path) -> InodeVfs {
+    InodeVfs::new(Arc::new(Vfs::new(archive, VfsOptions::default()).expect("vfs")))
+}
 
 #[test]
 fn references_are_counted_as_the_kernel_counts_them() {
     let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures");
-    let vfs = Vfs::new(&fixtures, VfsOptions::default()).expect("vfs");
+    let vfs = inode_vfs(&fixtures);
     assert_eq!(vfs.nodes(), 1);
     let store = vfs.lookup(ROOT_INO, OsStr::new("tas_day.zarr")).expect("store").ino;
     assert_eq!(vfs.nodes(), 2);
@@ -36,7 +42,7 @@ fn references_are_counted_as_the_kernel_counts_them() {
     let again = vfs.lookup(ROOT_INO, OsStr::new("tas_day.zarr")).expect("store").ino;
     let zattrs = vfs.lookup(again, OsStr::new(".zattrs")).expect(".zattrs");
     let bytes = vfs.read(zattrs.ino, 0, u32::MAX).expect("read");
-    assert_eq!(bytes.len() as u64, zattrs.size);
+    assert_eq!(bytes.len() as u64, zattrs.attr.size);
     assert!(vfs.getattr(ROOT_INO).is_ok(), "the root is never forgotten");
 }
 
@@ -45,9 +51,9 @@ fn references_are_counted_as_the_kernel_counts_them() {
 #[test]
 fn an_item_size_lives_as_long_as_its_node() {
     let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures");
-    let vfs = Vfs::new(&fixtures, VfsOptions::default()).expect("vfs");
+    let vfs = inode_vfs(&fixtures);
     let item = OsStr::new("tas_day.stac.json");
-    let listed = |vfs: &Vfs| {
+    let listed = |vfs: &InodeVfs| {
         let page = vfs.readdirplus_page(ROOT_INO, 0, usize::MAX).expect("page");
         let e = page.iter().find(|e| e.entry.name == item).expect("item listed").clone();
         vfs.unsent(&page); // given back whole: the listing leaves no reference
@@ -56,9 +62,9 @@ fn an_item_size_lives_as_long_as_its_node() {
     let (_, provisional, _) = listed(&vfs);
     assert!(provisional, "not generated yet");
     let looked_up = vfs.lookup(ROOT_INO, item).expect("item");
-    assert!(looked_up.size > 0);
+    assert!(looked_up.attr.size > 0);
     let (ino, provisional, size) = listed(&vfs);
-    assert_eq!((ino, provisional, size), (looked_up.ino, false, looked_up.size));
+    assert_eq!((ino, provisional, size), (looked_up.ino, false, looked_up.attr.size));
     vfs.forget([(ino, 1)]);
     assert_eq!(vfs.nodes(), 1, "only the root is left");
     let (_, provisional, size) = listed(&vfs);

@@ -1,15 +1,22 @@
 //! Directories are read a page at a time: the pages put together are the whole listing, in
-//! order, for archive directories and for array directories (chunk files). Each entry carries
-//! the offset the kernel asks for next; after a directory's last entry that is `DIR_END`, and
-//! the page there is empty without looking at the directory.
+//! order, for archive directories and for array directories (chunk files), from the tree (by
+//! path) and from the inode layer. There each entry carries the offset the kernel asks for
+//! next; after a directory's last entry that is `DIR_END`, and the page there is empty
+//! without looking at the directory.
 
-use cloudify_mount::vfs::{Vfs, VfsOptions, DIR_END, ROOT_INO};
+use cloudify_mount::fuse::{InodeVfs, DIR_END, ROOT_INO};
+use cloudify_mount::vfs::{Vfs, VfsOptions};
 use std::ffi::OsStr;
 use std::path::Path;
+use std::sync::Arc;
+
+fn inode_vfs(archive: &Path) -> InodeVfs {
+    InodeVfs::new(Arc::new(Vfs::new(archive, VfsOptions::default()).expect("vfs")))
+}
 
 /// The listing of `ino` read as the kernel reads it: each page from the offset of the last
 /// entry of the page before.
-fn pages(vfs: &Vfs, ino: u64, size: usize) -> Vec<String> {
+fn pages(vfs: &InodeVfs, ino: u64, size: usize) -> Vec<String> {
     let (mut out, mut at) = (Vec::new(), 0u64);
     loop {
         let page = vfs.readdir_page(ino, at as usize, size).expect("page");
@@ -28,7 +35,7 @@ fn pages(vfs: &Vfs, ino: u64, size: usize) -> Vec<String> {
 #[test]
 fn pages_put_together_are_the_listing() {
     let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures");
-    let vfs = Vfs::new(&fixtures, VfsOptions::default()).expect("vfs");
+    let vfs = inode_vfs(&fixtures);
     let store = vfs.lookup(ROOT_INO, OsStr::new("tas_day.zarr")).expect("store").ino;
     let array = vfs.lookup(store, OsStr::new("tas")).expect("array").ino;
     for ino in [ROOT_INO, store, array] {
@@ -43,6 +50,33 @@ fn pages_put_together_are_the_listing() {
             assert_eq!(pages(&vfs, ino, size), whole, "inode {ino}, pages of {size}");
         }
     }
+    // the tree's pages (by path, no "." or "..", no numbers) are the same entries
+    let tree = vfs.vfs();
+    for (path, ino) in [("", ROOT_INO), ("tas_day.zarr", store), ("tas_day.zarr/tas", array)] {
+        let key = tree.resolve(Path::new(path)).expect(path);
+        let whole = tree.list(&key, 0, usize::MAX).expect("list");
+        assert!(whole.len() > 3, "{path}: {whole:?}");
+        let mut numbered = vfs.readdir(ino).expect("readdir");
+        numbered.drain(..2);
+        assert_eq!(
+            whole.iter().map(|c| &c.name).collect::<Vec<_>>(),
+            numbered.iter().map(|e| &e.name).collect::<Vec<_>>(),
+            "{path}"
+        );
+        for size in [1, 2, 3, 7] {
+            let mut paged = Vec::new();
+            while let Some(page) =
+                Some(tree.list(&key, paged.len(), size).expect("page")).filter(|p| !p.is_empty())
+            {
+                paged.extend(page);
+            }
+            assert_eq!(paged, whole, "{path}, pages of {size}");
+        }
+        for c in &whole {
+            let child = tree.resolve(&Path::new(path).join(&c.name)).expect("child");
+            assert_eq!(child, c.key, "{path}: {:?}", c.name);
+        }
+    }
 }
 
 /// READDIRPLUS pages: the same entries as plain pages, each with what getattr answers, except
@@ -50,7 +84,7 @@ fn pages_put_together_are_the_listing() {
 #[test]
 fn pages_with_attributes_are_getattr_and_never_index() {
     let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures");
-    let vfs = Vfs::new(&fixtures, VfsOptions::default()).expect("vfs");
+    let vfs = inode_vfs(&fixtures);
     let plain = vfs.readdir(ROOT_INO).expect("readdir");
     let listed = vfs.readdirplus_page(ROOT_INO, 0, usize::MAX).expect("plus");
     assert_eq!(listed.iter().map(|e| &e.entry).cloned().collect::<Vec<_>>(), plain);
@@ -101,7 +135,7 @@ fn the_page_after_the_end_is_empty_without_work() {
     std::fs::create_dir_all(&dir).expect("mkdir");
     let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures");
     std::fs::copy(fixtures.join("tas_day.nc"), dir.join("x.nc")).expect("copy");
-    let vfs = Vfs::new(&dir, VfsOptions::default()).expect("vfs");
+    let vfs = inode_vfs(&dir);
     let store = vfs.lookup(ROOT_INO, OsStr::new("x.zarr")).expect("store").ino;
     let listed = vfs.readdirplus_page(store, 0, 256).expect("page");
     let last = listed.last().expect("entries");

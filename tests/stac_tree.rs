@@ -1,10 +1,9 @@
-//! The STAC files of the virtual tree, without a kernel: catalogs come from listings alone,
-//! a bad dataset's item fails alone, and `--no-stac` shows none.
+//! The STAC files of the virtual tree (by path), without a kernel: catalogs come from
+//! listings alone, a bad dataset's item fails alone, and `--no-stac` shows none.
 
 use cloudify_mount::stac::StacOptions;
-use cloudify_mount::vfs::{Kind, Vfs, VfsOptions, ROOT_INO};
+use cloudify_mount::vfs::{DatasetError, Kind, NodeKey, Vfs, VfsOptions};
 use serde_json::Value;
-use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
 
 fn archive(tag: &str) -> PathBuf {
@@ -21,16 +20,17 @@ fn archive(tag: &str) -> PathBuf {
     dir
 }
 
-fn read(vfs: &Vfs, parent: u64, name: &str) -> Result<Vec<u8>, String> {
-    let attr = vfs.lookup(parent, OsStr::new(name)).map_err(|e| e.to_string())?;
+fn read(vfs: &Vfs, path: &str) -> Result<Vec<u8>, String> {
+    let key = vfs.resolve(Path::new(path)).map_err(|e| e.to_string())?;
+    let attr = vfs.attr(&key).map_err(|e| e.to_string())?;
     assert_eq!(attr.kind, Kind::File);
-    let bytes = vfs.read(attr.ino, 0, u32::MAX).map_err(|e| e.to_string())?.into_vec();
-    assert_eq!(bytes.len() as u64, attr.size, "{name}: size as announced");
+    let bytes = vfs.read(&key, 0, u32::MAX).map_err(|e| e.to_string())?.into_vec();
+    assert_eq!(bytes.len() as u64, attr.size, "{path}: size as announced");
     Ok(bytes)
 }
 
 fn root_names(vfs: &Vfs) -> Vec<String> {
-    let entries = vfs.readdir(ROOT_INO).expect("readdir");
+    let entries = vfs.list(&NodeKey::root(), 0, usize::MAX).expect("list");
     entries.into_iter().map(|e| e.name.to_string_lossy().into_owned()).collect()
 }
 
@@ -47,7 +47,7 @@ fn catalogs_items_and_a_broken_dataset() {
         assert!(names.contains(&n.to_string()), "{n} in {names:?}");
     }
     // the catalog lists the broken dataset's item: it never indexes anything
-    let root = json(&read(&vfs, ROOT_INO, "catalog.json").expect("root catalog"));
+    let root = json(&read(&vfs, "catalog.json").expect("root catalog"));
     let hrefs: Vec<&str> = root["links"]
         .as_array()
         .expect("links")
@@ -58,19 +58,23 @@ fn catalogs_items_and_a_broken_dataset() {
         hrefs,
         ["./catalog.json", "./sub/catalog.json", "./broken.stac.json", "./tas_day.stac.json"]
     );
-    let err = read(&vfs, ROOT_INO, "broken.stac.json").expect_err("broken item");
+    let err = read(&vfs, "broken.stac.json").expect_err("broken item");
     assert!(err.contains("dataset cannot be presented"), "{err}");
-    let item = json(&read(&vfs, ROOT_INO, "tas_day.stac.json").expect("item"));
+    // the error keeps its cause: the dataset's
+    let key = vfs.resolve(Path::new("broken.stac.json")).expect("listed");
+    let err = vfs.attr(&key).expect_err("broken item");
+    let cause = std::error::Error::source(&err).expect("a cause");
+    assert!(matches!(cause.downcast_ref(), Some(DatasetError::Index(_))), "{cause:?}");
+    let item = json(&read(&vfs, "tas_day.stac.json").expect("item"));
     assert_eq!(item["id"], "tas_day");
     assert_eq!(item["assets"]["data"]["href"], "./tas_day.zarr");
     assert_eq!(item["properties"]["start_datetime"], "1850-01-01T12:00:00Z");
     // one level down: id with the path, links to the root
-    let sub = vfs.lookup(ROOT_INO, OsStr::new("sub")).expect("sub").ino;
-    let station = json(&read(&vfs, sub, "station.stac.json").expect("station item"));
+    let station = json(&read(&vfs, "sub/station.stac.json").expect("station item"));
     assert_eq!(station["id"], "sub/station");
     assert_eq!(station["geometry"]["type"], "Point");
     assert_eq!(station["links"][0]["href"], "../catalog.json");
-    let sub_catalog = json(&read(&vfs, sub, "catalog.json").expect("sub catalog"));
+    let sub_catalog = json(&read(&vfs, "/sub/catalog.json").expect("sub catalog"));
     assert_eq!(sub_catalog["id"], "sub");
     assert_eq!(sub_catalog["links"][1]["rel"], "parent");
     let _ = std::fs::remove_dir_all(&dir);
@@ -83,6 +87,6 @@ fn no_stac_shows_none() {
     let vfs = Vfs::new(&dir, options).expect("vfs");
     let names = root_names(&vfs);
     assert!(!names.iter().any(|n| n.ends_with(".json")), "{names:?}");
-    assert!(vfs.lookup(ROOT_INO, OsStr::new("catalog.json")).is_err());
+    assert!(vfs.resolve(Path::new("catalog.json")).is_err());
     let _ = std::fs::remove_dir_all(&dir);
 }

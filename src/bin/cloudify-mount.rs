@@ -5,7 +5,7 @@
 //! one-line reason and exits 1).
 
 use clap::{CommandFactory, Parser};
-use cloudify_mount::config::{MountConfig, MountFlags};
+use cloudify_mount::fuse::config::{MountConfig, MountFlags};
 use cloudify_mount::source::IndexOptions;
 use cloudify_mount::stac::{StacConfig, StacOptions};
 use cloudify_mount::vfs::{IndexStore, VfsOptions};
@@ -263,7 +263,7 @@ fn main() -> ExitCode {
         }
     };
     if !cli.foreground {
-        if let Err(e) = cloudify_mount::mount::preflight(&cfg) {
+        if let Err(e) = cloudify_mount::fuse::mount::preflight(&cfg) {
             eprintln!("cloudify-mount: {e}");
             return ExitCode::FAILURE;
         }
@@ -285,7 +285,7 @@ fn main() -> ExitCode {
     cloudify_mount::telemetry::logging::init();
     // SAFETY: the descriptor was handed to us by our parent for this purpose.
     let ready = cli.ready_fd.map(|fd| unsafe { std::fs::File::from_raw_fd(fd) });
-    match cloudify_mount::mount::run(&cfg, ready) {
+    match cloudify_mount::fuse::mount::run(&cfg, ready) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("cloudify-mount: {e}");

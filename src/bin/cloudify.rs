@@ -111,12 +111,13 @@ fn main() -> ExitCode {
             let opts = IndexOptions { contiguous_chunk_target: contiguous_chunk_size };
             // in a worker: a file that crashes the C libraries gets a reason, not a core dump
             let index = match reader {
-                Reader::Auto => worker_isolation().and_then(|iso| Ok(iso.index(&file, &opts)?)),
+                Reader::Auto => worker_isolation()
+                    .and_then(|iso| iso.index(&file, &opts).map_err(|e| e.to_string())),
                 Reader::Native => index_native(&file, &opts)
                     .map_err(|e| format!("{}: native reader: {e}", file.display())),
-                Reader::Libraries => {
-                    worker_isolation().and_then(|iso| Ok(iso.index_with_libraries(&file, &opts)?))
-                }
+                Reader::Libraries => worker_isolation().and_then(|iso| {
+                    iso.index_with_libraries(&file, &opts).map_err(|e| e.to_string())
+                }),
             };
             match index {
                 Ok(index) if json => match serde_json::to_string_pretty(&index) {

@@ -35,12 +35,6 @@ pub enum StacError {
     Read { variable: String, source: crate::zarr::chunk::ChunkError },
 }
 
-/// The item file name beside store `store_name` (`x.zarr` → `x.stac.json`).
-pub fn item_file_name(store_name: &[u8]) -> Vec<u8> {
-    let stem = store_name.strip_suffix(b".zarr").unwrap_or(store_name);
-    [stem, b".stac.json"].concat()
-}
-
 /// STAC settings of a mount or an offline run.
 #[derive(Clone, Debug, Default)]
 pub struct StacOptions {

@@ -1,25 +1,40 @@
-//! What the kernel must forget when a file of the archive changes (written, replaced, created,
-//! deleted, renamed): the inodes generated from it (attributes and cached pages), the
-//! directory entries whose names it had or now has, its directory and that directory's
-//! catalog. Computed here without a kernel; sent by the watcher (`crate::watch`).
+//! What goes stale when a file of the archive changes (written, replaced, created, deleted,
+//! renamed): the nodes generated from it (store, chunks, item), the names it had or now has
+//! in its directory, that directory and its catalog. Computed here by key, without a kernel;
+//! an adapter turns it into what its clients must forget (FUSE: inodes and entries).
 
-use super::inode::NodeKey;
+use super::key::NodeKey;
 use super::listing::Listing;
 use super::naming::ArchiveEntry;
 use super::Vfs;
 use crate::source::sniff_path;
 use std::collections::BTreeSet;
 use std::ffi::{OsStr, OsString};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-/// Kernel caches to drop.
+/// What a change of one source file makes stale.
 #[derive(Debug, Default, PartialEq, Eq)]
-pub struct Invalidation {
-    /// Inodes whose attributes and cached pages are stale.
-    pub inodes: Vec<u64>,
-    /// Directory entries (parent inode, name) the kernel may hold, positive or negative.
-    pub entries: Vec<(u64, OsString)>,
+pub struct Stale {
+    /// The source (archive-relative): every node generated from it is stale.
+    pub source: PathBuf,
+    /// Its directory (archive-relative): the directory's node and its catalog are stale.
+    pub dir: PathBuf,
+    /// Names in `dir` that appeared, vanished or are the source's (positive or negative
+    /// entries a client may hold).
+    pub names: Vec<OsString>,
+}
+
+impl Stale {
+    /// Whether node `key` is made stale by the change.
+    pub fn covers(&self, key: &NodeKey) -> bool {
+        match key {
+            NodeKey::Dir(rel) | NodeKey::Catalog(rel) => rel.as_os_str() == self.dir.as_os_str(),
+            NodeKey::Dataset { source, .. } | NodeKey::Item { source, .. } => {
+                source.as_os_str() == self.source.as_os_str()
+            }
+        }
+    }
 }
 
 /// Names that `file` (archive name) gives in `listing`: its store and item, or a directory.
@@ -41,14 +56,15 @@ fn all_names(listing: &Option<Arc<Listing>>) -> BTreeSet<OsString> {
 }
 
 impl Vfs {
-    /// `rel` (archive-relative) changed: forget its dataset and say what the kernel must drop.
+    /// `rel` (archive-relative) changed: forget its dataset and say what is stale (`None`:
+    /// `rel` names no file).
     /// `renamed`: entries of its directory were created, deleted or renamed; otherwise only
     /// content changed, and the directory is listed again only if that changed whether the
     /// file is shown (a new file whose magic bytes just arrived; one truncated to nothing), so
     /// a busy log file beside 10,000 datasets costs one sniff per change, not a listing.
-    pub fn source_changed(&self, rel: &Path, renamed: bool) -> Invalidation {
+    pub fn source_changed(&self, rel: &Path, renamed: bool) -> Option<Stale> {
         let dir = rel.parent().unwrap_or(Path::new("")).to_path_buf();
-        let Some(file) = rel.file_name() else { return Invalidation::default() };
+        let file = rel.file_name()?;
         self.datasets.forget(&self.root.join(rel));
         let before = self.listings.cached(&dir);
         let shown = before.as_ref().map(|l| {
@@ -68,14 +84,8 @@ impl Vfs {
         for listing in before.iter().chain(after.iter()) {
             names_of(listing, file, &mut names);
         }
-        let mut inodes = self.inodes.of_source(rel);
-        let mut entries = Vec::new();
-        if let Some(parent) = self.inodes.existing(&NodeKey::Dir(dir.clone())) {
-            inodes.push(parent);
-            entries = names.into_iter().map(|n| (parent, n)).collect();
-        }
-        inodes.extend(self.inodes.existing(&NodeKey::Catalog(dir)));
-        Invalidation { inodes, entries }
+        let names = names.into_iter().collect();
+        Some(Stale { source: rel.to_path_buf(), dir, names })
     }
 
     /// Have `hook` called with each archive directory (relative path) when it is listed anew.

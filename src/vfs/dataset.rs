@@ -3,50 +3,22 @@
 //! identity (inode, size, mtime) changes. A file that fails to index is remembered as failed
 //! (one log line) until it changes.
 
+use super::identity::{stat_source, Identity, SourceStat};
 use super::persist::IndexStore;
 use crate::source::IndexOptions;
 use crate::stac::{self, ArrayReader, Facts};
-use crate::worker::Isolation;
+use crate::worker::{IndexError, Isolation};
 use crate::zarr::chunk::LibraryChunks;
 use crate::zarr::mode::{self, ChunkMode};
 use crate::zarr::DatasetView;
 use moka::sync::Cache;
 use std::ffi::OsString;
 use std::fs::File;
-use std::os::unix::fs::MetadataExt;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock};
-use std::time::{Instant, SystemTime};
+use std::time::Instant;
 use tracing::{debug, error, info};
-
-/// What identifies one version of a source file.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Identity {
-    pub ino: u64,
-    pub size: u64,
-    pub mtime: SystemTime,
-}
-
-/// The file's identity and ownership, from one `stat`.
-#[derive(Clone, Copy, Debug)]
-pub struct SourceStat {
-    pub identity: Identity,
-    pub mode: u32,
-    pub uid: u32,
-    pub gid: u32,
-}
-
-/// `stat` a source file (following links).
-pub fn stat_source(path: &Path) -> std::io::Result<SourceStat> {
-    let m = std::fs::metadata(path)?;
-    Ok(SourceStat {
-        identity: Identity { ino: m.ino(), size: m.len(), mtime: m.modified()? },
-        mode: m.mode(),
-        uid: m.uid(),
-        gid: m.gid(),
-    })
-}
 
 /// A dataset ready to serve.
 pub struct Loaded {
@@ -71,7 +43,29 @@ impl Loaded {
     }
 }
 
-type LoadResult = Result<Arc<Loaded>, String>;
+/// Why a dataset cannot be presented. Kept with the dataset (until its source changes), so
+/// cheap to clone.
+#[derive(Clone, Debug, thiserror::Error)]
+pub enum DatasetError {
+    /// The source could not be stat'ed or opened.
+    #[error("{}: {source}", path.display())]
+    Open {
+        path: PathBuf,
+        #[source]
+        source: Arc<std::io::Error>,
+    },
+    /// Indexing failed (in a worker or by the reader); the error names the file.
+    #[error("{0}")]
+    Index(#[source] Arc<IndexError>),
+}
+
+impl DatasetError {
+    fn open(path: &Path) -> impl FnOnce(std::io::Error) -> DatasetError + '_ {
+        move |e| DatasetError::Open { path: path.to_path_buf(), source: Arc::new(e) }
+    }
+}
+
+type LoadResult = Result<Arc<Loaded>, DatasetError>;
 
 /// The bounded cache of loaded datasets: at most `max_datasets` (each holds an open file), and
 /// their indexes within a byte budget. A dataset weighs what its index holds (chunk references
@@ -137,7 +131,7 @@ impl Datasets {
 
     /// The loaded dataset of `path` (absolute), indexing it if needed.
     pub fn get(&self, path: &Path) -> LoadResult {
-        let stat = stat_source(path).map_err(|e| format!("{}: {e}", path.display()))?;
+        let stat = stat_source(path).map_err(DatasetError::open(path))?;
         // looked up by the borrowed path: a hit allocates nothing
         if let Some(hit) = self.cache.get(path.as_os_str()) {
             if hit.0 == stat.identity {
@@ -153,7 +147,7 @@ impl Datasets {
 
     fn load(&self, path: &Path, stat: SourceStat) -> LoadResult {
         let started = Instant::now();
-        let file = File::open(path).map_err(|e| format!("{}: {e}", path.display()))?;
+        let file = File::open(path).map_err(DatasetError::open(path))?;
         // time to the index alone (read back, or made from the source), for the log
         let t = Instant::now();
         let persisted =
@@ -167,7 +161,7 @@ impl Datasets {
                     self.isolation.index_telling(path, &file, &self.options).map_err(|e| {
                         error!(file = %path.display(), "dataset not available: {e}");
                         crate::telemetry::stats::STATS.index_failed();
-                        e
+                        DatasetError::Index(Arc::new(e))
                     })?;
                 let took = t.elapsed();
                 if let Some(store) = &self.store {

@@ -1,6 +1,10 @@
-//! Errors of the virtual tree, each with the errno the adapter answers with.
+//! Errors of the virtual tree, each keeping its cause. Which errno (or HTTP status) an error
+//! becomes is the adapter's to say (`crate::fuse`), not the tree's.
 
-/// An error answering a file-system request.
+use super::dataset::DatasetError;
+use crate::zarr::chunk::ChunkError;
+
+/// An error answering a request to the tree.
 #[derive(Debug, thiserror::Error)]
 pub enum VfsError {
     #[error("no such file or directory")]
@@ -14,30 +18,28 @@ pub enum VfsError {
     #[error("leads outside the archive (symbolic link; see --follow-symlinks)")]
     Outside,
     #[error("dataset cannot be presented: {0}")]
-    Dataset(String),
+    Dataset(#[source] DatasetError),
     #[error("I/O error: {0}")]
-    Io(String),
+    Io(#[source] std::io::Error),
+    /// A chunk's bytes could not be produced (logged where it happened).
+    #[error("I/O error: {0}")]
+    Chunk(#[source] ChunkError),
 }
 
 impl VfsError {
-    /// The errno for the kernel.
-    pub fn errno(&self) -> i32 {
-        match self {
-            VfsError::NotFound => libc::ENOENT,
-            VfsError::NotDir => libc::ENOTDIR,
-            VfsError::IsDir => libc::EISDIR,
-            VfsError::ReadOnly => libc::EROFS,
-            VfsError::Outside => libc::EACCES,
-            VfsError::Dataset(_) | VfsError::Io(_) => libc::EIO,
-        }
+    /// The request failed on the archive's side (reading or indexing a source), not on what
+    /// was asked for.
+    pub fn is_failure(&self) -> bool {
+        matches!(self, VfsError::Dataset(_) | VfsError::Io(_) | VfsError::Chunk(_))
     }
 }
 
+/// A missing file is [`VfsError::NotFound`]; anything else keeps its cause.
 impl From<std::io::Error> for VfsError {
     fn from(e: std::io::Error) -> Self {
         match e.kind() {
             std::io::ErrorKind::NotFound => VfsError::NotFound,
-            _ => VfsError::Io(e.to_string()),
+            _ => VfsError::Io(e),
         }
     }
 }

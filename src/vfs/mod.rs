@@ -1,29 +1,33 @@
-//! The virtual tree, adapter-neutral: inode numbers and lookup/getattr/readdir/open/read
-//! returning plain structs. No fuser type appears here; the FUSE adapter maps these calls
-//! one-to-one and turns [`VfsError`] into an errno.
+//! The virtual tree, adapter-neutral and addressed by path: a [`NodeKey`] names a node
+//! ([`Vfs::resolve`] turns an archive-relative path into one), and attributes, listings
+//! ([`Vfs::list`]) and reads return plain structs. Nothing here knows inode numbers or
+//! errnos: the FUSE adapter (`crate::fuse`) numbers the nodes the kernel holds, an HTTP
+//! adapter or a test calls the tree directly.
 
 mod changes;
 mod confine;
 mod dataset;
 mod error;
-mod inode;
+mod identity;
+mod key;
 mod listing;
 pub mod naming;
 mod node;
 mod options;
+mod page;
 mod persist;
-mod plus;
 mod stac_files;
 
-pub use changes::Invalidation;
-use dataset::SourceStat;
-pub use dataset::{stat_source, Identity, Loaded};
+pub use changes::Stale;
+pub use dataset::{DatasetError, Loaded};
 pub use error::VfsError;
-pub use inode::{NodeKey, ROOT_INO};
-pub use node::{Attr, DirEntry, Kind, DIR_END};
+use identity::SourceStat;
+pub use identity::{stat_source, Identity};
+pub use key::NodeKey;
+pub use node::{Attr, Kind};
 pub use options::VfsOptions;
+pub use page::{Child, Listed};
 pub use persist::IndexStore;
-pub use plus::EntryPlus;
 
 use crate::stac::StacOptions;
 use crate::telemetry::log_limit;
@@ -34,21 +38,20 @@ use crate::zarr::chunk::{read_chunk, within, ChunkSource};
 use crate::zarr::Entry;
 use confine::Confinement;
 use dataset::Datasets;
-use inode::InodeTable;
+use key::{entry_key, store_child};
 use listing::{Listing, Listings};
-use naming::{ArchiveEntry, ListOptions};
+use naming::ListOptions;
 use node::{archive_dir_perm, perm};
-use plus::ItemSizes;
+use page::ItemSizes;
 use std::ffi::OsStr;
 use std::os::unix::fs::MetadataExt;
-use std::path::{Path, PathBuf};
+use std::path::{Component, Path, PathBuf};
 use std::sync::Arc;
 use tracing::warn;
 
 /// The virtual tree over one archive directory.
 pub struct Vfs {
     root: PathBuf,
-    inodes: InodeTable,
     listings: Listings,
     datasets: Datasets,
     cache: ChunkCache,
@@ -78,7 +81,6 @@ impl Vfs {
             ),
             confinement: Confinement::new(root.clone(), options.follow_symlinks),
             root,
-            inodes: InodeTable::default(),
             datasets: Datasets::new(
                 options.index,
                 (options.max_datasets, options.index_bytes),
@@ -96,10 +98,6 @@ impl Vfs {
     /// Wait until the indexes made so far are in the index directory (at unmount).
     pub fn flush_indexes(&self) {
         self.datasets.flush();
-    }
-
-    fn key(&self, ino: u64) -> Result<Arc<NodeKey>, VfsError> {
-        self.inodes.key(ino).ok_or(VfsError::NotFound)
     }
 
     fn dataset(&self, source: &Path) -> Result<Arc<Loaded>, VfsError> {
@@ -126,8 +124,8 @@ impl Vfs {
         r
     }
 
-    /// Attributes of node `key`, numbered `ino`.
-    fn attr_of(&self, ino: u64, key: &NodeKey) -> Result<Attr, VfsError> {
+    /// Attributes of node `key`.
+    pub fn attr(&self, key: &NodeKey) -> Result<Attr, VfsError> {
         match key {
             NodeKey::Dir(rel) => {
                 let path = self.root.join(rel);
@@ -137,7 +135,6 @@ impl Vfs {
                 }
                 self.confinement.check(&path, m.ino(), m.modified()?)?;
                 Ok(Attr {
-                    ino,
                     kind: Kind::Dir,
                     size: 0,
                     mtime: m.modified()?,
@@ -147,24 +144,22 @@ impl Vfs {
                 })
             }
             NodeKey::Dataset { source, inner } if inner.is_empty() => {
-                Ok(Attr::of_source(ino, &self.source_stat(source)?, Kind::Dir, 0))
+                Ok(Attr::of_source(&self.source_stat(source)?, Kind::Dir, 0))
             }
-            NodeKey::Dataset { source, inner } => {
-                self.inner_attr(ino, &*self.dataset(source)?, inner)
-            }
-            NodeKey::Catalog(rel) => Ok(self.catalog_file(ino, rel)?.0),
-            NodeKey::Item { source, store } => Ok(self.item_file(ino, source, store)?.0),
+            NodeKey::Dataset { source, inner } => self.inner_attr(&*self.dataset(source)?, inner),
+            NodeKey::Catalog(rel) => Ok(self.catalog_file(rel)?.0),
+            NodeKey::Item { source, store } => Ok(self.item_file(source, store)?.0),
         }
     }
 
     /// Attributes of the node at `inner` (not the root) of the store of `ds`.
-    fn inner_attr(&self, ino: u64, ds: &Loaded, inner: &str) -> Result<Attr, VfsError> {
+    fn inner_attr(&self, ds: &Loaded, inner: &str) -> Result<Attr, VfsError> {
         let (kind, size) = match ds.view.resolve(inner).ok_or(VfsError::NotFound)? {
             Entry::Dir => (Kind::Dir, 0),
             Entry::Meta(bytes) => (Kind::File, bytes.len() as u64),
             Entry::Chunk { chunk, .. } => (Kind::File, chunk.size()),
         };
-        Ok(Attr::of_source(ino, &ds.stat, kind, size))
+        Ok(Attr::of_source(&ds.stat, kind, size))
     }
 
     /// `stat` of the archive-relative `source`, refused when it leads outside the archive.
@@ -180,7 +175,9 @@ impl Vfs {
         self.listings.get(rel)
     }
 
-    fn child_key(&self, parent: &NodeKey, name: &OsStr) -> Result<NodeKey, VfsError> {
+    /// The node `name` in directory `parent` (one name, never a path). Inside a store the key
+    /// is made without looking: [`Vfs::attr`] says whether something is there.
+    pub fn child(&self, parent: &NodeKey, name: &OsStr) -> Result<NodeKey, VfsError> {
         match parent {
             NodeKey::Dir(rel) => {
                 let listing = self.archive_listing(rel)?;
@@ -193,35 +190,19 @@ impl Vfs {
         }
     }
 
-    /// Look up `name` in directory `parent`. The node found is one more reference the kernel
-    /// holds, until it says [`Vfs::forget`].
-    pub fn lookup(&self, parent: u64, name: &OsStr) -> Result<Attr, VfsError> {
-        let parent = self.key(parent)?;
-        let key = self.child_key(&parent, name)?;
-        // numbered (and counted) only once found: a name that is not there costs the inode
-        // table nothing; the number does not go into anything the attributes are made of
-        let attr = self.attr_of(0, &key)?;
-        Ok(Attr { ino: self.inodes.lookup(key), ..attr })
-    }
-
-    /// Attributes of `ino`.
-    pub fn getattr(&self, ino: u64) -> Result<Attr, VfsError> {
-        self.attr_of(ino, &*self.key(ino)?)
-    }
-
-    /// The kernel dropped `n` references to each `(ino, n)` (FUSE FORGET): nodes it no longer
-    /// holds leave the inode table, and a later lookup numbers them anew.
-    pub fn forget(&self, refs: impl IntoIterator<Item = (u64, u64)>) {
-        for (_, key) in self.inodes.forget(refs) {
-            if let NodeKey::Item { source, .. } = &*key {
-                self.item_sizes.remove(source);
+    /// The node at `path`, relative to the mount's root ("" or "/" is the root; a leading "/"
+    /// is ignored, ".." is refused): each name looked up as [`Vfs::child`] does, so a path
+    /// reaches exactly what a walk through the mount reaches.
+    pub fn resolve(&self, path: &Path) -> Result<NodeKey, VfsError> {
+        let mut key = NodeKey::root();
+        for c in path.components() {
+            match c {
+                Component::Normal(name) => key = self.child(&key, name)?,
+                Component::RootDir | Component::CurDir => {}
+                Component::ParentDir | Component::Prefix(_) => return Err(VfsError::NotFound),
             }
         }
-    }
-
-    /// How many nodes have an inode number now (the kernel's references and the root).
-    pub fn nodes(&self) -> usize {
-        self.inodes.count()
+        Ok(key)
     }
 
     /// How many datasets are kept indexed now, and the bytes their indexes hold.
@@ -229,135 +210,39 @@ impl Vfs {
         self.datasets.kept()
     }
 
-    /// Entries of directory `ino` (with "." and "..").
-    pub fn readdir(&self, ino: u64) -> Result<Vec<DirEntry>, VfsError> {
-        self.readdir_page(ino, 0, usize::MAX)
-    }
-
-    /// At most `max` entries of directory `ino` from the `start`-th on ("." is 0, ".." 1):
-    /// the kernel reads big directories a page at a time, and a page must not cost the whole
-    /// directory (inodes are only given to the entries returned).
-    pub fn readdir_page(
-        &self,
-        ino: u64,
-        start: usize,
-        max: usize,
-    ) -> Result<Vec<DirEntry>, VfsError> {
-        Ok(self.page(ino, start, max, false)?.0)
-    }
-
-    /// [`Vfs::readdir_page`], and the dataset when `ino` is inside a store. `counted`: every
-    /// entry but "." and ".." is a reference handed to the kernel (READDIRPLUS).
-    fn page(
-        &self,
-        ino: u64,
-        start: usize,
-        max: usize,
-        counted: bool,
-    ) -> Result<(Vec<DirEntry>, Option<Arc<Loaded>>), VfsError> {
-        if start as u64 >= DIR_END {
-            return Ok((Vec::new(), None));
-        }
-        let number = |key: NodeKey| match counted {
-            true => self.inodes.lookup(key),
-            false => self.inodes.ino_owned(key),
-        };
-        let key = self.key(ino)?;
-        let parent_ino = self.inodes.ino_owned(parent_of(&key));
-        let dots = [
-            DirEntry { ino, kind: Kind::Dir, name: ".".into(), offset: 0 },
-            DirEntry { ino: parent_ino, kind: Kind::Dir, name: "..".into(), offset: 0 },
-        ];
-        let mut out: Vec<DirEntry> = dots.into_iter().skip(start).take(max).collect();
-        let (skip, room) = (start.saturating_sub(2), max - out.len());
-        let ds = self.page_children(&key, &mut out, skip, room, number)?;
-        // fewer than asked for: the page holds the directory's last entry
-        let ended = out.len() < max;
-        for (i, e) in out.iter_mut().enumerate() {
-            e.offset = (start + i + 1) as u64;
-        }
-        if let Some(last) = out.last_mut().filter(|_| ended) {
-            last.offset = DIR_END;
-        }
-        Ok((out, ds))
-    }
-
-    /// The entries of directory `key` from the `skip`-th on ("." and ".." aside), at most
-    /// `max`, appended to `out`; and the dataset when `key` is inside a store.
-    fn page_children(
-        &self,
-        key: &NodeKey,
-        out: &mut Vec<DirEntry>,
-        skip: usize,
-        max: usize,
-        number: impl Fn(NodeKey) -> u64,
-    ) -> Result<Option<Arc<Loaded>>, VfsError> {
-        match key {
-            NodeKey::Dir(rel) => {
-                let listing = self.archive_listing(rel)?;
-                for e in listing.entries.iter().skip(skip).take(max) {
-                    let child = entry_key(rel, e);
-                    let kind = match e {
-                        ArchiveEntry::Dir { .. } | ArchiveEntry::Dataset { .. } => Kind::Dir,
-                        ArchiveEntry::Item { .. } | ArchiveEntry::Catalog { .. } => Kind::File,
-                    };
-                    let name = e.name().clone();
-                    out.push(DirEntry { ino: number(child), kind, name, offset: 0 });
-                }
-                Ok(None)
-            }
-            NodeKey::Dataset { source, inner } => {
-                let ds = self.dataset(source)?;
-                let children = ds.view.list_page(inner, skip, max).ok_or(VfsError::NotDir)?;
-                for c in children {
-                    let child = store_child(source, inner, &c.name);
-                    let kind = if c.is_dir { Kind::Dir } else { Kind::File };
-                    let name = c.name.into();
-                    out.push(DirEntry { ino: number(child), kind, name, offset: 0 });
-                }
-                Ok(Some(ds))
-            }
-            NodeKey::Catalog(_) | NodeKey::Item { .. } => Err(VfsError::NotDir),
-        }
-    }
-
-    /// Check that `ino` may be opened for reading; writing is refused.
-    pub fn open(&self, ino: u64, write: bool) -> Result<Attr, VfsError> {
+    /// Check that `key` may be opened for reading; writing is refused.
+    pub fn open(&self, key: &NodeKey, write: bool) -> Result<Attr, VfsError> {
         if write {
             return Err(VfsError::ReadOnly);
         }
-        let attr = self.getattr(ino)?;
+        let attr = self.attr(key)?;
         if attr.kind == Kind::Dir {
             return Err(VfsError::IsDir);
         }
         Ok(attr)
     }
 
-    /// Read up to `size` bytes at `offset` of file `ino` (counted in [`crate::telemetry::stats`]).
-    /// A generated chunk's bytes are a window on the cached chunk, not a copy.
-    pub fn read(&self, ino: u64, offset: u64, size: u32) -> Result<Bytes, VfsError> {
-        let r = self.read_node(ino, offset, size);
+    /// Read up to `size` bytes at `offset` of file `key` (counted in
+    /// [`crate::telemetry::stats`]). A generated chunk's bytes are a window on the cached chunk,
+    /// not a copy.
+    pub fn read(&self, key: &NodeKey, offset: u64, size: u32) -> Result<Bytes, VfsError> {
+        let r = self.read_node(key, offset, size);
         match &r {
             Ok(bytes) => STATS.served(bytes.len()),
-            Err(VfsError::Io(_) | VfsError::Dataset(_)) => STATS.read_failed(),
+            Err(e) if e.is_failure() => STATS.read_failed(),
             Err(_) => {}
         }
         r
     }
 
-    fn read_node(&self, ino: u64, offset: u64, size: u32) -> Result<Bytes, VfsError> {
-        let key = self.key(ino)?;
-        let (source, inner) = match &*key {
+    fn read_node(&self, key: &NodeKey, offset: u64, size: u32) -> Result<Bytes, VfsError> {
+        let (source, inner) = match key {
             NodeKey::Dataset { source, inner } => (source, inner),
             NodeKey::Catalog(rel) => {
-                return Ok(Bytes::Owned(slice(&self.catalog_file(ino, rel)?.1, offset, size)))
+                return Ok(Bytes::Owned(slice(&self.catalog_file(rel)?.1, offset, size)))
             }
             NodeKey::Item { source, store } => {
-                return Ok(Bytes::Owned(slice(
-                    &self.item_file(ino, source, store)?.1,
-                    offset,
-                    size,
-                )));
+                return Ok(Bytes::Owned(slice(&self.item_file(source, store)?.1, offset, size)));
             }
             NodeKey::Dir(_) => return Err(VfsError::IsDir),
         };
@@ -379,7 +264,7 @@ impl Vfs {
                             warn!(file = %source.display(), chunk = %inner, suppressed,
                                 "read failed: {e}");
                         }
-                        VfsError::Io(e.to_string())
+                        VfsError::Chunk(e)
                     },
                 )
             }
@@ -390,41 +275,4 @@ impl Vfs {
 /// `size` bytes of `bytes` at `offset`.
 fn slice(bytes: &[u8], offset: u64, size: u32) -> Vec<u8> {
     bytes[within(bytes.len(), offset, size as usize)].to_vec()
-}
-
-/// The node `name` in directory `inner` of the store of `source`.
-fn store_child(source: &Path, inner: &str, name: &str) -> NodeKey {
-    let inner = if inner.is_empty() { name.to_string() } else { format!("{inner}/{name}") };
-    NodeKey::Dataset { source: source.to_path_buf(), inner }
-}
-
-/// The node of an entry of archive directory `rel`.
-fn entry_key(rel: &Path, entry: &ArchiveEntry) -> NodeKey {
-    match entry {
-        ArchiveEntry::Dir { name } => NodeKey::Dir(rel.join(name)),
-        ArchiveEntry::Dataset { file, .. } => {
-            NodeKey::Dataset { source: rel.join(file), inner: String::new() }
-        }
-        ArchiveEntry::Item { file, store, .. } => {
-            NodeKey::Item { source: rel.join(file), store: store.clone() }
-        }
-        ArchiveEntry::Catalog { .. } => NodeKey::Catalog(rel.to_path_buf()),
-    }
-}
-
-fn parent_of(key: &NodeKey) -> NodeKey {
-    match key {
-        NodeKey::Dir(rel) => NodeKey::Dir(rel.parent().map(Path::to_path_buf).unwrap_or_default()),
-        NodeKey::Catalog(rel) => NodeKey::Dir(rel.clone()),
-        NodeKey::Item { source, .. } => {
-            NodeKey::Dir(source.parent().map(Path::to_path_buf).unwrap_or_default())
-        }
-        NodeKey::Dataset { source, inner } if inner.is_empty() => {
-            NodeKey::Dir(source.parent().map(Path::to_path_buf).unwrap_or_default())
-        }
-        NodeKey::Dataset { source, inner } => NodeKey::Dataset {
-            source: source.clone(),
-            inner: inner.rsplit_once('/').map(|(p, _)| p.to_string()).unwrap_or_default(),
-        },
-    }
 }

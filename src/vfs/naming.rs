@@ -11,7 +11,7 @@
 //! `<stem>.stac.json`; a sub-directory of the same name hides them.
 
 use crate::source::sniff_path;
-use crate::stac::{item_file_name, CATALOG_FILE};
+use crate::stac::CATALOG_FILE;
 use std::collections::HashMap;
 use std::ffi::OsString;
 use std::io;
@@ -44,18 +44,34 @@ impl ArchiveEntry {
     }
 }
 
+/// What a store's name ends with (the one place that says so).
+pub const STORE_SUFFIX: &str = ".zarr";
+
+/// What a STAC item's name ends with, in place of the store's [`STORE_SUFFIX`].
+pub const ITEM_SUFFIX: &str = ".stac.json";
+
 /// The mount name of a data file by the short rule.
 pub fn short_name(file: &[u8]) -> Vec<u8> {
     let stem = match file.iter().rposition(|b| *b == b'.') {
         Some(0) | None => file,
         Some(dot) => &file[..dot],
     };
-    [stem, b".zarr"].concat()
+    [stem, STORE_SUFFIX.as_bytes()].concat()
 }
 
 /// The mount name of a data file by the collision rule.
 pub fn full_name(file: &[u8]) -> Vec<u8> {
-    [file, b".zarr"].concat()
+    [file, STORE_SUFFIX.as_bytes()].concat()
+}
+
+/// A store's name (or path) without its [`STORE_SUFFIX`]: `x.zarr` → `x` (the item's id).
+pub fn store_stem(store: &[u8]) -> &[u8] {
+    store.strip_suffix(STORE_SUFFIX.as_bytes()).unwrap_or(store)
+}
+
+/// The item file name beside store `store` (`x.zarr` → `x.stac.json`).
+pub fn item_name(store: &[u8]) -> Vec<u8> {
+    [store_stem(store), ITEM_SUFFIX.as_bytes()].concat()
 }
 
 /// What a listing shows besides the data files and directories.
@@ -164,7 +180,7 @@ pub fn assign_names(dirs: Vec<OsString>, files: Vec<OsString>, stac: bool) -> Ve
             continue;
         }
         if stac {
-            let item = OsString::from_vec(item_file_name(&name));
+            let item = OsString::from_vec(item_name(&name));
             if taken.contains(item.as_bytes()) {
                 warn!(file = ?f, "STAC item not shown: its name is taken by a directory");
             } else {

@@ -1,7 +1,7 @@
-//! What a node of the tree looks like to the adapter: its kind, attributes and directory
-//! entries, and the permission rules that mirror the archive's.
+//! What a node of the tree looks like to an adapter: its kind and attributes (no inode number:
+//! numbering is the FUSE adapter's), and the permission rules that mirror the archive's.
 
-use super::dataset::SourceStat;
+use super::identity::SourceStat;
 use std::time::SystemTime;
 
 /// Kind of a node.
@@ -14,7 +14,6 @@ pub enum Kind {
 /// Attributes of a node.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Attr {
-    pub ino: u64,
     pub kind: Kind,
     pub size: u64,
     pub mtime: SystemTime,
@@ -25,9 +24,8 @@ pub struct Attr {
 
 impl Attr {
     /// A node generated from the source file of `stat`: its ownership, mtime and read bits.
-    pub(super) fn of_source(ino: u64, stat: &SourceStat, kind: Kind, size: u64) -> Attr {
+    pub(super) fn of_source(stat: &SourceStat, kind: Kind, size: u64) -> Attr {
         Attr {
-            ino,
             kind,
             size,
             mtime: stat.identity.mtime,
@@ -37,25 +35,6 @@ impl Attr {
         }
     }
 }
-
-/// One entry of a directory listing.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct DirEntry {
-    pub ino: u64,
-    pub kind: Kind,
-    pub name: std::ffi::OsString,
-    /// Where the listing goes on after this entry (FUSE's `off`, what the kernel asks for
-    /// next): its position + 1, or [`DIR_END`] after the directory's last entry.
-    pub offset: u64,
-}
-
-/// The offset after a directory's last entry. The kernel asks for another page after every
-/// page it gets (FUSE has no end-of-directory flag), so `find` makes two requests per
-/// directory; a page asked for at `DIR_END` is known to be empty without looking at the
-/// directory (no dataset, no `stat`). Above any real position (a directory of 2^31 entries
-/// cannot be listed or indexed), and within a 32-bit `off_t` (glibc's non-LFS `readdir`
-/// fails on an offset it cannot return).
-pub const DIR_END: u64 = i32::MAX as u64;
 
 /// An archive directory's own read and search bits: who may list it and who may pass through
 /// it is exactly who may do so in the archive (r without x stays r without x).

@@ -1,9 +1,9 @@
 //! The STAC files of the tree: `catalog.json` of a directory (from its listing alone) and
 //! `<stem>.stac.json` of a dataset (from the dataset's cached facts).
 
+use super::naming::{store_stem, ArchiveEntry};
 use super::{perm, Attr, Kind, Vfs, VfsError};
 use crate::stac::{catalog_json, item_json, CatalogPlace, ItemPlace};
-use crate::vfs::naming::ArchiveEntry;
 use std::ffi::OsStr;
 use std::os::unix::fs::MetadataExt;
 use std::path::{Component, Path};
@@ -17,15 +17,9 @@ fn components(rel: &Path) -> Vec<String> {
         .collect()
 }
 
-/// Without the `.zarr` suffix.
-fn stem(store: &OsStr) -> String {
-    let s = store.to_string_lossy();
-    s.strip_suffix(".zarr").unwrap_or(&s).to_string()
-}
-
 impl Vfs {
     /// The bytes of the catalog of archive directory `rel`, and its attributes.
-    pub(super) fn catalog_file(&self, ino: u64, rel: &Path) -> Result<(Attr, Vec<u8>), VfsError> {
+    pub(super) fn catalog_file(&self, rel: &Path) -> Result<(Attr, Vec<u8>), VfsError> {
         let listing = self.archive_listing(rel)?;
         let mut children = Vec::new();
         let mut items = Vec::new();
@@ -48,7 +42,6 @@ impl Vfs {
         let bytes = catalog_json(&place);
         let m = std::fs::metadata(self.root.join(rel))?;
         let attr = Attr {
-            ino,
             kind: Kind::File,
             size: bytes.len() as u64,
             mtime: listing.mtime,
@@ -62,7 +55,6 @@ impl Vfs {
     /// The bytes of the item of `source` (archive-relative), shown beside store `store`.
     pub(super) fn item_file(
         &self,
-        ino: u64,
         source: &Path,
         store: &OsStr,
     ) -> Result<(Attr, Vec<u8>), VfsError> {
@@ -78,7 +70,7 @@ impl Vfs {
             .collect::<Vec<_>>()
             .join("/");
         let place = ItemPlace {
-            id: stem(OsStr::new(&store_path)),
+            id: String::from_utf8_lossy(store_stem(store_path.as_bytes())).into_owned(),
             store: store_path.clone(),
             depth: Some(dir.len()),
             source: absolute.display().to_string(),
@@ -87,7 +79,7 @@ impl Vfs {
             public_url: self.stac.public_url.as_deref(),
         };
         let bytes = item_json(facts, &place);
-        let attr = Attr::of_source(ino, &ds.stat, Kind::File, bytes.len() as u64);
+        let attr = Attr::of_source(&ds.stat, Kind::File, bytes.len() as u64);
         self.item_sizes.record(source, ds.stat.identity, attr.size);
         Ok((attr, bytes))
     }

@@ -24,10 +24,3 @@ pub enum IndexError {
     #[error("{}: {source}", path.display())]
     Worker { path: PathBuf, source: WorkerError },
 }
-
-/// For callers that keep a failed dataset's reason as text.
-impl From<IndexError> for String {
-    fn from(e: IndexError) -> String {
-        e.to_string()
-    }
-}

@@ -6,7 +6,7 @@
 //! source identity, other options, or corrupt bytes — is ignored and rebuilt, never trusted.
 //! The daemon writes them from a background thread ([`writer`]).
 
-use super::dataset::Identity;
+use super::identity::Identity;
 use crate::index::DatasetIndex;
 use crate::source::IndexOptions;
 use serde::{Deserialize, Serialize};

@@ -1,10 +1,10 @@
 //! The life of a mount: checks before mounting (with one-line reasons), the FUSE session, the
-//! readiness report to a waiting parent (and to systemd, [`crate::notify`]), a clean unmount on
+//! readiness report to a waiting parent (and to systemd, [`super::notify`]), a clean unmount on
 //! SIGINT/SIGTERM, and the log summary ([`stats`]) at start, on SIGUSR1 and at the end.
 
-use crate::config::MountConfig;
-use crate::fuse::FuseAdapter;
-use crate::notify;
+use super::config::MountConfig;
+use super::notify;
+use super::{FuseAdapter, InodeVfs};
 use crate::telemetry::stats;
 use crate::vfs::Vfs;
 use fuser::{Config, MountOption, Session, SessionACL};
@@ -181,7 +181,7 @@ pub fn run(cfg: &MountConfig, mut ready: Option<std::fs::File>) -> Result<(), Mo
     let vfs = Vfs::new(&cfg.archive, cfg.vfs.clone())
         .map_err(|e| MountError::Archive(cfg.archive.display().to_string(), e.to_string()));
     let vfs = match vfs {
-        Ok(v) => Arc::new(v),
+        Ok(v) => Arc::new(InodeVfs::new(Arc::new(v))),
         Err(e) => {
             report(&mut ready, &e.to_string());
             return Err(e);
@@ -197,7 +197,7 @@ pub fn run(cfg: &MountConfig, mut ready: Option<std::fs::File>) -> Result<(), Mo
             return Err(e);
         }
     };
-    if let Err(e) = crate::watch::Watcher::start(vfs, session.notifier()) {
+    if let Err(e) = super::watch::Watcher::start(vfs, session.notifier()) {
         tracing::warn!(
             "not watching the archive for changes ({e}): changed files are seen \
             after --attr-timeout"
@@ -246,15 +246,15 @@ pub fn run(cfg: &MountConfig, mut ready: Option<std::fs::File>) -> Result<(), Mo
         Ok(Ok(())) | Err(_) => {}
         Ok(Err(e)) => tracing::warn!("session ended with: {e}"),
     }
-    indexes.flush_indexes();
+    indexes.vfs().flush_indexes();
     stats::log_summary("unmount", started.elapsed(), held(&indexes));
     info!("unmounted");
     Ok(())
 }
 
 /// What `vfs` holds now, for the summary.
-fn held(vfs: &Vfs) -> stats::Held {
-    let (datasets, index_bytes) = vfs.datasets_kept();
+fn held(vfs: &InodeVfs) -> stats::Held {
+    let (datasets, index_bytes) = vfs.vfs().datasets_kept();
     stats::Held { nodes: vfs.nodes(), datasets, index_bytes }
 }
 

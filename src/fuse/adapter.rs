@@ -1,7 +1,8 @@
-//! Thin fuser adapter: each callback is one [`Vfs`] call and a reply; errors map to an errno
-//! here and nowhere else. Every modifying operation answers EROFS.
+//! The fuser callbacks: each is one [`InodeVfs`] call and a reply; errors map to an errno here
+//! and nowhere else. Every modifying operation answers EROFS.
 
-use crate::vfs::{Attr, Kind, Vfs, VfsError};
+use super::InodeVfs;
+use crate::vfs::{Attr, Kind, VfsError};
 use fuser::{
     BsdFileFlags, Errno, FileAttr, FileHandle, FileType, Filesystem, FopenFlags, Generation,
     INodeNo, LockOwner, OpenFlags, RenameFlags, ReplyAttr, ReplyCreate, ReplyData, ReplyDirectory,
@@ -13,9 +14,9 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
-/// The fuser file system over a [`Vfs`].
+/// The fuser file system over an [`InodeVfs`].
 pub struct FuseAdapter {
-    vfs: Arc<Vfs>,
+    vfs: Arc<InodeVfs>,
     ttl: Duration,
     /// The kernel accepted FUSE_NO_OPENDIR_SUPPORT: opendir answers ENOSYS once and the kernel
     /// stops sending opendir/releasedir (two round trips per directory fewer for `find`).
@@ -28,22 +29,22 @@ pub struct FuseAdapter {
 
 impl FuseAdapter {
     /// `ttl`: how long the kernel may cache attributes and entries.
-    pub fn new(vfs: Arc<Vfs>, ttl: Duration) -> Self {
+    pub fn new(vfs: Arc<InodeVfs>, ttl: Duration) -> Self {
         FuseAdapter { vfs, ttl, no_opendir: false, no_open: false }
     }
 }
 
 fn errno(e: &VfsError) -> Errno {
-    Errno::from_i32(e.errno())
+    Errno::from_i32(super::errno::errno(e))
 }
 
-fn file_attr(a: &Attr) -> FileAttr {
+fn file_attr(ino: u64, a: &Attr) -> FileAttr {
     let (kind, nlink) = match a.kind {
         Kind::Dir => (FileType::Directory, 2),
         Kind::File => (FileType::RegularFile, 1),
     };
     FileAttr {
-        ino: INodeNo(a.ino),
+        ino: INodeNo(ino),
         size: a.size,
         blocks: a.size.div_ceil(512),
         atime: a.mtime,
@@ -103,7 +104,7 @@ impl Filesystem for FuseAdapter {
 
     fn lookup(&self, _req: &Request, parent: INodeNo, name: &OsStr, reply: ReplyEntry) {
         match self.vfs.lookup(parent.0, name) {
-            Ok(a) => reply.entry(&self.ttl, &file_attr(&a), Generation(0)),
+            Ok(a) => reply.entry(&self.ttl, &file_attr(a.ino, &a.attr), Generation(0)),
             Err(e) => reply.error(errno(&e)),
         }
     }
@@ -115,7 +116,7 @@ impl Filesystem for FuseAdapter {
 
     fn getattr(&self, _req: &Request, ino: INodeNo, _fh: Option<FileHandle>, reply: ReplyAttr) {
         match self.vfs.getattr(ino.0) {
-            Ok(a) => reply.attr(&self.ttl, &file_attr(&a)),
+            Ok(a) => reply.attr(&self.ttl, &file_attr(ino.0, &a)),
             Err(e) => reply.error(errno(&e)),
         }
     }
@@ -199,7 +200,7 @@ impl Filesystem for FuseAdapter {
                     // an entry that cannot be stat'ed now is left out; the offsets stay
                     let Some(attr) = &e.attr else { continue };
                     let ttl = if e.provisional { Duration::ZERO } else { self.ttl };
-                    let attr = file_attr(attr);
+                    let attr = file_attr(e.entry.ino, attr);
                     if reply.add(
                         INodeNo(e.entry.ino),
                         e.entry.offset,

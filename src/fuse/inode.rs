@@ -6,78 +6,14 @@
 //! goes to the next new node (as a file system reuses a deleted file's inode number); a node
 //! forgotten and looked up again may get another number.
 
+use crate::vfs::NodeKey;
 use std::collections::{HashMap, HashSet};
 use std::ffi::OsString;
-use std::hash::{Hash, Hasher};
-use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::sync::{Arc, RwLock};
 
-/// What an inode stands for. Hashed and compared by the bytes of its paths (see the `Hash`
-/// implementation).
-#[derive(Clone, Debug)]
-pub enum NodeKey {
-    /// A directory of the archive (relative path; empty for the root).
-    Dir(PathBuf),
-    /// A path inside the Zarr store of the source file `source` ("" = the store's root).
-    Dataset { source: PathBuf, inner: String },
-    /// The STAC item of `source`, whose store is shown as `store`.
-    Item { source: PathBuf, store: std::ffi::OsString },
-    /// The STAC catalog of an archive directory (relative path).
-    Catalog(PathBuf),
-}
-
-/// By bytes, not by path components as `Path` hashes and compares: twice as cheap, and the
-/// same thing here, where every path is made by `join` of names (no "." or doubled "/").
-impl Hash for NodeKey {
-    fn hash<H: Hasher>(&self, h: &mut H) {
-        std::mem::discriminant(self).hash(h);
-        match self {
-            NodeKey::Dir(rel) | NodeKey::Catalog(rel) => rel.as_os_str().hash(h),
-            NodeKey::Dataset { source, inner } => {
-                source.as_os_str().hash(h);
-                inner.hash(h);
-            }
-            NodeKey::Item { source, store } => {
-                source.as_os_str().hash(h);
-                store.hash(h);
-            }
-        }
-    }
-}
-
-impl PartialEq for NodeKey {
-    fn eq(&self, other: &Self) -> bool {
-        match (self, other) {
-            (NodeKey::Dir(a), NodeKey::Dir(b)) | (NodeKey::Catalog(a), NodeKey::Catalog(b)) => {
-                a.as_os_str() == b.as_os_str()
-            }
-            (
-                NodeKey::Dataset { source: a, inner: x },
-                NodeKey::Dataset { source: b, inner: y },
-            ) => x == y && a.as_os_str() == b.as_os_str(),
-            (NodeKey::Item { source: a, store: x }, NodeKey::Item { source: b, store: y }) => {
-                x == y && a.as_os_str() == b.as_os_str()
-            }
-            _ => false,
-        }
-    }
-}
-
-impl Eq for NodeKey {}
-
 /// The root's inode number, as FUSE wants it.
 pub const ROOT_INO: u64 = 1;
-
-impl NodeKey {
-    /// The source file this node is generated from, if any.
-    pub fn source(&self) -> Option<&PathBuf> {
-        match self {
-            NodeKey::Dataset { source, .. } | NodeKey::Item { source, .. } => Some(source),
-            NodeKey::Dir(_) | NodeKey::Catalog(_) => None,
-        }
-    }
-}
 
 /// The hasher of the inode table: foldhash (seeded per process) instead of std's SipHash,
 /// which was most of the table's cost when `find` gives 160,000 nodes their numbers. Keys are
@@ -118,7 +54,7 @@ struct Node {
 
 impl Default for InodeTable {
     fn default() -> Self {
-        let root = Arc::new(NodeKey::Dir(PathBuf::new()));
+        let root = Arc::new(NodeKey::root());
         let mut inos = HashMap::with_hasher(Fast::default());
         inos.insert(root.clone(), ROOT_INO);
         let slots = vec![None, Some(Node { key: root, lookups: AtomicU64::new(1) })];
@@ -321,7 +257,7 @@ mod tests {
         assert_eq!(table.forget(all.iter().map(|ino| (*ino, 1))).len(), n);
         assert_eq!(table.count(), 1, "only the root is left");
         assert_eq!(table.key(0), None);
-        assert_eq!(table.key(ROOT_INO).as_deref(), Some(&NodeKey::Dir(PathBuf::new())));
+        assert_eq!(table.key(ROOT_INO).as_deref(), Some(&NodeKey::root()));
     }
 
     #[test]
@@ -346,7 +282,7 @@ mod tests {
         assert_eq!(table.forget([(again, 7), (other, 1), (ROOT_INO, 9)]).len(), 2);
         assert!(table.of_source(Path::new("d/f0.nc")).is_empty());
         assert_eq!(table.count(), 1);
-        assert_eq!(table.key(ROOT_INO).as_deref(), Some(&NodeKey::Dir(PathBuf::new())));
+        assert_eq!(table.key(ROOT_INO).as_deref(), Some(&NodeKey::root()));
     }
 
     #[test]

@@ -2,12 +2,12 @@
 //! changes, through fuser's notifier: with `FOPEN_KEEP_CACHE` and long attribute timeouts the
 //! kernel would otherwise serve a rewritten file's old pages until `--attr-timeout` runs out.
 //! Directories are watched as they are listed (never the whole archive up front). What to
-//! forget is decided by the kernel-free core ([`Vfs::source_changed`]).
+//! forget is decided by the kernel-free core ([`InodeVfs::source_changed`]).
 //!
 //! inotify sees changes made on this machine only; on a network file system changed
 //! elsewhere, the per-request identity check and `--attr-timeout` remain the bound.
 
-use crate::vfs::Vfs;
+use super::InodeVfs;
 use fuser::{INodeNo, Notifier};
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::ffi::{CString, OsStr};
@@ -37,7 +37,7 @@ pub struct Watcher {
 
 impl Watcher {
     /// Watch `vfs`'s archive and send invalidations through `notifier` from a thread of its own.
-    pub fn start(vfs: Arc<Vfs>, notifier: Notifier) -> std::io::Result<Arc<Watcher>> {
+    pub fn start(vfs: Arc<InodeVfs>, notifier: Notifier) -> std::io::Result<Arc<Watcher>> {
         // SAFETY: a plain syscall; the descriptor is owned right away.
         let fd = unsafe { libc::inotify_init1(libc::IN_CLOEXEC) };
         if fd < 0 {
@@ -46,12 +46,12 @@ impl Watcher {
         let watcher = Arc::new(Watcher {
             // SAFETY: fd is a fresh descriptor nobody else owns.
             fd: unsafe { OwnedFd::from_raw_fd(fd) },
-            root: vfs.root().to_path_buf(),
+            root: vfs.vfs().root().to_path_buf(),
             dirs: Mutex::new((HashMap::new(), HashSet::new())),
             full: false.into(),
         });
         let weak = Arc::downgrade(&watcher);
-        vfs.on_directory_listed(Box::new(move |rel| {
+        vfs.vfs().on_directory_listed(Box::new(move |rel| {
             if let Some(w) = weak.upgrade() {
                 w.watch(rel);
             }
@@ -80,7 +80,7 @@ impl Watcher {
         }
     }
 
-    fn run(&self, vfs: &Vfs, notifier: &Notifier) {
+    fn run(&self, vfs: &InodeVfs, notifier: &Notifier) {
         let mut buf = vec![0u8; 64 << 10];
         loop {
             // SAFETY: reading into our own buffer from our own descriptor.

@@ -1,0 +1,21 @@
+//! The FUSE adapter over the path-addressed tree ([`crate::vfs`]): inode numbers and the
+//! kernel's references ([`InodeVfs`]), the fuser callbacks ([`FuseAdapter`]), the mount's life
+//! ([`mount`]), the inotify watcher that pushes invalidations ([`watch`]), systemd
+//! notification ([`notify`]) and the mount settings and `-o` lists ([`config`]). Nothing in
+//! `vfs/` imports anything from here.
+
+mod adapter;
+pub mod config;
+mod errno;
+mod inode;
+mod inode_vfs;
+pub mod mount;
+pub mod notify;
+mod readdir;
+pub mod watch;
+
+pub use adapter::FuseAdapter;
+pub use errno::errno;
+pub use inode::ROOT_INO;
+pub use inode_vfs::{InoAttr, InodeVfs, Invalidation};
+pub use readdir::{DirEntry, EntryPlus, DIR_END};

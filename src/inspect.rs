@@ -59,6 +59,7 @@ fn array(out: &mut String, a: &ArrayNode) {
         StorageKind::Compact => "compact, generated",
         StorageKind::Unallocated => "never written, fill value",
         StorageKind::Strings => "strings, generated (vlen-utf8)",
+        StorageKind::Joined => "joined from the members' chunks, generated",
     };
     let _ = writeln!(
         out,

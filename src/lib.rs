@@ -20,7 +20,9 @@
 //! Everything below `fuse` is kernel-free and driven directly by the tests; the layer rule
 //! (docs/ARCHITECTURE.md) is checked by `tests/layers.rs`.
 
+pub mod cf;
 pub mod codec;
+pub mod collection;
 pub mod fuse;
 pub mod index;
 pub mod inspect;

@@ -25,6 +25,9 @@ pub enum ChunkRef {
     Library { size: u64 },
     /// The array's `fill_chunk` (an unwritten chunk whose fill the Zarr metadata cannot express).
     Fill { size: u64 },
+    /// Assembled from the members' chunks it covers (`ArrayNode::joined`), served
+    /// uncompressed: a collection's variable whose members' chunks cannot pass through.
+    Joined { size: u64 },
 }
 
 impl ChunkRef {
@@ -37,7 +40,9 @@ impl ChunkRef {
             | ChunkRef::Strided { size, .. }
             | ChunkRef::Merged { size, .. } => *size,
             ChunkRef::Inline { bytes } => bytes.len() as u64,
-            ChunkRef::Fill { size } | ChunkRef::Library { size } => *size,
+            ChunkRef::Fill { size } | ChunkRef::Library { size } | ChunkRef::Joined { size } => {
+                *size
+            }
         }
     }
 

@@ -68,6 +68,8 @@ pub enum StorageKind {
     Unallocated,
     /// Variable-length strings, read when indexing and held in the index.
     Strings,
+    /// A collection's variable in chunks assembled from its members' chunks.
+    Joined,
 }
 
 /// One array (NetCDF variable / HDF5 dataset).
@@ -98,6 +100,53 @@ pub struct ArrayNode {
     pub fill_chunk: Option<Vec<u8>>,
     /// HDF5 path of the dataset, when chunks are read through libhdf5 ([`ChunkRef::Library`]).
     pub library_path: Option<String>,
+    /// Which file of the dataset each chunk's bytes come from.
+    pub files: ChunkFiles,
+    /// For [`ChunkRef::Joined`] chunks: the members' arrays they are assembled from.
+    pub joined: Option<Box<JoinedParts>>,
+}
+
+/// Members' arrays joined along a dimension into one whose chunks are generated on a regular
+/// grid (a collection's variable whose members' chunks cannot pass through as they are).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct JoinedParts {
+    /// The dimension joined along.
+    pub dim: usize,
+    /// Where member `i` starts along `dim`, in elements.
+    pub starts: Vec<u64>,
+    /// Member `i`'s array as decoded chunks (uncompressed, in the joined array's type), with
+    /// the same chunk shape as the joined array but along `dim`.
+    pub arrays: Vec<ArrayNode>,
+}
+
+/// Which file a chunk's bytes are read from: the dataset's own file, or, in a dataset made of
+/// several files (a collection), the member a chunk reference names. Members are numbered
+/// by the dataset; a reference's offsets are offsets in its member.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ChunkFiles {
+    /// The one file of the dataset (member 0).
+    #[default]
+    Own,
+    /// Every chunk from member `m`.
+    Member(u32),
+    /// Joined along dimension `dim`: member `i` holds the chunks whose coordinate along `dim`
+    /// is at least `starts[i]` (and less than `starts[i + 1]`); `members[i]` names it.
+    AlongDim { dim: usize, starts: Vec<u64>, members: Vec<u32> },
+}
+
+impl ChunkFiles {
+    /// The member holding the chunk at grid coordinates `coords`.
+    pub fn member(&self, coords: impl Fn(usize) -> u64) -> u32 {
+        match self {
+            ChunkFiles::Own => 0,
+            ChunkFiles::Member(m) => *m,
+            ChunkFiles::AlongDim { dim, starts, members } => {
+                let c = coords(*dim);
+                let i = starts.partition_point(|s| *s <= c).saturating_sub(1);
+                members.get(i).copied().unwrap_or(0)
+            }
+        }
+    }
 }
 
 impl ArrayNode {
@@ -126,6 +175,28 @@ impl ArrayNode {
             chunk_refs: vec![],
             fill_chunk: None,
             library_path: None,
+            files: ChunkFiles::Own,
+            joined: None,
+        }
+    }
+
+    /// The member file holding the chunk at row-major position `pos`.
+    pub fn member_of(&self, pos: usize) -> u32 {
+        match &self.files {
+            ChunkFiles::Own => 0,
+            ChunkFiles::Member(m) => *m,
+            along @ ChunkFiles::AlongDim { dim, .. } => {
+                let (mut inner, mut along_dim) = (1u64, 1u64);
+                for (i, g) in self.grid_iter().enumerate() {
+                    match i.cmp(dim) {
+                        std::cmp::Ordering::Greater => inner *= g.max(1),
+                        std::cmp::Ordering::Equal => along_dim = g.max(1),
+                        std::cmp::Ordering::Less => {}
+                    }
+                }
+                let c = (pos as u64 / inner) % along_dim;
+                along.member(|_| c)
+            }
         }
     }
 
@@ -140,7 +211,9 @@ impl ArrayNode {
         };
         let own: usize = self.chunk_refs.iter().flatten().map(extra).sum();
         let fill = self.fill_chunk.as_ref().map_or(0, Vec::capacity);
-        (self.chunk_refs.capacity() * slot + own + fill) as u64
+        let parts =
+            self.joined.as_ref().map_or(0, |j| j.arrays.iter().map(ArrayNode::chunk_bytes).sum());
+        (self.chunk_refs.capacity() * slot + own + fill) as u64 + parts
     }
 
     /// Number of chunks along each dimension.

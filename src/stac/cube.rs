@@ -2,9 +2,9 @@
 //! spatial/temporal/other from its coordinate variable) and `cube:variables` (every array that
 //! is not a dimension coordinate, data or auxiliary).
 
-use super::calendar::Label;
 use super::cf::{named_by, qualified, Var};
 use super::facts::{label_range, Ctx, MAX_VALUES};
+use crate::cf::calendar::Label;
 use crate::zarr::DatasetView;
 use serde_json::{json, Map, Value};
 use std::collections::HashMap;

@@ -2,11 +2,11 @@
 //! time extent, datacube dimensions and variables, properties from global attributes. This is
 //! the expensive part (coordinate values are read); rendering the item from it is cheap.
 
-use super::calendar::{Calendar, Label, TimeAxis, TimeError};
 use super::cf::{all_vars, named_by, Var};
 use super::cube;
 use super::extent::{unrotate, Extent};
 use super::values::{attr, ArrayReader};
+use crate::cf::calendar::{Calendar, Label, TimeAxis, TimeError};
 use crate::index::{AttrValue, Attrs};
 use crate::zarr::DatasetView;
 use serde_json::{json, Map, Value};

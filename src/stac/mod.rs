@@ -7,7 +7,6 @@
 //!  directory listing ──catalog_json()──►  catalog.json        <stem>.stac.json
 //! ```
 
-pub mod calendar;
 pub mod catalog;
 pub mod cf;
 pub mod config;

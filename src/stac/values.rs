@@ -122,6 +122,7 @@ impl ArrayReader<'_> {
                 cache: &cache,
                 key: (0, 0, pos),
                 library: self.library,
+                joined: None,
             };
             let bytes = read_chunk(&src, &decoded, chunk, 0, chunk.size() as usize)
                 .map_err(|source| StacError::Read { variable: array.name.clone(), source })?;

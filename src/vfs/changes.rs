@@ -23,6 +23,9 @@ pub struct Stale {
     /// Names in `dir` that appeared, vanished or are the source's (positive or negative
     /// entries a client may hold).
     pub names: Vec<OsString>,
+    /// The collections (their store's key, archive-relative) the source is or was a member
+    /// of: every node generated from them is stale too.
+    pub collections: Vec<PathBuf>,
 }
 
 impl Stale {
@@ -32,16 +35,31 @@ impl Stale {
             NodeKey::Dir(rel) | NodeKey::Catalog(rel) => rel.as_os_str() == self.dir.as_os_str(),
             NodeKey::Dataset { source, .. } | NodeKey::Item { source, .. } => {
                 source.as_os_str() == self.source.as_os_str()
+                    || self.collections.iter().any(|c| c.as_os_str() == source.as_os_str())
             }
         }
     }
 }
 
-/// Names that `file` (archive name) gives in `listing`: its store and item, or a directory.
+/// The stores of the collections `file` (archive name) is a member of in `listing`.
+fn collections_of(listing: &Listing, file: &OsStr) -> Vec<OsString> {
+    let member = |m: &Vec<OsString>| m.iter().any(|f| f == file);
+    let of = |e: &ArchiveEntry| match e {
+        ArchiveEntry::Collection { name, members } if member(members) => Some(name.clone()),
+        _ => None,
+    };
+    listing.entries.iter().filter_map(of).collect()
+}
+
+/// Names that `file` (archive name) gives in `listing`: its store and item, or a directory,
+/// and the store and item of each collection it is a member of.
 fn names_of(listing: &Listing, file: &OsStr, out: &mut BTreeSet<OsString>) {
+    let stores = collections_of(listing, file);
+    let ours = |f: &OsString| f == file || stores.contains(f);
     for e in &listing.entries {
         let hit = match e {
-            ArchiveEntry::Dataset { file: f, .. } | ArchiveEntry::Item { file: f, .. } => f == file,
+            ArchiveEntry::Dataset { file: f, .. } | ArchiveEntry::Item { file: f, .. } => ours(f),
+            ArchiveEntry::Collection { name, .. } => stores.contains(name),
             ArchiveEntry::Dir { name } => name == file,
             ArchiveEntry::Catalog { .. } => false,
         };
@@ -85,7 +103,17 @@ impl Vfs {
             names_of(listing, file, &mut names);
         }
         let names = names.into_iter().collect();
-        Some(Stale { source: rel.to_path_buf(), dir, names })
+        let mut collections: Vec<PathBuf> = Vec::new();
+        for listing in before.iter().chain(after.iter()) {
+            for store in collections_of(listing, file) {
+                let key = dir.join(store);
+                if !collections.contains(&key) {
+                    self.datasets.forget(&self.root.join(&key));
+                    collections.push(key);
+                }
+            }
+        }
+        Some(Stale { source: rel.to_path_buf(), dir, names, collections })
     }
 
     /// Have `hook` called with each archive directory (relative path) when it is listed anew.

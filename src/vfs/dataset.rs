@@ -3,8 +3,11 @@
 //! identity (inode, size, mtime) changes. A file that fails to index is remembered as failed
 //! (one log line) until it changes.
 
+pub use super::collection::MemberFile;
 use super::identity::{stat_source, Identity, SourceStat};
 use super::persist::IndexStore;
+use crate::collection::Refusal;
+use crate::index::DatasetIndex;
 use crate::source::IndexOptions;
 use crate::stac::{self, ArrayReader, Facts};
 use crate::worker::{IndexError, Isolation};
@@ -23,6 +26,7 @@ use tracing::{debug, error, info};
 /// A dataset ready to serve.
 pub struct Loaded {
     pub view: DatasetView,
+    /// The source file (of a collection: its first member in time).
     pub file: File,
     pub stat: SourceStat,
     /// Distinguishes versions of a file in the generated-chunk cache.
@@ -30,7 +34,10 @@ pub struct Loaded {
     /// Reader for chunks only libhdf5 can decode, when the dataset has any.
     pub library: Option<Box<dyn LibraryChunks>>,
     /// What the STAC item says, read from the coordinates on first use.
-    facts: OnceLock<Facts>,
+    pub(super) facts: OnceLock<Facts>,
+    /// A collection's members, numbered as its chunk references name them (empty for a
+    /// single file).
+    pub members: Vec<MemberFile>,
 }
 
 impl Loaded {
@@ -57,15 +64,41 @@ pub enum DatasetError {
     /// Indexing failed (in a worker or by the reader); the error names the file.
     #[error("{0}")]
     Index(#[source] Arc<IndexError>),
+    /// A collection's member could not be presented.
+    #[error("collection {}: member {member}: {source}", store.display())]
+    Member {
+        store: PathBuf,
+        member: String,
+        #[source]
+        source: Box<DatasetError>,
+    },
+    /// A collection's members are not joined.
+    #[error("collection {}: not joined: {source}", store.display())]
+    Refused {
+        store: PathBuf,
+        #[source]
+        source: Arc<Refusal>,
+    },
+    /// A member of a collection changed since it was joined (the next request joins again).
+    #[error("collection member {} changed", path.display())]
+    MemberChanged { path: PathBuf },
 }
 
 impl DatasetError {
-    fn open(path: &Path) -> impl FnOnce(std::io::Error) -> DatasetError + '_ {
+    pub(super) fn open(path: &Path) -> impl FnOnce(std::io::Error) -> DatasetError + '_ {
         move |e| DatasetError::Open { path: path.to_path_buf(), source: Arc::new(e) }
     }
 }
 
-type LoadResult = Result<Arc<Loaded>, DatasetError>;
+pub(super) type LoadResult = Result<Arc<Loaded>, DatasetError>;
+
+/// What a cached dataset was made from: a file's identity, or a collection's members (in
+/// name order) with theirs.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(super) enum Stamp {
+    File(Identity),
+    Members(Vec<(OsString, Identity)>),
+}
 
 /// The bounded cache of loaded datasets: at most `max_datasets` (each holds an open file), and
 /// their indexes within a byte budget. A dataset weighs what its index holds (chunk references
@@ -75,13 +108,13 @@ type LoadResult = Result<Arc<Loaded>, DatasetError>;
 /// popular ones, and each request would index it again).
 pub struct Datasets {
     /// Keyed by the path's bytes (hashing a `Path` walks its components).
-    cache: Cache<OsString, Arc<(Identity, LoadResult)>, foldhash::fast::RandomState>,
-    options: IndexOptions,
-    mode: ChunkMode,
-    merge_target: u64,
+    pub(super) cache: Cache<OsString, Arc<(Stamp, LoadResult)>, foldhash::fast::RandomState>,
+    pub(super) options: IndexOptions,
+    pub(super) mode: ChunkMode,
+    pub(super) merge_target: u64,
     store: Option<IndexStore>,
-    isolation: Isolation,
-    next_generation: AtomicU64,
+    pub(super) isolation: Isolation,
+    pub(super) next_generation: AtomicU64,
 }
 
 impl Datasets {
@@ -101,7 +134,7 @@ impl Datasets {
         let cache = Cache::builder()
             .eviction_policy(moka::policy::EvictionPolicy::lru())
             .max_capacity(capacity_kib)
-            .weigher(move |_, entry: &Arc<(Identity, LoadResult)>| {
+            .weigher(move |_, entry: &Arc<(Stamp, LoadResult)>| {
                 let kib = entry.1.as_ref().map_or(0, |ds| ds.view.heap_bytes() / 1024);
                 u32::try_from(kib).unwrap_or(u32::MAX).clamp(min_kib, max_kib)
             })
@@ -134,20 +167,41 @@ impl Datasets {
         let stat = stat_source(path).map_err(DatasetError::open(path))?;
         // looked up by the borrowed path: a hit allocates nothing
         if let Some(hit) = self.cache.get(path.as_os_str()) {
-            if hit.0 == stat.identity {
+            if hit.0 == Stamp::File(stat.identity) {
                 return hit.1.clone();
             }
             info!(file = %path.display(), "source changed: re-indexing");
             self.cache.invalidate(path.as_os_str());
         }
         let key = path.as_os_str().to_owned();
-        let entry = self.cache.get_with(key, || Arc::new((stat.identity, self.load(path, stat))));
+        let load = || Arc::new((Stamp::File(stat.identity), self.load(path, stat)));
+        let entry = self.cache.get_with(key, load);
         entry.1.clone()
     }
 
     fn load(&self, path: &Path, stat: SourceStat) -> LoadResult {
         let started = Instant::now();
         let file = File::open(path).map_err(DatasetError::open(path))?;
+        let index = self.index_of(path, &file, stat)?;
+        let view = DatasetView::new(mode::apply(self.mode, index, self.merge_target));
+        let (arrays, us) = (view.arrays.len(), started.elapsed().as_micros() as u64);
+        debug!(file = %path.display(), arrays, us, "dataset ready");
+        let generation = self.next_generation.fetch_add(1, Ordering::Relaxed);
+        let needs_library = view.arrays.iter().any(|a| a.node.library_path.is_some());
+        let library = needs_library.then(|| self.isolation.library(path.to_path_buf()));
+        let facts = OnceLock::new();
+        Ok(Arc::new(Loaded { view, file, stat, generation, library, facts, members: vec![] }))
+    }
+
+    /// The index of the file at `path` (open as `file`): read back from the index directory,
+    /// or made (and persisted).
+    pub(super) fn index_of(
+        &self,
+        path: &Path,
+        file: &File,
+        stat: SourceStat,
+    ) -> Result<DatasetIndex, DatasetError> {
+        let started = Instant::now();
         // time to the index alone (read back, or made from the source), for the log
         let t = Instant::now();
         let persisted =
@@ -158,7 +212,7 @@ impl Datasets {
             None => {
                 let t = Instant::now();
                 let (index, native) =
-                    self.isolation.index_telling(path, &file, &self.options).map_err(|e| {
+                    self.isolation.index_telling(path, file, &self.options).map_err(|e| {
                         error!(file = %path.display(), "dataset not available: {e}");
                         crate::telemetry::stats::STATS.index_failed();
                         DatasetError::Index(Arc::new(e))
@@ -171,20 +225,16 @@ impl Datasets {
             }
         };
         let index_us = index_took.as_micros() as u64;
-        let view = DatasetView::new(mode::apply(self.mode, index, self.merge_target));
-        let (arrays, us) = (view.arrays.len(), started.elapsed().as_micros() as u64);
+        let us = started.elapsed().as_micros() as u64;
         if from_disk {
             // routine on every walk of a large archive: one line a dataset only when asked for
-            debug!(file = %path.display(), arrays, index_us, us,
-                "index loaded from the index directory");
+            debug!(file = %path.display(), index_us, us, "index loaded from the index directory");
         } else {
+            let arrays = index.root.arrays.len();
             info!(file = %path.display(), arrays, native, index_us, us, "indexed");
         }
         crate::telemetry::stats::STATS.dataset_loaded(from_disk);
-        let generation = self.next_generation.fetch_add(1, Ordering::Relaxed);
-        let needs_library = view.arrays.iter().any(|a| a.node.library_path.is_some());
-        let library = needs_library.then(|| self.isolation.library(path.to_path_buf()));
-        Ok(Arc::new(Loaded { view, file, stat, generation, library, facts: OnceLock::new() }))
+        Ok(index)
     }
 }
 

@@ -102,6 +102,10 @@ pub(super) fn entry_key(rel: &Path, entry: &ArchiveEntry) -> NodeKey {
         ArchiveEntry::Dataset { file, .. } => {
             NodeKey::Dataset { source: rel.join(file), inner: String::new() }
         }
+        // a collection's source is its store's name (no file of the directory has that name)
+        ArchiveEntry::Collection { name, .. } => {
+            NodeKey::Dataset { source: rel.join(name), inner: String::new() }
+        }
         ArchiveEntry::Item { file, store, .. } => {
             NodeKey::Item { source: rel.join(file), store: store.clone() }
         }

@@ -5,6 +5,7 @@
 //! adapter or a test calls the tree directly.
 
 mod changes;
+mod collection;
 mod confine;
 mod dataset;
 mod error;
@@ -19,7 +20,8 @@ mod persist;
 mod stac_files;
 
 pub use changes::Stale;
-pub use dataset::{DatasetError, Loaded};
+use collection::stat_collection;
+pub use dataset::{DatasetError, Loaded, MemberFile};
 pub use error::VfsError;
 use identity::SourceStat;
 pub use identity::{stat_source, Identity};
@@ -34,16 +36,16 @@ use crate::telemetry::log_limit;
 use crate::telemetry::stats::STATS;
 use crate::zarr::chunk::cache::ChunkCache;
 pub use crate::zarr::chunk::Bytes;
-use crate::zarr::chunk::{read_chunk, within, ChunkSource};
+use crate::zarr::chunk::{read_chunk, within, ChunkSource, JoinedChunks};
 use crate::zarr::Entry;
 use confine::Confinement;
 use dataset::Datasets;
 use key::{entry_key, store_child};
 use listing::{Listing, Listings};
-use naming::ListOptions;
+use naming::{ArchiveEntry, ListOptions};
 use node::{archive_dir_perm, perm};
 use page::ItemSizes;
-use std::ffi::OsStr;
+use std::ffi::{OsStr, OsString};
 use std::os::unix::fs::MetadataExt;
 use std::path::{Component, Path, PathBuf};
 use std::sync::Arc;
@@ -101,10 +103,58 @@ impl Vfs {
     }
 
     fn dataset(&self, source: &Path) -> Result<Arc<Loaded>, VfsError> {
-        self.absolute(source, |path| {
-            let ds = self.datasets.get(path).map_err(VfsError::Dataset)?;
-            self.confinement.check(path, ds.stat.identity.ino, ds.stat.identity.mtime)?;
-            Ok(ds)
+        self.dataset_checked(source, true)
+    }
+
+    /// The dataset of `source`: a file, or else the collection of that store name in its
+    /// directory (`check_all`: stat every member; a chunk read checks its own).
+    fn dataset_checked(&self, source: &Path, check_all: bool) -> Result<Arc<Loaded>, VfsError> {
+        self.absolute(source, |path| match self.datasets.get(path) {
+            Err(DatasetError::Open { source: e, .. })
+                if e.kind() == std::io::ErrorKind::NotFound =>
+            {
+                let members = self.collection_of(source)?.ok_or(VfsError::NotFound)?;
+                let dir = path.parent().unwrap_or(path);
+                let got = self.datasets.get_collection(path, dir, &members, check_all);
+                got.map_err(VfsError::Dataset)
+            }
+            r => {
+                let ds = r.map_err(VfsError::Dataset)?;
+                self.confinement.check(path, ds.stat.identity.ino, ds.stat.identity.mtime)?;
+                Ok(ds)
+            }
+        })
+    }
+
+    /// Collection `ds` (of store `source`) as it must serve `inner`: a chunk is read from a
+    /// member whose identity is checked on the read, anything else needs every member checked;
+    /// a member changed since the join makes it joined again.
+    fn fresh_collection(
+        &self,
+        ds: Arc<Loaded>,
+        source: &Path,
+        inner: &str,
+    ) -> Result<Arc<Loaded>, VfsError> {
+        let Some(Entry::Chunk { array, pos, .. }) = ds.view.resolve(inner) else {
+            return self.dataset_checked(source, true);
+        };
+        match ds.chunk_file(&ds.view.arrays[array].node, pos) {
+            Err(VfsError::Dataset(DatasetError::MemberChanged { .. })) => {
+                self.dataset_checked(source, true)
+            }
+            _ => Ok(ds),
+        }
+    }
+
+    /// The members of the collection whose store is `source` (archive-relative), if it is one.
+    /// Its members were listed under the symlink policy of the listing.
+    fn collection_of(&self, source: &Path) -> Result<Option<Vec<OsString>>, VfsError> {
+        let (Some(dir), Some(name)) = (source.parent(), source.file_name()) else {
+            return Ok(None);
+        };
+        Ok(match self.listings.get(dir)?.find(name) {
+            Some(ArchiveEntry::Collection { members, .. }) => Some(members.clone()),
+            _ => None,
         })
     }
 
@@ -146,7 +196,13 @@ impl Vfs {
             NodeKey::Dataset { source, inner } if inner.is_empty() => {
                 Ok(Attr::of_source(&self.source_stat(source)?, Kind::Dir, 0))
             }
-            NodeKey::Dataset { source, inner } => self.inner_attr(&*self.dataset(source)?, inner),
+            NodeKey::Dataset { source, inner } => {
+                let mut ds = self.dataset_checked(source, false)?;
+                if !ds.members.is_empty() {
+                    ds = self.fresh_collection(ds, source, inner)?;
+                }
+                self.inner_attr(&ds, inner)
+            }
             NodeKey::Catalog(rel) => Ok(self.catalog_file(rel)?.0),
             NodeKey::Item { source, store } => Ok(self.item_file(source, store)?.0),
         }
@@ -164,10 +220,16 @@ impl Vfs {
 
     /// `stat` of the archive-relative `source`, refused when it leads outside the archive.
     fn source_stat(&self, source: &Path) -> Result<SourceStat, VfsError> {
-        self.absolute(source, |path| {
-            let s = stat_source(path)?;
-            self.confinement.check(path, s.identity.ino, s.identity.mtime)?;
-            Ok(s)
+        self.absolute(source, |path| match stat_source(path) {
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                let members = self.collection_of(source)?.ok_or(VfsError::NotFound)?;
+                Ok(stat_collection(path.parent().unwrap_or(path), &members)?)
+            }
+            r => {
+                let s = r?;
+                self.confinement.check(path, s.identity.ino, s.identity.mtime)?;
+                Ok(s)
+            }
         })
     }
 
@@ -246,16 +308,21 @@ impl Vfs {
             }
             NodeKey::Dir(_) => return Err(VfsError::IsDir),
         };
-        let ds = self.dataset(source)?;
+        let mut ds = self.dataset_checked(source, false)?;
+        if !ds.members.is_empty() {
+            ds = self.fresh_collection(ds, source, inner)?;
+        }
         match ds.view.resolve(inner).ok_or(VfsError::NotFound)? {
             Entry::Dir => Err(VfsError::IsDir),
             Entry::Meta(bytes) => Ok(Bytes::Owned(slice(bytes, offset, size))),
             Entry::Chunk { array, pos, chunk } => {
+                let (file, library) = ds.chunk_file(&ds.view.arrays[array].node, pos)?;
                 let src = ChunkSource {
-                    file: &ds.file,
+                    file,
                     cache: &self.cache,
                     key: (ds.generation, array, pos),
-                    library: ds.library.as_deref(),
+                    library,
+                    joined: (!ds.members.is_empty()).then_some(&*ds as &dyn JoinedChunks),
                 };
                 read_chunk(&src, &ds.view.arrays[array].node, chunk, offset, size as usize).map_err(
                     |e| {

@@ -9,11 +9,18 @@
 //! `--follow-symlinks`; a link back to a directory it is reached through is never followed.
 //! With STAC on, every directory also shows `catalog.json` and every store `<stem>.zarr` an item
 //! `<stem>.stac.json`; a sub-directory of the same name hides them.
+//!
+//! Collections (`crate::collection::by_name`): data files `<stem>_<start>[-<end>].<ext>` of
+//! one directory, two or more with one stem and extension, also appear together as
+//! `<stem>.zarr` (and its item). A file whose own store would have that name keeps its full
+//! name; no collection is made where a file of the directory is itself named `<stem>.zarr`
+//! (its store's key would be ambiguous) or a sub-directory is.
 
+use crate::collection::by_name;
 use crate::source::sniff_path;
 use crate::stac::CATALOG_FILE;
 use std::collections::HashMap;
-use std::ffi::OsString;
+use std::ffi::{OsStr, OsString};
 use std::io;
 use std::os::unix::ffi::{OsStrExt, OsStringExt};
 use std::path::{Path, PathBuf};
@@ -26,7 +33,10 @@ pub enum ArchiveEntry {
     Dir { name: OsString },
     /// A data file (`file` is its name in the archive), shown as `<name>.zarr/`.
     Dataset { name: OsString, file: OsString },
-    /// The STAC item of data file `file`, whose store is shown as `store`.
+    /// Data files of the directory shown together as one store `name` (a collection).
+    Collection { name: OsString, members: Vec<OsString> },
+    /// The STAC item of data file `file` (of a collection: its store's name), whose store is
+    /// shown as `store`.
     Item { name: OsString, file: OsString, store: OsString },
     /// The directory's STAC catalog.
     Catalog { name: OsString },
@@ -38,6 +48,7 @@ impl ArchiveEntry {
         match self {
             ArchiveEntry::Dir { name }
             | ArchiveEntry::Dataset { name, .. }
+            | ArchiveEntry::Collection { name, .. }
             | ArchiveEntry::Item { name, .. }
             | ArchiveEntry::Catalog { name } => name,
         }
@@ -168,6 +179,28 @@ pub fn assign_names(dirs: Vec<OsString>, files: Vec<OsString>, stac: bool) -> Ve
         dirs.iter().map(|d| ArchiveEntry::Dir { name: d.clone() }).collect();
     let taken: std::collections::HashSet<Vec<u8>> =
         dirs.iter().map(|d| d.as_bytes().to_vec()).collect();
+    let file_names: std::collections::HashSet<&[u8]> = files.iter().map(|f| f.as_bytes()).collect();
+    for g in by_name::groups(files.iter().map(|f| f.as_os_str())) {
+        let store = [g.stem.as_bytes(), STORE_SUFFIX.as_bytes()].concat();
+        if taken.contains(&store) || file_names.contains(store.as_slice()) {
+            warn!(store = ?OsStr::from_bytes(&store), "collection not shown: its name is taken");
+            continue;
+        }
+        // a file whose store would have this name keeps its full name
+        *count.entry(store.clone()).or_default() += 1;
+        let name = OsString::from_vec(store);
+        if stac {
+            let item = OsString::from_vec(item_name(name.as_bytes()));
+            if !taken.contains(item.as_bytes()) {
+                out.push(ArchiveEntry::Item {
+                    name: item,
+                    file: name.clone(),
+                    store: name.clone(),
+                });
+            }
+        }
+        out.push(ArchiveEntry::Collection { name, members: g.members });
+    }
     for f in files {
         let short = short_name(f.as_bytes());
         let name = if count.get(&short).copied().unwrap_or(0) > 1 {

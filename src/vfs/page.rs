@@ -77,7 +77,9 @@ impl Vfs {
                 let listing = self.archive_listing(rel)?;
                 let page = listing.entries.iter().skip(skip).take(max).map(|e| {
                     let kind = match e {
-                        ArchiveEntry::Dir { .. } | ArchiveEntry::Dataset { .. } => Kind::Dir,
+                        ArchiveEntry::Dir { .. }
+                        | ArchiveEntry::Dataset { .. }
+                        | ArchiveEntry::Collection { .. } => Kind::Dir,
                         ArchiveEntry::Item { .. } | ArchiveEntry::Catalog { .. } => Kind::File,
                     };
                     Child { name: e.name().clone(), kind, key: entry_key(rel, e) }
@@ -85,7 +87,8 @@ impl Vfs {
                 Ok((page.collect(), None))
             }
             NodeKey::Dataset { source, inner } => {
-                let ds = self.dataset(source)?;
+                // a collection's members are all checked for a directory's first page
+                let ds = self.dataset_checked(source, skip == 0)?;
                 let children = ds.view.list_page(inner, skip, max).ok_or(VfsError::NotDir)?;
                 let page = children.into_iter().map(|c| Child {
                     key: store_child(source, inner, &c.name),

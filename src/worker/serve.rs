@@ -4,7 +4,7 @@
 
 use super::privileges;
 use super::protocol::{read_frame, write_frame, Request, Response};
-use crate::index::{ArrayNode, Dtype, ElementKind, StorageKind};
+use crate::index::{ArrayNode, ChunkFiles, Dtype, ElementKind, StorageKind};
 use crate::source::{index_with_libraries, Hdf5Chunks, IndexOptions, LibraryChunks};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -107,5 +107,7 @@ fn library_array(dataset: String, chunks: Vec<u64>, fill_element: Vec<u8>) -> Ar
         chunk_refs: vec![],
         fill_chunk: None,
         library_path: Some(dataset),
+        files: ChunkFiles::Own,
+        joined: None,
     }
 }

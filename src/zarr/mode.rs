@@ -5,7 +5,9 @@
 //! the first dimension up to a target size: readers such as dask pay per chunk, and decoded
 //! chunks need not follow the source's.
 
-use crate::index::{ArrayNode, ChunkRef, DatasetIndex, GroupNode, SourceFilter, StorageKind};
+use crate::index::{
+    ArrayNode, ChunkFiles, ChunkRef, DatasetIndex, GroupNode, SourceFilter, StorageKind,
+};
 
 /// How chunk files are served.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -67,7 +69,9 @@ fn decode_array(a: &mut ArrayNode) {
 /// Stack `k` chunks along dimension 0 into one (decoded, uncompressed chunked arrays only).
 fn merge_array(a: &mut ArrayNode, target: u64) {
     let uncompressed_chunks = a.storage == StorageKind::ChunkedPassThrough && a.codecs.is_empty();
-    let mergeable = a.storage == StorageKind::ChunkedDecoded || uncompressed_chunks;
+    // a stacked chunk is read from one file: chunks of several members are not stacked
+    let one_file = !matches!(a.files, ChunkFiles::AlongDim { .. });
+    let mergeable = one_file && (a.storage == StorageKind::ChunkedDecoded || uncompressed_chunks);
     let part = a.chunk_nbytes();
     if !mergeable || a.shape.is_empty() || part == 0 {
         return;
@@ -123,6 +127,8 @@ mod tests {
                 .collect(),
             fill_chunk: None,
             library_path: None,
+            files: ChunkFiles::Own,
+            joined: None,
         }
     }
 

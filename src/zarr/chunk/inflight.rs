@@ -20,7 +20,7 @@ pub struct InFlight {
 }
 
 /// Freed buffers this large are worth keeping: glibc serves them from fresh mmaps (its mmap
-/// threshold is set to 4 MiB at start, `mount.rs`); smaller ones come back from its heap
+/// threshold is set to 4 MiB at start, `fuse/mount.rs`); smaller ones come back from its heap
 /// without page faults.
 const SPARE_MIN: usize = 4 << 20;
 

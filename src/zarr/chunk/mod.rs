@@ -39,6 +39,11 @@ pub enum ChunkError {
     LibraryRead(#[from] LibraryError),
     #[error("{0}")]
     Shared(Arc<ChunkError>),
+    #[error("a joined chunk was read without its members")]
+    NoAssembler,
+    /// A collection's member chunk could not be read (its file is named).
+    #[error("{member}: {source}")]
+    Member { member: String, source: Box<ChunkError> },
 }
 
 impl ChunkError {
@@ -51,6 +56,8 @@ impl ChunkError {
             ChunkError::SizeChanged { .. } => "chunk size changed",
             ChunkError::Library(_) | ChunkError::LibraryRead(_) => "library decode",
             ChunkError::Shared(inner) => inner.cause(),
+            ChunkError::NoAssembler => "joined chunk",
+            ChunkError::Member { source, .. } => source.cause(),
         }
     }
 }
@@ -101,6 +108,14 @@ pub struct ChunkSource<'a> {
     /// (dataset generation, array, chunk position): also the cache key.
     pub key: ChunkKey,
     pub library: Option<&'a dyn LibraryChunks>,
+    /// Assembles [`ChunkRef::Joined`] chunks (a collection's members' chunks).
+    pub joined: Option<&'a dyn JoinedChunks>,
+}
+
+/// Makes the bytes of a [`ChunkRef::Joined`] chunk from the members' chunks it covers.
+pub trait JoinedChunks: Send + Sync {
+    /// The uncompressed bytes of chunk `pos` of `array`.
+    fn assemble(&self, array: &ArrayNode, pos: usize) -> Result<Vec<u8>, ChunkError>;
 }
 
 /// Read up to `len` bytes at `offset` of the chunk file described by `chunk`.
@@ -179,6 +194,20 @@ pub fn read_chunk(
                 }
             }
             let make = |room: &mut Permit<'_>| merged(src.file, array, parts, *part, room);
+            let bytes =
+                src.cache.get_or_try(src.key, chunk.size(), make).map_err(ChunkError::Shared)?;
+            Ok(Bytes::window(bytes, offset, want))
+        }
+        ChunkRef::Joined { size } => {
+            let joined = src.joined.ok_or(ChunkError::NoAssembler)?;
+            let make = |_: &mut Permit<'_>| -> Result<Vec<u8>, ChunkError> {
+                let bytes = joined.assemble(array, src.key.2)?;
+                if bytes.len() as u64 != *size {
+                    let got = bytes.len() as u64;
+                    return Err(ChunkError::SizeChanged { got, expected: *size });
+                }
+                Ok(bytes)
+            };
             let bytes =
                 src.cache.get_or_try(src.key, chunk.size(), make).map_err(ChunkError::Shared)?;
             Ok(Bytes::window(bytes, offset, want))

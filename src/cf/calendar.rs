@@ -272,6 +272,34 @@ impl TimeAxis {
         let (year, month, d) = self.calendar.date(day);
         Some(Label { year, month, day: d, micros: total.rem_euclid(DAY_US) })
     }
+
+    /// Microseconds of one unit.
+    fn unit_micros(&self) -> f64 {
+        match self.unit {
+            Unit::Micros(f) => f,
+            Unit::Months => 30.0 * DAY_US as f64,
+            Unit::CommonYears => 365.0 * DAY_US as f64,
+        }
+    }
+
+    /// The instant of stored value `v`: microseconds since day 0 of the calendar, comparable
+    /// between axes of the same calendar (`None` when not finite or out of range).
+    pub fn instant(&self, v: f64) -> Option<i128> {
+        let offset = v * self.unit_micros();
+        if !offset.is_finite() || offset.abs() > 3.2e18 {
+            return None;
+        }
+        Some(self.origin() + offset.round() as i128)
+    }
+
+    /// The value this axis stores for `instant` (see [`TimeAxis::instant`]).
+    pub fn value(&self, instant: i128) -> f64 {
+        (instant - self.origin()) as f64 / self.unit_micros()
+    }
+
+    fn origin(&self) -> i128 {
+        i128::from(self.ref_day) * i128::from(DAY_US) + i128::from(self.ref_micros)
+    }
 }
 
 /// `Y-M-D[(T| )h[:m[:s[.f]]]][ ][Z|UTC|±h[:mm]|±hhmm]` → (year, month, day, µs since midnight,
@@ -404,5 +432,18 @@ mod tests {
         assert_eq!(l.to_utc().unwrap().to_rfc3339(), "2000-02-29T01:00:00+00:00");
         let l = Label { year: 2001, month: 2, day: 29, micros: 0 };
         assert_eq!(l.to_utc().unwrap().to_rfc3339(), "2001-02-28T00:00:00+00:00");
+    }
+
+    #[test]
+    fn values_are_re_expressed_in_another_reference() {
+        let a = TimeAxis::parse("days since 1850-01-01", Calendar::NoLeap).unwrap();
+        let b = TimeAxis::parse("hours since 1851-01-01 06:00", Calendar::NoLeap).unwrap();
+        let t = b.instant(18.0).unwrap();
+        assert_eq!(a.value(t), 365.0 + 1.0);
+        assert_eq!(a.instant(a.value(t)), Some(t));
+        let g = TimeAxis::parse("days since 1900-01-01", Calendar::Standard).unwrap();
+        let g2 = TimeAxis::parse("days since 1901-01-01", Calendar::Standard).unwrap();
+        assert_eq!(g.value(g2.instant(0.0).unwrap()), 365.0);
+        assert_eq!(a.instant(f64::NAN), None);
     }
 }

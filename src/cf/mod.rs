@@ -1,0 +1,5 @@
+//! CF conventions shared by the layers that read meaning into an index: the calendars and
+//! `<unit> since <date>` time axes (STAC time extents, joining members along time). Imports
+//! nothing of ours.
+
+pub mod calendar;

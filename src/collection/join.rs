@@ -1,0 +1,305 @@
+//! Many members' indexes joined along their time dimension into one index.
+//!
+//! The members are ordered by their time values (never by name). The time coordinate, and
+//! every variable along time whose `units` are `<unit> since <date>` (and the coordinate's
+//! bounds), is generated: its values re-expressed in the first member's units with the
+//! calendar's arithmetic, held in the index. Every other variable along time passes its
+//! members' chunks through when they agree on the stored and served filters and the chunk
+//! shape and each member but the last fills whole chunks along time; otherwise its chunks are
+//! joined chunks on a regular grid, assembled from the members' decoded chunks (365- and
+//! 366-day years, differing compression). Members that differ in what the values mean (type,
+//! fill value, packing or other attributes) leave the variable out, with the reason. Variables without the time dimension and global
+//! attributes are taken from the first member when equal in all; differing global attributes
+//! are dropped and named in `cloudify_dropped_attributes`.
+
+use super::attrs::{merge_global, same_attrs, DROPPED};
+use super::error::{JoinError, Refusal};
+use super::time::{generated_time, TimeOf};
+use crate::index::{
+    ArrayNode, AttrValue, ChunkFiles, ChunkRef, DatasetIndex, GroupNode, JoinedParts, Skipped,
+    StorageKind,
+};
+use crate::zarr::mode;
+
+/// One member as the join sees it.
+pub struct Member<'a> {
+    /// The member's file name, for reasons.
+    pub name: String,
+    pub index: &'a DatasetIndex,
+}
+
+/// Reads a member's array whole (decoded, in its dtype's byte order): `(member, array)`.
+pub type ReadArray<'r> = dyn Fn(usize, &ArrayNode) -> Result<Vec<u8>, JoinError> + 'r;
+
+/// Arrays larger than this are not compared value by value between members (only their
+/// metadata and stored chunk layout): a static field is read once per member at load time.
+const COMPARE_MAX_BYTES: u64 = 16 << 20;
+
+/// The joined index, and the members in time order (`order[i]` is the position in the input
+/// of the member numbered `i` in the joined index's chunk files).
+pub struct Joined {
+    pub index: DatasetIndex,
+    pub order: Vec<usize>,
+    /// Members' names in time order, and what was left out, for `inspect` and logs.
+    pub notes: Vec<String>,
+}
+
+/// Join `members` (at least two) along their time dimension.
+pub fn join(members: &[Member<'_>], read: &ReadArray<'_>) -> Result<Joined, Refusal> {
+    let first = &members[0].index.root;
+    let time = TimeOf::find(first).ok_or(Refusal::NoTime)?;
+    let order = time.order(members, read)?;
+    let sorted: Vec<&Member<'_>> = order.iter().map(|i| &members[*i]).collect();
+    let groups: Vec<&GroupNode> = sorted.iter().map(|m| &m.index.root).collect();
+    let mut root = GroupNode {
+        name: String::new(),
+        attrs: Vec::new(),
+        dimensions: groups[0].dimensions.clone(),
+        arrays: Vec::new(),
+        groups: Vec::new(),
+        skipped: groups[0].skipped.clone(),
+    };
+    let lengths: Vec<u64> = groups.iter().map(|g| time.length(g)).collect();
+    for (name, len) in &mut root.dimensions {
+        if *name == time.dim {
+            *len = lengths.iter().sum();
+        }
+    }
+    let (attrs, dropped) = merge_global(&groups);
+    root.attrs = attrs;
+    if !dropped.is_empty() {
+        root.attrs.push((DROPPED.to_string(), AttrValue::Strs(dropped)));
+    }
+    let mut notes = vec![format!(
+        "members in time order: {}",
+        sorted.iter().map(|m| m.name.as_str()).collect::<Vec<_>>().join(", ")
+    )];
+    if groups.iter().any(|g| !g.groups.is_empty()) {
+        notes.push("sub-groups are not joined".into());
+    }
+    for array in &groups[0].arrays {
+        let placed = place(array, &groups, &sorted, &time, &lengths, &order, read);
+        match placed {
+            Ok(a) => root.arrays.push(a),
+            Err(reason) => {
+                notes.push(format!("{}: {reason}", array.name));
+                root.skipped.push(Skipped { name: array.name.clone(), reason });
+            }
+        }
+    }
+    let format = format!("collection of {} files ({})", members.len(), first_format(members));
+    Ok(Joined { index: DatasetIndex { format, root }, order, notes })
+}
+
+fn first_format(members: &[Member<'_>]) -> String {
+    members[0].index.format.clone()
+}
+
+/// The same-named array of every member (in time order), or why one is missing.
+fn of_every<'g>(
+    name: &str,
+    groups: &[&'g GroupNode],
+    members: &[&Member<'_>],
+) -> Result<Vec<&'g ArrayNode>, String> {
+    groups
+        .iter()
+        .zip(members)
+        .map(|(g, m)| {
+            g.arrays.iter().find(|a| a.name == name).ok_or_else(|| format!("missing in {}", m.name))
+        })
+        .collect()
+}
+
+#[allow(clippy::too_many_arguments)]
+fn place(
+    array: &ArrayNode,
+    groups: &[&GroupNode],
+    members: &[&Member<'_>],
+    time: &TimeOf,
+    lengths: &[u64],
+    order: &[usize],
+    read: &ReadArray<'_>,
+) -> Result<ArrayNode, String> {
+    let all = of_every(&array.name, groups, members)?;
+    let Some(d) = array.dims.iter().position(|x| *x == time.dim) else {
+        return unchanged(&all, members, order, read);
+    };
+    if all.iter().any(|a| a.dims != array.dims) {
+        return Err("dimensions differ between members".into());
+    }
+    let bounds = time.is_bounds(groups[0], array);
+    if TimeOf::is_time_like(array) || bounds {
+        let own = |g: &GroupNode, a: &ArrayNode| -> Option<String> {
+            let units = a.attrs.iter().find(|(k, _)| k == "units");
+            match units {
+                Some((_, AttrValue::Str(u))) => Some(u.clone()),
+                _ if bounds => time.units(g),
+                _ => None,
+            }
+        };
+        let units: Option<Vec<String>> = groups.iter().zip(&all).map(|(g, a)| own(g, a)).collect();
+        let units = units.ok_or("time units missing in a member")?;
+        let read_member = |i: usize, a: &ArrayNode| read(order[i], a).map_err(|e| e.to_string());
+        return generated_time(&all, d, (time.calendar, &units), &read_member);
+    }
+    along_time(&all, members, d, lengths)
+}
+
+/// A variable without the time dimension: the first member's, when every member has the same.
+fn unchanged(
+    all: &[&ArrayNode],
+    members: &[&Member<'_>],
+    order: &[usize],
+    read: &ReadArray<'_>,
+) -> Result<ArrayNode, String> {
+    let first = all[0];
+    for (i, a) in all.iter().enumerate().skip(1) {
+        let same = a.dtype == first.dtype
+            && a.shape == first.shape
+            && a.fill_value == first.fill_value
+            && same_attrs(&a.attrs, &first.attrs);
+        if !same {
+            return Err(format!("differs between members ({})", members[i].name));
+        }
+    }
+    let bytes = first.shape.iter().product::<u64>() * first.dtype.size.max(1) as u64;
+    if bytes <= COMPARE_MAX_BYTES && all.len() > 1 {
+        let want = read(order[0], first).map_err(|e| e.to_string())?;
+        for (i, a) in all.iter().enumerate().skip(1) {
+            if read(order[i], a).map_err(|e| e.to_string())? != want {
+                return Err(format!("values differ between members ({})", members[i].name));
+            }
+        }
+    }
+    let mut out = first.clone();
+    out.files = ChunkFiles::Member(0);
+    Ok(out)
+}
+
+/// A variable along time: its members' chunks served one after another when they can be,
+/// else joined chunks assembled from them on the first member's chunk shape; refused when the
+/// members' values do not mean the same (type, fill value, attributes such as packing).
+fn along_time(
+    all: &[&ArrayNode],
+    members: &[&Member<'_>],
+    d: usize,
+    lengths: &[u64],
+) -> Result<ArrayNode, String> {
+    let first = all[0];
+    for (i, a) in all.iter().enumerate() {
+        let name = &members[i].name;
+        let differs = |what: &str| Err(format!("{what} differs in {name}"));
+        if a.dtype != first.dtype || a.element_size() != first.element_size() {
+            return differs("the type");
+        }
+        if a.fill_value != first.fill_value || a.fill_element != first.fill_element {
+            return differs("the fill value");
+        }
+        if !same_attrs(&a.attrs, &first.attrs) {
+            return Err(format!(
+                "an attribute (packing, units or other) differs in {name}: joining it needs \
+                 unpacked values, not served yet"
+            ));
+        }
+        if a.library_path.is_some() {
+            return Err("chunks decoded by libhdf5 are not joined yet".into());
+        }
+        let others =
+            a.shape.iter().zip(&first.shape).enumerate().all(|(k, (x, y))| k == d || x == y);
+        if !others {
+            return differs("the shape");
+        }
+    }
+    if passes_through(all, d) {
+        return Ok(pass_through(all, d, lengths));
+    }
+    generated(all, d, lengths, members)
+}
+
+/// True when the members' stored chunks can be served one after another: the same chunks
+/// and filters, and every member but the last fills whole chunks along `d`.
+fn passes_through(all: &[&ArrayNode], d: usize) -> bool {
+    let first = all[0];
+    let c = first.chunks[d].max(1);
+    all.iter().enumerate().all(|(i, a)| {
+        a.codecs == first.codecs
+            && a.source_filters == first.source_filters
+            && a.chunks == first.chunks
+            && a.storage == first.storage
+            && a.fill_chunk == first.fill_chunk
+            && (i + 1 == all.len() || a.shape[d] % c == 0)
+    })
+}
+
+fn pass_through(all: &[&ArrayNode], d: usize, lengths: &[u64]) -> ArrayNode {
+    let first = all[0];
+    let c = first.chunks[d].max(1);
+    let mut out = first.clone();
+    out.shape[d] = lengths.iter().sum();
+    let mut starts = Vec::with_capacity(all.len());
+    let mut start = 0;
+    for a in all {
+        starts.push(start);
+        start += a.shape[d].div_ceil(c);
+    }
+    let grid = out.grid();
+    let total: u64 = grid.iter().product();
+    let mut refs = Vec::with_capacity(total as usize);
+    let mut coords = vec![0u64; grid.len()];
+    for _ in 0..total {
+        let m = starts.partition_point(|s| *s <= coords[d]) - 1;
+        let mut local = coords.clone();
+        local[d] -= starts[m];
+        let at = all[m].chunk_position(&local);
+        refs.push(at.and_then(|p| all[m].chunk_refs.get(p).cloned().flatten()));
+        for k in (0..grid.len()).rev() {
+            coords[k] += 1;
+            if coords[k] < grid[k] {
+                break;
+            }
+            coords[k] = 0;
+        }
+    }
+    out.chunk_refs = refs;
+    let members = (0..all.len() as u32).collect();
+    out.files = ChunkFiles::AlongDim { dim: d, starts, members };
+    out
+}
+
+/// Joined chunks on the first member's chunk shape, assembled from the members' decoded
+/// chunks: the members must share that shape in every other dimension.
+fn generated(
+    all: &[&ArrayNode],
+    d: usize,
+    lengths: &[u64],
+    members: &[&Member<'_>],
+) -> Result<ArrayNode, String> {
+    let first = all[0];
+    for (i, a) in all.iter().enumerate() {
+        let same =
+            a.chunks.iter().zip(&first.chunks).enumerate().all(|(k, (x, y))| k == d || x == y);
+        if !same || a.dtype.size == 0 {
+            return Err(format!("the chunk shape differs in {}", members[i].name));
+        }
+    }
+    let mut out = first.clone();
+    out.shape[d] = lengths.iter().sum();
+    out.codecs = vec![];
+    out.source_filters = vec![];
+    out.storage = StorageKind::Joined;
+    out.fill_chunk = None;
+    out.library_path = None;
+    let size = out.chunk_nbytes();
+    let total: u64 = out.grid().iter().product();
+    out.chunk_refs = (0..total).map(|_| Some(ChunkRef::Joined { size })).collect();
+    let mut starts = Vec::with_capacity(all.len());
+    let mut start = 0;
+    for a in all {
+        starts.push(start);
+        start += a.shape[d];
+    }
+    let arrays = all.iter().map(|a| mode::decoded(a)).collect();
+    out.files = ChunkFiles::Own;
+    out.joined = Some(Box::new(JoinedParts { dim: d, starts, arrays }));
+    Ok(out)
+}

@@ -1,0 +1,27 @@
+//! Datasets made of many files (collections): which files belong together, and their indexes
+//! joined into one index whose chunk references name their member.
+//!
+//! ```text
+//!  by_name.rs   the automatic rule: <stem>_<start>[-<end>].<ext> files of a directory
+//!  join.rs      members' indexes → one index along time (pass-through chunks, or the reason)
+//!  time.rs      the time coordinate: members ordered by time, values re-expressed
+//!  attrs.rs     equal attributes kept, differing ones dropped and named
+//!  read.rs      a member's array read whole through the served chunk path
+//! ```
+//!
+//! The members' indexes are made and persisted as for single files; the joined index is
+//! made from them when the collection is first used, never persisted itself.
+
+mod assemble;
+mod attrs;
+pub mod by_name;
+mod error;
+mod join;
+mod read;
+mod time;
+
+pub use assemble::{assemble, MemberFile};
+pub use attrs::DROPPED;
+pub use error::{JoinError, Refusal};
+pub use join::{join, Joined, Member, ReadArray};
+pub use read::whole_array;

@@ -1,0 +1,212 @@
+//! Collections in the tree: a store made of several member files of one directory (see
+//! `collection::by_name`). Its members are indexed (and persisted) one by one as single files;
+//! the joined index is made when the store is first used and kept like a dataset's, stamped
+//! with its members' identities. A chunk read checks the identity of the member it reads; every
+//! other request checks all members, so a member written, replaced, added or removed is joined
+//! again, never served stale.
+
+use super::dataset::{DatasetError, Datasets, LoadResult, Loaded, Stamp};
+use super::identity::{stat_source, Identity, SourceStat};
+use super::VfsError;
+use crate::collection::{assemble, join, whole_array, JoinError, Member};
+use crate::index::{ArrayNode, DatasetIndex};
+use crate::zarr::chunk::{ChunkError, JoinedChunks, LibraryChunks};
+use crate::zarr::mode;
+use crate::zarr::DatasetView;
+use std::ffi::OsString;
+use std::fs::File;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::Ordering;
+use std::sync::{Arc, OnceLock};
+use std::time::Instant;
+use tracing::{debug, error, info};
+
+/// A member file of a loaded collection.
+pub struct MemberFile {
+    pub path: PathBuf,
+    pub identity: Identity,
+    file: File,
+}
+
+/// A member's array read whole while joining is bounded (a coordinate, or a variable compared
+/// between members).
+const READ_MAX_BYTES: u64 = 64 << 20;
+
+impl Loaded {
+    /// The file chunk `pos` of `array` is read from, and the reader of chunks only libhdf5
+    /// decodes. For a collection, the member's identity is checked first.
+    pub fn chunk_file(
+        &self,
+        array: &ArrayNode,
+        pos: usize,
+    ) -> Result<(&File, Option<&dyn LibraryChunks>), VfsError> {
+        if self.members.is_empty() {
+            return Ok((&self.file, self.library.as_deref()));
+        }
+        let m = self.members.get(array.member_of(pos) as usize).ok_or(VfsError::NotFound)?;
+        if stat_source(&m.path)?.identity != m.identity {
+            let e = DatasetError::MemberChanged { path: m.path.clone() };
+            return Err(VfsError::Dataset(e));
+        }
+        Ok((&m.file, None))
+    }
+}
+
+/// A collection's joined chunks, from its members' files (each checked before it is read).
+impl JoinedChunks for Loaded {
+    fn assemble(&self, array: &ArrayNode, pos: usize) -> Result<Vec<u8>, ChunkError> {
+        let file = |m: usize| -> Result<&File, ChunkError> {
+            let member = self.members.get(m).ok_or(ChunkError::NoAssembler)?;
+            let named = |source: ChunkError| ChunkError::Member {
+                member: member.path.display().to_string(),
+                source: Box::new(source),
+            };
+            let now = stat_source(&member.path).map_err(|e| named(e.into()))?;
+            if now.identity != member.identity {
+                let changed = std::io::Error::other("changed since the collection was joined");
+                return Err(named(changed.into()));
+            }
+            Ok(&member.file)
+        };
+        assemble(array, pos, &file)
+    }
+}
+
+/// The identities of `members` of `dir` (absolute), in name order.
+fn stamp(dir: &Path, members: &[OsString]) -> Result<Vec<(OsString, Identity)>, DatasetError> {
+    let mut names = members.to_vec();
+    names.sort();
+    names
+        .into_iter()
+        .map(|n| {
+            let path = dir.join(&n);
+            let stat = stat_source(&path).map_err(DatasetError::open(&path))?;
+            Ok((n, stat.identity))
+        })
+        .collect()
+}
+
+impl Datasets {
+    /// The loaded collection shown as `store` (absolute; not a file) with `members` of `dir`
+    /// (absolute). `check_all`: stat every member (else only the member list is compared:
+    /// chunk reads check their own member).
+    pub fn get_collection(
+        &self,
+        store: &Path,
+        dir: &Path,
+        members: &[OsString],
+        check_all: bool,
+    ) -> LoadResult {
+        if let Some(hit) = self.cache.get(store.as_os_str()) {
+            let fresh = match &hit.0 {
+                Stamp::Members(old) if check_all => stamp(dir, members)? == *old,
+                Stamp::Members(old) => {
+                    old.len() == members.len()
+                        && members.iter().all(|m| old.iter().any(|o| o.0 == *m))
+                }
+                Stamp::File(_) => false,
+            };
+            if fresh {
+                return hit.1.clone();
+            }
+            info!(store = %store.display(), "collection changed: joining again");
+            self.cache.invalidate(store.as_os_str());
+        }
+        let now = stamp(dir, members)?;
+        let key = store.as_os_str().to_owned();
+        let entry = self.cache.get_with(key, || {
+            let loaded = self.load_collection(store, dir, &now);
+            Arc::new((Stamp::Members(now.clone()), loaded))
+        });
+        entry.1.clone()
+    }
+
+    fn load_collection(
+        &self,
+        store: &Path,
+        dir: &Path,
+        members: &[(OsString, Identity)],
+    ) -> LoadResult {
+        let started = Instant::now();
+        let mut files = Vec::with_capacity(members.len());
+        let mut indexes: Vec<DatasetIndex> = Vec::with_capacity(members.len());
+        let mut stats: Vec<SourceStat> = Vec::with_capacity(members.len());
+        for (name, _) in members {
+            let path = dir.join(name);
+            let member = |source: DatasetError| DatasetError::Member {
+                store: store.to_path_buf(),
+                member: name.to_string_lossy().into_owned(),
+                source: Box::new(source),
+            };
+            let stat = stat_source(&path).map_err(|e| member(DatasetError::open(&path)(e)))?;
+            let file = File::open(&path).map_err(|e| member(DatasetError::open(&path)(e)))?;
+            indexes.push(self.index_of(&path, &file, stat).map_err(member)?);
+            files.push(file);
+            stats.push(stat);
+        }
+        let input: Vec<Member<'_>> = members
+            .iter()
+            .zip(&indexes)
+            .map(|((name, _), index)| Member { name: name.to_string_lossy().into_owned(), index })
+            .collect();
+        let read = |i: usize, a: &ArrayNode| -> Result<Vec<u8>, JoinError> {
+            whole_array(&files[i], None, a, READ_MAX_BYTES)
+        };
+        let joined = join(&input, &read).map_err(|r| {
+            error!(store = %store.display(), "collection not available: {r}");
+            DatasetError::Refused { store: store.to_path_buf(), source: Arc::new(r) }
+        })?;
+        for note in &joined.notes {
+            debug!(store = %store.display(), "{note}");
+        }
+        let view = DatasetView::new(mode::apply(self.mode, joined.index, self.merge_target));
+        let mut files: Vec<Option<File>> = files.into_iter().map(Some).collect();
+        let mut numbered = Vec::with_capacity(joined.order.len());
+        for i in &joined.order {
+            let file = files[*i]
+                .take()
+                .ok_or(VfsError::NotFound)
+                .map_err(|_| DatasetError::MemberChanged { path: dir.join(&members[*i].0) })?;
+            numbered.push(MemberFile {
+                path: dir.join(&members[*i].0),
+                identity: stats[*i].identity,
+                file,
+            });
+        }
+        let first = &numbered[0];
+        let file = first.file.try_clone().map_err(DatasetError::open(&first.path))?;
+        let stat = collection_stat(&stats);
+        let generation = self.next_generation.fetch_add(1, Ordering::Relaxed);
+        let us = started.elapsed().as_micros() as u64;
+        info!(store = %store.display(), members = numbered.len(), arrays = view.arrays.len(), us,
+            "collection joined");
+        Ok(Arc::new(Loaded {
+            view,
+            file,
+            stat,
+            generation,
+            library: None,
+            facts: OnceLock::new(),
+            members: numbered,
+        }))
+    }
+}
+
+/// What a collection's store shows as its attributes: the newest member's mtime, the first
+/// member's (by name) ownership and mode; the size counts the members.
+pub(super) fn collection_stat(stats: &[SourceStat]) -> SourceStat {
+    let mut out = stats[0];
+    out.identity.mtime = stats.iter().map(|s| s.identity.mtime).max().unwrap_or(out.identity.mtime);
+    out.identity.size = stats.len() as u64;
+    out
+}
+
+/// [`collection_stat`] of `members` of `dir` (absolute), each stat'ed now.
+pub(super) fn stat_collection(dir: &Path, members: &[OsString]) -> std::io::Result<SourceStat> {
+    let stats: Vec<SourceStat> =
+        members.iter().map(|m| stat_source(&dir.join(m))).collect::<Result<_, _>>()?;
+    if stats.is_empty() {
+        return Err(std::io::ErrorKind::NotFound.into());
+    }
+    Ok(collection_stat(&stats))
+}

@@ -86,3 +86,35 @@ pub fn leave_out(
     warn!(file = %file.display(), variable = %variable, "left out: {reason}");
     group.skipped.push(Skipped { name, reason: reason.to_string() });
 }
+
+#[cfg(test)]
+mod tests {
+    use super::VariableError as E;
+
+    /// A Skipped reason is data (persisted, shown by `cloudify inspect`): the wording of the
+    /// reasons that were strings before the enum stays as it was.
+    #[test]
+    fn reasons_read_as_before() {
+        let cases = [
+            (E::ChunkBeyondEnd(vec![1, 2]), "chunk [1, 2] lies beyond the end of the file (truncated?)"),
+            (E::DataBeyondEnd("record data"), "record data lies beyond the end of the file (truncated?)"),
+            (E::Type("compound"), "compound variables are not supported yet"),
+            (E::GridTooLarge, "chunk grid larger than 16777216 chunks is not served"),
+            (E::FileTooManyChunks, "the file's arrays have more than 16777216 chunks in all"),
+            (E::ChunksTooLarge(vec![4, 0]), "chunks [4, 0] are larger than served"),
+            (E::CompactTooLarge(70000), "compact dataset claims 70000 bytes (HDF5 allows 64 KiB)"),
+            (E::StringsTooLarge, "string variable larger than 16777216 bytes"),
+            (
+                E::NoDecoder("szip (id 4)".into()),
+                "HDF5 filter szip (id 4) has no Zarr v2 codec and libhdf5 cannot decode it (no plugin)",
+            ),
+            (
+                E::SkippedFilters { coords: vec![0], source: Box::new(E::from("chunk too large")) },
+                "chunk [0] with skipped filters: chunk too large",
+            ),
+        ];
+        for (error, text) in cases {
+            assert_eq!(error.to_string(), text);
+        }
+    }
+}

@@ -5,7 +5,7 @@
 use crate::source::IndexOptions;
 use crate::stac::{self, ArrayReader, ItemPlace, StacOptions};
 use crate::vfs::naming::{short_name, store_stem, ITEM_SUFFIX, STORE_SUFFIX};
-use crate::vfs::{stat_source, Kind, NodeKey, Vfs, VfsOptions};
+use crate::vfs::{stat_source, Kind, NodeKey, Vfs, VfsError, VfsOptions};
 use crate::worker::Isolation;
 use crate::zarr::DatasetView;
 use std::ffi::OsStr;
@@ -21,7 +21,16 @@ pub enum OfflineError {
     #[error("{0}: {1}")]
     Io(String, std::io::Error),
     #[error("{0}: {1}")]
-    Tree(String, String),
+    Tree(String, VfsError),
+}
+
+/// A STAC file of the tree could not be read whole (the export goes on without it).
+#[derive(Debug, thiserror::Error)]
+enum ReadError {
+    #[error("{0}")]
+    Vfs(#[from] VfsError),
+    #[error("STAC file larger than 4 GiB")]
+    TooLarge,
 }
 
 /// The item of one file, its store named by the mount's naming rule, without links; the C
@@ -72,7 +81,7 @@ pub fn write_catalog(
             .map_err(|e| OfflineError::Io(here.display().to_string(), e))?;
         let entries = vfs
             .list(&key, 0, usize::MAX)
-            .map_err(|e| OfflineError::Tree(rel.display().to_string(), e.to_string()))?;
+            .map_err(|e| OfflineError::Tree(rel.display().to_string(), e))?;
         for e in entries {
             let name = e.name.as_bytes();
             let is_stac =
@@ -100,8 +109,8 @@ pub fn write_catalog(
     Ok(written)
 }
 
-fn read_whole(vfs: &Vfs, key: &NodeKey) -> Result<Vec<u8>, String> {
-    let attr = vfs.attr(key).map_err(|e| e.to_string())?;
-    let size = u32::try_from(attr.size).map_err(|_| "STAC file larger than 4 GiB".to_string())?;
-    vfs.read(key, 0, size).map(|b| b.into_vec()).map_err(|e| e.to_string())
+fn read_whole(vfs: &Vfs, key: &NodeKey) -> Result<Vec<u8>, ReadError> {
+    let attr = vfs.attr(key)?;
+    let size = u32::try_from(attr.size).map_err(|_| ReadError::TooLarge)?;
+    Ok(vfs.read(key, 0, size)?.into_vec())
 }

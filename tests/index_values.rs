@@ -40,6 +40,7 @@ impl ViewStore {
                     cache: &self.cache,
                     key: (0, array, pos),
                     library: Some(&self.library),
+                    joined: None,
                 };
                 let node = &self.view.arrays[array].node;
                 let b = read_chunk(&src, node, chunk, 0, chunk.size() as usize)

@@ -10,6 +10,7 @@
 //! Reference: HDF5 File Format Specification version 3.0, sections II.A, III.A.1, IV.A.
 
 use super::contiguous::MAX_GRID;
+use super::VariableError;
 use std::fs::File;
 use std::os::unix::fs::FileExt;
 
@@ -35,13 +36,14 @@ struct Reader<'a> {
 }
 
 impl Reader<'_> {
-    fn read(&self, addr: u64, n: usize) -> Result<Vec<u8>, String> {
+    fn read(&self, addr: u64, n: usize) -> Result<Vec<u8>, VariableError> {
         let at = self.base.checked_add(addr).ok_or("address overflow")?;
         if at.checked_add(n as u64).is_none_or(|end| end > self.len) {
-            return Err(format!("structure at {addr} beyond the end of the file"));
+            let what = format!("structure at {addr} beyond the end of the file");
+            return Err(VariableError::Unsupported(what));
         }
         let mut buf = vec![0u8; n];
-        self.file.read_exact_at(&mut buf, at).map_err(|e| e.to_string())?;
+        self.file.read_exact_at(&mut buf, at)?;
         Ok(buf)
     }
 }
@@ -76,10 +78,11 @@ pub fn header_addr(ds: &hdf5::Dataset) -> Option<u64> {
 }
 
 /// Chunk entries through libhdf5: the fallback, and the oracle of the tests.
-pub fn library_entries(ds: &hdf5::Dataset) -> Result<Vec<ChunkEntry>, String> {
+pub fn library_entries(ds: &hdf5::Dataset) -> Result<Vec<ChunkEntry>, VariableError> {
     (0..ds.num_chunks().unwrap_or(0))
         .map(|i| {
-            let info = ds.chunk_info(i).ok_or_else(|| format!("chunk {i}: no chunk info"))?;
+            let no_info = || VariableError::Unsupported(format!("chunk {i}: no chunk info"));
+            let info = ds.chunk_info(i).ok_or_else(no_info)?;
             Ok(ChunkEntry {
                 offset: info.offset,
                 filter_mask: info.filter_mask,
@@ -97,8 +100,8 @@ pub fn read_chunk_index(
     base: u64,
     header_addr: u64,
     rank: usize,
-) -> Result<Option<Vec<ChunkEntry>>, String> {
-    let len = file.metadata().map_err(|e| e.to_string())?.len();
+) -> Result<Option<Vec<ChunkEntry>>, VariableError> {
+    let len = file.metadata()?.len();
     let r = Reader { file, base, len };
     let sb = r.read(0, 16)?;
     let (offsets, lengths) = match sb.get(8) {
@@ -116,7 +119,8 @@ pub fn read_chunk_index(
     }
     let dims = usize::from(*layout.get(2).ok_or("short layout message")?);
     if dims != rank + 1 {
-        return Err(format!("layout has {dims} dimensions for rank {rank}"));
+        let what = format!("layout has {dims} dimensions for rank {rank}");
+        return Err(VariableError::Unsupported(what));
     }
     let root = u64_at(&layout, 3).ok_or("short layout message")?;
     if root == UNDEFINED {
@@ -126,7 +130,7 @@ pub fn read_chunk_index(
 }
 
 /// The body of the dataset's Data Layout message (type 8), following continuation blocks.
-fn find_layout_message(r: &Reader<'_>, header_addr: u64) -> Result<Option<Vec<u8>>, String> {
+fn find_layout_message(r: &Reader<'_>, header_addr: u64) -> Result<Option<Vec<u8>>, VariableError> {
     let head = r.read(header_addr, 16)?;
     // blocks still to scan: (address, length, v2?)
     let mut blocks: Vec<(u64, u64, bool)> = Vec::new();
@@ -195,12 +199,12 @@ pub fn walk_chunk_btree(
     len: u64,
     root: u64,
     dims: usize,
-) -> Result<Vec<ChunkEntry>, String> {
+) -> Result<Vec<ChunkEntry>, VariableError> {
     walk_btree(&Reader { file, base, len }, root, dims)
 }
 
 /// All leaf entries of a type-1 (raw data chunk) v1 B-tree.
-fn walk_btree(r: &Reader<'_>, root: u64, dims: usize) -> Result<Vec<ChunkEntry>, String> {
+fn walk_btree(r: &Reader<'_>, root: u64, dims: usize) -> Result<Vec<ChunkEntry>, VariableError> {
     let key_size = 8 + 8 * dims;
     let mut out = Vec::new();
     let mut stack = vec![(root, None::<u8>)];
@@ -212,11 +216,12 @@ fn walk_btree(r: &Reader<'_>, root: u64, dims: usize) -> Result<Vec<ChunkEntry>,
         }
         let head = r.read(addr, 24)?;
         if &head[..4] != b"TREE" || head[4] != 1 {
-            return Err(format!("not a chunk B-tree node at {addr}"));
+            return Err(VariableError::Unsupported(format!("not a chunk B-tree node at {addr}")));
         }
         let level = head[5];
         if expect_level.is_some_and(|l| l != level) {
-            return Err(format!("B-tree node at {addr} has level {level}"));
+            let what = format!("B-tree node at {addr} has level {level}");
+            return Err(VariableError::Unsupported(what));
         }
         let entries = usize::from(u16_at(&head, 6).ok_or("short node")?);
         let body = r.read(addr + 24, entries * (key_size + 8) + key_size)?;
@@ -235,7 +240,7 @@ fn walk_btree(r: &Reader<'_>, root: u64, dims: usize) -> Result<Vec<ChunkEntry>,
                 .ok_or("short key")?;
             out.push(ChunkEntry { offset, filter_mask, addr: child, size });
             if out.len() as u64 > MAX_GRID {
-                return Err(format!("more than {MAX_GRID} chunks"));
+                return Err(VariableError::Unsupported(format!("more than {MAX_GRID} chunks")));
             }
         }
     }

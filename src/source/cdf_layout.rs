@@ -5,12 +5,12 @@
 use super::cdf::{parse_header, type_size, CdfError, Header};
 use super::contiguous::{contiguous_refs, record_refs, split_contiguous};
 use super::nc4::ModelGroup;
-use super::{IndexOptions, SourceError};
-use crate::index::{ArrayNode, Skipped, StorageKind};
+use super::variable_error::leave_out;
+use super::{IndexOptions, SourceError, VariableError};
+use crate::index::{ArrayNode, StorageKind};
 use std::fs::File;
 use std::os::unix::fs::FileExt;
 use std::path::Path;
-use tracing::warn;
 
 /// Read the header, growing the buffer until it parses (or the file ends).
 fn read_header(file: &File, file_len: u64) -> Result<Header, CdfError> {
@@ -44,8 +44,8 @@ pub fn fill_storage(
         match locate(&header, numrecs, file_len, options, &mut array) {
             Ok(()) => tree.group.arrays.push(array),
             Err(reason) => {
-                warn!(file = %path.display(), variable = %array.name, "left out: {reason}");
-                tree.group.skipped.push(Skipped { name: array.name, reason });
+                let variable = array.name.clone();
+                leave_out(&mut tree.group, path, &variable, array.name, reason)
             }
         }
     }
@@ -67,7 +67,7 @@ fn locate(
     file_len: u64,
     options: &IndexOptions,
     array: &mut ArrayNode,
-) -> Result<(), String> {
+) -> Result<(), VariableError> {
     let var = h
         .vars
         .iter()
@@ -75,7 +75,8 @@ fn locate(
         .ok_or("variable not found in the NetCDF-3 header")?;
     let es = type_size(var.nc_type).ok_or("unknown type")?;
     if es != array.element_size() as u64 {
-        return Err(format!("header type has {es} bytes, netCDF type {}", array.element_size()));
+        let what = format!("header type has {es} bytes, netCDF type {}", array.element_size());
+        return Err(VariableError::Unsupported(what));
     }
     let shape: Vec<u64> = var
         .dimids
@@ -83,7 +84,8 @@ fn locate(
         .map(|d| if h.dims[*d].len == 0 { numrecs } else { h.dims[*d].len })
         .collect();
     if shape != array.shape {
-        return Err(format!("header shape {shape:?} differs from netCDF shape {:?}", array.shape));
+        let what = format!("header shape {shape:?} differs from netCDF shape {:?}", array.shape);
+        return Err(VariableError::Unsupported(what));
     }
     array.storage = StorageKind::ContiguousPassThrough;
     let target = options.contiguous_chunk_target;
@@ -95,14 +97,14 @@ fn locate(
                 .and_then(|x| x.checked_add(var.begin))
                 .and_then(|x| x.checked_add(record_len));
             if last_end.is_none_or(|end| end > file_len) {
-                return Err("record data lies beyond the end of the file (truncated?)".into());
+                return Err(VariableError::DataBeyondEnd("record data"));
             }
         }
         array.chunk_refs = record_refs(array, var.begin, h.recsize, target)?;
     } else {
         let nbytes = es * shape.iter().product::<u64>();
         if var.begin.checked_add(nbytes).is_none_or(|end| end > file_len) {
-            return Err("data lies beyond the end of the file (truncated?)".into());
+            return Err(VariableError::DataBeyondEnd("data"));
         }
         array.chunks = split_contiguous(&shape, es, target);
         array.chunk_refs = contiguous_refs(array, var.begin)?;

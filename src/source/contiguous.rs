@@ -1,6 +1,7 @@
 //! Contiguous data (HDF5 contiguous datasets, NetCDF-3 variables) as Zarr chunks that are
 //! byte ranges of the source: no copy, no decoding.
 
+use super::VariableError;
 use crate::index::{ArrayNode, ChunkRef};
 
 /// Chunk shape for a contiguous variable: 1 along leading dimensions, `k` along the first
@@ -31,17 +32,20 @@ pub const MAX_GRID: u64 = 1 << 24;
 
 /// Number of chunks of `array`'s grid, as a length; refused beyond [`MAX_GRID`] (a damaged or
 /// hostile header must not make the indexer allocate without bound).
-pub fn grid_len(array: &ArrayNode) -> Result<usize, String> {
+pub fn grid_len(array: &ArrayNode) -> Result<usize, VariableError> {
     let total = array.grid().iter().try_fold(1u64, |acc, g| acc.checked_mul(*g));
     match total {
         Some(n) if n <= MAX_GRID => Ok(n as usize),
-        _ => Err(format!("chunk grid larger than {MAX_GRID} chunks is not served")),
+        _ => Err(VariableError::GridTooLarge),
     }
 }
 
 /// One chunk reference per chunk of a C-ordered block of `array` (chunks from
 /// [`split_contiguous`]) starting at byte `base`: a range, or a padded range for the last.
-pub fn contiguous_refs(array: &ArrayNode, base: u64) -> Result<Vec<Option<ChunkRef>>, String> {
+pub fn contiguous_refs(
+    array: &ArrayNode,
+    base: u64,
+) -> Result<Vec<Option<ChunkRef>>, VariableError> {
     let es = array.element_size() as u64;
     let n = array.shape.len();
     let mut strides = vec![1u64; n];
@@ -77,7 +81,7 @@ pub fn record_refs(
     begin: u64,
     recsize: u64,
     target: u64,
-) -> Result<Vec<Option<ChunkRef>>, String> {
+) -> Result<Vec<Option<ChunkRef>>, VariableError> {
     let es = array.element_size() as u64;
     let record_len = es * array.shape[1..].iter().product::<u64>();
     let numrecs = array.shape.first().copied().unwrap_or(0);

@@ -6,8 +6,9 @@
 use super::btree::{header_addr, library_entries, read_chunk_index, ChunkEntry};
 use super::nc4::ModelGroup;
 use super::placement::{place, Placement, Target};
-use super::{IndexOptions, SourceError};
-use crate::index::{ArrayNode, Skipped, StorageKind};
+use super::variable_error::leave_out;
+use super::{IndexOptions, SourceError, VariableError};
+use crate::index::{ArrayNode, StorageKind};
 use hdf5::dataset::Layout;
 use hdf5::datatype::ByteOrder;
 use std::fs::File;
@@ -28,7 +29,7 @@ pub fn fill_storage(
     options: &IndexOptions,
 ) -> Result<(), SourceError> {
     let h5 = hdf5::File::open(path)
-        .map_err(|e| SourceError::Hdf5 { path: path.to_path_buf(), message: e.to_string() })?;
+        .map_err(|source| SourceError::Hdf5 { path: path.to_path_buf(), source })?;
     let io = |source| SourceError::Io { path: path.to_path_buf(), source };
     let raw = File::open(path).map_err(io)?;
     let file_len = raw.metadata().map_err(io)?.len();
@@ -49,10 +50,7 @@ fn walk(ctx: &Ctx<'_>, g: &mut ModelGroup) {
         }
         match locate(ctx, &hdf5_path, source.fill_from_storage, &mut array) {
             Ok(()) => g.group.arrays.push(array),
-            Err(reason) => {
-                warn!(file = %ctx.target.path.display(), variable = %hdf5_path, "left out: {reason}");
-                g.group.skipped.push(Skipped { name: array.name, reason });
-            }
+            Err(reason) => leave_out(&mut g.group, ctx.target.path, &hdf5_path, array.name, reason),
         }
     }
     for child in &mut g.children {
@@ -60,13 +58,16 @@ fn walk(ctx: &Ctx<'_>, g: &mut ModelGroup) {
     }
 }
 
-fn open_dataset(h5: &hdf5::File, path: &str) -> Result<hdf5::Dataset, String> {
+fn open_dataset(h5: &hdf5::File, path: &str) -> Result<hdf5::Dataset, VariableError> {
     // netCDF-4 stores a variable that shares a dimension's name without being its coordinate
     // variable under a prefixed name; the unprefixed dataset is then the dimension's scale.
     let (parent, name) = path.rsplit_once('/').unwrap_or(("", path));
     let prefixed = format!("{parent}/_nc4_non_coord_{name}");
     let path = if h5.link_exists(&prefixed) { prefixed.as_str() } else { path };
-    h5.dataset(path).map_err(|e| format!("no HDF5 dataset behind the variable: {e}"))
+    h5.dataset(path).map_err(|source| VariableError::Hdf5 {
+        what: "no HDF5 dataset behind the variable",
+        source,
+    })
 }
 
 fn locate(
@@ -74,12 +75,13 @@ fn locate(
     hdf5_path: &str,
     fill_from_storage: bool,
     array: &mut ArrayNode,
-) -> Result<(), String> {
+) -> Result<(), VariableError> {
     let ds = open_dataset(&ctx.h5, hdf5_path)?;
     let mut dtype = array.dtype;
-    let h5type = ds.dtype().map_err(|e| format!("datatype: {e}"))?;
+    let h5type = ds.dtype().map_err(|source| VariableError::Hdf5 { what: "datatype", source })?;
     if h5type.size() != dtype.size {
-        return Err(format!("HDF5 type has {} bytes, netCDF type {}", h5type.size(), dtype.size));
+        let what = format!("HDF5 type has {} bytes, netCDF type {}", h5type.size(), dtype.size);
+        return Err(VariableError::Unsupported(what));
     }
     dtype.big_endian = dtype.size > 1 && matches!(h5type.byte_order(), ByteOrder::BigEndian);
     array.dtype = dtype;
@@ -92,7 +94,8 @@ fn locate(
     }
     let h5shape: Vec<u64> = ds.shape().iter().map(|s| *s as u64).collect();
     if h5shape.len() != array.shape.len() {
-        return Err(format!("HDF5 rank {} differs from netCDF rank", h5shape.len()));
+        let what = format!("HDF5 rank {} differs from netCDF rank", h5shape.len());
+        return Err(VariableError::Unsupported(what));
     }
     let rank = h5shape.len();
     let placement = match ds.layout() {
@@ -119,7 +122,7 @@ fn chunk_entries(
     ctx: &Ctx<'_>,
     ds: &hdf5::Dataset,
     rank: usize,
-) -> Result<Vec<ChunkEntry>, String> {
+) -> Result<Vec<ChunkEntry>, VariableError> {
     if let Some(header) = header_addr(ds) {
         let t = &ctx.target;
         match read_chunk_index(t.raw, t.base, header, rank) {
@@ -139,8 +142,10 @@ mod raw {
     use hdf5_sys::h5s::H5S_ALL;
     use hdf5_sys::h5t::H5Tclose;
 
+    use super::VariableError;
+
     /// The dataset's fill value as one element in the file's type and byte order.
-    pub fn fill_element(ds: &hdf5::Dataset, size: usize) -> Result<Vec<u8>, String> {
+    pub fn fill_element(ds: &hdf5::Dataset, size: usize) -> Result<Vec<u8>, VariableError> {
         let mut buf = vec![0u8; size];
         let _guard = hdf5_sys::LOCK.lock();
         // SAFETY: ids come from a live dataset and are closed here; buf holds one element of
@@ -162,7 +167,7 @@ mod raw {
             r
         };
         if status < 0 {
-            return Err("cannot read the dataset's fill value".into());
+            return Err(VariableError::Hdf5Status("cannot read the dataset's fill value"));
         }
         Ok(buf)
     }
@@ -183,21 +188,21 @@ mod raw {
     }
 
     /// All elements in the file's own type (no conversion, no byte swapping).
-    pub fn read_all(ds: &hdf5::Dataset, nbytes: usize) -> Result<Vec<u8>, String> {
+    pub fn read_all(ds: &hdf5::Dataset, nbytes: usize) -> Result<Vec<u8>, VariableError> {
         let mut buf = vec![0u8; nbytes];
         let _guard = hdf5_sys::LOCK.lock();
         // SAFETY: buf has room for every element of the dataset in its file type.
         let status = unsafe {
             let tid = H5Dget_type(ds.id());
             if tid < 0 {
-                return Err("cannot read the dataset's type".into());
+                return Err(VariableError::Hdf5Status("cannot read the dataset's type"));
             }
             let r = H5Dread(ds.id(), tid, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf.as_mut_ptr().cast());
             H5Tclose(tid);
             r
         };
         if status < 0 {
-            return Err("cannot read compact data".into());
+            return Err(VariableError::Hdf5Status("cannot read compact data"));
         }
         Ok(buf)
     }

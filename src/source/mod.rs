@@ -20,6 +20,7 @@ mod nc4_strings;
 mod pipeline;
 mod placement;
 pub mod sniff;
+mod variable_error;
 
 use crate::index::DatasetIndex;
 use std::path::{Path, PathBuf};
@@ -28,6 +29,7 @@ use tracing::{debug, warn};
 pub use declined::Declined;
 pub use library_chunks::{Hdf5Chunks, LibraryChunks, LibraryError};
 pub use sniff::{sniff_file, sniff_path, Format};
+pub use variable_error::VariableError;
 
 /// Why a file could not be indexed at all (a single variable's problem is a `Skipped` entry).
 #[derive(Debug, thiserror::Error)]
@@ -36,12 +38,12 @@ pub enum SourceError {
     Io { path: PathBuf, source: std::io::Error },
     #[error("{path}: not a NetCDF or HDF5 file")]
     NotData { path: PathBuf },
-    #[error("{path}: netCDF library: {message}")]
-    NetCdf { path: PathBuf, message: String },
+    #[error("{path}: netCDF library: {source}")]
+    NetCdf { path: PathBuf, source: netcdf::Error },
     #[error("{path}: NetCDF-3 header: {source}")]
     Cdf { path: PathBuf, source: cdf::CdfError },
-    #[error("{path}: HDF5 library: {message}")]
-    Hdf5 { path: PathBuf, message: String },
+    #[error("{path}: HDF5 library: {source}")]
+    Hdf5 { path: PathBuf, source: hdf5::Error },
 }
 
 /// Tunables of indexing.
@@ -105,7 +107,7 @@ pub fn index_native_open(
     // bounds-checked reads only; a panic would be a bug in the reader, never a crash
     let index = || native::index(file, len, user_block, path, options);
     match std::panic::catch_unwind(index) {
-        Ok(index) => index.map_err(Declined::Unsupported),
+        Ok(index) => index,
         Err(_) => {
             warn!(file = %path.display(), "native reader panicked; using the C libraries");
             Err(Declined::Panicked)

@@ -1,8 +1,9 @@
 //! First pass: the netCDF data model of a file (groups, variables, dimensions, attributes), read
 //! with netcdf-c exactly as xarray's netcdf4 engine sees it.
 
-use super::{attrs, nc4_strings, Format, SourceError};
-use crate::index::{ArrayNode, AttrValue, Attrs, Dtype, ElementKind, GroupNode, Skipped};
+use super::variable_error::leave_out;
+use super::{attrs, nc4_strings, Format, SourceError, VariableError};
+use crate::index::{ArrayNode, AttrValue, Attrs, Dtype, ElementKind, GroupNode};
 use netcdf::types::{FloatType, IntType, NcVariableType};
 use std::path::Path;
 use tracing::warn;
@@ -36,7 +37,7 @@ impl ModelGroup {
 /// Read the data model of `path`.
 pub fn read_model(path: &Path, format: Format) -> Result<ModelGroup, SourceError> {
     let file = netcdf::open(path)
-        .map_err(|e| SourceError::NetCdf { path: path.to_path_buf(), message: e.to_string() })?;
+        .map_err(|source| SourceError::NetCdf { path: path.to_path_buf(), source })?;
     let cdf = matches!(format, Format::Cdf { .. });
     match file.root() {
         Some(root) => Ok(read_group(path, &root, String::new(), "/".to_string(), cdf)),
@@ -153,9 +154,8 @@ fn add_variable(
     sources: &mut Vec<ArraySource>,
 ) {
     let name = var.name();
-    let skip = |group: &mut GroupNode, reason: String| {
-        warn!(file = %path.display(), variable = %join(group_path, &name), "left out: {reason}");
-        group.skipped.push(Skipped { name: name.clone(), reason });
+    let skip = |group: &mut GroupNode, reason: VariableError| {
+        leave_out(group, path, &join(group_path, &name), name.clone(), reason);
     };
     let vartype = var.vartype();
     let is_string = matches!(vartype, NcVariableType::String);
@@ -167,7 +167,7 @@ fn add_variable(
     let dtype = dtype.or_else(|| enum_dtype(&vartype));
     let Some(dtype) = dtype else {
         let t = type_name(&vartype);
-        return skip(group, format!("{t} variables are not supported yet"));
+        return skip(group, VariableError::Type(t));
     };
     let mut attrs = read_attrs(path, &join(group_path, &name), var.attributes());
     let fill_value = take_attr(&mut attrs, "_FillValue");

@@ -3,6 +3,7 @@
 //! way xarray writes string arrays to Zarr v2. String variables are small in practice (time
 //! stamps, metadata); larger ones are left out rather than held in memory.
 
+use super::VariableError;
 use crate::index::{ArrayNode, ChunkRef, Dtype, StorageKind};
 
 /// Largest encoded string chunk kept in an index.
@@ -20,7 +21,10 @@ pub fn encode_vlen_utf8(items: &[String]) -> Option<Vec<u8>> {
 }
 
 /// Turn `array` (dims and attributes already set) into a string array holding `var`'s values.
-pub fn fill_strings(var: &netcdf::Variable<'_>, array: &mut ArrayNode) -> Result<(), String> {
+pub fn fill_strings(
+    var: &netcdf::Variable<'_>,
+    array: &mut ArrayNode,
+) -> Result<(), VariableError> {
     let shape: Vec<usize> = array.shape.iter().map(|s| *s as usize).collect();
     let total: usize = shape.iter().product();
     let mut items = Vec::with_capacity(total.min(1 << 20));
@@ -29,10 +33,10 @@ pub fn fill_strings(var: &netcdf::Variable<'_>, array: &mut ArrayNode) -> Result
     for _ in 0..total {
         let s =
             if shape.is_empty() { var.get_string(..) } else { var.get_string(index.as_slice()) }
-                .map_err(|e| format!("reading strings: {e}"))?;
+                .map_err(|source| VariableError::NetCdf { what: "reading strings", source })?;
         bytes += s.len() + 4;
         if bytes > MAX_STRING_BYTES {
-            return Err(format!("string variable larger than {MAX_STRING_BYTES} bytes"));
+            return Err(VariableError::StringsTooLarge);
         }
         items.push(s);
         for d in (0..shape.len()).rev() {
@@ -47,7 +51,7 @@ pub fn fill_strings(var: &netcdf::Variable<'_>, array: &mut ArrayNode) -> Result
 }
 
 /// Make `array` (dims and attributes set) a string array holding `items` (row-major).
-pub fn set_strings(array: &mut ArrayNode, items: &[String]) -> Result<(), String> {
+pub fn set_strings(array: &mut ArrayNode, items: &[String]) -> Result<(), VariableError> {
     array.dtype = Dtype::UTF8;
     array.chunks = array.shape.iter().map(|s| (*s).max(1)).collect();
     array.codecs = vec![];

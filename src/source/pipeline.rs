@@ -1,6 +1,7 @@
 //! An HDF5 filter pipeline and how its chunks can be served: as stored (shuffle and deflate,
 //! which Zarr declares as codecs), decoded in Rust, or decoded by libhdf5.
 
+use super::VariableError;
 use crate::index::{Codec, SourceFilter};
 use hdf5::filters::Filter as H5Filter;
 
@@ -26,7 +27,7 @@ pub struct Pipeline {
 const H5Z_FILTER_LZF: i32 = 32000;
 
 /// Map the HDF5 filter pipeline onto Zarr v2 codecs, or say why it cannot be served at all.
-pub fn map_pipeline(filters: &[H5Filter], elementsize: usize) -> Result<Pipeline, String> {
+pub fn map_pipeline(filters: &[H5Filter], elementsize: usize) -> Result<Pipeline, VariableError> {
     let mut source = Vec::new();
     let mut library = false;
     for f in filters {
@@ -38,11 +39,7 @@ pub fn map_pipeline(filters: &[H5Filter], elementsize: usize) -> Result<Pipeline
             other => {
                 let id = filter_id(other);
                 if !filter_available(id) {
-                    return Err(format!(
-                        "HDF5 filter {} has no Zarr v2 codec and libhdf5 cannot decode it \
-                         (no plugin)",
-                        filter_name(other)
-                    ));
+                    return Err(VariableError::NoDecoder(filter_name(other)));
                 }
                 library = true;
                 continue;

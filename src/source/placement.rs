@@ -8,7 +8,7 @@
 use super::btree::ChunkEntry;
 use super::contiguous::{checked_bytes, contiguous_refs, grid_len, split_contiguous};
 use super::pipeline::{map_pipeline, Mode};
-use super::IndexOptions;
+use super::{IndexOptions, VariableError};
 use crate::codec;
 use crate::index::{encode, ArrayNode, ChunkRef, Dtype, SourceFilter, StorageKind};
 use hdf5::filters::Filter as H5Filter;
@@ -50,18 +50,17 @@ impl<'a> Target<'a> {
     }
 
     /// The number of chunks of `array`'s grid, taken from the file's budget.
-    fn grid(&self, array: &ArrayNode) -> Result<usize, String> {
+    fn grid(&self, array: &ArrayNode) -> Result<usize, VariableError> {
         let n = grid_len(array)?;
-        let left = self.refs_left.get().checked_sub(n as u64).ok_or_else(|| {
-            format!("the file's arrays have more than {MAX_FILE_REFS} chunks in all")
-        })?;
+        let left =
+            self.refs_left.get().checked_sub(n as u64).ok_or(VariableError::FileTooManyChunks)?;
         self.refs_left.set(left);
         Ok(n)
     }
 }
 
 /// Chunk entries of a chunked dataset, read only once its pipeline and chunk shape passed.
-pub type Entries<'e> = Box<dyn FnOnce() -> Result<Vec<ChunkEntry>, String> + 'e>;
+pub type Entries<'e> = Box<dyn FnOnce() -> Result<Vec<ChunkEntry>, VariableError> + 'e>;
 
 /// How a dataset's bytes are laid out, as a reader found it.
 pub enum Placement<'e> {
@@ -75,7 +74,7 @@ pub enum Placement<'e> {
     },
     /// The dataset's bytes in the object header, read on demand (given their count).
     Compact {
-        read: Box<dyn FnOnce(usize) -> Result<Vec<u8>, String> + 'e>,
+        read: Box<dyn FnOnce(usize) -> Result<Vec<u8>, VariableError> + 'e>,
     },
 }
 
@@ -88,7 +87,7 @@ pub fn place(
     h5shape: &[u64],
     hdf5_path: &str,
     placement: Placement<'_>,
-) -> Result<(), String> {
+) -> Result<(), VariableError> {
     match placement {
         Placement::Chunked { filters, chunk, entries } => {
             chunked(t, array, hdf5_path, &filters, chunk, entries)?
@@ -112,7 +111,7 @@ fn chunked(
     filters: &[H5Filter],
     chunk: Option<Vec<u64>>,
     entries: Entries<'_>,
-) -> Result<(), String> {
+) -> Result<(), VariableError> {
     let pipeline = map_pipeline(filters, array.element_size())?;
     let source = &pipeline.source;
     let trailer = if source.contains(&SourceFilter::Fletcher32) { 4 } else { 0 };
@@ -133,7 +132,7 @@ fn chunked(
     }
     let chunk_bytes = checked_bytes(&array.chunks, array.element_size() as u64);
     if chunk_bytes.is_none_or(|b| b > MAX_CHUNK_BYTES) {
-        return Err(format!("chunks {:?} are larger than served", array.chunks));
+        return Err(VariableError::ChunksTooLarge(array.chunks.clone()));
     }
     // the entries first: a damaged chunk index is refused before the grid is allocated
     let entries = entries()?;
@@ -147,7 +146,7 @@ fn chunked(
         };
         let (offset, len) = (t.base.saturating_add(info.addr), info.size);
         if offset.checked_add(len).is_none_or(|end| end > t.file_len) {
-            return Err(format!("chunk {coords:?} lies beyond the end of the file (truncated?)"));
+            return Err(VariableError::ChunkBeyondEnd(coords));
         }
         let mask = info.filter_mask & active;
         array.chunk_refs[pos] = Some(if pipeline.mode == Mode::Library {
@@ -157,12 +156,14 @@ fn chunked(
             ChunkRef::Reencode { offset, len, mask, size: array.chunk_nbytes() }
         } else if mask == 0 {
             if len < trailer {
-                return Err(format!("chunk {coords:?} is shorter than its checksum"));
+                let what = format!("chunk {coords:?} is shorter than its checksum");
+                return Err(VariableError::Unsupported(what));
             }
             ChunkRef::Range { offset, len: len - trailer }
         } else {
-            let size = reencode_size(t, array, offset, len, mask)
-                .map_err(|e| format!("chunk {coords:?} with skipped filters: {e}"))?;
+            let size = reencode_size(t, array, offset, len, mask).map_err(|e| {
+                VariableError::SkippedFilters { coords: coords.clone(), source: Box::new(e) }
+            })?;
             ChunkRef::Reencode { offset, len, mask, size }
         });
     }
@@ -175,16 +176,19 @@ fn reencode_size(
     offset: u64,
     len: u64,
     mask: u32,
-) -> Result<u64, String> {
+) -> Result<u64, VariableError> {
     let mut stored = vec![0u8; usize::try_from(len).map_err(|_| "chunk too large")?];
-    t.raw.read_exact_at(&mut stored, offset).map_err(|e| e.to_string())?;
+    t.raw.read_exact_at(&mut stored, offset)?;
     let expected = usize::try_from(array.chunk_nbytes()).map_err(|_| "chunk too large")?;
-    let raw = codec::decode_hdf5_chunk(stored, &array.source_filters, mask, expected)
-        .map_err(|e| e.to_string())?;
+    let raw = codec::decode_hdf5_chunk(stored, &array.source_filters, mask, expected)?;
     Ok(encode(&raw, &array.codecs).len() as u64)
 }
 
-fn contiguous(t: &Target<'_>, array: &mut ArrayNode, offset: Option<u64>) -> Result<(), String> {
+fn contiguous(
+    t: &Target<'_>,
+    array: &mut ArrayNode,
+    offset: Option<u64>,
+) -> Result<(), VariableError> {
     let es = array.element_size() as u64;
     array.chunks = split_contiguous(&array.shape, es, t.options.contiguous_chunk_target);
     let Some(base) = offset.map(|o| t.base.saturating_add(o)) else {
@@ -195,7 +199,7 @@ fn contiguous(t: &Target<'_>, array: &mut ArrayNode, offset: Option<u64>) -> Res
     array.storage = StorageKind::ContiguousPassThrough;
     let nbytes = checked_bytes(&array.shape, es);
     if nbytes.and_then(|n| base.checked_add(n)).is_none_or(|end| end > t.file_len) {
-        return Err("contiguous data lies beyond the end of the file (truncated?)".into());
+        return Err(VariableError::DataBeyondEnd("contiguous data"));
     }
     t.grid(array)?;
     array.chunk_refs = contiguous_refs(array, base)?;
@@ -204,8 +208,8 @@ fn contiguous(t: &Target<'_>, array: &mut ArrayNode, offset: Option<u64>) -> Res
 
 fn compact(
     array: &mut ArrayNode,
-    read: Box<dyn FnOnce(usize) -> Result<Vec<u8>, String> + '_>,
-) -> Result<(), String> {
+    read: Box<dyn FnOnce(usize) -> Result<Vec<u8>, VariableError> + '_>,
+) -> Result<(), VariableError> {
     array.storage = StorageKind::Compact;
     array.chunks = array.shape.iter().map(|s| (*s).max(1)).collect();
     let nbytes = checked_bytes(&array.shape, array.element_size() as u64).unwrap_or(u64::MAX);
@@ -214,7 +218,7 @@ fn compact(
         return Ok(());
     }
     if nbytes > 1 << 20 {
-        return Err(format!("compact dataset claims {nbytes} bytes (HDF5 allows 64 KiB)"));
+        return Err(VariableError::CompactTooLarge(nbytes));
     }
     let bytes = read(nbytes as usize)?;
     array.chunk_refs = vec![Some(ChunkRef::Inline { bytes })];

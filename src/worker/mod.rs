@@ -16,7 +16,7 @@ pub mod protocol;
 mod serve;
 
 pub use error::IndexError;
-pub use pool::{Pool, WorkerError};
+pub use pool::{Ended, Lost, Pool, WorkerError};
 pub use serve::{maybe_serve, WORKER_ARG};
 
 use crate::index::{ArrayNode, DatasetIndex};

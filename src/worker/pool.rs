@@ -7,7 +7,7 @@ use super::serve::WORKER_ARG;
 use std::io::{BufReader, BufWriter};
 use std::os::fd::AsRawFd;
 use std::path::PathBuf;
-use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
+use std::process::{Child, ChildStdin, ChildStdout, Command, ExitStatus, Stdio};
 use std::sync::{Condvar, Mutex};
 use std::time::{Duration, Instant};
 use tracing::{debug, error};
@@ -17,12 +17,38 @@ use tracing::{debug, error};
 pub enum WorkerError {
     #[error("cannot start a worker process: {0}")]
     Spawn(std::io::Error),
-    #[error("the worker process died ({0}); the file may be malformed")]
-    Died(String),
+    #[error("the worker process died ({cause}; {ended}); the file may be malformed")]
+    Died { cause: Lost, ended: Ended },
     #[error("the worker process took longer than {0:?} and was killed")]
     Timeout(Duration),
     #[error("{0}")]
     Failed(String),
+}
+
+/// How the exchange with a worker broke off.
+#[derive(Debug, thiserror::Error)]
+pub enum Lost {
+    /// Writing the request or reading the answer failed.
+    #[error("{0}")]
+    Pipe(#[from] std::io::Error),
+    /// The pipe closed without an answer.
+    #[error("no answer")]
+    NoAnswer,
+}
+
+/// How a killed worker ended: its exit status, or why waiting for it failed.
+#[derive(Debug, thiserror::Error)]
+pub enum Ended {
+    #[error("{0}")]
+    Status(ExitStatus),
+    #[error("{0}")]
+    Wait(std::io::Error),
+}
+
+/// Why an exchange failed: the worker is lost, or it overran the time limit.
+enum Broken {
+    Lost(Lost),
+    Timeout(Duration),
 }
 
 struct Worker {
@@ -32,11 +58,11 @@ struct Worker {
 }
 
 impl Worker {
-    fn kill(mut self) -> String {
+    fn kill(mut self) -> Ended {
         let _ = self.child.kill();
         match self.child.wait() {
-            Ok(status) => status.to_string(),
-            Err(e) => e.to_string(),
+            Ok(status) => Ended::Status(status),
+            Err(e) => Ended::Wait(e),
         }
     }
 }
@@ -120,11 +146,11 @@ impl Pool {
             }
             Err(e) => {
                 let pid = w.child.id();
-                let status = w.kill();
+                let ended = w.kill();
                 self.forget();
                 let e = match e {
-                    WorkerError::Died(why) => WorkerError::Died(format!("{why}; {status}")),
-                    other => other,
+                    Broken::Lost(cause) => WorkerError::Died { cause, ended },
+                    Broken::Timeout(limit) => WorkerError::Timeout(limit),
                 };
                 error!(pid, "worker process lost: {e}");
                 Err(e)
@@ -134,8 +160,8 @@ impl Pool {
 }
 
 /// Send `request`, wait for the answer at most `timeout`.
-fn exchange(w: &mut Worker, request: &Request, timeout: Duration) -> Result<Response, WorkerError> {
-    let died = |e: std::io::Error| WorkerError::Died(e.to_string());
+fn exchange(w: &mut Worker, request: &Request, timeout: Duration) -> Result<Response, Broken> {
+    let died = |e: std::io::Error| Broken::Lost(Lost::Pipe(e));
     write_frame(&mut w.input, request).map_err(died)?;
     let deadline = Instant::now() + timeout;
     // wait for the first byte of the answer within the time left (buffered bytes count)
@@ -143,7 +169,7 @@ fn exchange(w: &mut Worker, request: &Request, timeout: Duration) -> Result<Resp
         loop {
             let left = deadline.saturating_duration_since(Instant::now());
             if left.is_zero() {
-                return Err(WorkerError::Timeout(timeout));
+                return Err(Broken::Timeout(timeout));
             }
             let mut pfd = libc::pollfd {
                 fd: w.output.get_ref().as_raw_fd(),
@@ -163,7 +189,7 @@ fn exchange(w: &mut Worker, request: &Request, timeout: Duration) -> Result<Resp
     }
     match read_frame::<Response>(&mut w.output) {
         Ok(Some(r)) => Ok(r),
-        Ok(None) => Err(WorkerError::Died("no answer".into())),
+        Ok(None) => Err(Broken::Lost(Lost::NoAnswer)),
         Err(e) => Err(died(e)),
     }
 }

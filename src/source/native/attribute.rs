@@ -4,9 +4,10 @@
 //! NUL, variable-length strings from the global heap.
 //! Reference: HDF5 File Format Specification 3.0, sections IV.A.2.m and III.E.
 
-use super::bytes::{le, Cursor, Decline, Source};
+use super::bytes::{le, Cursor, Source};
 use super::types::{parse_space, parse_type, Space, Type};
 use crate::index::{AttrValue, ElementKind};
+use crate::source::Declined;
 use std::collections::hash_map::Entry;
 use std::collections::HashMap;
 use std::ops::Range;
@@ -20,7 +21,7 @@ pub struct RawAttribute {
 }
 
 /// Parse an attribute message (versions 1 to 3; shared datatypes/dataspaces are declined).
-pub fn parse(body: &[u8]) -> Result<RawAttribute, Decline> {
+pub fn parse(body: &[u8]) -> Result<RawAttribute, Declined> {
     let mut c = Cursor::new(body);
     let version = c.u8()?;
     let flags = c.u8()?;
@@ -32,7 +33,7 @@ pub fn parse(body: &[u8]) -> Result<RawAttribute, Decline> {
     if version == 3 {
         c.skip(1)?; // name character set
     } else if version != 1 && version != 2 {
-        return Err(format!("attribute message version {version}"));
+        return Err(Declined::Unsupported(format!("attribute message version {version}")));
     }
     let pad = |n: usize| if version == 1 { n.next_multiple_of(8) } else { n };
     let name = c.take(pad(name_len))?;
@@ -60,20 +61,23 @@ pub struct GlobalHeap {
 
 impl GlobalHeap {
     /// The bytes of object `index` in the collection at `addr`.
-    pub fn object(&mut self, src: &Source<'_>, addr: u64, index: u32) -> Result<&[u8], Decline> {
+    pub fn object(&mut self, src: &Source<'_>, addr: u64, index: u32) -> Result<&[u8], Declined> {
         let collection = match self.collections.entry(addr) {
             Entry::Occupied(e) => e.into_mut(),
             Entry::Vacant(e) => {
                 let head = src.read(addr, 16)?;
                 if &head[..4] != b"GCOL" || head[4] != 1 {
-                    return Err(format!("no global heap collection at {addr}"));
+                    return Err(Declined::Unsupported(format!(
+                        "no global heap collection at {addr}"
+                    )));
                 }
                 e.insert(parse_collection(src.read(addr, le(&head[8..16]))?.into_owned())?)
             }
         };
         let range = u16::try_from(index).ok().and_then(|i| collection.objects.get(&i));
-        let range =
-            range.ok_or_else(|| format!("global heap object {index} not found at {addr}"))?;
+        let range = range.ok_or_else(|| {
+            Declined::Unsupported(format!("global heap object {index} not found at {addr}"))
+        })?;
         let object = collection.bytes.get(range.clone()).ok_or("short heap object")?;
         // every use is a copy for the caller: counted like a read
         src.charge(object.len() as u64)?;
@@ -81,7 +85,7 @@ impl GlobalHeap {
     }
 }
 
-fn parse_collection(bytes: Vec<u8>) -> Result<Collection, Decline> {
+fn parse_collection(bytes: Vec<u8>) -> Result<Collection, Declined> {
     let mut objects = HashMap::new();
     let mut c = Cursor { bytes: &bytes, at: 16 };
     while c.rest().len() >= 16 {
@@ -104,7 +108,7 @@ pub fn value(
     attr: &RawAttribute,
     src: &Source<'_>,
     heap: &mut GlobalHeap,
-) -> Result<AttrValue, Decline> {
+) -> Result<AttrValue, Declined> {
     if attr.space.dims.len() > 1 {
         return Err("attribute of rank > 1 (netcdf-c refuses it)".into());
     }
@@ -164,7 +168,7 @@ pub fn references(
     attr: &RawAttribute,
     src: &Source<'_>,
     heap: &mut GlobalHeap,
-) -> Result<Vec<u64>, Decline> {
+) -> Result<Vec<u64>, Declined> {
     if attr.ty != Type::VlenRefs || attr.space.dims.len() != 1 {
         return Err("DIMENSION_LIST of an unexpected type".into());
     }
@@ -175,7 +179,7 @@ pub fn references(
     for item in data.chunks_exact(16) {
         let (len, addr, index) = (le(&item[..4]), le(&item[4..12]), le(&item[12..16]));
         if len != 1 {
-            return Err(format!("{len} dimension scales on one dimension"));
+            return Err(Declined::Unsupported(format!("{len} dimension scales on one dimension")));
         }
         let bytes = heap.object(src, addr, index as u32)?;
         out.push(le(bytes.get(..8).ok_or("short reference list")?));
@@ -184,14 +188,14 @@ pub fn references(
 }
 
 /// One number as a scalar, several as a list of `kind` ('i', 'u', 'f'), as netCDF4-python.
-fn numbers(mut values: Vec<AttrValue>, kind: ElementKind) -> Result<AttrValue, Decline> {
+fn numbers(mut values: Vec<AttrValue>, kind: ElementKind) -> Result<AttrValue, Declined> {
     if values.len() == 1 {
         return Ok(values.remove(0));
     }
     fn each<T>(
         values: &[AttrValue],
         f: impl Fn(&AttrValue) -> Option<T>,
-    ) -> Result<Vec<T>, Decline> {
+    ) -> Result<Vec<T>, Declined> {
         values.iter().map(f).collect::<Option<_>>().ok_or_else(|| "mixed numbers".into())
     }
     Ok(match kind {
@@ -212,6 +216,6 @@ fn numbers(mut values: Vec<AttrValue>, kind: ElementKind) -> Result<AttrValue, D
     })
 }
 
-fn unsupported(ty: &Type) -> Decline {
-    format!("attribute of type {ty:?}")
+fn unsupported(ty: &Type) -> Declined {
+    Declined::Unsupported(format!("attribute of type {ty:?}"))
 }

@@ -2,15 +2,16 @@
 //! wanted (callers order them themselves), so the tree is walked in any order.
 //! Reference: HDF5 File Format Specification 3.0, section III.A.2.
 
-use super::bytes::{enc_size, Cursor, Decline, Source};
+use super::bytes::{enc_size, Cursor, Source};
 use super::checksum;
+use crate::source::Declined;
 
 /// Bounds on records (more links or attributes than any file has) and on nodes visited.
 const MAX_RECORDS: usize = 100_000;
 const MAX_NODES: usize = 100_000;
 
 /// Every record of the v2 B-tree whose header is at `addr`, if its records are of `kind`.
-pub fn records(src: &Source<'_>, addr: u64, kind: u8) -> Result<Vec<Vec<u8>>, Decline> {
+pub fn records(src: &Source<'_>, addr: u64, kind: u8) -> Result<Vec<Vec<u8>>, Declined> {
     let h = src.read(addr, 38)?;
     checksum::verify(&h, "B-tree header")?;
     let mut c = Cursor::new(&h);
@@ -18,7 +19,7 @@ pub fn records(src: &Source<'_>, addr: u64, kind: u8) -> Result<Vec<Vec<u8>>, De
         return Err("not a version-2 B-tree".into());
     }
     if c.u8()? != kind {
-        return Err(format!("B-tree of another record type than {kind}"));
+        return Err(Declined::Unsupported(format!("B-tree of another record type than {kind}")));
     }
     let node_size = u64::from(c.u32()?);
     let rec = usize::from(c.u16()?);

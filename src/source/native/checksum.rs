@@ -4,7 +4,7 @@
 //! whose checksum does not match, so the native reader must not read past one either.
 //! Reference: HDF5 File Format Specification 3.0, section II.D; lookup3.c (public domain).
 
-use super::bytes::Decline;
+use crate::source::Declined;
 
 /// `hashlittle(data, data.len(), 0)`.
 pub fn lookup3(data: &[u8]) -> u32 {
@@ -54,7 +54,7 @@ pub fn lookup3(data: &[u8]) -> u32 {
 }
 
 /// Check `bytes`, whose last four bytes are the checksum of the ones before.
-pub fn verify(bytes: &[u8], what: &str) -> Result<(), Decline> {
+pub fn verify(bytes: &[u8], what: &str) -> Result<(), Declined> {
     let split = bytes.len().checked_sub(4).ok_or("structure shorter than its checksum")?;
     // fuzzing builds let mutated structures through, to reach the code behind them
     if cfg!(fuzzing) {
@@ -65,7 +65,7 @@ pub fn verify(bytes: &[u8], what: &str) -> Result<(), Decline> {
     if lookup3(body) == stored {
         Ok(())
     } else {
-        Err(format!("{what}: checksum mismatch (libhdf5 refuses it too)"))
+        Err(Declined::Unsupported(format!("{what}: checksum mismatch (libhdf5 refuses it too)")))
     }
 }
 

@@ -3,8 +3,9 @@
 //! track attribute creation order, which only version-2 headers record.
 //! Reference: HDF5 File Format Specification 3.0, section IV.A.1.b.
 
-use super::bytes::{Cursor, Decline, Source};
+use super::bytes::{Cursor, Source};
 use super::checksum;
+use crate::source::Declined;
 
 pub const DATASPACE: u8 = 0x01;
 pub const LINK_INFO: u8 = 0x02;
@@ -55,10 +56,10 @@ impl Header {
 }
 
 /// Read the object header at `addr`.
-pub fn read(src: &Source<'_>, addr: u64) -> Result<Header, Decline> {
+pub fn read(src: &Source<'_>, addr: u64) -> Result<Header, Declined> {
     let prefix = src.read(addr, 6)?;
     if &prefix[..4] != b"OHDR" || prefix[4] != 2 {
-        return Err(format!("object header at {addr} is not version 2"));
+        return Err(Declined::Unsupported(format!("object header at {addr} is not version 2")));
     }
     let flags = prefix[5];
     let tracks_order = flags & 0x04 != 0;

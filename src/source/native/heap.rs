@@ -7,8 +7,9 @@
 //! Reference: HDF5 File Format Specification 3.0, section III.G.
 
 use super::btree2;
-use super::bytes::{enc_size, le, Cursor, Decline, Source, UNDEFINED};
+use super::bytes::{enc_size, le, Cursor, Source, UNDEFINED};
 use super::checksum;
+use crate::source::Declined;
 use std::collections::hash_map::Entry;
 use std::collections::HashMap;
 
@@ -32,7 +33,7 @@ pub struct Heap {
 
 impl Heap {
     /// Read the heap header at `addr` and locate its direct blocks.
-    pub fn open(src: &Source<'_>, addr: u64) -> Result<Heap, Decline> {
+    pub fn open(src: &Source<'_>, addr: u64) -> Result<Heap, Declined> {
         let h = src.read(addr, 146)?;
         checksum::verify(&h, "fractal heap header")?;
         let mut c = Cursor::new(&h);
@@ -107,7 +108,7 @@ impl Heap {
 
     /// A "huge" object: stored on its own in the file, found through the heap's v2 B-tree of
     /// huge objects (type-1 records: address, length, ID) or, with long IDs, in the ID itself.
-    fn huge_object(&mut self, src: &Source<'_>, id: &[u8]) -> Result<Vec<u8>, Decline> {
+    fn huge_object(&mut self, src: &Source<'_>, id: &[u8]) -> Result<Vec<u8>, Declined> {
         let id = id.get(1..self.id_len).ok_or("short heap ID")?;
         let (addr, len) = if id.len() >= 16 {
             (le(&id[..8]), le(&id[8..16]))
@@ -128,7 +129,7 @@ impl Heap {
     }
 
     /// The object a heap ID names.
-    pub fn object(&mut self, src: &Source<'_>, id: &[u8]) -> Result<Vec<u8>, Decline> {
+    pub fn object(&mut self, src: &Source<'_>, id: &[u8]) -> Result<Vec<u8>, Declined> {
         if id.len() < self.id_len.min(1 + self.off_size + self.len_size) {
             return Err("short heap ID".into());
         }

@@ -5,9 +5,10 @@
 //! Reference: HDF5 File Format Specification 3.0, sections IV.A.2.c and IV.A.2.g.
 
 use super::btree2;
-use super::bytes::{Cursor, Decline, Source, UNDEFINED};
+use super::bytes::{Cursor, Source, UNDEFINED};
 use super::header::{Header, LINK, LINK_INFO, SYMBOL_TABLE};
 use super::heap::Heap;
+use crate::source::Declined;
 
 /// v2 B-tree record type of a link name index: name hash (4), heap ID (7).
 const LINK_NAMES: u8 = 5;
@@ -20,7 +21,7 @@ pub struct Link {
 }
 
 /// The group's links in netcdf-c's visiting order.
-pub fn links(src: &Source<'_>, header: &Header) -> Result<Vec<Link>, Decline> {
+pub fn links(src: &Source<'_>, header: &Header) -> Result<Vec<Link>, Declined> {
     if header.first(SYMBOL_TABLE).is_some() {
         return Err("old-style (symbol table) group".into());
     }
@@ -51,7 +52,7 @@ pub fn links(src: &Source<'_>, header: &Header) -> Result<Vec<Link>, Decline> {
     Ok(out)
 }
 
-fn parse_link(body: &[u8]) -> Result<Link, Decline> {
+fn parse_link(body: &[u8]) -> Result<Link, Declined> {
     let mut c = Cursor::new(body);
     if c.u8()? != 1 {
         return Err("link message version".into());
@@ -68,7 +69,7 @@ fn parse_link(body: &[u8]) -> Result<Link, Decline> {
     let name = c.take(usize::try_from(name_len).map_err(|_| "link name too long")?)?;
     let name = String::from_utf8(name.to_vec()).map_err(|_| "link name not UTF-8")?;
     if name.is_empty() || name.contains('/') {
-        return Err(format!("link name {name:?}"));
+        return Err(Declined::Unsupported(format!("link name {name:?}")));
     }
     let addr = c.u64()?;
     Ok(Link { name, addr, order })

@@ -26,7 +26,8 @@ mod var;
 
 use super::IndexOptions;
 use crate::index::DatasetIndex;
-use bytes::{Cursor, Decline, Source};
+use crate::source::Declined;
+use bytes::{Cursor, Source};
 use std::fs::File;
 use std::path::Path;
 
@@ -38,7 +39,7 @@ pub fn index(
     user_block: u64,
     path: &Path,
     options: &IndexOptions,
-) -> Result<DatasetIndex, Decline> {
+) -> Result<DatasetIndex, Declined> {
     let src = Source::new(file, user_block, len)?;
     let root = superblock(&src)?;
     let root = model::read(&src, root, path, options)?;
@@ -47,7 +48,7 @@ pub fn index(
 
 /// The root group's object header address, from the superblock (any version; the superblock
 /// extension only matters through shared messages, which are declined where they occur).
-fn superblock(src: &Source<'_>) -> Result<u64, Decline> {
+fn superblock(src: &Source<'_>) -> Result<u64, Declined> {
     let sb = src.read(0, 96.min(src.len.saturating_sub(src.base)))?;
     let mut c = Cursor { bytes: &sb, at: 8 };
     let version = c.u8()?;
@@ -73,13 +74,15 @@ fn superblock(src: &Source<'_>) -> Result<u64, Decline> {
             c.skip(8 * 2)?; // superblock extension, end of file
             (offsets, lengths, base, c.u64()?)
         }
-        v => return Err(format!("superblock version {v}")),
+        v => return Err(Declined::Unsupported(format!("superblock version {v}"))),
     };
     if (offsets, lengths) != (8, 8) {
-        return Err(format!("{offsets}-byte addresses, {lengths}-byte lengths"));
+        return Err(Declined::Unsupported(format!(
+            "{offsets}-byte addresses, {lengths}-byte lengths"
+        )));
     }
     if base != 0 && base != src.base {
-        return Err(format!("superblock base address {base}"));
+        return Err(Declined::Unsupported(format!("superblock base address {base}")));
     }
     Ok(root)
 }

@@ -6,7 +6,7 @@
 
 use super::attribute::{self, GlobalHeap, RawAttribute};
 use super::btree2;
-use super::bytes::{Cursor, Decline, Source, UNDEFINED};
+use super::bytes::{Cursor, Source, UNDEFINED};
 use super::header::{
     self, Header, ATTRIBUTE, ATTRIBUTE_INFO, DATATYPE, LAYOUT, LINK_INFO, SYMBOL_TABLE,
 };
@@ -18,6 +18,7 @@ use super::var::Var;
 use super::IndexOptions;
 use crate::index::{Attrs, GroupNode};
 use crate::source::nc4::join;
+use crate::source::Declined;
 use std::collections::{HashMap, HashSet};
 use std::path::Path;
 
@@ -100,7 +101,7 @@ pub fn read(
     root: u64,
     path: &Path,
     options: &IndexOptions,
-) -> Result<GroupNode, Decline> {
+) -> Result<GroupNode, Declined> {
     let mut r = Reader {
         src,
         heap: GlobalHeap::default(),
@@ -125,10 +126,12 @@ impl Reader<'_, '_> {
         name: String,
         path: String,
         parent: Option<usize>,
-    ) -> Result<usize, Decline> {
+    ) -> Result<usize, Declined> {
         let depth = std::iter::successors(parent, |p| self.groups[*p].parent).count();
         if depth >= MAX_DEPTH || self.groups.len() >= MAX_GROUPS {
-            return Err(format!("{path}: groups nested too deeply, or too many groups"));
+            return Err(Declined::Unsupported(format!(
+                "{path}: groups nested too deeply, or too many groups"
+            )));
         }
         let raw = self.raw_attrs(&header)?;
         let attrs = self.convert(&raw)?;
@@ -146,7 +149,9 @@ impl Reader<'_, '_> {
         for link in links(self.src, &header)? {
             // an object linked twice has no single netCDF meaning (and would be read twice)
             if !self.object_addrs.insert(link.addr) || self.object_addrs.len() > MAX_OBJECTS {
-                return Err(format!("{path}: an object linked twice, or too many objects"));
+                return Err(Declined::Unsupported(format!(
+                    "{path}: an object linked twice, or too many objects"
+                )));
             }
             let h = header::read(self.src, link.addr)?;
             let child_path = join(&path, &link.name);
@@ -155,7 +160,9 @@ impl Reader<'_, '_> {
             } else if h.first(LINK_INFO).is_some() || h.first(SYMBOL_TABLE).is_some() {
                 groups.push((link, h, child_path));
             } else {
-                return Err(format!("{child_path}: neither a group nor a dataset"));
+                return Err(Declined::Unsupported(format!(
+                    "{child_path}: neither a group nor a dataset"
+                )));
             }
         }
         // Scales first: a variable may use a dimension defined after it in the same group.
@@ -188,14 +195,17 @@ impl Reader<'_, '_> {
         addr: u64,
         h: &Header,
         raw: &[RawAttribute],
-    ) -> Result<Option<bool>, Decline> {
+    ) -> Result<Option<bool>, Declined> {
         let class = raw.iter().find(|a| a.name == "CLASS");
         if !class.is_some_and(|a| a.data.starts_with(b"DIMENSION_SCALE")) {
             return Ok(None);
         }
         let space = dataspace(h)?;
         if space.dims.len() != 1 {
-            return Err(format!("{name}: dimension scale of rank {}", space.dims.len()));
+            return Err(Declined::Unsupported(format!(
+                "{name}: dimension scale of rank {}",
+                space.dims.len()
+            )));
         }
         let is_var =
             !raw.iter().any(|a| a.name == "NAME" && a.data.starts_with(DIM_WITHOUT_VARIABLE));
@@ -229,7 +239,7 @@ impl Reader<'_, '_> {
         header: Header,
         hdf5_path: String,
         raw: RawAttrs,
-    ) -> Result<Var, Decline> {
+    ) -> Result<Var, Declined> {
         let space = dataspace(&header)?;
         let dims = if let Some(&d) = self.scales.get(&addr) {
             vec![d]
@@ -240,7 +250,9 @@ impl Reader<'_, '_> {
             vec![]
         };
         if dims.len() != space.dims.len() {
-            return Err(format!("{hdf5_path}: no netCDF dimensions (phony dimensions)"));
+            return Err(Declined::Unsupported(format!(
+                "{hdf5_path}: no netCDF dimensions (phony dimensions)"
+            )));
         }
         let attrs = self.convert(&raw)?;
         // netcdf-c strips the prefix only from a longer name
@@ -250,7 +262,7 @@ impl Reader<'_, '_> {
     }
 
     /// The dimension of the scale at `addr`, if it is defined in `group` or an ancestor.
-    fn visible_dim(&self, group: usize, addr: u64) -> Result<usize, Decline> {
+    fn visible_dim(&self, group: usize, addr: u64) -> Result<usize, Declined> {
         let d = *self.scales.get(&addr).ok_or("DIMENSION_LIST names an unknown scale")?;
         let mut g = Some(group);
         while let Some(i) = g {
@@ -263,7 +275,7 @@ impl Reader<'_, '_> {
     }
 
     /// Attribute messages in creation order, from the header or from dense storage.
-    fn raw_attrs(&self, h: &Header) -> Result<RawAttrs, Decline> {
+    fn raw_attrs(&self, h: &Header) -> Result<RawAttrs, Declined> {
         let mut bodies: Vec<(Option<u32>, Vec<u8>)> = Vec::new();
         let mut dense_untracked = false;
         if let Some(info) = h.first(ATTRIBUTE_INFO) {
@@ -303,9 +315,12 @@ impl Reader<'_, '_> {
 
     /// The attributes netcdf-c lists, converted. Their order is netcdf-c's (creation order)
     /// only where the object tracks it; without, one listed attribute is all that is taken.
-    fn convert(&mut self, raw: &RawAttrs) -> Result<Attrs, Decline> {
+    fn convert(&mut self, raw: &RawAttrs) -> Result<Attrs, Declined> {
         if let Some(a) = raw.list.iter().find(|a| DISPUTED.contains(&a.name.as_str())) {
-            return Err(format!("attribute {} (netcdf-c versions differ on it)", a.name));
+            return Err(Declined::Unsupported(format!(
+                "attribute {} (netcdf-c versions differ on it)",
+                a.name
+            )));
         }
         let listed: Vec<&RawAttribute> =
             raw.list.iter().filter(|a| !HIDDEN.contains(&a.name.as_str())).collect();
@@ -342,7 +357,7 @@ impl Reader<'_, '_> {
         &mut self,
         g: usize,
         target: &storage_facts::Target<'_>,
-    ) -> Result<GroupNode, Decline> {
+    ) -> Result<GroupNode, Declined> {
         let mut dims: Vec<&Dim> = self.groups[g].dims.iter().map(|d| &self.dims[*d]).collect();
         dims.sort_by_key(|d| d.id);
         let dimensions = dims.iter().map(|d| (d.name.clone(), d.len)).collect();
@@ -375,7 +390,7 @@ impl Reader<'_, '_> {
     }
 }
 
-fn dataspace(h: &Header) -> Result<Space, Decline> {
+fn dataspace(h: &Header) -> Result<Space, Declined> {
     let m = h.first(header::DATASPACE).ok_or("dataset without a dataspace")?;
     if m.shared() {
         return Err("shared dataspace".into());

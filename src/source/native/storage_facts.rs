@@ -3,7 +3,7 @@
 //! [`crate::source::placement`] like the libhdf5 reader does.
 //! Reference: HDF5 File Format Specification 3.0, sections IV.A.2.f, IV.A.2.i, IV.A.2.l.
 
-use super::bytes::{Cursor, Decline, Source, UNDEFINED};
+use super::bytes::{Cursor, Source, UNDEFINED};
 use super::header::{Header, DATATYPE, EXTERNAL_FILES, FILL_VALUE, LAYOUT, PIPELINE};
 use super::types::parse_type;
 use super::var::Var;
@@ -11,7 +11,7 @@ use crate::index::ArrayNode;
 use crate::source::btree::walk_chunk_btree;
 use crate::source::nc4::take_attr;
 use crate::source::placement::{place, Placement};
-use crate::source::IndexOptions;
+use crate::source::{Declined, IndexOptions, VariableError};
 use hdf5::filters::Filter as H5Filter;
 use std::path::Path;
 
@@ -30,10 +30,12 @@ pub fn array(
     mut v: Var,
     dims: Vec<String>,
     shape: Vec<u64>,
-) -> Result<ArrayNode, Decline> {
+) -> Result<ArrayNode, Declined> {
     let h = &v.header;
     let ty = message(h, DATATYPE).and_then(parse_type)?;
-    let dtype = ty.dtype().ok_or_else(|| format!("{}: variable of type {ty:?}", v.hdf5_path))?;
+    let dtype = ty.dtype().ok_or_else(|| {
+        Declined::Unsupported(format!("{}: variable of type {ty:?}", v.hdf5_path))
+    })?;
     if h.first(EXTERNAL_FILES).is_some() {
         return Err("external storage".into());
     }
@@ -47,16 +49,18 @@ pub fn array(
     Ok(array)
 }
 
-pub fn message(h: &Header, kind: u8) -> Result<&[u8], Decline> {
-    let m = h.first(kind).ok_or_else(|| format!("dataset without message {kind:#x}"))?;
+pub fn message(h: &Header, kind: u8) -> Result<&[u8], Declined> {
+    let m = h
+        .first(kind)
+        .ok_or_else(|| Declined::Unsupported(format!("dataset without message {kind:#x}")))?;
     if m.shared() {
-        return Err(format!("shared message {kind:#x}"));
+        return Err(Declined::Unsupported(format!("shared message {kind:#x}")));
     }
     Ok(&m.body)
 }
 
 /// What libhdf5's `H5Pget_fill_value` returns: the defined fill value, or zeros by default.
-fn fill_element(h: &Header, size: usize) -> Result<Vec<u8>, Decline> {
+fn fill_element(h: &Header, size: usize) -> Result<Vec<u8>, Declined> {
     let mut c = Cursor::new(message(h, FILL_VALUE)?);
     let value = match c.u8()? {
         3 => {
@@ -78,13 +82,16 @@ fn fill_element(h: &Header, size: usize) -> Result<Vec<u8>, Decline> {
             let n = c.u32()? as usize;
             c.take(n)?
         }
-        v => return Err(format!("fill value message version {v}")),
+        v => return Err(Declined::Unsupported(format!("fill value message version {v}"))),
     };
     if value.is_empty() {
         return Ok(vec![0; size]); // a defined fill value of no bytes: zeros, as libhdf5 says
     }
     if value.len() != size {
-        return Err(format!("fill value of {} bytes for {size}-byte elements", value.len()));
+        return Err(Declined::Unsupported(format!(
+            "fill value of {} bytes for {size}-byte elements",
+            value.len()
+        )));
     }
     Ok(value.to_vec())
 }
@@ -104,7 +111,7 @@ pub enum Layout<'h> {
 }
 
 /// The layout of a dataset of rank `rank`.
-pub fn layout(h: &Header, rank: usize) -> Result<Layout<'_>, Decline> {
+pub fn layout(h: &Header, rank: usize) -> Result<Layout<'_>, Declined> {
     let mut c = Cursor::new(message(h, LAYOUT)?);
     if c.u8()? != 3 {
         return Err("data layout message version is not 3".into());
@@ -121,24 +128,29 @@ pub fn layout(h: &Header, rank: usize) -> Result<Layout<'_>, Decline> {
         2 => {
             let dims = usize::from(c.u8()?);
             if dims != rank + 1 {
-                return Err(format!("chunk layout of {dims} dimensions for rank {rank}"));
+                return Err(Declined::Unsupported(format!(
+                    "chunk layout of {dims} dimensions for rank {rank}"
+                )));
             }
             let root = c.u64()?;
             let chunk = (0..rank).map(|_| c.u32().map(u64::from)).collect::<Result<Vec<_>, _>>()?;
             Layout::Chunked { root: (root != UNDEFINED).then_some(root), dims, chunk }
         }
-        class => return Err(format!("layout class {class}")),
+        class => return Err(Declined::Unsupported(format!("layout class {class}"))),
     })
 }
 
-fn placement<'e>(t: &'e Target<'_>, h: &'e Header, rank: usize) -> Result<Placement<'e>, Decline> {
+fn placement<'e>(t: &'e Target<'_>, h: &'e Header, rank: usize) -> Result<Placement<'e>, Declined> {
     Ok(match layout(h, rank)? {
         Layout::Compact(data) => Placement::Compact {
             read: Box::new(move |want| {
                 if want == data.len() {
                     Ok(data.to_vec())
                 } else {
-                    Err(format!("compact data of {} bytes, {want} expected", data.len()))
+                    Err(VariableError::Unsupported(format!(
+                        "compact data of {} bytes, {want} expected",
+                        data.len()
+                    )))
                 }
             }),
         },
@@ -160,7 +172,7 @@ fn placement<'e>(t: &'e Target<'_>, h: &'e Header, rank: usize) -> Result<Placem
 }
 
 /// The filter pipeline message (versions 1 and 2) as the hdf5 crate reports it.
-pub fn filters(h: &Header) -> Result<Vec<H5Filter>, Decline> {
+pub fn filters(h: &Header) -> Result<Vec<H5Filter>, Declined> {
     let Some(m) = h.first(PIPELINE) else { return Ok(vec![]) };
     if m.shared() {
         return Err("shared filter pipeline".into());
@@ -171,7 +183,7 @@ pub fn filters(h: &Header) -> Result<Vec<H5Filter>, Decline> {
     if version == 1 {
         c.skip(6)?;
     } else if version != 2 {
-        return Err(format!("filter pipeline version {version}"));
+        return Err(Declined::Unsupported(format!("filter pipeline version {version}")));
     }
     let mut out = Vec::new();
     for _ in 0..n {
@@ -184,9 +196,9 @@ pub fn filters(h: &Header) -> Result<Vec<H5Filter>, Decline> {
             c.skip(4)?;
         }
         if !FILTERS.contains(&id) {
-            return Err(format!("filter {id}"));
+            return Err(Declined::Unsupported(format!("filter {id}")));
         }
-        out.push(H5Filter::from_raw(i32::from(id), &cdata).map_err(|e| e.to_string())?);
+        out.push(H5Filter::from_raw(i32::from(id), &cdata).map_err(VariableError::Filter)?);
     }
     Ok(out)
 }

@@ -6,7 +6,7 @@
 //! [`MAX_STRING_BYTES`].
 
 use super::attribute::GlobalHeap;
-use super::bytes::{le, Decline, Source};
+use super::bytes::{le, Source};
 use super::storage_facts::{filters, layout, Layout};
 use super::var::Var;
 use crate::codec;
@@ -15,6 +15,7 @@ use crate::source::btree::walk_chunk_btree;
 use crate::source::nc4::take_attr;
 use crate::source::nc4_strings::{set_strings, MAX_STRING_BYTES};
 use crate::source::pipeline::{map_pipeline, Mode};
+use crate::source::Declined;
 use std::os::unix::fs::FileExt;
 
 /// Bytes of one element: length (4), collection address (8), object index (4).
@@ -30,13 +31,16 @@ pub fn array(
     mut v: Var,
     dims: Vec<String>,
     shape: Vec<u64>,
-) -> Result<ArrayNode, Decline> {
+) -> Result<ArrayNode, Declined> {
     if v.space.dims != shape {
-        return Err(format!("{}: strings shorter than their dimensions", v.hdf5_path));
+        return Err(Declined::Unsupported(format!(
+            "{}: strings shorter than their dimensions",
+            v.hdf5_path
+        )));
     }
     let total = shape.iter().try_fold(1u64, |a, d| a.checked_mul(*d)).ok_or("too many strings")?;
     if total > (MAX_STRING_BYTES / 4) as u64 {
-        return Err(format!("{}: more strings than served", v.hdf5_path));
+        return Err(Declined::Unsupported(format!("{}: more strings than served", v.hdf5_path)));
     }
     // no elements (a zero-length or empty unlimited dimension): nothing stored to read
     let raw = if total == 0 { vec![] } else { elements(src, &v, &shape, total as usize)? };
@@ -45,7 +49,7 @@ pub fn array(
     for e in raw.chunks_exact(ELEMENT) {
         let (len, addr, index) = (le(&e[..4]), le(&e[4..12]), le(&e[12..16]));
         if addr == 0 {
-            return Err(format!("{}: a NULL string", v.hdf5_path));
+            return Err(Declined::Unsupported(format!("{}: a NULL string", v.hdf5_path)));
         }
         let text = heap.object(src, addr, index as u32)?;
         let text = text.get(..len as usize).ok_or("string longer than its heap object")?;
@@ -53,7 +57,10 @@ pub fn array(
         let s = String::from_utf8_lossy(&text[..end]).into_owned();
         bytes += s.len() + 4;
         if bytes > MAX_STRING_BYTES {
-            return Err(format!("{}: string variable larger than served", v.hdf5_path));
+            return Err(Declined::Unsupported(format!(
+                "{}: string variable larger than served",
+                v.hdf5_path
+            )));
         }
         items.push(s);
     }
@@ -65,7 +72,7 @@ pub fn array(
 }
 
 /// The `total` elements of `v` in row-major order.
-fn elements(src: &Source<'_>, v: &Var, shape: &[u64], total: usize) -> Result<Vec<u8>, Decline> {
+fn elements(src: &Source<'_>, v: &Var, shape: &[u64], total: usize) -> Result<Vec<u8>, Declined> {
     let n = total * ELEMENT;
     match layout(&v.header, shape.len())? {
         Layout::Compact(data) if data.len() == n => Ok(data.to_vec()),
@@ -89,7 +96,7 @@ fn chunked(
     root: u64,
     dims: usize,
     chunk: &[u64],
-) -> Result<Vec<u8>, Decline> {
+) -> Result<Vec<u8>, Declined> {
     let pipeline = map_pipeline(&filters(&v.header)?, ELEMENT)?;
     if pipeline.mode == Mode::Library || chunk.contains(&0) {
         return Err("string chunks only libhdf5 decodes".into());
@@ -115,10 +122,9 @@ fn chunked(
             return Err("stored string chunk larger than possible".into());
         }
         let mut stored = vec![0u8; len];
-        src.file().read_exact_at(&mut stored, at).map_err(|err| err.to_string())?;
+        src.file().read_exact_at(&mut stored, at)?;
         let decoded =
-            codec::decode_hdf5_chunk(stored, &pipeline.source, e.filter_mask, per_chunk * ELEMENT)
-                .map_err(|err| err.to_string())?;
+            codec::decode_hdf5_chunk(stored, &pipeline.source, e.filter_mask, per_chunk * ELEMENT)?;
         place(&decoded, &e.offset, chunk, shape, &mut out)?;
     }
     Ok(out)
@@ -131,7 +137,7 @@ fn place(
     chunk: &[u64],
     shape: &[u64],
     out: &mut [u8],
-) -> Result<(), Decline> {
+) -> Result<(), Declined> {
     let rank = shape.len();
     let inside = offset.iter().zip(shape).zip(chunk).all(|((o, s), c)| o < s && o % c == 0);
     if offset.len() != rank || !inside {

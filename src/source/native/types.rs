@@ -3,8 +3,9 @@
 //! shape of a dataset or an attribute. Anything else is declined.
 //! Reference: HDF5 File Format Specification 3.0, sections IV.A.2.b and IV.A.2.d.
 
-use super::bytes::{Cursor, Decline};
+use super::bytes::Cursor;
 use crate::index::{Dtype, ElementKind};
+use crate::source::Declined;
 
 /// HDF5's "unlimited" maximum dimension.
 pub const UNLIMITED: u64 = u64::MAX;
@@ -57,13 +58,13 @@ impl Type {
 }
 
 /// Parse a datatype message (or an embedded datatype).
-pub fn parse_type(bytes: &[u8]) -> Result<Type, Decline> {
+pub fn parse_type(bytes: &[u8]) -> Result<Type, Declined> {
     parse_nested(bytes, false)
 }
 
 /// `inner`: the base type of a variable-length type, which may not nest further (a chain of
 /// them would recurse without bound).
-fn parse_nested(bytes: &[u8], inner: bool) -> Result<Type, Decline> {
+fn parse_nested(bytes: &[u8], inner: bool) -> Result<Type, Declined> {
     let mut c = Cursor::new(bytes);
     let class_version = c.u8()?;
     let class = class_version & 0x0f;
@@ -135,7 +136,7 @@ impl Space {
 }
 
 /// Parse a dataspace message (versions 1 and 2).
-pub fn parse_space(bytes: &[u8]) -> Result<Space, Decline> {
+pub fn parse_space(bytes: &[u8]) -> Result<Space, Declined> {
     let mut c = Cursor::new(bytes);
     let version = c.u8()?;
     let rank = usize::from(c.u8()?);
@@ -148,12 +149,12 @@ pub fn parse_space(bytes: &[u8]) -> Result<Space, Decline> {
         2 => match c.u8()? {
             0 | 1 => false,
             2 => true,
-            t => return Err(format!("dataspace type {t}")),
+            t => return Err(Declined::Unsupported(format!("dataspace type {t}"))),
         },
-        v => return Err(format!("dataspace message version {v}")),
+        v => return Err(Declined::Unsupported(format!("dataspace message version {v}"))),
     };
     if rank > 32 {
-        return Err(format!("dataspace of rank {rank}"));
+        return Err(Declined::Unsupported(format!("dataspace of rank {rank}")));
     }
     let dims = (0..rank).map(|_| c.u64()).collect::<Result<Vec<_>, _>>()?;
     let max = if flags & 0x01 != 0 {

@@ -144,13 +144,11 @@ impl IndexStore {
         options: &IndexOptions,
         index: &DatasetIndex,
     ) -> Option<Vec<u8>> {
-        let result = (|| -> Result<Vec<u8>, String> {
+        let result = (|| -> Result<Vec<u8>, postcard::Error> {
             let mut bytes = MAGIC.to_vec();
             bytes.extend_from_slice(&VERSION.to_le_bytes());
-            bytes.extend(
-                postcard::to_allocvec(&header(path, id, options)).map_err(|e| e.to_string())?,
-            );
-            let body = postcard::to_allocvec(index).map_err(|e| e.to_string())?;
+            bytes.extend(postcard::to_allocvec(&header(path, id, options))?);
+            let body = postcard::to_allocvec(index)?;
             bytes.extend_from_slice(&fnv1a(&body).to_le_bytes());
             bytes.extend(body);
             Ok(bytes)
@@ -161,23 +159,18 @@ impl IndexStore {
 
 /// Write `bytes` to `target` in `dir` atomically (a temporary file renamed into place).
 fn write(dir: &Path, target: &Path, bytes: &[u8]) {
-    let result = (|| -> Result<(), String> {
+    let result = (|| -> Result<(), std::io::Error> {
         // indexes describe files some users may not read: root's (the owner's) eyes only
-        std::fs::DirBuilder::new()
-            .recursive(true)
-            .mode(0o700)
-            .create(dir)
-            .map_err(|e| e.to_string())?;
+        std::fs::DirBuilder::new().recursive(true).mode(0o700).create(dir)?;
         let tmp = target.with_extension(format!("tmp{}", std::process::id()));
         let mut file = std::fs::OpenOptions::new()
             .write(true)
             .create(true)
             .truncate(true)
             .mode(0o600)
-            .open(&tmp)
-            .map_err(|e| e.to_string())?;
-        file.write_all(bytes).map_err(|e| e.to_string())?;
-        std::fs::rename(&tmp, target).map_err(|e| e.to_string())
+            .open(&tmp)?;
+        file.write_all(bytes)?;
+        std::fs::rename(&tmp, target)
     })();
     if let Err(e) = result {
         warn!(dir = %dir.display(), "cannot persist index: {e}");

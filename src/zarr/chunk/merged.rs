@@ -74,9 +74,7 @@ pub(super) fn merged(
             .collect();
         let mine = first.map_or(Ok(()), |(dst, group)| decode_parts(file, array, group, part, dst));
         others.into_iter().fold(mine, |acc, h| {
-            let theirs = h
-                .join()
-                .unwrap_or_else(|_| Err(ChunkError::Library("a decoding thread panicked".into())));
+            let theirs = h.join().unwrap_or_else(|_| Err(ChunkError::DecoderPanicked));
             acc.and(theirs)
         })
     })?;
@@ -116,7 +114,7 @@ fn decode_parts(
                 pread_into(file, *offset, dst)?;
             }
             Some(other) => {
-                return Err(ChunkError::Library(format!("cannot merge chunk {other:?}")));
+                return Err(ChunkError::CannotMerge(Box::new(other.clone())));
             }
             None => fill(dst, &array.fill_element)?,
         }

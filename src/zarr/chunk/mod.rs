@@ -33,8 +33,15 @@ pub enum ChunkError {
     Codec(#[from] CodecError),
     #[error("generated chunk has {got} bytes, indexed as {expected}")]
     SizeChanged { got: u64, expected: u64 },
-    #[error("library decode: {0}")]
-    Library(String),
+    /// A library chunk without a reader to decode it.
+    #[error("library decode: no reader")]
+    NoLibraryReader,
+    /// A thread decoding part of a merged chunk panicked.
+    #[error("library decode: a decoding thread panicked")]
+    DecoderPanicked,
+    /// A merged chunk's part of a kind that cannot be merged.
+    #[error("library decode: cannot merge chunk {0:?}")]
+    CannotMerge(Box<ChunkRef>),
     #[error("library decode: {0}")]
     LibraryRead(#[from] LibraryError),
     #[error("{0}")]
@@ -54,7 +61,10 @@ impl ChunkError {
             ChunkError::Truncated => "source truncated",
             ChunkError::Codec(_) => "chunk decode",
             ChunkError::SizeChanged { .. } => "chunk size changed",
-            ChunkError::Library(_) | ChunkError::LibraryRead(_) => "library decode",
+            ChunkError::NoLibraryReader
+            | ChunkError::DecoderPanicked
+            | ChunkError::CannotMerge(_)
+            | ChunkError::LibraryRead(_) => "library decode",
             ChunkError::Shared(inner) => inner.cause(),
             ChunkError::NoAssembler => "joined chunk",
             ChunkError::Member { source, .. } => source.cause(),
@@ -164,7 +174,7 @@ pub fn read_chunk(
             Ok(Bytes::Owned(slice(array.fill_chunk.as_deref().unwrap_or(&[]), offset, want)))
         }
         ChunkRef::Library { size } => {
-            let lib = src.library.ok_or_else(|| ChunkError::Library("no reader".into()))?;
+            let lib = src.library.ok_or(ChunkError::NoLibraryReader)?;
             let coords = array.chunk_coords(src.key.2 as u64);
             let make = |_: &mut Permit<'_>| -> Result<Vec<u8>, ChunkError> {
                 let bytes = lib.read(array, &coords)?;

@@ -3,7 +3,7 @@
 //! Members' chunks have the joined array's chunk shape in every other dimension (the join
 //! checks it), so a member chunk and the joined chunk share their layout but along `dim`.
 
-use crate::index::ArrayNode;
+use crate::index::{ArrayNode, Unpack};
 use crate::zarr::chunk::cache::ChunkCache;
 use crate::zarr::chunk::{read_chunk, ChunkError, ChunkSource};
 use std::fs::File;
@@ -50,15 +50,24 @@ pub fn assemble(
                 joined: None,
             };
             let bytes = read_chunk(&src, member, chunk, 0, chunk.size() as usize)?;
+            let unpack = parts.unpack.get(m);
+            let converted;
+            let (bytes, block): (&[u8], usize) = match unpack {
+                None => (&bytes, inner),
+                Some(u) => {
+                    converted = unpacked(&bytes, member, u);
+                    (&converted, inner)
+                }
+            };
             // member time steps j*cm .. (j+1)*cm, overlapping [lo, hi) in joined steps
             let first = (s + j * cm).max(lo);
             let last = (s + (j + 1) * cm).min(hi);
             for o in 0..outer {
                 for t in first..last {
-                    let from = (o * cm as usize + (t - s - j * cm) as usize) * inner;
+                    let from = (o * cm as usize + (t - s - j * cm) as usize) * block;
                     let to = (o * c as usize + (t - t0) as usize) * inner;
                     if let (Some(src), Some(dst)) =
-                        (bytes.get(from..from + inner), out.get_mut(to..to + inner))
+                        (bytes.get(from..from + block), out.get_mut(to..to + inner))
                     {
                         dst.copy_from_slice(src);
                     }
@@ -67,4 +76,17 @@ pub fn assemble(
         }
     }
     Ok(out)
+}
+
+/// A member chunk's values unpacked into float64 (little-endian), NaN for a missing value.
+fn unpacked(bytes: &[u8], member: &ArrayNode, u: &Unpack) -> Vec<u8> {
+    let size = member.dtype.size.max(1);
+    let mut out = Vec::with_capacity(bytes.len() / size * 8);
+    for b in bytes.chunks_exact(size) {
+        let raw = member.dtype.decode(b).and_then(|v| v.as_f64()).unwrap_or(f64::NAN);
+        let missing = raw.is_nan() || u.missing.iter().any(|m| *m == raw);
+        let v = if missing { f64::NAN } else { raw * u.scale + u.offset };
+        out.extend_from_slice(&v.to_le_bytes());
+    }
+    out
 }

@@ -7,8 +7,11 @@
 //! members' chunks through when they agree on the stored and served filters and the chunk
 //! shape and each member but the last fills whole chunks along time; otherwise its chunks are
 //! joined chunks on a regular grid, assembled from the members' decoded chunks (365- and
-//! 366-day years, differing compression). Members that differ in what the values mean (type,
-//! fill value, packing or other attributes) leave the variable out, with the reason. Variables without the time dimension and global
+//! 366-day years, differing compression); members packed with different
+//! `scale_factor`/`add_offset` give joined chunks of unpacked float64 values (NaN where a
+//! member's value is missing), as xarray decodes each member. Members that differ in what
+//! else the values mean (type, fill value, other attributes) leave the variable out, with the
+//! reason. Variables without the time dimension and global
 //! attributes are taken from the first member when equal in all; differing global attributes
 //! are dropped and named in `cloudify_dropped_attributes`.
 
@@ -16,8 +19,8 @@ use super::attrs::{merge_global, same_attrs, DROPPED};
 use super::error::{JoinError, Refusal};
 use super::time::{generated_time, TimeOf};
 use crate::index::{
-    ArrayNode, AttrValue, ChunkFiles, ChunkRef, DatasetIndex, GroupNode, JoinedParts, Skipped,
-    StorageKind,
+    ArrayNode, AttrValue, ChunkFiles, ChunkRef, DatasetIndex, Dtype, ElementKind, GroupNode,
+    JoinedParts, Skipped, StorageKind, Unpack,
 };
 use crate::zarr::mode;
 
@@ -177,8 +180,9 @@ fn unchanged(
 }
 
 /// A variable along time: its members' chunks served one after another when they can be,
-/// else joined chunks assembled from them on the first member's chunk shape; refused when the
-/// members' values do not mean the same (type, fill value, attributes such as packing).
+/// else joined chunks assembled from them on the first member's chunk shape (unpacked when
+/// the members' packing differs); refused when the members' values do not mean the same
+/// (type, fill value, other attributes).
 fn along_time(
     all: &[&ArrayNode],
     members: &[&Member<'_>],
@@ -195,11 +199,8 @@ fn along_time(
         if a.fill_value != first.fill_value || a.fill_element != first.fill_element {
             return differs("the fill value");
         }
-        if !same_attrs(&a.attrs, &first.attrs) {
-            return Err(format!(
-                "an attribute (packing, units or other) differs in {name}: joining it needs \
-                 unpacked values, not served yet"
-            ));
+        if !same_attrs(&unpacked_attrs(&a.attrs), &unpacked_attrs(&first.attrs)) {
+            return differs("an attribute (units or other)");
         }
         if a.library_path.is_some() {
             return Err("chunks decoded by libhdf5 are not joined yet".into());
@@ -210,10 +211,63 @@ fn along_time(
             return differs("the shape");
         }
     }
-    if passes_through(all, d) {
+    let packing_differs = all.iter().any(|a| !same_attrs(&a.attrs, &first.attrs));
+    if !packing_differs && passes_through(all, d) {
         return Ok(pass_through(all, d, lengths));
     }
-    generated(all, d, lengths, members)
+    let mut out = generated(all, d, lengths, members)?;
+    if packing_differs {
+        unpacked(&mut out, all)?;
+    }
+    Ok(out)
+}
+
+/// The attributes that say how values are packed (CF): members that differ only in these
+/// are joined as unpacked float64 values.
+const PACKING: [&str; 2] = ["scale_factor", "add_offset"];
+
+fn unpacked_attrs(attrs: &crate::index::Attrs) -> crate::index::Attrs {
+    attrs.iter().filter(|(k, _)| !PACKING.contains(&k.as_str())).cloned().collect()
+}
+
+/// Make joined array `out` (of members `all`, packed differently) serve unpacked float64
+/// values, NaN where a member's value is its `_FillValue` or `missing_value`, as xarray
+/// decodes each member.
+fn unpacked(out: &mut ArrayNode, all: &[&ArrayNode]) -> Result<(), String> {
+    if !out.dtype.is_number() {
+        return Err("packing differs on a variable that is not numeric".into());
+    }
+    let num = |a: &ArrayNode, k: &str| {
+        let v = a.attrs.iter().find(|(n, _)| n == k).map(|(_, v)| v);
+        v.map_or(Ok(None), |v| v.as_f64().map(Some).ok_or(format!("{k} is not one number")))
+    };
+    let mut unpack = Vec::with_capacity(all.len());
+    for a in all {
+        let mut missing: Vec<f64> = a.fill_value.iter().filter_map(AttrValue::as_f64).collect();
+        match a.attrs.iter().find(|(n, _)| n == "missing_value").map(|(_, v)| v) {
+            Some(AttrValue::Floats(v)) => missing.extend(v),
+            Some(AttrValue::Ints(v)) => missing.extend(v.iter().map(|x| *x as f64)),
+            Some(AttrValue::UInts(v)) => missing.extend(v.iter().map(|x| *x as f64)),
+            Some(v) => missing.extend(v.as_f64()),
+            None => {}
+        }
+        let scale = num(a, "scale_factor")?.unwrap_or(1.0);
+        let offset = num(a, "add_offset")?.unwrap_or(0.0);
+        unpack.push(Unpack { scale, offset, missing });
+    }
+    let f8 = Dtype::le(ElementKind::Float, 8);
+    out.dtype = f8;
+    out.fill_value = Some(AttrValue::Float(f64::NAN));
+    out.fill_element = f64::NAN.to_le_bytes().to_vec();
+    out.attrs.retain(|(k, _)| !PACKING.contains(&k.as_str()) && k != "missing_value");
+    let size = out.chunk_nbytes();
+    for r in out.chunk_refs.iter_mut().flatten() {
+        *r = ChunkRef::Joined { size };
+    }
+    if let Some(parts) = out.joined.as_mut() {
+        parts.unpack = unpack;
+    }
+    Ok(())
 }
 
 /// True when the members' stored chunks can be served one after another: the same chunks
@@ -300,6 +354,6 @@ fn generated(
     }
     let arrays = all.iter().map(|a| mode::decoded(a)).collect();
     out.files = ChunkFiles::Own;
-    out.joined = Some(Box::new(JoinedParts { dim: d, starts, arrays }));
+    out.joined = Some(Box::new(JoinedParts { dim: d, starts, arrays, unpack: vec![] }));
     Ok(out)
 }

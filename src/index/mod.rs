@@ -114,9 +114,21 @@ pub struct JoinedParts {
     pub dim: usize,
     /// Where member `i` starts along `dim`, in elements.
     pub starts: Vec<u64>,
-    /// Member `i`'s array as decoded chunks (uncompressed, in the joined array's type), with
-    /// the same chunk shape as the joined array but along `dim`.
+    /// Member `i`'s array as decoded chunks (uncompressed), with the same chunk shape as the
+    /// joined array but along `dim`.
     pub arrays: Vec<ArrayNode>,
+    /// Members packed differently: member `i`'s values unpacked into the joined array's
+    /// type (float64); empty when the members' values are copied as they are.
+    pub unpack: Vec<Unpack>,
+}
+
+/// How one member's packed values become the joined array's: a stored value equal to one of
+/// `missing` is NaN, any other `raw * scale + offset` (as CF and xarray decode them).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Unpack {
+    pub scale: f64,
+    pub offset: f64,
+    pub missing: Vec<f64>,
 }
 
 /// Which file a chunk's bytes are read from: the dataset's own file, or, in a dataset made of

@@ -84,7 +84,7 @@ fn unpacked(bytes: &[u8], member: &ArrayNode, u: &Unpack) -> Vec<u8> {
     let mut out = Vec::with_capacity(bytes.len() / size * 8);
     for b in bytes.chunks_exact(size) {
         let raw = member.dtype.decode(b).and_then(|v| v.as_f64()).unwrap_or(f64::NAN);
-        let missing = raw.is_nan() || u.missing.iter().any(|m| *m == raw);
+        let missing = raw.is_nan() || u.missing.contains(&raw);
         let v = if missing { f64::NAN } else { raw * u.scale + u.offset };
         out.extend_from_slice(&v.to_le_bytes());
     }

@@ -20,6 +20,7 @@ import sys
 import time
 from pathlib import Path
 
+import netCDF4
 import numpy as np
 import pytest
 import xarray as xr
@@ -247,6 +248,35 @@ def test_new_member_extends_the_aggregate(tmp_path):
         # the size may stay (730 and 911 are both three digits): what the kernel reports must
         # be what is read
         assert zmeta.stat().st_size == len(zmeta.read_bytes())
+        compare(store, present)
+
+
+def test_removed_and_replaced_members_change_the_aggregate(tmp_path):
+    """A member deleted shrinks the store; a member replaced (rename over it) by another
+    version is what the store serves next, chunk files included (60 s attribute timeouts:
+    only the watcher's invalidations and the per-request identity checks make it fresh)."""
+    stage = tmp_path / "stage"
+    (stem, files), = mc.make_noleap_passthrough(stage).items()
+    archive = tmp_path / "archive"
+    archive.mkdir()
+    present = [Path(shutil.copy2(f, archive / f.name)) for f in files]
+    with mounted(archive, "--attr-timeout", "60") as mnt:
+        store = mnt / f"{stem}.zarr"
+        compare(store, present)
+        chunk = store / "tas" / "0.0.0"
+        before = chunk.read_bytes()
+        os.unlink(present.pop())
+        assert poll(lambda: zmetadata_time_length(store) == 730, WATCH), "did not shrink"
+        compare(store, present)
+        # the first member replaced by a copy with other values (same times)
+        with netCDF4.Dataset(stage / files[0].name) as src:
+            tas = src["tas"][:]
+        other = tmp_path / "other.nc"
+        shutil.copy(files[0], other)
+        with netCDF4.Dataset(other, "a") as dst:
+            dst["tas"][:] = tas + 1.0
+        os.rename(other, present[0])
+        assert poll(lambda: chunk.read_bytes() != before, WATCH), "old chunk bytes served"
         compare(store, present)
 
 

@@ -60,6 +60,15 @@ struct Cli {
     #[arg(long, help_heading = "Mount")]
     follow_symlinks: bool,
 
+    /// Files of a dataset of many files (`<stem>_<start>-<end>.nc` beside others of the same
+    /// stem, shown together as `<stem>.zarr`): also shown as stores of their own, or hidden.
+    #[arg(long, value_enum, default_value_t = Members::Show, help_heading = "Collections")]
+    members: Members,
+    /// A member of a collection that cannot be read is left out (logged; the gap shows in the
+    /// time coordinate) instead of failing the collection.
+    #[arg(long, help_heading = "Collections")]
+    skip_bad_members: bool,
+
     /// raw: the stored compressed chunks, zero-copy (compact; for rsync/rclone export).
     /// decoded: every chunk uncompressed, decoded in the daemon (fastest for local readers).
     #[arg(long, value_enum, default_value_t = Chunks::Raw, help_heading = "Zarr view")]
@@ -108,6 +117,12 @@ struct Cli {
     no_stac: bool,
 }
 
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+enum Members {
+    Show,
+    Hide,
+}
+
 #[derive(Clone, Copy, Debug, clap::ValueEnum)]
 enum Chunks {
     Raw,
@@ -141,6 +156,8 @@ fn config(cli: &Cli) -> Result<MountConfig, String> {
             },
             isolation: isolation(cli)?,
             follow_symlinks: cli.follow_symlinks,
+            hide_members: cli.members == Members::Hide,
+            skip_bad_members: cli.skip_bad_members,
             stac: StacOptions {
                 enabled: !cli.no_stac,
                 config: match &cli.stac_config {

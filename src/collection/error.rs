@@ -35,4 +35,6 @@ pub enum Refusal {
     Overlap { a: String, b: String },
     #[error("{member}: reading the time coordinate: {source}")]
     Read { member: String, source: JoinError },
+    #[error("no member can be read")]
+    NoMembers,
 }

@@ -19,7 +19,7 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::Ordering;
 use std::sync::{Arc, OnceLock};
 use std::time::Instant;
-use tracing::{debug, error, info};
+use tracing::{debug, error, info, warn};
 
 /// A member file of a loaded collection.
 pub struct MemberFile {
@@ -131,23 +131,43 @@ impl Datasets {
         let mut files = Vec::with_capacity(members.len());
         let mut indexes: Vec<DatasetIndex> = Vec::with_capacity(members.len());
         let mut stats: Vec<SourceStat> = Vec::with_capacity(members.len());
+        let mut names: Vec<&OsString> = Vec::with_capacity(members.len());
         for (name, _) in members {
             let path = dir.join(name);
-            let member = |source: DatasetError| DatasetError::Member {
-                store: store.to_path_buf(),
-                member: name.to_string_lossy().into_owned(),
-                source: Box::new(source),
-            };
-            let stat = stat_source(&path).map_err(|e| member(DatasetError::open(&path)(e)))?;
-            let file = File::open(&path).map_err(|e| member(DatasetError::open(&path)(e)))?;
-            indexes.push(self.index_of(&path, &file, stat).map_err(member)?);
-            files.push(file);
-            stats.push(stat);
+            let opened = (|| {
+                let stat = stat_source(&path).map_err(DatasetError::open(&path))?;
+                let file = File::open(&path).map_err(DatasetError::open(&path))?;
+                let index = self.index_of(&path, &file, stat)?;
+                Ok::<_, DatasetError>((stat, file, index))
+            })();
+            match opened {
+                Ok((stat, file, index)) => {
+                    indexes.push(index);
+                    files.push(file);
+                    stats.push(stat);
+                    names.push(name);
+                }
+                Err(e) if self.skip_bad_members => {
+                    warn!(store = %store.display(), member = %path.display(),
+                        "member left out (--skip-bad-members): {e}");
+                }
+                Err(e) => {
+                    let member = name.to_string_lossy().into_owned();
+                    error!(store = %store.display(), "collection not available: member {member}: {e}");
+                    let store = store.to_path_buf();
+                    return Err(DatasetError::Member { store, member, source: Box::new(e) });
+                }
+            }
         }
-        let input: Vec<Member<'_>> = members
+        if names.is_empty() {
+            let r = crate::collection::Refusal::NoMembers;
+            error!(store = %store.display(), "collection not available: {r}");
+            return Err(DatasetError::Refused { store: store.to_path_buf(), source: Arc::new(r) });
+        }
+        let input: Vec<Member<'_>> = names
             .iter()
             .zip(&indexes)
-            .map(|((name, _), index)| Member { name: name.to_string_lossy().into_owned(), index })
+            .map(|(name, index)| Member { name: name.to_string_lossy().into_owned(), index })
             .collect();
         let read = |i: usize, a: &ArrayNode| -> Result<Vec<u8>, JoinError> {
             whole_array(&files[i], None, a, READ_MAX_BYTES)
@@ -163,15 +183,10 @@ impl Datasets {
         let mut files: Vec<Option<File>> = files.into_iter().map(Some).collect();
         let mut numbered = Vec::with_capacity(joined.order.len());
         for i in &joined.order {
-            let file = files[*i]
-                .take()
-                .ok_or(VfsError::NotFound)
-                .map_err(|_| DatasetError::MemberChanged { path: dir.join(&members[*i].0) })?;
-            numbered.push(MemberFile {
-                path: dir.join(&members[*i].0),
-                identity: stats[*i].identity,
-                file,
-            });
+            let path = dir.join(names[*i]);
+            let changed = || DatasetError::MemberChanged { path: path.clone() };
+            let file = files[*i].take().ok_or_else(changed)?;
+            numbered.push(MemberFile { path: path.clone(), identity: stats[*i].identity, file });
         }
         let first = &numbered[0];
         let file = first.file.try_clone().map_err(DatasetError::open(&first.path))?;

@@ -115,6 +115,8 @@ pub struct Datasets {
     store: Option<IndexStore>,
     pub(super) isolation: Isolation,
     pub(super) next_generation: AtomicU64,
+    /// A collection leaves out a member that cannot be read instead of failing.
+    pub(super) skip_bad_members: bool,
 }
 
 impl Datasets {
@@ -125,6 +127,7 @@ impl Datasets {
         (mode, merge_target): (ChunkMode, u64),
         store: Option<IndexStore>,
         isolation: Isolation,
+        skip_bad_members: bool,
     ) -> Self {
         let next_generation = AtomicU64::new(1);
         let capacity_kib = (budget / 1024).max(max_datasets.max(1));
@@ -139,7 +142,16 @@ impl Datasets {
                 u32::try_from(kib).unwrap_or(u32::MAX).clamp(min_kib, max_kib)
             })
             .build_with_hasher(foldhash::fast::RandomState::default());
-        Datasets { cache, options, mode, merge_target, store, isolation, next_generation }
+        Datasets {
+            cache,
+            options,
+            mode,
+            merge_target,
+            store,
+            isolation,
+            next_generation,
+            skip_bad_members,
+        }
     }
 
     /// Wait until the indexes made so far are persisted.
@@ -253,6 +265,7 @@ mod tests {
             (ChunkMode::Raw, 16 << 20),
             None,
             Isolation::InProcess,
+            false,
         );
         for _ in 0..20 {
             datasets.get(&a).expect("a");

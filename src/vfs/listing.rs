@@ -119,7 +119,7 @@ mod tests {
             }
         }
         let root = root.canonicalize().expect("root");
-        let options = ListOptions { stac: false, follow_symlinks: false };
+        let options = ListOptions { stac: false, follow_symlinks: false, hide_members: false };
         let listings = Listings::new(root.clone(), 120, options);
         for d in 0..3 {
             assert_eq!(listings.get(Path::new(&format!("d{d}"))).expect("list").entries.len(), 50);

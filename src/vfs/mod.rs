@@ -79,6 +79,7 @@ impl Vfs {
                 ListOptions {
                     stac: options.stac.enabled,
                     follow_symlinks: options.follow_symlinks,
+                    hide_members: options.hide_members,
                 },
             ),
             confinement: Confinement::new(root.clone(), options.follow_symlinks),
@@ -90,6 +91,7 @@ impl Vfs {
                 (options.chunk_mode, options.decoded_chunk_target.min(options.cache_bytes / 8)),
                 options.index_dir.map(IndexStore::new),
                 options.isolation,
+                options.skip_bad_members,
             ),
             cache: ChunkCache::new(options.cache_bytes),
             stac: options.stac,

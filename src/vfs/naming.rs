@@ -92,6 +92,8 @@ pub struct ListOptions {
     pub stac: bool,
     /// Follow symbolic links that lead outside the archive (`--follow-symlinks`).
     pub follow_symlinks: bool,
+    /// Files shown in a collection are not shown as stores of their own (`--members hide`).
+    pub hide_members: bool,
 }
 
 /// List the visible entries of archive directory `dir`, sorted by mount name.
@@ -147,7 +149,7 @@ pub fn list_dir(
             }
         }
     }
-    Ok(assign_names(dirs, files, options.stac))
+    Ok(assign_names(dirs, files, options.stac, options.hide_members))
 }
 
 /// The real paths of `dir` and of every directory between it and the archive root, as the
@@ -167,7 +169,12 @@ fn came_through(archive_root: &Path, dir: &Path) -> Vec<PathBuf> {
 }
 
 /// Apply the naming rule to the directories and data files of one directory.
-pub fn assign_names(dirs: Vec<OsString>, files: Vec<OsString>, stac: bool) -> Vec<ArchiveEntry> {
+pub fn assign_names(
+    dirs: Vec<OsString>,
+    files: Vec<OsString>,
+    stac: bool,
+    hide_members: bool,
+) -> Vec<ArchiveEntry> {
     let mut count: HashMap<Vec<u8>, usize> = HashMap::new();
     for d in &dirs {
         *count.entry(d.as_bytes().to_vec()).or_default() += 1;
@@ -180,6 +187,7 @@ pub fn assign_names(dirs: Vec<OsString>, files: Vec<OsString>, stac: bool) -> Ve
     let taken: std::collections::HashSet<Vec<u8>> =
         dirs.iter().map(|d| d.as_bytes().to_vec()).collect();
     let file_names: std::collections::HashSet<&[u8]> = files.iter().map(|f| f.as_bytes()).collect();
+    let mut hidden: std::collections::HashSet<OsString> = std::collections::HashSet::new();
     for g in by_name::groups(files.iter().map(|f| f.as_os_str())) {
         let store = [g.stem.as_bytes(), STORE_SUFFIX.as_bytes()].concat();
         if taken.contains(&store) || file_names.contains(store.as_slice()) {
@@ -199,8 +207,12 @@ pub fn assign_names(dirs: Vec<OsString>, files: Vec<OsString>, stac: bool) -> Ve
                 });
             }
         }
+        if hide_members {
+            hidden.extend(g.members.iter().cloned());
+        }
         out.push(ArchiveEntry::Collection { name, members: g.members });
     }
+    let files: Vec<OsString> = files.iter().filter(|f| !hidden.contains(*f)).cloned().collect();
     for f in files {
         let short = short_name(f.as_bytes());
         let name = if count.get(&short).copied().unwrap_or(0) > 1 {
@@ -236,7 +248,7 @@ mod tests {
 
     fn names(dirs: &[&str], files: &[&str]) -> Vec<(String, Option<String>)> {
         let os = |v: &[&str]| v.iter().map(OsString::from).collect::<Vec<_>>();
-        assign_names(os(dirs), os(files), false)
+        assign_names(os(dirs), os(files), false, false)
             .into_iter()
             .map(|e| match e {
                 ArchiveEntry::Dataset { name, file } => {
@@ -270,7 +282,7 @@ mod tests {
     fn stac_files() {
         let os = |v: &[&str]| v.iter().map(OsString::from).collect::<Vec<_>>();
         let shown = |dirs: &[&str], files: &[&str]| -> Vec<String> {
-            let entries = assign_names(os(dirs), os(files), true);
+            let entries = assign_names(os(dirs), os(files), true, false);
             entries.iter().map(|e| e.name().to_string_lossy().into_owned()).collect()
         };
         assert_eq!(

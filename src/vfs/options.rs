@@ -28,6 +28,10 @@ pub struct VfsOptions {
     pub isolation: Isolation,
     /// Follow symbolic links that lead outside the archive (never by default).
     pub follow_symlinks: bool,
+    /// Files shown in a collection are not shown as stores of their own.
+    pub hide_members: bool,
+    /// A collection leaves out a member that cannot be read (logged), instead of failing.
+    pub skip_bad_members: bool,
 }
 
 impl Default for VfsOptions {
@@ -43,6 +47,8 @@ impl Default for VfsOptions {
             stac: StacOptions { enabled: true, ..StacOptions::default() },
             isolation: Isolation::InProcess,
             follow_symlinks: false,
+            hide_members: false,
+            skip_bad_members: false,
         }
     }
 }

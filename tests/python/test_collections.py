@@ -280,6 +280,33 @@ def test_removed_and_replaced_members_change_the_aggregate(tmp_path):
         compare(store, present)
 
 
+def test_members_hidden_on_request(tmp_path):
+    """--members hide: the members' own stores and items are not listed; the aggregate is."""
+    (stem, files), = mc.make_noleap_passthrough(tmp_path / "set").items()
+    with mounted(tmp_path / "set", "--members", "hide") as mnt:
+        names = sorted(os.listdir(mnt))
+        assert names == sorted(["catalog.json", f"{stem}.zarr", f"{stem}.stac.json"]), names
+        compare(mnt / f"{stem}.zarr", files)
+
+
+def test_a_bad_member_fails_the_collection_or_is_skipped(tmp_path):
+    """A member that cannot be read: EIO and a log line naming it; with --skip-bad-members the
+    collection of the others, the gap visible in its time coordinate."""
+    (stem, files), = mc.make_noleap_passthrough(tmp_path / "set").items()
+    bad = files[1]
+    bad.write_bytes(b"\x89HDF\r\n\x1a\n" + bytes(range(256)) * 16)
+    with mounted(tmp_path / "set") as mnt:
+        with pytest.raises(OSError) as e:
+            (mnt / f"{stem}.zarr" / ".zmetadata").read_bytes()
+        assert e.value.errno == errno.EIO
+        log = Path(str(mnt) + ".log")
+        assert poll(lambda: bad.name in log.read_text(), WATCH), log.read_text()[-2000:]
+    with mounted(tmp_path / "set", "--skip-bad-members") as mnt:
+        good = [files[0], files[2]]
+        ds = compare(mnt / f"{stem}.zarr", good)
+        assert ds.sizes["time"] == 365 + 181
+
+
 def test_second_member_makes_the_aggregate_appear(tmp_path):
     stage = tmp_path / "stage"
     (stem, files), = mc.make_gap(stage).items()

@@ -1,4 +1,5 @@
-//! `cloudify`: offline tools. `cloudify inspect FILE` prints the Zarr view of one file;
+//! `cloudify`: offline tools. `cloudify inspect FILE` prints the Zarr view of one file,
+//! `cloudify inspect DIR` (or several files) the collections they form;
 //! `cloudify stac FILE…` prints STAC items, `cloudify stac --catalog ARCHIVE OUTDIR` writes the
 //! STAC files of a whole archive.
 
@@ -21,9 +22,13 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Print the Zarr view of one NetCDF/HDF5 file: groups, arrays, dtype, shape, chunks,
-    /// codecs, how chunks are served, and which variables are left out and why.
+    /// codecs, how chunks are served, and which variables are left out and why. Of a
+    /// directory: the collections its files form (members in time order, the time extent,
+    /// how each variable is served or why it is left out) and why files were not joined; of
+    /// several files: them joined as one collection.
     Inspect {
-        file: PathBuf,
+        #[arg(required = true, value_name = "FILE|DIR")]
+        paths: Vec<PathBuf>,
         /// Print the index as JSON instead of text.
         #[arg(long)]
         json: bool,
@@ -101,14 +106,40 @@ fn stac(paths: &[PathBuf], catalog: bool, options: StacOptions) -> Result<bool, 
     Ok(all_ok)
 }
 
+/// `cloudify inspect DIR` or `cloudify inspect FILE FILE…`: the collections, as text.
+fn inspect_collections(paths: &[PathBuf], json: bool, opts: &IndexOptions) -> ExitCode {
+    use cloudify_mount::inspect::collection;
+    if json {
+        eprintln!("cloudify: --json is for one file; collections are reported as text");
+        return ExitCode::FAILURE;
+    }
+    let isolation = match worker_isolation() {
+        Ok(i) => i,
+        Err(e) => {
+            eprintln!("cloudify: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let text = match paths {
+        [dir] => collection::directory(dir, &isolation, opts),
+        files => collection::members("(the files given)", files, &isolation, opts),
+    };
+    print!("{text}");
+    ExitCode::SUCCESS
+}
+
 fn main() -> ExitCode {
     if let Some(code) = cloudify_mount::worker::maybe_serve() {
         return code;
     }
     cloudify_mount::telemetry::logging::init();
     match Cli::parse().command {
-        Command::Inspect { file, json, contiguous_chunk_size, reader } => {
+        Command::Inspect { paths, json, contiguous_chunk_size, reader } => {
             let opts = IndexOptions { contiguous_chunk_target: contiguous_chunk_size };
+            if paths.len() > 1 || paths[0].is_dir() {
+                return inspect_collections(&paths, json, &opts);
+            }
+            let file = paths[0].clone();
             // in a worker: a file that crashes the C libraries gets a reason, not a core dump
             let index = match reader {
                 Reader::Auto => worker_isolation()

@@ -51,7 +51,7 @@ pub struct Joined {
 pub fn join(members: &[Member<'_>], read: &ReadArray<'_>) -> Result<Joined, Refusal> {
     let first = &members[0].index.root;
     let time = TimeOf::find(first).ok_or(Refusal::NoTime)?;
-    let order = time.order(members, read)?;
+    let super::time::Ordered { order, gaps } = time.order(members, read)?;
     let sorted: Vec<&Member<'_>> = order.iter().map(|i| &members[*i]).collect();
     let groups: Vec<&GroupNode> = sorted.iter().map(|m| &m.index.root).collect();
     let mut root = GroupNode {
@@ -77,6 +77,7 @@ pub fn join(members: &[Member<'_>], read: &ReadArray<'_>) -> Result<Joined, Refu
         "members in time order: {}",
         sorted.iter().map(|m| m.name.as_str()).collect::<Vec<_>>().join(", ")
     )];
+    notes.extend(gaps);
     if groups.iter().any(|g| !g.groups.is_empty()) {
         notes.push("sub-groups are not joined".into());
     }

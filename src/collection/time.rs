@@ -16,6 +16,12 @@ pub type ReadText<'r> = dyn Fn(usize, &ArrayNode) -> Result<Vec<u8>, String> + '
 /// 29 MiB as f8).
 const MAX_GENERATED_BYTES: u64 = 64 << 20;
 
+/// Members in time order (positions in the input) and the gaps between them.
+pub struct Ordered {
+    pub order: Vec<usize>,
+    pub gaps: Vec<String>,
+}
+
 /// The time coordinate of a collection.
 pub struct TimeOf {
     /// The coordinate variable's name.
@@ -80,12 +86,9 @@ impl TimeOf {
 
     /// The members in time order (positions in `members`), each member's times strictly
     /// increasing and no two members overlapping.
-    pub fn order(
-        &self,
-        members: &[Member<'_>],
-        read: &ReadArray<'_>,
-    ) -> Result<Vec<usize>, Refusal> {
+    pub fn order(&self, members: &[Member<'_>], read: &ReadArray<'_>) -> Result<Ordered, Refusal> {
         let mut spans: Vec<(i128, i128, usize)> = Vec::with_capacity(members.len());
+        let mut steps: Vec<i128> = Vec::new();
         let first_cal = text(self.coordinate(&members[0])?, "calendar").unwrap_or("standard");
         for (i, m) in members.iter().enumerate() {
             let a = self.coordinate(m)?;
@@ -109,6 +112,7 @@ impl TimeOf {
             if let (Some(lo), Some(hi)) = (instants.first(), instants.last()) {
                 spans.push((*lo, *hi, i));
             }
+            steps.extend(instants.windows(2).map(|w| w[1] - w[0]));
         }
         spans.sort();
         for w in spans.windows(2) {
@@ -117,11 +121,19 @@ impl TimeOf {
                 return Err(Refusal::Overlap { a: a.clone(), b: b.clone() });
             }
         }
+        // a gap: more than one and a half of the members' usual step between two members
+        steps.sort_unstable();
+        let step = steps.get(steps.len() / 2).copied();
+        let gaps = spans
+            .windows(2)
+            .filter(|w| step.is_some_and(|s| (w[1].0 - w[0].1) * 2 > s * 3))
+            .map(|w| format!("gap between {} and {}", members[w[0].2].name, members[w[1].2].name))
+            .collect();
         let mut order: Vec<usize> = spans.iter().map(|s| s.2).collect();
         // members without time steps go last (they add nothing along time)
         let timeless: Vec<usize> = (0..members.len()).filter(|i| !order.contains(i)).collect();
         order.extend(timeless);
-        Ok(order)
+        Ok(Ordered { order, gaps })
     }
 
     fn coordinate<'m>(&self, m: &'m Member<'_>) -> Result<&'m ArrayNode, Refusal> {

@@ -12,6 +12,7 @@ same" means (attributes that differ between members are dropped and listed in
 `cloudify_dropped_attributes`)."""
 import errno
 import json
+import re
 import math
 import os
 import shutil
@@ -384,3 +385,34 @@ def test_ncks_pieces_join_to_the_original(tmp_path, which, mode):
             actual.attrs.pop(n, None)
         check_dtypes(actual, original)
         xr.testing.assert_identical(actual, original)
+
+
+# --- cloudify inspect of a directory -----------------------------------------------------------
+
+CLOUDIFY = ROOT / "target" / "debug" / "cloudify"
+
+
+def inspect(*paths):
+    r = subprocess.run([str(CLOUDIFY), "inspect", *map(str, paths)],
+                       capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stderr
+    return r.stdout
+
+
+def test_inspect_says_how_a_directory_is_joined_and_why_not(tmp_path):
+    (stem, files), = mc.make_gap(tmp_path / "gap").items()
+    out = inspect(tmp_path / "gap")
+    assert f"collection {stem}.zarr: 2 files" in out, out
+    assert f"gap between {files[0].name} and {files[1].name}" in out, out
+    assert re.search(r"\n  tas +\[731, 4, 8\] the members' chunks, passed through\n", out), out
+    assert "time: 1850-01-01 to 1852-12-31" in out, out
+    assert "attributes dropped" in out and "history" in out, out
+    # several files given: joined as one; refused sets say why
+    made = mc.make_overlap(tmp_path / "overlap")
+    (_, overlapping), = made.items()
+    out = inspect(*overlapping)
+    assert "not joined: times overlap" in out, out
+    # a lone file with a time-range token
+    mc.make_one_var_per_file(tmp_path / "one")
+    out = inspect(tmp_path / "one")
+    assert "not joined:" in out and "the only file with this stem" in out, out

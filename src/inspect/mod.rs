@@ -1,4 +1,7 @@
-//! `cloudify inspect`: the Zarr view of one file as text, without mounting.
+//! `cloudify inspect`: the Zarr view of one file as text, without mounting; `collection.rs`:
+//! the collections of a directory, or of files given together.
+
+pub mod collection;
 
 use crate::index::{ArrayNode, ChunkRef, Codec, DatasetIndex, Dtype, GroupNode, StorageKind};
 use crate::zarr::v2::dtype::numpy;

@@ -1,9 +1,16 @@
-"""cloudify-mount benchmarks (issue #4). Run through scripts/bench.
+"""cloudify-mount benchmarks (issues #4 and #17). Run through scripts/bench.
 
 Every scenario measures the mount and its baseline in the same run, on data made here with
 a seeded generator, source files page-cached first. Mount and baseline alternate round by
 round (A B, B A, ...) and a ratio is the median of the per-round ratios: this VM has slow
 spells of seconds to minutes that would otherwise land on one side only.
+
+    scripts/bench [--quick] [--only P8[,P3,...]]
+
+--quick: smaller data, fewer rounds (a smoke run). --only: run only the named scenarios
+(P1a, P1b, P2, P4 and P6 share their data and run together; P1 names P1a and P1b).
+The binaries must be built (scripts/bench builds them; `.venv/bin/python scripts/bench.py`
+runs the measurements alone).
 """
 import json
 import os
@@ -27,6 +34,31 @@ BIN = ROOT / "target" / "release" / "cloudify-mount"
 CLOUDIFY = ROOT / "target" / "release" / "cloudify"
 FLOOR = ROOT / "target" / "release" / "examples" / "fuse_floor"
 QUICK = "--quick" in sys.argv
+SCENARIOS = ["P1a", "P1b", "P2", "P3", "P4", "P5", "P6", "P7", "P8"]
+
+
+def only_arg():
+    """The scenarios named by `--only A,B` (or `--only=A,B`); None: all."""
+    for i, a in enumerate(sys.argv):
+        if a == "--only" or a.startswith("--only="):
+            value = a.split("=", 1)[1] if "=" in a else (sys.argv[i + 1] if i + 1 < len(sys.argv) else "")
+            names = {n.strip().lower() for n in value.split(",") if n.strip()}
+            names |= {"p1a", "p1b"} if "p1" in names else set()
+            names.discard("p1")
+            unknown = names - {n.lower() for n in SCENARIOS}
+            if not names or unknown:
+                sys.exit(f"--only: name scenarios among {', '.join(SCENARIOS)} (got {value!r})")
+            return names
+    return None
+
+
+ONLY = only_arg()
+
+
+def selected(*ids):
+    return ONLY is None or any(i.lower() in ONLY for i in ids)
+
+
 WORK = Path(tempfile.mkdtemp(prefix="cloudify-bench-"))
 RESULTS = []
 rng = np.random.default_rng(4)
@@ -393,22 +425,141 @@ def p7_many_chunks():
     record("P7", f"index one variable with {n} chunks (cloudify inspect)", t, 1, "s", "<= 1 s", t, t <= 1)
 
 
+def p8_collection(n_members):
+    """Issue 17: one store joined from many small files along time. A fresh mount with an
+    empty index directory (cold) and a remount with the indexes the cold mount persisted
+    (warm), each timed reading the joined store's .zmetadata; beside them what a user does
+    without the mount: xarray's open_mfdataset of the files, and kerchunk's references."""
+    sys.path.insert(0, str(ROOT / "scripts"))
+    import make_collections
+
+    arch = WORK / "collection"
+    t = time.perf_counter()
+    files = [str(f) for f in make_collections.many_small(arch, n_members)[make_collections.stem("tas")]]
+    made = time.perf_counter() - t
+    store = make_collections.stem("tas") + ".zarr"
+    size_kib = sum(os.path.getsize(f) for f in files) / len(files) / 1024
+    print(f"P8: {n_members} members of {size_kib:.0f} KiB made in {made:.1f} s", flush=True)
+    n_rounds = 1 if QUICK else 3
+    logs = []
+
+    def read_zmetadata(m):
+        out = {}
+        t = timed(lambda: out.setdefault("m", (m.mnt / store / ".zmetadata").read_bytes()))
+        meta = json.loads(out["m"])["metadata"]
+        shape = meta["tas/.zarray"]["shape"]
+        if shape[0] != 365 * n_members:  # not a timing: the store must be the whole set
+            raise RuntimeError(f"{store}: tas shape {shape}, expected {365 * n_members} days")
+        return t
+
+    def ours():
+        # cold: no persisted index; warm: a remount on what the cold mount persisted (the
+        # daemon flushes its index writes before it exits, and Mount waits for that)
+        shutil.rmtree(WORK / "index", ignore_errors=True)
+        warm(arch)
+        with Mount(arch) as m:
+            cold = read_zmetadata(m)
+        logs.append(m)
+        warm(arch)
+        with Mount(arch) as m:
+            warm_t = read_zmetadata(m)
+        logs.append(m)
+        warm(arch)
+        with Mount(arch) as m:
+            oz = timed(lambda: xr.open_zarr(m.mnt / store, consolidated=True))
+        logs.append(m)
+        return cold, warm_t, oz
+
+    def mfdataset():
+        warm(arch)
+        out = {}
+        t = timed(lambda: out.setdefault("ds", xr.open_mfdataset(
+            files, combine="nested", concat_dim="time", data_vars="minimal", coords="minimal",
+            compat="override", join="exact", parallel=False)))
+        out["ds"].close()
+        return t
+
+    # the variables without time, taken from the first file (as compat="override" does)
+    identical = ["lat", "lon", "lat_bnds", "lon_bnds", "orog"]
+
+    def kerchunk_refs(paths):
+        from kerchunk.combine import MultiZarrToZarr
+        from kerchunk.hdf import SingleHdf5ToZarr
+        refs = [SingleHdf5ToZarr(p).translate() for p in paths]
+        return MultiZarrToZarr(refs, concat_dims=["time"], identical_dims=identical,
+                               remote_protocol="file").translate()
+
+    try:
+        kerchunk_refs(files[:3])
+        kc_error = None
+    except Exception as e:  # noqa: BLE001 - not installed, or fails on these files
+        kc_error = f"{type(e).__name__}: {e}"
+        print(f"P8: kerchunk left out ({kc_error})", flush=True)
+
+    def kerchunk():
+        warm(arch)
+        return timed(lambda: kerchunk_refs(files))
+
+    fns = [ours, mfdataset] + ([kerchunk] if kc_error is None else [])
+    per_round = [[*mine, *rest] for mine, *rest in rounds(n_rounds, *fns)]
+    cols = list(zip(*per_round))
+    cold, warm_t, oz, mf = (statistics.median(c) for c in cols[:4])
+    ratio = lambda i, j: statistics.median(r[j] / r[i] for r in per_round)
+    cold_logs = logs[0::3]
+    index_s = statistics.median(indexing_seconds(m)[0] for m in cold_logs)
+    notable = sorted({line.split(" ", 1)[1] if " " in line else line
+                      for m in logs for line in Path(str(m.mnt) + ".log").read_text().splitlines()
+                      if " WARN " in line or " ERROR " in line})
+    record("P8", f"{n_members} files joined: cold .zmetadata (fresh mount, no index)", cold, 2, "s",
+           "<= 2 s", cold / 2, cold <= 2)
+    record("P8", f"{n_members} files joined: warm .zmetadata (remount, indexes kept)", warm_t, 0.2,
+           "s", "<= 0.2 s", warm_t / 0.2, warm_t <= 0.2)
+    record("P8", "  open_zarr(warm mount) vs open_mfdataset (open only)", oz, mf, "s",
+           "(context)", ratio(2, 3), True)
+    record("P8", "  cold .zmetadata vs open_mfdataset (open only)", cold, mf, "s", "(context)",
+           ratio(0, 3), True)
+    if kc_error is None:
+        kc = statistics.median(cols[4])
+        record("P8", "  cold .zmetadata vs kerchunk Single+MultiZarrToZarr", cold, kc, "s",
+               "(context)", ratio(0, 4), True)
+        record("P8", "  open_zarr(warm mount) vs kerchunk references", oz, kc, "s", "(context)",
+               ratio(2, 4), True)
+    else:
+        RESULTS.append(dict(id="P8", scenario="kerchunk Single+MultiZarrToZarr", measured=None,
+                            baseline=None, unit="s", target="(context)", ratio=None, met=True,
+                            error=kc_error))
+    record("P8", "  cold: the daemon's indexing of the members (index_us)", index_s, cold, "s",
+           "(context)", index_s / cold, True)
+    for line in notable[:10]:
+        print(f"P8: mount log: {line}", flush=True)
+    if len(notable) > 10:
+        print(f"P8: mount log: ... {len(notable) - 10} more distinct warnings", flush=True)
+    shutil.rmtree(arch)
+
+
 def main():
     print(f"machine: {platform.node()} {os.cpu_count()} cores, {platform.platform()}")
     print(f"{'id':4} {'scenario':58} {'measured':>9} {'baseline':>9}")
-    big_dir = WORK / "big"
-    big_dir.mkdir()
-    mib = 64 if QUICK else 512
-    make_big(big_dir / "big.nc", mib)
-    p1_p2_p4_p6(big_dir)
-    shutil.rmtree(big_dir)
-    p3_many_files(500 if QUICK else 10_000)
-    p5_szip()
-    p7_many_chunks()
+    if selected("P1a", "P1b", "P2", "P4", "P6"):
+        big_dir = WORK / "big"
+        big_dir.mkdir()
+        mib = 64 if QUICK else 512
+        make_big(big_dir / "big.nc", mib)
+        p1_p2_p4_p6(big_dir)
+        shutil.rmtree(big_dir)
+    if selected("P3"):
+        p3_many_files(500 if QUICK else 10_000)
+    if selected("P5"):
+        p5_szip()
+    if selected("P7"):
+        p7_many_chunks()
+    if selected("P8"):
+        p8_collection(200 if QUICK else 1_000)
     out = ROOT / "bench-results.json"
     out.write_text(json.dumps(dict(machine=dict(node=platform.node(), cores=os.cpu_count(),
                                                 platform=platform.platform()),
-                                   quick=QUICK, results=RESULTS), indent=2))
+                                   quick=QUICK, only=sorted(ONLY) if ONLY else None,
+                                   results=RESULTS), indent=2))
     print("results written to", out)
     shutil.rmtree(WORK, ignore_errors=True)
 

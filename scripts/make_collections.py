@@ -344,6 +344,71 @@ def make_swapped(d):
     return {stem("tas"): files}  # in time order: the file named 1851 first
 
 
+
+# --- many small members (benchmark P8 of scripts/bench.py; not a case: no make_ prefix) -----
+
+SMALL_VARS = ("tas", "tasmax", "tasmin", "pr")
+
+
+def small_member(path, year, *, units="days since 1850-01-01", index=0, time_chunk=73):
+    """One small noleap year (365 days) of SMALL_VARS on the 4 x 8 grid, with time_bnds: values
+    on a quarter-unit grid, five levels of noise (exact in float32, so that shuffle + deflate
+    leave a few KiB a variable), time chunks of `time_chunk` days. Seeded by the file's name
+    like `member`."""
+    base = os.path.basename(path)
+    rng = rng_for(base)
+    if os.path.exists(path):
+        os.remove(path)
+    n = 365
+    start = day_offset(year, 1, 1, "noleap", units)
+    times = start + np.arange(n) + 0.5
+    with netCDF4.Dataset(path, "w", format="NETCDF4") as ds:
+        ds.Conventions = "CF-1.7 CMIP-6.2"
+        ds.title = f"{MODEL} output prepared for CMIP6"
+        ds.source_id = MODEL
+        ds.experiment_id = "historical"
+        ds.variant_label = "r1i1p1f1"
+        ds.frequency = "day"
+        ds.grid_label = "gn"
+        created = f"2019-0{1 + index % 9}-1{index % 10}T0{index % 10}:3{index % 10}:00Z"
+        ds.creation_date = created
+        ds.tracking_id = "hdl:21.14100/" + str(uuid.UUID(bytes=rng.bytes(16), version=4))
+        ds.history = f"{created} ; CMOR rewrote data to be consistent with CMIP6 ({base})"
+        ds.createDimension("time", None)
+        _grid(ds)
+        t = ds.createVariable("time", "f8", ("time",), chunksizes=(n,))
+        t.units, t.calendar = units, "noleap"
+        t.standard_name, t.long_name, t.axis, t.bounds = "time", "time", "T", "time_bnds"
+        t[:] = times
+        tb = ds.createVariable("time_bnds", "f8", ("time", "bnds"), chunksizes=(n, 2))
+        tb[:] = np.stack([times - 0.5, times + 0.5], axis=1)
+        season = np.cos(2 * np.pi * (np.arange(n) + 0.5) / n)[:, None, None]
+        for var in SMALL_VARS:
+            v = ds.createVariable(var, "f4", ("time", "lat", "lon"), fill_value=FILL, zlib=True,
+                                  complevel=4, shuffle=True, chunksizes=(time_chunk, NLAT, NLON))
+            v.missing_value = FILL
+            noise = rng.integers(-2, 3, size=(n, NLAT, NLON)) / 4
+            if var == "pr":
+                values = np.maximum(0, noise) * 1e-5
+            else:
+                values = np.round(280 + {"tas": 0, "tasmax": 6, "tasmin": -6}[var]
+                                  + 10 * season) + noise
+            v.set_auto_maskandscale(False)
+            v[:] = values.astype("f4")
+            for k, val in VAR_ATTRS[var].items():
+                v.setncattr(k, val)
+    return Path(path)
+
+
+def many_small(d, n, first_year=1850):
+    """`n` small yearly noleap members (first_year, first_year + 1, ...) of one set: one store
+    `tas_day_MODEL_historical_r1i1p1f1_gn.zarr` of n x 365 days. Returns {stem: [paths]}."""
+    os.makedirs(d, exist_ok=True)
+    files = [small_member(os.path.join(d, name("tas", f"{y:04d}0101", f"{y:04d}1231")), y,
+                          index=i)
+             for i, y in enumerate(range(first_year, first_year + n))]
+    return {stem("tas"): files}
+
 # --- the sets the mount must refuse (REFUSED[case]: the files the reason must name) ---------
 # (by name they form an aggregate; by content it is not one: <stem>.zarr must fail with EIO)
 

@@ -30,6 +30,9 @@ pub const CATALOG_FILE: &str = "catalog.json";
 pub enum StacError {
     #[error("variable {0} is not numeric")]
     NotNumeric(String),
+    /// A collection's variable read from several members: the reader holds one file.
+    #[error("variable {0} is joined from several files")]
+    Joined(String),
     #[error("reading variable {variable}: {source}")]
     Read { variable: String, source: crate::zarr::chunk::ChunkError },
 }

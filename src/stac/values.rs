@@ -4,7 +4,7 @@
 //! coordinate of any size costs one chunk of memory.
 
 use super::StacError;
-use crate::index::{ArrayNode, AttrValue, Attrs, ElementKind};
+use crate::index::{ArrayNode, AttrValue, Attrs, ChunkFiles, ElementKind};
 use crate::zarr::chunk::cache::ChunkCache;
 use crate::zarr::chunk::{read_chunk, ChunkSource, LibraryChunks};
 use crate::zarr::mode;
@@ -111,6 +111,9 @@ impl ArrayReader<'_> {
         let dtype = array.dtype;
         if !dtype.is_number() {
             return Err(StacError::NotNumeric(array.name.clone()));
+        }
+        if array.joined.is_some() || matches!(array.files, ChunkFiles::AlongDim { .. }) {
+            return Err(StacError::Joined(array.name.clone()));
         }
         let decoded = mode::decoded(array);
         let cache = ChunkCache::new(0);

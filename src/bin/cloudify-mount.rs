@@ -5,6 +5,7 @@
 //! one-line reason and exits 1).
 
 use clap::{CommandFactory, Parser};
+use cloudify_mount::collection::declared;
 use cloudify_mount::fuse::config::{MountConfig, MountFlags};
 use cloudify_mount::source::IndexOptions;
 use cloudify_mount::stac::{StacConfig, StacOptions};
@@ -68,6 +69,11 @@ struct Cli {
     /// time coordinate) instead of failing the collection.
     #[arg(long, help_heading = "Collections")]
     skip_bad_members: bool,
+    /// Declared collections (TOML: `[[collection]]` with `name` (the store's path in the
+    /// mount), `members` (archive-relative globs), `join = "time"` and/or `union = true`);
+    /// see the README.
+    #[arg(long, value_name = "FILE", help_heading = "Collections")]
+    collections: Option<PathBuf>,
 
     /// raw: the stored compressed chunks, zero-copy (compact; for rsync/rclone export).
     /// decoded: every chunk uncompressed, decoded in the daemon (fastest for local readers).
@@ -158,6 +164,10 @@ fn config(cli: &Cli) -> Result<MountConfig, String> {
             follow_symlinks: cli.follow_symlinks,
             hide_members: cli.members == Members::Hide,
             skip_bad_members: cli.skip_bad_members,
+            collections: match &cli.collections {
+                Some(path) => declared::load(path).map_err(|e| e.to_string())?,
+                None => Vec::new(),
+            },
             stac: StacOptions {
                 enabled: !cli.no_stac,
                 config: match &cli.stac_config {

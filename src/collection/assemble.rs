@@ -41,7 +41,7 @@ pub fn assemble(
             let Some(chunk) = member.chunk_refs.get(at).and_then(Option::as_ref) else {
                 continue; // unwritten: the fill value already there
             };
-            let f = file(m)?;
+            let f = file(parts.members.get(m).map_or(m, |n| *n as usize))?;
             let src = ChunkSource {
                 file: f,
                 cache: &cache,

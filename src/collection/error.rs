@@ -37,4 +37,6 @@ pub enum Refusal {
     Read { member: String, source: JoinError },
     #[error("no member can be read")]
     NoMembers,
+    #[error("union: {0}")]
+    Union(String),
 }

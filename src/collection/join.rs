@@ -355,6 +355,7 @@ fn generated(
     }
     let arrays = all.iter().map(|a| mode::decoded(a)).collect();
     out.files = ChunkFiles::Own;
-    out.joined = Some(Box::new(JoinedParts { dim: d, starts, arrays, unpack: vec![] }));
+    let members = (0..all.len() as u32).collect();
+    out.joined = Some(Box::new(JoinedParts { dim: d, starts, arrays, members, unpack: vec![] }));
     Ok(out)
 }

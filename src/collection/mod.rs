@@ -7,6 +7,8 @@
 //!  time.rs      the time coordinate: members ordered by time, values re-expressed
 //!  attrs.rs     equal attributes kept, differing ones dropped and named
 //!  read.rs      a member's array read whole through the served chunk path
+//!  union.rs     members grouped by their variables, each group joined, merged into one
+//!  declared.rs  collections named in a TOML file (--collections): name, member globs
 //! ```
 //!
 //! The members' indexes are made and persisted as for single files; the joined index is
@@ -15,13 +17,16 @@
 mod assemble;
 mod attrs;
 pub mod by_name;
+pub mod declared;
 mod error;
 mod join;
 mod read;
 mod time;
+mod union;
 
 pub use assemble::{assemble, MemberFile};
 pub use attrs::DROPPED;
 pub use error::{JoinError, Refusal};
 pub use join::{join, Joined, Member, ReadArray};
 pub use read::whole_array;
+pub use union::union;

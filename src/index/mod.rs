@@ -117,6 +117,8 @@ pub struct JoinedParts {
     /// Member `i`'s array as decoded chunks (uncompressed), with the same chunk shape as the
     /// joined array but along `dim`.
     pub arrays: Vec<ArrayNode>,
+    /// The dataset's number of the member `arrays[i]` is read from.
+    pub members: Vec<u32>,
     /// Members packed differently: member `i`'s values unpacked into the joined array's
     /// type (float64); empty when the members' values are copied as they are.
     pub unpack: Vec<Unpack>,

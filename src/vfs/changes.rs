@@ -9,7 +9,7 @@ use super::naming::ArchiveEntry;
 use super::Vfs;
 use crate::source::sniff_path;
 use std::collections::BTreeSet;
-use std::ffi::{OsStr, OsString};
+use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -41,11 +41,11 @@ impl Stale {
     }
 }
 
-/// The stores of the collections `file` (archive name) is a member of in `listing`.
-fn collections_of(listing: &Listing, file: &OsStr) -> Vec<OsString> {
-    let member = |m: &Vec<OsString>| m.iter().any(|f| f == file);
+/// The stores of the collections in `listing` that `rel` (archive-relative) is a member of.
+fn collections_of(listing: &Listing, rel: &Path) -> Vec<OsString> {
+    let member = |m: &Vec<PathBuf>| m.iter().any(|f| f.as_os_str() == rel.as_os_str());
     let of = |e: &ArchiveEntry| match e {
-        ArchiveEntry::Collection { name, members } if member(members) => Some(name.clone()),
+        ArchiveEntry::Collection { name, members, .. } if member(members) => Some(name.clone()),
         _ => None,
     };
     listing.entries.iter().filter_map(of).collect()
@@ -53,8 +53,9 @@ fn collections_of(listing: &Listing, file: &OsStr) -> Vec<OsString> {
 
 /// Names that `file` (archive name) gives in `listing`: its store and item, or a directory,
 /// and the store and item of each collection it is a member of.
-fn names_of(listing: &Listing, file: &OsStr, out: &mut BTreeSet<OsString>) {
-    let stores = collections_of(listing, file);
+fn names_of(listing: &Listing, rel: &Path, out: &mut BTreeSet<OsString>) {
+    let Some(file) = rel.file_name() else { return };
+    let stores = collections_of(listing, rel);
     let ours = |f: &OsString| f == file || stores.contains(f);
     for e in &listing.entries {
         let hit = match e {
@@ -82,12 +83,12 @@ impl Vfs {
     /// a busy log file beside 10,000 datasets costs one sniff per change, not a listing.
     pub fn source_changed(&self, rel: &Path, renamed: bool) -> Option<Stale> {
         let dir = rel.parent().unwrap_or(Path::new("")).to_path_buf();
-        let file = rel.file_name()?;
+        rel.file_name()?;
         self.datasets.forget(&self.root.join(rel));
         let before = self.listings.cached(&dir);
         let shown = before.as_ref().map(|l| {
             let mut names = BTreeSet::new();
-            names_of(l, file, &mut names);
+            names_of(l, rel, &mut names);
             !names.is_empty()
         });
         let is_data = || matches!(sniff_path(&self.root.join(rel)), Ok(Some(_)));
@@ -100,17 +101,27 @@ impl Vfs {
         let mut names: BTreeSet<OsString> =
             all_names(&before).symmetric_difference(&all_names(&after)).cloned().collect();
         for listing in before.iter().chain(after.iter()) {
-            names_of(listing, file, &mut names);
+            names_of(listing, rel, &mut names);
         }
         let names = names.into_iter().collect();
         let mut collections: Vec<PathBuf> = Vec::new();
         for listing in before.iter().chain(after.iter()) {
-            for store in collections_of(listing, file) {
+            for store in collections_of(listing, rel) {
                 let key = dir.join(store);
                 if !collections.contains(&key) {
                     self.datasets.forget(&self.root.join(&key));
                     collections.push(key);
                 }
+            }
+        }
+        // declared collections find their members anywhere: listed again, joined again
+        for d in self.declared.iter().filter(|d| d.claims(rel)) {
+            if let Some(parent) = d.name.parent() {
+                self.listings.forget(parent);
+            }
+            self.datasets.forget(&self.root.join(&d.name));
+            if !collections.contains(&d.name) {
+                collections.push(d.name.clone());
             }
         }
         Some(Stale { source: rel.to_path_buf(), dir, names, collections })

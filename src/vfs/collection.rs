@@ -72,34 +72,34 @@ impl JoinedChunks for Loaded {
     }
 }
 
-/// The identities of `members` of `dir` (absolute), in name order.
-fn stamp(dir: &Path, members: &[OsString]) -> Result<Vec<(OsString, Identity)>, DatasetError> {
+/// The identities of `members` (relative to `root`, absolute), in name order.
+fn stamp(root: &Path, members: &[PathBuf]) -> Result<Vec<(OsString, Identity)>, DatasetError> {
     let mut names = members.to_vec();
     names.sort();
     names
         .into_iter()
         .map(|n| {
-            let path = dir.join(&n);
+            let path = root.join(&n);
             let stat = stat_source(&path).map_err(DatasetError::open(&path))?;
-            Ok((n, stat.identity))
+            Ok((n.into_os_string(), stat.identity))
         })
         .collect()
 }
 
 impl Datasets {
-    /// The loaded collection shown as `store` (absolute; not a file) with `members` of `dir`
-    /// (absolute). `check_all`: stat every member (else only the member list is compared:
-    /// chunk reads check their own member).
+    /// The loaded collection shown as `store` (absolute; not a file) with `members`
+    /// (relative to `root`, absolute; `union`: of their variables). `check_all`: stat every
+    /// member (else only the member list is compared: chunk reads check their own member).
     pub fn get_collection(
         &self,
         store: &Path,
-        dir: &Path,
-        members: &[OsString],
+        root: &Path,
+        (members, union): (&[PathBuf], bool),
         check_all: bool,
     ) -> LoadResult {
         if let Some(hit) = self.cache.get(store.as_os_str()) {
             let fresh = match &hit.0 {
-                Stamp::Members(old) if check_all => stamp(dir, members)? == *old,
+                Stamp::Members(old) if check_all => stamp(root, members)? == *old,
                 Stamp::Members(old) => {
                     old.len() == members.len()
                         && members.iter().all(|m| old.iter().any(|o| o.0 == *m))
@@ -112,10 +112,10 @@ impl Datasets {
             info!(store = %store.display(), "collection changed: joining again");
             self.cache.invalidate(store.as_os_str());
         }
-        let now = stamp(dir, members)?;
+        let now = stamp(root, members)?;
         let key = store.as_os_str().to_owned();
         let entry = self.cache.get_with(key, || {
-            let loaded = self.load_collection(store, dir, &now);
+            let loaded = self.load_collection(store, root, &now, union);
             Arc::new((Stamp::Members(now.clone()), loaded))
         });
         entry.1.clone()
@@ -126,6 +126,7 @@ impl Datasets {
         store: &Path,
         dir: &Path,
         members: &[(OsString, Identity)],
+        union: bool,
     ) -> LoadResult {
         let started = Instant::now();
         let mut files = Vec::with_capacity(members.len());
@@ -172,7 +173,11 @@ impl Datasets {
         let read = |i: usize, a: &ArrayNode| -> Result<Vec<u8>, JoinError> {
             whole_array(&files[i], None, a, READ_MAX_BYTES)
         };
-        let joined = join(&input, &read).map_err(|r| {
+        let joined = match union {
+            true => crate::collection::union(&input, &read),
+            false => join(&input, &read),
+        };
+        let joined = joined.map_err(|r| {
             error!(store = %store.display(), "collection not available: {r}");
             DatasetError::Refused { store: store.to_path_buf(), source: Arc::new(r) }
         })?;
@@ -216,10 +221,10 @@ pub(super) fn collection_stat(stats: &[SourceStat]) -> SourceStat {
     out
 }
 
-/// [`collection_stat`] of `members` of `dir` (absolute), each stat'ed now.
-pub(super) fn stat_collection(dir: &Path, members: &[OsString]) -> std::io::Result<SourceStat> {
+/// [`collection_stat`] of `members` (relative to `root`, absolute), each stat'ed now.
+pub(super) fn stat_collection(root: &Path, members: &[PathBuf]) -> std::io::Result<SourceStat> {
     let stats: Vec<SourceStat> =
-        members.iter().map(|m| stat_source(&dir.join(m))).collect::<Result<_, _>>()?;
+        members.iter().map(|m| stat_source(&root.join(m))).collect::<Result<_, _>>()?;
     if stats.is_empty() {
         return Err(std::io::ErrorKind::NotFound.into());
     }

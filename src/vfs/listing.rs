@@ -7,6 +7,7 @@
 use super::confine::Confinement;
 use super::naming::{self, ArchiveEntry, ListOptions};
 use super::VfsError;
+use crate::collection::declared::Declared;
 use moka::sync::Cache;
 use std::collections::HashMap;
 use std::ffi::{OsStr, OsString};
@@ -33,6 +34,8 @@ impl Listing {
 pub struct Listings {
     root: PathBuf,
     options: ListOptions,
+    /// Declared collections: their stores in their directories, their members claimed.
+    declared: Arc<Vec<Declared>>,
     confinement: Confinement,
     cache: Cache<PathBuf, Arc<Listing>, foldhash::fast::RandomState>,
     /// Called with a directory's relative path whenever it is listed anew (the watcher).
@@ -46,12 +49,18 @@ impl Listings {
     /// Listings below the canonical archive `root`, at most `capacity` entries kept (a
     /// directory counts one more than its entries; one larger than `capacity` is still taken,
     /// alone, until the next listing displaces it).
-    pub fn new(root: PathBuf, capacity: u64, options: ListOptions) -> Self {
+    pub fn new(
+        root: PathBuf,
+        capacity: u64,
+        options: ListOptions,
+        declared: Arc<Vec<Declared>>,
+    ) -> Self {
         let max = u32::try_from(capacity.max(1)).unwrap_or(u32::MAX);
         let confinement = Confinement::new(root.clone(), options.follow_symlinks);
         Listings {
             root,
             options,
+            declared,
             confinement,
             // LRU: a listing is always kept at first (moka's default admission would turn
             // away a big one in favour of small popular ones, and every page of a big
@@ -95,7 +104,7 @@ impl Listings {
                 return Ok(hit);
             }
         }
-        let entries = naming::list_dir(&self.root, &dir, self.options)?;
+        let entries = naming::list_dir(&self.root, &dir, self.options, &self.declared)?;
         let by_name = entries.iter().enumerate().map(|(i, e)| (e.name().clone(), i)).collect();
         let listing = Arc::new(Listing { mtime, entries, by_name });
         self.cache.insert(rel.to_path_buf(), listing.clone());
@@ -120,7 +129,7 @@ mod tests {
         }
         let root = root.canonicalize().expect("root");
         let options = ListOptions { stac: false, follow_symlinks: false, hide_members: false };
-        let listings = Listings::new(root.clone(), 120, options);
+        let listings = Listings::new(root.clone(), 120, options, Arc::default());
         for d in 0..3 {
             assert_eq!(listings.get(Path::new(&format!("d{d}"))).expect("list").entries.len(), 50);
         }
@@ -129,7 +138,7 @@ mod tests {
         assert_eq!((listings.cache.entry_count(), listings.cache.weighted_size()), (2, 102));
         // a directory larger than the bound is still taken, however often the listings it
         // displaces were used before
-        let small = Listings::new(root.clone(), 60, options);
+        let small = Listings::new(root.clone(), 60, options, Arc::default());
         for _ in 0..20 {
             small.get(Path::new("d1/e1")).expect("list");
             small.get(Path::new("d1/e2")).expect("list");

@@ -31,6 +31,7 @@ pub use options::VfsOptions;
 pub use page::{Child, Listed};
 pub use persist::IndexStore;
 
+use crate::collection::declared::Declared;
 use crate::stac::StacOptions;
 use crate::telemetry::log_limit;
 use crate::telemetry::stats::STATS;
@@ -45,7 +46,7 @@ use listing::{Listing, Listings};
 use naming::{ArchiveEntry, ListOptions};
 use node::{archive_dir_perm, perm};
 use page::ItemSizes;
-use std::ffi::{OsStr, OsString};
+use std::ffi::OsStr;
 use std::os::unix::fs::MetadataExt;
 use std::path::{Component, Path, PathBuf};
 use std::sync::Arc;
@@ -60,6 +61,8 @@ pub struct Vfs {
     stac: StacOptions,
     /// Sources and directories are served only while their real path is inside the archive.
     confinement: Confinement,
+    /// Declared collections (`--collections`).
+    declared: Arc<Vec<Declared>>,
     /// Sizes of the STAC items generated so far, for directory listings with attributes.
     item_sizes: ItemSizes,
 }
@@ -71,6 +74,7 @@ impl Vfs {
         if !root.is_dir() {
             return Err(std::io::Error::other(format!("{} is not a directory", root.display())));
         }
+        let declared = Arc::new(options.collections);
         Ok(Vfs {
             listings: Listings::new(
                 root.clone(),
@@ -81,7 +85,9 @@ impl Vfs {
                     follow_symlinks: options.follow_symlinks,
                     hide_members: options.hide_members,
                 },
+                declared.clone(),
             ),
+            declared,
             confinement: Confinement::new(root.clone(), options.follow_symlinks),
             root,
             datasets: Datasets::new(
@@ -115,9 +121,9 @@ impl Vfs {
             Err(DatasetError::Open { source: e, .. })
                 if e.kind() == std::io::ErrorKind::NotFound =>
             {
-                let members = self.collection_of(source)?.ok_or(VfsError::NotFound)?;
-                let dir = path.parent().unwrap_or(path);
-                let got = self.datasets.get_collection(path, dir, &members, check_all);
+                let (members, union) = self.collection_of(source)?.ok_or(VfsError::NotFound)?;
+                let got =
+                    self.datasets.get_collection(path, &self.root, (&members, union), check_all);
                 got.map_err(VfsError::Dataset)
             }
             r => {
@@ -148,14 +154,18 @@ impl Vfs {
         }
     }
 
-    /// The members of the collection whose store is `source` (archive-relative), if it is one.
-    /// Its members were listed under the symlink policy of the listing.
-    fn collection_of(&self, source: &Path) -> Result<Option<Vec<OsString>>, VfsError> {
+    /// The members (archive-relative) of the collection whose store is `source`
+    /// (archive-relative), if it is one, and whether it is a union. Members of the automatic
+    /// rule were listed under the listing's symlink policy; declared ones are found without
+    /// following links.
+    fn collection_of(&self, source: &Path) -> Result<Option<(Vec<PathBuf>, bool)>, VfsError> {
         let (Some(dir), Some(name)) = (source.parent(), source.file_name()) else {
             return Ok(None);
         };
         Ok(match self.listings.get(dir)?.find(name) {
-            Some(ArchiveEntry::Collection { members, .. }) => Some(members.clone()),
+            Some(ArchiveEntry::Collection { members, union, .. }) => {
+                Some((members.clone(), *union))
+            }
             _ => None,
         })
     }
@@ -224,8 +234,8 @@ impl Vfs {
     fn source_stat(&self, source: &Path) -> Result<SourceStat, VfsError> {
         self.absolute(source, |path| match stat_source(path) {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                let members = self.collection_of(source)?.ok_or(VfsError::NotFound)?;
-                Ok(stat_collection(path.parent().unwrap_or(path), &members)?)
+                let (members, _) = self.collection_of(source)?.ok_or(VfsError::NotFound)?;
+                Ok(stat_collection(&self.root, &members)?)
             }
             r => {
                 let s = r?;

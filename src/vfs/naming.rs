@@ -17,6 +17,7 @@
 //! (its store's key would be ambiguous) or a sub-directory is.
 
 use crate::collection::by_name;
+use crate::collection::declared::Declared;
 use crate::source::sniff_path;
 use crate::stac::CATALOG_FILE;
 use std::collections::HashMap;
@@ -33,8 +34,9 @@ pub enum ArchiveEntry {
     Dir { name: OsString },
     /// A data file (`file` is its name in the archive), shown as `<name>.zarr/`.
     Dataset { name: OsString, file: OsString },
-    /// Data files of the directory shown together as one store `name` (a collection).
-    Collection { name: OsString, members: Vec<OsString> },
+    /// Data files shown together as one store `name` (a collection): its members
+    /// (archive-relative), and whether it is the union of their variables (declared ones).
+    Collection { name: OsString, members: Vec<PathBuf>, union: bool },
     /// The STAC item of data file `file` (of a collection: its store's name), whose store is
     /// shown as `store`.
     Item { name: OsString, file: OsString, store: OsString },
@@ -105,6 +107,7 @@ pub fn list_dir(
     archive_root: &Path,
     dir: &Path,
     options: ListOptions,
+    declared: &[Declared],
 ) -> io::Result<Vec<ArchiveEntry>> {
     let mut dirs: Vec<OsString> = Vec::new();
     let mut files: Vec<OsString> = Vec::new();
@@ -149,7 +152,43 @@ pub fn list_dir(
             }
         }
     }
-    Ok(assign_names(dirs, files, options.stac, options.hide_members))
+    let rel = dir.strip_prefix(archive_root).unwrap_or(Path::new(""));
+    // a declared collection wins over the automatic rule for its members
+    let claimed = |f: &OsStr| declared.iter().any(|d| d.claims(&rel.join(f)));
+    let mut entries = assign_names(rel, dirs, files, options.stac, options.hide_members, &claimed);
+    if options.hide_members {
+        entries.retain(|e| match e {
+            ArchiveEntry::Dataset { file, .. } | ArchiveEntry::Item { file, .. } => !claimed(file),
+            _ => true,
+        });
+    }
+    for d in declared.iter().filter(|d| d.name.parent() == Some(rel)) {
+        add_declared(&mut entries, d, archive_root, options.stac);
+    }
+    entries.sort_by(|a, b| a.name().cmp(b.name()));
+    Ok(entries)
+}
+
+/// The store (and item) of declared collection `d` in its directory's `entries`, unless a
+/// name is taken (logged).
+fn add_declared(entries: &mut Vec<ArchiveEntry>, d: &Declared, root: &Path, stac: bool) {
+    let Some(name) = d.name.file_name().map(OsStr::to_os_string) else { return };
+    if entries.iter().any(|e| *e.name() == name) {
+        warn!(collection = %d.name.display(), "declared collection not shown: its name is taken");
+        return;
+    }
+    let members = d.find(root);
+    if stac {
+        let item = OsString::from_vec(item_name(name.as_bytes()));
+        if !entries.iter().any(|e| *e.name() == item) {
+            entries.push(ArchiveEntry::Item {
+                name: item,
+                file: name.clone(),
+                store: name.clone(),
+            });
+        }
+    }
+    entries.push(ArchiveEntry::Collection { name, members, union: d.union });
 }
 
 /// The real paths of `dir` and of every directory between it and the archive root, as the
@@ -170,10 +209,12 @@ fn came_through(archive_root: &Path, dir: &Path) -> Vec<PathBuf> {
 
 /// Apply the naming rule to the directories and data files of one directory.
 pub fn assign_names(
+    rel: &Path,
     dirs: Vec<OsString>,
     files: Vec<OsString>,
     stac: bool,
     hide_members: bool,
+    claimed: &dyn Fn(&OsStr) -> bool,
 ) -> Vec<ArchiveEntry> {
     let mut count: HashMap<Vec<u8>, usize> = HashMap::new();
     for d in &dirs {
@@ -188,7 +229,8 @@ pub fn assign_names(
         dirs.iter().map(|d| d.as_bytes().to_vec()).collect();
     let file_names: std::collections::HashSet<&[u8]> = files.iter().map(|f| f.as_bytes()).collect();
     let mut hidden: std::collections::HashSet<OsString> = std::collections::HashSet::new();
-    for g in by_name::groups(files.iter().map(|f| f.as_os_str())) {
+    let automatic = files.iter().map(|f| f.as_os_str()).filter(|f| !claimed(f));
+    for g in by_name::groups(automatic) {
         let store = [g.stem.as_bytes(), STORE_SUFFIX.as_bytes()].concat();
         if taken.contains(&store) || file_names.contains(store.as_slice()) {
             warn!(store = ?OsStr::from_bytes(&store), "collection not shown: its name is taken");
@@ -210,7 +252,8 @@ pub fn assign_names(
         if hide_members {
             hidden.extend(g.members.iter().cloned());
         }
-        out.push(ArchiveEntry::Collection { name, members: g.members });
+        let members = g.members.iter().map(|m| rel.join(m)).collect();
+        out.push(ArchiveEntry::Collection { name, members, union: false });
     }
     let files: Vec<OsString> = files.iter().filter(|f| !hidden.contains(*f)).cloned().collect();
     for f in files {
@@ -248,7 +291,7 @@ mod tests {
 
     fn names(dirs: &[&str], files: &[&str]) -> Vec<(String, Option<String>)> {
         let os = |v: &[&str]| v.iter().map(OsString::from).collect::<Vec<_>>();
-        assign_names(os(dirs), os(files), false, false)
+        assign_names(Path::new(""), os(dirs), os(files), false, false, &|_| false)
             .into_iter()
             .map(|e| match e {
                 ArchiveEntry::Dataset { name, file } => {
@@ -282,7 +325,7 @@ mod tests {
     fn stac_files() {
         let os = |v: &[&str]| v.iter().map(OsString::from).collect::<Vec<_>>();
         let shown = |dirs: &[&str], files: &[&str]| -> Vec<String> {
-            let entries = assign_names(os(dirs), os(files), true, false);
+            let entries = assign_names(Path::new(""), os(dirs), os(files), true, false, &|_| false);
             entries.iter().map(|e| e.name().to_string_lossy().into_owned()).collect()
         };
         assert_eq!(

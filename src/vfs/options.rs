@@ -1,5 +1,6 @@
 //! Settings of the virtual tree (what the command line decides).
 
+use crate::collection::declared::Declared;
 use crate::source::IndexOptions;
 use crate::stac::StacOptions;
 use crate::worker::Isolation;
@@ -32,6 +33,8 @@ pub struct VfsOptions {
     pub hide_members: bool,
     /// A collection leaves out a member that cannot be read (logged), instead of failing.
     pub skip_bad_members: bool,
+    /// Declared collections (`--collections`).
+    pub collections: Vec<Declared>,
 }
 
 impl Default for VfsOptions {
@@ -49,6 +52,7 @@ impl Default for VfsOptions {
             follow_symlinks: false,
             hide_members: false,
             skip_bad_members: false,
+            collections: Vec::new(),
         }
     }
 }

@@ -416,3 +416,66 @@ def test_inspect_says_how_a_directory_is_joined_and_why_not(tmp_path):
     mc.make_one_var_per_file(tmp_path / "one")
     out = inspect(tmp_path / "one")
     assert "not joined:" in out and "the only file with this stem" in out, out
+
+
+# --- declared collections (--collections FILE) -------------------------------------------------
+
+def mfdataset(files):
+    return xr.open_mfdataset(sorted(files), combine="nested", concat_dim="time",
+                             data_vars="minimal", coords="minimal", compat="override",
+                             join="exact").load()
+
+
+def test_declared_union_of_variables_joined_along_time(tmp_path):
+    """A declared collection elsewhere in the tree: one store of tas and pr (each joined along
+    time), identical to their open_mfdatasets; its members are not grouped by the automatic
+    rule; groups covering different times are refused with the reason; a new member found by
+    its glob while mounted makes it whole."""
+    archive = tmp_path / "archive"
+    made = mc.make_one_var_per_file(tmp_path / "stage")
+    tas = made["tas_day_MODEL_historical_r1i1p1f1_gn"]
+    pr = made["pr_day_MODEL_historical_r1i1p1f1_gn"]
+    src = archive / "model" / "src"
+    src.mkdir(parents=True)
+    for f in tas[:2] + pr:
+        shutil.copy2(f, src / f.name)
+    config = tmp_path / "collections.toml"
+    config.write_text('[[collection]]\nname = "model/all.zarr"\n'
+                      'members = ["model/src/tas_*.nc", "model/**/pr_*.nc"]\n'
+                      'join = "time"\nunion = true\n')
+    with mounted(archive, "--collections", str(config), "--attr-timeout", "60") as mnt:
+        assert {"all.zarr", "all.stac.json", "src"} <= set(os.listdir(mnt / "model"))
+        inside = os.listdir(mnt / "model" / "src")
+        assert not any(f"{s}.zarr" in inside for s in made), inside
+        store = mnt / "model" / "all.zarr"
+        # tas covers 1850-1851 so far, pr 1850-1852
+        with pytest.raises(OSError) as e:
+            (store / ".zmetadata").read_bytes()
+        assert e.value.errno == errno.EIO
+        log = Path(str(mnt) + ".log")
+        assert poll(lambda: "dimension time" in log.read_text(), WATCH), log.read_text()[-2000:]
+        arrive(tas[2], src)
+
+        def whole():
+            try:
+                return zmetadata_time_length(store) == 365 * 3
+            except OSError:
+                return False
+        assert poll(whole, WATCH), "the new member did not make the union whole"
+        ds = xr.open_zarr(store, chunks=None).load()
+        t = mfdataset([src / f.name for f in tas])
+        p = mfdataset([src / f.name for f in pr])
+        xr.testing.assert_identical(ds.tas, t.tas)
+        xr.testing.assert_identical(ds.pr, p.pr)
+        xr.testing.assert_identical(ds.time, t.time)
+        assert set(ds.data_vars) >= {"tas", "pr", "orog"}
+        dropped = set(ds.attrs["cloudify_dropped_attributes"])
+        assert {"history", "tracking_id", "creation_date"} <= dropped
+
+
+def test_a_bad_collections_file_stops_the_mount(tmp_path):
+    config = tmp_path / "c.toml"
+    config.write_text('[[collection]]\nname = "/abs.zarr"\nmembers = ["*.nc"]\nunion = true\n')
+    with pytest.raises(RuntimeError, match="relative path ending in .zarr"):
+        with mounted(tmp_path, "--collections", str(config)):
+            pass

@@ -10,9 +10,10 @@ use std::fs::File;
 
 /// Every element of `array` in row-major order, in its dtype's byte order (unwritten chunks as
 /// the fill element).
+/// `cache`: a cache of no capacity (nothing is kept), made once for all the reads of a join.
 pub fn whole_array(
-    file: &File,
-    library: Option<&dyn LibraryChunks>,
+    (file, library): (&File, Option<&dyn LibraryChunks>),
+    cache: &ChunkCache,
     array: &ArrayNode,
     max_bytes: u64,
 ) -> Result<Vec<u8>, JoinError> {
@@ -27,11 +28,10 @@ pub fn whole_array(
     if out.len() != bytes as usize {
         out.resize(bytes as usize, 0);
     }
-    let cache = ChunkCache::new(0);
     let rank = decoded.shape.len();
     for (pos, chunk) in decoded.chunk_refs.iter().enumerate() {
         let Some(chunk) = chunk else { continue };
-        let src = ChunkSource { file, cache: &cache, key: (0, 0, pos), library, joined: None };
+        let src = ChunkSource { file, cache, key: (0, 0, pos), library, joined: None };
         let data = read_chunk(&src, &decoded, chunk, 0, chunk.size() as usize)?;
         if rank == 0 {
             let n = es.min(data.len()).min(out.len());

@@ -9,6 +9,7 @@ use crate::collection::{join, whole_array, JoinError, Joined, Member, DROPPED};
 use crate::index::{ArrayNode, AttrValue, ChunkFiles, ChunkRef, DatasetIndex, StorageKind};
 use crate::source::{sniff_path, IndexOptions};
 use crate::worker::Isolation;
+use crate::zarr::chunk::cache::ChunkCache;
 use std::collections::BTreeMap;
 use std::ffi::OsString;
 use std::fmt::Write;
@@ -94,8 +95,9 @@ pub fn members(
     }
     let input: Vec<Member<'_>> =
         paths.iter().zip(&indexes).map(|(p, index)| Member { name: name_of(p), index }).collect();
+    let cache = ChunkCache::new(0);
     let read = |i: usize, a: &ArrayNode| -> Result<Vec<u8>, JoinError> {
-        whole_array(&files[i], None, a, 64 << 20)
+        whole_array((&files[i], None), &cache, a, 64 << 20)
     };
     match join(&input, &read) {
         Ok(joined) => describe(&mut out, &joined),

@@ -43,7 +43,7 @@ impl Stale {
 
 /// The stores of the collections in `listing` that `rel` (archive-relative) is a member of.
 fn collections_of(listing: &Listing, rel: &Path) -> Vec<OsString> {
-    let member = |m: &Vec<PathBuf>| m.iter().any(|f| f.as_os_str() == rel.as_os_str());
+    let member = |m: &[PathBuf]| m.iter().any(|f| f.as_os_str() == rel.as_os_str());
     let of = |e: &ArchiveEntry| match e {
         ArchiveEntry::Collection { name, members, .. } if member(members) => Some(name.clone()),
         _ => None,

@@ -10,6 +10,7 @@ use super::identity::{stat_source, Identity, SourceStat};
 use super::VfsError;
 use crate::collection::{assemble, join, whole_array, JoinError, Member};
 use crate::index::{ArrayNode, DatasetIndex};
+use crate::zarr::chunk::cache::ChunkCache;
 use crate::zarr::chunk::{ChunkError, JoinedChunks, LibraryChunks};
 use crate::zarr::mode;
 use crate::zarr::DatasetView;
@@ -94,15 +95,16 @@ impl Datasets {
         &self,
         store: &Path,
         root: &Path,
-        (members, union): (&[PathBuf], bool),
+        (members, union): (&Arc<[PathBuf]>, bool),
         check_all: bool,
     ) -> LoadResult {
         if let Some(hit) = self.cache.get(store.as_os_str()) {
             let fresh = match &hit.0 {
-                Stamp::Members(old) if check_all => stamp(root, members)? == *old,
-                Stamp::Members(old) => {
-                    old.len() == members.len()
-                        && members.iter().all(|m| old.iter().any(|o| o.0 == *m))
+                Stamp::Members(old, _) if check_all => stamp(root, members)? == *old,
+                Stamp::Members(_, list) if Arc::ptr_eq(list, members) => true,
+                // both in name order (the listing sorts them): one pass
+                Stamp::Members(old, _) => {
+                    old.iter().map(|o| o.0.as_os_str()).eq(members.iter().map(|m| m.as_os_str()))
                 }
                 Stamp::File(_) => false,
             };
@@ -116,7 +118,7 @@ impl Datasets {
         let key = store.as_os_str().to_owned();
         let entry = self.cache.get_with(key, || {
             let loaded = self.load_collection(store, root, &now, union);
-            Arc::new((Stamp::Members(now.clone()), loaded))
+            Arc::new((Stamp::Members(now.clone(), members.clone()), loaded))
         });
         entry.1.clone()
     }
@@ -170,8 +172,9 @@ impl Datasets {
             .zip(&indexes)
             .map(|(name, index)| Member { name: name.to_string_lossy().into_owned(), index })
             .collect();
+        let cache = ChunkCache::new(0);
         let read = |i: usize, a: &ArrayNode| -> Result<Vec<u8>, JoinError> {
-            whole_array(&files[i], None, a, READ_MAX_BYTES)
+            whole_array((&files[i], None), &cache, a, READ_MAX_BYTES)
         };
         let joined = match union {
             true => crate::collection::union(&input, &read),

@@ -94,10 +94,12 @@ pub(super) type LoadResult = Result<Arc<Loaded>, DatasetError>;
 
 /// What a cached dataset was made from: a file's identity, or a collection's members (in
 /// name order) with theirs.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug)]
 pub(super) enum Stamp {
     File(Identity),
-    Members(Vec<(OsString, Identity)>),
+    /// The members' identities, and the listing's member list they were taken for (the same
+    /// list is known fresh without comparing).
+    Members(Vec<(OsString, Identity)>, Arc<[PathBuf]>),
 }
 
 /// The bounded cache of loaded datasets: at most `max_datasets` (each holds an open file), and
@@ -179,7 +181,7 @@ impl Datasets {
         let stat = stat_source(path).map_err(DatasetError::open(path))?;
         // looked up by the borrowed path: a hit allocates nothing
         if let Some(hit) = self.cache.get(path.as_os_str()) {
-            if hit.0 == Stamp::File(stat.identity) {
+            if matches!(hit.0, Stamp::File(id) if id == stat.identity) {
                 return hit.1.clone();
             }
             info!(file = %path.display(), "source changed: re-indexing");

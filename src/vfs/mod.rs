@@ -52,6 +52,9 @@ use std::path::{Component, Path, PathBuf};
 use std::sync::Arc;
 use tracing::warn;
 
+/// A collection's members (archive-relative) and whether it is a union of their variables.
+type Members = (Arc<[PathBuf]>, bool);
+
 /// The virtual tree over one archive directory.
 pub struct Vfs {
     root: PathBuf,
@@ -158,7 +161,7 @@ impl Vfs {
     /// (archive-relative), if it is one, and whether it is a union. Members of the automatic
     /// rule were listed under the listing's symlink policy; declared ones are found without
     /// following links.
-    fn collection_of(&self, source: &Path) -> Result<Option<(Vec<PathBuf>, bool)>, VfsError> {
+    fn collection_of(&self, source: &Path) -> Result<Option<Members>, VfsError> {
         let (Some(dir), Some(name)) = (source.parent(), source.file_name()) else {
             return Ok(None);
         };

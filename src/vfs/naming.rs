@@ -25,6 +25,7 @@ use std::ffi::{OsStr, OsString};
 use std::io;
 use std::os::unix::ffi::{OsStrExt, OsStringExt};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use tracing::warn;
 
 /// One visible entry of an archive directory.
@@ -36,7 +37,7 @@ pub enum ArchiveEntry {
     Dataset { name: OsString, file: OsString },
     /// Data files shown together as one store `name` (a collection): its members
     /// (archive-relative), and whether it is the union of their variables (declared ones).
-    Collection { name: OsString, members: Vec<PathBuf>, union: bool },
+    Collection { name: OsString, members: Arc<[PathBuf]>, union: bool },
     /// The STAC item of data file `file` (of a collection: its store's name), whose store is
     /// shown as `store`.
     Item { name: OsString, file: OsString, store: OsString },
@@ -188,7 +189,7 @@ fn add_declared(entries: &mut Vec<ArchiveEntry>, d: &Declared, root: &Path, stac
             });
         }
     }
-    entries.push(ArchiveEntry::Collection { name, members, union: d.union });
+    entries.push(ArchiveEntry::Collection { name, members: members.into(), union: d.union });
 }
 
 /// The real paths of `dir` and of every directory between it and the archive root, as the
@@ -252,8 +253,8 @@ pub fn assign_names(
         if hide_members {
             hidden.extend(g.members.iter().cloned());
         }
-        let members = g.members.iter().map(|m| rel.join(m)).collect();
-        out.push(ArchiveEntry::Collection { name, members, union: false });
+        let members: Vec<PathBuf> = g.members.iter().map(|m| rel.join(m)).collect();
+        out.push(ArchiveEntry::Collection { name, members: members.into(), union: false });
     }
     let files: Vec<OsString> = files.iter().filter(|f| !hidden.contains(*f)).cloned().collect();
     for f in files {

@@ -270,6 +270,14 @@ def indexing_seconds(m):
     return index / 1e6, load / 1e6
 
 
+def joined_seconds(m):
+    """The daemon's time to make a joined store (its "collection joined ... us=" log line:
+    getting every member's index, indexed or read back, and joining them)."""
+    return sum(int(line.split(" us=")[1].split()[0]) for line in
+               Path(str(m.mnt) + ".log").read_text().splitlines()
+               if "collection joined" in line and " us=" in line) / 1e6
+
+
 def p3_many_files(n_files):
     arch = WORK / "many"
     arch.mkdir()
@@ -505,8 +513,10 @@ def p8_collection(n_members):
     cols = list(zip(*per_round))
     cold, warm_t, oz, mf = (statistics.median(c) for c in cols[:4])
     ratio = lambda i, j: statistics.median(r[j] / r[i] for r in per_round)
-    cold_logs = logs[0::3]
+    cold_logs, warm_logs = logs[0::3], logs[1::3]
     index_s = statistics.median(indexing_seconds(m)[0] for m in cold_logs)
+    join_cold = statistics.median(joined_seconds(m) for m in cold_logs)
+    join_warm = statistics.median(joined_seconds(m) for m in warm_logs)
     notable = sorted({line.split(" ", 1)[1] if " " in line else line
                       for m in logs for line in Path(str(m.mnt) + ".log").read_text().splitlines()
                       if " WARN " in line or " ERROR " in line})
@@ -530,6 +540,10 @@ def p8_collection(n_members):
                             error=kc_error))
     record("P8", "  cold: the daemon's indexing of the members (index_us)", index_s, cold, "s",
            "(context)", index_s / cold, True)
+    record("P8", "  cold: the daemon's whole join (log: collection joined)", join_cold, cold, "s",
+           "(context)", join_cold / cold, True)
+    record("P8", "  warm: the daemon's whole join (log: collection joined)", join_warm, warm_t,
+           "s", "(context)", join_warm / warm_t, True)
     for line in notable[:10]:
         print(f"P8: mount log: {line}", flush=True)
     if len(notable) > 10:

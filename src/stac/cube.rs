@@ -3,7 +3,7 @@
 //! is not a dimension coordinate, data or auxiliary).
 
 use super::cf::{named_by, qualified, Var};
-use super::facts::{label_range, Ctx, MAX_VALUES};
+use super::reading::{label_range, Ctx, MAX_VALUES};
 use crate::cf::calendar::Label;
 use crate::zarr::DatasetView;
 use serde_json::{json, Map, Value};

@@ -14,6 +14,7 @@ mod cube;
 pub mod extent;
 pub mod facts;
 pub mod item;
+mod reading;
 pub mod values;
 
 pub use catalog::{catalog_json, CatalogPlace};

@@ -65,3 +65,24 @@ fn a_changed_source_names_its_inodes_entries_directory_and_catalog() {
     assert!(stale.covers(&NodeKey::Catalog("".into())));
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn a_member_changed_names_the_inodes_of_its_collection() {
+    let dir = std::env::temp_dir().join(format!("cloudify-changes-coll-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("mkdir");
+    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures");
+    for name in ["tas_1850.nc", "tas_1851.nc"] {
+        std::fs::copy(fixtures.join("tas_day.nc"), dir.join(name)).expect("copy");
+    }
+    let vfs = InodeVfs::new(Arc::new(Vfs::new(&dir, VfsOptions::default()).expect("vfs")));
+    let store = vfs.lookup(ROOT_INO, OsStr::new("tas.zarr")).expect("the collection").ino;
+    // (the two copies overlap in time: the collection is refused, but its store is listed
+    // and its nodes are still the kernel's to forget)
+    let own = vfs.lookup(ROOT_INO, OsStr::new("tas_1850.zarr")).expect("a member's store").ino;
+    // content changed, names unchanged: the collection's nodes go by inode, not by name
+    std::fs::copy(fixtures.join("tas_day.nc"), dir.join("tas_1851.nc")).expect("rewrite");
+    let inv = vfs.source_changed(Path::new("tas_1851.nc"), false);
+    assert!(inv.inodes.contains(&store), "collection inode {store} not invalidated: {inv:?}");
+    assert!(!inv.inodes.contains(&own), "the other member's store is not stale");
+}

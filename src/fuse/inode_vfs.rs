@@ -93,6 +93,10 @@ impl InodeVfs {
             return Invalidation::default();
         };
         let mut inodes = self.inodes.of_source(&stale.source);
+        // the collections it is (or was) a member of: their stores, chunks and items
+        for store in &stale.collections {
+            inodes.extend(self.inodes.of_source(store));
+        }
         let mut entries = Vec::new();
         if let Some(parent) = self.inodes.existing(&NodeKey::Dir(stale.dir.clone())) {
             inodes.push(parent);

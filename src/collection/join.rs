@@ -49,6 +49,9 @@ pub struct Joined {
 
 /// Join `members` (at least two) along their time dimension.
 pub fn join(members: &[Member<'_>], read: &ReadArray<'_>) -> Result<Joined, Refusal> {
+    if members.is_empty() {
+        return Err(Refusal::NoMembers);
+    }
     let first = &members[0].index.root;
     let time = TimeOf::find(first).ok_or(Refusal::NoTime)?;
     let super::time::Ordered { order, gaps } = time.order(members, read)?;

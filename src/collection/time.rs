@@ -79,7 +79,14 @@ impl TimeOf {
     /// The length of the time dimension in `group`.
     pub fn length(&self, group: &GroupNode) -> u64 {
         group.dimensions.iter().find(|(n, _)| *n == self.dim).map_or_else(
-            || group.arrays.iter().find(|a| a.name == self.name).map_or(0, |a| a.shape[0]),
+            || {
+                group
+                    .arrays
+                    .iter()
+                    .find(|a| a.name == self.name)
+                    .and_then(|a| a.shape.first().copied())
+                    .unwrap_or(0)
+            },
             |(_, len)| *len,
         )
     }

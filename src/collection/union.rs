@@ -14,6 +14,9 @@ use std::collections::BTreeMap;
 
 /// One store of all variables of `members`.
 pub fn union(members: &[Member<'_>], read: &ReadArray<'_>) -> Result<Joined, Refusal> {
+    if members.is_empty() {
+        return Err(Refusal::NoMembers);
+    }
     let mut by_vars: BTreeMap<Vec<&str>, Vec<usize>> = BTreeMap::new();
     for (i, m) in members.iter().enumerate() {
         let mut names: Vec<&str> = m.index.root.arrays.iter().map(|a| a.name.as_str()).collect();

@@ -173,14 +173,14 @@ fn extent(index: &DatasetIndex) -> Option<String> {
     let Some(Some(ChunkRef::Inline { bytes })) = t.chunk_refs.first() else { return None };
     let size = t.dtype.size.max(1);
     let first = t.dtype.decode(bytes.get(..size)?)?.as_f64()?;
-    let last = t.dtype.decode(bytes.get(bytes.len() - size..)?)?.as_f64()?;
+    let last = t.dtype.decode(bytes.get(bytes.len().checked_sub(size)?..)?)?.as_f64()?;
     let label =
         |v: f64| axis.label(v).map(|l| format!("{:04}-{:02}-{:02}", l.year, l.month, l.day));
     Some(format!(
         "{} to {} ({} steps, {})",
         label(first)?,
         label(last)?,
-        t.shape[0],
+        t.shape.first()?,
         text("units")?
     ))
 }

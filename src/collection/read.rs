@@ -2,7 +2,7 @@
 //! coordinate, and variables compared between members).
 
 use super::error::JoinError;
-use crate::index::ArrayNode;
+use crate::index::{ArrayNode, ChunkRef};
 use crate::zarr::chunk::cache::ChunkCache;
 use crate::zarr::chunk::{read_chunk, ChunkSource, LibraryChunks};
 use crate::zarr::mode;
@@ -42,6 +42,30 @@ pub fn whole_array(
         copy_chunk(&mut out, &data, &decoded.shape, &decoded.chunks, &coords, es);
     }
     Ok(out)
+}
+
+/// The stored bytes of every chunk of `array`, one after another, when each is a byte range
+/// of `file` or held in the index (`None` otherwise, or when a read fails): equal stored
+/// bytes under equal filters are equal values, without decoding anything.
+pub fn stored_bytes(file: &File, array: &ArrayNode, max_bytes: u64) -> Option<Vec<u8>> {
+    use std::os::unix::fs::FileExt;
+    let mut out = Vec::new();
+    for r in &array.chunk_refs {
+        match r {
+            None => out.push(0xff), // a marker: an unwritten chunk is not an empty one
+            Some(ChunkRef::Range { offset, len }) => {
+                if out.len() as u64 + len > max_bytes {
+                    return None;
+                }
+                let at = out.len();
+                out.resize(at + *len as usize, 0);
+                file.read_exact_at(&mut out[at..], *offset).ok()?;
+            }
+            Some(ChunkRef::Inline { bytes }) => out.extend_from_slice(bytes),
+            Some(_) => return None,
+        }
+    }
+    Some(out)
 }
 
 /// Copy the rows of one chunk (`data`, full chunk shape) into the whole array `out`.

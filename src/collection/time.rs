@@ -165,10 +165,34 @@ fn numbers(a: &ArrayNode, bytes: &[u8]) -> Vec<Option<f64>> {
     bytes
         .chunks_exact(size)
         .map(|b| {
-            let v = a.dtype.decode(b).and_then(|v| v.as_f64())?;
+            let v = number(a.dtype, b)?;
             (!v.is_nan() && Some(v) != fill).then_some(v)
         })
         .collect()
+}
+
+/// One stored element as a number: floats read directly (a time axis has hundreds of
+/// thousands), other types through [`Dtype::decode`].
+fn number(d: Dtype, b: &[u8]) -> Option<f64> {
+    match (d.kind, <[u8; 8]>::try_from(b), <[u8; 4]>::try_from(b)) {
+        (ElementKind::Float, Ok(x), _) if d.big_endian => Some(f64::from_be_bytes(x)),
+        (ElementKind::Float, Ok(x), _) => Some(f64::from_le_bytes(x)),
+        (ElementKind::Float, _, Ok(x)) if d.big_endian => Some(f64::from(f32::from_be_bytes(x))),
+        (ElementKind::Float, _, Ok(x)) => Some(f64::from(f32::from_le_bytes(x))),
+        _ => d.decode(b).and_then(|v| v.as_f64()),
+    }
+}
+
+/// `v` stored as one element of `d` (floats written directly), appended to `out`.
+fn push_number(out: &mut Vec<u8>, d: Dtype, v: f64) -> Option<()> {
+    match (d.kind, d.size, d.big_endian) {
+        (ElementKind::Float, 8, false) => out.extend_from_slice(&v.to_le_bytes()),
+        (ElementKind::Float, 8, true) => out.extend_from_slice(&v.to_be_bytes()),
+        (ElementKind::Float, 4, false) => out.extend_from_slice(&(v as f32).to_le_bytes()),
+        (ElementKind::Float, 4, true) => out.extend_from_slice(&(v as f32).to_be_bytes()),
+        _ => out.extend(d.encode(&AttrValue::Float(v))?),
+    }
+    Some(())
 }
 
 /// Every value of `a` as an instant of `calendar`: Err(()) for a missing value.
@@ -223,10 +247,10 @@ pub fn generated_time(
     let mut bytes = Vec::with_capacity(joined.len() * dtype.size);
     for v in &joined {
         match (v, &fill) {
-            (Some(v), _) => bytes.extend(dtype.encode(&AttrValue::Float(*v)).ok_or("unencodable")?),
+            (Some(v), _) => push_number(&mut bytes, dtype, *v).ok_or("unencodable")?,
             (None, Some(f)) => bytes.extend_from_slice(f),
             (None, None) if dtype.is_float() => {
-                bytes.extend(dtype.encode(&AttrValue::Float(f64::NAN)).ok_or("unencodable")?)
+                push_number(&mut bytes, dtype, f64::NAN).ok_or("unencodable")?
             }
             (None, None) => return Err("missing values without a fill value".into()),
         }
@@ -263,10 +287,14 @@ fn concat(parts: &[Vec<Option<f64>>], all: &[&ArrayNode], d: usize) -> Vec<Optio
 
 /// The first member's type when it holds every value exactly, else f8.
 fn keep_or_float(dtype: Dtype, values: &[Option<f64>]) -> Dtype {
-    let exact = values.iter().flatten().all(|v| {
-        dtype.encode(&AttrValue::Float(*v)).and_then(|b| dtype.decode(&b)).and_then(|x| x.as_f64())
-            == Some(*v)
-    });
+    let exact = match (dtype.kind, dtype.size) {
+        (ElementKind::Float, 8) => true,
+        (ElementKind::Float, 4) => values.iter().flatten().all(|v| f64::from(*v as f32) == *v),
+        _ => values.iter().flatten().all(|v| {
+            let back = dtype.encode(&AttrValue::Float(*v)).and_then(|b| dtype.decode(&b));
+            back.and_then(|x| x.as_f64()) == Some(*v)
+        }),
+    };
     if exact {
         dtype
     } else {

@@ -27,7 +27,11 @@ pub fn union(members: &[Member<'_>], read: &ReadArray<'_>) -> Result<Joined, Ref
     for positions in by_vars.values() {
         let group: Vec<Member<'_>> = positions
             .iter()
-            .map(|i| Member { name: members[*i].name.clone(), index: members[*i].index })
+            .map(|i| Member {
+                name: members[*i].name.clone(),
+                index: members[*i].index,
+                file: members[*i].file,
+            })
             .collect();
         let sub = |i: usize, a: &ArrayNode| read(positions[i], a);
         let joined = match group.len() {

@@ -93,8 +93,12 @@ pub fn members(
             }
         }
     }
-    let input: Vec<Member<'_>> =
-        paths.iter().zip(&indexes).map(|(p, index)| Member { name: name_of(p), index }).collect();
+    let input: Vec<Member<'_>> = paths
+        .iter()
+        .zip(&indexes)
+        .zip(&files)
+        .map(|((p, index), f)| Member { name: name_of(p), index, file: Some(f) })
+        .collect();
     let cache = ChunkCache::new(0);
     let read = |i: usize, a: &ArrayNode| -> Result<Vec<u8>, JoinError> {
         whole_array((&files[i], None), &cache, a, 64 << 20)

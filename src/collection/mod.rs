@@ -14,6 +14,7 @@
 //! The members' indexes are made and persisted as for single files; the joined index is
 //! made from them when the collection is first used, never persisted itself.
 
+mod along_time;
 mod assemble;
 mod attrs;
 pub mod by_name;

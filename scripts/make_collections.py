@@ -91,6 +91,21 @@ def last_day(calendar):
     return "1230" if calendar == "360_day" else "1231"
 
 
+def _global_attrs(ds, index, base, rng):
+    """CMIP-style global attributes: equal in every member, then different in every member."""
+    ds.Conventions = "CF-1.7 CMIP-6.2"
+    ds.title = f"{MODEL} output prepared for CMIP6"
+    ds.source_id = MODEL
+    ds.experiment_id = "historical"
+    ds.variant_label = "r1i1p1f1"
+    ds.frequency = "day"
+    ds.grid_label = "gn"
+    created = f"2019-0{1 + index % 9}-1{index % 10}T0{index % 10}:3{index % 10}:00Z"
+    ds.creation_date = created
+    ds.tracking_id = "hdl:21.14100/" + str(uuid.UUID(bytes=rng.bytes(16), version=4))
+    ds.history = f"{created} ; CMOR rewrote data to be consistent with CMIP6 ({base})"
+
+
 def _grid(ds):
     ds.createDimension("lat", NLAT)
     ds.createDimension("lon", NLON)
@@ -144,19 +159,7 @@ def member(path, times, *, calendar, units, variables, index, fmt="NETCDF4", bou
     if os.path.exists(path):
         os.remove(path)
     with netCDF4.Dataset(path, "w", format=fmt) as ds:
-        # equal in every member
-        ds.Conventions = "CF-1.7 CMIP-6.2"
-        ds.title = f"{MODEL} output prepared for CMIP6"
-        ds.source_id = MODEL
-        ds.experiment_id = "historical"
-        ds.variant_label = "r1i1p1f1"
-        ds.frequency = "day"
-        ds.grid_label = "gn"
-        # different in every member
-        created = f"2019-0{1 + index % 9}-1{index % 10}T0{index % 10}:3{index % 10}:00Z"
-        ds.creation_date = created
-        ds.tracking_id = "hdl:21.14100/" + str(uuid.UUID(bytes=rng.bytes(16), version=4))
-        ds.history = f"{created} ; CMOR rewrote data to be consistent with CMIP6 ({base})"
+        _global_attrs(ds, index, base, rng)
 
         ds.createDimension("time", None)
         _grid(ds)
@@ -363,17 +366,7 @@ def small_member(path, year, *, units="days since 1850-01-01", index=0, time_chu
     start = day_offset(year, 1, 1, "noleap", units)
     times = start + np.arange(n) + 0.5
     with netCDF4.Dataset(path, "w", format="NETCDF4") as ds:
-        ds.Conventions = "CF-1.7 CMIP-6.2"
-        ds.title = f"{MODEL} output prepared for CMIP6"
-        ds.source_id = MODEL
-        ds.experiment_id = "historical"
-        ds.variant_label = "r1i1p1f1"
-        ds.frequency = "day"
-        ds.grid_label = "gn"
-        created = f"2019-0{1 + index % 9}-1{index % 10}T0{index % 10}:3{index % 10}:00Z"
-        ds.creation_date = created
-        ds.tracking_id = "hdl:21.14100/" + str(uuid.UUID(bytes=rng.bytes(16), version=4))
-        ds.history = f"{created} ; CMOR rewrote data to be consistent with CMIP6 ({base})"
+        _global_attrs(ds, index, base, rng)
         ds.createDimension("time", None)
         _grid(ds)
         t = ds.createVariable("time", "f8", ("time",), chunksizes=(n,))

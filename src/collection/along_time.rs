@@ -74,14 +74,7 @@ fn unpacked(out: &mut ArrayNode, all: &[&ArrayNode]) -> Result<(), String> {
     };
     let mut unpack = Vec::with_capacity(all.len());
     for a in all {
-        let mut missing: Vec<f64> = a.fill_value.iter().filter_map(AttrValue::as_f64).collect();
-        match a.attrs.iter().find(|(n, _)| n == "missing_value").map(|(_, v)| v) {
-            Some(AttrValue::Floats(v)) => missing.extend(v),
-            Some(AttrValue::Ints(v)) => missing.extend(v.iter().map(|x| *x as f64)),
-            Some(AttrValue::UInts(v)) => missing.extend(v.iter().map(|x| *x as f64)),
-            Some(v) => missing.extend(v.as_f64()),
-            None => {}
-        }
+        let missing = a.missing_values();
         let scale = num(a, "scale_factor")?.unwrap_or(1.0);
         let offset = num(a, "add_offset")?.unwrap_or(0.0);
         unpack.push(Unpack { scale, offset, missing });

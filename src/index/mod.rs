@@ -250,6 +250,19 @@ impl ArrayNode {
         scalar && self.dtype.is_number() && self.dtype.encode(fill).is_some()
     }
 
+    /// The stored values CF says are missing: `_FillValue` and every `missing_value`.
+    pub fn missing_values(&self) -> Vec<f64> {
+        let mut out: Vec<f64> = self.fill_value.iter().filter_map(AttrValue::as_f64).collect();
+        match self.attrs.iter().find(|(k, _)| k == "missing_value").map(|(_, v)| v) {
+            Some(AttrValue::Floats(v)) => out.extend(v),
+            Some(AttrValue::Ints(v)) => out.extend(v.iter().map(|x| *x as f64)),
+            Some(AttrValue::UInts(v)) => out.extend(v.iter().map(|x| *x as f64)),
+            Some(v) => out.extend(v.as_f64()),
+            None => {}
+        }
+        out
+    }
+
     /// Size in bytes of one element.
     pub fn element_size(&self) -> usize {
         self.fill_element.len()

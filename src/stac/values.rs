@@ -45,14 +45,7 @@ fn is_float_attr(v: &AttrValue) -> bool {
 
 impl Decoding {
     fn of(array: &ArrayNode) -> Decoding {
-        let mut missing: Vec<f64> = array.fill_value.iter().filter_map(AttrValue::as_f64).collect();
-        match attr(&array.attrs, "missing_value") {
-            Some(AttrValue::Floats(v)) => missing.extend(v),
-            Some(AttrValue::Ints(v)) => missing.extend(v.iter().map(|x| *x as f64)),
-            Some(AttrValue::UInts(v)) => missing.extend(v.iter().map(|x| *x as f64)),
-            Some(v) => missing.extend(v.as_f64()),
-            None => {}
-        }
+        let missing = array.missing_values();
         let num = |n: &str| attr(&array.attrs, n).and_then(AttrValue::as_f64);
         let (scale, offset) = (num("scale_factor"), num("add_offset"));
         // CF 8.1: valid_* are in packed units, unless the variable is packed (an integer type

@@ -74,6 +74,11 @@ struct Cli {
     /// see the README.
     #[arg(long, value_name = "FILE", help_heading = "Collections")]
     collections: Option<PathBuf>,
+    /// A directory whose sub-directories are CMIP/CORDEX-style variable trees
+    /// (`<variable_id>/[<grid_label>/]<version>/` or `<variable_id>/` only) also shows one
+    /// store per grid label merging the variables (latest version of each); see the README.
+    #[arg(long, help_heading = "Collections")]
+    union_parent: bool,
 
     /// raw: the stored compressed chunks, zero-copy (compact; for rsync/rclone export).
     /// decoded: every chunk uncompressed, decoded in the daemon (fastest for local readers).
@@ -164,6 +169,7 @@ fn config(cli: &Cli) -> Result<MountConfig, String> {
             follow_symlinks: cli.follow_symlinks,
             hide_members: cli.members == Members::Hide,
             skip_bad_members: cli.skip_bad_members,
+            union_parent: cli.union_parent,
             collections: match &cli.collections {
                 Some(path) => declared::load(path).map_err(|e| e.to_string())?,
                 None => Vec::new(),

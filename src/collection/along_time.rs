@@ -10,7 +10,7 @@ use crate::index::{
 };
 use crate::zarr::mode;
 
-/// A variable along time: its members' chunks served one after another when they can be,
+/// A variable along the joined dimension `d` (time, or another): its members' chunks served one after another when they can be,
 /// else joined chunks assembled from them on the first member's chunk shape (unpacked when
 /// the members' packing differs); refused when the members' values do not mean the same
 /// (type, fill value, other attributes).

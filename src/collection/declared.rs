@@ -5,7 +5,7 @@
 //! [[collection]]
 //! name = "cmip6/MPI-ESM1-2-LR/historical.zarr"   # the store's path in the mount
 //! members = ["cmip6/MPI-ESM1-2-LR/historical/*/day/*/gn/*/*.nc"]  # globs, archive-relative
-//! join = "time"    # join along the time coordinate's dimension (optional)
+//! join = "time"    # join along the time coordinate's dimension, or any dimension named
 //! union = true     # one store of all variables (members grouped by their variables)
 //! ```
 //!
@@ -24,7 +24,8 @@ pub struct Declared {
     pub name: PathBuf,
     /// Globs of its members, relative to the archive.
     pub members: Vec<String>,
-    /// The dimension joined along; only the time coordinate's dimension is joined now.
+    /// The dimension joined along: "time" (the time coordinate's dimension, whatever its
+    /// name) or any other dimension of the members (see `collection::join_along`).
     #[serde(default)]
     pub join: Option<String>,
     /// Members with different variables make one store of all of them.
@@ -88,15 +89,19 @@ impl Declared {
         })
     }
 
-    /// The members found under `root` (absolute), archive-relative, sorted.
+    /// The members found under `root` (absolute), archive-relative: the first glob's matches
+    /// in path order, then the next glob's (a file matched twice counts where first matched).
+    /// Members joined along a dimension without a coordinate variable keep this order.
     pub fn find(&self, root: &Path) -> Vec<PathBuf> {
-        let mut out = Vec::new();
+        let mut out: Vec<PathBuf> = Vec::new();
+        let mut seen = std::collections::HashSet::new();
         for g in &self.members {
             let pattern: Vec<&str> = g.split('/').filter(|p| !p.is_empty()).collect();
-            walk(root, &pattern, &mut out);
+            let mut found = Vec::new();
+            walk(root, &pattern, &mut found);
+            found.sort();
+            out.extend(found.into_iter().filter(|f| seen.insert(f.clone())));
         }
-        out.sort();
-        out.dedup();
         out
     }
 }

@@ -39,4 +39,12 @@ pub enum Refusal {
     NoMembers,
     #[error("union: {0}")]
     Union(String),
+    #[error("{member} has no coordinate variable '{name}'")]
+    MissingCoordinate { member: String, name: String },
+    #[error("{member} has no dimension '{dim}' to join along")]
+    MissingDim { member: String, dim: String },
+    #[error("{member}: {dim} values are not strictly monotonic")]
+    NotMonotonic { member: String, dim: String },
+    #[error("{dim} values overlap or run the other way: {a} and {b}")]
+    DimOverlap { dim: String, a: String, b: String },
 }

@@ -1,4 +1,5 @@
-//! Many members' indexes joined along their time dimension into one index.
+//! Many members' indexes joined along their time dimension (or, [`join_along`], any other
+//! existing dimension) into one index.
 //!
 //! The members are ordered by their time values (never by name). The time coordinate, and
 //! every variable along time whose `units` are `<unit> since <date>` (and the coordinate's
@@ -52,9 +53,65 @@ pub fn join(members: &[Member<'_>], read: &ReadArray<'_>) -> Result<Joined, Refu
     if members.is_empty() {
         return Err(Refusal::NoMembers);
     }
-    let first = &members[0].index.root;
-    let time = TimeOf::find(first).ok_or(Refusal::NoTime)?;
+    let time = TimeOf::find(&members[0].index.root).ok_or(Refusal::NoTime)?;
     let super::time::Ordered { order, gaps } = time.order(members, read)?;
+    let lengths: Vec<u64> = order.iter().map(|i| time.length(&members[*i].index.root)).collect();
+    let axis = Axis { dim: time.dim.clone(), time: Some(time) };
+    let mut notes = vec![format!("members in time order: {}", names(members, &order))];
+    notes.extend(gaps);
+    assemble_join(members, &axis, (order, lengths), read, notes)
+}
+
+/// Join `members` along dimension `dim` (`join = "<dim>"` of a declared collection, NcML
+/// `joinExisting dimName`): "time", or the time coordinate's own dimension, is joined as
+/// [`join`] does (members ordered by their times, time re-expressed in the first member's
+/// units); any other dimension orders the members by its 1-D coordinate variable's values
+/// (strictly monotonic, one direction, no overlap) or, without one, keeps them as given, and
+/// passes chunks through or joins them by the same rules as time.
+pub fn join_along(
+    members: &[Member<'_>],
+    dim: &str,
+    read: &ReadArray<'_>,
+) -> Result<Joined, Refusal> {
+    if members.is_empty() {
+        return Err(Refusal::NoMembers);
+    }
+    let time = TimeOf::find(&members[0].index.root);
+    if dim == "time" || time.as_ref().is_some_and(|t| t.dim == dim) {
+        return join(members, read);
+    }
+    let order = super::dim_order::order(members, dim, read)?;
+    let lengths: Result<Vec<u64>, Refusal> = order
+        .iter()
+        .map(|i| super::dim_order::length(&members[*i].index.root, dim, &members[*i].name))
+        .collect();
+    let axis = Axis { dim: dim.to_string(), time: None };
+    let how = match super::dim_order::coordinate(&members[0].index.root, dim) {
+        Some(_) => format!("members in {dim} order"),
+        None => format!("members in the order given ({dim} has no coordinate variable)"),
+    };
+    let notes = vec![format!("{how}: {}", names(members, &order))];
+    assemble_join(members, &axis, (order, lengths?), read, notes)
+}
+
+/// The dimension joined along, and the time coordinate when it is time's.
+struct Axis {
+    dim: String,
+    time: Option<TimeOf>,
+}
+
+fn names(members: &[Member<'_>], order: &[usize]) -> String {
+    order.iter().map(|i| members[*i].name.as_str()).collect::<Vec<_>>().join(", ")
+}
+
+/// The joined index of `members` in `order` (each `lengths` long along the axis).
+fn assemble_join(
+    members: &[Member<'_>],
+    axis: &Axis,
+    (order, lengths): (Vec<usize>, Vec<u64>),
+    read: &ReadArray<'_>,
+    mut notes: Vec<String>,
+) -> Result<Joined, Refusal> {
     let sorted: Vec<&Member<'_>> = order.iter().map(|i| &members[*i]).collect();
     let groups: Vec<&GroupNode> = sorted.iter().map(|m| &m.index.root).collect();
     let mut root = GroupNode {
@@ -65,9 +122,8 @@ pub fn join(members: &[Member<'_>], read: &ReadArray<'_>) -> Result<Joined, Refu
         groups: Vec::new(),
         skipped: groups[0].skipped.clone(),
     };
-    let lengths: Vec<u64> = groups.iter().map(|g| time.length(g)).collect();
     for (name, len) in &mut root.dimensions {
-        if *name == time.dim {
+        if *name == axis.dim {
             *len = lengths.iter().sum();
         }
     }
@@ -76,16 +132,11 @@ pub fn join(members: &[Member<'_>], read: &ReadArray<'_>) -> Result<Joined, Refu
     if !dropped.is_empty() {
         root.attrs.push((DROPPED.to_string(), AttrValue::Strs(dropped)));
     }
-    let mut notes = vec![format!(
-        "members in time order: {}",
-        sorted.iter().map(|m| m.name.as_str()).collect::<Vec<_>>().join(", ")
-    )];
-    notes.extend(gaps);
     if groups.iter().any(|g| !g.groups.is_empty()) {
         notes.push("sub-groups are not joined".into());
     }
     for array in &groups[0].arrays {
-        let placed = place(array, &groups, &sorted, &time, &lengths, &order, read);
+        let placed = place(array, &groups, &sorted, axis, &lengths, &order, read);
         match placed {
             Ok(a) => root.arrays.push(a),
             Err(reason) => {
@@ -122,18 +173,21 @@ fn place(
     array: &ArrayNode,
     groups: &[&GroupNode],
     members: &[&Member<'_>],
-    time: &TimeOf,
+    axis: &Axis,
     lengths: &[u64],
     order: &[usize],
     read: &ReadArray<'_>,
 ) -> Result<ArrayNode, String> {
     let all = of_every(&array.name, groups, members)?;
-    let Some(d) = array.dims.iter().position(|x| *x == time.dim) else {
+    let Some(d) = array.dims.iter().position(|x| *x == axis.dim) else {
         return unchanged(&all, members, order, read);
     };
     if all.iter().any(|a| a.dims != array.dims) {
         return Err("dimensions differ between members".into());
     }
+    let Some(time) = &axis.time else {
+        return along_time(&all, members, d, lengths);
+    };
     let bounds = time.is_bounds(groups[0], array);
     if TimeOf::is_time_like(array) || bounds {
         let own = |g: &GroupNode, a: &ArrayNode| -> Option<String> {

@@ -3,12 +3,16 @@
 //!
 //! ```text
 //!  by_name.rs   the automatic rule: <stem>_<start>[-<end>].<ext> files of a directory
-//!  join.rs      members' indexes → one index along time (pass-through chunks, or the reason)
+//!  combine.rs   how members make one store (join along a dimension, union): the entry point
+//!  join.rs      members' indexes → one index along time or another dimension
+//!  along_time.rs a variable along the joined dimension: pass-through or joined chunks
 //!  time.rs      the time coordinate: members ordered by time, values re-expressed
+//!  dim_order.rs members ordered along another dimension by its coordinate's values
 //!  attrs.rs     equal attributes kept, differing ones dropped and named
 //!  read.rs      a member's array read whole through the served chunk path
 //!  union.rs     members grouped by their variables, each group joined, merged into one
 //!  declared.rs  collections named in a TOML file (--collections): name, member globs
+//!  cmip_tree.rs --union-parent: CMIP/CORDEX-style <variable_id>/[<grid>/]<version>/ trees
 //! ```
 //!
 //! The members' indexes are made and persisted as for single files; the joined index is
@@ -18,7 +22,10 @@ mod along_time;
 mod assemble;
 mod attrs;
 pub mod by_name;
+pub mod cmip_tree;
+mod combine;
 pub mod declared;
+mod dim_order;
 mod error;
 mod join;
 mod read;
@@ -27,7 +34,8 @@ mod union;
 
 pub use assemble::{assemble, MemberFile};
 pub use attrs::DROPPED;
+pub use combine::{combine, Combine};
 pub use error::{JoinError, Refusal};
-pub use join::{join, Joined, Member, ReadArray};
+pub use join::{join, join_along, Joined, Member, ReadArray};
 pub use read::whole_array;
-pub use union::union;
+pub use union::{union, Rule};

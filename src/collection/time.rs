@@ -159,7 +159,7 @@ fn read_of(
 }
 
 /// The elements of `bytes` (one array of `a`) as numbers; `None` for a fill value or NaN.
-fn numbers(a: &ArrayNode, bytes: &[u8]) -> Vec<Option<f64>> {
+pub(super) fn numbers(a: &ArrayNode, bytes: &[u8]) -> Vec<Option<f64>> {
     let fill = a.fill_value.as_ref().and_then(AttrValue::as_f64);
     let size = a.dtype.size.max(1);
     bytes

@@ -1,19 +1,38 @@
 //! The union of variables: members grouped by the variables they hold (one file per variable,
-//! as CMIP writes), each group joined along time (a group of one member taken as it is), and
-//! the groups' indexes merged into one store. Variables present in several groups (the
-//! coordinates) are kept once when they are the same; the groups must cover the same times.
+//! as CMIP writes), each group joined along time or another dimension (a group of one member
+//! taken as it is), and the groups' indexes merged into one store. Variables present in
+//! several groups are kept once when they are the same; a coordinate variable (named like its
+//! one dimension) and every dimension's length must agree. [`Rule::All`] refuses the store when
+//! two groups disagree there; [`Rule::Compatible`] (`--union-parent`) leaves out the groups
+//! that disagree with the others, with the reason, and merges the rest.
 
 use super::attrs::{merge_global, same_attrs, DROPPED};
 use super::error::Refusal;
-use super::join::{join, Joined, Member, ReadArray};
+use super::join::{join_along, Joined, Member, ReadArray};
 use crate::cf::calendar::Calendar;
 use crate::index::{
     ArrayNode, AttrValue, Attrs, ChunkFiles, ChunkRef, DatasetIndex, GroupNode, Skipped,
 };
 use std::collections::BTreeMap;
 
-/// One store of all variables of `members`.
-pub fn union(members: &[Member<'_>], read: &ReadArray<'_>) -> Result<Joined, Refusal> {
+/// What happens when the groups of a union disagree on a dimension or a coordinate.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Rule {
+    /// The whole store is refused.
+    All,
+    /// The groups that disagree with most others are left out (their variables named, with
+    /// the reason); the store has the others.
+    Compatible,
+}
+
+/// One store of all variables of `members`, each group joined along `dim` (see
+/// [`join_along`]).
+pub fn union(
+    members: &[Member<'_>],
+    dim: &str,
+    rule: Rule,
+    read: &ReadArray<'_>,
+) -> Result<Joined, Refusal> {
     if members.is_empty() {
         return Err(Refusal::NoMembers);
     }
@@ -24,6 +43,7 @@ pub fn union(members: &[Member<'_>], read: &ReadArray<'_>) -> Result<Joined, Ref
         by_vars.entry(names).or_default().push(i);
     }
     let mut parts: Vec<(Joined, Vec<usize>)> = Vec::new();
+    let mut refused: Vec<(Vec<String>, String)> = Vec::new();
     for positions in by_vars.values() {
         let group: Vec<Member<'_>> = positions
             .iter()
@@ -36,12 +56,61 @@ pub fn union(members: &[Member<'_>], read: &ReadArray<'_>) -> Result<Joined, Ref
         let sub = |i: usize, a: &ArrayNode| read(positions[i], a);
         let joined = match group.len() {
             1 => alone(&group[0]),
-            _ => join(&group, &sub)?,
+            _ => match (rule, join_along(&group, dim, &sub)) {
+                (_, Ok(j)) => j,
+                (Rule::All, Err(r)) => return Err(r),
+                (Rule::Compatible, Err(r)) => {
+                    refused.push(refusal_note(&by_vars_key(&group), &r.to_string()));
+                    continue;
+                }
+            },
         };
         let order = joined.order.iter().map(|i| positions[*i]).collect();
         parts.push((joined, order));
     }
-    merge(parts, members, read)
+    if parts.is_empty() {
+        let why: Vec<String> =
+            refused.iter().map(|(v, r)| format!("{}: {r}", v.join(", "))).collect();
+        return Err(Refusal::Union(why.join("; ")));
+    }
+    if rule == Rule::Compatible {
+        parts = agreeing_first(parts);
+    }
+    let mut joined = merge(parts, members, rule, read)?;
+    for (vars, reason) in refused {
+        joined.notes.push(format!("refused {}: {reason}", vars.join(", ")));
+        for v in vars {
+            if !joined.index.root.arrays.iter().any(|a| a.name == v) {
+                let reason = reason.clone();
+                joined.index.root.skipped.push(Skipped { name: v, reason });
+            }
+        }
+    }
+    Ok(joined)
+}
+
+/// The variables of a group (of its first member), for reasons.
+fn by_vars_key(group: &[Member<'_>]) -> Vec<String> {
+    group[0].index.root.arrays.iter().map(|a| a.name.clone()).collect()
+}
+
+fn refusal_note(vars: &[String], reason: &str) -> (Vec<String>, String) {
+    (vars.to_vec(), reason.to_string())
+}
+
+/// The parts ordered by how many others agree with them on every shared dimension's length
+/// (most first; ties in their order), so that the odd one out is the one left out.
+fn agreeing_first(parts: Vec<(Joined, Vec<usize>)>) -> Vec<(Joined, Vec<usize>)> {
+    let dims: Vec<&[(String, u64)]> =
+        parts.iter().map(|(j, _)| &j.index.root.dimensions[..]).collect();
+    let agree = |a: &[(String, u64)], b: &[(String, u64)]| {
+        a.iter().all(|(n, l)| b.iter().all(|(m, k)| n != m || l == k))
+    };
+    let score: Vec<usize> =
+        dims.iter().map(|a| dims.iter().filter(|b| agree(a, b)).count()).collect();
+    let mut numbered: Vec<(usize, (Joined, Vec<usize>))> = parts.into_iter().enumerate().collect();
+    numbered.sort_by_key(|(i, _)| std::cmp::Reverse(score[*i]));
+    numbered.into_iter().map(|(_, p)| p).collect()
 }
 
 /// One member as a part of the union: its arrays read from it.
@@ -69,6 +138,7 @@ fn renumber(a: &mut ArrayNode, base: u32) {
 fn merge(
     parts: Vec<(Joined, Vec<usize>)>,
     members: &[Member<'_>],
+    rule: Rule,
     read: &ReadArray<'_>,
 ) -> Result<Joined, Refusal> {
     let mut order: Vec<usize> = Vec::new();
@@ -82,29 +152,34 @@ fn merge(
     dropped.extend(more.into_iter().filter(|n| !dropped.contains(n)).collect::<Vec<_>>());
     root.attrs = attrs;
     for ((joined, positions), group) in parts.into_iter().zip(&groups) {
+        let first = &members[positions[0]].name;
+        let all: Vec<usize> = order.iter().chain(&positions).copied().collect();
         let base = order.len() as u32;
+        let mut arrays = group.arrays.clone();
+        arrays.iter_mut().for_each(|a| renumber(a, base));
+        if let Some(why) = disagreement(&root, group, &arrays, &all, read) {
+            let why = format!("{why} in {first} and the others");
+            if rule == Rule::All {
+                return Err(Refusal::Union(why));
+            }
+            notes.push(format!("refused {}: {why}", names(&arrays, &root)));
+            for a in arrays.iter().filter(|a| !root.arrays.iter().any(|x| x.name == a.name)) {
+                root.skipped.push(Skipped { name: a.name.clone(), reason: why.clone() });
+            }
+            continue;
+        }
         notes.extend(joined.notes);
         for (name, len) in &group.dimensions {
-            match root.dimensions.iter().find(|(n, _)| n == name) {
-                Some((_, l)) if l != len => {
-                    return Err(Refusal::Union(format!(
-                        "dimension {name} is {l} long in some members and {len} in {}",
-                        members[positions[0]].name
-                    )))
-                }
-                Some(_) => {}
-                None => root.dimensions.push((name.clone(), *len)),
+            if !root.dimensions.iter().any(|(n, _)| n == name) {
+                root.dimensions.push((name.clone(), *len));
             }
         }
-        for mut a in group.arrays.clone() {
-            renumber(&mut a, base);
+        for a in arrays {
             match root.arrays.iter().position(|x| x.name == a.name) {
                 None => root.arrays.push(a),
                 Some(k) => {
-                    let all: Vec<usize> = order.iter().chain(&positions).copied().collect();
                     if !same(&root.arrays[k], &a, &all, read) {
-                        let reason =
-                            format!("differs between {} and others", members[positions[0]].name);
+                        let reason = format!("differs between {first} and others");
                         notes.push(format!("{}: {reason}", a.name));
                         root.skipped.push(Skipped { name: a.name.clone(), reason });
                         root.arrays.remove(k);
@@ -120,6 +195,38 @@ fn merge(
     }
     let format = format!("union of {} files", members.len());
     Ok(Joined { index: DatasetIndex { format, root }, order, notes })
+}
+
+/// Why `group` (its `arrays` renumbered) cannot be merged into `root`: a dimension of another
+/// length, or a coordinate variable (1-D, named like its dimension) that differs.
+fn disagreement(
+    root: &GroupNode,
+    group: &GroupNode,
+    arrays: &[ArrayNode],
+    order: &[usize],
+    read: &ReadArray<'_>,
+) -> Option<String> {
+    for (name, len) in &group.dimensions {
+        if let Some((_, l)) = root.dimensions.iter().find(|(n, _)| n == name) {
+            if l != len {
+                return Some(format!("dimension {name} is {l} long in some members and {len}"));
+            }
+        }
+    }
+    for a in arrays.iter().filter(|a| a.dims.len() == 1 && a.dims[0] == a.name) {
+        if let Some(r) = root.arrays.iter().find(|x| x.name == a.name) {
+            if !same(r, a, order, read) {
+                return Some(format!("coordinate {} differs", a.name));
+            }
+        }
+    }
+    None
+}
+
+/// The names of `arrays` not in `root` (the variables a refused group would have added).
+fn names(arrays: &[ArrayNode], root: &GroupNode) -> String {
+    let own = arrays.iter().filter(|a| !root.arrays.iter().any(|x| x.name == a.name));
+    own.map(|a| a.name.as_str()).collect::<Vec<_>>().join(", ")
 }
 
 /// Attributes but `calendar`, which is compared as a calendar (`noleap` is `365_day`).
@@ -157,21 +264,22 @@ fn same(a: &ArrayNode, b: &ArrayNode, order: &[usize], read: &ReadArray<'_>) -> 
     if !meta {
         return false;
     }
-    match (&a.files, &b.files, a.chunk_refs.first(), b.chunk_refs.first()) {
-        (
-            ChunkFiles::Own,
-            ChunkFiles::Own,
-            Some(Some(ChunkRef::Inline { bytes: x })),
-            Some(Some(ChunkRef::Inline { bytes: y })),
-        ) => x == y,
-        (ChunkFiles::Member(m), ChunkFiles::Member(n), _, _) => {
-            let value = |m: u32, arr: &ArrayNode| read(order[m as usize], arr).ok();
-            let mut x = a.clone();
-            let mut y = b.clone();
-            x.files = ChunkFiles::Own;
-            y.files = ChunkFiles::Own;
-            value(*m, &x).is_some_and(|v| Some(v) == value(*n, &y))
+    let x = values(a, order, read);
+    x.is_some() && x == values(b, order, read)
+}
+
+/// The values of `a` as a merged group holds them: generated (one chunk held in the index,
+/// no codecs) or read from its member; `None` when joined from several members.
+fn values(a: &ArrayNode, order: &[usize], read: &ReadArray<'_>) -> Option<Vec<u8>> {
+    match (&a.files, &a.chunk_refs[..]) {
+        (ChunkFiles::Own, [Some(ChunkRef::Inline { bytes })]) if a.codecs.is_empty() => {
+            Some(bytes.clone())
         }
-        _ => false,
+        (ChunkFiles::Member(m), _) => {
+            let mut own = a.clone();
+            own.files = ChunkFiles::Own;
+            read(*order.get(*m as usize)?, &own).ok()
+        }
+        _ => None,
     }
 }

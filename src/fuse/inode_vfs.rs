@@ -103,6 +103,14 @@ impl InodeVfs {
             entries = stale.names.into_iter().map(|n| (parent, n)).collect();
         }
         inodes.extend(self.inodes.existing(&NodeKey::Catalog(stale.dir)));
+        // union parents above the change (--union-parent)
+        for (dir, names) in stale.parents {
+            if let Some(parent) = self.inodes.existing(&NodeKey::Dir(dir.clone())) {
+                inodes.push(parent);
+                entries.extend(names.into_iter().map(|n| (parent, n)));
+            }
+            inodes.extend(self.inodes.existing(&NodeKey::Catalog(dir)));
+        }
         Invalidation { inodes, entries }
     }
 }

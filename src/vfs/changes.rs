@@ -26,13 +26,19 @@ pub struct Stale {
     /// The collections (their store's key, archive-relative) the source is or was a member
     /// of: every node generated from them is stale too.
     pub collections: Vec<PathBuf>,
+    /// Other directories whose listing the change made stale (`--union-parent`: a parent of
+    /// variable trees), each with the names in it a client may hold stale.
+    pub parents: Vec<(PathBuf, Vec<OsString>)>,
 }
 
 impl Stale {
     /// Whether node `key` is made stale by the change.
     pub fn covers(&self, key: &NodeKey) -> bool {
         match key {
-            NodeKey::Dir(rel) | NodeKey::Catalog(rel) => rel.as_os_str() == self.dir.as_os_str(),
+            NodeKey::Dir(rel) | NodeKey::Catalog(rel) => {
+                rel.as_os_str() == self.dir.as_os_str()
+                    || self.parents.iter().any(|(p, _)| p.as_os_str() == rel.as_os_str())
+            }
             NodeKey::Dataset { source, .. } | NodeKey::Item { source, .. } => {
                 source.as_os_str() == self.source.as_os_str()
                     || self.collections.iter().any(|c| c.as_os_str() == source.as_os_str())
@@ -124,7 +130,16 @@ impl Vfs {
                 collections.push(d.name.clone());
             }
         }
-        Some(Stale { source: rel.to_path_buf(), dir, names, collections })
+        let mut parents = Vec::new();
+        for p in self.union_parents_changed(rel) {
+            for s in p.stores {
+                if !collections.contains(&s) {
+                    collections.push(s);
+                }
+            }
+            parents.push((p.dir, p.names));
+        }
+        Some(Stale { source: rel.to_path_buf(), dir, names, collections, parents })
     }
 
     /// Have `hook` called with each archive directory (relative path) when it is listed anew.

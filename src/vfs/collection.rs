@@ -8,7 +8,7 @@
 use super::dataset::{DatasetError, Datasets, LoadResult, Loaded, Stamp};
 use super::identity::{stat_source, Identity, SourceStat};
 use super::VfsError;
-use crate::collection::{assemble, join, whole_array, JoinError, Member};
+use crate::collection::{assemble, combine, whole_array, Combine, JoinError, Member};
 use crate::index::{ArrayNode, DatasetIndex};
 use crate::zarr::chunk::cache::ChunkCache;
 use crate::zarr::chunk::{ChunkError, JoinedChunks, LibraryChunks};
@@ -73,36 +73,35 @@ impl JoinedChunks for Loaded {
     }
 }
 
-/// The identities of `members` (relative to `root`, absolute), in name order.
+/// The identities of `members` (relative to `root`, absolute), in the listing's order (name
+/// order, or a declared collection's globs' order).
 fn stamp(root: &Path, members: &[PathBuf]) -> Result<Vec<(OsString, Identity)>, DatasetError> {
-    let mut names = members.to_vec();
-    names.sort();
-    names
-        .into_iter()
+    members
+        .iter()
         .map(|n| {
-            let path = root.join(&n);
+            let path = root.join(n);
             let stat = stat_source(&path).map_err(DatasetError::open(&path))?;
-            Ok((n.into_os_string(), stat.identity))
+            Ok((n.clone().into_os_string(), stat.identity))
         })
         .collect()
 }
 
 impl Datasets {
     /// The loaded collection shown as `store` (absolute; not a file) with `members`
-    /// (relative to `root`, absolute; `union`: of their variables). `check_all`: stat every
+    /// (relative to `root`, absolute; combined as `how` says). `check_all`: stat every
     /// member (else only the member list is compared: chunk reads check their own member).
     pub fn get_collection(
         &self,
         store: &Path,
         root: &Path,
-        (members, union): (&Arc<[PathBuf]>, bool),
+        (members, how): (&Arc<[PathBuf]>, &Combine),
         check_all: bool,
     ) -> LoadResult {
         if let Some(hit) = self.cache.get(store.as_os_str()) {
             let fresh = match &hit.0 {
                 Stamp::Members(old, _) if check_all => stamp(root, members)? == *old,
                 Stamp::Members(_, list) if Arc::ptr_eq(list, members) => true,
-                // both in name order (the listing sorts them): one pass
+                // both in the listing's order: one pass
                 Stamp::Members(old, _) => {
                     old.iter().map(|o| o.0.as_os_str()).eq(members.iter().map(|m| m.as_os_str()))
                 }
@@ -117,7 +116,7 @@ impl Datasets {
         let now = stamp(root, members)?;
         let key = store.as_os_str().to_owned();
         let entry = self.cache.get_with(key, || {
-            let loaded = self.load_collection(store, root, &now, union);
+            let loaded = self.load_collection(store, root, &now, how);
             Arc::new((Stamp::Members(now.clone(), members.clone()), loaded))
         });
         entry.1.clone()
@@ -128,7 +127,7 @@ impl Datasets {
         store: &Path,
         dir: &Path,
         members: &[(OsString, Identity)],
-        union: bool,
+        how: &Combine,
     ) -> LoadResult {
         let started = Instant::now();
         let mut files = Vec::with_capacity(members.len());
@@ -166,6 +165,12 @@ impl Datasets {
                     stats.push(stat);
                     names.push(name);
                 }
+                // a file a glob or a variable tree names that is no NetCDF/HDF5 file (a
+                // checksum beside the data) is no member
+                Err(_) if matches!(crate::source::sniff_path(&path), Ok(None)) => {
+                    debug!(store = %store.display(), member = %path.display(),
+                        "not a NetCDF/HDF5 file: no member");
+                }
                 Err(e) if self.skip_bad_members => {
                     warn!(store = %store.display(), member = %path.display(),
                         "member left out (--skip-bad-members): {e}");
@@ -197,10 +202,7 @@ impl Datasets {
         let read = |i: usize, a: &ArrayNode| -> Result<Vec<u8>, JoinError> {
             whole_array((&files[i], None), &cache, a, READ_MAX_BYTES)
         };
-        let joined = match union {
-            true => crate::collection::union(&input, &read),
-            false => join(&input, &read),
-        };
+        let joined = combine(&input, how, &read);
         let joined = joined.map_err(|r| {
             error!(store = %store.display(), "collection not available: {r}");
             DatasetError::Refused { store: store.to_path_buf(), source: Arc::new(r) }

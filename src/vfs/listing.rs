@@ -21,6 +21,9 @@ pub struct Listing {
     pub mtime: SystemTime,
     pub entries: Vec<ArchiveEntry>,
     by_name: HashMap<OsString, usize>,
+    /// Directories below this one that were listed to make it (`--union-parent`): watched
+    /// too, and a change in them lists this one again.
+    pub looked_at: Vec<PathBuf>,
 }
 
 impl Listing {
@@ -104,12 +107,19 @@ impl Listings {
                 return Ok(hit);
             }
         }
-        let entries = naming::list_dir(&self.root, &dir, self.options, &self.declared)?;
+        let mut entries = naming::list_dir(&self.root, &dir, self.options, &self.declared)?;
+        let looked_at = match self.options.union_parent {
+            true => {
+                super::union_parent::add_stores(&self.root, rel, &mut entries, self.options.stac)
+            }
+            false => Vec::new(),
+        };
         let by_name = entries.iter().enumerate().map(|(i, e)| (e.name().clone(), i)).collect();
-        let listing = Arc::new(Listing { mtime, entries, by_name });
+        let listing = Arc::new(Listing { mtime, entries, by_name, looked_at });
         self.cache.insert(rel.to_path_buf(), listing.clone());
         if let Some(hook) = self.on_listed.get() {
             hook(rel);
+            listing.looked_at.iter().for_each(|d| hook(d));
         }
         Ok(listing)
     }
@@ -128,7 +138,7 @@ mod tests {
             }
         }
         let root = root.canonicalize().expect("root");
-        let options = ListOptions { stac: false, follow_symlinks: false, hide_members: false };
+        let options = ListOptions::default();
         let listings = Listings::new(root.clone(), 120, options, Arc::default());
         for d in 0..3 {
             assert_eq!(listings.get(Path::new(&format!("d{d}"))).expect("list").entries.len(), 50);

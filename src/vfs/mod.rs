@@ -18,6 +18,7 @@ mod options;
 mod page;
 mod persist;
 mod stac_files;
+mod union_parent;
 
 pub use changes::Stale;
 use collection::stat_collection;
@@ -32,6 +33,7 @@ pub use page::{Child, Listed};
 pub use persist::IndexStore;
 
 use crate::collection::declared::Declared;
+use crate::collection::Combine;
 use crate::stac::StacOptions;
 use crate::telemetry::log_limit;
 use crate::telemetry::stats::STATS;
@@ -52,8 +54,8 @@ use std::path::{Component, Path, PathBuf};
 use std::sync::Arc;
 use tracing::warn;
 
-/// A collection's members (archive-relative) and whether it is a union of their variables.
-type Members = (Arc<[PathBuf]>, bool);
+/// A collection's members (archive-relative) and how they are combined.
+type Members = (Arc<[PathBuf]>, Combine);
 
 /// The virtual tree over one archive directory.
 pub struct Vfs {
@@ -87,6 +89,7 @@ impl Vfs {
                     stac: options.stac.enabled,
                     follow_symlinks: options.follow_symlinks,
                     hide_members: options.hide_members,
+                    union_parent: options.union_parent,
                 },
                 declared.clone(),
             ),
@@ -124,9 +127,9 @@ impl Vfs {
             Err(DatasetError::Open { source: e, .. })
                 if e.kind() == std::io::ErrorKind::NotFound =>
             {
-                let (members, union) = self.collection_of(source)?.ok_or(VfsError::NotFound)?;
+                let (members, how) = self.collection_of(source)?.ok_or(VfsError::NotFound)?;
                 let got =
-                    self.datasets.get_collection(path, &self.root, (&members, union), check_all);
+                    self.datasets.get_collection(path, &self.root, (&members, &how), check_all);
                 got.map_err(VfsError::Dataset)
             }
             r => {
@@ -158,7 +161,7 @@ impl Vfs {
     }
 
     /// The members (archive-relative) of the collection whose store is `source`
-    /// (archive-relative), if it is one, and whether it is a union. Members of the automatic
+    /// (archive-relative), if it is one, and how its members are combined. Members of the automatic
     /// rule were listed under the listing's symlink policy; declared ones are found without
     /// following links.
     fn collection_of(&self, source: &Path) -> Result<Option<Members>, VfsError> {
@@ -166,8 +169,8 @@ impl Vfs {
             return Ok(None);
         };
         Ok(match self.listings.get(dir)?.find(name) {
-            Some(ArchiveEntry::Collection { members, union, .. }) => {
-                Some((members.clone(), *union))
+            Some(ArchiveEntry::Collection { members, how, .. }) => {
+                Some((members.clone(), how.clone()))
             }
             _ => None,
         })

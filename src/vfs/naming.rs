@@ -18,6 +18,7 @@
 
 use crate::collection::by_name;
 use crate::collection::declared::Declared;
+use crate::collection::Combine;
 use crate::source::sniff_path;
 use crate::stac::CATALOG_FILE;
 use std::collections::HashMap;
@@ -36,8 +37,8 @@ pub enum ArchiveEntry {
     /// A data file (`file` is its name in the archive), shown as `<name>.zarr/`.
     Dataset { name: OsString, file: OsString },
     /// Data files shown together as one store `name` (a collection): its members
-    /// (archive-relative), and whether it is the union of their variables (declared ones).
-    Collection { name: OsString, members: Arc<[PathBuf]>, union: bool },
+    /// (archive-relative), and how they are combined.
+    Collection { name: OsString, members: Arc<[PathBuf]>, how: Combine },
     /// The STAC item of data file `file` (of a collection: its store's name), whose store is
     /// shown as `store`.
     Item { name: OsString, file: OsString, store: OsString },
@@ -97,6 +98,8 @@ pub struct ListOptions {
     pub follow_symlinks: bool,
     /// Files shown in a collection are not shown as stores of their own (`--members hide`).
     pub hide_members: bool,
+    /// Directories of variable trees also show their union (`--union-parent`, `vfs/union_parent.rs`).
+    pub union_parent: bool,
 }
 
 /// List the visible entries of archive directory `dir`, sorted by mount name.
@@ -189,7 +192,8 @@ fn add_declared(entries: &mut Vec<ArchiveEntry>, d: &Declared, root: &Path, stac
             });
         }
     }
-    entries.push(ArchiveEntry::Collection { name, members: members.into(), union: d.union });
+    let how = Combine::declared(d.join.as_deref(), d.union);
+    entries.push(ArchiveEntry::Collection { name, members: members.into(), how });
 }
 
 /// The real paths of `dir` and of every directory between it and the archive root, as the
@@ -254,7 +258,7 @@ pub fn assign_names(
             hidden.extend(g.members.iter().cloned());
         }
         let members: Vec<PathBuf> = g.members.iter().map(|m| rel.join(m)).collect();
-        out.push(ArchiveEntry::Collection { name, members: members.into(), union: false });
+        out.push(ArchiveEntry::Collection { name, members: members.into(), how: Combine::time() });
     }
     let files: Vec<OsString> = files.iter().filter(|f| !hidden.contains(*f)).cloned().collect();
     for f in files {

@@ -35,6 +35,8 @@ pub struct VfsOptions {
     pub skip_bad_members: bool,
     /// Declared collections (`--collections`).
     pub collections: Vec<Declared>,
+    /// Directories of CMIP/CORDEX-style variable trees also show the union of the variables.
+    pub union_parent: bool,
 }
 
 impl Default for VfsOptions {
@@ -53,6 +55,7 @@ impl Default for VfsOptions {
             hide_members: false,
             skip_bad_members: false,
             collections: Vec::new(),
+            union_parent: false,
         }
     }
 }

@@ -1,5 +1,5 @@
 //! `cloudify`: offline tools. `cloudify inspect FILE` prints the Zarr view of one file,
-//! `cloudify inspect DIR` (or several files) the collections they form;
+//! `cloudify inspect DIR` (or several files, or a quoted glob) the collections they form;
 //! `cloudify stac FILE…` prints STAC items, `cloudify stac --catalog ARCHIVE OUTDIR` writes the
 //! STAC files of a whole archive.
 
@@ -24,11 +24,16 @@ enum Command {
     /// Print the Zarr view of one NetCDF/HDF5 file: groups, arrays, dtype, shape, chunks,
     /// codecs, how chunks are served, and which variables are left out and why. Of a
     /// directory: the collections its files form (members in time order, the time extent,
-    /// how each variable is served or why it is left out) and why files were not joined; of
-    /// several files: them joined as one collection.
+    /// how each variable is served or why it is left out) and why files were not joined, and
+    /// the stores --union-parent makes of its variable trees (what was merged, what refused);
+    /// of several files or a quoted glob ('dir/tas_*.nc'): them joined as one collection.
     Inspect {
-        #[arg(required = true, value_name = "FILE|DIR")]
+        #[arg(required = true, value_name = "FILE|DIR|GLOB")]
         paths: Vec<PathBuf>,
+        /// Files given together are joined along this dimension ("time": the time
+        /// coordinate's, whatever its name).
+        #[arg(long, value_name = "DIM", default_value = "time")]
+        join: String,
         /// Print the index as JSON instead of text.
         #[arg(long)]
         json: bool,
@@ -106,9 +111,29 @@ fn stac(paths: &[PathBuf], catalog: bool, options: StacOptions) -> Result<bool, 
     Ok(all_ok)
 }
 
+/// The paths given, each quoted glob (`*`, `?`, `**`; not a file of that name) replaced by
+/// the files it names, or why a glob names none.
+fn expand_globs(paths: Vec<PathBuf>) -> Result<Vec<PathBuf>, String> {
+    let mut out = Vec::new();
+    for p in paths {
+        let text = p.to_string_lossy();
+        if p.exists() || !text.contains(['*', '?']) {
+            out.push(p);
+            continue;
+        }
+        let found = cloudify_mount::collection::declared::expand(&text);
+        if found.is_empty() {
+            return Err(format!("{text}: no file matches"));
+        }
+        out.extend(found);
+    }
+    Ok(out)
+}
+
 /// `cloudify inspect DIR` or `cloudify inspect FILE FILE…`: the collections, as text.
-fn inspect_collections(paths: &[PathBuf], json: bool, opts: &IndexOptions) -> ExitCode {
-    use cloudify_mount::inspect::collection;
+fn inspect_collections(paths: &[PathBuf], json: bool, opts: &IndexOptions, join: &str) -> ExitCode {
+    use cloudify_mount::collection::Combine;
+    use cloudify_mount::inspect::{collection, union_parent};
     if json {
         eprintln!("cloudify: --json is for one file; collections are reported as text");
         return ExitCode::FAILURE;
@@ -121,8 +146,14 @@ fn inspect_collections(paths: &[PathBuf], json: bool, opts: &IndexOptions) -> Ex
         }
     };
     let text = match paths {
-        [dir] => collection::directory(dir, &isolation, opts),
-        files => collection::members("(the files given)", files, &isolation, opts),
+        [dir] if dir.is_dir() => {
+            collection::directory(dir, &isolation, opts)
+                + &union_parent::report(dir, &isolation, opts)
+        }
+        files => {
+            let how = Combine::declared(Some(join), false);
+            collection::combined("(the files given)", files, &how, &isolation, opts)
+        }
     };
     print!("{text}");
     ExitCode::SUCCESS
@@ -134,10 +165,17 @@ fn main() -> ExitCode {
     }
     cloudify_mount::telemetry::logging::init();
     match Cli::parse().command {
-        Command::Inspect { paths, json, contiguous_chunk_size, reader } => {
+        Command::Inspect { paths, json, contiguous_chunk_size, reader, join } => {
             let opts = IndexOptions { contiguous_chunk_target: contiguous_chunk_size };
+            let paths = match expand_globs(paths) {
+                Ok(p) => p,
+                Err(e) => {
+                    eprintln!("cloudify: {e}");
+                    return ExitCode::FAILURE;
+                }
+            };
             if paths.len() > 1 || paths[0].is_dir() {
-                return inspect_collections(&paths, json, &opts);
+                return inspect_collections(&paths, json, &opts, &join);
             }
             let file = paths[0].clone();
             // in a worker: a file that crashes the C libraries gets a reason, not a core dump

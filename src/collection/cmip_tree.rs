@@ -22,10 +22,17 @@
 //! (`<P>_<grid>.zarr`, or `<P>.zarr` without grids).
 
 use super::by_name::split;
+use super::{Combine, Rule};
 use std::collections::BTreeMap;
 use std::ffi::{OsStr, OsString};
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
+
+/// How a union parent's members are combined: each variable joined along time, the variables
+/// merged, those that disagree with the others left out (with the reason).
+pub fn combine() -> Combine {
+    Combine { join: "time".into(), union: Some(Rule::Compatible) }
+}
 
 /// One variable's tree: where its members were taken from.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -106,6 +106,26 @@ impl Declared {
     }
 }
 
+/// The files a glob (`*`, `?` within a name, `**` for any directories) names: absolute, or
+/// relative to the working directory; in path order. Symbolic links are not followed.
+pub fn expand(glob: &str) -> Vec<PathBuf> {
+    let (root, rest) = match glob.strip_prefix('/') {
+        Some(rest) => (Path::new("/"), rest),
+        None => (Path::new("."), glob.strip_prefix("./").unwrap_or(glob)),
+    };
+    let pattern: Vec<&str> = rest.split('/').filter(|p| !p.is_empty()).collect();
+    let mut out = Vec::new();
+    if !pattern.is_empty() {
+        walk(root, &pattern, &mut out);
+    }
+    let mut out: Vec<PathBuf> = match root == Path::new("/") {
+        true => out.into_iter().map(|p| root.join(p)).collect(),
+        false => out,
+    };
+    out.sort();
+    out
+}
+
 fn parts_of(path: &Path) -> Vec<&[u8]> {
     use std::os::unix::ffi::OsStrExt;
     path.components()

@@ -46,6 +46,9 @@ pub struct Joined {
     pub order: Vec<usize>,
     /// Members' names in time order, and what was left out, for `inspect` and logs.
     pub notes: Vec<String>,
+    /// Variables of a union refused because they disagree with the others, with the reason
+    /// (`Rule::Compatible`), for `inspect` and a warning in the log.
+    pub refused: Vec<String>,
 }
 
 /// Join `members` (at least two) along their time dimension.
@@ -146,7 +149,7 @@ fn assemble_join(
         }
     }
     let format = format!("collection of {} files ({})", members.len(), first_format(members));
-    Ok(Joined { index: DatasetIndex { format, root }, order, notes })
+    Ok(Joined { index: DatasetIndex { format, root }, order, notes, refused: vec![] })
 }
 
 fn first_format(members: &[Member<'_>]) -> String {

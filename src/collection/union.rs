@@ -78,13 +78,13 @@ pub fn union(
     }
     let mut joined = merge(parts, members, rule, read)?;
     for (vars, reason) in refused {
-        joined.notes.push(format!("refused {}: {reason}", vars.join(", ")));
-        for v in vars {
-            if !joined.index.root.arrays.iter().any(|a| a.name == v) {
-                let reason = reason.clone();
-                joined.index.root.skipped.push(Skipped { name: v, reason });
-            }
+        let root = &mut joined.index.root;
+        let own: Vec<String> =
+            vars.into_iter().filter(|v| !root.arrays.iter().any(|a| a.name == *v)).collect();
+        for v in &own {
+            root.skipped.push(Skipped { name: v.clone(), reason: reason.clone() });
         }
+        joined.refused.push(format!("{}: {reason}", own.join(", ")));
     }
     Ok(joined)
 }
@@ -120,7 +120,7 @@ fn alone(m: &Member<'_>) -> Joined {
         a.files = ChunkFiles::Member(0);
     }
     let index = DatasetIndex { format: m.index.format.clone(), root };
-    Joined { index, order: vec![0], notes: vec![] }
+    Joined { index, order: vec![0], notes: vec![], refused: vec![] }
 }
 
 /// The member numbers of `a` moved up by `base` (its group's members follow the others').
@@ -143,6 +143,7 @@ fn merge(
 ) -> Result<Joined, Refusal> {
     let mut order: Vec<usize> = Vec::new();
     let mut notes: Vec<String> = Vec::new();
+    let mut refused: Vec<String> = Vec::new();
     let mut root = GroupNode::default();
     let mut dropped: Vec<String> = Vec::new();
     let groups: Vec<GroupNode> =
@@ -158,11 +159,11 @@ fn merge(
         let mut arrays = group.arrays.clone();
         arrays.iter_mut().for_each(|a| renumber(a, base));
         if let Some(why) = disagreement(&root, group, &arrays, &all, read) {
-            let why = format!("{why} in {first} and the others");
+            let why = format!("{why} ({first} against the variables merged)");
             if rule == Rule::All {
                 return Err(Refusal::Union(why));
             }
-            notes.push(format!("refused {}: {why}", names(&arrays, &root)));
+            refused.push(format!("{}: {why}", names(&arrays, &root)));
             for a in arrays.iter().filter(|a| !root.arrays.iter().any(|x| x.name == a.name)) {
                 root.skipped.push(Skipped { name: a.name.clone(), reason: why.clone() });
             }
@@ -194,7 +195,7 @@ fn merge(
         root.attrs.push((DROPPED.to_string(), AttrValue::Strs(dropped)));
     }
     let format = format!("union of {} files", members.len());
-    Ok(Joined { index: DatasetIndex { format, root }, order, notes })
+    Ok(Joined { index: DatasetIndex { format, root }, order, notes, refused })
 }
 
 /// Why `group` (its `arrays` renumbered) cannot be merged into `root`: a dimension of another
@@ -209,7 +210,7 @@ fn disagreement(
     for (name, len) in &group.dimensions {
         if let Some((_, l)) = root.dimensions.iter().find(|(n, _)| n == name) {
             if l != len {
-                return Some(format!("dimension {name} is {l} long in some members and {len}"));
+                return Some(format!("dimension {name} is {len} long, not {l}"));
             }
         }
     }

@@ -5,7 +5,7 @@
 
 use crate::cf::calendar::{Calendar, TimeAxis};
 use crate::collection::by_name::{groups, split};
-use crate::collection::{join, whole_array, JoinError, Joined, Member, DROPPED};
+use crate::collection::{combine, whole_array, Combine, JoinError, Joined, Member, DROPPED};
 use crate::index::{ArrayNode, AttrValue, ChunkFiles, ChunkRef, DatasetIndex, StorageKind};
 use crate::source::{sniff_path, IndexOptions};
 use crate::worker::Isolation;
@@ -75,6 +75,17 @@ pub fn members(
     isolation: &Isolation,
     options: &IndexOptions,
 ) -> String {
+    combined(store, paths, &Combine::time(), isolation, options)
+}
+
+/// The report of `paths` combined as `how` says, as one collection shown as `store`.
+pub fn combined(
+    store: &str,
+    paths: &[PathBuf],
+    how: &Combine,
+    isolation: &Isolation,
+    options: &IndexOptions,
+) -> String {
     let mut out = format!("\ncollection {store}: {} files\n", paths.len());
     let mut indexes: Vec<DatasetIndex> = Vec::new();
     let mut files: Vec<File> = Vec::new();
@@ -103,7 +114,7 @@ pub fn members(
     let read = |i: usize, a: &ArrayNode| -> Result<Vec<u8>, JoinError> {
         whole_array((&files[i], None), &cache, a, 64 << 20)
     };
-    match join(&input, &read) {
+    match combine(&input, how, &read) {
         Ok(joined) => describe(&mut out, &joined),
         Err(r) => {
             let _ = writeln!(out, "  not joined: {r}");
@@ -130,8 +141,12 @@ fn describe(out: &mut String, joined: &Joined) {
     for a in &root.arrays {
         let _ = writeln!(out, "  {:<20} {:?} {}", a.name, a.shape, how(a));
     }
-    for s in &root.skipped {
+    for s in root.skipped.iter().filter(|s| !joined.refused.iter().any(|r| r.ends_with(&s.reason)))
+    {
         let _ = writeln!(out, "  {:<20} left out: {}", s.name, s.reason);
+    }
+    for r in &joined.refused {
+        let _ = writeln!(out, "  not merged: {r}");
     }
     if let Some((_, AttrValue::Strs(names))) = root.attrs.iter().find(|(k, _)| k == DROPPED) {
         let _ = writeln!(
@@ -152,7 +167,7 @@ fn how(a: &ArrayNode) -> String {
         (_, StorageKind::Joined, _) => {
             "joined chunks, generated from the members' chunks (grids or filters differ)".into()
         }
-        (ChunkFiles::Member(_), _, _) => "the first member's (equal in all members)".into(),
+        (ChunkFiles::Member(_), _, _) => "a member's (equal in all members that have it)".into(),
         _ => "generated: values re-expressed in the first member's units".into(),
     }
 }

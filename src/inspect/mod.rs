@@ -1,7 +1,9 @@
 //! `cloudify inspect`: the Zarr view of one file as text, without mounting; `collection.rs`:
-//! the collections of a directory, or of files given together.
+//! the collections of a directory, or of files given together; `union_parent.rs`: the union
+//! stores of a directory of variable trees.
 
 pub mod collection;
+pub mod union_parent;
 
 use crate::index::{ArrayNode, ChunkRef, Codec, DatasetIndex, Dtype, GroupNode, StorageKind};
 use crate::zarr::v2::dtype::numpy;

@@ -91,6 +91,9 @@ impl Vfs {
         let dir = rel.parent().unwrap_or(Path::new("")).to_path_buf();
         rel.file_name()?;
         self.datasets.forget(&self.root.join(rel));
+        // --union-parent: the parents of variable trees this change is in (vfs/union_parent.rs)
+        let union_parents = self.union_parents_changed(rel);
+        let mut parents = Vec::new();
         let before = self.listings.cached(&dir);
         let shown = before.as_ref().map(|l| {
             let mut names = BTreeSet::new();
@@ -130,8 +133,7 @@ impl Vfs {
                 collections.push(d.name.clone());
             }
         }
-        let mut parents = Vec::new();
-        for p in self.union_parents_changed(rel) {
+        for p in union_parents {
             for s in p.stores {
                 if !collections.contains(&s) {
                     collections.push(s);

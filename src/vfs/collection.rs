@@ -210,6 +210,9 @@ impl Datasets {
         for note in &joined.notes {
             debug!(store = %store.display(), "{note}");
         }
+        for refused in &joined.refused {
+            warn!(store = %store.display(), "variables not merged: {refused}");
+        }
         let view = DatasetView::new(mode::apply(self.mode, joined.index, self.merge_target));
         let mut files: Vec<Option<File>> = files.into_iter().map(Some).collect();
         let mut numbered = Vec::with_capacity(joined.order.len());

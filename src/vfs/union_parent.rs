@@ -8,18 +8,11 @@
 use super::listing::Listing;
 use super::naming::{item_name, ArchiveEntry};
 use super::Vfs;
-use crate::collection::cmip_tree::recognise;
-use crate::collection::{Combine, Rule};
+use crate::collection::cmip_tree::{combine, recognise};
 use std::ffi::OsString;
 use std::os::unix::ffi::{OsStrExt, OsStringExt};
 use std::path::{Path, PathBuf};
 use tracing::warn;
-
-/// How a union parent's members are combined: each variable joined along time, the
-/// variables merged, those that disagree with the others left out.
-pub fn union_parent_combine() -> Combine {
-    Combine { join: "time".into(), union: Some(Rule::Compatible) }
-}
 
 /// Add the union stores of archive directory `rel` (and their items, with `stac`) to its
 /// `entries`; the directories looked at to find them are returned.
@@ -52,7 +45,7 @@ pub(super) fn add_stores(
             });
         }
         let members = store.members().into();
-        entries.push(ArchiveEntry::Collection { name, members, how: union_parent_combine() });
+        entries.push(ArchiveEntry::Collection { name, members, how: combine() });
     }
     entries.sort_by(|a, b| a.name().cmp(b.name()));
     found.looked_at
@@ -61,7 +54,7 @@ pub(super) fn add_stores(
 /// The union stores of `listing`.
 fn union_stores(listing: &Listing) -> impl Iterator<Item = &OsString> {
     listing.entries.iter().filter_map(|e| match e {
-        ArchiveEntry::Collection { name, how, .. } if *how == union_parent_combine() => Some(name),
+        ArchiveEntry::Collection { name, how, .. } if *how == combine() => Some(name),
         _ => None,
     })
 }
@@ -76,14 +69,17 @@ pub struct StaleParent {
 
 impl Vfs {
     /// The union parents above `rel` (archive-relative, changed) that looked at its directory
-    /// to find their stores: listed again (and so watched anew), their stores joined again.
+    /// to find their stores, or its directory itself when it has union stores (a variable
+    /// added or removed): listed again (and so watched anew), their stores joined again.
+    /// Called before the change's own directory is listed again.
     pub(super) fn union_parents_changed(&self, rel: &Path) -> Vec<StaleParent> {
         let Some(dir) = rel.parent() else { return Vec::new() };
         let mut out = Vec::new();
         // a variable tree is at most four levels below its parent (V/grid/version/file)
         for parent in rel.ancestors().skip(1).take(5) {
             let Some(before) = self.listings.cached(parent) else { continue };
-            if !before.looked_at.iter().any(|d| d == dir) {
+            let own = parent == dir && union_stores(&before).next().is_some();
+            if !own && !before.looked_at.iter().any(|d| d == dir) {
                 continue;
             }
             self.listings.forget(parent);

@@ -62,10 +62,25 @@ def test_generator_is_seeded(tmp_path):
         assert f.read_bytes() == (tmp_path / "b" / f.relative_to(tmp_path / "a")).read_bytes()
 
 
-def test_off_by_default(tree):
+def test_off_by_default_and_on_as_a_mount_option(tree):
     root, made = tree
     with mounted(root) as mnt:
         assert not any(n.endswith(".zarr") for n in os.listdir(mnt / ut.TABLE))
+    with mounted(root, "-o", "union_parent") as mnt:
+        assert {n for n in os.listdir(mnt / ut.TABLE) if n.endswith(".zarr")} == set(made)
+
+
+def test_stac_item_of_the_union_store(tree):
+    root, made = tree
+    with mounted(root, "--union-parent") as mnt:
+        store = ut.store_name("gn")
+        item = json.loads((mnt / ut.TABLE / (store[:-len(".zarr")] + ".stac.json")).read_bytes())
+        props = item["properties"]
+        assert props["start_datetime"].startswith("1850-01-01")
+        assert props["end_datetime"].startswith("1852-12-31")
+        assert {"tas", "pr", "tasmax"} <= set(props["cube:variables"])
+        assert "tasmin" not in props["cube:variables"]
+        assert item["assets"]["data"]["href"] == f"./{store}"
 
 
 def test_table_directory_shows_one_store_per_grid(tree):

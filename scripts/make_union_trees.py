@@ -13,8 +13,10 @@ cmip6_tree(root) writes a CMIP6 DRS tree (the table directory `day/` is the unio
     pr/gn/v20190710/    pr 1850-1851 and 1852 (365_day: the same calendar as noleap)
     pr/gn/latest ->     a symbolic link to v20190710 (ESGF replicas have them): not looked at
     tasmax/gn/v20190710/ tasmax 1850-1852 in one file
-    tasmin/gn/v20190710/ tasmin 1850-1851 only: cannot be merged (time is shorter), refused
-    tas/gr/v20190710/, pr/gr/v20190710/   another grid label: a store of its own (1850)
+    tasmin/gn/v20190710/ tasmin 1851-1853: as long, other times: cannot be merged, refused
+    tas/gr/v20190710/, tasmin/gr/v20190710/   another grid label: a store of its own (1850)
+    pr/gr/v20190710/    pr 1850-1851: a time axis of another length, refused (it sorts
+                        first: the variables that agree with the most others are kept)
 
 and returns {store name: {variable: [member paths of the version taken]}} for the stores that
 must be merged (`refused`: the variables left out, per store, in CMIP6_REFUSED).
@@ -70,14 +72,17 @@ def cmip6_tree(root):
         "pr": _years(day / "pr/gn" / v, "pr", "gn", [(1850, 1851), (1852, 1852)], "365_day"),
         "tasmax": _years(day / "tasmax/gn" / v, "tasmax", "gn", [(1850, 1852)], "noleap"),
     }
-    _years(day / "tasmin/gn" / v, "tasmin", "gn", [(1850, 1851)], "noleap")
+    # as long as the others, other times: its time coordinate differs
+    _years(day / "tasmin/gn" / v, "tasmin", "gn", [(1851, 1853)], "noleap")
     latest = day / "pr/gn/latest"
     if not latest.is_symlink():
         os.symlink(v, latest)
     gr = {var: _years(day / var / "gr" / v, var, "gr", [(1850, 1850)], "noleap")
-          for var in ("tas", "pr")}
+          for var in ("tas", "tasmin")}
+    # the odd one out sorts first: the variables agreeing with most others are kept
+    _years(day / "pr/gr" / v, "pr", "gr", [(1850, 1851)], "365_day")
     CMIP6_REFUSED[store_name("gn")] = ["tasmin"]
-    CMIP6_REFUSED[store_name("gr")] = []
+    CMIP6_REFUSED[store_name("gr")] = ["pr"]
     return {store_name("gn"): gn, store_name("gr"): gr}
 
 

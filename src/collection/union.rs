@@ -74,7 +74,7 @@ pub fn union(
         return Err(Refusal::Union(why.join("; ")));
     }
     if rule == Rule::Compatible {
-        parts = agreeing_first(parts);
+        parts = agreeing_first(parts, read);
     }
     let mut joined = merge(parts, members, rule, read)?;
     for (vars, reason) in refused {
@@ -99,15 +99,33 @@ fn refusal_note(vars: &[String], reason: &str) -> (Vec<String>, String) {
 }
 
 /// The parts ordered by how many others agree with them on every shared dimension's length
-/// (most first; ties in their order), so that the odd one out is the one left out.
-fn agreeing_first(parts: Vec<(Joined, Vec<usize>)>) -> Vec<(Joined, Vec<usize>)> {
-    let dims: Vec<&[(String, u64)]> =
-        parts.iter().map(|(j, _)| &j.index.root.dimensions[..]).collect();
-    let agree = |a: &[(String, u64)], b: &[(String, u64)]| {
-        a.iter().all(|(n, l)| b.iter().all(|(m, k)| n != m || l == k))
+/// and coordinate variable (most first; ties in their order), so that the odd one out is
+/// the one left out. Each part's coordinates are read once.
+fn agreeing_first(
+    parts: Vec<(Joined, Vec<usize>)>,
+    read: &ReadArray<'_>,
+) -> Vec<(Joined, Vec<usize>)> {
+    type Coordinate<'a> = (&'a ArrayNode, Option<Vec<u8>>);
+    let coordinates: Vec<Vec<Coordinate<'_>>> = parts
+        .iter()
+        .map(|(j, order)| {
+            let coords = j.index.root.arrays.iter().filter(|a| a.dims.len() == 1);
+            let coords = coords.filter(|a| a.dims[0] == a.name);
+            coords.map(|a| (a, values(a, order, read))).collect()
+        })
+        .collect();
+    let agree = |x: usize, y: usize| {
+        let (a, b) = (&parts[x].0.index.root, &parts[y].0.index.root);
+        let dims =
+            a.dimensions.iter().all(|(n, l)| b.dimensions.iter().all(|(m, k)| n != m || l == k));
+        dims && coordinates[x].iter().all(|(c, v)| {
+            coordinates[y]
+                .iter()
+                .all(|(d, w)| c.name != d.name || (same_meta(c, d) && v.is_some() && v == w))
+        })
     };
     let score: Vec<usize> =
-        dims.iter().map(|a| dims.iter().filter(|b| agree(a, b)).count()).collect();
+        (0..parts.len()).map(|x| (0..parts.len()).filter(|y| agree(x, *y)).count()).collect();
     let mut numbered: Vec<(usize, (Joined, Vec<usize>))> = parts.into_iter().enumerate().collect();
     numbered.sort_by_key(|(i, _)| std::cmp::Reverse(score[*i]));
     numbered.into_iter().map(|(_, p)| p).collect()
@@ -256,17 +274,21 @@ fn strip_dropped(g: &GroupNode, dropped: &mut Vec<String>) -> GroupNode {
 /// The same variable in two groups: metadata, and values (generated ones compared as held,
 /// a member's read from it). `order`: input positions by member number.
 fn same(a: &ArrayNode, b: &ArrayNode, order: &[usize], read: &ReadArray<'_>) -> bool {
-    let meta = a.dtype == b.dtype
-        && a.shape == b.shape
-        && a.dims == b.dims
-        && a.fill_value == b.fill_value
-        && same_attrs(&but_calendar(&a.attrs), &but_calendar(&b.attrs))
-        && calendar(&a.attrs) == calendar(&b.attrs);
-    if !meta {
+    if !same_meta(a, b) {
         return false;
     }
     let x = values(a, order, read);
     x.is_some() && x == values(b, order, read)
+}
+
+/// The same type, shape, dimensions, fill value and attributes (a calendar's aliases alike).
+fn same_meta(a: &ArrayNode, b: &ArrayNode) -> bool {
+    a.dtype == b.dtype
+        && a.shape == b.shape
+        && a.dims == b.dims
+        && a.fill_value == b.fill_value
+        && same_attrs(&but_calendar(&a.attrs), &but_calendar(&b.attrs))
+        && calendar(&a.attrs) == calendar(&b.attrs)
 }
 
 /// The values of `a` as a merged group holds them: generated (one chunk held in the index,

@@ -23,6 +23,9 @@ pub fn report(dir: &Path, isolation: &Isolation, options: &IndexOptions) -> Stri
     subdirs.sort();
     let found = recognise(dir, Path::new(""), &subdirs);
     let mut out = String::new();
+    if found.stores.is_empty() {
+        return out;
+    }
     for store in &found.stores {
         let name = store.name.to_string_lossy();
         let grid = store.grid.as_deref().map_or(String::new(), |g| format!(" (grid {g})"));

@@ -47,8 +47,9 @@ pub fn order(
         let values: Option<Vec<f64>> = numbers(a, &bytes).into_iter().collect();
         let values = values.ok_or_else(|| Refusal::MissingValues { member: m.name.clone() })?;
         for w in values.windows(2) {
-            let step = (w[1] - w[0]).signum();
-            if step == 0.0 || (direction != 0.0 && step != direction) {
+            // (signum of +0.0 is 1: equal values compared as such)
+            let step = if w[1] > w[0] { 1.0 } else { -1.0 };
+            if w[1] == w[0] || (direction != 0.0 && step != direction) {
                 return Err(not_monotonic());
             }
             direction = step;
@@ -69,4 +70,74 @@ pub fn order(
     let mut out: Vec<usize> = spans.iter().map(|s| s.2).collect();
     out.extend(empty);
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::index::{ChunkFiles, ChunkRef, DatasetIndex, Dtype, ElementKind, StorageKind};
+
+    /// A member along `realization` with these coordinate values (or none).
+    fn index(values: Option<&[f64]>, len: u64) -> DatasetIndex {
+        let mut root =
+            GroupNode { dimensions: vec![("realization".into(), len)], ..Default::default() };
+        if let Some(values) = values {
+            let bytes = values.iter().flat_map(|v| v.to_le_bytes()).collect();
+            root.arrays.push(ArrayNode {
+                name: "realization".into(),
+                dtype: Dtype::le(ElementKind::Float, 8),
+                shape: vec![len],
+                chunks: vec![len.max(1)],
+                dims: vec!["realization".into()],
+                fill_value: None,
+                attrs: vec![],
+                codecs: vec![],
+                storage: StorageKind::Compact,
+                source_filters: vec![],
+                fill_element: vec![0; 8],
+                chunk_refs: vec![Some(ChunkRef::Inline { bytes })],
+                fill_chunk: None,
+                library_path: None,
+                files: ChunkFiles::Own,
+                joined: None,
+            });
+        }
+        DatasetIndex { format: "test".into(), root }
+    }
+
+    fn order_of(indexes: &[DatasetIndex]) -> Result<Vec<usize>, String> {
+        let members: Vec<Member<'_>> = indexes
+            .iter()
+            .enumerate()
+            .map(|(i, index)| Member { name: format!("m{i}"), index, file: None })
+            .collect();
+        let read = |i: usize, _: &ArrayNode| -> Result<Vec<u8>, super::super::JoinError> {
+            match &indexes[i].root.arrays[0].chunk_refs[0] {
+                Some(ChunkRef::Inline { bytes }) => Ok(bytes.clone()),
+                _ => unreachable!(),
+            }
+        };
+        order(&members, "realization", &read).map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn members_follow_the_coordinate_or_the_order_given() {
+        let r = |v: &[f64]| index(Some(v), v.len() as u64);
+        assert_eq!(order_of(&[r(&[10.0]), r(&[1.0]), r(&[2.0, 3.0])]), Ok(vec![1, 2, 0]));
+        // decreasing, in every member
+        assert_eq!(order_of(&[r(&[3.0, 2.0]), r(&[9.0, 8.0])]), Ok(vec![1, 0]));
+        assert!(order_of(&[r(&[1.0, 2.0]), r(&[2.0, 3.0])]).unwrap_err().contains("overlap"));
+        let both_ways = order_of(&[r(&[1.0, 2.0]), r(&[9.0, 8.0])]).unwrap_err();
+        assert!(both_ways.contains("m1") && both_ways.contains("monotonic"), "{both_ways}");
+        assert!(order_of(&[r(&[1.0, 1.0])]).unwrap_err().contains("monotonic"));
+        // no coordinate: as given
+        assert_eq!(order_of(&[index(None, 2), index(None, 1)]), Ok(vec![0, 1]));
+        // a member without the dimension
+        let mut other = index(None, 1);
+        other.root.dimensions.clear();
+        assert!(order_of(&[index(None, 2), other]).unwrap_err().contains("no dimension"));
+        // a later member without the coordinate
+        let missing = order_of(&[r(&[1.0]), index(None, 1)]).unwrap_err();
+        assert!(missing.contains("no coordinate variable"), "{missing}");
+    }
 }

@@ -335,6 +335,25 @@ def hdf5_file_format_versions():
 srng = np.random.default_rng(20261130)
 
 
+def oversized_chunks():
+    """Chunks larger than the array (two unlimited dimensions, 5 x 7 written): served cropped
+    to the array, as netCDF-C's NCZarr requires (a prefix of an uncompressed 1-D chunk; any
+    other decoded and cropped)."""
+    with netCDF4.Dataset(path("oversized_chunks.nc"), "w") as ds:
+        ds.createDimension("t", None)
+        ds.createDimension("s", None)
+        v = ds.createVariable("deflated", "f4", ("t", "s"), zlib=True, shuffle=True,
+                              chunksizes=(8, 16), fill_value=-1.0)
+        v[0:5, 0:7] = rng.standard_normal((5, 7)).astype("f4")
+        u = ds.createVariable("plain", "i2", ("t", "s"), chunksizes=(8, 16))
+        u[0:5, 0:7] = np.arange(35, dtype="i2").reshape(5, 7)
+        w = ds.createVariable("deflated_1d", "i4", ("t",), zlib=True, chunksizes=(512,))
+        w[0:5] = np.arange(5, dtype="i4") * 10
+        t = ds.createVariable("t", "f8", ("t",), chunksizes=(1024,))
+        t.units = "days since 2000-01-01"
+        t[0:5] = np.arange(5.0)
+
+
 def variable(ds, name, dtype, dims, values, **attrs):
     """A variable with its attributes (set in the order given) and its values."""
     v = ds.createVariable(name, dtype, dims)
@@ -685,6 +704,7 @@ def main():
     netcdf3("netcdf3_64bit_offset.nc", "NETCDF3_64BIT_OFFSET", cdf2_extra)
     netcdf3("netcdf3_64bit_data.nc", "NETCDF3_64BIT_DATA", cdf5_extra)
     stac_fixtures()
+    oversized_chunks()
     print("fixtures written to", os.path.abspath(OUT))
 
 

@@ -335,6 +335,25 @@ def hdf5_file_format_versions():
 srng = np.random.default_rng(20261130)
 
 
+def oversized_chunks():
+    """Chunks larger than the array (two unlimited dimensions, 5 x 7 written): served cropped
+    to the array, as netCDF-C's NCZarr requires (a prefix of an uncompressed 1-D chunk; any
+    other decoded and cropped)."""
+    with netCDF4.Dataset(path("oversized_chunks.nc"), "w") as ds:
+        ds.createDimension("t", None)
+        ds.createDimension("s", None)
+        v = ds.createVariable("deflated", "f4", ("t", "s"), zlib=True, shuffle=True,
+                              chunksizes=(8, 16), fill_value=-1.0)
+        v[0:5, 0:7] = rng.standard_normal((5, 7)).astype("f4")
+        u = ds.createVariable("plain", "i2", ("t", "s"), chunksizes=(8, 16))
+        u[0:5, 0:7] = np.arange(35, dtype="i2").reshape(5, 7)
+        w = ds.createVariable("deflated_1d", "i4", ("t",), zlib=True, chunksizes=(512,))
+        w[0:5] = np.arange(5, dtype="i4") * 10
+        t = ds.createVariable("t", "f8", ("t",), chunksizes=(1024,))
+        t.units = "days since 2000-01-01"
+        t[0:5] = np.arange(5.0)
+
+
 def variable(ds, name, dtype, dims, values, **attrs):
     """A variable with its attributes (set in the order given) and its values."""
     v = ds.createVariable(name, dtype, dims)
@@ -602,6 +621,61 @@ def stac_station():
         temp[:] = [[21.5]]
 
 
+def stac_climatologies():
+    """CF 7.4 climatologies: the time's `climatology` bounds give the period; one in year 0
+    (`days since 0000-01-01`, noleap; STAC datetimes before year 1 are clamped), one over
+    1991-2020 (standard)."""
+    def monthly(ds):
+        ds.createDimension("lat", 2)
+        ds.createDimension("lon", 3)
+        variable(ds, "lat", "f8", ("lat",), [-45.0, 45.0], standard_name="latitude",
+                 units="degrees_north")
+        variable(ds, "lon", "f8", ("lon",), [0.0, 120.0, 240.0], standard_name="longitude",
+                 units="degrees_east")
+        tas = ds.createVariable("tas", "f4", ("time", "lat", "lon"))
+        tas.standard_name = "air_temperature"
+        tas.units = "K"
+        tas.cell_methods = "time: mean within years time: mean over years"
+        tas[:] = 250 + 40 * srng.random((12, 2, 3), dtype=np.float32)
+    edges = np.cumsum([0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31]).astype("f8")
+    mid = (edges[:-1] + edges[1:]) / 2
+    for name, calendar, units, bounds in [
+            ("climatology_year0.nc", "noleap", "days since 0000-01-01",
+             np.stack([edges[:-1], edges[1:]], axis=1)),
+            # 1991-01-01 .. 2021-01-01 (days since 1991-01-01, standard: 8 leap days between)
+            ("climatology_1991_2020.nc", "standard", "days since 1991-01-01",
+             np.stack([edges[:-1], edges[1:] + 29 * 365 + 8], axis=1))]:
+        with netCDF4.Dataset(stac_path(name), "w") as ds:
+            ds.title = f"monthly climatology ({name[len('climatology_'):-3]})"
+            ds.Conventions = "CF-1.8"
+            ds.createDimension("time", 12)
+            ds.createDimension("nv", 2)
+            variable(ds, "time", "f8", ("time",), mid, standard_name="time", units=units,
+                     calendar=calendar, climatology="climatology_bnds")
+            variable(ds, "climatology_bnds", "f8", ("time", "nv"), bounds)
+            monthly(ds)
+
+
+def stac_forecast_reference_time():
+    """A forecast: the valid times on the time axis, the analysis it started from
+    (`forecast_reference_time`, scalar, 90 days before) is no part of the item's extent."""
+    with netCDF4.Dataset(stac_path("forecast_reference_time.nc"), "w") as ds:
+        ds.title = "a forecast issued 90 days before its first valid time"
+        ds.Conventions = "CF-1.8"
+        ds.createDimension("time", 4)
+        variable(ds, "time", "f8", ("time",), [0.0, 6.0, 12.0, 18.0], standard_name="time",
+                 units="hours since 2024-03-01 00:00:00", calendar="proleptic_gregorian")
+        variable(ds, "forecast_reference_time", "f8", (), -2160.0,
+                 standard_name="forecast_reference_time",
+                 units="hours since 2024-03-01 00:00:00", calendar="proleptic_gregorian")
+        variable(ds, "forecast_period", "f8", ("time",), [2160.0, 2166.0, 2172.0, 2178.0],
+                 standard_name="forecast_period", units="hours")
+        pr = ds.createVariable("pr", "f4", ("time",))
+        pr.units = "kg m-2 s-1"
+        pr.coordinates = "forecast_reference_time forecast_period"
+        pr[:] = srng.random(4, dtype=np.float32)
+
+
 def stac_fixtures():
     stac_calendars()
     stac_curvilinear()
@@ -616,6 +690,8 @@ def stac_fixtures():
     stac_global()
     stac_no_coordinates()
     stac_station()
+    stac_climatologies()
+    stac_forecast_reference_time()
 
 
 def main():
@@ -628,6 +704,7 @@ def main():
     netcdf3("netcdf3_64bit_offset.nc", "NETCDF3_64BIT_OFFSET", cdf2_extra)
     netcdf3("netcdf3_64bit_data.nc", "NETCDF3_64BIT_DATA", cdf5_extra)
     stac_fixtures()
+    oversized_chunks()
     print("fixtures written to", os.path.abspath(OUT))
 
 

@@ -64,7 +64,8 @@ pub fn file_item(
 }
 
 /// Write the STAC files a mount of `archive` shows into `out` (same tree). Returns the number
-/// of files written; datasets that fail are reported and skipped, like the mount does.
+/// of files written; a dataset that cannot be indexed gets the mount's item saying why, a STAC
+/// file that cannot be read at all (vanished, refused) is reported and skipped.
 pub fn write_catalog(
     archive: &Path,
     out: &Path,

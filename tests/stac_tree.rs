@@ -58,11 +58,17 @@ fn catalogs_items_and_a_broken_dataset() {
         hrefs,
         ["./catalog.json", "./sub/catalog.json", "./broken.stac.json", "./tas_day.stac.json"]
     );
-    let err = read(&vfs, "broken.stac.json").expect_err("broken item");
-    assert!(err.contains("dataset cannot be presented"), "{err}");
-    // the error keeps its cause: the dataset's
-    let key = vfs.resolve(Path::new("broken.stac.json")).expect("listed");
-    let err = vfs.attr(&key).expect_err("broken item");
+    // its item says why, valid STAC (a catalog walk goes on), without the archive's path
+    let broken = json(&read(&vfs, "broken.stac.json").expect("broken item"));
+    let why = broken["properties"]["cloudify:error"].as_str().expect("cloudify:error");
+    assert!(why.starts_with("broken.nc: "), "{why}");
+    assert!(!why.contains(&*dir.to_string_lossy()), "{why}");
+    assert_eq!(broken["geometry"], Value::Null);
+    assert_eq!(broken["assets"], serde_json::json!({}));
+    assert_eq!(broken["links"][1]["href"], "./catalog.json");
+    // the store itself fails, the error keeping its cause: the dataset's
+    let key = vfs.resolve(Path::new("broken.zarr/.zmetadata")).expect("listed");
+    let err = vfs.attr(&key).expect_err("broken store");
     let cause = std::error::Error::source(&err).expect("a cause");
     assert!(matches!(cause.downcast_ref(), Some(DatasetError::Index(_))), "{cause:?}");
     let item = json(&read(&vfs, "tas_day.stac.json").expect("item"));

@@ -53,6 +53,12 @@ impl Calendar {
         })
     }
 
+    /// Whether the calendar has a year 0 (cftime's and CF 1.9's default): not the historical
+    /// `standard` and `julian` calendars, where year -1 precedes year 1.
+    pub fn has_year_zero(self) -> bool {
+        !matches!(self, Calendar::Standard | Calendar::Julian)
+    }
+
     /// The calendar in force: `standard` is Julian before the 1582 reform, Gregorian after.
     fn era(self, before_reform: bool) -> Calendar {
         match self {
@@ -195,6 +201,26 @@ impl Label {
         let midnight = date.and_hms_opt(0, 0, 0)?;
         Some(midnight.checked_add_signed(chrono::TimeDelta::microseconds(self.micros))?.and_utc())
     }
+
+    /// The label as cftime's `isoformat()` writes it (`0000-01-16T12:00:00`, microseconds
+    /// when not zero), the year numbered as in the calendar (`has_year_zero`: astronomical;
+    /// else year -1 precedes year 1).
+    pub fn iso(self, has_year_zero: bool) -> String {
+        let year = if has_year_zero || self.year > 0 { self.year } else { self.year - 1 };
+        let sign = if year < 0 { "-" } else { "" };
+        let (secs, us) = (self.micros / 1_000_000, self.micros % 1_000_000);
+        let (h, m, s) = (secs / 3600, secs / 60 % 60, secs % 60);
+        let mut out = format!(
+            "{sign}{:04}-{:02}-{:02}T{h:02}:{m:02}:{s:02}",
+            year.unsigned_abs(),
+            self.month,
+            self.day
+        );
+        if us != 0 {
+            out.push_str(&format!(".{us:06}"));
+        }
+        out
+    }
 }
 
 /// The unit of `<unit> since …`.
@@ -241,6 +267,14 @@ impl TimeAxis {
             other => return Err(TimeError::Unit(other.to_string())),
         };
         let (y, m, d, micros) = parse_reference(date.trim())?;
+        // labels are kept in astronomical numbering (year 0 = 1 BC); without a year 0, as
+        // cftime: year 0 does not exist and year -1 is the year before 1
+        let y = match (calendar.has_year_zero(), y) {
+            (true, y) => y,
+            (false, 0) => return Err(TimeError::NoSuchDate(date.to_string())),
+            (false, y) if y < 0 => y + 1,
+            (false, y) => y,
+        };
         if m == 0 || m > 12 || d == 0 || d > calendar.month_days(y, m) {
             return Err(TimeError::NoSuchDate(date.to_string()));
         }
@@ -415,6 +449,28 @@ mod tests {
         // a year beyond chrono's range: no date, not a panic
         let last = Label { year: 262_143, month: 12, day: 31, micros: DAY_US - 1 };
         assert_eq!(last.to_utc(), None);
+    }
+
+    #[test]
+    fn year_zero_as_cftime_numbers_it() {
+        // cftime 1.6: no year 0 in standard/julian (reference year 0 refused), astronomical
+        // numbering in the others
+        assert!(TimeAxis::parse("days since 0000-01-01", Calendar::Standard).is_err());
+        assert!(TimeAxis::parse("days since 0000-01-01", Calendar::Julian).is_err());
+        assert_eq!(label("days since 0000-01-01", "noleap", 15.5), (0, 1, 16, 12 * 3_600_000_000));
+        assert_eq!(label("days since 0000-01-01", "360_day", 365.0), (1, 1, 6, 0));
+        let iso = |units: &str, cal: &str, v: f64| {
+            let cal = Calendar::parse(Some(cal)).unwrap();
+            TimeAxis::parse(units, cal).unwrap().label(v).unwrap().iso(cal.has_year_zero())
+        };
+        assert_eq!(iso("days since 0000-01-01", "noleap", 15.5), "0000-01-16T12:00:00");
+        assert_eq!(iso("days since 0001-01-01", "standard", -1.0), "-0001-12-31T00:00:00");
+        assert_eq!(iso("days since -0001-12-31", "julian", 1.0), "0001-01-01T00:00:00");
+        assert_eq!(
+            iso("days since 0001-01-01", "proleptic_gregorian", -1.0),
+            "0000-12-31T00:00:00"
+        );
+        assert_eq!(iso("seconds since 2000-01-01", "standard", 1.25), "2000-01-01T00:00:01.250000");
     }
 
     #[test]

@@ -104,6 +104,11 @@ pub struct ArrayNode {
     pub files: ChunkFiles,
     /// For [`ChunkRef::Joined`] chunks: the members' arrays they are assembled from.
     pub joined: Option<Box<JoinedParts>>,
+    /// The shape of the stored chunks when the served `chunks` are smaller: a stored chunk
+    /// larger than the array is served cropped to it (`zarr::crop`), so a stored chunk is
+    /// decoded in this shape and then cropped. A fact of a view, never stored.
+    #[serde(skip)]
+    pub stored_chunks: Option<Vec<u64>>,
 }
 
 /// Members' arrays joined along a dimension into one whose chunks are generated on a regular
@@ -191,6 +196,7 @@ impl ArrayNode {
             library_path: None,
             files: ChunkFiles::Own,
             joined: None,
+            stored_chunks: None,
         }
     }
 
@@ -271,6 +277,12 @@ impl ArrayNode {
     /// Uncompressed size of one full chunk in bytes.
     pub fn chunk_nbytes(&self) -> u64 {
         self.chunks.iter().product::<u64>() * self.element_size() as u64
+    }
+
+    /// Uncompressed size of one stored chunk in bytes (see `stored_chunks`).
+    pub fn stored_chunk_nbytes(&self) -> u64 {
+        let shape = self.stored_chunks.as_ref().unwrap_or(&self.chunks);
+        shape.iter().product::<u64>() * self.element_size() as u64
     }
 
     /// Row-major position of chunk `coords` in `chunk_refs`, if inside the grid.

@@ -104,9 +104,29 @@ impl<'a> Var<'a> {
         }
     }
 
-    /// The variable named by this one's `bounds` attribute.
+    /// How well a time variable stands for the data's time axis (lower is better): a
+    /// dimension coordinate (0), a time by `standard_name time` or `axis T` such as a scalar
+    /// or 2-D valid time (1), any other time by its units (2), a `forecast_reference_time`
+    /// (3: when the forecast was issued, not when the data are valid). `None`: not a time.
+    pub fn time_rank(&self) -> Option<u8> {
+        if !self.is_time() {
+            return None;
+        }
+        let sn = self.standard_name();
+        let axis_t = self.attr("axis").is_some_and(|a| a.trim().eq_ignore_ascii_case("t"));
+        Some(match () {
+            _ if sn == "forecast_reference_time" => 3,
+            _ if self.is_dim_coord() => 0,
+            _ if sn == "time" || axis_t => 1,
+            _ => 2,
+        })
+    }
+
+    /// The variable named by this one's `bounds` attribute, or by `climatology` (CF 7.4: a
+    /// climatological time's cell bounds, the period the statistics cover).
     pub fn bounds(&self, all: &[Var<'a>]) -> Option<Var<'a>> {
-        resolve(all, &self.group, self.attr("bounds")?.trim()).cloned()
+        let name = self.attr("bounds").or_else(|| self.attr("climatology"))?;
+        resolve(all, &self.group, name.trim()).cloned()
     }
 }
 

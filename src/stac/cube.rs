@@ -118,7 +118,7 @@ fn description(v: &Var<'_>) -> Option<String> {
 }
 
 pub(super) fn variables(vars: &[Var<'_>], dim_keys: &DimKeys) -> Map<String, Value> {
-    let aux = named_by(vars, &["coordinates", "bounds", "grid_mapping"]);
+    let aux = named_by(vars, &["coordinates", "bounds", "climatology", "grid_mapping"]);
     let mut out = Map::new();
     for v in vars.iter().filter(|v| !v.is_dim_coord()) {
         let auxiliary =

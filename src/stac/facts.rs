@@ -72,17 +72,25 @@ pub fn facts(view: &DatasetView, reader: &ArrayReader<'_>, source: &str) -> Fact
     Facts { bbox, time, dimensions, variables, properties: global_properties(&view.root_attrs) }
 }
 
+/// The time extent of the data's time axis: the time variables of the best rank
+/// ([`Var::time_rank`]) that give dates, with their bounds; auxiliary times such as a
+/// `forecast_reference_time` only when nothing better gives one.
 fn time_extent(vars: &[Var<'_>], ctx: &mut Ctx<'_, '_>) -> Option<TimeExtent> {
-    let mut out: Option<TimeExtent> = None;
-    for v in vars.iter().filter(|v| v.is_time()) {
-        let Some((lo, hi, _)) = label_range(v, vars, ctx) else { continue };
-        let calendar = v.attr("calendar").unwrap_or("standard").trim().to_string();
-        out = Some(match out {
-            Some(t) => TimeExtent { start: t.start.min(lo), end: t.end.max(hi), ..t },
-            None => TimeExtent { start: lo, end: hi, calendar },
-        });
-    }
-    out
+    let mut ranks: Vec<u8> = vars.iter().filter_map(Var::time_rank).collect();
+    ranks.sort_unstable();
+    ranks.dedup();
+    ranks.into_iter().find_map(|rank| {
+        let mut out: Option<TimeExtent> = None;
+        for v in vars.iter().filter(|v| v.time_rank() == Some(rank)) {
+            let Some((lo, hi, _)) = label_range(v, vars, ctx) else { continue };
+            let calendar = v.attr("calendar").unwrap_or("standard").trim().to_string();
+            out = Some(match out {
+                Some(t) => TimeExtent { start: t.start.min(lo), end: t.end.max(hi), ..t },
+                None => TimeExtent { start: lo, end: hi, calendar },
+            });
+        }
+        out
+    })
 }
 
 /// The bbox from latitude/longitude variables, or from a rotated grid.

@@ -4,6 +4,7 @@
 use super::config::{expand, StacConfig};
 use super::extent::geometry;
 use super::facts::Facts;
+use crate::cf::calendar::{Calendar, Label};
 use chrono::{DateTime, Timelike, Utc};
 use serde_json::{json, Value};
 use std::time::SystemTime;
@@ -56,11 +57,11 @@ pub fn item(facts: &Facts, place: &ItemPlace<'_>) -> stac::Item {
     item.bbox = Some(stac::Bbox::new(bbox[0], bbox[1], bbox[2], bbox[3]));
     item.geometry = serde_json::from_value(geometry(bbox)).ok();
     let p = &mut item.properties;
-    let times = facts.time.as_ref().and_then(|t| Some((t.start.to_utc()?, t.end.to_utc()?, t)));
+    let times = facts.time.as_ref().and_then(|t| Some((stac_time(t.start)?, stac_time(t.end)?, t)));
     let extra = &mut p.additional_fields;
     match times {
-        Some((start, end, _)) if start == end => p.datetime = Some(start),
-        Some((start, end, _)) => {
+        Some(((start, false), (end, false), _)) if start == end => p.datetime = Some(start),
+        Some(((start, _), (end, _), _)) => {
             p.datetime = None;
             p.start_datetime = Some(start);
             p.end_datetime = Some(end);
@@ -81,8 +82,13 @@ pub fn item(facts: &Facts, place: &ItemPlace<'_>) -> stac::Item {
     }
     extra.insert("cube:dimensions".into(), Value::Object(facts.dimensions.clone()));
     extra.insert("cube:variables".into(), Value::Object(facts.variables.clone()));
-    if let Some((_, _, t)) = &times {
+    if let Some(((_, a), (_, b), t)) = &times {
         extra.insert("cf:calendar".into(), t.calendar.clone().into());
+        if *a || *b {
+            let year_zero = Calendar::parse(Some(&t.calendar)).map_or(true, |c| c.has_year_zero());
+            let labels = [t.start.iso(year_zero), t.end.iso(year_zero)];
+            extra.insert("cloudify:cf_time_extent".into(), json!(labels));
+        }
     }
     extra.insert("cloudify:bbox_source".into(), source.into());
     let time_source = if times.is_some() { "coordinates" } else { "file-mtime" };
@@ -108,6 +114,51 @@ pub fn item(facts: &Facts, place: &ItemPlace<'_>) -> stac::Item {
         ];
     }
     item
+}
+
+/// A label as a STAC datetime, and whether it was clamped: STAC datetimes are RFC 3339, whose
+/// years are 0001–9999 in the parsers STAC clients use (pystac, stac-pydantic), so a label
+/// before year 1 (a climatology in year 0) becomes 0001-01-01T00:00:00Z and one after 9999
+/// becomes 9999-12-31T23:59:59Z. `None`: no date (beyond any calendar's range).
+fn stac_time(label: Label) -> Option<(DateTime<Utc>, bool)> {
+    let bound = |y, m, d, h, min, s| {
+        chrono::NaiveDate::from_ymd_opt(y, m, d)?.and_hms_opt(h, min, s).map(|t| t.and_utc())
+    };
+    match label.year {
+        y if y < 1 => Some((bound(1, 1, 1, 0, 0, 0)?, true)),
+        y if y > 9999 => Some((bound(9999, 12, 31, 23, 59, 59)?, true)),
+        _ => Some((label.to_utc()?, false)),
+    }
+}
+
+/// The item of a dataset that cannot be presented (its file cannot be indexed): still a valid
+/// item, so that a walk of the catalog goes on past it, saying why (`cloudify:error`), with
+/// no geometry (unknown), the file's mtime as `datetime`, and no data asset (the store's
+/// metadata cannot be read). It is replaced by the full item once the file is readable.
+pub fn unreadable_item(place: &ItemPlace<'_>, reason: &str) -> stac::Item {
+    let mut item = stac::Item::new(&place.id);
+    let p = &mut item.properties;
+    let mtime = DateTime::<Utc>::from(place.mtime);
+    p.datetime = Some(mtime.with_nanosecond(0).unwrap_or(mtime));
+    let store_name = place.store.rsplit('/').next().unwrap_or(&place.store);
+    p.title = Some(store_name.to_string());
+    let extra = &mut p.additional_fields;
+    extra.insert("cloudify:error".into(), reason.into());
+    extra.insert("cloudify:datetime_source".into(), "file-mtime".into());
+    if let Some(depth) = place.depth {
+        item.links = vec![
+            stac::Link::root(root_href(depth)).json(),
+            stac::Link::parent("./catalog.json").json(),
+        ];
+    }
+    item
+}
+
+/// [`unreadable_item`] as pretty JSON text, newline-terminated.
+pub fn unreadable_item_json(place: &ItemPlace<'_>, reason: &str) -> Vec<u8> {
+    let mut out = serde_json::to_vec_pretty(&unreadable_item(place, reason)).unwrap_or_default();
+    out.push(b'\n');
+    out
 }
 
 fn assets(place: &ItemPlace<'_>, store_name: &str) -> Vec<(String, stac::Asset)> {

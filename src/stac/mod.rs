@@ -20,7 +20,7 @@ pub mod values;
 pub use catalog::{catalog_json, CatalogPlace};
 pub use config::{ConfigError, StacConfig};
 pub use facts::{facts, Facts};
-pub use item::{item_json, ItemPlace};
+pub use item::{item_json, unreadable_item_json, ItemPlace};
 pub use values::ArrayReader;
 
 /// File name of each directory's catalog.

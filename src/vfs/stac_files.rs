@@ -1,9 +1,10 @@
 //! The STAC files of the tree: `catalog.json` of a directory (from its listing alone) and
 //! `<stem>.stac.json` of a dataset (from the dataset's cached facts).
 
+use super::dataset::DatasetError;
 use super::naming::{store_stem, ArchiveEntry};
 use super::{perm, Attr, Kind, Vfs, VfsError};
-use crate::stac::{catalog_json, item_json, CatalogPlace, ItemPlace};
+use crate::stac::{catalog_json, item_json, unreadable_item_json, CatalogPlace, ItemPlace};
 use std::ffi::OsStr;
 use std::os::unix::fs::MetadataExt;
 use std::path::{Component, Path};
@@ -52,15 +53,15 @@ impl Vfs {
         Ok((attr, bytes))
     }
 
-    /// The bytes of the item of `source` (archive-relative), shown beside store `store`.
+    /// The bytes of the item of `source` (archive-relative), shown beside store `store`. A
+    /// dataset that cannot be presented gets an item saying why, so that one bad file costs
+    /// one item, never a walk of the catalog.
     pub(super) fn item_file(
         &self,
         source: &Path,
         store: &OsStr,
     ) -> Result<(Attr, Vec<u8>), VfsError> {
-        let ds = self.dataset(source)?;
         let absolute = self.root.join(source);
-        let facts = ds.facts(&absolute);
         let mut dir = components(source);
         dir.pop();
         let store_path = dir
@@ -69,18 +70,38 @@ impl Vfs {
             .chain([&*store.to_string_lossy()])
             .collect::<Vec<_>>()
             .join("/");
-        let place = ItemPlace {
+        let place = |mtime| ItemPlace {
             id: String::from_utf8_lossy(store_stem(store_path.as_bytes())).into_owned(),
             store: store_path.clone(),
             depth: Some(dir.len()),
             source: absolute.display().to_string(),
-            mtime: ds.stat.identity.mtime,
+            mtime,
             config: &self.stac.config,
             public_url: self.stac.public_url.as_deref(),
         };
-        let bytes = item_json(facts, &place);
-        let attr = Attr::of_source(&ds.stat, Kind::File, bytes.len() as u64);
-        self.item_sizes.record(source, ds.stat.identity, attr.size);
+        let (stat, bytes) = match self.dataset(source) {
+            Ok(ds) => {
+                let bytes = item_json(ds.facts(&absolute), &place(ds.stat.identity.mtime));
+                (ds.stat, bytes)
+            }
+            // a collection member changed under a join: the next request joins again
+            Err(e @ VfsError::Dataset(DatasetError::MemberChanged { .. })) => return Err(e),
+            Err(VfsError::Dataset(e)) => {
+                let stat = self.source_stat(source)?;
+                let reason = self.without_root(&e.to_string());
+                (stat, unreadable_item_json(&place(stat.identity.mtime), &reason))
+            }
+            Err(e) => return Err(e),
+        };
+        let attr = Attr::of_source(&stat, Kind::File, bytes.len() as u64);
+        self.item_sizes.record(source, stat.identity, attr.size);
         Ok((attr, bytes))
+    }
+
+    /// `text` with the archive's absolute path left out (`/data/archive/a/b.nc` → `a/b.nc`):
+    /// an item is published, the archive's place on this machine is not its business.
+    fn without_root(&self, text: &str) -> String {
+        let root = self.root.display().to_string();
+        text.replace(&format!("{}/", root.trim_end_matches('/')), "")
     }
 }

@@ -109,5 +109,6 @@ fn library_array(dataset: String, chunks: Vec<u64>, fill_element: Vec<u8>) -> Ar
         library_path: Some(dataset),
         files: ChunkFiles::Own,
         joined: None,
+        stored_chunks: None,
     }
 }

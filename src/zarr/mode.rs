@@ -17,8 +17,10 @@ pub enum ChunkMode {
     Decoded,
 }
 
-/// The index as served in `mode` (the persisted index is always the raw one).
+/// The index as served in `mode` (the persisted index is always the raw one), chunks larger
+/// than their array cropped to it in either mode (`zarr::crop`).
 pub fn apply(mode: ChunkMode, mut index: DatasetIndex, merge_target: u64) -> DatasetIndex {
+    super::crop::crop_group(&mut index.root);
     if mode == ChunkMode::Decoded {
         decode_group(&mut index.root, merge_target);
     }
@@ -88,7 +90,12 @@ fn merge_array(a: &mut ArrayNode, target: u64) {
             other => Some(other),
         }
     };
-    a.chunks[0] *= k;
+    // never more rows than the array (netCDF-C's NCZarr refuses a chunk larger than its
+    // array): when every chunk along dimension 0 is stacked into one, it ends with the array,
+    // its bytes a prefix of the parts' (dimension 0 is the outermost)
+    let rows = (a.chunks[0] * k).min(a.shape[0]);
+    let size = part / a.chunks[0].max(1) * rows;
+    a.chunks[0] = rows;
     a.fill_chunk = None;
     let rest: u64 = old_grid[1..].iter().product();
     let total: u64 = a.grid().iter().product();
@@ -98,7 +105,7 @@ fn merge_array(a: &mut ArrayNode, target: u64) {
             let parts: Vec<Option<ChunkRef>> = (c0 * k..c0 * k + k)
                 .map(|r| if r < old_grid[0] { part_ref(r * rest + inner) } else { None })
                 .collect();
-            Some(ChunkRef::Merged { parts, part, size: part * k })
+            Some(ChunkRef::Merged { parts, part, size })
         })
         .collect();
 }
@@ -129,6 +136,7 @@ mod tests {
             library_path: None,
             files: ChunkFiles::Own,
             joined: None,
+            stored_chunks: None,
         }
     }
 
@@ -150,5 +158,16 @@ mod tests {
         // the last merged chunk runs past the source grid: fill
         let Some(ChunkRef::Merged { parts, .. }) = &a.chunk_refs[12] else { panic!() };
         assert!(parts[0].is_some() && parts[1].is_none() && parts[2].is_none());
+    }
+
+    #[test]
+    fn a_stack_of_every_chunk_ends_with_the_array() {
+        // 10 rows in chunks of 4 (f4, 8 x 8): all three stacked are 10 rows, not 12
+        let mut a = array(vec![10, 8, 8], vec![4, 8, 8]);
+        decode_array(&mut a);
+        merge_array(&mut a, 1 << 20);
+        assert_eq!(a.chunks, vec![10, 8, 8]);
+        let Some(ChunkRef::Merged { parts, part, size }) = &a.chunk_refs[0] else { panic!() };
+        assert_eq!((parts.len(), *part, *size), (3, 4 * 64 * 4, 10 * 64 * 4));
     }
 }

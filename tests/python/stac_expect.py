@@ -43,7 +43,12 @@ TIME_NEEDS_NAME_AXIS_OR_DIMENSION = False
 #   any case, units missing or starting with "deg"
 NAMED_LATLON_FALLBACK = True
 # - attributes that make the variables they name `auxiliary` in cube:variables
-AUXILIARY_ATTRS = ("coordinates", "bounds", "grid_mapping")
+AUXILIARY_ATTRS = ("coordinates", "bounds", "climatology", "grid_mapping")
+# - the item's extent comes from the time variables of the best rank only (`time_rank`): the
+#   data's time axis, not auxiliary times such as a forecast_reference_time
+TIME_AXIS_FIRST = True
+# - STAC datetimes before year 1 (after 9999) are clamped; the exact labels in a property
+FIRST_STAC_YEAR, LAST_STAC_YEAR = 1, 9999
 # - valid_range/valid_min/valid_max: the spec does not mention them (skip raw values outside?)
 APPLY_VALID_RANGE = True
 REAL_CALENDARS = {"standard", "gregorian", "proleptic_gregorian", "julian", "noleap", "365_day",
@@ -128,8 +133,11 @@ def validate_item(item):
             errors.append(f"properties/{f}: not RFC 3339: {props[f]!r}")
     for k, d in props.get("cube:dimensions", {}).items():
         if d.get("type") == "temporal":
+            # exact calendar labels: a year before 1 is ISO 8601 (0000 = 1 BC), not a
+            # Python datetime
             for v in d.get("extent", []):
-                if v is not None and not is_rfc3339(v):
+                early = isinstance(v, str) and RFC3339.match(v) and v.startswith("0000-")
+                if v is not None and not early and not is_rfc3339(v):
                     errors.append(f"cube:dimensions/{k}/extent: not RFC 3339: {v!r}")
     return errors
 
@@ -278,6 +286,23 @@ def is_time(name, var, a):
 
 # ---------------------------------------------------------------- bbox
 
+def time_rank(name, var, a):
+    """How well a time stands for the data's time axis, lower is better (docs/STAC.md)."""
+    sn = text(a, "standard_name") or ""
+    if sn == "forecast_reference_time":
+        return 3
+    if is_coordinate_variable(name, var):
+        return 0
+    if sn == "time" or (text(a, "axis") or "").upper() == "T":
+        return 1
+    return 2
+
+
+def time_bounds_name(a):
+    """A time's cell bounds: `bounds`, else `climatology` (CF 7.4)."""
+    return text(a, "bounds") or text(a, "climatology")
+
+
 def rotate_to_geographic(rlon, rlat, pole_lat, pole_lon, npgl=0.0):
     """Rotated-pole grid points to true lon/lat (CF appendix F, cartopy's RotatedPole):
     v_geo = Rz(pole_lon) . Ry(90 - pole_lat) . Rz(180 - npgl) . v_rot."""
@@ -324,6 +349,7 @@ class Expected:
     end: object = None
     datetime_source: str = "coordinates"
     calendar: object = None  # cf:calendar or None when absent
+    cf_time_extent: object = None  # cloudify:cf_time_extent (labels) when clamped, else absent
     title: object = None
     description: object = None
     copied: dict = field(default_factory=dict)
@@ -444,10 +470,27 @@ def rotated(ds, all_groups):
 # ---------------------------------------------------------------- time
 
 def gregorian_label(d):
-    """A calendar date label as an aware datetime; not a real date -> last day of the month."""
+    """A calendar date label as an aware datetime; not a real date -> last day of the month;
+    before year 1 (after 9999) clamped to 0001-01-01T00:00 (9999-12-31T23:59:59)."""
+    if d.year < FIRST_STAC_YEAR:
+        return dt.datetime(1, 1, 1, tzinfo=dt.timezone.utc)
+    if d.year > LAST_STAC_YEAR:
+        return dt.datetime(9999, 12, 31, 23, 59, 59, tzinfo=dt.timezone.utc)
     day = min(d.day, pycalendar.monthrange(d.year, d.month)[1])
     return dt.datetime(d.year, d.month, day, d.hour, d.minute, d.second, d.microsecond,
                        tzinfo=dt.timezone.utc)
+
+
+def clamped(d):
+    return not FIRST_STAC_YEAR <= d.year <= LAST_STAC_YEAR
+
+
+def cube_label(d):
+    """A temporal cube extent: the Gregorian label as a datetime, or (a year cannot be a
+    Python datetime) the label's ISO 8601 text."""
+    if clamped(d):
+        return d.isoformat() + "Z"
+    return gregorian_label(d)
 
 
 def label_key(d):
@@ -478,33 +521,39 @@ def file_mtime(path):
 
 
 def temporal(ds, all_groups, path):
-    lo = hi = None
-    cal = None
+    found = {}  # rank -> [lo, hi, calendar]
     for _p, g in all_groups:
         for name, var in g.variables.items():
             a = attrs(var)
             if not is_time(name, var, a):
                 continue
+            rank = time_rank(name, var, a) if TIME_AXIS_FIRST else 0
             b = None
-            bname = text(a, "bounds")
+            bname = time_bounds_name(a)
             if bname:
                 b = resolve(ds, g, bname)
             ext = time_extent(var, a, b)
             if ext is None:
                 continue
-            if cal is None:
-                cal = text(a, "calendar") or "standard"
-            if lo is None or label_key(ext[0]) < label_key(lo):
-                lo = ext[0]
-            if hi is None or label_key(ext[1]) > label_key(hi):
-                hi = ext[1]
-    if lo is None:
+            r = found.setdefault(rank, [None, None, None])
+            if r[2] is None:
+                r[2] = text(a, "calendar") or "standard"
+            if r[0] is None or label_key(ext[0]) < label_key(r[0]):
+                r[0] = ext[0]
+            if r[1] is None or label_key(ext[1]) > label_key(r[1]):
+                r[1] = ext[1]
+    if not found:
         return dict(datetime=file_mtime(path), start=None, end=None, datetime_source="file-mtime",
                     calendar=None)
-    lo, hi = gregorian_label(lo), gregorian_label(hi)
-    if lo == hi:
-        return dict(datetime=lo, start=None, end=None, datetime_source="coordinates", calendar=cal)
-    return dict(datetime=None, start=lo, end=hi, datetime_source="coordinates", calendar=cal)
+    lo, hi, cal = found[min(found)]
+    labels = None
+    if clamped(lo) or clamped(hi):
+        labels = [lo.isoformat(), hi.isoformat()]
+    glo, ghi = gregorian_label(lo), gregorian_label(hi)
+    if glo == ghi and labels is None:
+        return dict(datetime=glo, start=None, end=None, datetime_source="coordinates", calendar=cal)
+    return dict(datetime=None, start=glo, end=ghi, datetime_source="coordinates", calendar=cal,
+                cf_time_extent=labels)
 
 
 # ---------------------------------------------------------------- datacube
@@ -562,11 +611,12 @@ def datacube(ds, all_groups, left_out):
                     dims[key] = {}  # calendar none: not checked (docs/STAC.md says nothing)
                 else:
                     dims[key] = {"type": "temporal",
-                                 "extent": [gregorian_label(ext[0]), gregorian_label(ext[1])]}
-                    b = resolve(ds, g, text(a, "bounds")) if text(a, "bounds") else None
+                                 "extent": [cube_label(ext[0]), cube_label(ext[1])]}
+                    bname = time_bounds_name(a)
+                    b = resolve(ds, g, bname) if bname else None
                     if b is not None:
                         eb = time_extent(var, a, b)
-                        dims[key]["extent_with_bounds"] = [gregorian_label(eb[0]), gregorian_label(eb[1])]
+                        dims[key]["extent_with_bounds"] = [cube_label(eb[0]), cube_label(eb[1])]
             else:
                 dims[key] = {"type": sn or "other"}
                 if len(dim) <= 100:
@@ -710,6 +760,9 @@ def compare_item(item, e, item_id, store_name, depth, check_cube=True):
             want("properties.datetime", None, props.get("datetime", "(absent)"))
         same_time("properties.start_datetime", e.start, props.get("start_datetime"))
         same_time("properties.end_datetime", e.end, props.get("end_datetime"))
+    if props.get("cloudify:cf_time_extent") != e.cf_time_extent:
+        want("properties.cloudify:cf_time_extent", e.cf_time_extent,
+             props.get("cloudify:cf_time_extent", "(absent)"))
     if e.calendar is not None:
         if props.get("cf:calendar") != e.calendar:
             want("properties.cf:calendar", e.calendar, props.get("cf:calendar", "(absent)"))
@@ -765,15 +818,19 @@ def compare_cube(props, e):
         if "extent" not in exp or exp.get("type") != got.get("type"):
             pass
         elif exp["type"] == "temporal":
-            try:
-                g = [parse_time(x) for x in got.get("extent", [])]
-            except (TypeError, ValueError):
-                g = []
+            def same(g, x):  # a label text (a year Python has not) is compared as text
+                if isinstance(x, str):
+                    return g == x
+                try:
+                    return abs(parse_time(g) - x) <= dt.timedelta(milliseconds=1)
+                except (TypeError, ValueError):
+                    return False
+            g = got.get("extent", [])
             options = [exp["extent"]] + ([exp["extent_with_bounds"]] if "extent_with_bounds" in exp else [])
-            if not any(len(g) == 2 and all(abs(a - b) <= dt.timedelta(milliseconds=1) for a, b in zip(g, o))
-                       for o in options):
+            if not any(len(g) == 2 and all(same(a, b) for a, b in zip(g, o)) for o in options):
+                text_of = lambda x: x if isinstance(x, str) else x.isoformat()
                 out.append(f"cube:dimensions[{key}].extent: expected "
-                           f"{[[x.isoformat() for x in o] for o in options]} (one of), got {got.get('extent')!r}")
+                           f"{[[text_of(x) for x in o] for o in options]} (one of), got {got.get('extent')!r}")
         elif exp["type"] == "index":
             if got.get("extent") != exp["extent"]:
                 out.append(f"cube:dimensions[{key}].extent: expected {exp['extent']}, got {got.get('extent')!r}")

@@ -148,9 +148,17 @@ def test_passthrough_chunks_are_the_members_bytes(sets):
                 own = mnt / store_of(f) / var
                 zm = json.loads((own / ".zarray").read_bytes())
                 sep_m = zm.get("dimension_separator", ".")
+                n = zm["shape"][0]
+                if n < za["chunks"][0]:
+                    # a member shorter than one chunk, alone, is served its own extent as the
+                    # chunk (decoded: netCDF-C's NCZarr refuses a chunk larger than the array);
+                    # in the aggregate its stored chunk passes through
+                    assert zm["chunks"][0] == n and zm["compressor"] is None, (var, zm)
+                    offset += n
+                    continue
                 for key in ("chunks", "dtype", "compressor", "filters", "fill_value", "order"):
                     assert za.get(key) == zm.get(key), (var, key, za.get(key), zm.get(key))
-                step, n = zm["chunks"][0], zm["shape"][0]
+                step = zm["chunks"][0]
                 assert offset % step == 0
                 count = math.ceil(n / step)
                 for k in sorted({0, count // 2, count - 1}):

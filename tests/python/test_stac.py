@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pystac
 import pytest
+import stac_pydantic
 import xarray as xr
 
 import stac_expect as X
@@ -94,8 +95,9 @@ def check_datacube(mnt, archive, rel, left_out):
 
 # Hand-computed values (not through stac_expect's code path): a check of the checker.
 HAND = {
-    # the Julian part, bounds; the end from `obs_time`, a time by its units alone
-    "stac/cal_standard.nc": ("1582-09-30T12:00:00", "1582-11-05T00:00:00"),
+    # the Julian part, bounds (day 20.5 after 1582-10-01, 10 days skipped); `obs_time`, a
+    # time by its units alone ending on 1582-11-05, is no part of it
+    "stac/cal_standard.nc": ("1582-09-30T12:00:00", "1582-10-31T12:00:00"),
     "stac/cal_gregorian.nc": ("1850-01-01T06:30:00", "1850-01-02T12:45:00"),  # +05:30, fill skipped
     "stac/cal_proleptic_gregorian.nc": ("1500-02-26T12:00:00", "1500-03-01T12:00:00"),
     "stac/cal_julian.nc": ("1900-02-27T06:00:00", "1900-02-28T18:00:00"),  # 1900-02-29 clamped
@@ -108,8 +110,15 @@ HAND = {
     "stac/cal_noleap_common_years.nc": ("2000-01-01T03:00:00", "2001-07-02T15:00:00"),  # -03
     "stac/station.nc": ("2024-06-01T12:15:00", None),
     "tas_day.nc": ("1850-01-01T12:00:00", "1850-01-10T12:00:00"),
-    # `time_360` (360_day, named by a `coordinates` attribute) is a time by its units: the start
-    "calendar_noleap.nc": ("1999-12-30T00:00:00", "2000-03-03T00:00:00"),
+    # the time axis (noleap, days 0..4 since 2000-02-27); `time_360` (360_day, named by a
+    # `coordinates` attribute, from 1999-12-30) is an auxiliary time, no part of it
+    "calendar_noleap.nc": ("2000-02-27T00:00:00", "2000-03-03T00:00:00"),
+    # the period of the climatology bounds (CF 7.4), not the times in 1991
+    "stac/climatology_1991_2020.nc": ("1991-01-01T00:00:00", "2021-01-01T00:00:00"),
+    # year 0 clamped to year 1: 0000-01-01 .. 0001-01-01 (a range, datetime null)
+    "stac/climatology_year0.nc": ("0001-01-01T00:00:00", "0001-01-01T00:00:00"),
+    # the valid times; forecast_reference_time is 2023-12-02
+    "stac/forecast_reference_time.nc": ("2024-03-01T00:00:00", "2024-03-01T18:00:00"),
 }
 HAND_BBOX = {
     "stac/antimeridian.nc": ([145, -12.5, -145, 12.5], "MultiPolygon"),
@@ -196,6 +205,15 @@ def test_schemas_load_and_a_hand_written_item_validates():
 
 # ---------------------------------------------------------------- validity of the mounted tree
 
+def pydantic_errors(item):
+    """stac-pydantic's model of an item (datetimes parsed, start <= end), as readable errors."""
+    try:
+        stac_pydantic.Item.model_validate(item)
+    except Exception as e:  # pydantic.ValidationError, or a parser's ValueError
+        return [f"stac-pydantic: {e}"[:400]]
+    return []
+
+
 def check_tree(mnt, archive):
     """Every store has its item beside it, every directory its catalog, sizes are exact, and
     every STAC document is schema-valid; catalog links follow the tree."""
@@ -212,7 +230,7 @@ def check_tree(mnt, archive):
         if rel.endswith("catalog.json"):
             errs = X.validate_catalog(doc)
         else:
-            errs = X.validate_item(doc)
+            errs = X.validate_item(doc) + pydantic_errors(doc)
         errors += [f"{rel}: {e}" for e in errs]
     assert not errors, "\n".join(errors[:40])
     for d in dirs:
@@ -251,6 +269,8 @@ def test_corpus_tree_is_valid_stac(corpus_mount):
 
 
 def pystac_items(root_catalog):
+    """Every item of the catalog tree, as `catalog.get_all_items()` walks it (pystac 1.15
+    spells it `get_items(recursive=True)`); one item that fails to load stops the walk."""
     cat = pystac.Catalog.from_file(str(root_catalog))
     return cat, list(cat.get_items(recursive=True))
 
@@ -262,6 +282,8 @@ def test_pystac_finds_one_item_per_store(request, which):
     _cat, items = pystac_items(mnt / "catalog.json")
     assert sorted(i.id for i in items) == sorted(s[: -len(".zarr")] for s in stores)
     for item in items:
+        cm = item.common_metadata  # parsed on access: what a client filtering by time does
+        assert item.datetime is not None or cm.start_datetime <= cm.end_datetime, item.id
         href = item.assets["data"].get_absolute_href()
         assert Path(href).is_dir(), href
         assert Path(href) == (mnt / (item.id + ".zarr")), href
@@ -321,6 +343,63 @@ def test_corpus_item(corpus_mount, rel):
 @pytest.mark.parametrize("rel", CORPUS_FILES)
 def test_corpus_datacube(corpus_mount, rel):
     check_datacube(corpus_mount, CORPUS, rel, CORPUS_LEFT_OUT.get(rel, {}))
+
+
+def test_year_zero_climatology(fixtures_mount):
+    """Year 0 cannot be a STAC datetime: clamped to 0001-01-01, a range (datetime null), the
+    exact labels (the climatology bounds included) in cloudify:cf_time_extent and in
+    cube:dimensions; pystac and stac-pydantic load it."""
+    path = fixtures_mount / "stac" / "climatology_year0.stac.json"
+    item = read_json(path)
+    props = item["properties"]
+    assert props["datetime"] is None
+    assert props["start_datetime"] == props["end_datetime"] == "0001-01-01T00:00:00Z"
+    assert props["cloudify:cf_time_extent"] == ["0000-01-01T00:00:00", "0001-01-01T00:00:00"]
+    assert props["cf:calendar"] == "noleap"
+    assert props["cube:dimensions"]["time"]["extent"] == ["0000-01-01T00:00:00Z", "0001-01-01T00:00:00Z"]
+    assert props["cube:variables"]["climatology_bnds"]["type"] == "auxiliary"
+    loaded = pystac.Item.from_file(str(path))
+    assert loaded.common_metadata.start_datetime.year == 1
+    assert pydantic_errors(item) == []
+    # a period in real years: the climatology bounds, not the times (all in 1991)
+    props = read_json(fixtures_mount / "stac" / "climatology_1991_2020.stac.json")["properties"]
+    assert (props["start_datetime"], props["end_datetime"]) == ("1991-01-01T00:00:00Z", "2021-01-01T00:00:00Z")
+    assert "cloudify:cf_time_extent" not in props
+
+
+def test_forecast_reference_time_is_not_the_start(fixtures_mount):
+    props = read_json(fixtures_mount / "stac" / "forecast_reference_time.stac.json")["properties"]
+    assert (props["start_datetime"], props["end_datetime"]) == ("2024-03-01T00:00:00Z", "2024-03-01T18:00:00Z")
+    assert props["cube:dimensions"]["time"]["extent"] == [props["start_datetime"], props["end_datetime"]]
+    assert props["cube:variables"]["forecast_reference_time"]["type"] == "auxiliary"
+
+
+def test_a_dataset_that_cannot_be_indexed_costs_one_item(tmp_path):
+    """A file that cannot be indexed keeps its place in the catalog (listings never index)
+    with a valid item saying why and no data asset; the walk of the whole tree goes on."""
+    archive = tmp_path / "archive"
+    (archive / "sub").mkdir(parents=True)
+    shutil.copy2(FIXTURES / "stac" / "station.nc", archive / "a_station.nc")
+    shutil.copy2(FIXTURES / "tas_day.nc", archive / "sub" / "tas_day.nc")
+    # a NetCDF-3 magic and then nothing that parses; an HDF5 superblock cut short
+    (archive / "broken.nc").write_bytes(b"CDF\x01" + b"\xff" * 60)
+    (archive / "sub" / "truncated.nc").write_bytes((FIXTURES / "packed.nc").read_bytes()[:700])
+    with mounted(archive) as mnt:
+        cat, items = pystac_items(mnt / "catalog.json")
+        assert sorted(i.id for i in items) == ["a_station", "broken", "sub/tas_day", "sub/truncated"]
+        for bad in ("broken", "sub/truncated"):
+            doc = read_json(mnt / f"{bad}.stac.json")
+            props = doc["properties"]
+            assert props["cloudify:error"] and str(archive) not in props["cloudify:error"], props
+            assert props["cloudify:datetime_source"] == "file-mtime" and doc["assets"] == {}
+            assert doc["geometry"] is None and "bbox" not in doc
+            assert X.schema_errors(doc, X.ITEM_SCHEMA) == [] and pydantic_errors(doc) == []
+            # the store itself still says it cannot be read
+            with pytest.raises(OSError):
+                (mnt / f"{bad}.zarr" / ".zmetadata").read_bytes()
+        good = read_json(mnt / "sub" / "tas_day.stac.json")
+        assert "cloudify:error" not in good["properties"] and X.validate_item(good) == []
+        assert os.stat(mnt / "broken.stac.json").st_size == len((mnt / "broken.stac.json").read_bytes())
 
 
 def test_rotated_pole_dimensions_carry_the_crs_wkt(fixtures_mount):

@@ -4,7 +4,7 @@
 
 use super::cache::Chunk;
 use super::inflight::Permit;
-use super::{pread_into, within, Bytes, ChunkError, ChunkSource};
+use super::{cropped, pread_into, within, Bytes, ChunkError, ChunkSource};
 use crate::codec;
 use crate::index::{ArrayNode, ChunkRef};
 use std::fs::File;
@@ -52,7 +52,21 @@ pub(super) fn read_parts(
 
 /// Decode the parts of a merged chunk into one buffer, groups of consecutive parts on
 /// several threads: a reader waiting for the chunk's first bytes waits for its share only.
+/// The chunk is the first `size` bytes (it ends with the array when it holds all of it).
 pub(super) fn merged(
+    file: &File,
+    array: &ArrayNode,
+    parts: &[Option<ChunkRef>],
+    part: u64,
+    size: u64,
+    room: &mut Permit<'_>,
+) -> Result<Vec<u8>, ChunkError> {
+    let mut out = merged_parts(file, array, parts, part, room)?;
+    out.truncate(size as usize);
+    Ok(out)
+}
+
+fn merged_parts(
     file: &File,
     array: &ArrayNode,
     parts: &[Option<ChunkRef>],
@@ -108,6 +122,19 @@ fn decode_parts(
                 }
                 pread_into(file, *offset, &mut stored[..len])?;
                 let filters = &array.source_filters;
+                if array.stored_chunks.is_some() {
+                    // a stored chunk larger than the array: decoded whole, then cropped
+                    let whole = array.stored_chunk_nbytes() as usize;
+                    let raw =
+                        codec::decode_hdf5_chunk(stored[..len].to_vec(), filters, *mask, whole)?;
+                    let raw = cropped(raw, array);
+                    if raw.len() != dst.len() {
+                        let (got, expected) = (raw.len() as u64, dst.len() as u64);
+                        return Err(ChunkError::SizeChanged { got, expected });
+                    }
+                    dst.copy_from_slice(&raw);
+                    continue;
+                }
                 codec::decode_hdf5_chunk_into(&stored[..len], filters, *mask, dst, &mut scratch)?;
             }
             Some(ChunkRef::Range { offset, len }) if *len as usize == part => {

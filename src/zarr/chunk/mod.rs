@@ -190,7 +190,7 @@ pub fn read_chunk(
                 src.cache.get_or_try(src.key, chunk.size(), make).map_err(ChunkError::Shared)?;
             Ok(Bytes::window(bytes, offset, want))
         }
-        ChunkRef::Merged { parts, part, .. } => {
+        ChunkRef::Merged { parts, part, size } => {
             // a read past a stacked chunk's start that is neither cached nor being made is
             // most often the kernel filling a hole in its page cache (pages dropped): the
             // parts it covers are decoded, not all of them (32 for a 16 MiB chunk of 512 KiB
@@ -203,7 +203,7 @@ pub fn read_chunk(
                     return read_parts(src, array, parts, *part, offset, want);
                 }
             }
-            let make = |room: &mut Permit<'_>| merged(src.file, array, parts, *part, room);
+            let make = |room: &mut Permit<'_>| merged(src.file, array, parts, *part, *size, room);
             let bytes =
                 src.cache.get_or_try(src.key, chunk.size(), make).map_err(ChunkError::Shared)?;
             Ok(Bytes::window(bytes, offset, want))
@@ -286,6 +286,16 @@ fn decode_stored(
     Ok(codec::decode_hdf5_chunk(data, &array.source_filters, mask, expected)?)
 }
 
+/// A decoded stored chunk as served: cropped when the stored chunk is larger than the array.
+pub(super) fn cropped(raw: Vec<u8>, array: &ArrayNode) -> Vec<u8> {
+    match &array.stored_chunks {
+        Some(from) => {
+            crate::zarr::crop::crop(&raw, from, &array.chunks, array.element_size() as u64)
+        }
+        None => raw,
+    }
+}
+
 fn reencode(
     file: &File,
     array: &ArrayNode,
@@ -294,7 +304,8 @@ fn reencode(
     mask: u32,
     size: u64,
 ) -> Result<Vec<u8>, ChunkError> {
-    let raw = decode_stored(file, array, at, stored, mask, array.chunk_nbytes() as usize)?;
+    let raw = decode_stored(file, array, at, stored, mask, array.stored_chunk_nbytes() as usize)?;
+    let raw = cropped(raw, array);
     let bytes = encode(&raw, &array.codecs);
     if bytes.len() as u64 != size {
         return Err(ChunkError::SizeChanged { got: bytes.len() as u64, expected: size });

@@ -100,6 +100,7 @@ mod tests {
                 library_path: None,
                 files: ChunkFiles::Own,
                 joined: None,
+                stored_chunks: None,
             });
         }
         DatasetIndex { format: "test".into(), root }

@@ -39,4 +39,15 @@ pub enum Refusal {
     NoMembers,
     #[error("union: {0}")]
     Union(String),
+    #[error(
+        "joining along {wanted} is not supported: only the time coordinate's dimension \
+         ({time}) is joined so far"
+    )]
+    JoinDim { wanted: String, time: String },
+    #[error("NcML {file}: {source}")]
+    Ncml {
+        file: String,
+        #[source]
+        source: super::ncml::NcmlError,
+    },
 }

@@ -9,6 +9,8 @@
 //!  read.rs      a member's array read whole through the served chunk path
 //!  union.rs     members grouped by their variables, each group joined, merged into one
 //!  declared.rs  collections named in a TOML file (--collections): name, member globs
+//!  ncml/        THREDDS NcML aggregation files: members, join or union, edits
+//!  recipe.rs    what to make of members (join or union, the dimension, edits): combine()
 //! ```
 //!
 //! The members' indexes are made and persisted as for single files; the joined index is
@@ -21,7 +23,9 @@ pub mod by_name;
 pub mod declared;
 mod error;
 mod join;
+pub mod ncml;
 mod read;
+mod recipe;
 mod time;
 mod union;
 
@@ -30,4 +34,5 @@ pub use attrs::DROPPED;
 pub use error::{JoinError, Refusal};
 pub use join::{join, Joined, Member, ReadArray};
 pub use read::whole_array;
+pub use recipe::{combine, Recipe};
 pub use union::union;

@@ -8,7 +8,7 @@
 use super::dataset::{DatasetError, Datasets, LoadResult, Loaded, Stamp};
 use super::identity::{stat_source, Identity, SourceStat};
 use super::VfsError;
-use crate::collection::{assemble, join, whole_array, JoinError, Member};
+use crate::collection::{assemble, combine, whole_array, JoinError, Member, Recipe};
 use crate::index::{ArrayNode, DatasetIndex};
 use crate::zarr::chunk::cache::ChunkCache;
 use crate::zarr::chunk::{ChunkError, JoinedChunks, LibraryChunks};
@@ -89,13 +89,13 @@ fn stamp(root: &Path, members: &[PathBuf]) -> Result<Vec<(OsString, Identity)>, 
 
 impl Datasets {
     /// The loaded collection shown as `store` (absolute; not a file) with `members`
-    /// (relative to `root`, absolute; `union`: of their variables). `check_all`: stat every
+    /// (relative to `root`, absolute), made as `recipe` says. `check_all`: stat every
     /// member (else only the member list is compared: chunk reads check their own member).
     pub fn get_collection(
         &self,
         store: &Path,
         root: &Path,
-        (members, union): (&Arc<[PathBuf]>, bool),
+        (members, recipe): (&Arc<[PathBuf]>, &Recipe),
         check_all: bool,
     ) -> LoadResult {
         if let Some(hit) = self.cache.get(store.as_os_str()) {
@@ -117,7 +117,7 @@ impl Datasets {
         let now = stamp(root, members)?;
         let key = store.as_os_str().to_owned();
         let entry = self.cache.get_with(key, || {
-            let loaded = self.load_collection(store, root, &now, union);
+            let loaded = self.load_collection(store, root, &now, recipe);
             Arc::new((Stamp::Members(now.clone(), members.clone()), loaded))
         });
         entry.1.clone()
@@ -128,7 +128,7 @@ impl Datasets {
         store: &Path,
         dir: &Path,
         members: &[(OsString, Identity)],
-        union: bool,
+        recipe: &Recipe,
     ) -> LoadResult {
         let started = Instant::now();
         let mut files = Vec::with_capacity(members.len());
@@ -197,11 +197,7 @@ impl Datasets {
         let read = |i: usize, a: &ArrayNode| -> Result<Vec<u8>, JoinError> {
             whole_array((&files[i], None), &cache, a, READ_MAX_BYTES)
         };
-        let joined = match union {
-            true => crate::collection::union(&input, &read),
-            false => join(&input, &read),
-        };
-        let joined = joined.map_err(|r| {
+        let joined = combine(&input, &read, recipe).map_err(|r| {
             error!(store = %store.display(), "collection not available: {r}");
             DatasetError::Refused { store: store.to_path_buf(), source: Arc::new(r) }
         })?;

@@ -13,6 +13,7 @@ mod identity;
 mod key;
 mod listing;
 pub mod naming;
+mod ncml;
 mod node;
 mod options;
 mod page;
@@ -32,6 +33,7 @@ pub use page::{Child, Listed};
 pub use persist::IndexStore;
 
 use crate::collection::declared::Declared;
+use crate::collection::Recipe;
 use crate::stac::StacOptions;
 use crate::telemetry::log_limit;
 use crate::telemetry::stats::STATS;
@@ -52,8 +54,8 @@ use std::path::{Component, Path, PathBuf};
 use std::sync::Arc;
 use tracing::warn;
 
-/// A collection's members (archive-relative) and whether it is a union of their variables.
-type Members = (Arc<[PathBuf]>, bool);
+/// A collection's members (archive-relative, in name order) and what to make of them.
+type Members = (Arc<[PathBuf]>, Recipe);
 
 /// The virtual tree over one archive directory.
 pub struct Vfs {
@@ -68,6 +70,8 @@ pub struct Vfs {
     declared: Arc<Vec<Declared>>,
     /// Sizes of the STAC items generated so far, for directory listings with attributes.
     item_sizes: ItemSizes,
+    /// What the NcML files read so far make of their members.
+    ncml_plans: ncml::Plans,
 }
 
 impl Vfs {
@@ -105,6 +109,7 @@ impl Vfs {
             cache: ChunkCache::new(options.cache_bytes),
             stac: options.stac,
             item_sizes: ItemSizes::default(),
+            ncml_plans: ncml::plans(),
         })
     }
 
@@ -124,9 +129,10 @@ impl Vfs {
             Err(DatasetError::Open { source: e, .. })
                 if e.kind() == std::io::ErrorKind::NotFound =>
             {
-                let (members, union) = self.collection_of(source)?.ok_or(VfsError::NotFound)?;
+                let (members, recipe) =
+                    self.collection_of(source, check_all)?.ok_or(VfsError::NotFound)?;
                 let got =
-                    self.datasets.get_collection(path, &self.root, (&members, union), check_all);
+                    self.datasets.get_collection(path, &self.root, (&members, &recipe), check_all);
                 got.map_err(VfsError::Dataset)
             }
             r => {
@@ -158,16 +164,19 @@ impl Vfs {
     }
 
     /// The members (archive-relative) of the collection whose store is `source`
-    /// (archive-relative), if it is one, and whether it is a union. Members of the automatic
+    /// (archive-relative), if it is one, and what to make of them. Members of the automatic
     /// rule were listed under the listing's symlink policy; declared ones are found without
-    /// following links.
-    fn collection_of(&self, source: &Path) -> Result<Option<Members>, VfsError> {
+    /// following links; an NcML file's are read from it (`check`: its plan checked fresh).
+    fn collection_of(&self, source: &Path, check: bool) -> Result<Option<Members>, VfsError> {
         let (Some(dir), Some(name)) = (source.parent(), source.file_name()) else {
             return Ok(None);
         };
         Ok(match self.listings.get(dir)?.find(name) {
             Some(ArchiveEntry::Collection { members, union, .. }) => {
-                Some((members.clone(), *union))
+                Some((members.clone(), Recipe::plain(*union)))
+            }
+            Some(ArchiveEntry::Ncml { file, .. }) => {
+                Some(self.ncml_members(&dir.join(file), source, check)?)
             }
             _ => None,
         })
@@ -237,7 +246,11 @@ impl Vfs {
     fn source_stat(&self, source: &Path) -> Result<SourceStat, VfsError> {
         self.absolute(source, |path| match stat_source(path) {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                let (members, _) = self.collection_of(source)?.ok_or(VfsError::NotFound)?;
+                // an NcML store's root is the NcML file's (it is not read for a listing)
+                if let Some(ncml) = self.ncml_file_of(source)? {
+                    return Ok(stat_source(&self.root.join(ncml))?);
+                }
+                let (members, _) = self.collection_of(source, true)?.ok_or(VfsError::NotFound)?;
                 Ok(stat_collection(&self.root, &members)?)
             }
             r => {
@@ -245,6 +258,17 @@ impl Vfs {
                 self.confinement.check(path, s.identity.ino, s.identity.mtime)?;
                 Ok(s)
             }
+        })
+    }
+
+    /// The NcML file (archive-relative) shown as store `source`, if it is one.
+    fn ncml_file_of(&self, source: &Path) -> Result<Option<PathBuf>, VfsError> {
+        let (Some(dir), Some(name)) = (source.parent(), source.file_name()) else {
+            return Ok(None);
+        };
+        Ok(match self.listings.get(dir)?.find(name) {
+            Some(ArchiveEntry::Ncml { file, .. }) => Some(dir.join(file)),
+            _ => None,
         })
     }
 

@@ -15,9 +15,14 @@
 //! `<stem>.zarr` (and its item). A file whose own store would have that name keeps its full
 //! name; no collection is made where a file of the directory is itself named `<stem>.zarr`
 //! (its store's key would be ambiguous) or a sub-directory is.
+//!
+//! NcML aggregations (`crate::collection::ncml`): a file `X.ncml` appears as the store `X.zarr`
+//! (and its item), or `X.ncml.zarr` when `X.zarr` is taken; the file itself is not shown. It
+//! is read when the store is first used, not here.
 
 use crate::collection::by_name;
 use crate::collection::declared::Declared;
+use crate::collection::ncml::is_ncml;
 use crate::source::sniff_path;
 use crate::stac::CATALOG_FILE;
 use std::collections::HashMap;
@@ -38,6 +43,8 @@ pub enum ArchiveEntry {
     /// Data files shown together as one store `name` (a collection): its members
     /// (archive-relative), and whether it is the union of their variables (declared ones).
     Collection { name: OsString, members: Arc<[PathBuf]>, union: bool },
+    /// An NcML aggregation file `file` of the directory, shown as the store `name`.
+    Ncml { name: OsString, file: OsString },
     /// The STAC item of data file `file` (of a collection: its store's name), whose store is
     /// shown as `store`.
     Item { name: OsString, file: OsString, store: OsString },
@@ -52,6 +59,7 @@ impl ArchiveEntry {
             ArchiveEntry::Dir { name }
             | ArchiveEntry::Dataset { name, .. }
             | ArchiveEntry::Collection { name, .. }
+            | ArchiveEntry::Ncml { name, .. }
             | ArchiveEntry::Item { name, .. }
             | ArchiveEntry::Catalog { name } => name,
         }
@@ -112,6 +120,7 @@ pub fn list_dir(
 ) -> io::Result<Vec<ArchiveEntry>> {
     let mut dirs: Vec<OsString> = Vec::new();
     let mut files: Vec<OsString> = Vec::new();
+    let mut ncml: Vec<OsString> = Vec::new();
     let mut visited: Option<Vec<PathBuf>> = None;
     for entry in std::fs::read_dir(dir)? {
         let Ok(entry) = entry else { continue };
@@ -148,6 +157,7 @@ pub fn list_dir(
         } else if meta.is_file() {
             match sniff_path(&path) {
                 Ok(Some(_)) => files.push(entry.file_name()),
+                Ok(None) if is_ncml(entry.file_name().as_bytes()) => ncml.push(entry.file_name()),
                 Ok(None) => {}
                 Err(e) => warn!(file = %path.display(), "not shown: {e}"),
             }
@@ -166,6 +176,7 @@ pub fn list_dir(
     for d in declared.iter().filter(|d| d.name.parent() == Some(rel)) {
         add_declared(&mut entries, d, archive_root, options.stac);
     }
+    add_ncml(&mut entries, ncml, options.stac);
     entries.sort_by(|a, b| a.name().cmp(b.name()));
     Ok(entries)
 }
@@ -190,6 +201,34 @@ fn add_declared(entries: &mut Vec<ArchiveEntry>, d: &Declared, root: &Path, stac
         }
     }
     entries.push(ArchiveEntry::Collection { name, members: members.into(), union: d.union });
+}
+
+/// The stores (and items) of the NcML files `ncml` of a directory: `X.ncml` as `X.zarr`, or
+/// `X.ncml.zarr` when that is taken (logged when both are).
+fn add_ncml(entries: &mut Vec<ArchiveEntry>, mut ncml: Vec<OsString>, stac: bool) {
+    ncml.sort();
+    for file in ncml {
+        let taken = |e: &[ArchiveEntry], n: &[u8]| {
+            let item = item_name(n);
+            e.iter().any(|x| x.name().as_bytes() == n || (stac && x.name().as_bytes() == item))
+        };
+        let name = [short_name(file.as_bytes()), full_name(file.as_bytes())]
+            .into_iter()
+            .find(|n| !taken(entries, n));
+        let Some(name) = name.map(OsString::from_vec) else {
+            warn!(file = ?file, "NcML aggregation not shown: its store names are taken");
+            continue;
+        };
+        if stac {
+            let item = OsString::from_vec(item_name(name.as_bytes()));
+            entries.push(ArchiveEntry::Item {
+                name: item,
+                file: name.clone(),
+                store: name.clone(),
+            });
+        }
+        entries.push(ArchiveEntry::Ncml { name, file });
+    }
 }
 
 /// The real paths of `dir` and of every directory between it and the archive root, as the

@@ -25,7 +25,8 @@ enum Command {
     /// codecs, how chunks are served, and which variables are left out and why. Of a
     /// directory: the collections its files form (members in time order, the time extent,
     /// how each variable is served or why it is left out) and why files were not joined; of
-    /// several files: them joined as one collection.
+    /// several files: them joined as one collection; of an NcML file (`X.ncml`): the
+    /// collection it describes, as a mount serves it, or why it is not served.
     Inspect {
         #[arg(required = true, value_name = "FILE|DIR")]
         paths: Vec<PathBuf>,
@@ -120,7 +121,12 @@ fn inspect_collections(paths: &[PathBuf], json: bool, opts: &IndexOptions) -> Ex
             return ExitCode::FAILURE;
         }
     };
+    let ncml = |p: &std::path::Path| {
+        p.file_name()
+            .is_some_and(|n| cloudify_mount::collection::ncml::is_ncml(n.as_encoded_bytes()))
+    };
     let text = match paths {
+        [file] if ncml(file) => cloudify_mount::inspect::ncml::ncml_file(file, &isolation, opts),
         [dir] => collection::directory(dir, &isolation, opts),
         files => collection::members("(the files given)", files, &isolation, opts),
     };
@@ -136,7 +142,10 @@ fn main() -> ExitCode {
     match Cli::parse().command {
         Command::Inspect { paths, json, contiguous_chunk_size, reader } => {
             let opts = IndexOptions { contiguous_chunk_target: contiguous_chunk_size };
-            if paths.len() > 1 || paths[0].is_dir() {
+            let ncml = paths[0]
+                .file_name()
+                .is_some_and(|n| cloudify_mount::collection::ncml::is_ncml(n.as_encoded_bytes()));
+            if paths.len() > 1 || paths[0].is_dir() || ncml {
                 return inspect_collections(&paths, json, &opts);
             }
             let file = paths[0].clone();

@@ -5,7 +5,7 @@
 
 use crate::cf::calendar::{Calendar, TimeAxis};
 use crate::collection::by_name::{groups, split};
-use crate::collection::{join, whole_array, JoinError, Joined, Member, DROPPED};
+use crate::collection::{combine, whole_array, JoinError, Joined, Member, Recipe, DROPPED};
 use crate::index::{ArrayNode, AttrValue, ChunkFiles, ChunkRef, DatasetIndex, StorageKind};
 use crate::source::{sniff_path, IndexOptions};
 use crate::worker::Isolation;
@@ -75,6 +75,17 @@ pub fn members(
     isolation: &Isolation,
     options: &IndexOptions,
 ) -> String {
+    made_as(store, paths, &Recipe::plain(false), isolation, options)
+}
+
+/// The report of `paths` made into one collection shown as `store` as `recipe` says.
+pub fn made_as(
+    store: &str,
+    paths: &[PathBuf],
+    recipe: &Recipe,
+    isolation: &Isolation,
+    options: &IndexOptions,
+) -> String {
     let mut out = format!("\ncollection {store}: {} files\n", paths.len());
     let mut indexes: Vec<DatasetIndex> = Vec::new();
     let mut files: Vec<File> = Vec::new();
@@ -103,7 +114,7 @@ pub fn members(
     let read = |i: usize, a: &ArrayNode| -> Result<Vec<u8>, JoinError> {
         whole_array((&files[i], None), &cache, a, 64 << 20)
     };
-    match join(&input, &read) {
+    match combine(&input, &read, recipe) {
         Ok(joined) => describe(&mut out, &joined),
         Err(r) => {
             let _ = writeln!(out, "  not joined: {r}");

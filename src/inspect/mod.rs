@@ -1,7 +1,9 @@
 //! `cloudify inspect`: the Zarr view of one file as text, without mounting; `collection.rs`:
-//! the collections of a directory, or of files given together.
+//! the collections of a directory, or of files given together; `ncml.rs`: the collection an
+//! NcML aggregation file describes.
 
 pub mod collection;
+pub mod ncml;
 
 use crate::index::{ArrayNode, ChunkRef, Codec, DatasetIndex, Dtype, GroupNode, StorageKind};
 use crate::zarr::v2::dtype::numpy;

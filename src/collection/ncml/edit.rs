@@ -78,8 +78,12 @@ pub fn apply(edits: &[Edit], index: &mut DatasetIndex, notes: &mut Vec<String>) 
             Edit::RemoveAttribute(name) => {
                 let before = root.attrs.len();
                 root.attrs.retain(|(k, _)| k != name);
-                let found = before != root.attrs.len();
-                notes.push(format!("NcML: global attribute {name} removed{}", absent(found)));
+                let how = match (before != root.attrs.len(), is_dropped(root, name)) {
+                    (true, _) => "",
+                    (false, true) => " (it differs between members: dropped already)",
+                    (false, false) => " (it was not there)",
+                };
+                notes.push(format!("NcML: global attribute {name} removed{how}"));
                 name
             }
             Edit::RemoveVariable(name) => {
@@ -99,6 +103,13 @@ pub fn apply(edits: &[Edit], index: &mut DatasetIndex, notes: &mut Vec<String>) 
             }
         }
     }
+}
+
+/// Whether `name` is listed as dropped because members differ in it.
+fn is_dropped(root: &crate::index::GroupNode, name: &str) -> bool {
+    root.attrs.iter().any(|(k, v)| {
+        k == DROPPED && matches!(v, AttrValue::Strs(names) if names.iter().any(|n| n == name))
+    })
 }
 
 fn absent(found: bool) -> &'static str {

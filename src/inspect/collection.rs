@@ -33,7 +33,7 @@ pub fn directory(dir: &Path, isolation: &Isolation, options: &IndexOptions) -> S
     if found.is_empty() {
         let _ = writeln!(
             out,
-            "{}: no collection (no two data files differ only by a trailing \
+            "{}: no collection by file name (no two data files differ only by a trailing \
             time-range token <stem>_<start>[-<end>].<ext>)",
             dir.display()
         );
@@ -43,6 +43,7 @@ pub fn directory(dir: &Path, isolation: &Isolation, options: &IndexOptions) -> S
         let store = format!("{}.zarr", g.stem.to_string_lossy());
         out.push_str(&members(&store, &paths, isolation, options));
     }
+    out.push_str(&ncml_files(dir, isolation, options));
     let grouped: Vec<&OsString> = found.iter().flat_map(|g| &g.members).collect();
     let mut alone: BTreeMap<(Vec<u8>, Vec<u8>), Vec<&OsString>> = BTreeMap::new();
     for f in files.iter().filter(|f| !grouped.contains(f)) {
@@ -66,6 +67,19 @@ pub fn directory(dir: &Path, isolation: &Isolation, options: &IndexOptions) -> S
         );
     }
     out
+}
+
+/// The reports of the NcML aggregation files of `dir`, each shown as a store by a mount.
+fn ncml_files(dir: &Path, isolation: &Isolation, options: &IndexOptions) -> String {
+    let mut names: Vec<PathBuf> = std::fs::read_dir(dir)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter(|e| crate::collection::ncml::is_ncml(e.file_name().as_bytes()))
+        .map(|e| e.path())
+        .collect();
+    names.sort();
+    names.iter().map(|p| format!("\n{}", super::ncml::ncml_file(p, isolation, options))).collect()
 }
 
 /// The report of `paths` joined as one collection shown as `store`.

@@ -44,13 +44,11 @@ pub fn ncml_file(path: &Path, isolation: &Isolation, options: &IndexOptions) -> 
     };
     let root = Path::new("/");
     let rel = dir.strip_prefix(root).unwrap_or(&dir);
-    let found = match resolve::members(&parsed.aggregation, root, rel) {
-        Ok(f) => f,
-        Err(e) => {
-            refused(&mut out, &e);
-            return out;
-        }
-    };
+    let mut found = resolve::Found::default();
+    if let Err(e) = resolve::members(&parsed.aggregation, root, rel, &mut found) {
+        refused(&mut out, &e);
+        return out;
+    }
     for d in &found.scanned {
         let _ = writeln!(out, "  scanned: {}", root.join(d).display());
     }

@@ -378,4 +378,31 @@ mod tests {
             vec!["catalog.json", "x.stac.json", "x.zarr"]
         );
     }
+
+    #[test]
+    fn ncml_files_show_as_stores() {
+        let os = |v: &[&str]| v.iter().map(OsString::from).collect::<Vec<_>>();
+        let mut entries =
+            assign_names(Path::new(""), os(&[]), os(&["x.nc"]), true, false, &|_| false);
+        add_ncml(&mut entries, os(&["y.ncml", "x.ncml"]), true);
+        entries.sort_by(|a, b| a.name().cmp(b.name()));
+        let ncml: Vec<(String, String)> = entries
+            .iter()
+            .filter_map(|e| match e {
+                ArchiveEntry::Ncml { name, file } => {
+                    Some((name.to_string_lossy().into(), file.to_string_lossy().into()))
+                }
+                _ => None,
+            })
+            .collect();
+        // x.zarr is the data file's: the NcML file keeps its full name
+        let pair = |a: &str, b: &str| (a.to_string(), b.to_string());
+        assert_eq!(ncml, [pair("x.ncml.zarr", "x.ncml"), pair("y.zarr", "y.ncml")]);
+        let names: Vec<_> =
+            entries.iter().map(|e| e.name().to_string_lossy().into_owned()).collect();
+        assert!(
+            names.contains(&"x.ncml.stac.json".into()) && names.contains(&"y.stac.json".into())
+        );
+        assert!(is_ncml(b"a.ncml") && !is_ncml(b".ncml") && !is_ncml(b"a.ncml.bak"));
+    }
 }

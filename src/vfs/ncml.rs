@@ -25,6 +25,8 @@ pub(super) struct Plan {
     store: PathBuf,
     /// Directories read (scans) and the mtime each had.
     scanned: Vec<(PathBuf, Option<SystemTime>)>,
+    /// A file left out as too new (`olderThan`) is old enough from then on.
+    ripe_at: Option<SystemTime>,
     /// The members (archive-relative, in name order) and the recipe, or why it is refused.
     made: Result<Members, Arc<Refusal>>,
 }
@@ -39,7 +41,9 @@ impl Plan {
 
     fn fresh(&self, root: &Path, ncml: &Path) -> bool {
         let now = stat_source(&root.join(ncml)).map(|s| s.identity).ok();
-        now == self.identity && self.scanned.iter().all(|(d, t)| mtime(&root.join(d)) == *t)
+        now == self.identity
+            && self.ripe_at.is_none_or(|t| SystemTime::now() < t)
+            && self.scanned.iter().all(|(d, t)| mtime(&root.join(d)) == *t)
     }
 }
 
@@ -88,7 +92,8 @@ impl Vfs {
         let identity = stat_source(&path).map(|s| s.identity).ok();
         let dir = ncml.parent().unwrap_or(Path::new(""));
         let mut scanned = Vec::new();
-        let made = self.read_ncml(&path, dir, &mut scanned).map_err(|source| {
+        let mut ripe_at = None;
+        let made = self.read_ncml(&path, dir, (&mut scanned, &mut ripe_at)).map_err(|source| {
             let r = Refusal::Ncml { file: ncml.display().to_string(), source };
             warn!(store = %store.display(), "collection not available: {r}");
             Arc::new(r)
@@ -105,7 +110,7 @@ impl Vfs {
         }
         let scanned =
             scanned.into_iter().map(|d| (d.clone(), mtime(&self.root.join(&d)))).collect();
-        Plan { identity, store: store.to_path_buf(), scanned, made }
+        Plan { identity, store: store.to_path_buf(), scanned, ripe_at, made }
     }
 
     /// Parse the NcML file at `path` (in archive directory `dir`) and find its members, each
@@ -114,12 +119,15 @@ impl Vfs {
         &self,
         path: &Path,
         dir: &Path,
-        scanned: &mut Vec<PathBuf>,
+        (scanned, ripe_at): (&mut Vec<PathBuf>, &mut Option<SystemTime>),
     ) -> Result<Members, NcmlError> {
         let parsed = ncml::read(path)?;
         let recipe: Recipe = ncml::recipe(&parsed)?;
-        let found = ncml::resolve::members(&parsed.aggregation, &self.root, dir)?;
+        let mut found = ncml::resolve::Found::default();
+        let resolved = ncml::resolve::members(&parsed.aggregation, &self.root, dir, &mut found);
         scanned.extend(found.scanned);
+        *ripe_at = found.ripe_at;
+        resolved?;
         let mut members = found.members;
         for m in &members {
             let full = self.root.join(m);

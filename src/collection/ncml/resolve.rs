@@ -21,17 +21,24 @@ const MAX_DEPTH: usize = 32;
 pub struct Found {
     pub members: Vec<PathBuf>,
     pub scanned: Vec<PathBuf>,
+    /// When the first file a scan left out as too new (`olderThan`) becomes old enough.
+    pub ripe_at: Option<SystemTime>,
 }
 
 /// Where the aggregation's files are: `root` the archive (canonical), `dir` the NcML file's
-/// directory (archive-relative).
-pub fn members(agg: &Aggregation, root: &Path, dir: &Path) -> Result<Found, NcmlError> {
-    let mut found = Found::default();
-    collect(agg, root, dir, &mut found)?;
-    if found.members.is_empty() {
-        return Err(NcmlError::NoMembers);
+/// directory (archive-relative). None found is [`NcmlError::NoMembers`]; the directories
+/// read are in `found` whatever the outcome (a file arriving there may change it).
+pub fn members(
+    agg: &Aggregation,
+    root: &Path,
+    dir: &Path,
+    found: &mut Found,
+) -> Result<(), NcmlError> {
+    collect(agg, root, dir, found)?;
+    match found.members.is_empty() {
+        true => Err(NcmlError::NoMembers),
+        false => Ok(()),
     }
-    Ok(found)
 }
 
 fn collect(agg: &Aggregation, root: &Path, dir: &Path, found: &mut Found) -> Result<(), NcmlError> {
@@ -42,7 +49,8 @@ fn collect(agg: &Aggregation, root: &Path, dir: &Path, found: &mut Found) -> Res
             Part::Scan(scan) => {
                 let start = location(&scan.location, root, dir)?;
                 let mut files = Vec::new();
-                walk(scan, root, &start, &mut files, &mut found.scanned)?;
+                let ripe = walk(scan, root, &start, &mut files, &mut found.scanned)?;
+                found.ripe_at = found.ripe_at.into_iter().chain(ripe).min();
                 files.sort();
                 found.members.extend(files);
             }
@@ -132,14 +140,14 @@ fn file_url(rest: &str) -> String {
 }
 
 /// The files of `scan` below `start` (archive-relative) into `files`; the directories listed
-/// into `scanned`.
+/// into `scanned`. Returns when the first file left out as too new becomes old enough.
 fn walk(
     scan: &Scan,
     root: &Path,
     start: &Path,
     files: &mut Vec<PathBuf>,
     scanned: &mut Vec<PathBuf>,
-) -> Result<(), NcmlError> {
+) -> Result<Option<SystemTime>, NcmlError> {
     let pattern = match &scan.reg_exp {
         Some(p) => {
             Some(regex::Regex::new(&format!("^(?:{p})$")).map_err(|e| NcmlError::Pattern {
@@ -156,9 +164,15 @@ fn walk(
         (None, None) => true,
     };
     let now = SystemTime::now();
-    let old_enough = |m: &std::fs::Metadata| match (scan.older_than, m.modified()) {
+    let mut ripe_at: Option<SystemTime> = None;
+    let mut old_enough = |m: &std::fs::Metadata| match (scan.older_than, m.modified()) {
         (None, _) => true,
-        (Some(age), Ok(t)) => now.duration_since(t).is_ok_and(|d| d >= age),
+        (Some(age), Ok(t)) if now.duration_since(t).is_ok_and(|d| d >= age) => true,
+        (Some(age), Ok(t)) => {
+            let ripe = t.checked_add(age);
+            ripe_at = ripe_at.into_iter().chain(ripe).min();
+            false
+        }
         (Some(_), Err(_)) => false,
     };
     let mut stack = vec![(start.to_path_buf(), 0usize)];
@@ -185,5 +199,5 @@ fn walk(
             }
         }
     }
-    Ok(())
+    Ok(ripe_at)
 }

@@ -243,7 +243,8 @@ fn scans_find_members_by_suffix_or_whole_name() {
         n.aggregation
     };
     let found = |scan: &str| -> Vec<String> {
-        let f = members(&agg(scan), &root, Path::new("")).expect("members");
+        let mut f = super::Found::default();
+        members(&agg(scan), &root, Path::new(""), &mut f).expect("members");
         f.members.iter().map(|p| p.display().to_string()).collect()
     };
     assert_eq!(
@@ -259,14 +260,26 @@ fn scans_find_members_by_suffix_or_whole_name() {
         found(r#"<scan location="d" regExp="tas_\d{4}\.nc4?" suffix=".nc"/>"#),
         ["d/sub/tas_1852.nc", "d/tas_1850.nc", "d/tas_1851.nc", "d/tas_1851.nc4"]
     );
-    let scanned = members(&agg(r#"<scan location="d"/>"#), &root, Path::new("")).expect("found");
-    assert_eq!(scanned.scanned.len(), 2);
-    // files written just now are not older than a day
-    let e = members(&agg(r#"<scan location="d" olderThan="1 day"/>"#), &root, Path::new(""));
+    let resolve = |scan: &str| {
+        let mut found = super::Found::default();
+        members(&agg(scan), &root, Path::new(""), &mut found).map(|()| found)
+    };
+    assert_eq!(resolve(r#"<scan location="d"/>"#).expect("found").scanned.len(), 2);
+    // files written just now are not older than a day: none, and when the first one will be
+    let mut young = super::Found::default();
+    let e = members(
+        &agg(r#"<scan location="d" olderThan="1 day"/>"#),
+        &root,
+        Path::new(""),
+        &mut young,
+    );
     assert!(matches!(e, Err(NcmlError::NoMembers)), "{e:?}");
-    let e = members(&agg(r#"<scan location="d" regExp="(unclosed"/>"#), &root, Path::new(""));
+    assert_eq!(young.scanned.len(), 2, "the directories read are known even when none is found");
+    let day = std::time::Duration::from_secs(86400);
+    assert!(young.ripe_at.is_some_and(|t| t > std::time::SystemTime::now() + day / 2));
+    let e = resolve(r#"<scan location="d" regExp="(unclosed"/>"#);
     assert!(matches!(e, Err(NcmlError::Pattern { .. })), "{e:?}");
-    let e = members(&agg(r#"<scan location="missing"/>"#), &root, Path::new(""));
+    let e = resolve(r#"<scan location="missing"/>"#);
     assert!(matches!(e, Err(NcmlError::Scan { .. })), "{e:?}");
     std::fs::remove_dir_all(&root).expect("cleanup");
 }

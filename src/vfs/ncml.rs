@@ -121,6 +121,12 @@ impl Vfs {
         dir: &Path,
         (scanned, ripe_at): (&mut Vec<PathBuf>, &mut Option<SystemTime>),
     ) -> Result<Members, NcmlError> {
+        // the NcML file itself where it really is (a link swapped since it was listed)
+        let meta = std::fs::metadata(path).map_err(NcmlError::Read)?;
+        let mtime = meta.modified().map_err(NcmlError::Read)?;
+        if self.confinement.check(path, meta.ino(), mtime).is_err() {
+            return Err(NcmlError::Outside(path.display().to_string()));
+        }
         let parsed = ncml::read(path)?;
         let recipe: Recipe = ncml::recipe(&parsed)?;
         let mut found = ncml::resolve::Found::default();

@@ -283,3 +283,13 @@ fn scans_find_members_by_suffix_or_whole_name() {
     assert!(matches!(e, Err(NcmlError::Scan { .. })), "{e:?}");
     std::fs::remove_dir_all(&root).expect("cleanup");
 }
+
+#[test]
+fn the_readme_example_is_read() {
+    let readme = include_str!("../../../README.md");
+    let start = readme.find("```xml\n").expect("an NcML example in the README") + 7;
+    let end = start + readme[start..].find("```").expect("its end");
+    let n = parse(&readme[start..end]).expect("the README's example parses");
+    let r = recipe(&n).expect("recipe");
+    assert_eq!((r.union, r.dim.as_deref(), r.edits.len()), (true, Some("time"), 2));
+}

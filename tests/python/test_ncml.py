@@ -217,3 +217,37 @@ def test_a_file_the_scan_matches_joins_the_store(tmp_path):
         assert poll(lambda: time_length(store) == 1095, WATCH), "the new member was not seen"
         members = [archive / f.relative_to(stage) for f in spec["members"]]
         check(store, {**spec, "members": members, "groups": [members]})
+
+
+# --- bad input: refused alone, nothing else harmed --------------------------------------------
+
+def test_bad_ncml_files_harm_nothing(tmp_path):
+    """Garbage, a file larger than 4 MiB, an entity bomb, and a member that is a symbolic link
+    out of the archive: each store fails with EIO and a reason in the log; the good NcML
+    store beside them and the daemon are fine."""
+    archive = tmp_path / "archive"
+    spec = mc.ncml_explicit(archive)
+    (archive / "garbage.ncml").write_bytes(bytes(range(256)) * 64)
+    (archive / "huge.ncml").write_text("<netcdf>" + " " * (5 << 20) + "</netcdf>")
+    entities = "".join(f'<!ENTITY e{i} "{f"&e{i - 1};" * 10}">' for i in range(1, 10))
+    (archive / "bomb.ncml").write_text(
+        f'<!DOCTYPE netcdf [<!ENTITY e0 "{"x" * 100}">{entities}]><netcdf>&e9;</netcdf>')
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    shutil.copy(spec["members"][0], outside / "tas.nc")
+    os.symlink(outside / "tas.nc", archive / "data" / "link.nc")
+    (archive / "link.ncml").write_text(
+        f'<netcdf xmlns="{mc.NCML_NS}"><aggregation type="joinExisting" dimName="time">'
+        '<netcdf location="data/link.nc"/></aggregation></netcdf>')
+    reasons = {"garbage": "not UTF-8", "huge": "larger than", "bomb": "not XML",
+               "link": "outside the archive"}
+    with mounted(archive) as mnt:
+        log = Path(str(mnt) + ".log")
+        for name, why in reasons.items():
+            with pytest.raises(OSError) as e:
+                (mnt / f"{name}.zarr" / ".zmetadata").read_bytes()
+            assert e.value.errno == errno.EIO, (name, e.value)
+            said = lambda: any(f"{name}.ncml: " in line and why in line  # noqa: E731
+                               for line in log.read_text().splitlines())
+            assert poll(said, WATCH), (name, log.read_text()[-3000:])
+        check(mnt / spec["store"], spec)

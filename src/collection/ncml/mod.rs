@@ -41,11 +41,13 @@ pub fn is_ncml(name: &[u8]) -> bool {
 /// Read (at most [`MAX_BYTES`]) and parse the NcML file at `path`.
 pub fn read(path: &Path) -> Result<Ncml, NcmlError> {
     let file = std::fs::File::open(path).map_err(NcmlError::Read)?;
-    let mut text = String::new();
-    file.take(MAX_BYTES + 1).read_to_string(&mut text).map_err(NcmlError::Read)?;
-    if text.len() as u64 > MAX_BYTES {
+    let mut bytes = Vec::new();
+    file.take(MAX_BYTES + 1).read_to_end(&mut bytes).map_err(NcmlError::Read)?;
+    if bytes.len() as u64 > MAX_BYTES {
         return Err(NcmlError::TooLarge(MAX_BYTES));
     }
+    let text = String::from_utf8(bytes)
+        .map_err(|_| NcmlError::NotNcml("not UTF-8 text (NcML is read as UTF-8)".into()))?;
     parse::parse(&text)
 }
 

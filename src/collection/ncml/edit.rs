@@ -1,10 +1,10 @@
-//! NcML edits of the aggregated dataset: `<attribute name value [type] [separator]>` adds or
+//! NcML edits of the aggregated dataset, read and applied: `<attribute name value [type]
+//! [separator]>` (typed as NcML types them) adds or
 //! replaces a global attribute, `<remove name type="attribute|variable">` takes a global
 //! attribute or a variable out. Applied to the joined index, in document order, after the
 //! join; anything else (renames, variable attributes, dimensions) is refused by the parser.
 
 use super::error::NcmlError;
-use super::parse::typed_value;
 use crate::collection::DROPPED;
 use crate::index::{AttrValue, DatasetIndex};
 use roxmltree::Node;
@@ -102,6 +102,79 @@ pub fn apply(edits: &[Edit], index: &mut DatasetIndex, notes: &mut Vec<String>) 
                 root.attrs.retain(|(k, _)| k != DROPPED);
             }
         }
+    }
+}
+
+/// An attribute value of `type` (NcML's names; `String` when absent) from its text: numbers
+/// separated by `separator` (blanks when absent), one element a scalar.
+fn typed_value(
+    text: &str,
+    kind: Option<&str>,
+    separator: Option<&str>,
+) -> Result<AttrValue, NcmlError> {
+    let items: Vec<&str> = match separator {
+        Some(s) if !s.is_empty() => text.split(s).map(str::trim).collect(),
+        _ => text.split_whitespace().collect(),
+    };
+    let bad = |item: &str| {
+        NcmlError::Invalid(format!(
+            "attribute value {item:?} is not of type {}",
+            kind.unwrap_or("")
+        ))
+    };
+    let kind = kind.unwrap_or("String");
+    let value = match kind {
+        "String" | "string" => match separator {
+            Some(_) => AttrValue::Strs(items.iter().map(|s| s.to_string()).collect()),
+            None => AttrValue::Str(text.to_string()),
+        },
+        "byte" | "short" | "int" | "long" => {
+            let bits = match kind {
+                "byte" => 8,
+                "short" => 16,
+                "int" => 32,
+                _ => 64,
+            };
+            let fits = |v: i64| bits == 64 || (v >= -(1 << (bits - 1)) && v < (1 << (bits - 1)));
+            let int = |s: &&str| s.parse::<i64>().ok().filter(|v| fits(*v)).ok_or_else(|| bad(s));
+            let v: Result<Vec<i64>, _> = items.iter().map(int).collect();
+            one_or_many(v?, AttrValue::Int, AttrValue::Ints)
+        }
+        "ubyte" | "ushort" | "uint" | "ulong" => {
+            let bits = match kind {
+                "ubyte" => 8,
+                "ushort" => 16,
+                "uint" => 32,
+                _ => 64,
+            };
+            let fits = |v: u64| bits == 64 || v < (1 << bits);
+            let int = |s: &&str| s.parse::<u64>().ok().filter(|v| fits(*v)).ok_or_else(|| bad(s));
+            let v: Result<Vec<u64>, _> = items.iter().map(int).collect();
+            one_or_many(v?, AttrValue::UInt, AttrValue::UInts)
+        }
+        // a float attribute is a float32 in netCDF: its value as a float32 holds it
+        "float" => {
+            let v: Result<Vec<f64>, _> =
+                items.iter().map(|s| s.parse::<f32>().map(f64::from).map_err(|_| bad(s))).collect();
+            one_or_many(v?, AttrValue::Float, AttrValue::Floats)
+        }
+        "double" => {
+            let v: Result<Vec<f64>, _> =
+                items.iter().map(|s| s.parse::<f64>().map_err(|_| bad(s))).collect();
+            one_or_many(v?, AttrValue::Float, AttrValue::Floats)
+        }
+        other => return Err(NcmlError::Unsupported(format!("attribute type=\"{other}\""))),
+    };
+    if value.is_empty() {
+        return Err(NcmlError::Invalid(format!("an empty {kind} attribute value")));
+    }
+    Ok(value)
+}
+
+fn one_or_many<T>(v: Vec<T>, one: fn(T) -> AttrValue, many: fn(Vec<T>) -> AttrValue) -> AttrValue {
+    match v.len() {
+        1 => one(v.into_iter().next().expect("one")),
+        _ => many(v),
     }
 }
 

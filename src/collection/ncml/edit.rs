@@ -1,8 +1,8 @@
 //! NcML edits of the aggregated dataset, read and applied: `<attribute name value [type]
-//! [separator]>` (typed as NcML types them) adds or
-//! replaces a global attribute, `<remove name type="attribute|variable">` takes a global
-//! attribute or a variable out. Applied to the joined index, in document order, after the
-//! join; anything else (renames, variable attributes, dimensions) is refused by the parser.
+//! [separator]>` (typed as NcML types them) adds or replaces a global attribute, `<remove
+//! name type="attribute|variable">` takes a global attribute or a variable out. Applied to
+//! the joined index, in document order, after the join; anything else (renames, variable
+//! attributes, dimensions) is refused by the parser.
 
 use super::error::NcmlError;
 use crate::collection::DROPPED;

@@ -42,7 +42,7 @@ REFUSED_CASES split them):
 
 NcML aggregation files (NCML_CASES, `ncml_<kind>`; give `ncml_<kind>` on the command line):
 explicit (joinExisting list, out of order), scan_suffix, scan_regexp (into sub-directories),
-union (of two joinExisting), units_change (per-file units, timeUnitsChange), edits
+union (of two joinExisting and a file without time), units_change (per-file units, timeUnitsChange), edits
 (<attribute>/<remove>), and refused ones: remote, outside (a location out of the archive),
 join_new, other_dim (joinExisting along lat).
 
@@ -526,8 +526,22 @@ def ncml_scan_regexp(d):
     return _spec(d, "scan_regexp", files)
 
 
+def static_fields(path, index=0):
+    """A file of fields without time (CMIP's fx table): the grid, orog, and sftlf."""
+    base = os.path.basename(path)
+    rng = rng_for(base)
+    with netCDF4.Dataset(path, "w", format="NETCDF4") as ds:
+        _global_attrs(ds, index, base, rng)
+        _grid(ds)
+        v = ds.createVariable("sftlf", "f4", ("lat", "lon"), fill_value=FILL)
+        v.units, v.standard_name = "%", "land_area_fraction"
+        v[:] = np.round(rng.random((NLAT, NLON)) * 100).astype("f4")
+    return Path(path)
+
+
 def ncml_union(d):
-    """The union of two joinExisting aggregations: tas found by a scan, pr listed."""
+    """The union of two joinExisting aggregations (tas found by a scan, pr listed) and of a
+    file of fields without time."""
     data = os.path.join(d, "data")
     tas = _tas_years(os.path.join(data, "tas"), [1850, 1851, 1852])
     os.makedirs(os.path.join(data, "pr"), exist_ok=True)
@@ -537,6 +551,7 @@ def ncml_union(d):
           member(os.path.join(data, "pr", "pr_1852.nc"), 730 + np.arange(365) + 0.5,
                  calendar="noleap", units="days since 1850-01-01",
                  variables={"pr": {"chunk": 365}}, index=1)]
+    fx = static_fields(os.path.join(data, "sftlf_fx.nc"), index=5)
     listed = "".join(f'        <netcdf location="data/pr/{f.name}"/>\n' for f in pr)
     _ncml(os.path.join(d, "union.ncml"),
           '  <aggregation type="union">\n'
@@ -545,8 +560,9 @@ def ncml_union(d):
           '      </aggregation>\n    </netcdf>\n'
           '    <netcdf>\n      <aggregation type="joinExisting" dimName="time">\n'
           f'{listed}      </aggregation>\n    </netcdf>\n'
+          '    <netcdf location="data/sftlf_fx.nc"/>\n'
           '  </aggregation>\n')
-    return _spec(d, "union", tas + pr, groups=[tas, pr])
+    return _spec(d, "union", tas + pr + [fx], groups=[tas, pr, [fx]])
 
 
 def ncml_units_change(d):

@@ -166,7 +166,7 @@ def test_inspect_of_an_ncml_file(archive):
     root, specs = archive
     out = inspect(specs["union"]["ncml"])
     assert "NcML union (2 nested joinExisting)" in out, out
-    assert "collection union.zarr: 5 files" in out, out
+    assert "collection union.zarr: 6 files" in out, out
     assert "members in time order: tas_1850.nc, tas_1851.nc, tas_1852.nc" in out, out
     assert "time: 1850-01-01 to 1852-12-31" in out, out
     out = inspect(specs["edits"]["ncml"])

@@ -136,6 +136,10 @@ impl Vfs {
         resolved?;
         let mut members = found.members;
         for m in &members {
+            if ncml::is_ncml(m.as_os_str().as_encoded_bytes()) {
+                let what = format!("a member that is an NcML file ({})", m.display());
+                return Err(NcmlError::Unsupported(what));
+            }
             let full = self.root.join(m);
             let member = |source| NcmlError::Member { member: m.display().to_string(), source };
             let meta = std::fs::metadata(&full).map_err(member)?;

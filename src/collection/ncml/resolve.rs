@@ -2,11 +2,13 @@
 //! NcML file's directory, absolute paths and `file:` URLs, each required to lie inside the
 //! archive (lexically here; the tree checks where symbolic links lead); remote URLs refused.
 //! A `<scan>` lists its directory (and, with `subdirs`, those below, never through a link)
-//! and keeps the files whose name matches `regExp` (the whole name, RE2 syntax as in
-//! netCDF-Java) or else ends with `suffix`, not modified for `olderThan`. Walks are bounded.
+//! and keeps the data files (NetCDF/HDF5 by their magic bytes) whose name matches `regExp`
+//! (the whole name, RE2 syntax as in netCDF-Java) or else ends with `suffix`, not modified
+//! for `olderThan`. Walks are bounded.
 
 use super::error::NcmlError;
 use super::parse::{Aggregation, Part, Scan};
+use crate::source::sniff_path;
 use std::path::{Component, Path, PathBuf};
 use std::time::SystemTime;
 
@@ -191,7 +193,10 @@ fn walk(
             }
             let Ok(meta) = std::fs::metadata(e.path()) else { continue };
             let name = e.file_name();
-            if meta.is_file() && wanted(&name.to_string_lossy()) && old_enough(&meta) {
+            // data files only (magic bytes, as the mount shows them): not the NcML file
+            // itself, nor notes beside the data
+            let data = || matches!(sniff_path(&e.path()), Ok(Some(_)));
+            if meta.is_file() && wanted(&name.to_string_lossy()) && old_enough(&meta) && data() {
                 files.push(child);
                 if files.len() > MAX_MEMBERS {
                     return Err(NcmlError::TooMany(MAX_MEMBERS));

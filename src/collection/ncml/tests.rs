@@ -223,6 +223,7 @@ fn locations_are_confined_to_the_archive() {
 fn scans_find_members_by_suffix_or_whole_name() {
     let root = std::env::temp_dir().join(format!("cloudify-ncml-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&root);
+    let data = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/tas_day.nc");
     for f in [
         "d/tas_1850.nc",
         "d/tas_1851.nc",
@@ -232,8 +233,11 @@ fn scans_find_members_by_suffix_or_whole_name() {
         "d/x_tas_1853.nc",
     ] {
         std::fs::create_dir_all(root.join(f).parent().expect("dir")).expect("mkdir");
-        std::fs::write(root.join(f), b"x").expect("write");
+        std::fs::copy(&data, root.join(f)).expect("copy");
     }
+    // not data: never a member, whatever its name
+    std::fs::write(root.join("d/notes.nc"), b"not netCDF").expect("write");
+    std::fs::write(root.join("d/agg.ncml"), b"<netcdf/>").expect("write");
     let root = root.canonicalize().expect("root");
     let agg = |scan: &str| {
         let n = parse(&doc(&format!(

@@ -168,18 +168,24 @@ impl Vfs {
     /// rule were listed under the listing's symlink policy; declared ones are found without
     /// following links; an NcML file's are read from it (`check`: its plan checked fresh).
     fn collection_of(&self, source: &Path, check: bool) -> Result<Option<Members>, VfsError> {
-        let (Some(dir), Some(name)) = (source.parent(), source.file_name()) else {
-            return Ok(None);
-        };
-        Ok(match self.listings.get(dir)?.find(name) {
+        Ok(match self.store_entry(source)? {
             Some(ArchiveEntry::Collection { members, union, .. }) => {
-                Some((members.clone(), Recipe::plain(*union)))
+                Some((members, Recipe::plain(union)))
             }
             Some(ArchiveEntry::Ncml { file, .. }) => {
+                let dir = source.parent().unwrap_or(Path::new(""));
                 Some(self.ncml_members(&dir.join(file), source, check)?)
             }
             _ => None,
         })
+    }
+
+    /// The entry of its directory's listing that shows store `source` (archive-relative).
+    fn store_entry(&self, source: &Path) -> Result<Option<ArchiveEntry>, VfsError> {
+        let (Some(dir), Some(name)) = (source.parent(), source.file_name()) else {
+            return Ok(None);
+        };
+        Ok(self.listings.get(dir)?.find(name).cloned())
     }
 
     /// `f` of the absolute path of archive-relative `source`, made in a buffer this thread
@@ -246,29 +252,23 @@ impl Vfs {
     fn source_stat(&self, source: &Path) -> Result<SourceStat, VfsError> {
         self.absolute(source, |path| match stat_source(path) {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                // an NcML store's root is the NcML file's (it is not read for a listing)
-                if let Some(ncml) = self.ncml_file_of(source)? {
-                    return Ok(stat_source(&self.root.join(ncml))?);
+                match self.store_entry(source)?.ok_or(VfsError::NotFound)? {
+                    ArchiveEntry::Collection { members, .. } => {
+                        Ok(stat_collection(&self.root, &members)?)
+                    }
+                    // an NcML store's root is the NcML file's (it is not read for a listing)
+                    ArchiveEntry::Ncml { file, .. } => {
+                        let dir = source.parent().unwrap_or(Path::new(""));
+                        Ok(stat_source(&self.root.join(dir).join(file))?)
+                    }
+                    _ => Err(VfsError::NotFound),
                 }
-                let (members, _) = self.collection_of(source, true)?.ok_or(VfsError::NotFound)?;
-                Ok(stat_collection(&self.root, &members)?)
             }
             r => {
                 let s = r?;
                 self.confinement.check(path, s.identity.ino, s.identity.mtime)?;
                 Ok(s)
             }
-        })
-    }
-
-    /// The NcML file (archive-relative) shown as store `source`, if it is one.
-    fn ncml_file_of(&self, source: &Path) -> Result<Option<PathBuf>, VfsError> {
-        let (Some(dir), Some(name)) = (source.parent(), source.file_name()) else {
-            return Ok(None);
-        };
-        Ok(match self.listings.get(dir)?.find(name) {
-            Some(ArchiveEntry::Ncml { file, .. }) => Some(dir.join(file)),
-            _ => None,
         })
     }
 

@@ -297,3 +297,22 @@ fn the_readme_example_is_read() {
     let r = recipe(&n).expect("recipe");
     assert_eq!((r.union, r.dim.as_deref(), r.edits.len()), (true, Some("time"), 2));
 }
+
+#[test]
+fn schema_attributes_of_other_namespaces_are_not_ncml() {
+    let text = r#"<?xml version="1.0" encoding="UTF-8"?>
+      <netcdf xmlns="http://www.unidata.ucar.edu/namespaces/netcdf/ncml-2.2"
+              xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"
+              xsi:schemaLocation="http://www.unidata.ucar.edu/schemas/netcdf/ncml-2.2.xsd"
+              id="tas" title="daily tas">
+        <readMetadata/>
+        <aggregation type="joinExisting" dimName="time" recheckEvery="15 min">
+          <scan location="." suffix=".nc"/>
+        </aggregation>
+      </netcdf>"#;
+    let n = parse(text).expect("parsed");
+    assert!(matches!(&n.aggregation.parts[0], Part::Scan(s) if s.location == "."));
+    // an element of another namespace is not NcML's: refused, not skipped
+    let other = doc(r#"<x:extra xmlns:x="urn:x"/><aggregation type="union"/>"#);
+    assert!(parse(&other).is_err_and(|e| e.to_string().contains("namespace urn:x")));
+}

@@ -251,3 +251,40 @@ def test_bad_ncml_files_harm_nothing(tmp_path):
                                for line in log.read_text().splitlines())
             assert poll(said, WATCH), (name, log.read_text()[-3000:])
         check(mnt / spec["store"], spec)
+
+
+# --- a real file cut with NCO, joined back by an NcML file ------------------------------------
+
+@pytest.mark.parametrize("mode", MODES)
+def test_ncml_of_ncks_pieces_is_the_original(tmp_path, mode):
+    """The WRF corpus file cut along `Time` with `ncks -d Time,a,b` into pieces with names
+    that say nothing of time (so only the NcML file joins them), listed in reverse in a
+    joinExisting along `Time` (its time coordinate is the auxiliary XTIME(Time)): the store
+    reads as the original file, but for the attributes NCO writes into every piece."""
+    from conftest import CORPUS
+    from test_collections import NCKS_CUTS
+    if shutil.which("ncks") is None:
+        pytest.skip("ncks not installed (Debian package nco; scripts/setup installs it)")
+    name, dim, _stem, cuts = NCKS_CUTS["wrf"]
+    original_path = CORPUS / name
+    if not original_path.exists():
+        pytest.skip(f"corpus not found at {CORPUS}")
+    (tmp_path / "pieces").mkdir()
+    pieces = []
+    for i, (a, b) in enumerate(cuts):
+        out = tmp_path / "pieces" / f"piece{'abc'[i]}.nc"
+        subprocess.run(["ncks", "-O", "-d", f"{dim},{a},{b}", str(original_path), str(out)],
+                       check=True, capture_output=True, timeout=60)
+        pieces.append(out)
+    listed = "".join(f'<netcdf location="pieces/{p.name}"/>' for p in reversed(pieces))
+    (tmp_path / "wrf.ncml").write_text(
+        f'<netcdf xmlns="{mc.NCML_NS}"><aggregation type="joinExisting" dimName="{dim}">'
+        f'{listed}</aggregation></netcdf>')
+    original = xr.open_dataset(original_path).load()
+    with mounted(tmp_path, *MODES[mode]) as mnt:
+        actual = xr.open_zarr(mnt / "wrf.zarr", chunks=None).load()
+    # NCO writes `history` (its command line: different in every piece, so dropped and
+    # listed) and `NCO` (its version, equal in every piece, so kept) into each piece
+    assert actual.attrs.pop("cloudify_dropped_attributes") == ["history"]
+    actual.attrs.pop("NCO", None)
+    xr.testing.assert_identical(actual, original)

@@ -40,6 +40,12 @@ REFUSED_CASES split them):
   unsorted             refused: two time steps of the second member are swapped
   mixed_calendar       refused: noleap, standard (1851: the same numbers), noleap
 
+NcML aggregation files (NCML_CASES, `ncml_<kind>`; give `ncml_<kind>` on the command line):
+explicit (joinExisting list, out of order), scan_suffix, scan_regexp (into sub-directories),
+union (of two joinExisting and a file without time), units_change (per-file units, timeUnitsChange), edits
+(<attribute>/<remove>), and refused ones: remote, outside (a location out of the archive),
+join_new, other_dim (joinExisting along lat, where every member has the same lat values).
+
 Time chunks are 73 days (365 = 5 x 73) where not said otherwise. Every member has lat/lon with
 bounds, `orog(lat, lon)` equal in all members, CF attributes (units, standard_name, calendar,
 _FillValue, missing_value) and global attributes `history`, `creation_date`, `tracking_id`
@@ -457,6 +463,186 @@ def make_mixed_calendar(d):
     return {stem("tas"): [a, b, c]}
 
 
+# --- THREDDS NcML aggregation files (not cases of the naming rule: no make_ prefix) --------
+# Each ncml_<kind>(d) writes its members under d/data/ and d/<kind>.ncml, and returns
+# {"ncml": path, "store": "<kind>.zarr", "members": [paths, time order], "groups": [[paths]]
+# (union: each nested aggregation's members), "refused": text the reason must contain, or None}.
+
+NCML_NS = "http://www.unidata.ucar.edu/namespaces/netcdf/ncml-2.2"
+
+
+def _ncml(path, body):
+    Path(path).write_text(f'<?xml version="1.0" encoding="UTF-8"?>\n'
+                          f'<netcdf xmlns="{NCML_NS}">\n{body}</netcdf>\n')
+    return Path(path)
+
+
+def _spec(d, kind, members, groups=None, refused=None):
+    return {"ncml": Path(d) / f"{kind}.ncml", "store": f"{kind}.zarr", "members": members,
+            "groups": groups or [members], "refused": refused}
+
+
+def _tas_years(d, years, calendar="noleap", var="tas", **kw):
+    os.makedirs(d, exist_ok=True)
+    return yearly(d, var, years, calendar, token=lambda y: f"{var}_{y}.nc", **kw)
+
+
+def ncml_explicit(d):
+    """joinExisting of an explicit list of members, given out of time order."""
+    files = _tas_years(os.path.join(d, "data"), [1850, 1851, 1852])
+    listed = "".join(f'    <netcdf location="data/{f.name}"/>\n' for f in [files[1], files[2], files[0]])
+    _ncml(os.path.join(d, "explicit.ncml"),
+          f'  <aggregation type="joinExisting" dimName="time">\n{listed}  </aggregation>\n')
+    return _spec(d, "explicit", files)
+
+
+def ncml_scan_suffix(d):
+    """A scan of data/ by suffix .nc (not into sub-directories): the .nc4 copy of a member and
+    the notes beside them are not members."""
+    files = _tas_years(os.path.join(d, "data"), [1850, 1851])
+    member(os.path.join(d, "data", "tas_1850_copy.nc4"), np.arange(365) + 0.5, calendar="noleap",
+           units="days since 1850-01-01", variables={"tas": {"chunk": 73}}, index=9)
+    Path(d, "data", "README.txt").write_text("not a member\n")
+    os.makedirs(os.path.join(d, "data", "old"), exist_ok=True)
+    member(os.path.join(d, "data", "old", "tas_1850.nc"), np.arange(365) + 0.5, calendar="noleap",
+           units="days since 1850-01-01", variables={"tas": {"chunk": 73}}, index=8)
+    _ncml(os.path.join(d, "scan_suffix.ncml"),
+          '  <aggregation type="joinExisting" dimName="time">\n'
+          '    <scan location="data/" suffix=".nc" subdirs="false"/>\n'
+          '  </aggregation>\n')
+    return _spec(d, "scan_suffix", files)
+
+
+def ncml_scan_regexp(d):
+    """A scan by regExp (the whole file name) into sub-directories: tas files only, one of
+    them in data/more/; pr files beside them are not members."""
+    data = os.path.join(d, "data")
+    files = _tas_years(data, [1850, 1851]) + _tas_years(os.path.join(data, "more"), [1852])
+    _tas_years(data, [1850, 1851], var="pr", first_index=3)
+    _ncml(os.path.join(d, "scan_regexp.ncml"),
+          '  <aggregation type="joinExisting" dimName="time">\n'
+          '    <scan location="data" regExp="tas_[0-9]{4}\\.nc" suffix=".nc4"/>\n'
+          '  </aggregation>\n')
+    return _spec(d, "scan_regexp", files)
+
+
+def static_fields(path, index=0):
+    """A file of fields without time (CMIP's fx table): the grid, orog, and sftlf."""
+    base = os.path.basename(path)
+    rng = rng_for(base)
+    with netCDF4.Dataset(path, "w", format="NETCDF4") as ds:
+        _global_attrs(ds, index, base, rng)
+        _grid(ds)
+        v = ds.createVariable("sftlf", "f4", ("lat", "lon"), fill_value=FILL)
+        v.units, v.standard_name = "%", "land_area_fraction"
+        v[:] = np.round(rng.random((NLAT, NLON)) * 100).astype("f4")
+    return Path(path)
+
+
+def ncml_union(d):
+    """The union of two joinExisting aggregations (tas found by a scan, pr listed) and of a
+    file of fields without time."""
+    data = os.path.join(d, "data")
+    tas = _tas_years(os.path.join(data, "tas"), [1850, 1851, 1852])
+    os.makedirs(os.path.join(data, "pr"), exist_ok=True)
+    pr = [member(os.path.join(data, "pr", "pr_1850-1851.nc"), np.arange(730) + 0.5,
+                 calendar="noleap", units="days since 1850-01-01",
+                 variables={"pr": {"chunk": 73}}, index=0),
+          member(os.path.join(data, "pr", "pr_1852.nc"), 730 + np.arange(365) + 0.5,
+                 calendar="noleap", units="days since 1850-01-01",
+                 variables={"pr": {"chunk": 365}}, index=1)]
+    fx = static_fields(os.path.join(data, "sftlf_fx.nc"), index=5)
+    listed = "".join(f'        <netcdf location="data/pr/{f.name}"/>\n' for f in pr)
+    _ncml(os.path.join(d, "union.ncml"),
+          '  <aggregation type="union">\n'
+          '    <netcdf>\n      <aggregation type="joinExisting" dimName="time">\n'
+          '        <scan location="data/tas" suffix=".nc"/>\n'
+          '      </aggregation>\n    </netcdf>\n'
+          '    <netcdf>\n      <aggregation type="joinExisting" dimName="time">\n'
+          f'{listed}      </aggregation>\n    </netcdf>\n'
+          '    <netcdf location="data/sftlf_fx.nc"/>\n'
+          '  </aggregation>\n')
+    return _spec(d, "union", tas + pr + [fx], groups=[tas, pr, [fx]])
+
+
+def ncml_units_change(d):
+    """Members with their own time units (days since the first of their year), joined with
+    timeUnitsChange: served in the first member's units."""
+    files = _tas_years(os.path.join(d, "data"), [1850, 1851, 1852], "proleptic_gregorian",
+                       per_file_units=True, bounds=True)
+    listed = "".join(f'    <netcdf location="data/{f.name}"/>\n' for f in files)
+    _ncml(os.path.join(d, "units_change.ncml"),
+          '  <aggregation type="joinExisting" dimName="time" timeUnitsChange="true">\n'
+          f'{listed}  </aggregation>\n')
+    return _spec(d, "units_change", files)
+
+
+NCML_EDITS = {"set": {"title": "NcML aggregation of tas", "nyears": 3,
+                      "weights": [0.25, 0.5, 0.25]},
+              "removed_attributes": ["tracking_id", "source_id"], "removed_variables": ["orog"]}
+
+
+def ncml_edits(d):
+    """joinExisting by scan, with the aggregated dataset's global attributes set and removed
+    and a variable removed (NCML_EDITS)."""
+    files = _tas_years(os.path.join(d, "data"), [1850, 1851])
+    _ncml(os.path.join(d, "edits.ncml"),
+          '  <attribute name="title" value="NcML aggregation of tas"/>\n'
+          '  <attribute name="nyears" type="int" value="3"/>\n'
+          '  <attribute name="weights" type="double" value="0.25 0.5 0.25"/>\n'
+          '  <remove name="tracking_id" type="attribute"/>\n'
+          '  <remove name="source_id" type="attribute"/>\n'
+          '  <remove name="orog" type="variable"/>\n'
+          '  <aggregation type="joinExisting" dimName="time">\n'
+          '    <scan location="data" suffix=".nc"/>\n'
+          '  </aggregation>\n')
+    return _spec(d, "edits", files)
+
+
+def _refused(d, kind, body, reason):
+    files = _tas_years(os.path.join(d, "data"), [1850, 1851])
+    _ncml(os.path.join(d, f"{kind}.ncml"), body(files))
+    return _spec(d, kind, files, refused=reason)
+
+
+def ncml_remote(d):
+    return _refused(d, "remote", lambda f: (
+        '  <aggregation type="joinExisting" dimName="time">\n'
+        f'    <netcdf location="data/{f[0].name}"/>\n'
+        '    <netcdf location="https://example.org/thredds/fileServer/tas_1851.nc"/>\n'
+        '  </aggregation>\n'), "is remote")
+
+
+def ncml_outside(d):
+    return _refused(d, "outside", lambda f: (
+        '  <aggregation type="joinExisting" dimName="time">\n'
+        f'    <netcdf location="data/{f[0].name}"/>\n'
+        f'    <netcdf location="../../elsewhere/{f[1].name}"/>\n'
+        '  </aggregation>\n'), "outside the archive")
+
+
+def ncml_join_new(d):
+    return _refused(d, "join_new", lambda f: (
+        '  <aggregation type="joinNew" dimName="run">\n'
+        '    <variableAgg name="tas"/>\n'
+        + "".join(f'    <netcdf location="data/{x.name}" coordValue="{i}"/>\n'
+                  for i, x in enumerate(f))
+        + '  </aggregation>\n'), 'type="joinNew"')
+
+
+def ncml_other_dim(d):
+    return _refused(d, "other_dim", lambda f: (
+        '  <aggregation type="joinExisting" dimName="lat">\n'
+        + "".join(f'    <netcdf location="data/{x.name}"/>\n' for x in f)
+        + '  </aggregation>\n'), "lat values overlap")
+
+
+NCML_CASES = {n[len("ncml_"):]: f for n, f in sorted(globals().items())
+              if n.startswith("ncml_") and callable(f)}
+NCML_REFUSED = ["remote", "outside", "join_new", "other_dim"]
+NCML_SERVED = [c for c in NCML_CASES if c not in NCML_REFUSED]
+
+
 CASES = {n[len("make_"):]: f for n, f in sorted(globals().items())
          if n.startswith("make_") and callable(f)}
 REFUSED_CASES = ["overlap", "duplicate", "unsorted", "mixed_calendar"]
@@ -466,8 +652,13 @@ JOINED = [c for c in CASES if c not in REFUSED_CASES]
 def main(argv):
     if not argv:
         sys.exit(__doc__)
-    out, cases = argv[0], argv[1:] or list(CASES)
+    out, cases = argv[0], argv[1:] or list(CASES) + [f"ncml_{c}" for c in NCML_CASES]
     for case in cases:
+        if case.startswith("ncml_"):
+            spec = NCML_CASES[case[len("ncml_"):]](os.path.join(out, case))
+            print(f"{case}: {spec['ncml']} <- {len(spec['members'])} files"
+                  + (" (must be refused)" if spec["refused"] else ""))
+            continue
         for s, files in CASES[case](os.path.join(out, case)).items():
             print(f"{case}: {s}.zarr <- {len(files)} files"
                   + (" (must be refused)" if case in REFUSED_CASES else ""))

@@ -86,3 +86,34 @@ fn a_member_changed_names_the_inodes_of_its_collection() {
     assert!(inv.inodes.contains(&store), "collection inode {store} not invalidated: {inv:?}");
     assert!(!inv.inodes.contains(&own), "the other member's store is not stale");
 }
+
+#[test]
+fn a_file_where_an_ncml_scan_looks_names_the_inodes_of_its_store() {
+    let dir = std::env::temp_dir().join(format!("cloudify-changes-ncml-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(dir.join("data")).expect("mkdir");
+    std::fs::create_dir_all(dir.join("elsewhere")).expect("mkdir");
+    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures");
+    std::fs::copy(fixtures.join("tas_day.nc"), dir.join("data/a.nc")).expect("copy");
+    let ncml = "<netcdf xmlns=\"http://www.unidata.ucar.edu/namespaces/netcdf/ncml-2.2\">\
+        <aggregation type=\"joinExisting\" dimName=\"time\">\
+        <scan location=\"data\" suffix=\".nc\"/></aggregation></netcdf>";
+    std::fs::write(dir.join("agg.ncml"), ncml).expect("ncml");
+    let vfs = InodeVfs::new(Arc::new(Vfs::new(&dir, VfsOptions::default()).expect("vfs")));
+    let store = vfs.lookup(ROOT_INO, OsStr::new("agg.zarr")).expect("the NcML store").ino;
+    // its plan is made when the store is used
+    let _ = vfs.lookup(store, OsStr::new(".zmetadata"));
+    std::fs::copy(fixtures.join("tas_day.nc"), dir.join("data/b.nc")).expect("copy");
+    let inv = vfs.source_changed(Path::new("data/b.nc"), true);
+    assert!(inv.inodes.contains(&store), "NcML store {store} not invalidated: {inv:?}");
+    // elsewhere: not the store's business
+    std::fs::copy(fixtures.join("tas_day.nc"), dir.join("elsewhere/c.nc")).expect("copy");
+    let _ = vfs.lookup(store, OsStr::new(".zmetadata"));
+    let inv = vfs.source_changed(Path::new("elsewhere/c.nc"), true);
+    assert!(!inv.inodes.contains(&store), "{inv:?}");
+    // the NcML file itself edited
+    std::fs::write(dir.join("agg.ncml"), ncml.replace(".nc\"", ".nc4\"")).expect("edit");
+    let inv = vfs.source_changed(Path::new("agg.ncml"), false);
+    assert!(inv.inodes.contains(&store), "NcML store {store} not invalidated: {inv:?}");
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -26,7 +26,8 @@ enum Command {
     /// directory: the collections its files form (members in time order, the time extent,
     /// how each variable is served or why it is left out) and why files were not joined, and
     /// the stores --union-parent makes of its variable trees (what was merged, what refused);
-    /// of several files or a quoted glob ('dir/tas_*.nc'): them joined as one collection.
+    /// of several files or a quoted glob ('dir/tas_*.nc'): them joined as one collection; of
+    /// an NcML file (`X.ncml`): the collection it describes, as a mount serves it, or why not.
     Inspect {
         #[arg(required = true, value_name = "FILE|DIR|GLOB")]
         paths: Vec<PathBuf>,
@@ -145,14 +146,19 @@ fn inspect_collections(paths: &[PathBuf], json: bool, opts: &IndexOptions, join:
             return ExitCode::FAILURE;
         }
     };
+    let ncml = |p: &std::path::Path| {
+        p.file_name()
+            .is_some_and(|n| cloudify_mount::collection::ncml::is_ncml(n.as_encoded_bytes()))
+    };
     let text = match paths {
+        [file] if ncml(file) => cloudify_mount::inspect::ncml::ncml_file(file, &isolation, opts),
         [dir] if dir.is_dir() => {
             collection::directory(dir, &isolation, opts)
                 + &union_parent::report(dir, &isolation, opts)
         }
         files => {
             let how = Combine::declared(Some(join), false);
-            collection::combined("(the files given)", files, &how, &isolation, opts)
+            collection::combined("(the files given)", files, &how.into(), &isolation, opts)
         }
     };
     print!("{text}");
@@ -174,7 +180,10 @@ fn main() -> ExitCode {
                     return ExitCode::FAILURE;
                 }
             };
-            if paths.len() > 1 || paths[0].is_dir() {
+            let ncml = paths[0]
+                .file_name()
+                .is_some_and(|n| cloudify_mount::collection::ncml::is_ncml(n.as_encoded_bytes()));
+            if paths.len() > 1 || paths[0].is_dir() || ncml {
                 return inspect_collections(&paths, json, &opts, &join);
             }
             let file = paths[0].clone();

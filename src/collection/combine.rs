@@ -1,6 +1,6 @@
 //! How a collection's members make one store: joined along a dimension (time, or any other
-//! existing one), and/or as the union of their variables. The one entry point for every kind
-//! of collection (by name, declared, `--union-parent`, NcML).
+//! existing one), and/or as the union of their variables. Every kind of collection (by name,
+//! declared, `--union-parent`, NcML) says it with a `Combine` (see `recipe.rs`).
 
 use super::error::Refusal;
 use super::join::{join_along, Joined, Member, ReadArray};
@@ -29,7 +29,7 @@ impl Combine {
 }
 
 /// `members` combined as `how` says.
-pub fn combine(
+pub(super) fn join_or_union(
     members: &[Member<'_>],
     how: &Combine,
     read: &ReadArray<'_>,

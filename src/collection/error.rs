@@ -47,4 +47,10 @@ pub enum Refusal {
     NotMonotonic { member: String, dim: String },
     #[error("{dim} values overlap or run the other way: {a} and {b}")]
     DimOverlap { dim: String, a: String, b: String },
+    #[error("NcML {file}: {source}")]
+    Ncml {
+        file: String,
+        #[source]
+        source: super::ncml::NcmlError,
+    },
 }

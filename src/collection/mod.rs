@@ -3,7 +3,7 @@
 //!
 //! ```text
 //!  by_name.rs   the automatic rule: <stem>_<start>[-<end>].<ext> files of a directory
-//!  combine.rs   how members make one store (join along a dimension, union): the entry point
+//!  combine.rs   how members make one store: joined along a dimension, or the union
 //!  join.rs      members' indexes → one index along time or another dimension
 //!  along_time.rs a variable along the joined dimension: pass-through or joined chunks
 //!  time.rs      the time coordinate: members ordered by time, values re-expressed
@@ -13,6 +13,8 @@
 //!  union.rs     members grouped by their variables, each group joined, merged into one
 //!  declared.rs  collections named in a TOML file (--collections): name, member globs
 //!  cmip_tree.rs --union-parent: CMIP/CORDEX-style <variable_id>/[<grid>/]<version>/ trees
+//!  ncml/        THREDDS NcML aggregation files: members, join or union, edits
+//!  recipe.rs    a Combine plus an NcML file's edits: combine(), the one entry point
 //! ```
 //!
 //! The members' indexes are made and persisted as for single files; the joined index is
@@ -28,14 +30,17 @@ pub mod declared;
 mod dim_order;
 mod error;
 mod join;
+pub mod ncml;
 mod read;
+mod recipe;
 mod time;
 mod union;
 
 pub use assemble::{assemble, MemberFile};
 pub use attrs::DROPPED;
-pub use combine::{combine, Combine};
+pub use combine::Combine;
 pub use error::{JoinError, Refusal};
 pub use join::{join, join_along, Joined, Member, ReadArray};
 pub use read::whole_array;
+pub use recipe::{combine, Recipe};
 pub use union::{union, Rule};

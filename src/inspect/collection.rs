@@ -5,7 +5,9 @@
 
 use crate::cf::calendar::{Calendar, TimeAxis};
 use crate::collection::by_name::{groups, split};
-use crate::collection::{combine, whole_array, Combine, JoinError, Joined, Member, DROPPED};
+use crate::collection::{
+    combine, whole_array, Combine, JoinError, Joined, Member, Recipe, DROPPED,
+};
 use crate::index::{ArrayNode, AttrValue, ChunkFiles, ChunkRef, DatasetIndex, StorageKind};
 use crate::source::{sniff_path, IndexOptions};
 use crate::worker::Isolation;
@@ -33,7 +35,7 @@ pub fn directory(dir: &Path, isolation: &Isolation, options: &IndexOptions) -> S
     if found.is_empty() {
         let _ = writeln!(
             out,
-            "{}: no collection (no two data files differ only by a trailing \
+            "{}: no collection by file name (no two data files differ only by a trailing \
             time-range token <stem>_<start>[-<end>].<ext>)",
             dir.display()
         );
@@ -43,6 +45,7 @@ pub fn directory(dir: &Path, isolation: &Isolation, options: &IndexOptions) -> S
         let store = format!("{}.zarr", g.stem.to_string_lossy());
         out.push_str(&members(&store, &paths, isolation, options));
     }
+    out.push_str(&ncml_files(dir, isolation, options));
     let grouped: Vec<&OsString> = found.iter().flat_map(|g| &g.members).collect();
     let mut alone: BTreeMap<(Vec<u8>, Vec<u8>), Vec<&OsString>> = BTreeMap::new();
     for f in files.iter().filter(|f| !grouped.contains(f)) {
@@ -68,6 +71,19 @@ pub fn directory(dir: &Path, isolation: &Isolation, options: &IndexOptions) -> S
     out
 }
 
+/// The reports of the NcML aggregation files of `dir`, each shown as a store by a mount.
+fn ncml_files(dir: &Path, isolation: &Isolation, options: &IndexOptions) -> String {
+    let mut names: Vec<PathBuf> = std::fs::read_dir(dir)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter(|e| crate::collection::ncml::is_ncml(e.file_name().as_bytes()))
+        .map(|e| e.path())
+        .collect();
+    names.sort();
+    names.iter().map(|p| format!("\n{}", super::ncml::ncml_file(p, isolation, options))).collect()
+}
+
 /// The report of `paths` joined as one collection shown as `store`.
 pub fn members(
     store: &str,
@@ -75,14 +91,14 @@ pub fn members(
     isolation: &Isolation,
     options: &IndexOptions,
 ) -> String {
-    combined(store, paths, &Combine::time(), isolation, options)
+    combined(store, paths, &Combine::time().into(), isolation, options)
 }
 
-/// The report of `paths` combined as `how` says, as one collection shown as `store`.
+/// The report of `paths` made into one collection shown as `store` as `recipe` says.
 pub fn combined(
     store: &str,
     paths: &[PathBuf],
-    how: &Combine,
+    recipe: &Recipe,
     isolation: &Isolation,
     options: &IndexOptions,
 ) -> String {
@@ -114,7 +130,7 @@ pub fn combined(
     let read = |i: usize, a: &ArrayNode| -> Result<Vec<u8>, JoinError> {
         whole_array((&files[i], None), &cache, a, 64 << 20)
     };
-    match combine(&input, how, &read) {
+    match combine(&input, recipe, &read) {
         Ok(joined) => describe(&mut out, &joined),
         Err(r) => {
             let _ = writeln!(out, "  not joined: {r}");

@@ -1,8 +1,10 @@
 //! `cloudify inspect`: the Zarr view of one file as text, without mounting; `collection.rs`:
 //! the collections of a directory, or of files given together; `union_parent.rs`: the union
-//! stores of a directory of variable trees.
+//! stores of a directory of variable trees; `ncml.rs`: the collection an NcML aggregation file
+//! describes.
 
 pub mod collection;
+pub mod ncml;
 pub mod union_parent;
 
 use crate::index::{ArrayNode, ChunkRef, Codec, DatasetIndex, Dtype, GroupNode, StorageKind};

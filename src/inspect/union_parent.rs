@@ -39,7 +39,7 @@ pub fn report(dir: &Path, isolation: &Isolation, options: &IndexOptions) -> Stri
             let _ = writeln!(out, "  {}: {version}{older}, {} files", v.variable, v.files.len());
         }
         let paths: Vec<PathBuf> = store.members().iter().map(|m| dir.join(m)).collect();
-        out.push_str(&combined(&name, &paths, &combine(), isolation, options));
+        out.push_str(&combined(&name, &paths, &combine().into(), isolation, options));
     }
     for note in &found.notes {
         let _ = writeln!(out, "\nnot a variable tree: {note}");

@@ -52,6 +52,10 @@ fn collections_of(listing: &Listing, rel: &Path) -> Vec<OsString> {
     let member = |m: &[PathBuf]| m.iter().any(|f| f.as_os_str() == rel.as_os_str());
     let of = |e: &ArchiveEntry| match e {
         ArchiveEntry::Collection { name, members, .. } if member(members) => Some(name.clone()),
+        // an NcML file is its store's source
+        ArchiveEntry::Ncml { name, file } if rel.file_name() == Some(file.as_os_str()) => {
+            Some(name.clone())
+        }
         _ => None,
     };
     listing.entries.iter().filter_map(of).collect()
@@ -66,7 +70,9 @@ fn names_of(listing: &Listing, rel: &Path, out: &mut BTreeSet<OsString>) {
     for e in &listing.entries {
         let hit = match e {
             ArchiveEntry::Dataset { file: f, .. } | ArchiveEntry::Item { file: f, .. } => ours(f),
-            ArchiveEntry::Collection { name, .. } => stores.contains(name),
+            ArchiveEntry::Collection { name, .. } | ArchiveEntry::Ncml { name, .. } => {
+                stores.contains(name)
+            }
             ArchiveEntry::Dir { name } => name == file,
             ArchiveEntry::Catalog { .. } => false,
         };
@@ -131,6 +137,12 @@ impl Vfs {
             self.datasets.forget(&self.root.join(&d.name));
             if !collections.contains(&d.name) {
                 collections.push(d.name.clone());
+            }
+        }
+        // NcML aggregations: the file itself, a member, a file where a scan looks
+        for store in self.ncml_changed(rel) {
+            if !collections.contains(&store) {
+                collections.push(store);
             }
         }
         for p in union_parents {

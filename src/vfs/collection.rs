@@ -8,7 +8,7 @@
 use super::dataset::{DatasetError, Datasets, LoadResult, Loaded, Stamp};
 use super::identity::{stat_source, Identity, SourceStat};
 use super::VfsError;
-use crate::collection::{assemble, combine, whole_array, Combine, JoinError, Member};
+use crate::collection::{assemble, combine, whole_array, JoinError, Member, Recipe};
 use crate::index::{ArrayNode, DatasetIndex};
 use crate::zarr::chunk::cache::ChunkCache;
 use crate::zarr::chunk::{ChunkError, JoinedChunks, LibraryChunks};
@@ -88,13 +88,13 @@ fn stamp(root: &Path, members: &[PathBuf]) -> Result<Vec<(OsString, Identity)>, 
 
 impl Datasets {
     /// The loaded collection shown as `store` (absolute; not a file) with `members`
-    /// (relative to `root`, absolute; combined as `how` says). `check_all`: stat every
+    /// (relative to `root`, absolute), made as `recipe` says. `check_all`: stat every
     /// member (else only the member list is compared: chunk reads check their own member).
     pub fn get_collection(
         &self,
         store: &Path,
         root: &Path,
-        (members, how): (&Arc<[PathBuf]>, &Combine),
+        (members, recipe): (&Arc<[PathBuf]>, &Recipe),
         check_all: bool,
     ) -> LoadResult {
         if let Some(hit) = self.cache.get(store.as_os_str()) {
@@ -116,7 +116,7 @@ impl Datasets {
         let now = stamp(root, members)?;
         let key = store.as_os_str().to_owned();
         let entry = self.cache.get_with(key, || {
-            let loaded = self.load_collection(store, root, &now, how);
+            let loaded = self.load_collection(store, root, &now, recipe);
             Arc::new((Stamp::Members(now.clone(), members.clone()), loaded))
         });
         entry.1.clone()
@@ -127,7 +127,7 @@ impl Datasets {
         store: &Path,
         dir: &Path,
         members: &[(OsString, Identity)],
-        how: &Combine,
+        recipe: &Recipe,
     ) -> LoadResult {
         let started = Instant::now();
         let mut files = Vec::with_capacity(members.len());
@@ -202,8 +202,7 @@ impl Datasets {
         let read = |i: usize, a: &ArrayNode| -> Result<Vec<u8>, JoinError> {
             whole_array((&files[i], None), &cache, a, READ_MAX_BYTES)
         };
-        let joined = combine(&input, how, &read);
-        let joined = joined.map_err(|r| {
+        let joined = combine(&input, recipe, &read).map_err(|r| {
             error!(store = %store.display(), "collection not available: {r}");
             DatasetError::Refused { store: store.to_path_buf(), source: Arc::new(r) }
         })?;

@@ -103,7 +103,7 @@ pub(super) fn entry_key(rel: &Path, entry: &ArchiveEntry) -> NodeKey {
             NodeKey::Dataset { source: rel.join(file), inner: String::new() }
         }
         // a collection's source is its store's name (no file of the directory has that name)
-        ArchiveEntry::Collection { name, .. } => {
+        ArchiveEntry::Collection { name, .. } | ArchiveEntry::Ncml { name, .. } => {
             NodeKey::Dataset { source: rel.join(name), inner: String::new() }
         }
         ArchiveEntry::Item { file, store, .. } => {

@@ -84,6 +84,14 @@ impl Listings {
         let _ = self.on_listed.set(hook);
     }
 
+    /// Have `rel` watched like a listed directory (the hook of [`Listings::on_listed`]),
+    /// without listing it: a directory an NcML scan reads.
+    pub fn watch(&self, rel: &Path) {
+        if let Some(hook) = self.on_listed.get() {
+            hook(rel);
+        }
+    }
+
     /// Drop the listing of `rel`: the next use lists the directory again, whatever its mtime
     /// says (coarse timestamps can hide a change).
     pub fn forget(&self, rel: &Path) {

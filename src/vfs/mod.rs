@@ -13,6 +13,7 @@ mod identity;
 mod key;
 mod listing;
 pub mod naming;
+mod ncml;
 mod node;
 mod options;
 mod page;
@@ -33,7 +34,7 @@ pub use page::{Child, Listed};
 pub use persist::IndexStore;
 
 use crate::collection::declared::Declared;
-use crate::collection::Combine;
+use crate::collection::Recipe;
 use crate::stac::StacOptions;
 use crate::telemetry::log_limit;
 use crate::telemetry::stats::STATS;
@@ -54,8 +55,8 @@ use std::path::{Component, Path, PathBuf};
 use std::sync::Arc;
 use tracing::warn;
 
-/// A collection's members (archive-relative) and how they are combined.
-type Members = (Arc<[PathBuf]>, Combine);
+/// A collection's members (archive-relative, in name order) and what to make of them.
+type Members = (Arc<[PathBuf]>, Recipe);
 
 /// The virtual tree over one archive directory.
 pub struct Vfs {
@@ -70,6 +71,8 @@ pub struct Vfs {
     declared: Arc<Vec<Declared>>,
     /// Sizes of the STAC items generated so far, for directory listings with attributes.
     item_sizes: ItemSizes,
+    /// What the NcML files read so far make of their members.
+    ncml_plans: ncml::Plans,
 }
 
 impl Vfs {
@@ -108,6 +111,7 @@ impl Vfs {
             cache: ChunkCache::new(options.cache_bytes),
             stac: options.stac,
             item_sizes: ItemSizes::default(),
+            ncml_plans: ncml::plans(),
         })
     }
 
@@ -127,9 +131,10 @@ impl Vfs {
             Err(DatasetError::Open { source: e, .. })
                 if e.kind() == std::io::ErrorKind::NotFound =>
             {
-                let (members, how) = self.collection_of(source)?.ok_or(VfsError::NotFound)?;
+                let (members, recipe) =
+                    self.collection_of(source, check_all)?.ok_or(VfsError::NotFound)?;
                 let got =
-                    self.datasets.get_collection(path, &self.root, (&members, &how), check_all);
+                    self.datasets.get_collection(path, &self.root, (&members, &recipe), check_all);
                 got.map_err(VfsError::Dataset)
             }
             r => {
@@ -161,19 +166,28 @@ impl Vfs {
     }
 
     /// The members (archive-relative) of the collection whose store is `source`
-    /// (archive-relative), if it is one, and how its members are combined. Members of the automatic
+    /// (archive-relative), if it is one, and what to make of them. Members of the automatic
     /// rule were listed under the listing's symlink policy; declared ones are found without
-    /// following links.
-    fn collection_of(&self, source: &Path) -> Result<Option<Members>, VfsError> {
-        let (Some(dir), Some(name)) = (source.parent(), source.file_name()) else {
-            return Ok(None);
-        };
-        Ok(match self.listings.get(dir)?.find(name) {
+    /// following links; an NcML file's are read from it (`check`: its plan checked fresh).
+    fn collection_of(&self, source: &Path, check: bool) -> Result<Option<Members>, VfsError> {
+        Ok(match self.store_entry(source)? {
             Some(ArchiveEntry::Collection { members, how, .. }) => {
-                Some((members.clone(), how.clone()))
+                Some((members, Recipe::from(how)))
+            }
+            Some(ArchiveEntry::Ncml { file, .. }) => {
+                let dir = source.parent().unwrap_or(Path::new(""));
+                Some(self.ncml_members(&dir.join(file), source, check)?)
             }
             _ => None,
         })
+    }
+
+    /// The entry of its directory's listing that shows store `source` (archive-relative).
+    fn store_entry(&self, source: &Path) -> Result<Option<ArchiveEntry>, VfsError> {
+        let (Some(dir), Some(name)) = (source.parent(), source.file_name()) else {
+            return Ok(None);
+        };
+        Ok(self.listings.get(dir)?.find(name).cloned())
     }
 
     /// `f` of the absolute path of archive-relative `source`, made in a buffer this thread
@@ -240,8 +254,17 @@ impl Vfs {
     fn source_stat(&self, source: &Path) -> Result<SourceStat, VfsError> {
         self.absolute(source, |path| match stat_source(path) {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                let (members, _) = self.collection_of(source)?.ok_or(VfsError::NotFound)?;
-                Ok(stat_collection(&self.root, &members)?)
+                match self.store_entry(source)?.ok_or(VfsError::NotFound)? {
+                    ArchiveEntry::Collection { members, .. } => {
+                        Ok(stat_collection(&self.root, &members)?)
+                    }
+                    // an NcML store's root is the NcML file's (it is not read for a listing)
+                    ArchiveEntry::Ncml { file, .. } => {
+                        let dir = source.parent().unwrap_or(Path::new(""));
+                        Ok(stat_source(&self.root.join(dir).join(file))?)
+                    }
+                    _ => Err(VfsError::NotFound),
+                }
             }
             r => {
                 let s = r?;

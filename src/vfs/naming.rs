@@ -15,9 +15,14 @@
 //! `<stem>.zarr` (and its item). A file whose own store would have that name keeps its full
 //! name; no collection is made where a file of the directory is itself named `<stem>.zarr`
 //! (its store's key would be ambiguous) or a sub-directory is.
+//!
+//! NcML aggregations (`crate::collection::ncml`): a file `X.ncml` appears as the store `X.zarr`
+//! (and its item), or `X.ncml.zarr` when `X.zarr` is taken; the file itself is not shown. It
+//! is read when the store is first used, not here.
 
 use crate::collection::by_name;
 use crate::collection::declared::Declared;
+use crate::collection::ncml::is_ncml;
 use crate::collection::Combine;
 use crate::source::sniff_path;
 use crate::stac::CATALOG_FILE;
@@ -39,6 +44,8 @@ pub enum ArchiveEntry {
     /// Data files shown together as one store `name` (a collection): its members
     /// (archive-relative), and how they are combined.
     Collection { name: OsString, members: Arc<[PathBuf]>, how: Combine },
+    /// An NcML aggregation file `file` of the directory, shown as the store `name`.
+    Ncml { name: OsString, file: OsString },
     /// The STAC item of data file `file` (of a collection: its store's name), whose store is
     /// shown as `store`.
     Item { name: OsString, file: OsString, store: OsString },
@@ -53,6 +60,7 @@ impl ArchiveEntry {
             ArchiveEntry::Dir { name }
             | ArchiveEntry::Dataset { name, .. }
             | ArchiveEntry::Collection { name, .. }
+            | ArchiveEntry::Ncml { name, .. }
             | ArchiveEntry::Item { name, .. }
             | ArchiveEntry::Catalog { name } => name,
         }
@@ -115,6 +123,7 @@ pub fn list_dir(
 ) -> io::Result<Vec<ArchiveEntry>> {
     let mut dirs: Vec<OsString> = Vec::new();
     let mut files: Vec<OsString> = Vec::new();
+    let mut ncml: Vec<OsString> = Vec::new();
     let mut visited: Option<Vec<PathBuf>> = None;
     for entry in std::fs::read_dir(dir)? {
         let Ok(entry) = entry else { continue };
@@ -151,6 +160,7 @@ pub fn list_dir(
         } else if meta.is_file() {
             match sniff_path(&path) {
                 Ok(Some(_)) => files.push(entry.file_name()),
+                Ok(None) if is_ncml(entry.file_name().as_bytes()) => ncml.push(entry.file_name()),
                 Ok(None) => {}
                 Err(e) => warn!(file = %path.display(), "not shown: {e}"),
             }
@@ -169,6 +179,7 @@ pub fn list_dir(
     for d in declared.iter().filter(|d| d.name.parent() == Some(rel)) {
         add_declared(&mut entries, d, archive_root, options.stac);
     }
+    add_ncml(&mut entries, ncml, options.stac);
     entries.sort_by(|a, b| a.name().cmp(b.name()));
     Ok(entries)
 }
@@ -194,6 +205,34 @@ fn add_declared(entries: &mut Vec<ArchiveEntry>, d: &Declared, root: &Path, stac
     }
     let how = Combine::declared(d.join.as_deref(), d.union);
     entries.push(ArchiveEntry::Collection { name, members: members.into(), how });
+}
+
+/// The stores (and items) of the NcML files `ncml` of a directory: `X.ncml` as `X.zarr`, or
+/// `X.ncml.zarr` when that is taken (logged when both are).
+fn add_ncml(entries: &mut Vec<ArchiveEntry>, mut ncml: Vec<OsString>, stac: bool) {
+    ncml.sort();
+    for file in ncml {
+        let taken = |e: &[ArchiveEntry], n: &[u8]| {
+            let item = item_name(n);
+            e.iter().any(|x| x.name().as_bytes() == n || (stac && x.name().as_bytes() == item))
+        };
+        let name = [short_name(file.as_bytes()), full_name(file.as_bytes())]
+            .into_iter()
+            .find(|n| !taken(entries, n));
+        let Some(name) = name.map(OsString::from_vec) else {
+            warn!(file = ?file, "NcML aggregation not shown: its store names are taken");
+            continue;
+        };
+        if stac {
+            let item = OsString::from_vec(item_name(name.as_bytes()));
+            entries.push(ArchiveEntry::Item {
+                name: item,
+                file: name.clone(),
+                store: name.clone(),
+            });
+        }
+        entries.push(ArchiveEntry::Ncml { name, file });
+    }
 }
 
 /// The real paths of `dir` and of every directory between it and the archive root, as the
@@ -342,5 +381,32 @@ mod tests {
             shown(&["catalog.json", "x.stac.json"], &["x.nc"]),
             vec!["catalog.json", "x.stac.json", "x.zarr"]
         );
+    }
+
+    #[test]
+    fn ncml_files_show_as_stores() {
+        let os = |v: &[&str]| v.iter().map(OsString::from).collect::<Vec<_>>();
+        let mut entries =
+            assign_names(Path::new(""), os(&[]), os(&["x.nc"]), true, false, &|_| false);
+        add_ncml(&mut entries, os(&["y.ncml", "x.ncml"]), true);
+        entries.sort_by(|a, b| a.name().cmp(b.name()));
+        let ncml: Vec<(String, String)> = entries
+            .iter()
+            .filter_map(|e| match e {
+                ArchiveEntry::Ncml { name, file } => {
+                    Some((name.to_string_lossy().into(), file.to_string_lossy().into()))
+                }
+                _ => None,
+            })
+            .collect();
+        // x.zarr is the data file's: the NcML file keeps its full name
+        let pair = |a: &str, b: &str| (a.to_string(), b.to_string());
+        assert_eq!(ncml, [pair("x.ncml.zarr", "x.ncml"), pair("y.zarr", "y.ncml")]);
+        let names: Vec<_> =
+            entries.iter().map(|e| e.name().to_string_lossy().into_owned()).collect();
+        assert!(
+            names.contains(&"x.ncml.stac.json".into()) && names.contains(&"y.stac.json".into())
+        );
+        assert!(is_ncml(b"a.ncml") && !is_ncml(b".ncml") && !is_ncml(b"a.ncml.bak"));
     }
 }

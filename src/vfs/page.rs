@@ -79,7 +79,8 @@ impl Vfs {
                     let kind = match e {
                         ArchiveEntry::Dir { .. }
                         | ArchiveEntry::Dataset { .. }
-                        | ArchiveEntry::Collection { .. } => Kind::Dir,
+                        | ArchiveEntry::Collection { .. }
+                        | ArchiveEntry::Ncml { .. } => Kind::Dir,
                         ArchiveEntry::Item { .. } | ArchiveEntry::Catalog { .. } => Kind::File,
                     };
                     Child { name: e.name().clone(), kind, key: entry_key(rel, e) }

@@ -4,7 +4,8 @@
 //! per block one stream (or one per byte of the type: "split") of BloscLZ, LZ4, zlib or zstd,
 //! each stored as it is when its length equals its decoded length; then the block's byte or
 //! bit shuffle undone. A chunk flagged "memcpyed" holds the bytes after the header as they
-//! are, which is how [`blosc_stored`] encodes (fill chunks, re-encoded chunks).
+//! are; [`blosc_lz4`] encodes (fill chunks, re-encoded chunks) with LZ4 blocks, which every
+//! Blosc reader decodes.
 
 use super::bitshuffle::bitunshuffle;
 use super::blosclz::blosclz_decompress;
@@ -122,16 +123,30 @@ fn decode_stream(codec: u8, stream: &[u8], dst: &mut [u8]) -> Result<(), CodecEr
     }
 }
 
-/// A Blosc 1 chunk holding `raw` as it is (flag "memcpyed"), which every Blosc reader
-/// decodes whatever codec its metadata names.
-pub fn blosc_stored(raw: &[u8], typesize: usize) -> Vec<u8> {
-    let mut out = Vec::with_capacity(HEADER + raw.len());
-    let typesize = u8::try_from(typesize).unwrap_or(1);
-    out.extend_from_slice(&[2, 1, MEMCPYED | DONT_SPLIT, typesize]);
-    for n in [raw.len(), raw.len(), raw.len() + HEADER] {
-        out.extend_from_slice(&(n as u32).to_le_bytes());
+/// Bytes of one block [`blosc_lz4`] writes (a multiple of every type size up to 8).
+const ENCODE_BLOCK: usize = 1 << 18;
+
+/// A Blosc 1 chunk of `raw` in LZ4 blocks, unshuffled and unsplit (a block LZ4 cannot shrink
+/// stored as it is), which every Blosc reader decodes whatever codec its metadata names.
+pub fn blosc_lz4(raw: &[u8], typesize: usize) -> Vec<u8> {
+    let typesize = u8::try_from(typesize).unwrap_or(1).max(1);
+    let blocksize = raw.len().clamp(1, ENCODE_BLOCK);
+    let nblocks = raw.len().div_ceil(blocksize);
+    let mut out = vec![2, 1, DONT_SPLIT | (1 << 5), typesize];
+    out.extend_from_slice(&(raw.len() as u32).to_le_bytes());
+    out.extend_from_slice(&(blocksize as u32).to_le_bytes());
+    out.extend_from_slice(&[0; 4]); // the stored size, known at the end
+    out.resize(HEADER + 4 * nblocks, 0);
+    for (b, block) in raw.chunks(blocksize).enumerate() {
+        let start = out.len() as u32;
+        out[HEADER + 4 * b..HEADER + 4 * b + 4].copy_from_slice(&start.to_le_bytes());
+        let packed = lz4_flex::block::compress(block);
+        let body = if packed.len() < block.len() { &packed[..] } else { block };
+        out.extend_from_slice(&(body.len() as u32).to_le_bytes());
+        out.extend_from_slice(body);
     }
-    out.extend_from_slice(raw);
+    let cbytes = out.len() as u32;
+    out[12..16].copy_from_slice(&cbytes.to_le_bytes());
     out
 }
 
@@ -140,13 +155,26 @@ mod tests {
     use super::*;
 
     #[test]
-    fn stored_chunks_round_trip() {
-        let raw: Vec<u8> = (0..1000u32).map(|i| (i % 251) as u8).collect();
-        let c = blosc_stored(&raw, 4);
-        assert_eq!(blosc_decompress(&c, raw.len()).unwrap(), raw);
-        assert!(blosc_decompress(&c, raw.len() + 1).is_err());
-        assert!(blosc_decompress(&c[..c.len() - 1], raw.len()).is_err());
-        assert!(blosc_decompress(&c[..10], raw.len()).is_err());
+    fn encoded_chunks_round_trip() {
+        let fill = 9.96921e36f32.to_le_bytes().repeat(200_000); // two blocks of a fill value
+        let noise: Vec<u8> = (0..1000u32).map(|i| (i * 7919 % 251) as u8).collect();
+        for raw in [fill, noise, vec![]] {
+            let c = blosc_lz4(&raw, 4);
+            assert_eq!(blosc_decompress(&c, raw.len()).unwrap(), raw);
+            assert!(blosc_decompress(&c, raw.len() + 1).is_err());
+            if !raw.is_empty() {
+                assert!(blosc_decompress(&c[..c.len() - 1], raw.len()).is_err());
+            }
+            assert!(blosc_decompress(&c[..10], raw.len()).is_err());
+        }
+        assert!(blosc_lz4(&[0; 800_000], 4).len() < 8000);
+        // a memcpyed chunk: the bytes after the header as they are
+        let mut stored = vec![2, 1, MEMCPYED, 4];
+        for n in [8u32, 8, 24] {
+            stored.extend_from_slice(&n.to_le_bytes());
+        }
+        stored.extend_from_slice(&[1, 2, 3, 4, 5, 6, 7, 8]);
+        assert_eq!(blosc_decompress(&stored, 8).unwrap(), [1, 2, 3, 4, 5, 6, 7, 8]);
     }
 
     #[test]

@@ -15,7 +15,7 @@ pub mod pipeline;
 pub mod shuffle;
 pub mod zstd;
 
-pub use blosc::{blosc_decompress, blosc_stored};
+pub use blosc::{blosc_decompress, blosc_lz4};
 pub use bzip2::{bzip2_compress, bzip2_decompress};
 pub use deflate::deflate;
 pub use fletcher32::fletcher32;

@@ -1,7 +1,7 @@
 //! The filters the served chunk bytes of an array carry: what a Zarr version declares as its
 //! codecs (v2: filters and compressor; v3: the bytes-to-bytes codecs).
 
-use crate::codec::{blosc_stored, bzip2_compress, deflate, shuffle, zstd_compress};
+use crate::codec::{blosc_lz4, bzip2_compress, deflate, shuffle, zstd_compress};
 use serde::{Deserialize, Serialize};
 
 /// One filter of the served chunks, in pipeline (write) order.
@@ -54,16 +54,16 @@ impl Codec {
     }
 }
 
-/// Encode raw chunk bytes with `codecs`, in order. Blosc chunks are written stored (no
-/// compression, valid for every Blosc reader): only fill chunks and the rare chunk whose
-/// filters were skipped are encoded here.
+/// Encode raw chunk bytes with `codecs`, in order. Blosc chunks are written with LZ4 blocks
+/// whatever the writer used (every Blosc reader decodes them): only fill chunks and the rare
+/// chunk whose filters were skipped are encoded here.
 pub fn encode(raw: &[u8], codecs: &[Codec]) -> Vec<u8> {
     let mut data = raw.to_vec();
     for c in codecs {
         data = match c {
             Codec::Shuffle { elementsize } => shuffle(&data, *elementsize),
             Codec::Deflate { level } => deflate(&data, *level),
-            Codec::Blosc { typesize, .. } => blosc_stored(&data, *typesize),
+            Codec::Blosc { typesize, .. } => blosc_lz4(&data, *typesize),
             Codec::Zstd { .. } => zstd_compress(&data),
             Codec::Bzip2 { level } => bzip2_compress(&data, *level),
         };

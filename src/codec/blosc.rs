@@ -178,6 +178,21 @@ mod tests {
     }
 
     #[test]
+    fn damaged_chunks_give_an_error_or_bytes_never_a_panic() {
+        let raw: Vec<u8> = (0..3000u32).flat_map(|i| (i / 5).to_le_bytes()).collect();
+        let good = blosc_lz4(&raw, 4);
+        for at in 0..good.len() {
+            for flip in [0x01, 0x80, 0xff] {
+                let mut bad = good.clone();
+                bad[at] ^= flip;
+                // the header's flags select every codec, shuffle and split path
+                let _ = blosc_decompress(&bad, raw.len());
+            }
+            let _ = blosc_decompress(&good[..at], raw.len());
+        }
+    }
+
+    #[test]
     fn a_shuffled_lz4_chunk_decodes() {
         // one block, not split (dont_split), byte-shuffled 4-byte elements, LZ4 (codec 1)
         let raw: Vec<u8> = (0..256u32).flat_map(|i| (i / 3).to_le_bytes()).collect();

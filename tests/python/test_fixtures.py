@@ -60,3 +60,31 @@ def test_decoded_mode_serves_uncompressed_chunks(fixtures_decoded_mount):
     assert tas["chunks"] == [12, 16, 32]
     chunk = fixtures_decoded_mount / "tas_day.zarr" / "tas" / "0.0.0"
     assert chunk.stat().st_size == 12 * 16 * 32 * 4 == len(chunk.read_bytes())
+
+
+# what `cloudify inspect` says of the codec, float16 and N-bit fixtures (and nothing left out)
+INSPECT = {
+    "nc4_codecs.nc": ["codecs zstd(5)", "codecs bz2(5)", "codecs blosc(lz4, 5, shuffle)",
+                      "codecs blosc(blosclz, 5, bitshuffle)", "codecs blosc(zlib, 5, noshuffle)",
+                      "codecs blosc(lz4hc, 5, shuffle)", "codecs blosc(zstd, 5, bitshuffle)"],
+    "hdf5_plugin_codecs.h5": ["codecs zstd(7)", "codecs blosc(lz4, 5, bitshuffle)",
+                              "codecs blosc(zstd, 3, shuffle)", "codecs bz2(9)",
+                              "decoded in the daemon (HDF5 filters lz4)"],
+    "tables_codecs.h5": ["codecs shuffle(4) + bz2(5)", "codecs blosc(blosclz, 5, shuffle)",
+                         "codecs blosc(lz4hc, 5, bitshuffle)"],
+    "hdf5_float16.h5": ["half                     <f2", "half_be                  >f2"],
+    "hdf5_nbit.h5": ["int12                    <i2", "uint12                   >u2",
+                     "N-bit type, read through libhdf5 as full-width values"],
+}
+
+
+@pytest.mark.parametrize("name", sorted(INSPECT))
+def test_inspect_names_the_codecs(name):
+    import subprocess
+
+    from conftest import ROOT
+    out = subprocess.run([str(ROOT / "target" / "debug" / "cloudify"), "inspect", str(FIXTURES / name)],
+                         capture_output=True, text=True, check=True).stdout
+    assert "LEFT OUT" not in out
+    for words in INSPECT[name]:
+        assert words in out, (words, out)

@@ -432,7 +432,8 @@ def hdf5_float16():
 def hdf5_nbit():
     """N-bit types (fewer bits than their bytes, or at an offset: the stored bytes are not the
     values) with and without the N-Bit filter (5), contiguous and chunked, and scale-offset
-    (6) floats: read through libhdf5, which converts them to full-width values."""
+    (6) floats: read through libhdf5, which converts them to full-width values; and (own file)
+    an N-bit type wider than the netCDF type netCDF-C reports."""
     def nbit(f, name, base, precision, values, offset=0, chunks=(4, 5), filtered=True):
         t = base.copy()
         t.set_precision(precision)
@@ -458,6 +459,20 @@ def hdf5_nbit():
         nbit(f, "float_nbit", h5py.h5t.IEEE_F32LE, 32, crng.random((6, 10)).astype("f4"))
         f.create_dataset("scaleoffset_float", data=crng.random((6, 10)).astype("f4"), chunks=(4, 5),
                          scaleoffset=3)
+    # 32 bits in 8 bytes (netCDF-C reports int, h5py int64): HDF5 2 writes such a type only
+    # when told to relax its integrity checks, which h5py does not offer: through its libhdf5
+    import ctypes
+    import glob
+    libs = os.path.join(os.path.dirname(h5py.__file__), os.pardir, "h5py.libs", "libhdf5-*")
+    relax = ctypes.CDLL(glob.glob(libs)[0]).H5Pset_relax_file_integrity_checks
+    relax.argtypes = [ctypes.c_int64, ctypes.c_uint64]
+    fapl = h5py.h5p.create(h5py.h5p.FILE_ACCESS)
+    relax(fapl.id, 1)  # H5F_RFIC_UNUSUAL_NUM_UNUSED_NUMERIC_BITS
+    fid = h5py.h5f.create(path("hdf5_nbit_wide.h5").encode(), h5py.h5f.ACC_TRUNC, fapl=fapl)
+    with h5py.File(fid) as f:
+        values = crng.integers(-2**31, 2**31, (6, 10))
+        nbit(f, "int32_in_8_bytes", h5py.h5t.STD_I64LE, 32, values)
+        nbit(f, "int32_in_8_bytes_unfiltered", h5py.h5t.STD_I64LE, 32, values, filtered=False)
 
 
 def codec_fixtures():

@@ -8,7 +8,7 @@ use super::nc4::ModelGroup;
 use super::placement::{place, Placement, Target};
 use super::variable_error::leave_out;
 use super::{IndexOptions, SourceError, VariableError};
-use crate::index::{ArrayNode, StorageKind};
+use crate::index::{ArrayNode, ElementKind, StorageKind};
 use hdf5::dataset::Layout;
 use hdf5::datatype::ByteOrder;
 use std::fs::File;
@@ -84,6 +84,13 @@ fn locate(
         // IEEE half precision, which netCDF-C reports as float: served as it is (`<f2`), as
         // h5py reads it
         dtype.size = 2;
+    }
+    let nbit_int = matches!(dtype.kind, ElementKind::Int | ElementKind::UInt)
+        && bits.is_some_and(|b| b != (8 * h5type.size(), 0));
+    if nbit_int && h5type.size() != dtype.size {
+        // an N-bit integer wider than the netCDF type reported for its bits (32 bits in 8
+        // bytes: netCDF-C says int): served in its own size, as h5py reads it
+        dtype.size = h5type.size();
     }
     if h5type.size() != dtype.size {
         let what = format!("HDF5 type has {} bytes, netCDF type {}", h5type.size(), dtype.size);

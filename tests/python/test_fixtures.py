@@ -11,9 +11,10 @@ NAMES = {str(p.relative_to(FIXTURES)): p for p in sorted(FIXTURES.rglob("*"))
          if p.is_file() and p.suffix != ".md"}
 # netCDF-C has no LZF filter: that file is compared with xarray's h5py-based engine;
 # netCDF-C has no LZ4 filter (hdf5_plugin_codecs.h5) and no float16 (netCDF4-python crashes on
-# it): compared with xarray's h5py-based engine (hdf5plugin gives h5py the filters)
+# it), and reports 32-bit integers in 8 bytes as int where h5py reads int64: compared with
+# xarray's h5py-based engine (hdf5plugin gives h5py the filters)
 ENGINE = {"hdf5_lzf.h5": "h5netcdf", "hdf5_plugin_codecs.h5": "h5netcdf",
-          "hdf5_float16.h5": "h5netcdf"}
+          "hdf5_float16.h5": "h5netcdf", "hdf5_nbit_wide.h5": "h5netcdf"}
 # file -> {group: variables left out (with a logged reason)}
 LEFT_OUT = {"unsupported_types.nc": {"/": ["pairs", "ragged"]}}
 # xarray cannot decode times in the calendar "none": compared with decode_times=False
@@ -75,6 +76,7 @@ INSPECT = {
     "hdf5_float16.h5": ["half                     <f2", "half_be                  >f2"],
     "hdf5_nbit.h5": ["int12                    <i2", "uint12                   >u2",
                      "N-bit type, read through libhdf5 as full-width values"],
+    "hdf5_nbit_wide.h5": ["int32_in_8_bytes         <i8", "N-bit type, read through libhdf5"],
 }
 
 

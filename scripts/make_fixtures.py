@@ -2,12 +2,14 @@
 """Generate the small NetCDF-4/HDF5 files in fixtures/ (deterministic: seeded data).
 
 Each file covers one case of the Zarr view; see fixtures/README.md for the list.
-Run: python scripts/make_fixtures.py [OUTDIR]   (needs netCDF4, h5py, numpy)
+Run: python scripts/make_fixtures.py [OUTDIR]   (needs netCDF4, h5py, numpy; the codec
+fixtures also PyTables and hdf5plugin)
 """
 import os
 import sys
 
 import h5py
+import hdf5plugin  # noqa: F401 (before netCDF4, whose own plugins h5py's HDF5 cannot load)
 import netCDF4
 import numpy as np
 
@@ -328,6 +330,157 @@ def hdf5_file_format_versions():
             b[:] = np.arange(30, dtype="i4").reshape(5, 6)
             for i in range(40):
                 a.attrs[f"attribute_{i:02d}"] = f"value {i} " * 8
+
+
+# --- HDF5 filters that are Zarr codecs, float16, N-bit types (issue 18). Own generator, so
+# that the data of the files above do not depend on these.
+crng = np.random.default_rng(20261207)
+
+
+def compressible(shape, dtype="f4", scale=20):
+    """Values with few distinct bytes: every codec compresses them (Blosc refuses data it
+    cannot shrink, and the HDF5 filter then stores the chunk unfiltered)."""
+    return (np.round(crng.random(shape) * scale) / 4).astype(dtype)
+
+
+def nc4_codecs():
+    """netCDF4-python's compression= codecs (netCDF-C's filters): zstd, bzip2, Blosc with each
+    sub-codec and shuffle; chunks partly unwritten without a _FillValue (fill chunks encoded
+    with the codec)."""
+    with netCDF4.Dataset(path("nc4_codecs.nc"), "w") as ds:
+        ds.title = "compression= codecs of netCDF4-python"
+        ds.createDimension("time", None)
+        ds.createDimension("y", 12)
+        ds.createDimension("x", 20)
+        t = ds.createVariable("time", "f8", ("time",))
+        t.units = "days since 2000-01-01"
+        t[:] = np.arange(3.0)
+        cases = [("zstd", {"shuffle": True}), ("bzip2", {}),
+                 ("blosc_lz4", {"blosc_shuffle": 1}), ("blosc_lz", {"blosc_shuffle": 2}),
+                 ("blosc_lz4hc", {"blosc_shuffle": 1}), ("blosc_zlib", {"blosc_shuffle": 0}),
+                 ("blosc_zstd", {"blosc_shuffle": 2})]
+        for comp, kw in cases:
+            v = ds.createVariable(comp, "f4", ("time", "y", "x"), compression=comp, complevel=5,
+                                  chunksizes=(2, 6, 16), **kw)
+            v.units = "K"
+            v[:] = compressible((3, 12, 20))
+        i = ds.createVariable("counts_blosc", "i2", ("y", "x"), compression="blosc_lz4",
+                              chunksizes=(6, 20))
+        i[:] = compressible((12, 20), "i2", 400)
+        for comp in ("zstd", "bzip2", "blosc_zstd"):
+            # no _FillValue attribute: unwritten chunks hold netCDF's default fill, which Zarr's
+            # fill_value cannot stand for: served as fill chunks encoded with the codec
+            v = ds.createVariable(f"sparse_{comp}", "f4", ("y", "x"), compression=comp,
+                                  chunksizes=(6, 10))
+            v[:6, :10] = compressible((6, 10))
+
+
+def hdf5_plugin_codecs():
+    """h5py + hdf5plugin: zstd (32015), LZ4 (32004, HDF5's own block framing: decoded in the
+    daemon), Blosc (32001, LZ4 with bit shuffle, zstd), bzip2 (307), with dimension scales."""
+    def data(g):
+        return [
+            g.create_dataset("zstd", data=compressible((6, 10)), chunks=(6, 10),
+                             **hdf5plugin.Zstd(clevel=7)),
+            g.create_dataset("lz4", data=compressible((6, 10), "f8"), chunks=(3, 10),
+                             **hdf5plugin.LZ4(nbytes=64)),
+            g.create_dataset("blosc_lz4_bit", data=compressible((6, 10), "f8"), chunks=(6, 10),
+                             **hdf5plugin.Blosc(cname="lz4", clevel=5,
+                                                shuffle=hdf5plugin.Blosc.BITSHUFFLE)),
+            g.create_dataset("blosc_zstd", data=compressible((6, 10), "i4", 80), chunks=(6, 10),
+                             **hdf5plugin.Blosc(cname="zstd", clevel=3,
+                                                shuffle=hdf5plugin.Blosc.SHUFFLE)),
+            g.create_dataset("bzip2", data=compressible((6, 10)), chunks=(4, 10),
+                             **hdf5plugin.BZip2(blocksize=9)),
+        ]
+    hdf5_scales("hdf5_plugin_codecs.h5", data)
+
+
+def tables_codecs():
+    """PyTables: Blosc with each sub-codec (byte and bit shuffle inside the chunk), bzip2 after
+    HDF5's shuffle filter, and a chunk Blosc could not shrink (stored unfiltered: filter mask)."""
+    import tables
+    with tables.open_file(path("tables_codecs.h5"), "w", title="PyTables codecs") as f:
+        for lib, shuffle, bitshuffle in (("blosc:blosclz", True, False), ("blosc:lz4", True, False),
+                                         ("blosc:lz4hc", False, True), ("blosc:zlib", True, False),
+                                         ("blosc:zstd", False, True), ("bzip2", True, False)):
+            filters = tables.Filters(complevel=5, complib=lib, shuffle=shuffle,
+                                     bitshuffle=bitshuffle)
+            f.create_carray("/", lib.replace(":", "_"), obj=compressible((20, 30)),
+                            chunkshape=(8, 16), filters=filters)
+        mixed = compressible((16, 40))
+        mixed[8:, 20:] = crng.random((8, 20)).astype("f4")  # random bits: Blosc gives up
+        f.create_carray("/", "blosc_incompressible_chunk", obj=mixed, chunkshape=(8, 20),
+                        filters=tables.Filters(complevel=9, complib="blosc:lz4", shuffle=False))
+
+
+def hdf5_float16():
+    """float16 (netCDF-C has no such type): chunked with shuffle + deflate, contiguous
+    big-endian, and partly written without a fill value attribute (fill chunks)."""
+    def data(g):
+        a = g.create_dataset("half", data=(crng.random((6, 10)) * 100).astype("<f2"),
+                             chunks=(4, 5), compression="gzip", shuffle=True)
+        a.attrs["units"] = "m"
+        b = g.create_dataset("half_be", data=crng.standard_normal((6, 10)).astype(">f2"))
+        c = g.create_dataset("half_sparse", shape=(6, 10), dtype="<f2", chunks=(3, 5),
+                             compression="gzip")
+        c[:3, :5] = np.float16(1.5)
+        return [a, b, c]
+    hdf5_scales("hdf5_float16.h5", data)
+
+
+def hdf5_nbit():
+    """N-bit types (fewer bits than their bytes, or at an offset: the stored bytes are not the
+    values) with and without the N-Bit filter (5), contiguous and chunked, and scale-offset
+    (6) floats: read through libhdf5, which converts them to full-width values; and (own file)
+    an N-bit type wider than the netCDF type netCDF-C reports."""
+    def nbit(f, name, base, precision, values, offset=0, chunks=(4, 5), filtered=True):
+        t = base.copy()
+        t.set_precision(precision)
+        if offset:
+            t.set_offset(offset)
+        dcpl = h5py.h5p.create(h5py.h5p.DATASET_CREATE)
+        if chunks:
+            dcpl.set_chunk(chunks)
+        if filtered:
+            dcpl.set_filter(h5py.h5z.FILTER_NBIT, 0)
+        space = h5py.h5s.create_simple(values.shape)
+        h5py.h5d.create(f.id, name.encode(), t, space, dcpl=dcpl).write(
+            h5py.h5s.ALL, h5py.h5s.ALL, values)
+    with h5py.File(path("hdf5_nbit.h5"), "w") as f:
+        nbit(f, "int12", h5py.h5t.STD_I16LE, 12, crng.integers(-2000, 2000, (6, 10)).astype("i2"))
+        nbit(f, "uint12", h5py.h5t.STD_U16BE, 12, crng.integers(0, 4000, (6, 10)).astype(">u2"))
+        nbit(f, "int20_at_4", h5py.h5t.STD_I32LE, 20,
+             crng.integers(-500000, 500000, (6, 10)).astype("i4"), offset=4)
+        nbit(f, "int20_unfiltered", h5py.h5t.STD_I32LE, 20,
+             crng.integers(-500000, 500000, (6, 10)).astype("i4"), filtered=False)
+        nbit(f, "int12_contiguous", h5py.h5t.STD_I16LE, 12,
+             crng.integers(-2000, 2000, (6, 10)).astype("i2"), chunks=None, filtered=False)
+        nbit(f, "float_nbit", h5py.h5t.IEEE_F32LE, 32, crng.random((6, 10)).astype("f4"))
+        f.create_dataset("scaleoffset_float", data=crng.random((6, 10)).astype("f4"), chunks=(4, 5),
+                         scaleoffset=3)
+    # 32 bits in 8 bytes (netCDF-C reports int, h5py int64): HDF5 2 writes such a type only
+    # when told to relax its integrity checks, which h5py does not offer: through its libhdf5
+    import ctypes
+    import glob
+    libs = os.path.join(os.path.dirname(h5py.__file__), os.pardir, "h5py.libs", "libhdf5-*")
+    relax = ctypes.CDLL(glob.glob(libs)[0]).H5Pset_relax_file_integrity_checks
+    relax.argtypes = [ctypes.c_int64, ctypes.c_uint64]
+    fapl = h5py.h5p.create(h5py.h5p.FILE_ACCESS)
+    relax(fapl.id, 1)  # H5F_RFIC_UNUSUAL_NUM_UNUSED_NUMERIC_BITS
+    fid = h5py.h5f.create(path("hdf5_nbit_wide.h5").encode(), h5py.h5f.ACC_TRUNC, fapl=fapl)
+    with h5py.File(fid) as f:
+        values = crng.integers(-2**31, 2**31, (6, 10))
+        nbit(f, "int32_in_8_bytes", h5py.h5t.STD_I64LE, 32, values)
+        nbit(f, "int32_in_8_bytes_unfiltered", h5py.h5t.STD_I64LE, 32, values, filtered=False)
+
+
+def codec_fixtures():
+    nc4_codecs()
+    hdf5_plugin_codecs()
+    tables_codecs()
+    hdf5_float16()
+    hdf5_nbit()
 
 
 # --- STAC fixtures (fixtures/stac/): extents, calendars, grids. Own generator, so that the
@@ -696,6 +849,9 @@ def stac_fixtures():
 
 def main():
     os.makedirs(OUT, exist_ok=True)
+    if sys.argv[2:3] == ["--codecs"]:  # only the codec fixtures (the others stay byte-identical)
+        codec_fixtures()
+        return
     for make in (tas_day, packed, fletcher, sparse, contiguous_and_big_endian, groups, calendars,
                  plain_hdf5, single_record_variable, strings_and_enums, hdf5_library_filters, hdf5_lzf,
                  unsupported_types, hdf5_file_format_versions):
@@ -705,6 +861,7 @@ def main():
     netcdf3("netcdf3_64bit_data.nc", "NETCDF3_64BIT_DATA", cdf5_extra)
     stac_fixtures()
     oversized_chunks()
+    codec_fixtures()
     print("fixtures written to", os.path.abspath(OUT))
 
 

@@ -6,7 +6,8 @@
 #![no_main]
 
 use cloudify_mount::codec::{
-    decode_hdf5_chunk, decode_hdf5_chunk_into, fletcher32, shuffle, SourceFilter,
+    blosc_lz4, bzip2_compress, decode_hdf5_chunk, decode_hdf5_chunk_into, fletcher32, shuffle,
+    zstd_compress, SourceFilter,
 };
 use flate2::{read::ZlibEncoder, Compression};
 use libfuzzer_sys::fuzz_target;
@@ -21,6 +22,14 @@ fuzz_target!(|data: &[u8]| {
     }
     if sel & 16 != 0 {
         pipeline.push(SourceFilter::Deflate { level: 4 });
+    }
+    // a compressor that is a Zarr codec (or HDF5's LZ4) after the shuffle
+    match how >> 3 & 7 {
+        1 => pipeline.push(SourceFilter::Blosc),
+        2 => pipeline.push(SourceFilter::Zstd),
+        3 => pipeline.push(SourceFilter::Bzip2),
+        4 => pipeline.push(SourceFilter::Lz4),
+        _ => {}
     }
     if sel & 32 != 0 {
         pipeline.push(SourceFilter::Fletcher32);
@@ -51,7 +60,11 @@ fuzz_target!(|data: &[u8]| {
                     d.extend_from_slice(&sum.to_le_bytes());
                     d
                 }
-                SourceFilter::Lzf => d, // no encoder here: left as it is
+                SourceFilter::Blosc => blosc_lz4(&d, es),
+                SourceFilter::Zstd => zstd_compress(&d),
+                SourceFilter::Bzip2 => bzip2_compress(&d, 9),
+                // no encoder here: left as it is
+                SourceFilter::Lzf | SourceFilter::Lz4 => d,
             };
         }
         match how >> 1 & 3 {

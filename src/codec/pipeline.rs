@@ -2,10 +2,14 @@
 //! mask says were skipped left out; whole ([`decode_hdf5_chunk`]) or straight into the
 //! caller's buffer ([`decode_hdf5_chunk_into`], decoded mode).
 
+use super::blosc::blosc_decompress;
+use super::bzip2::bzip2_decompress;
 use super::deflate::{inflate, inflate_into};
 use super::fletcher32::verify_fletcher32;
+use super::lz4::hdf5_lz4_decompress;
 use super::lzf::lzf_decompress;
 use super::shuffle::{unshuffle, unshuffle_into};
+use super::zstd::zstd_decompress;
 use super::CodecError;
 use serde::{Deserialize, Serialize};
 use std::borrow::Cow;
@@ -22,6 +26,14 @@ pub enum SourceFilter {
     Fletcher32,
     /// LZF (h5py's filter 32000), decoded in Rust.
     Lzf,
+    /// Blosc 1 (filter 32001); the chunk's own header says how it was compressed.
+    Blosc,
+    /// zstd (filter 32015).
+    Zstd,
+    /// bzip2 (filter 307).
+    Bzip2,
+    /// LZ4 in HDF5's own block framing (filter 32004), decoded in Rust.
+    Lz4,
 }
 
 /// Decode a stored HDF5 chunk: undo the pipeline in reverse, skipping filters whose bit is set
@@ -123,6 +135,10 @@ fn undo<'a>(
         SourceFilter::Deflate { .. } => Cow::Owned(inflate(&data, expected)?),
         SourceFilter::Shuffle { elementsize } => Cow::Owned(unshuffle(&data, *elementsize)),
         SourceFilter::Lzf => Cow::Owned(lzf_decompress(&data, expected)?),
+        SourceFilter::Blosc => Cow::Owned(blosc_decompress(&data, expected)?),
+        SourceFilter::Zstd => Cow::Owned(zstd_decompress(&data, expected)?),
+        SourceFilter::Bzip2 => Cow::Owned(bzip2_decompress(&data, expected)?),
+        SourceFilter::Lz4 => Cow::Owned(hdf5_lz4_decompress(&data, expected)?),
     })
 }
 

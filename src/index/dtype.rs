@@ -62,6 +62,7 @@ impl Dtype {
         Some(match self.kind {
             ElementKind::UInt => AttrValue::UInt(raw),
             ElementKind::Int => AttrValue::Int(((raw << (64 - bits)) as i64) >> (64 - bits)),
+            ElementKind::Float if self.size == 2 => AttrValue::Float(half_to_f64(raw as u16)),
             ElementKind::Float if self.size == 4 => {
                 AttrValue::Float(f64::from(f32::from_bits(raw as u32)))
             }
@@ -76,7 +77,9 @@ impl Dtype {
         let mut le: Vec<u8> = match (self.kind, value) {
             (ElementKind::Float, v) => {
                 let x = v.as_f64()?;
-                if self.size == 4 {
+                if self.size == 2 {
+                    f64_to_half(x).to_le_bytes().to_vec()
+                } else if self.size == 4 {
                     (x as f32).to_le_bytes().to_vec()
                 } else {
                     x.to_le_bytes().to_vec()
@@ -119,9 +122,59 @@ impl Dtype {
     }
 }
 
+/// An IEEE half-precision value (float16) as f64 (exact).
+fn half_to_f64(h: u16) -> f64 {
+    let sign = if h & 0x8000 != 0 { -1.0 } else { 1.0 };
+    let (exp, man) = (i32::from((h >> 10) & 0x1f), f64::from(h & 0x3ff));
+    sign * match exp {
+        0 => man * 2f64.powi(-24),
+        31 if man == 0.0 => f64::INFINITY,
+        31 => f64::NAN,
+        e => (1.0 + man / 1024.0) * 2f64.powi(e - 15),
+    }
+}
+
+/// `x` rounded to the nearest float16 (ties to even), as NumPy converts.
+fn f64_to_half(x: f64) -> u16 {
+    let sign = if x.is_sign_negative() { 0x8000 } else { 0 };
+    let a = x.abs();
+    if a.is_nan() {
+        return 0x7e00;
+    }
+    if a < 2f64.powi(-14) {
+        // subnormal, in units of 2^-24 (1024 of them is the smallest normal, 0x0400)
+        return sign | (a * 2f64.powi(24)).round_ties_even() as u16;
+    }
+    let mut e = ((a.to_bits() >> 52) & 0x7ff) as i32 - 1023;
+    let mut m = (a * 2f64.powi(10 - e)).round_ties_even(); // 1024..=2048, exact scaling
+    if m >= 2048.0 {
+        e += 1;
+        m = 1024.0;
+    }
+    if e > 15 {
+        return sign | 0x7c00;
+    }
+    sign | (((e + 15) as u16) << 10) | (m as u16 - 1024)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn float16_values() {
+        let f2 = Dtype::le(ElementKind::Float, 2);
+        // 1.0, -2.5, the largest, the smallest subnormal, 1/3 rounded, 65520 → inf
+        for (x, bits) in [(1.0, 0x3c00u16), (-2.5, 0xc100), (65504.0, 0x7bff), (2f64.powi(-24), 1)]
+        {
+            assert_eq!(f2.encode(&AttrValue::Float(x)), Some(bits.to_le_bytes().to_vec()));
+            assert_eq!(f2.decode(&bits.to_le_bytes()), Some(AttrValue::Float(x)));
+        }
+        assert_eq!(f64_to_half(1.0 / 3.0), 0x3555);
+        assert_eq!(f64_to_half(65520.0), 0x7c00);
+        assert_eq!(f64_to_half(2047.0 / 1024.0 * 2f64.powi(-14)), 0x07ff);
+        assert!(half_to_f64(0x7e00).is_nan());
+    }
 
     #[test]
     fn encodes_and_decodes() {

@@ -15,7 +15,7 @@ mod dtype;
 pub use crate::codec::SourceFilter;
 pub use attr::AttrValue;
 pub use chunk_ref::ChunkRef;
-pub use codecs::{encode, Codec};
+pub use codecs::{encode, BloscName, BloscShuffle, Codec};
 pub use dtype::{Dtype, ElementKind};
 
 use serde::{Deserialize, Serialize};
@@ -70,6 +70,9 @@ pub enum StorageKind {
     Strings,
     /// A collection's variable in chunks assembled from its members' chunks.
     Joined,
+    /// An N-bit type (fewer bits than its bytes, or at an offset): every chunk read through
+    /// libhdf5, which converts the values to the served full-width type.
+    Converted,
 }
 
 /// One array (NetCDF variable / HDF5 dataset).

@@ -7,7 +7,10 @@ pub mod collection;
 pub mod ncml;
 pub mod union_parent;
 
-use crate::index::{ArrayNode, ChunkRef, Codec, DatasetIndex, Dtype, GroupNode, StorageKind};
+use crate::index::{
+    ArrayNode, BloscShuffle, ChunkRef, Codec, DatasetIndex, Dtype, GroupNode, SourceFilter,
+    StorageKind,
+};
 use crate::zarr::v2::dtype::numpy;
 use std::fmt::Write;
 
@@ -34,20 +37,12 @@ fn group(out: &mut String, g: &GroupNode, path: &str) {
 
 fn array(out: &mut String, a: &ArrayNode) {
     let codecs = {
-        let mut c: Vec<String> = a
-            .codecs
-            .iter()
-            .filter_map(|f| match f {
-                Codec::Shuffle { elementsize } => Some(format!("shuffle({elementsize})")),
-                Codec::Deflate { .. } => None,
-            })
-            .collect();
+        let mut c: Vec<String> =
+            a.codecs.iter().filter(|f| !f.is_compressor()).map(codec_name).collect();
         if a.dtype == Dtype::UTF8 {
             c.push("vlen-utf8".to_string());
         }
-        if let Some(Codec::Deflate { level }) = a.codecs.last() {
-            c.push(format!("zlib({level})"));
-        }
+        c.extend(a.codecs.iter().filter(|f| f.is_compressor()).map(codec_name));
         if c.is_empty() {
             "none".to_string()
         } else {
@@ -60,13 +55,17 @@ fn array(out: &mut String, a: &ArrayNode) {
         a.chunk_refs.iter().flatten().filter(|c| matches!(c, ChunkRef::Fill { .. })).count();
     let how = match a.storage {
         StorageKind::ChunkedPassThrough => "chunked, pass-through",
-        StorageKind::ChunkedDecoded => "chunked, decoded in the daemon",
+        StorageKind::ChunkedDecoded => {
+            let filters: Vec<&str> = a.source_filters.iter().map(|f| filter_name(*f)).collect();
+            &format!("chunked, decoded in the daemon (HDF5 filters {})", filters.join(" + "))
+        }
         StorageKind::ChunkedLibrary => "chunked, decoded by libhdf5 (filter without Zarr codec)",
         StorageKind::ContiguousPassThrough => "contiguous, pass-through byte ranges",
         StorageKind::Compact => "compact, generated",
         StorageKind::Unallocated => "never written, fill value",
         StorageKind::Strings => "strings, generated (vlen-utf8)",
         StorageKind::Joined => "joined from the members' chunks, generated",
+        StorageKind::Converted => "N-bit type, read through libhdf5 as full-width values",
     };
     let _ = writeln!(
         out,
@@ -83,4 +82,36 @@ fn array(out: &mut String, a: &ArrayNode) {
         "",
         a.chunk_refs.len()
     );
+}
+
+/// A served codec as numcodecs names it, with its settings.
+fn codec_name(c: &Codec) -> String {
+    match c {
+        Codec::Shuffle { elementsize } => format!("shuffle({elementsize})"),
+        Codec::Deflate { level } => format!("zlib({level})"),
+        Codec::Blosc { cname, clevel, shuffle, .. } => {
+            let shuffle = match shuffle {
+                BloscShuffle::None => "noshuffle",
+                BloscShuffle::Byte => "shuffle",
+                BloscShuffle::Bit => "bitshuffle",
+            };
+            format!("blosc({cname:?}, {clevel}, {shuffle})").to_lowercase()
+        }
+        Codec::Zstd { level } => format!("zstd({level})"),
+        Codec::Bzip2 { level } => format!("bz2({level})"),
+    }
+}
+
+/// An HDF5 filter of a stored pipeline, by its usual name.
+fn filter_name(f: SourceFilter) -> &'static str {
+    match f {
+        SourceFilter::Shuffle { .. } => "shuffle",
+        SourceFilter::Deflate { .. } => "deflate",
+        SourceFilter::Fletcher32 => "fletcher32",
+        SourceFilter::Lzf => "lzf",
+        SourceFilter::Blosc => "blosc",
+        SourceFilter::Zstd => "zstd",
+        SourceFilter::Bzip2 => "bzip2",
+        SourceFilter::Lz4 => "lz4",
+    }
 }

@@ -8,7 +8,7 @@ use super::nc4::ModelGroup;
 use super::placement::{place, Placement, Target};
 use super::variable_error::leave_out;
 use super::{IndexOptions, SourceError, VariableError};
-use crate::index::{ArrayNode, StorageKind};
+use crate::index::{ArrayNode, ElementKind, StorageKind};
 use hdf5::dataset::Layout;
 use hdf5::datatype::ByteOrder;
 use std::fs::File;
@@ -79,13 +79,29 @@ fn locate(
     let ds = open_dataset(&ctx.h5, hdf5_path)?;
     let mut dtype = array.dtype;
     let h5type = ds.dtype().map_err(|source| VariableError::Hdf5 { what: "datatype", source })?;
+    let bits = raw::number_bits(&ds);
+    if h5type.size() == 2 && dtype.is_float() && bits == Some((16, 0)) {
+        // IEEE half precision, which netCDF-C reports as float: served as it is (`<f2`), as
+        // h5py reads it
+        dtype.size = 2;
+    }
+    let nbit_int = matches!(dtype.kind, ElementKind::Int | ElementKind::UInt)
+        && bits.is_some_and(|b| b != (8 * h5type.size(), 0));
+    if nbit_int && h5type.size() != dtype.size {
+        // an N-bit integer wider than the netCDF type reported for its bits (32 bits in 8
+        // bytes: netCDF-C says int): served in its own size, as h5py reads it
+        dtype.size = h5type.size();
+    }
     if h5type.size() != dtype.size {
         let what = format!("HDF5 type has {} bytes, netCDF type {}", h5type.size(), dtype.size);
         return Err(VariableError::Unsupported(what));
     }
+    // an N-bit type (fewer bits than its bytes hold, or at an offset): its stored bytes are
+    // not the values; libhdf5 converts them
+    let converted = dtype.is_number() && bits.is_some_and(|b| b != (8 * dtype.size, 0));
     dtype.big_endian = dtype.size > 1 && matches!(h5type.byte_order(), ByteOrder::BigEndian);
     array.dtype = dtype;
-    array.fill_element = raw::fill_element(&ds, dtype.size)?;
+    array.fill_element = raw::fill_element(&ds, dtype)?;
     if fill_from_storage {
         array.fill_value = dtype.decode(&array.fill_element);
     }
@@ -99,6 +115,10 @@ fn locate(
     }
     let rank = h5shape.len();
     let placement = match ds.layout() {
+        Layout::Chunked if converted => Placement::Converted {
+            chunk: ds.chunk().map(|c| c.iter().map(|x| *x as u64).collect()),
+        },
+        _ if converted => Placement::Converted { chunk: None },
         Layout::Chunked => Placement::Chunked {
             filters: ds.filters(),
             chunk: ds.chunk().map(|c| c.iter().map(|x| *x as u64).collect()),
@@ -140,19 +160,44 @@ mod raw {
     use hdf5_sys::h5d::{H5Dget_create_plist, H5Dget_type, H5Dread};
     use hdf5_sys::h5p::{H5Pclose, H5Pget_external_count, H5Pget_fill_value, H5P_DEFAULT};
     use hdf5_sys::h5s::H5S_ALL;
-    use hdf5_sys::h5t::H5Tclose;
+    use hdf5_sys::h5t::{H5T_class_t, H5Tclose, H5Tget_class, H5Tget_offset, H5Tget_precision};
 
     use super::VariableError;
+    use crate::index::Dtype;
+    use crate::source::library_chunks::served_type;
 
-    /// The dataset's fill value as one element in the file's type and byte order.
-    pub fn fill_element(ds: &hdf5::Dataset, size: usize) -> Result<Vec<u8>, VariableError> {
-        let mut buf = vec![0u8; size];
+    /// Precision and offset in bits of an integer or floating-point dataset type (`None` for
+    /// other classes).
+    pub fn number_bits(ds: &hdf5::Dataset) -> Option<(usize, usize)> {
+        let _guard = hdf5_sys::LOCK.lock();
+        // SAFETY: the type id is checked and closed.
+        unsafe {
+            let tid = H5Dget_type(ds.id());
+            if tid < 0 {
+                return None;
+            }
+            let class = H5Tget_class(tid);
+            let number = matches!(class, H5T_class_t::H5T_INTEGER | H5T_class_t::H5T_FLOAT);
+            let (precision, offset) = (H5Tget_precision(tid), H5Tget_offset(tid));
+            H5Tclose(tid);
+            (number && offset >= 0).then_some((precision, offset as usize))
+        }
+    }
+
+    /// The dataset's fill value as one element of the served type (the file's type and byte
+    /// order, or what an N-bit type's values are converted to).
+    pub fn fill_element(ds: &hdf5::Dataset, dtype: Dtype) -> Result<Vec<u8>, VariableError> {
+        let mut buf = vec![0u8; dtype.size];
         let _guard = hdf5_sys::LOCK.lock();
         // SAFETY: ids come from a live dataset and are closed here; buf holds one element of
         // the type passed.
         let status = unsafe {
             let dcpl = H5Dget_create_plist(ds.id());
-            let tid = H5Dget_type(ds.id());
+            let file_type = H5Dget_type(ds.id());
+            let tid = if file_type >= 0 { served_type(file_type, dtype.big_endian) } else { -1 };
+            if file_type >= 0 {
+                H5Tclose(file_type);
+            }
             let r = if dcpl < 0 || tid < 0 {
                 -1
             } else {

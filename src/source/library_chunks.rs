@@ -4,9 +4,13 @@
 
 use crate::index::ArrayNode;
 use hdf5_sys::h5d::{H5Dget_space, H5Dget_type, H5Dread};
+use hdf5_sys::h5i::hid_t;
 use hdf5_sys::h5p::H5P_DEFAULT;
 use hdf5_sys::h5s::{H5S_seloper_t, H5Sclose, H5Screate_simple, H5Sselect_hyperslab};
-use hdf5_sys::h5t::H5Tclose;
+use hdf5_sys::h5t::{
+    H5T_class_t, H5T_direction_t, H5T_order_t, H5Tclose, H5Tcopy, H5Tget_class, H5Tget_native_type,
+    H5Tget_offset, H5Tget_precision, H5Tget_size, H5Tset_offset, H5Tset_order, H5Tset_precision,
+};
 use std::path::PathBuf;
 use std::sync::Mutex;
 
@@ -69,7 +73,7 @@ impl LibraryChunks for Hdf5Chunks {
         if count.contains(&0) {
             return Ok(chunk); // entirely beyond the stored extent: fill
         }
-        let part = read_hyperslab(&ds, &start, &count, es)?;
+        let part = read_hyperslab(&ds, &start, &count, es, array.dtype.big_endian)?;
         place(&mut chunk, &part, &array.chunks, &count, es);
         Ok(chunk)
     }
@@ -99,17 +103,57 @@ fn place(chunk: &mut [u8], part: &[u8], chunks: &[u64], count: &[u64], es: usize
     }
 }
 
+/// The type values of file type `tid` are read as: the file type itself when its bytes are the
+/// values (no conversion), else (an N-bit type) the full-width type of its size and class in
+/// the served byte order (`big_endian`), which libhdf5 converts to. A new id, or -1.
+///
+/// # Safety
+/// `tid` must be a valid datatype id; the caller holds the library lock and closes the result.
+pub(super) unsafe fn served_type(tid: hid_t, big_endian: bool) -> hid_t {
+    let class = H5Tget_class(tid);
+    let size = H5Tget_size(tid);
+    let full = H5Tget_precision(tid) == 8 * size && H5Tget_offset(tid) == 0;
+    let order = if big_endian { H5T_order_t::H5T_ORDER_BE } else { H5T_order_t::H5T_ORDER_LE };
+    let mem = match class {
+        _ if full => H5Tcopy(tid),
+        H5T_class_t::H5T_INTEGER => {
+            let mem = H5Tcopy(tid);
+            if mem >= 0 && (H5Tset_offset(mem, 0) < 0 || H5Tset_precision(mem, 8 * size) < 0) {
+                H5Tclose(mem);
+                return -1;
+            }
+            mem
+        }
+        H5T_class_t::H5T_FLOAT => H5Tget_native_type(tid, H5T_direction_t::H5T_DIR_DEFAULT),
+        _ => H5Tcopy(tid),
+    };
+    if mem >= 0 && (H5Tget_size(mem) != size || (!full && H5Tset_order(mem, order) < 0)) {
+        H5Tclose(mem);
+        return -1;
+    }
+    mem
+}
+
 fn read_hyperslab(
     ds: &hdf5::Dataset,
     start: &[u64],
     count: &[u64],
     es: usize,
+    big_endian: bool,
 ) -> Result<Vec<u8>, LibraryError> {
     let mut buf = vec![0u8; count.iter().product::<u64>() as usize * es];
     let _lock = hdf5_sys::LOCK.lock();
-    // SAFETY: every id is checked and closed; buf holds `count` elements of the file type.
+    // SAFETY: every id is checked and closed; buf holds `count` elements of the served type
+    // (its size checked by `served_type`).
     let status = unsafe {
-        let tid = H5Dget_type(ds.id());
+        let tid = {
+            let file_type = H5Dget_type(ds.id());
+            let served = if file_type >= 0 { served_type(file_type, big_endian) } else { -1 };
+            if file_type >= 0 {
+                H5Tclose(file_type);
+            }
+            served
+        };
         let fspace = H5Dget_space(ds.id());
         let mspace = H5Screate_simple(count.len() as i32, count.as_ptr(), std::ptr::null());
         let mut r = -1;

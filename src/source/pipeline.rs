@@ -1,8 +1,9 @@
-//! An HDF5 filter pipeline and how its chunks can be served: as stored (shuffle and deflate,
-//! which Zarr declares as codecs), decoded in Rust, or decoded by libhdf5.
+//! An HDF5 filter pipeline and how its chunks can be served: as stored (shuffle, and one of
+//! deflate, Blosc, zstd, bzip2: Zarr codecs whose bytes are HDF5's), decoded in Rust (LZF,
+//! HDF5's LZ4 framing, filter orders Zarr cannot express), or decoded by libhdf5.
 
 use super::VariableError;
-use crate::index::{Codec, SourceFilter};
+use crate::index::{BloscName, BloscShuffle, Codec, SourceFilter};
 use hdf5::filters::Filter as H5Filter;
 
 /// How the chunks of a pipeline are served.
@@ -10,7 +11,7 @@ use hdf5::filters::Filter as H5Filter;
 pub enum Mode {
     /// The stored bytes are valid Zarr chunks (shuffle → zlib, fletcher32 trailer cut off).
     ZeroCopy,
-    /// Decoded in Rust (other filter orders, LZF), served uncompressed.
+    /// Decoded in Rust (other filter orders, LZF, LZ4), served uncompressed.
     Decode,
     /// Decoded by libhdf5 (szip, nbit, scaleoffset, plugins), served uncompressed.
     Library,
@@ -25,17 +26,42 @@ pub struct Pipeline {
 
 /// h5py's LZF filter.
 const H5Z_FILTER_LZF: i32 = 32000;
+/// The registered filters that are Zarr codecs, or decoded in Rust (LZ4).
+const H5Z_FILTER_BZIP2: i32 = 307;
+const H5Z_FILTER_BLOSC: i32 = 32001;
+const H5Z_FILTER_LZ4: i32 = 32004;
+const H5Z_FILTER_ZSTD: i32 = 32015;
 
 /// Map the HDF5 filter pipeline onto Zarr v2 codecs, or say why it cannot be served at all.
 pub fn map_pipeline(filters: &[H5Filter], elementsize: usize) -> Result<Pipeline, VariableError> {
     let mut source = Vec::new();
+    let mut compressors = Vec::new(); // the Zarr codec of each compressing filter
     let mut library = false;
     for f in filters {
         source.push(match f {
             H5Filter::Shuffle => SourceFilter::Shuffle { elementsize },
-            H5Filter::Deflate(level) => SourceFilter::Deflate { level: u32::from(*level) },
+            H5Filter::Deflate(level) => {
+                compressors.push(Codec::Deflate { level: u32::from(*level) });
+                SourceFilter::Deflate { level: u32::from(*level) }
+            }
             H5Filter::Fletcher32 => SourceFilter::Fletcher32,
             H5Filter::User(H5Z_FILTER_LZF, _) => SourceFilter::Lzf,
+            H5Filter::User(H5Z_FILTER_LZ4, _) => SourceFilter::Lz4,
+            H5Filter::User(H5Z_FILTER_BLOSC, cd) => {
+                compressors.push(blosc_codec(cd, elementsize));
+                SourceFilter::Blosc
+            }
+            H5Filter::User(H5Z_FILTER_ZSTD, cd) => {
+                // cd_values[0]: the level (a negative one as its two's complement)
+                let level = cd.first().map_or(3, |l| *l as i32);
+                compressors.push(Codec::Zstd { level });
+                SourceFilter::Zstd
+            }
+            H5Filter::User(H5Z_FILTER_BZIP2, cd) => {
+                let level = cd.first().copied().filter(|l| (1..=9).contains(l)).unwrap_or(9);
+                compressors.push(Codec::Bzip2 { level });
+                SourceFilter::Bzip2
+            }
             other => {
                 let id = filter_id(other);
                 if !filter_available(id) {
@@ -50,29 +76,52 @@ pub fn map_pipeline(filters: &[H5Filter], elementsize: usize) -> Result<Pipeline
     if library {
         return Ok(plain(Mode::Library));
     }
-    // Zero-copy needs the order Zarr decodes in: [shuffle] [deflate] [fletcher32 trailer].
+    // Zero-copy needs the order Zarr decodes in: [shuffle] [one compressor] [fletcher32
+    // trailer]; LZF and HDF5's LZ4 framing have no Zarr codec.
     let rank = |f: &SourceFilter| match f {
         SourceFilter::Shuffle { .. } => 0,
-        SourceFilter::Deflate { .. } => 1,
+        SourceFilter::Deflate { .. }
+        | SourceFilter::Blosc
+        | SourceFilter::Zstd
+        | SourceFilter::Bzip2 => 1,
         SourceFilter::Fletcher32 => 2,
-        SourceFilter::Lzf => 9,
+        SourceFilter::Lzf | SourceFilter::Lz4 => 9,
     };
     let ordered = source.windows(2).all(|w| rank(&w[0]) < rank(&w[1]));
-    if !ordered || source.contains(&SourceFilter::Lzf) {
+    if !ordered || source.iter().any(|f| rank(f) == 9) {
         return Ok(Pipeline { source, ..plain(Mode::Decode) });
     }
-    // the fletcher32 trailer follows the zlib stream, which ends without it
-    let codecs = source
+    // the fletcher32 trailer follows the compressed stream, which ends without it (zlib, zstd
+    // and bzip2 streams end themselves; a Blosc chunk's header gives its length)
+    let mut codecs: Vec<Codec> = source
         .iter()
         .filter_map(|f| match f {
             SourceFilter::Shuffle { elementsize } => {
                 Some(Codec::Shuffle { elementsize: *elementsize })
             }
-            SourceFilter::Deflate { level } => Some(Codec::Deflate { level: *level }),
-            SourceFilter::Fletcher32 | SourceFilter::Lzf => None,
+            _ => None,
         })
         .collect();
+    codecs.extend(compressors);
     Ok(Pipeline { source, codecs, mode: Mode::ZeroCopy })
+}
+
+/// The Zarr codec of an HDF5 Blosc filter, from its cd_values as the filter completes them:
+/// [filter revision, Blosc version, format version, type size, chunk bytes, clevel, shuffle,
+/// compressor code] (the settings after the chunk bytes are absent when the defaults apply).
+fn blosc_codec(cd: &[u32], elementsize: usize) -> Codec {
+    let typesize = cd.get(2).map_or(elementsize, |t| *t as usize);
+    let shuffle = match cd.get(5) {
+        Some(0) => BloscShuffle::None,
+        Some(2) => BloscShuffle::Bit,
+        _ => BloscShuffle::Byte,
+    };
+    Codec::Blosc {
+        cname: cd.get(6).and_then(|c| BloscName::from_code(*c)).unwrap_or(BloscName::BloscLz),
+        clevel: cd.get(4).copied().unwrap_or(5).min(9),
+        shuffle,
+        typesize,
+    }
 }
 
 fn filter_id(f: &H5Filter) -> i32 {

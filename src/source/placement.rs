@@ -76,6 +76,13 @@ pub enum Placement<'e> {
     Compact {
         read: Box<dyn FnOnce(usize) -> Result<Vec<u8>, VariableError> + 'e>,
     },
+    /// Stored bytes that are not the served type's (an N-bit type: fewer bits than its size,
+    /// or at an offset): every chunk read through libhdf5, which converts the values to the
+    /// served type as h5py and netCDF-C read them. Chunks of `chunk`'s shape (the dataset's
+    /// own, or a split of a contiguous one when `None`).
+    Converted {
+        chunk: Option<Vec<u64>>,
+    },
 }
 
 /// Fill in `array`'s codecs and chunk references. `array.dtype`, `fill_element` and `shape`
@@ -99,6 +106,7 @@ pub fn place(
             contiguous(t, array, offset)?
         }
         Placement::Compact { read } => compact(array, read)?,
+        Placement::Converted { chunk } => converted(t, array, hdf5_path, chunk)?,
     }
     materialise_fill(array, dtype);
     Ok(())
@@ -203,6 +211,28 @@ fn contiguous(
     }
     t.grid(array)?;
     array.chunk_refs = contiguous_refs(array, base)?;
+    Ok(())
+}
+
+fn converted(
+    t: &Target<'_>,
+    array: &mut ArrayNode,
+    hdf5_path: &str,
+    chunk: Option<Vec<u64>>,
+) -> Result<(), VariableError> {
+    let es = array.element_size() as u64;
+    array.chunks = chunk
+        .unwrap_or_else(|| split_contiguous(&array.shape, es, t.options.contiguous_chunk_target));
+    if array.chunks.contains(&0) {
+        return Err("chunk dimension of size 0".into());
+    }
+    if checked_bytes(&array.chunks, es).is_none_or(|b| b > MAX_CHUNK_BYTES) {
+        return Err(VariableError::ChunksTooLarge(array.chunks.clone()));
+    }
+    array.storage = StorageKind::Converted;
+    array.library_path = Some(hdf5_path.to_string());
+    let size = array.chunk_nbytes();
+    array.chunk_refs = vec![Some(ChunkRef::Library { size }); t.grid(array)?];
     Ok(())
 }
 

@@ -124,6 +124,7 @@ impl LibraryChunks for WorkerChunks {
             dataset: array.library_path.clone().ok_or(LibraryError::NotLibraryArray)?,
             chunks: array.chunks.clone(),
             fill_element: array.fill_element.clone(),
+            dtype: array.dtype,
             coords: coords.to_vec(),
         };
         match self.pool.call(&request) {

@@ -1,7 +1,7 @@
 //! What the daemon and a worker say to each other over the worker's stdin/stdout: one request,
 //! one response, each a length-prefixed postcard frame. Indexes cross as data, never as handles.
 
-use crate::index::DatasetIndex;
+use crate::index::{DatasetIndex, Dtype};
 use serde::{Deserialize, Serialize};
 use std::io::{self, Read, Write};
 use std::path::PathBuf;
@@ -21,6 +21,8 @@ pub enum Request {
         dataset: String,
         chunks: Vec<u64>,
         fill_element: Vec<u8>,
+        /// The served type: values of an N-bit type are converted to it.
+        dtype: Dtype,
         coords: Vec<u64>,
     },
 }

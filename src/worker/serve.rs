@@ -4,7 +4,7 @@
 
 use super::privileges;
 use super::protocol::{read_frame, write_frame, Request, Response};
-use crate::index::{ArrayNode, ChunkFiles, Dtype, ElementKind, StorageKind};
+use crate::index::{ArrayNode, ChunkFiles, Dtype, StorageKind};
 use crate::source::{index_with_libraries, Hdf5Chunks, IndexOptions, LibraryChunks};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -74,14 +74,14 @@ fn handle(request: Request, readers: &mut HashMap<PathBuf, Hdf5Chunks>) -> Respo
                 Err(e) => Response::Failed(e.to_string()),
             }
         }
-        Request::Chunk { path, dataset, chunks, fill_element, coords } => {
+        Request::Chunk { path, dataset, chunks, fill_element, dtype, coords } => {
             test_hook(&path);
             // a handful of open files: a worker serves every dataset in turn
             if readers.len() >= 16 && !readers.contains_key(&path) {
                 readers.clear();
             }
             let reader = readers.entry(path.clone()).or_insert_with(|| Hdf5Chunks::new(path));
-            let array = library_array(dataset, chunks, fill_element);
+            let array = library_array(dataset, chunks, fill_element, dtype);
             match reader.read(&array, &coords) {
                 Ok(bytes) => Response::Chunk(bytes),
                 Err(e) => Response::Failed(e.to_string()),
@@ -91,10 +91,15 @@ fn handle(request: Request, readers: &mut HashMap<PathBuf, Hdf5Chunks>) -> Respo
 }
 
 /// The parts of an array a library read needs.
-fn library_array(dataset: String, chunks: Vec<u64>, fill_element: Vec<u8>) -> ArrayNode {
+fn library_array(
+    dataset: String,
+    chunks: Vec<u64>,
+    fill_element: Vec<u8>,
+    dtype: Dtype,
+) -> ArrayNode {
     ArrayNode {
         name: String::new(),
-        dtype: Dtype::le(ElementKind::UInt, 1),
+        dtype,
         shape: vec![],
         chunks,
         dims: vec![],

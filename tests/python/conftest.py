@@ -18,6 +18,14 @@ CORPUS = ROOT.parent / "shared" / "corpus"
 INDEX_DIR = Path(tempfile.mkdtemp(prefix="cloudify-test-index-"))
 
 
+def daemon_env(extra=None):
+    """The daemon's environment: this process's, without HDF5_PLUGIN_PATH, which importing
+    netCDF4 sets to the plugins bundled with netCDF4-python (Blosc, zstd, ...): the daemon's
+    libhdf5 would load them, which no daemon started outside the tests does."""
+    env = {k: v for k, v in os.environ.items() if k != "HDF5_PLUGIN_PATH"}
+    return {**env, **(extra or {})}
+
+
 def unmount(mnt):
     for cmd in (["fusermount3", "-u", str(mnt)], ["umount", str(mnt)], ["umount", "-l", str(mnt)]):
         if subprocess.run(cmd, capture_output=True).returncode == 0:
@@ -34,7 +42,7 @@ def mounted(archive, *args, env=None):
         args = ("--index-dir", str(INDEX_DIR), *args)
     r = subprocess.run([str(BIN), str(archive), str(mnt), "--log-file", str(log), *args],
                        capture_output=True, text=True, timeout=60,
-                       env={**os.environ, **(env or {})})
+                       env=daemon_env(env))
     if r.returncode != 0:
         os.rmdir(mnt)
         raise RuntimeError(f"mount failed: {r.stderr}")
@@ -84,7 +92,9 @@ def foreground(archive, *args, env=None):
     """A --foreground daemon on a fresh mountpoint; yields (process, mountpoint)."""
     mnt = Path(tempfile.mkdtemp(prefix="cloudify-test-"))
     p = subprocess.Popen([str(BIN), str(archive), str(mnt), "--foreground", *args],
-                         stderr=subprocess.DEVNULL, env=env)
+                         stderr=subprocess.DEVNULL,
+                         env={k: v for k, v in (env or daemon_env()).items()
+                              if k != "HDF5_PLUGIN_PATH"})
     try:
         for _ in range(200):
             if mounted_at(mnt):

@@ -1,4 +1,5 @@
 """What xarray reads through the mount must equal what it reads from the file."""
+import hdf5plugin  # noqa: F401 (h5py's Blosc, zstd, LZ4, bzip2 filters; before netCDF4)
 import netCDF4
 import numpy as np
 import xarray as xr

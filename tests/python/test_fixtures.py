@@ -9,8 +9,12 @@ from identity import compare, group_paths
 # every fixture, by its path relative to fixtures/ (the STAC fixtures are in a sub-directory)
 NAMES = {str(p.relative_to(FIXTURES)): p for p in sorted(FIXTURES.rglob("*"))
          if p.is_file() and p.suffix != ".md"}
-# netCDF-C has no LZF filter: that file is compared with xarray's h5py-based engine
-ENGINE = {"hdf5_lzf.h5": "h5netcdf"}
+# netCDF-C has no LZF filter: that file is compared with xarray's h5py-based engine;
+# netCDF-C has no LZ4 filter (hdf5_plugin_codecs.h5) and no float16 (netCDF4-python crashes on
+# it), and reports 32-bit integers in 8 bytes as int where h5py reads int64: compared with
+# xarray's h5py-based engine (hdf5plugin gives h5py the filters)
+ENGINE = {"hdf5_lzf.h5": "h5netcdf", "hdf5_plugin_codecs.h5": "h5netcdf",
+          "hdf5_float16.h5": "h5netcdf", "hdf5_nbit_wide.h5": "h5netcdf"}
 # file -> {group: variables left out (with a logged reason)}
 LEFT_OUT = {"unsupported_types.nc": {"/": ["pairs", "ragged"]}}
 # xarray cannot decode times in the calendar "none": compared with decode_times=False
@@ -58,3 +62,32 @@ def test_decoded_mode_serves_uncompressed_chunks(fixtures_decoded_mount):
     assert tas["chunks"] == [10, 16, 32]
     chunk = fixtures_decoded_mount / "tas_day.zarr" / "tas" / "0.0.0"
     assert chunk.stat().st_size == 10 * 16 * 32 * 4 == len(chunk.read_bytes())
+
+
+# what `cloudify inspect` says of the codec, float16 and N-bit fixtures (and nothing left out)
+INSPECT = {
+    "nc4_codecs.nc": ["codecs zstd(5)", "codecs bz2(5)", "codecs blosc(lz4, 5, shuffle)",
+                      "codecs blosc(blosclz, 5, bitshuffle)", "codecs blosc(zlib, 5, noshuffle)",
+                      "codecs blosc(lz4hc, 5, shuffle)", "codecs blosc(zstd, 5, bitshuffle)"],
+    "hdf5_plugin_codecs.h5": ["codecs zstd(7)", "codecs blosc(lz4, 5, bitshuffle)",
+                              "codecs blosc(zstd, 3, shuffle)", "codecs bz2(9)",
+                              "decoded in the daemon (HDF5 filters lz4)"],
+    "tables_codecs.h5": ["codecs shuffle(4) + bz2(5)", "codecs blosc(blosclz, 5, shuffle)",
+                         "codecs blosc(lz4hc, 5, bitshuffle)"],
+    "hdf5_float16.h5": ["half                     <f2", "half_be                  >f2"],
+    "hdf5_nbit.h5": ["int12                    <i2", "uint12                   >u2",
+                     "N-bit type, read through libhdf5 as full-width values"],
+    "hdf5_nbit_wide.h5": ["int32_in_8_bytes         <i8", "N-bit type, read through libhdf5"],
+}
+
+
+@pytest.mark.parametrize("name", sorted(INSPECT))
+def test_inspect_names_the_codecs(name):
+    import subprocess
+
+    from conftest import ROOT
+    out = subprocess.run([str(ROOT / "target" / "debug" / "cloudify"), "inspect", str(FIXTURES / name)],
+                         capture_output=True, text=True, check=True).stdout
+    assert "LEFT OUT" not in out
+    for words in INSPECT[name]:
+        assert words in out, (words, out)

@@ -6,13 +6,18 @@ Debian's ncdump reads that copy, it must read the mounted store too (in both chu
 the values it prints must be those it prints for the source file. The ncdump here (netCDF-C
 4.9, no NCZarr codec plugins) decodes no compressor and no filter, and silently prints the
 stored bytes instead, so values are compared where the store's array is uncompressed: every
-array in decoded mode, the uncompressed ones in raw mode.
+array in decoded mode, the uncompressed ones in raw mode, except big-endian ones (this
+ncdump's NCZarr reads them as little-endian, whoever wrote them).
 """
 import json
 import math
 import re
 import shutil
+import multiprocessing
 import subprocess
+import sys
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 import warnings
 
 import netCDF4
@@ -100,6 +105,20 @@ def decoded_mounts():
             yield mounts
 
 
+def isolated(fn, *args):
+    """`fn(*args)` in a fresh child process: netCDF4-python crashes on some valid files
+    (float16 values), and that must cost one test, not the whole run. (False, reason) when the
+    child dies or raises."""
+    ctx = multiprocessing.get_context("spawn")
+    try:
+        with ProcessPoolExecutor(max_workers=1, mp_context=ctx) as pool:
+            return True, pool.submit(fn, *args).result(timeout=600)
+    except BrokenProcessPool:
+        return False, "netCDF4-python crashed reading the file"
+    except Exception as e:  # noqa: BLE001 - the child's failure is the reason
+        return False, f"{type(e).__name__}: {str(e)[:120]}"
+
+
 def group_paths(src):
     """Every group of a netCDF file, the root ("") first."""
     def walk(g, path):
@@ -147,19 +166,29 @@ def groups_copy(src, dest):
     return None
 
 
+XARRAY_COPY = """
+import sys, warnings
+import xarray as xr
+src, dest = sys.argv[1], sys.argv[2]
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore")
+    with xr.open_dataset(src, engine="netcdf4", decode_cf=False) as ds:
+        for v in ds.variables.values():
+            v.encoding = {}
+        ds.to_zarr(dest, zarr_format=2, consolidated=True)
+"""
+
+
 def xarray_copy(src, dest):
     """xarray's own Zarr v2 store of `src`, as `open_dataset(...).to_zarr(...)` writes it
     (the root group; values as stored, xarray's default chunks and compressor); None, or the
-    reason when xarray cannot write one."""
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            with xr.open_dataset(src, engine="netcdf4", decode_cf=False) as ds:
-                for v in ds.variables.values():
-                    v.encoding = {}
-                ds.to_zarr(dest, zarr_format=2, consolidated=True)
-    except Exception as e:  # noqa: BLE001 - any failure means there is no copy to compare with
-        return f"{type(e).__name__}: {str(e)[:120]}"
+    reason when xarray cannot write one. In a child process: netCDF4-python crashes on some
+    valid files (float16 values), and that must cost this test, not the whole run."""
+    r = subprocess.run([sys.executable, "-c", XARRAY_COPY, str(src), str(dest)],
+                       capture_output=True, text=True, timeout=600)
+    if r.returncode != 0:
+        last = (r.stderr.strip().splitlines() or [f"killed by signal {-r.returncode}"])[-1]
+        return f"rc {r.returncode}: {last[:120]}"
     return None
 
 
@@ -177,11 +206,16 @@ def check_store(request, tmp_path, which, rel):
         pytest.skip(f"ncdump cannot read xarray's own to_zarr copy either "
                     f"(rc {gate.returncode}: {gate.stderr.strip()[:120]})")
     ours = ncdump(nczarr(raw / store))
-    groups = group_paths(archive / rel) if ours.returncode != 0 else [""]
+    groups = [""]
+    if ours.returncode != 0:
+        ok, groups = isolated(group_paths, archive / rel)
+        if not ok:
+            pytest.skip(f"the groups of the source cannot be listed: {groups}")
     if len(groups) > 1:
         # xarray's to_zarr copies one group: ncdump must then read a copy of them all
         whole = tmp_path / "groups.zarr"
-        why = groups_copy(archive / rel, whole)
+        ok, why = isolated(groups_copy, archive / rel, whole)
+        why = why if ok else why or "failed"
         gate = ncdump(nczarr(whole)) if not why else None
         if why or gate.returncode != 0:
             pytest.skip(f"ncdump cannot read a plain Zarr copy of all {len(groups)} groups either "
@@ -199,6 +233,10 @@ def check_store(request, tmp_path, which, rel):
         for name, values in ours.items():
             zarray = meta.get(f"{name}/.zarray")
             plain = zarray is not None and not zarray["compressor"] and not zarray["filters"]
+            # netCDF-C 4.9's NCZarr reads a big-endian Zarr dtype as little-endian (a `>u2`
+            # array [1, 2, 3] written by zarr-python prints as 256, 512, 768): read, not compared
+            if plain and zarray["dtype"].startswith(">"):
+                continue
             if plain and name in expected:
                 assert same_values(values, expected[name]), (
                     f"{mnt / store}: {name}: {values[:8]} … against the source's "

@@ -21,8 +21,9 @@ use writer::Writer;
 mod writer;
 
 const MAGIC: &[u8; 8] = b"CLDFYIDX";
-/// Bump when `DatasetIndex` changes shape.
-const VERSION: u32 = 3;
+/// Bump when `DatasetIndex` changes shape, or when indexing gives another index for the same
+/// file (4: Blosc/zstd/bzip2/LZ4 arrays were left out, N-bit types served unconverted).
+const VERSION: u32 = 4;
 
 #[derive(Serialize, Deserialize, PartialEq, Eq, Debug)]
 struct Header {

@@ -5,7 +5,7 @@
 
 use super::attrs::{fill_value_json, to_json};
 use super::dtype::numpy;
-use crate::index::{ArrayNode, Attrs, Codec, ElementKind};
+use crate::index::{ArrayNode, Attrs, BloscName, BloscShuffle, Codec, ElementKind};
 use crate::zarr::json::{string_list, u64_list, Object};
 use std::sync::Arc;
 
@@ -32,9 +32,10 @@ fn fill_value(array: &ArrayNode) -> Option<String> {
     fill_value_json(array.fill_value.as_ref()?, array.dtype.is_float())
 }
 
-/// The v2 spelling of the served pipeline: deflate is the compressor (the source places it
-/// last), shuffle a filter, and strings get the `vlen-utf8` filter.
-fn filters_and_compressor(array: &ArrayNode) -> (Vec<String>, Option<u32>) {
+/// The v2 spelling of the served pipeline: the compressing codec (deflate, Blosc, zstd,
+/// bzip2; the source places it last) is the compressor, as numcodecs configures it, shuffle
+/// a filter, and strings get the `vlen-utf8` filter.
+fn filters_and_compressor(array: &ArrayNode) -> (Vec<String>, Option<Object<'static>>) {
     let mut filters = Vec::new();
     let mut compressor = None;
     for f in &array.codecs {
@@ -45,13 +46,46 @@ fn filters_and_compressor(array: &ArrayNode) -> (Vec<String>, Option<u32>) {
                     .raw("elementsize", elementsize.to_string())
                     .render(),
             ),
-            Codec::Deflate { level } => compressor = Some(*level),
+            c => compressor = Some(compressor_object(c)),
         }
     }
     if array.dtype.kind == ElementKind::Utf8 {
         filters.push(Object::new().raw("id", "\"vlen-utf8\"").render());
     }
     (filters, compressor)
+}
+
+/// numcodecs' configuration of a compressing codec.
+fn compressor_object(codec: &Codec) -> Object<'static> {
+    let id = |name: &str| Object::new().raw("id", format!("\"{name}\""));
+    match codec {
+        Codec::Deflate { level } => id("zlib").raw("level", level.to_string()),
+        Codec::Blosc { cname, clevel, shuffle, .. } => {
+            let cname = match cname {
+                BloscName::BloscLz => "blosclz",
+                BloscName::Lz4 => "lz4",
+                BloscName::Lz4Hc => "lz4hc",
+                BloscName::Snappy => "snappy",
+                BloscName::Zlib => "zlib",
+                BloscName::Zstd => "zstd",
+            };
+            let shuffle = match shuffle {
+                BloscShuffle::None => 0,
+                BloscShuffle::Byte => 1,
+                BloscShuffle::Bit => 2,
+            };
+            id("blosc")
+                .raw("cname", format!("\"{cname}\""))
+                .raw("clevel", clevel.to_string())
+                .raw("shuffle", shuffle.to_string())
+                .raw("blocksize", "0")
+        }
+        Codec::Zstd { level } => {
+            id("zstd").raw("level", level.to_string()).raw("checksum", "false")
+        }
+        Codec::Bzip2 { level } => id("bz2").raw("level", level.to_string()),
+        Codec::Shuffle { elementsize } => id("shuffle").raw("elementsize", elementsize.to_string()),
+    }
 }
 
 /// `.zarray`.
@@ -68,10 +102,7 @@ pub fn zarray(array: &ArrayNode) -> String {
         .raw("filters", filters)
         .raw("dimension_separator", "\".\"");
     let doc = match compressor {
-        Some(level) => doc.object(
-            "compressor",
-            Object::new().raw("id", "\"zlib\"").raw("level", level.to_string()),
-        ),
+        Some(object) => doc.object("compressor", object),
         None => doc.raw("compressor", "null"),
     };
     doc.raw("zarr_format", "2").render()

@@ -5,6 +5,7 @@ Each file covers one case of the Zarr view; see fixtures/README.md for the list.
 Run: python scripts/make_fixtures.py [OUTDIR]   (needs netCDF4, h5py, numpy)
 """
 import os
+import subprocess
 import sys
 
 import h5py
@@ -628,6 +629,8 @@ def main():
     netcdf3("netcdf3_64bit_offset.nc", "NETCDF3_64BIT_OFFSET", cdf2_extra)
     netcdf3("netcdf3_64bit_data.nc", "NETCDF3_64BIT_DATA", cdf5_extra)
     stac_fixtures()
+    subprocess.run([sys.executable, os.path.join(os.path.dirname(__file__), "make_cdl_fixtures.py"),
+                    os.path.join(OUT, "netcdf3")], check=True)
     print("fixtures written to", os.path.abspath(OUT))
 
 

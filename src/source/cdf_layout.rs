@@ -2,7 +2,7 @@
 //! Data is big-endian and uncompressed, so every chunk is a byte range of the source (fixed
 //! variables) or a set of equally spaced ranges (record variables, several records a chunk).
 
-use super::cdf::{parse_header, type_size, CdfError, Header};
+use super::cdf::{parse_file_header, parse_header, type_size, CdfError, Header};
 use super::contiguous::{contiguous_refs, record_refs, split_contiguous};
 use super::nc4::ModelGroup;
 use super::variable_error::leave_out;
@@ -12,7 +12,8 @@ use std::fs::File;
 use std::os::unix::fs::FileExt;
 use std::path::Path;
 
-/// Read the header, growing the buffer until it parses (or the file ends).
+/// Read the header, growing the buffer until it parses (or the file ends: then as netcdf-c
+/// reads it, past the end in zeros).
 fn read_header(file: &File, file_len: u64) -> Result<Header, CdfError> {
     let mut size: u64 = 64 << 10;
     loop {
@@ -21,6 +22,7 @@ fn read_header(file: &File, file_len: u64) -> Result<Header, CdfError> {
         file.read_exact_at(&mut buf, 0).map_err(|_| CdfError::Truncated(0))?;
         match parse_header(&buf) {
             Err(CdfError::Truncated(_)) if (n as u64) < file_len => size = size.saturating_mul(4),
+            Err(CdfError::Truncated(_)) => return parse_file_header(&buf),
             other => return other,
         }
     }

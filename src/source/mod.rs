@@ -9,7 +9,9 @@
 mod attrs;
 pub mod btree;
 pub mod cdf;
+mod cdf_checks;
 mod cdf_layout;
+pub mod cdf_oracle;
 mod contiguous;
 mod declined;
 mod libhdf5_layout;

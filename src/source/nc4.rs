@@ -15,6 +15,10 @@ pub struct ArraySource {
     /// `_FillValue` exists but netcdf could not read it (enum types): take HDF5's fill value,
     /// which netCDF-4 sets to the same value.
     pub fill_from_storage: bool,
+    /// A scalar string variable netcdf-c lists but cannot read: pass 2 serves it without a
+    /// value if its HDF5 dataspace is null (H5S_NULL, which netcdf-c shows as a scalar and
+    /// h5py reads as `Empty`), and leaves it out with this reason otherwise.
+    pub unread_strings: Option<VariableError>,
 }
 
 /// A group of the model plus, per array, the HDF5 path of its dataset.
@@ -175,13 +179,23 @@ fn add_variable(
     let dims: Vec<String> = var.dimensions().iter().map(|d| d.name()).collect();
     let shape: Vec<u64> = var.dimensions().iter().map(|d| d.len() as u64).collect();
     let mut array = ArrayNode::unplaced(name.clone(), dtype, shape, dims, fill_value, attrs);
+    let mut unread_strings = None;
     if is_string {
-        if let Err(reason) = nc4_strings::fill_strings(var, &mut array) {
-            return skip(group, reason);
+        match nc4_strings::fill_strings(var, &mut array) {
+            Ok(()) => {}
+            // perhaps a null dataspace: pass 2 looks at the HDF5 dataset
+            Err(reason @ VariableError::NetCdf { .. }) if array.shape.is_empty() && !cdf => {
+                if let Err(e) = nc4_strings::set_strings(&mut array, &[]) {
+                    return skip(group, e);
+                }
+                unread_strings = Some(reason);
+            }
+            Err(reason) => return skip(group, reason),
         }
     }
     group.arrays.push(array);
-    sources.push(ArraySource { hdf5_path: join(group_path, &name), fill_from_storage });
+    let hdf5_path = join(group_path, &name);
+    sources.push(ArraySource { hdf5_path, fill_from_storage, unread_strings });
 }
 
 pub(super) fn take_attr(attrs: &mut Attrs, key: &str) -> Option<AttrValue> {

@@ -147,3 +147,27 @@ fn mutants_are_refused_or_read_alike() {
         disagreements.iter().take(8).cloned().collect::<Vec<_>>().join("\n")
     );
 }
+
+/// netcdf-c takes names of any bytes; the netcdf crate panics on one that is not UTF-8. Such a
+/// name must cost its variable (left out with a reason), not the file.
+#[test]
+fn a_name_that_is_not_utf8_costs_only_its_variable() {
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/netcdf3");
+    let mut bytes = std::fs::read(root.join("classic_types.nc")).unwrap();
+    let name = "température".as_bytes();
+    let at = bytes.windows(name.len()).position(|w| w == name).unwrap();
+    bytes[at + 1] = 0xff; // "t\xffmpérature"
+    assert!(netcdf_c_view(&bytes).is_ok(), "netcdf-c reads it");
+    let dir = std::env::temp_dir().join(format!("cdf_not_utf8_{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("not_utf8.nc");
+    std::fs::write(&path, &bytes).unwrap();
+    let index = cloudify_mount::source::index_file(&path, &Default::default());
+    std::fs::remove_dir_all(&dir).unwrap();
+    let index = index.expect("the file is indexed");
+    let arrays: Vec<&str> = index.root.arrays.iter().map(|a| a.name.as_str()).collect();
+    assert_eq!(arrays.len(), 34, "{arrays:?}");
+    assert!(arrays.contains(&"name with spaces") && arrays.contains(&"var.name.dots"));
+    assert_eq!(index.root.skipped.len(), 1, "{:?}", index.root.skipped);
+}

@@ -108,7 +108,9 @@ pub fn netcdf_c_view(bytes: &[u8]) -> Result<HeaderView, c_int> {
     if rc != nc::NC_NOERR {
         return Err(rc);
     }
-    let view = Open { ncid, name_len: bytes.len().max(nc::NC_MAX_NAME as usize) + 1 }.view();
+    // a name can run past the end of the file (read as zeros) up to netcdf-c's read buffer
+    let name_len = bytes.len() + (64 << 10) + 1;
+    let view = Open { ncid, name_len }.view();
     // SAFETY: ncid was opened above and is closed once.
     unsafe { nc::nc_close(ncid) };
     view
@@ -116,7 +118,8 @@ pub fn netcdf_c_view(bytes: &[u8]) -> Result<HeaderView, c_int> {
 
 struct Open {
     ncid: c_int,
-    /// Room for any name netcdf-c can return (no name is longer than the input).
+    /// Room for any name netcdf-c can return: the input, plus what netcdf-c reads past its end
+    /// (it refuses a single item larger than its read buffer, ~16 KiB, with E2BIG).
     name_len: usize,
 }
 
@@ -257,10 +260,14 @@ fn beyond_read_buffer(h: &Header) -> bool {
 pub enum Verdict {
     Agree,
     Disagree(String),
-    /// netcdf-c died on the bytes (signal number): it has such bugs on malformed headers (a
-    /// double free in 4.9.0), which in the mount cost the file in its worker process.
+    /// netcdf-c died on the bytes (signal number, or minus the exit status when a sanitizer
+    /// stopped it): it has such bugs on malformed headers (a double free, allocations of
+    /// gigabytes in 4.9.0), which in the mount cost the file in its worker process.
     NetcdfCCrashed(i32),
 }
+
+/// The child's exit status for a disagreement (any other non-zero status is netcdf-c dying).
+const DISAGREE: c_int = 3;
 
 /// [`agree`] with netcdf-c in a forked child, so that its crash is a verdict, not ours.
 /// The caller must not hold netcdf-c's lock in another thread while forking.
@@ -281,7 +288,7 @@ pub fn agree_in_child(bytes: &[u8]) -> Verdict {
             let mut out = std::fs::File::from_raw_fd(fds[1]);
             let msg = agree(bytes).err().unwrap_or_default();
             let _ = out.write_all(msg.as_bytes());
-            libc::_exit(i32::from(!msg.is_empty()));
+            libc::_exit(if msg.is_empty() { 0 } else { DISAGREE });
         }
     }
     // SAFETY: the write end is the child's; the read end is ours, owned by the File.
@@ -294,11 +301,11 @@ pub fn agree_in_child(bytes: &[u8]) -> Verdict {
     let mut status = 0;
     // SAFETY: pid is our child.
     unsafe { libc::waitpid(pid, &mut status, 0) };
-    if libc::WIFSIGNALED(status) {
-        Verdict::NetcdfCCrashed(libc::WTERMSIG(status))
-    } else if libc::WEXITSTATUS(status) == 0 {
-        Verdict::Agree
-    } else {
-        Verdict::Disagree(msg)
+    match (libc::WIFSIGNALED(status), libc::WEXITSTATUS(status)) {
+        (true, _) => Verdict::NetcdfCCrashed(libc::WTERMSIG(status)),
+        (false, 0) => Verdict::Agree,
+        (false, DISAGREE) => Verdict::Disagree(msg),
+        // a sanitizer or allocator gave up inside netcdf-c (AddressSanitizer exits with 1)
+        (false, code) => Verdict::NetcdfCCrashed(-code),
     }
 }

@@ -171,3 +171,37 @@ fn a_name_that_is_not_utf8_costs_only_its_variable() {
     assert!(arrays.contains(&"name with spaces") && arrays.contains(&"var.name.dots"));
     assert_eq!(index.root.skipped.len(), 1, "{:?}", index.root.skipped);
 }
+
+/// netcdf-c reads a name longer than NC_MAX_NAME and copies it whole into NC_MAX_NAME + 1
+/// buffers (the netcdf crate's): such a file is refused before netcdf-c opens it.
+#[test]
+fn a_name_longer_than_nc_max_name_is_refused_before_netcdf_c() {
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let name = "v".repeat(300);
+    let mut h = b"CDF\x01".to_vec();
+    for word in [0u32, 0x0A, 1, 1] {
+        h.extend_from_slice(&word.to_be_bytes()); // numrecs; one dimension "x" of 2
+    }
+    h.extend_from_slice(b"x\0\0\0");
+    h.extend_from_slice(&2u32.to_be_bytes());
+    h.extend_from_slice(&[0; 8]); // no global attributes
+    for word in [0x0Bu32, 1, 300] {
+        h.extend_from_slice(&word.to_be_bytes()); // one variable, its name's length
+    }
+    h.extend_from_slice(name.as_bytes());
+    let begin = h.len() as u32 + 4 + 4 + 8 + 4 + 4 + 4;
+    for word in [1u32, 0, 0, 0, 3, 4, begin] {
+        h.extend_from_slice(&word.to_be_bytes()); // dims [x], no attributes, short, vsize, begin
+    }
+    h.extend_from_slice(&[0, 1, 0, 2]);
+    let ours = our_view(&h).expect("the header is well formed");
+    assert_eq!(ours.vars[0].name, name);
+    let dir = std::env::temp_dir().join(format!("cdf_long_name_{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("long_name.nc");
+    std::fs::write(&path, &h).unwrap();
+    let index = cloudify_mount::source::index_file(&path, &Default::default());
+    std::fs::remove_dir_all(&dir).unwrap();
+    let err = index.expect_err("refused").to_string();
+    assert!(err.contains("longer than 256"), "{err}");
+}

@@ -28,6 +28,26 @@ fn read_header(file: &File, file_len: u64) -> Result<Header, CdfError> {
     }
 }
 
+/// Refuse a file with a name longer than NC_MAX_NAME (256 bytes) before netcdf-c opens it:
+/// netcdf-c reads such a name and copies all of it into its callers' NC_MAX_NAME + 1 buffers
+/// (the netcdf crate's among them), overrunning them. A header we cannot parse is left to
+/// netcdf-c to refuse.
+pub fn refuse_long_names(path: &Path) -> Result<(), SourceError> {
+    let io = |source| SourceError::Io { path: path.to_path_buf(), source };
+    let file = File::open(path).map_err(io)?;
+    let file_len = file.metadata().map_err(io)?.len();
+    match read_header(&file, file_len) {
+        Ok(h) if h.longest_name > MAX_NAME => Err(SourceError::Cdf {
+            path: path.to_path_buf(),
+            source: CdfError::Malformed { at: 0, what: "a name longer than 256 bytes" },
+        }),
+        _ => Ok(()),
+    }
+}
+
+/// netcdf-c's NC_MAX_NAME.
+const MAX_NAME: u64 = 256;
+
 /// Fill in storage of every array of a NetCDF-3 file (netCDF-3 has only the root group).
 pub fn fill_storage(
     path: &Path,

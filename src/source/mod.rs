@@ -129,6 +129,9 @@ pub fn index_with_libraries(
     let format = sniff_path(path)
         .map_err(io)?
         .ok_or_else(|| SourceError::NotData { path: path.to_path_buf() })?;
+    if let Format::Cdf { .. } = format {
+        cdf_layout::refuse_long_names(path)?;
+    }
     let mut tree = nc4::read_model(path, format)?;
     match format {
         Format::Hdf5 { user_block } => {

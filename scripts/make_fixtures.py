@@ -6,6 +6,7 @@ Run: python scripts/make_fixtures.py [OUTDIR]   (needs netCDF4, h5py, numpy; the
 fixtures also PyTables and hdf5plugin)
 """
 import os
+import subprocess
 import sys
 
 import h5py
@@ -862,6 +863,8 @@ def main():
     stac_fixtures()
     oversized_chunks()
     codec_fixtures()
+    subprocess.run([sys.executable, os.path.join(os.path.dirname(__file__), "make_cdl_fixtures.py"),
+                    os.path.join(OUT, "netcdf3")], check=True)
     print("fixtures written to", os.path.abspath(OUT))
 
 

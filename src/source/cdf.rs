@@ -1,10 +1,16 @@
 //! NetCDF-3 header parser (CDF-1 classic, CDF-2 64-bit offset, CDF-5 64-bit data).
 //!
 //! netcdf-c exposes no file offsets, so this reads the header itself: dimensions, attributes
-//! (skipped, netcdf-c reads them), and per variable its dimension ids, type, `vsize` and
+//! (names, types and raw values), and per variable its dimension ids, type, `vsize` and
 //! `begin` offset. It never panics and never allocates more than the input can justify: every
 //! count is checked against the bytes that remain before anything is reserved.
 //! Format reference: "The NetCDF Classic Format Specification" (Unidata).
+//!
+//! It accepts what netcdf-c 4.9's `nc_open` accepts and reads the same names (checked by
+//! `tests/cdf_differential.rs` and the `cdf_differential` fuzz target against netcdf-c itself):
+//! a name is a C string (netcdf-c renames in data mode by overwriting the old name with a
+//! shorter one padded with NULs, keeping the old length in the header), an empty list may carry
+//! any tag, and the checks netcdf-c makes after reading (`cdf_checks.rs`) are made here too.
 
 /// Why a header could not be parsed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -24,12 +30,24 @@ pub struct Dim {
     pub len: u64,
 }
 
+/// An attribute as stored: its values are `count` big-endian elements of `nc_type`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Attr {
+    pub name: String,
+    pub nc_type: u32,
+    pub count: u64,
+    /// The values' bytes (padding excluded), big-endian.
+    pub values: Vec<u8>,
+}
+
 /// A variable's storage.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Var {
     pub name: String,
+    pub attrs: Vec<Attr>,
     pub dimids: Vec<usize>,
-    /// netCDF type code (1 byte … 11 uint64).
+    /// netCDF type code (1 byte … 11 uint64; 12, NC_STRING, is taken as netcdf-c takes it, with
+    /// no bytes, and such a variable cannot be located).
     pub nc_type: u32,
     /// Bytes per record (record variables) or in total, as written in the header (padded).
     pub vsize: u64,
@@ -45,8 +63,13 @@ pub struct Header {
     /// Number of records; `None` when the header says "streaming" (count from the file size).
     pub numrecs: Option<u64>,
     pub dims: Vec<Dim>,
+    pub attrs: Vec<Attr>,
     pub vars: Vec<Var>,
-    /// Bytes from one record to the next.
+    /// The longest name's length as stored, NULs included (netcdf-c reads a name in one piece,
+    /// and refuses one larger than its read buffer).
+    pub longest_name: u64,
+    /// Bytes from one record to the next, as netcdf-c computes it from the shapes (the sum of
+    /// the record variables' padded sizes; a lone record variable's is not padded).
     pub recsize: u64,
 }
 
@@ -65,6 +88,7 @@ struct Reader<'a> {
     buf: &'a [u8],
     pos: usize,
     version: u8,
+    longest_name: u64,
 }
 
 impl Reader<'_> {
@@ -125,44 +149,74 @@ impl Reader<'_> {
         Ok(&self.buf[start..start + n])
     }
 
+    /// A name as netcdf-c reads it: a C string, so it ends at the first NUL (a rename in data
+    /// mode leaves the new, shorter name NUL-padded to the old length). Bytes that are not
+    /// UTF-8 are accepted, as netcdf-c accepts them, and shown replaced.
     fn name(&mut self) -> Result<String, CdfError> {
         let n = self.count()?;
+        self.longest_name = self.longest_name.max(n);
         let bytes = self.padded(n)?;
-        String::from_utf8(bytes.to_vec()).map_err(|_| self.malformed("name is not UTF-8"))
+        let c_string = bytes.split(|b| *b == 0).next().unwrap_or_default();
+        Ok(String::from_utf8_lossy(c_string).into_owned())
     }
 
-    /// A list header: (tag, count) with ABSENT = 0 0.
+    /// A list header: (tag, count). netcdf-c looks at the tag only when the count is not 0, so
+    /// an empty list may carry any tag (ABSENT is 0 0).
     fn list(&mut self, tag: u32, min_item: u64) -> Result<usize, CdfError> {
         let t = self.u32()?;
         let at = self.pos;
         let n = self.bounded_count(min_item)?;
-        match (t, n) {
-            (0, 0) => Ok(0),
-            (t, n) if t == tag => Ok(n),
+        match n {
+            0 => Ok(0),
+            n if t == tag => Ok(n),
             _ => Err(CdfError::Malformed { at, what: "unexpected list tag" }),
         }
     }
 
-    fn skip_attrs(&mut self) -> Result<(), CdfError> {
+    fn attrs(&mut self) -> Result<Vec<Attr>, CdfError> {
         let n = self.list(0x0C, 12)?;
+        let mut attrs = Vec::with_capacity(n);
         for _ in 0..n {
-            self.name()?;
-            let t = self.u32()?;
-            let size = type_size(t).ok_or_else(|| self.malformed("unknown attribute type"))?;
+            let name = self.name()?;
+            let nc_type = self.u32()?;
+            if !(1..=12).contains(&nc_type) {
+                return Err(self.malformed("unknown attribute type"));
+            }
+            // netcdf-c takes type 12 (NC_STRING) with no value bytes
+            let size = type_size(nc_type).unwrap_or(0);
             let count = self.count()?;
-            self.padded(count.checked_mul(size).ok_or_else(|| self.malformed("attribute size"))?)?;
+            let len = count.checked_mul(size).ok_or_else(|| self.malformed("attribute size"))?;
+            let values = self.padded(len)?.to_vec();
+            attrs.push(Attr { name, nc_type, count, values });
         }
-        Ok(())
+        Ok(attrs)
+    }
+}
+
+/// Zero bytes read past the end of a file at most (netcdf-c reads a header that runs past
+/// the end of the file as if it went on in zeros; beyond this it is refused here).
+const PAST_END: usize = 1 << 20;
+
+/// Parse the header of a whole file, as netcdf-c does: a header cut short by the end of the
+/// file reads on in zeros (up to 1 MiB of them).
+pub fn parse_file_header(file: &[u8]) -> Result<Header, CdfError> {
+    match parse_header(file) {
+        Err(CdfError::Truncated(at)) if file.len() >= 4 && at >= file.len().min(8) => {
+            let mut padded = file.to_vec();
+            padded.resize(file.len() + PAST_END, 0);
+            parse_header(&padded)
+        }
+        other => other,
     }
 }
 
 /// Parse a header from the first bytes of a file. `Truncated` means "give me more bytes"
-/// when `buf` is shorter than the file.
+/// when `buf` is shorter than the file ([`parse_file_header`] when it is the whole file).
 pub fn parse_header(buf: &[u8]) -> Result<Header, CdfError> {
     if buf.len() < 4 || &buf[..3] != b"CDF" || !matches!(buf[3], 1 | 2 | 5) {
         return Err(CdfError::Magic);
     }
-    let mut r = Reader { buf, pos: 4, version: buf[3] };
+    let mut r = Reader { buf, pos: 4, version: buf[3], longest_name: 0 };
     let numrecs = match r.count()? {
         n if (r.version != 5 && n == u64::from(u32::MAX)) || n == u64::MAX => None,
         n => Some(n),
@@ -174,10 +228,7 @@ pub fn parse_header(buf: &[u8]) -> Result<Header, CdfError> {
         let len = r.count()?;
         dims.push(Dim { name, len });
     }
-    if dims.iter().filter(|d| d.len == 0).count() > 1 {
-        return Err(r.malformed("more than one record dimension"));
-    }
-    r.skip_attrs()?;
+    let attrs = r.attrs()?;
     let nvars = r.list(0x0B, 24)?;
     let mut vars = Vec::with_capacity(nvars);
     for _ in 0..nvars {
@@ -189,9 +240,9 @@ pub fn parse_header(buf: &[u8]) -> Result<Header, CdfError> {
             let id = usize::try_from(id).ok().filter(|i| *i < dims.len());
             dimids.push(id.ok_or_else(|| r.malformed("dimension id out of range"))?);
         }
-        r.skip_attrs()?;
+        let var_attrs = r.attrs()?;
         let nc_type = r.u32()?;
-        if type_size(nc_type).is_none() || (r.version != 5 && nc_type > 6) {
+        if !(1..=12).contains(&nc_type) {
             return Err(r.malformed("unknown variable type"));
         }
         let vsize = r.count()?;
@@ -200,24 +251,13 @@ pub fn parse_header(buf: &[u8]) -> Result<Header, CdfError> {
         if dimids.iter().skip(1).any(|d| dims[*d].len == 0) {
             return Err(r.malformed("record dimension not first"));
         }
-        vars.push(Var { name, dimids, nc_type, vsize, begin, is_record });
+        vars.push(Var { name, attrs: var_attrs, dimids, nc_type, vsize, begin, is_record });
     }
-    let recsize = record_size(&vars, &dims);
-    Ok(Header { version: r.version, numrecs, dims, vars, recsize })
-}
-
-/// Bytes of one record: the sum of the record variables' vsize, except that a lone record
-/// variable is not padded (the classic format's special case).
-fn record_size(vars: &[Var], dims: &[Dim]) -> u64 {
-    let rec: Vec<&Var> = vars.iter().filter(|v| v.is_record).collect();
-    match rec.as_slice() {
-        [] => 0,
-        [only] => {
-            let elems: u64 = only.dimids[1..].iter().map(|d| dims[*d].len).product();
-            elems.saturating_mul(type_size(only.nc_type).unwrap_or(1))
-        }
-        many => many.iter().fold(0u64, |acc, v| acc.saturating_add(v.vsize)),
-    }
+    let longest_name = r.longest_name;
+    let mut header =
+        Header { version: r.version, numrecs, dims, attrs, vars, longest_name, recsize: 0 };
+    super::cdf_checks::check(&mut header, r.pos as u64)?;
+    Ok(header)
 }
 
 #[cfg(test)]
@@ -248,7 +288,7 @@ mod tests {
         h.extend_from_slice(b"hello\0\0\0");
         h.extend_from_slice(&0x0Bu32.to_be_bytes());
         h.extend_from_slice(&2u32.to_be_bytes());
-        for (n, dim, t, vsize, begin) in [("t", 0u32, 6u32, 8u32, 200u32), ("v", 1, 3, 8, 100)] {
+        for (n, dim, t, vsize, begin) in [("t", 0u32, 6u32, 8u32, 300u32), ("v", 1, 3, 8, 200)] {
             name(&mut h, n);
             h.extend_from_slice(&1u32.to_be_bytes());
             h.extend_from_slice(&dim.to_be_bytes());
@@ -267,7 +307,7 @@ mod tests {
         assert_eq!(h.dims[0], Dim { name: "time".into(), len: 0 });
         assert_eq!(h.vars.len(), 2);
         assert!(h.vars[0].is_record && !h.vars[1].is_record);
-        assert_eq!((h.vars[1].begin, h.vars[1].vsize, h.vars[1].nc_type), (100, 8, 3));
+        assert_eq!((h.vars[1].begin, h.vars[1].vsize, h.vars[1].nc_type), (200, 8, 3));
         assert_eq!(h.recsize, 8); // the only record variable: not padded
     }
 

@@ -2,7 +2,7 @@
 //! Data is big-endian and uncompressed, so every chunk is a byte range of the source (fixed
 //! variables) or a set of equally spaced ranges (record variables, several records a chunk).
 
-use super::cdf::{parse_header, type_size, CdfError, Header};
+use super::cdf::{parse_file_header, parse_header, type_size, CdfError, Header};
 use super::contiguous::{contiguous_refs, record_refs, split_contiguous};
 use super::nc4::ModelGroup;
 use super::variable_error::leave_out;
@@ -12,7 +12,8 @@ use std::fs::File;
 use std::os::unix::fs::FileExt;
 use std::path::Path;
 
-/// Read the header, growing the buffer until it parses (or the file ends).
+/// Read the header, growing the buffer until it parses (or the file ends: then as netcdf-c
+/// reads it, past the end in zeros).
 fn read_header(file: &File, file_len: u64) -> Result<Header, CdfError> {
     let mut size: u64 = 64 << 10;
     loop {
@@ -21,10 +22,31 @@ fn read_header(file: &File, file_len: u64) -> Result<Header, CdfError> {
         file.read_exact_at(&mut buf, 0).map_err(|_| CdfError::Truncated(0))?;
         match parse_header(&buf) {
             Err(CdfError::Truncated(_)) if (n as u64) < file_len => size = size.saturating_mul(4),
+            Err(CdfError::Truncated(_)) => return parse_file_header(&buf),
             other => return other,
         }
     }
 }
+
+/// Refuse a file with a name longer than NC_MAX_NAME (256 bytes) before netcdf-c opens it:
+/// netcdf-c reads such a name and copies all of it into its callers' NC_MAX_NAME + 1 buffers
+/// (the netcdf crate's among them), overrunning them. A header we cannot parse is left to
+/// netcdf-c to refuse.
+pub fn refuse_long_names(path: &Path) -> Result<(), SourceError> {
+    let io = |source| SourceError::Io { path: path.to_path_buf(), source };
+    let file = File::open(path).map_err(io)?;
+    let file_len = file.metadata().map_err(io)?.len();
+    match read_header(&file, file_len) {
+        Ok(h) if h.longest_name > MAX_NAME => Err(SourceError::Cdf {
+            path: path.to_path_buf(),
+            source: CdfError::Malformed { at: 0, what: "a name longer than 256 bytes" },
+        }),
+        _ => Ok(()),
+    }
+}
+
+/// netcdf-c's NC_MAX_NAME.
+const MAX_NAME: u64 = 256;
 
 /// Fill in storage of every array of a NetCDF-3 file (netCDF-3 has only the root group).
 pub fn fill_storage(

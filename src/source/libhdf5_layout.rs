@@ -45,7 +45,12 @@ fn walk(ctx: &Ctx<'_>, g: &mut ModelGroup) {
     for (mut array, source) in arrays.into_iter().zip(sources) {
         let hdf5_path = source.hdf5_path;
         if array.storage == StorageKind::Strings {
-            g.group.arrays.push(array);
+            match source.unread_strings {
+                Some(reason) if !null_dataspace(&ctx.h5, &hdf5_path) => {
+                    leave_out(&mut g.group, ctx.target.path, &hdf5_path, array.name, reason)
+                }
+                _ => g.group.arrays.push(array),
+            }
             continue;
         }
         match locate(ctx, &hdf5_path, source.fill_from_storage, &mut array) {
@@ -56,6 +61,12 @@ fn walk(ctx: &Ctx<'_>, g: &mut ModelGroup) {
     for child in &mut g.children {
         walk(ctx, child);
     }
+}
+
+/// Has the dataset a null dataspace (no elements at all, h5py's `Empty`)?
+fn null_dataspace(h5: &hdf5::File, path: &str) -> bool {
+    let space = open_dataset(h5, path).ok().and_then(|ds| ds.space().ok());
+    space.is_some_and(|s| s.is_null())
 }
 
 fn open_dataset(h5: &hdf5::File, path: &str) -> Result<hdf5::Dataset, VariableError> {

@@ -9,7 +9,9 @@
 mod attrs;
 pub mod btree;
 pub mod cdf;
+mod cdf_checks;
 mod cdf_layout;
+pub mod cdf_oracle;
 mod contiguous;
 mod declined;
 mod libhdf5_layout;
@@ -127,6 +129,9 @@ pub fn index_with_libraries(
     let format = sniff_path(path)
         .map_err(io)?
         .ok_or_else(|| SourceError::NotData { path: path.to_path_buf() })?;
+    if let Format::Cdf { .. } = format {
+        cdf_layout::refuse_long_names(path)?;
+    }
     let mut tree = nc4::read_model(path, format)?;
     match format {
         Format::Hdf5 { user_block } => {

@@ -15,6 +15,10 @@ pub struct ArraySource {
     /// `_FillValue` exists but netcdf could not read it (enum types): take HDF5's fill value,
     /// which netCDF-4 sets to the same value.
     pub fill_from_storage: bool,
+    /// A scalar string variable netcdf-c lists but cannot read: pass 2 serves it without a
+    /// value if its HDF5 dataspace is null (H5S_NULL, which netcdf-c shows as a scalar and
+    /// h5py reads as `Empty`), and leaves it out with this reason otherwise.
+    pub unread_strings: Option<VariableError>,
 }
 
 /// A group of the model plus, per array, the HDF5 path of its dataset.
@@ -43,11 +47,12 @@ pub fn read_model(path: &Path, format: Format) -> Result<ModelGroup, SourceError
         Some(root) => Ok(read_group(path, &root, String::new(), "/".to_string(), cdf)),
         None => {
             let attrs = read_attrs(path, "/", file.attributes());
-            let dimensions = file.dimensions().map(|d| (d.name(), d.len() as u64)).collect();
+            let dimensions = file.dimensions().filter_map(|d| utf8(|| (d.name(), d.len() as u64)));
+            let dimensions = dimensions.collect();
             let mut group = GroupNode { attrs, dimensions, ..GroupNode::default() };
             let mut sources = Vec::new();
-            for var in file.variables() {
-                add_variable(path, &var, "/", cdf, &mut group, &mut sources);
+            for (i, var) in file.variables().enumerate() {
+                add_or_leave_out(path, &var, i, "/", cdf, &mut group, &mut sources);
             }
             Ok(ModelGroup { group, sources, children: vec![] })
         }
@@ -62,11 +67,11 @@ fn read_group(
     cdf: bool,
 ) -> ModelGroup {
     let attrs = read_attrs(path, &hdf5_path, g.attributes());
-    let dimensions = g.dimensions().map(|d| (d.name(), d.len() as u64)).collect();
+    let dimensions = g.dimensions().filter_map(|d| utf8(|| (d.name(), d.len() as u64))).collect();
     let mut group = GroupNode { name, attrs, dimensions, ..GroupNode::default() };
     let mut sources = Vec::new();
-    for var in g.variables() {
-        add_variable(path, &var, &hdf5_path, cdf, &mut group, &mut sources);
+    for (i, var) in g.variables().enumerate() {
+        add_or_leave_out(path, &var, i, &hdf5_path, cdf, &mut group, &mut sources);
     }
     let children = g
         .groups()
@@ -77,6 +82,31 @@ fn read_group(
         })
         .collect();
     ModelGroup { group, sources, children }
+}
+
+/// netcdf 0.12 panics on a name that is not UTF-8, which netcdf-c accepts (any bytes): such a
+/// name costs its dimension, attribute or variable (`None`), never the file.
+fn utf8<T>(read: impl FnOnce() -> T) -> Option<T> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(read)).ok()
+}
+
+/// [`add_variable`], or the variable left out when its name, or one of its dimensions', is not
+/// UTF-8 (named by its position then).
+fn add_or_leave_out(
+    path: &Path,
+    var: &netcdf::Variable<'_>,
+    index: usize,
+    group_path: &str,
+    cdf: bool,
+    group: &mut GroupNode,
+    sources: &mut Vec<ArraySource>,
+) {
+    let added = utf8(|| add_variable(path, var, group_path, cdf, group, sources));
+    if added.is_none() {
+        let name = format!("variable #{index}");
+        let reason = VariableError::Unsupported("its name, or a dimension's, is not UTF-8".into());
+        leave_out(group, path, &join(group_path, &name), name, reason);
+    }
 }
 
 pub(super) fn join(parent: &str, name: &str) -> String {
@@ -94,7 +124,10 @@ fn read_attrs<'a>(
 ) -> Attrs {
     let mut out = Vec::new();
     for attr in attrs {
-        let name = attr.name().to_string();
+        let Some(name) = utf8(|| attr.name().to_string()) else {
+            warn!(file = %path.display(), owner, "attribute left out: its name is not UTF-8");
+            continue;
+        };
         match attr.value() {
             Ok(v) => out.push((name, attrs::convert(v))),
             // an enum-typed _FillValue: add_variable takes it from the HDF5 fill value
@@ -175,13 +208,23 @@ fn add_variable(
     let dims: Vec<String> = var.dimensions().iter().map(|d| d.name()).collect();
     let shape: Vec<u64> = var.dimensions().iter().map(|d| d.len() as u64).collect();
     let mut array = ArrayNode::unplaced(name.clone(), dtype, shape, dims, fill_value, attrs);
+    let mut unread_strings = None;
     if is_string {
-        if let Err(reason) = nc4_strings::fill_strings(var, &mut array) {
-            return skip(group, reason);
+        match nc4_strings::fill_strings(var, &mut array) {
+            Ok(()) => {}
+            // perhaps a null dataspace: pass 2 looks at the HDF5 dataset
+            Err(reason @ VariableError::NetCdf { .. }) if array.shape.is_empty() && !cdf => {
+                if let Err(e) = nc4_strings::set_strings(&mut array, &[]) {
+                    return skip(group, e);
+                }
+                unread_strings = Some(reason);
+            }
+            Err(reason) => return skip(group, reason),
         }
     }
     group.arrays.push(array);
-    sources.push(ArraySource { hdf5_path: join(group_path, &name), fill_from_storage });
+    let hdf5_path = join(group_path, &name);
+    sources.push(ArraySource { hdf5_path, fill_from_storage, unread_strings });
 }
 
 pub(super) fn take_attr(attrs: &mut Attrs, key: &str) -> Option<AttrValue> {

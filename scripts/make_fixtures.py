@@ -848,6 +848,29 @@ def stac_fixtures():
     stac_forecast_reference_time()
 
 
+def hdf5_dangling_links():
+    """h5py file netCDF-C cannot open (nc_open: "HDF error"): a soft link and an external link
+    that lead nowhere beside ordinary datasets, a soft link to one of them, a group, a vlen
+    string dataset; served through the pure-HDF5 view, the dangling links left out."""
+    with h5py.File(path("hdf5_dangling_links.h5"), "w") as f:
+        f.attrs["title"] = "dangling links"
+        f.attrs["version"] = np.float64(1.5)
+        t = f.create_dataset("temperature", data=np.arange(24, dtype="<f4").reshape(4, 6) / 4,
+                             chunks=(2, 3), compression="gzip", shuffle=True)
+        t.attrs["units"] = "K"
+        t.attrs["valid_range"] = np.array([0, 10], dtype="i2")
+        f.create_dataset("counts", data=np.array([3, 1, 4, 1, 5, 9], dtype=">i2"))
+        f.create_dataset("labels", data=["alpha", "beta", "gamma"], dtype=h5py.string_dtype())
+        f.create_dataset("flag", data=np.int8(7))
+        g = f.create_group("sub")
+        g.attrs["note"] = "nested"
+        g.create_dataset("x", data=np.linspace(0, 1, 5), chunks=(2,))
+        g["gone_too"] = h5py.SoftLink("/sub/nothing")
+        f["gone"] = h5py.SoftLink("/nowhere")
+        f["elsewhere"] = h5py.ExternalLink("no_such_file.h5", "/data")
+        f["alias"] = h5py.SoftLink("/temperature")
+
+
 def main():
     os.makedirs(OUT, exist_ok=True)
     if sys.argv[2:3] == ["--codecs"]:  # only the codec fixtures (the others stay byte-identical)
@@ -863,6 +886,7 @@ def main():
     stac_fixtures()
     oversized_chunks()
     codec_fixtures()
+    hdf5_dangling_links()
     subprocess.run([sys.executable, os.path.join(os.path.dirname(__file__), "make_cdl_fixtures.py"),
                     os.path.join(OUT, "netcdf3")], check=True)
     print("fixtures written to", os.path.abspath(OUT))

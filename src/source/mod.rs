@@ -14,6 +14,7 @@ mod cdf_layout;
 pub mod cdf_oracle;
 mod contiguous;
 mod declined;
+mod hdf5_model;
 mod libhdf5_layout;
 mod library_chunks;
 mod native;
@@ -132,7 +133,16 @@ pub fn index_with_libraries(
     if let Format::Cdf { .. } = format {
         cdf_layout::refuse_long_names(path)?;
     }
-    let mut tree = nc4::read_model(path, format)?;
+    let mut tree = match (nc4::read_model(path, format), format) {
+        (Ok(tree), _) => tree,
+        // netCDF-C refuses some valid HDF5 files (a dangling soft or external link fails
+        // `nc_open` with "HDF error"): read what h5py reads with libhdf5 alone
+        (Err(SourceError::NetCdf { source, .. }), Format::Hdf5 { .. }) => {
+            warn!(file = %path.display(), "netCDF-C cannot open it ({source}); pure-HDF5 view");
+            hdf5_model::read_model(path)?
+        }
+        (Err(e), _) => return Err(e),
+    };
     match format {
         Format::Hdf5 { user_block } => {
             libhdf5_layout::fill_storage(path, user_block, &mut tree, options)?

@@ -15,6 +15,8 @@ NAMES = {str(p.relative_to(FIXTURES)): p for p in sorted(FIXTURES.rglob("*"))
 # xarray's h5py-based engine (hdf5plugin gives h5py the filters)
 ENGINE = {"hdf5_lzf.h5": "h5netcdf", "hdf5_plugin_codecs.h5": "h5netcdf",
           "hdf5_float16.h5": "h5netcdf", "hdf5_nbit_wide.h5": "h5netcdf"}
+# netCDF-C cannot open these (dangling links): compared with h5py in test_hdf5_fallback.py
+H5PY_ONLY = {"hdf5_dangling_links.h5"}
 # file -> {group: variables left out (with a logged reason)}
 LEFT_OUT = {"unsupported_types.nc": {"/": ["pairs", "ragged"]}}
 # xarray cannot decode times in the calendar "none": compared with decode_times=False
@@ -28,7 +30,7 @@ def store_name(file_name):
     return (d + "/" if d else "") + stem + ".zarr"
 
 
-@pytest.mark.parametrize("name", sorted(NAMES))
+@pytest.mark.parametrize("name", sorted(set(NAMES) - H5PY_ONLY))
 @pytest.mark.parametrize("decode_cf", [True, False])
 @pytest.mark.parametrize("mode", ["raw", "decoded"])
 def test_fixture_identical(request, mode, name, decode_cf):

@@ -1,0 +1,256 @@
+//! The data model of an HDF5 file read with libhdf5 alone, for files netCDF-C refuses to open
+//! (a dangling soft or external link makes `nc_open` fail with "HDF error"): groups, datasets
+//! and attributes as h5py sees them, in the same [`ModelGroup`] shape as [`super::nc4`] builds,
+//! so [`super::libhdf5_layout`] places the storage exactly as for any other HDF5 file.
+//!
+//! Links are listed with `H5Literate` and each is checked before it is opened: a link that
+//! leads nowhere (dangling soft or external link), and an external link (its data lives in
+//! another file, which the chunk references of this file cannot point into), become `Skipped`
+//! entries with the reason. Dimensions are named as netCDF-C names those of plain HDF5 datasets:
+//! `phony_dim_N`, one per length and group, reused by the variables of that group.
+
+use super::nc4::{join, ArraySource, ModelGroup};
+use super::variable_error::leave_out;
+use super::{nc4_strings, SourceError, VariableError};
+use crate::index::{ArrayNode, AttrValue, Attrs, Dtype, ElementKind, GroupNode};
+use hdf5::types::{FloatSize, IntSize, TypeDescriptor, VarLenAscii, VarLenUnicode};
+use hdf5::{LinkType, Location};
+use std::ffi::CString;
+use std::path::Path;
+use tracing::warn;
+
+/// Groups nested deeper than this are left out (a hard-link cycle is caught before that).
+const MAX_DEPTH: usize = 64;
+
+struct Walk<'a> {
+    path: &'a Path,
+    /// Groups already read (a hard link back to an ancestor would otherwise loop).
+    seen: Vec<hdf5::LocationToken>,
+    /// netCDF-C numbers phony dimensions across the file.
+    next_dim: usize,
+}
+
+/// Read the model of the HDF5 file at `path` with libhdf5 only.
+pub fn read_model(path: &Path) -> Result<ModelGroup, SourceError> {
+    let h5 = hdf5::File::open(path)
+        .map_err(|source| SourceError::Hdf5 { path: path.to_path_buf(), source })?;
+    let mut walk = Walk { path, seen: Vec::new(), next_dim: 0 };
+    Ok(walk.group(&h5, String::new(), "/".to_string(), 0))
+}
+
+impl Walk<'_> {
+    fn group(
+        &mut self,
+        g: &hdf5::Group,
+        name: String,
+        hdf5_path: String,
+        depth: usize,
+    ) -> ModelGroup {
+        if let Ok(info) = g.loc_info() {
+            self.seen.push(info.token);
+        }
+        let attrs = read_attrs(self.path, &hdf5_path, g);
+        let mut group = GroupNode { name, attrs, ..GroupNode::default() };
+        let (mut sources, mut children) = (Vec::new(), Vec::new());
+        let mut links = Vec::new();
+        let listed = g.iter_visit_default(|name, info| {
+            links.push((name.to_string(), info.link_type));
+            Ok(())
+        });
+        if let Err(e) = listed {
+            warn!(file = %self.path.display(), group = %hdf5_path, "links not listed: {e}");
+        }
+        for (name, link_type) in links {
+            let member = join(&hdf5_path, &name);
+            let skip = |group: &mut GroupNode, reason: VariableError| {
+                leave_out(group, self.path, &member, name.clone(), reason)
+            };
+            if !leads_somewhere(g, &name) {
+                let kind = if link_type == LinkType::External { "external" } else { "soft" };
+                let what = format!("{kind} link that leads nowhere (its target does not exist)");
+                skip(&mut group, VariableError::Unsupported(what));
+                continue;
+            }
+            if link_type == LinkType::External {
+                let what = "external link (its data lives in another file)".to_string();
+                skip(&mut group, VariableError::Unsupported(what));
+                continue;
+            }
+            if let Ok(ds) = g.dataset(&name) {
+                match self.array(&ds, &name, &mut group) {
+                    Ok(array) => {
+                        group.arrays.push(array);
+                        let source = ArraySource {
+                            hdf5_path: member,
+                            fill_from_storage: false,
+                            unread_strings: None,
+                        };
+                        sources.push(source);
+                    }
+                    Err(reason) => skip(&mut group, reason),
+                }
+            } else if let Ok(child) = g.group(&name) {
+                let seen = child.loc_info().is_ok_and(|i| self.seen.contains(&i.token));
+                if seen || depth >= MAX_DEPTH {
+                    let what = "group already shown elsewhere (a link cycle)".to_string();
+                    skip(&mut group, VariableError::Unsupported(what));
+                    continue;
+                }
+                children.push(self.group(&child, name, member, depth + 1));
+            } else {
+                skip(&mut group, "neither a dataset nor a group (a named datatype?)".into());
+            }
+        }
+        ModelGroup { group, sources, children }
+    }
+
+    /// The array of dataset `ds`, its dimensions named (and added to `group`) as netCDF-C does.
+    fn array(
+        &mut self,
+        ds: &hdf5::Dataset,
+        name: &str,
+        group: &mut GroupNode,
+    ) -> Result<ArrayNode, VariableError> {
+        let h5type =
+            ds.dtype().map_err(|source| VariableError::Hdf5 { what: "datatype", source })?;
+        let descriptor = h5type
+            .to_descriptor()
+            .map_err(|source| VariableError::Hdf5 { what: "datatype", source })?;
+        let shape: Vec<u64> = ds.shape().iter().map(|s| *s as u64).collect();
+        let mut dims: Vec<String> = Vec::new();
+        for &len in &shape {
+            let reuse = group.dimensions.iter().find(|(d, l)| *l == len && !dims.contains(d));
+            let dim = match reuse {
+                Some((d, _)) => d.clone(),
+                None => {
+                    let d = format!("phony_dim_{}", self.next_dim);
+                    self.next_dim += 1;
+                    group.dimensions.push((d.clone(), len));
+                    d
+                }
+            };
+            dims.push(dim);
+        }
+        let attrs = read_attrs(self.path, name, ds);
+        let strings =
+            matches!(descriptor, TypeDescriptor::VarLenUnicode | TypeDescriptor::VarLenAscii);
+        let dtype =
+            if strings { Dtype::le(ElementKind::UInt, 1) } else { number_dtype(&descriptor)? };
+        let mut array = ArrayNode::unplaced(name.to_string(), dtype, shape, dims, None, attrs);
+        if strings {
+            nc4_strings::set_strings(&mut array, &read_strings(ds, &descriptor)?)?;
+        }
+        Ok(array)
+    }
+}
+
+/// Does the link `name` of `g` resolve to an object (`H5Oexists_by_name`, which follows soft
+/// and external links)?
+fn leads_somewhere(g: &hdf5::Group, name: &str) -> bool {
+    let Ok(c_name) = CString::new(name) else { return false };
+    let _guard = hdf5_sys::LOCK.lock();
+    // SAFETY: a live group id and a NUL-terminated name; the result is only a status.
+    let found = unsafe {
+        hdf5_sys::h5o::H5Oexists_by_name(g.id(), c_name.as_ptr(), hdf5_sys::h5p::H5P_DEFAULT)
+    };
+    found > 0
+}
+
+/// The served element type of a numeric or enum HDF5 type (enums as their base integer, as
+/// netCDF-C and xarray read them).
+fn number_dtype(t: &TypeDescriptor) -> Result<Dtype, VariableError> {
+    let int_size = |s: &IntSize| *s as usize;
+    let (kind, size) = match t {
+        TypeDescriptor::Integer(s) => (ElementKind::Int, int_size(s)),
+        TypeDescriptor::Unsigned(s) => (ElementKind::UInt, int_size(s)),
+        // h5py's bool: an enum of int8, which netCDF-C reads as its base type
+        TypeDescriptor::Boolean => (ElementKind::Int, 1),
+        TypeDescriptor::Float(FloatSize::U4) => (ElementKind::Float, 4),
+        TypeDescriptor::Float(FloatSize::U8) => (ElementKind::Float, 8),
+        TypeDescriptor::Enum(e) => {
+            let kind = if e.signed { ElementKind::Int } else { ElementKind::UInt };
+            (kind, e.size as usize)
+        }
+        TypeDescriptor::Compound(_) => return Err(VariableError::Type("compound")),
+        TypeDescriptor::VarLenArray(_) => return Err(VariableError::Type("vlen")),
+        TypeDescriptor::FixedAscii(_) | TypeDescriptor::FixedUnicode(_) => {
+            return Err(VariableError::Type("fixed-length string"))
+        }
+        TypeDescriptor::Reference(_) => return Err(VariableError::Type("reference")),
+        _ => return Err(VariableError::Type("HDF5 type")),
+    };
+    Ok(Dtype::le(kind, size))
+}
+
+fn read_strings(ds: &hdf5::Dataset, t: &TypeDescriptor) -> Result<Vec<String>, VariableError> {
+    let failed = |source| VariableError::Hdf5 { what: "string values", source };
+    Ok(match t {
+        TypeDescriptor::VarLenUnicode => {
+            let v = ds.read_raw::<VarLenUnicode>().map_err(failed)?;
+            v.iter().map(|s| s.as_str().to_string()).collect()
+        }
+        _ => {
+            let v = ds.read_raw::<VarLenAscii>().map_err(failed)?;
+            v.iter().map(|s| s.as_str().to_string()).collect()
+        }
+    })
+}
+
+/// The attributes of `owner` that map onto netCDF attribute types; the others (references,
+/// compounds, …) are left out with a warning.
+fn read_attrs(path: &Path, owner: &str, loc: &Location) -> Attrs {
+    let names = loc.attr_names().unwrap_or_default();
+    let mut out = Vec::new();
+    for name in names {
+        match read_attr(loc, &name) {
+            Ok(value) => out.push((name, value)),
+            Err(e) => warn!(file = %path.display(), owner, attribute = %name,
+                "attribute left out: {e}"),
+        }
+    }
+    out
+}
+
+fn read_attr(loc: &Location, name: &str) -> Result<AttrValue, String> {
+    let attr = loc.attr(name).map_err(|e| e.to_string())?;
+    let t = attr.dtype().and_then(|t| t.to_descriptor()).map_err(|e| e.to_string())?;
+    let e = |e: hdf5::Error| e.to_string();
+    Ok(match t {
+        TypeDescriptor::Integer(_) => {
+            let v = attr.read_raw::<i64>().map_err(e)?;
+            one_or_many(v, AttrValue::Int, AttrValue::Ints)
+        }
+        TypeDescriptor::Unsigned(_) => {
+            let v = attr.read_raw::<u64>().map_err(e)?;
+            one_or_many(v, AttrValue::UInt, AttrValue::UInts)
+        }
+        TypeDescriptor::Float(_) => {
+            let v = attr.read_raw::<f64>().map_err(e)?;
+            one_or_many(v, AttrValue::Float, AttrValue::Floats)
+        }
+        TypeDescriptor::VarLenUnicode => {
+            let v = attr.read_raw::<VarLenUnicode>().map_err(e)?;
+            let v: Vec<String> = v.iter().map(|s| s.as_str().to_string()).collect();
+            one_or_many(v, AttrValue::Str, AttrValue::Strs)
+        }
+        TypeDescriptor::VarLenAscii => {
+            let v = attr.read_raw::<VarLenAscii>().map_err(e)?;
+            let v: Vec<String> = v.iter().map(|s| s.as_str().to_string()).collect();
+            one_or_many(v, AttrValue::Str, AttrValue::Strs)
+        }
+        other => return Err(format!("{other} attributes are not supported")),
+    })
+}
+
+/// One element as a scalar, more as an array (as netCDF4-python hands attributes to xarray).
+fn one_or_many<T>(
+    mut v: Vec<T>,
+    one: fn(T) -> AttrValue,
+    many: fn(Vec<T>) -> AttrValue,
+) -> AttrValue {
+    if v.len() == 1 {
+        one(v.remove(0))
+    } else {
+        many(v)
+    }
+}

@@ -850,8 +850,9 @@ def stac_fixtures():
 
 def hdf5_dangling_links():
     """h5py file netCDF-C cannot open (nc_open: "HDF error"): a soft link and an external link
-    that lead nowhere beside ordinary datasets, a soft link to one of them, a group, a vlen
-    string dataset; served through the pure-HDF5 view, the dangling links left out."""
+    that lead nowhere beside ordinary datasets, a soft link to one of them, a dimension scale,
+    a group, a vlen string dataset; served through the pure-HDF5 view, the dangling links left
+    out."""
     with h5py.File(path("hdf5_dangling_links.h5"), "w") as f:
         f.attrs["title"] = "dangling links"
         f.attrs["version"] = np.float64(1.5)
@@ -859,6 +860,10 @@ def hdf5_dangling_links():
                              chunks=(2, 3), compression="gzip", shuffle=True)
         t.attrs["units"] = "K"
         t.attrs["valid_range"] = np.array([0, 10], dtype="i2")
+        f["y"] = np.arange(4.0)
+        f["y"].make_scale("y")
+        f["y"].attrs["units"] = "m"
+        t.dims[0].attach_scale(f["y"])
         f.create_dataset("counts", data=np.array([3, 1, 4, 1, 5, 9], dtype=">i2"))
         f.create_dataset("labels", data=["alpha", "beta", "gamma"], dtype=h5py.string_dtype())
         f.create_dataset("flag", data=np.int8(7))

@@ -9,6 +9,7 @@
 //! entries with the reason. Dimensions are named as netCDF-C names those of plain HDF5 datasets:
 //! `phony_dim_N`, one per length and group, reused by the variables of that group.
 
+use super::hdf5_dims::{add_scale, role, Dims, Role, HIDDEN, NON_COORD};
 use super::nc4::{join, ArraySource, ModelGroup};
 use super::variable_error::leave_out;
 use super::{nc4_strings, SourceError, VariableError};
@@ -26,19 +27,54 @@ struct Walk<'a> {
     path: &'a Path,
     /// Groups already read (a hard link back to an ancestor would otherwise loop).
     seen: Vec<hdf5::LocationToken>,
-    /// netCDF-C numbers phony dimensions across the file.
-    next_dim: usize,
+    dims: Dims,
 }
 
 /// Read the model of the HDF5 file at `path` with libhdf5 only.
 pub fn read_model(path: &Path) -> Result<ModelGroup, SourceError> {
     let h5 = hdf5::File::open(path)
         .map_err(|source| SourceError::Hdf5 { path: path.to_path_buf(), source })?;
-    let mut walk = Walk { path, seen: Vec::new(), next_dim: 0 };
+    let mut walk = Walk { path, seen: Vec::new(), dims: Dims::default() };
+    walk.find_scales(&h5, 0);
+    walk.seen.clear();
     Ok(walk.group(&h5, String::new(), "/".to_string(), 0))
 }
 
+/// The links of `g` that lead to an object of this file (names and link types; the others
+/// are the main walk's to report).
+fn links(path: &Path, g: &hdf5::Group, hdf5_path: &str) -> Vec<(String, LinkType)> {
+    let mut links = Vec::new();
+    let listed = g.iter_visit_default(|name, info| {
+        links.push((name.to_string(), info.link_type));
+        Ok(())
+    });
+    if let Err(e) = listed {
+        warn!(file = %path.display(), group = %hdf5_path, "links not listed: {e}");
+    }
+    links
+}
+
 impl Walk<'_> {
+    /// Note every dimension scale below `g` (before any variable names its dimensions).
+    fn find_scales(&mut self, g: &hdf5::Group, depth: usize) {
+        if let Ok(info) = g.loc_info() {
+            self.seen.push(info.token);
+        }
+        for (name, link_type) in links(self.path, g, "") {
+            if link_type == LinkType::External || !leads_somewhere(g, &name) {
+                continue;
+            }
+            if let Ok(ds) = g.dataset(&name) {
+                self.dims.note(&ds, &name);
+            } else if let Ok(child) = g.group(&name) {
+                let seen = child.loc_info().is_ok_and(|i| self.seen.contains(&i.token));
+                if !seen && depth < MAX_DEPTH {
+                    self.find_scales(&child, depth + 1);
+                }
+            }
+        }
+    }
+
     fn group(
         &mut self,
         g: &hdf5::Group,
@@ -52,15 +88,7 @@ impl Walk<'_> {
         let attrs = read_attrs(self.path, &hdf5_path, g);
         let mut group = GroupNode { name, attrs, ..GroupNode::default() };
         let (mut sources, mut children) = (Vec::new(), Vec::new());
-        let mut links = Vec::new();
-        let listed = g.iter_visit_default(|name, info| {
-            links.push((name.to_string(), info.link_type));
-            Ok(())
-        });
-        if let Err(e) = listed {
-            warn!(file = %self.path.display(), group = %hdf5_path, "links not listed: {e}");
-        }
-        for (name, link_type) in links {
+        for (name, link_type) in links(self.path, g, &hdf5_path) {
             let member = join(&hdf5_path, &name);
             let skip = |group: &mut GroupNode, reason: VariableError| {
                 leave_out(group, self.path, &member, name.clone(), reason)
@@ -77,7 +105,15 @@ impl Walk<'_> {
                 continue;
             }
             if let Ok(ds) = g.dataset(&name) {
-                match self.array(&ds, &name, &mut group) {
+                let role = role(&ds);
+                if role != Role::Variable {
+                    add_scale(&ds, &name, &mut group);
+                }
+                if role == Role::DimensionOnly {
+                    continue;
+                }
+                let name = name.strip_prefix(NON_COORD).unwrap_or(&name);
+                match self.array(&ds, name, &mut group) {
                     Ok(array) => {
                         group.arrays.push(array);
                         let source = ArraySource {
@@ -87,7 +123,7 @@ impl Walk<'_> {
                         };
                         sources.push(source);
                     }
-                    Err(reason) => skip(&mut group, reason),
+                    Err(reason) => leave_out(&mut group, self.path, &member, name.into(), reason),
                 }
             } else if let Ok(child) = g.group(&name) {
                 let seen = child.loc_info().is_ok_and(|i| self.seen.contains(&i.token));
@@ -117,20 +153,7 @@ impl Walk<'_> {
             .to_descriptor()
             .map_err(|source| VariableError::Hdf5 { what: "datatype", source })?;
         let shape: Vec<u64> = ds.shape().iter().map(|s| *s as u64).collect();
-        let mut dims: Vec<String> = Vec::new();
-        for &len in &shape {
-            let reuse = group.dimensions.iter().find(|(d, l)| *l == len && !dims.contains(d));
-            let dim = match reuse {
-                Some((d, _)) => d.clone(),
-                None => {
-                    let d = format!("phony_dim_{}", self.next_dim);
-                    self.next_dim += 1;
-                    group.dimensions.push((d.clone(), len));
-                    d
-                }
-            };
-            dims.push(dim);
-        }
+        let dims = self.dims.names(ds, group);
         let attrs = read_attrs(self.path, name, ds);
         let strings =
             matches!(descriptor, TypeDescriptor::VarLenUnicode | TypeDescriptor::VarLenAscii);
@@ -201,7 +224,7 @@ fn read_strings(ds: &hdf5::Dataset, t: &TypeDescriptor) -> Result<Vec<String>, V
 fn read_attrs(path: &Path, owner: &str, loc: &Location) -> Attrs {
     let names = loc.attr_names().unwrap_or_default();
     let mut out = Vec::new();
-    for name in names {
+    for name in names.into_iter().filter(|n| !HIDDEN.contains(&n.as_str())) {
         match read_attr(loc, &name) {
             Ok(value) => out.push((name, value)),
             Err(e) => warn!(file = %path.display(), owner, attribute = %name,

@@ -14,6 +14,7 @@ mod cdf_layout;
 pub mod cdf_oracle;
 mod contiguous;
 mod declined;
+mod hdf5_dims;
 mod hdf5_model;
 mod libhdf5_layout;
 mod library_chunks;

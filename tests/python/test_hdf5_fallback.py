@@ -37,7 +37,19 @@ def h5py_datasets(path):
     return f, out
 
 
+# netCDF-C's reserved attributes (dimension scale bookkeeping): hidden, as netCDF-C hides them
+HIDDEN = {"CLASS", "DIMENSION_LIST", "NAME", "REFERENCE_LIST"}
+
+
+def dims_of(h5):
+    """netCDF-C's dimension names: the attached scale's, else a phony dimension (None)."""
+    if h5.attrs.get("CLASS") == b"DIMENSION_SCALE":
+        return [h5.name.rsplit("/", 1)[1]]
+    return [d[0].name.rsplit("/", 1)[1] if len(d) else None for d in h5.dims]
+
+
 def attrs_equal(got, want):
+    want = {k: v for k, v in want.items() if k not in HIDDEN}
     assert sorted(got) == sorted(want)
     for k, v in want.items():
         assert np.array_equal(np.asarray(got[k]), np.asarray(v)), k
@@ -73,6 +85,8 @@ def test_what_h5py_reads_is_served(request, mode):
                     assert got.shape == h5.shape, name
                     assert np.array_equal(got, want), name
                 attrs_equal(ds[name].attrs, dict(h5.attrs))
+                for got_dim, want_dim in zip(ds[name].dims, dims_of(h5), strict=True):
+                    assert got_dim == want_dim or (want_dim is None and got_dim.startswith("phony_dim_"))
 
 
 def test_dangling_links_are_left_out_with_the_reason(fixtures_mount):
@@ -87,3 +101,4 @@ def test_dangling_links_are_left_out_with_the_reason(fixtures_mount):
         line = next(l for l in out.splitlines() if l.strip().startswith(name + " "))
         assert "LEFT OUT" in line and why in line, line
     assert "temperature" in out and "alias" in out
+    assert 'dims ["y", "phony_dim_' in out

@@ -15,7 +15,7 @@ use super::variable_error::leave_out;
 use super::{nc4_strings, SourceError, VariableError};
 use crate::index::{ArrayNode, AttrValue, Attrs, Dtype, ElementKind, GroupNode};
 use hdf5::types::{FloatSize, IntSize, TypeDescriptor, VarLenAscii, VarLenUnicode};
-use hdf5::{LinkType, Location};
+use hdf5::{LinkType, Location, LocationType};
 use std::ffi::CString;
 use std::path::Path;
 use tracing::warn;
@@ -37,7 +37,7 @@ pub fn read_model(path: &Path) -> Result<ModelGroup, SourceError> {
     let mut walk = Walk { path, seen: Vec::new(), dims: Dims::default() };
     walk.find_scales(&h5, 0);
     walk.seen.clear();
-    Ok(walk.group(&h5, String::new(), "/".to_string(), 0))
+    walk.group(&h5, String::new(), "/".to_string(), 0)
 }
 
 /// The links of `g` that lead to an object of this file (names and link types; the others
@@ -81,7 +81,7 @@ impl Walk<'_> {
         name: String,
         hdf5_path: String,
         depth: usize,
-    ) -> ModelGroup {
+    ) -> Result<ModelGroup, SourceError> {
         if let Ok(info) = g.loc_info() {
             self.seen.push(info.token);
         }
@@ -93,7 +93,7 @@ impl Walk<'_> {
             let skip = |group: &mut GroupNode, reason: VariableError| {
                 leave_out(group, self.path, &member, name.clone(), reason)
             };
-            if !leads_somewhere(g, &name) {
+            if link_type != LinkType::Hard && !leads_somewhere(g, &name) {
                 let kind = if link_type == LinkType::External { "external" } else { "soft" };
                 let what = format!("{kind} link that leads nowhere (its target does not exist)");
                 skip(&mut group, VariableError::Unsupported(what));
@@ -104,7 +104,12 @@ impl Walk<'_> {
                 skip(&mut group, VariableError::Unsupported(what));
                 continue;
             }
-            if let Ok(ds) = g.dataset(&name) {
+            // an object a hard link leads to that libhdf5 cannot read (a damaged header):
+            // the file is damaged, refused as a whole as libhdf5 refuses it
+            let failed = |source| SourceError::Hdf5 { path: self.path.to_path_buf(), source };
+            let object = g.loc_info_by_name(&name).map_err(failed)?;
+            if object.loc_type == LocationType::Dataset {
+                let ds = g.dataset(&name).map_err(failed)?;
                 let role = role(&ds);
                 if role != Role::Variable {
                     add_scale(&ds, &name, &mut group);
@@ -125,19 +130,20 @@ impl Walk<'_> {
                     }
                     Err(reason) => leave_out(&mut group, self.path, &member, name.into(), reason),
                 }
-            } else if let Ok(child) = g.group(&name) {
+            } else if object.loc_type == LocationType::Group {
+                let child = g.group(&name).map_err(failed)?;
                 let seen = child.loc_info().is_ok_and(|i| self.seen.contains(&i.token));
                 if seen || depth >= MAX_DEPTH {
                     let what = "group already shown elsewhere (a link cycle)".to_string();
                     skip(&mut group, VariableError::Unsupported(what));
                     continue;
                 }
-                children.push(self.group(&child, name, member, depth + 1));
+                children.push(self.group(&child, name, member, depth + 1)?);
             } else {
-                skip(&mut group, "neither a dataset nor a group (a named datatype?)".into());
+                skip(&mut group, "a named datatype, not a variable".into());
             }
         }
-        ModelGroup { group, sources, children }
+        Ok(ModelGroup { group, sources, children })
     }
 
     /// The array of dataset `ds`, its dimensions named (and added to `group`) as netCDF-C does.

@@ -1,24 +1,25 @@
 //! The data model of an HDF5 file read with libhdf5 alone, for files netCDF-C refuses to open
-//! (a dangling soft or external link makes `nc_open` fail with "HDF error"): groups, datasets
-//! and attributes as h5py sees them, in the same [`ModelGroup`] shape as [`super::nc4`] builds,
+//! (a dangling soft or external link makes `nc_open` fail with "HDF error"), or that crashed
+//! a worker in netcdf-c: groups, datasets and attributes ([`super::hdf5_attrs`]) as h5py sees them, in the same [`ModelGroup`] shape as [`super::nc4`] builds,
 //! so [`super::libhdf5_layout`] places the storage exactly as for any other HDF5 file.
 //!
 //! Links are listed with `H5Literate` and each is checked before it is opened: a link that
 //! leads nowhere (dangling soft or external link), and an external link (its data lives in
 //! another file, which the chunk references of this file cannot point into), become `Skipped`
-//! entries with the reason. Dimensions are named as netCDF-C names those of plain HDF5 datasets:
-//! `phony_dim_N`, one per length and group, reused by the variables of that group.
+//! entries with the reason; an object a hard link leads to that libhdf5 cannot read refuses the
+//! file (it is damaged). Dimensions are named as netCDF-C names them ([`super::hdf5_dims`]).
 
-use super::hdf5_dims::{add_scale, role, Dims, Role, HIDDEN, NON_COORD};
-use super::nc4::{join, ArraySource, ModelGroup};
+use super::hdf5_attrs::read_attrs;
+use super::hdf5_dims::{add_scale, role, Dims, Role, NON_COORD};
+use super::nc4::{join, take_attr, ArraySource, ModelGroup};
 use super::variable_error::leave_out;
 use super::{nc4_strings, SourceError, VariableError};
-use crate::index::{ArrayNode, AttrValue, Attrs, Dtype, ElementKind, GroupNode};
+use crate::index::{ArrayNode, Dtype, ElementKind, GroupNode};
 use hdf5::types::{FloatSize, IntSize, TypeDescriptor, VarLenAscii, VarLenUnicode};
-use hdf5::{LinkType, Location, LocationType};
+use hdf5::{LinkType, LocationType};
 use std::ffi::CString;
 use std::path::Path;
-use tracing::warn;
+use tracing::{debug, warn};
 
 /// Groups nested deeper than this are left out (a hard-link cycle is caught before that).
 const MAX_DEPTH: usize = 64;
@@ -119,11 +120,11 @@ impl Walk<'_> {
                 }
                 let name = name.strip_prefix(NON_COORD).unwrap_or(&name);
                 match self.array(&ds, name, &mut group) {
-                    Ok(array) => {
+                    Ok((array, fill_from_storage)) => {
                         group.arrays.push(array);
                         let source = ArraySource {
                             hdf5_path: member,
-                            fill_from_storage: false,
+                            fill_from_storage,
                             unread_strings: None,
                         };
                         sources.push(source);
@@ -140,7 +141,8 @@ impl Walk<'_> {
                 }
                 children.push(self.group(&child, name, member, depth + 1)?);
             } else {
-                skip(&mut group, "a named datatype, not a variable".into());
+                // a named datatype: a type, not a variable (netCDF-C lists it as a type)
+                debug!(file = %self.path.display(), object = %member, "named datatype");
             }
         }
         Ok(ModelGroup { group, sources, children })
@@ -152,7 +154,7 @@ impl Walk<'_> {
         ds: &hdf5::Dataset,
         name: &str,
         group: &mut GroupNode,
-    ) -> Result<ArrayNode, VariableError> {
+    ) -> Result<(ArrayNode, bool), VariableError> {
         let h5type =
             ds.dtype().map_err(|source| VariableError::Hdf5 { what: "datatype", source })?;
         let descriptor = h5type
@@ -160,16 +162,21 @@ impl Walk<'_> {
             .map_err(|source| VariableError::Hdf5 { what: "datatype", source })?;
         let shape: Vec<u64> = ds.shape().iter().map(|s| *s as u64).collect();
         let dims = self.dims.names(ds, group);
-        let attrs = read_attrs(self.path, name, ds);
+        let mut attrs = read_attrs(self.path, name, ds);
+        // netCDF's fill value; one of an enum type (unreadable here) is the dataset's own HDF5
+        // fill value, which netCDF-4 sets to the same value: pass 2 takes that
+        let fill_value = take_attr(&mut attrs, "_FillValue");
+        let fill_from_storage = fill_value.is_none() && ds.attr("_FillValue").is_ok();
         let strings =
             matches!(descriptor, TypeDescriptor::VarLenUnicode | TypeDescriptor::VarLenAscii);
         let dtype =
             if strings { Dtype::le(ElementKind::UInt, 1) } else { number_dtype(&descriptor)? };
-        let mut array = ArrayNode::unplaced(name.to_string(), dtype, shape, dims, None, attrs);
+        let mut array =
+            ArrayNode::unplaced(name.to_string(), dtype, shape, dims, fill_value, attrs);
         if strings {
             nc4_strings::set_strings(&mut array, &read_strings(ds, &descriptor)?)?;
         }
-        Ok(array)
+        Ok((array, fill_from_storage))
     }
 }
 
@@ -223,63 +230,4 @@ fn read_strings(ds: &hdf5::Dataset, t: &TypeDescriptor) -> Result<Vec<String>, V
             v.iter().map(|s| s.as_str().to_string()).collect()
         }
     })
-}
-
-/// The attributes of `owner` that map onto netCDF attribute types; the others (references,
-/// compounds, …) are left out with a warning.
-fn read_attrs(path: &Path, owner: &str, loc: &Location) -> Attrs {
-    let names = loc.attr_names().unwrap_or_default();
-    let mut out = Vec::new();
-    for name in names.into_iter().filter(|n| !HIDDEN.contains(&n.as_str())) {
-        match read_attr(loc, &name) {
-            Ok(value) => out.push((name, value)),
-            Err(e) => warn!(file = %path.display(), owner, attribute = %name,
-                "attribute left out: {e}"),
-        }
-    }
-    out
-}
-
-fn read_attr(loc: &Location, name: &str) -> Result<AttrValue, String> {
-    let attr = loc.attr(name).map_err(|e| e.to_string())?;
-    let t = attr.dtype().and_then(|t| t.to_descriptor()).map_err(|e| e.to_string())?;
-    let e = |e: hdf5::Error| e.to_string();
-    Ok(match t {
-        TypeDescriptor::Integer(_) => {
-            let v = attr.read_raw::<i64>().map_err(e)?;
-            one_or_many(v, AttrValue::Int, AttrValue::Ints)
-        }
-        TypeDescriptor::Unsigned(_) => {
-            let v = attr.read_raw::<u64>().map_err(e)?;
-            one_or_many(v, AttrValue::UInt, AttrValue::UInts)
-        }
-        TypeDescriptor::Float(_) => {
-            let v = attr.read_raw::<f64>().map_err(e)?;
-            one_or_many(v, AttrValue::Float, AttrValue::Floats)
-        }
-        TypeDescriptor::VarLenUnicode => {
-            let v = attr.read_raw::<VarLenUnicode>().map_err(e)?;
-            let v: Vec<String> = v.iter().map(|s| s.as_str().to_string()).collect();
-            one_or_many(v, AttrValue::Str, AttrValue::Strs)
-        }
-        TypeDescriptor::VarLenAscii => {
-            let v = attr.read_raw::<VarLenAscii>().map_err(e)?;
-            let v: Vec<String> = v.iter().map(|s| s.as_str().to_string()).collect();
-            one_or_many(v, AttrValue::Str, AttrValue::Strs)
-        }
-        other => return Err(format!("{other} attributes are not supported")),
-    })
-}
-
-/// One element as a scalar, more as an array (as netCDF4-python hands attributes to xarray).
-fn one_or_many<T>(
-    mut v: Vec<T>,
-    one: fn(T) -> AttrValue,
-    many: fn(Vec<T>) -> AttrValue,
-) -> AttrValue {
-    if v.len() == 1 {
-        one(v.remove(0))
-    } else {
-        many(v)
-    }
 }

@@ -14,6 +14,7 @@ mod cdf_layout;
 pub mod cdf_oracle;
 mod contiguous;
 mod declined;
+mod hdf5_attrs;
 mod hdf5_dims;
 mod hdf5_model;
 mod libhdf5_layout;
@@ -134,7 +135,7 @@ pub fn index_with_libraries(
     if let Format::Cdf { .. } = format {
         cdf_layout::refuse_long_names(path)?;
     }
-    let mut tree = match (nc4::read_model(path, format), format) {
+    let tree = match (nc4::read_model(path, format), format) {
         (Ok(tree), _) => tree,
         // netCDF-C refuses some valid HDF5 files (a dangling soft or external link fails
         // `nc_open` with "HDF error"): read what h5py reads with libhdf5 alone
@@ -144,6 +145,28 @@ pub fn index_with_libraries(
         }
         (Err(e), _) => return Err(e),
     };
+    finish(path, format, tree, options)
+}
+
+/// The index of the HDF5 file at `path` from libhdf5 alone (the pure-HDF5 view, no netcdf-c):
+/// what a worker is asked for after netcdf-c crashed on the file.
+pub fn index_hdf5_only(path: &Path, options: &IndexOptions) -> Result<DatasetIndex, SourceError> {
+    hdf5::silence_errors(true);
+    let io = |source| SourceError::Io { path: path.to_path_buf(), source };
+    let format = sniff_path(path).map_err(io)?;
+    let Some(format @ Format::Hdf5 { .. }) = format else {
+        return Err(SourceError::NotData { path: path.to_path_buf() });
+    };
+    finish(path, format, hdf5_model::read_model(path)?, options)
+}
+
+/// Pass 2 over the model `tree` of `path`, and the index.
+fn finish(
+    path: &Path,
+    format: Format,
+    mut tree: nc4::ModelGroup,
+    options: &IndexOptions,
+) -> Result<DatasetIndex, SourceError> {
     match format {
         Format::Hdf5 { user_block } => {
             libhdf5_layout::fill_storage(path, user_block, &mut tree, options)?

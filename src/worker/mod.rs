@@ -7,6 +7,8 @@
 //! ```text
 //!  daemon ── Request::Index{path} ──► worker (nobody + CAP_DAC_READ_SEARCH) ── index_with_libraries()
 //!         ◄── Response::Index(DatasetIndex) | Failed(reason) ──   (dies → Died, replaced)
+//!  daemon ── Request::IndexHdf5{path} ──► worker ── index_hdf5_only()   (after a death on
+//!                                                   an HDF5 file: libhdf5 alone, no netcdf-c)
 //! ```
 
 mod error;
@@ -21,7 +23,8 @@ pub use serve::{maybe_serve, WORKER_ARG};
 
 use crate::index::{ArrayNode, DatasetIndex};
 use crate::source::{
-    index_native_first, index_with_libraries, Hdf5Chunks, IndexOptions, LibraryChunks, LibraryError,
+    index_native_first, index_with_libraries, sniff_path, Format, Hdf5Chunks, IndexOptions,
+    LibraryChunks, LibraryError,
 };
 use protocol::{Request, Response};
 use std::path::{Path, PathBuf};
@@ -91,7 +94,11 @@ impl Isolation {
                     path: path.to_path_buf(),
                     contiguous_chunk_target: options.contiguous_chunk_target,
                 };
-                match pool.call(&request) {
+                let answer = match pool.call(&request) {
+                    Err(died @ WorkerError::Died { .. }) => hdf5_only(pool, path, options, died),
+                    answer => answer,
+                };
+                match answer {
                     Ok(Response::Index(index)) => Ok(index),
                     Ok(_) => Err(IndexError::Unexpected),
                     // a clean failure names the file already; a lost worker does not
@@ -107,6 +114,32 @@ impl Isolation {
         match self {
             Isolation::InProcess => Box::new(Hdf5Chunks::new(path)),
             Isolation::Workers(pool) => Box::new(WorkerChunks { pool: pool.clone(), path }),
+        }
+    }
+}
+
+/// A worker died indexing `path` (`died`): if the file is HDF5, ask a fresh worker for the
+/// pure-HDF5 view, which leaves netcdf-c (where such crashes happen) out; otherwise, or if
+/// that fails too, the first death is the answer.
+fn hdf5_only(
+    pool: &Pool,
+    path: &Path,
+    options: &IndexOptions,
+    died: WorkerError,
+) -> Result<Response, WorkerError> {
+    if !matches!(sniff_path(path), Ok(Some(Format::Hdf5 { .. }))) {
+        return Err(died);
+    }
+    tracing::warn!(file = %path.display(), "{died}; retrying with libhdf5 alone (pure-HDF5 view)");
+    let request = Request::IndexHdf5 {
+        path: path.to_path_buf(),
+        contiguous_chunk_target: options.contiguous_chunk_target,
+    };
+    match pool.call(&request) {
+        Ok(answer) => Ok(answer),
+        Err(again) => {
+            tracing::warn!(file = %path.display(), "pure-HDF5 view failed as well: {again}");
+            Err(died)
         }
     }
 }

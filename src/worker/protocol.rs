@@ -14,6 +14,8 @@ const MAX_FRAME: u32 = 1 << 31;
 pub enum Request {
     /// Index a file.
     Index { path: PathBuf, contiguous_chunk_target: u64 },
+    /// Index an HDF5 file with libhdf5 alone (netcdf-c crashed a worker on it).
+    IndexHdf5 { path: PathBuf, contiguous_chunk_target: u64 },
     /// Decode one chunk of an HDF5 dataset through libhdf5 (filters without a Zarr codec).
     Chunk {
         path: PathBuf,

@@ -5,7 +5,9 @@
 use super::privileges;
 use super::protocol::{read_frame, write_frame, Request, Response};
 use crate::index::{ArrayNode, ChunkFiles, Dtype, StorageKind};
-use crate::source::{index_with_libraries, Hdf5Chunks, IndexOptions, LibraryChunks};
+use crate::source::{
+    index_hdf5_only, index_with_libraries, Hdf5Chunks, IndexOptions, LibraryChunks,
+};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
@@ -13,7 +15,8 @@ use std::path::{Path, PathBuf};
 pub const WORKER_ARG: &str = "__cloudify_worker";
 
 /// Test hook: `abort:<substring>` or `hang:<substring>` makes a worker abort or hang when it is
-/// given a file whose path contains the substring (crash-isolation tests; never set in use).
+/// given a file whose path contains the substring; `abort-netcdf:<substring>` aborts only where
+/// netcdf-c would index it, not in the pure-HDF5 view (crash-isolation tests; never set in use).
 const TEST_HOOK: &str = "CLOUDIFY_TEST_WORKER_HOOK";
 
 /// If this process was started as a worker, serve and return the exit code.
@@ -53,11 +56,12 @@ fn serve() -> std::io::Result<()> {
     Ok(())
 }
 
-fn test_hook(path: &Path) {
+fn test_hook(path: &Path, netcdf: bool) {
     let Ok(hook) = std::env::var(TEST_HOOK) else { return };
     let p = path.to_string_lossy();
     match hook.split_once(':') {
         Some(("abort", s)) if p.contains(s) => std::process::abort(),
+        Some(("abort-netcdf", s)) if netcdf && p.contains(s) => std::process::abort(),
         Some(("hang", s)) if p.contains(s) => loop {
             std::thread::sleep(std::time::Duration::from_secs(3600));
         },
@@ -68,14 +72,21 @@ fn test_hook(path: &Path) {
 fn handle(request: Request, readers: &mut HashMap<PathBuf, Hdf5Chunks>) -> Response {
     match request {
         Request::Index { path, contiguous_chunk_target } => {
-            test_hook(&path);
+            test_hook(&path, true);
             match index_with_libraries(&path, &IndexOptions { contiguous_chunk_target }) {
                 Ok(index) => Response::Index(index),
                 Err(e) => Response::Failed(e.to_string()),
             }
         }
+        Request::IndexHdf5 { path, contiguous_chunk_target } => {
+            test_hook(&path, false);
+            match index_hdf5_only(&path, &IndexOptions { contiguous_chunk_target }) {
+                Ok(index) => Response::Index(index),
+                Err(e) => Response::Failed(e.to_string()),
+            }
+        }
         Request::Chunk { path, dataset, chunks, fill_element, dtype, coords } => {
-            test_hook(&path);
+            test_hook(&path, true);
             // a handful of open files: a worker serves every dataset in turn
             if readers.len() >= 16 && !readers.contains_key(&path) {
                 readers.clear();

@@ -1,0 +1,84 @@
+//! Attributes of the pure-HDF5 view ([`super::hdf5_model`]) read with libhdf5: numbers and
+//! strings (variable- and fixed-length, as netCDF text attributes are stored) as netCDF4-python
+//! hands them to xarray; netCDF-C's reserved attributes hidden, other types left out with a
+//! warning.
+
+use super::hdf5_dims::HIDDEN;
+use crate::index::{AttrValue, Attrs};
+use hdf5::types::{FixedAscii, FixedUnicode, TypeDescriptor, VarLenAscii, VarLenUnicode};
+use hdf5::Location;
+use std::path::Path;
+use tracing::warn;
+
+/// Longest fixed-length string attribute read (longer ones are left out with a warning).
+const MAX_FIXED: usize = 4096;
+
+/// The attributes of `owner` that map onto netCDF attribute types; the others (references,
+/// compounds, …) are left out with a warning.
+pub fn read_attrs(path: &Path, owner: &str, loc: &Location) -> Attrs {
+    let names = loc.attr_names().unwrap_or_default();
+    let mut out = Vec::new();
+    for name in names.into_iter().filter(|n| !HIDDEN.contains(&n.as_str())) {
+        match read_attr(loc, &name) {
+            Ok(value) => out.push((name, value)),
+            Err(e) => warn!(file = %path.display(), owner, attribute = %name,
+                "attribute left out: {e}"),
+        }
+    }
+    out
+}
+
+fn read_attr(loc: &Location, name: &str) -> Result<AttrValue, String> {
+    let attr = loc.attr(name).map_err(|e| e.to_string())?;
+    let t = attr.dtype().and_then(|t| t.to_descriptor()).map_err(|e| e.to_string())?;
+    let e = |e: hdf5::Error| e.to_string();
+    Ok(match t {
+        TypeDescriptor::Integer(_) => {
+            let v = attr.read_raw::<i64>().map_err(e)?;
+            one_or_many(v, AttrValue::Int, AttrValue::Ints)
+        }
+        TypeDescriptor::Unsigned(_) => {
+            let v = attr.read_raw::<u64>().map_err(e)?;
+            one_or_many(v, AttrValue::UInt, AttrValue::UInts)
+        }
+        TypeDescriptor::Float(_) => {
+            let v = attr.read_raw::<f64>().map_err(e)?;
+            one_or_many(v, AttrValue::Float, AttrValue::Floats)
+        }
+        TypeDescriptor::VarLenUnicode => {
+            let v = attr.read_raw::<VarLenUnicode>().map_err(e)?;
+            let v: Vec<String> = v.iter().map(|s| s.as_str().to_string()).collect();
+            one_or_many(v, AttrValue::Str, AttrValue::Strs)
+        }
+        // netCDF text attributes (NC_CHAR) are fixed-length strings
+        TypeDescriptor::FixedAscii(n) if n <= MAX_FIXED => {
+            let v = attr.read_raw::<FixedAscii<MAX_FIXED>>().map_err(e)?;
+            let v: Vec<String> = v.iter().map(|s| s.as_str().to_string()).collect();
+            one_or_many(v, AttrValue::Str, AttrValue::Strs)
+        }
+        TypeDescriptor::FixedUnicode(n) if n <= MAX_FIXED => {
+            let v = attr.read_raw::<FixedUnicode<MAX_FIXED>>().map_err(e)?;
+            let v: Vec<String> = v.iter().map(|s| s.as_str().to_string()).collect();
+            one_or_many(v, AttrValue::Str, AttrValue::Strs)
+        }
+        TypeDescriptor::VarLenAscii => {
+            let v = attr.read_raw::<VarLenAscii>().map_err(e)?;
+            let v: Vec<String> = v.iter().map(|s| s.as_str().to_string()).collect();
+            one_or_many(v, AttrValue::Str, AttrValue::Strs)
+        }
+        other => return Err(format!("{other} attributes are not supported")),
+    })
+}
+
+/// One element as a scalar, more as an array (as netCDF4-python hands attributes to xarray).
+fn one_or_many<T>(
+    mut v: Vec<T>,
+    one: fn(T) -> AttrValue,
+    many: fn(Vec<T>) -> AttrValue,
+) -> AttrValue {
+    if v.len() == 1 {
+        one(v.remove(0))
+    } else {
+        many(v)
+    }
+}

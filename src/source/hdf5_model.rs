@@ -209,6 +209,8 @@ fn number_dtype(t: &TypeDescriptor) -> Result<Dtype, VariableError> {
         }
         TypeDescriptor::Compound(_) => return Err(VariableError::Type("compound")),
         TypeDescriptor::VarLenArray(_) => return Err(VariableError::Type("vlen")),
+        // netCDF char arrays: one-byte strings, one byte per element (as nc4.rs serves them)
+        TypeDescriptor::FixedAscii(1) => (ElementKind::Char, 1),
         TypeDescriptor::FixedAscii(_) | TypeDescriptor::FixedUnicode(_) => {
             return Err(VariableError::Type("fixed-length string"))
         }

@@ -102,3 +102,17 @@ def test_dangling_links_are_left_out_with_the_reason(fixtures_mount):
         assert "LEFT OUT" in line and why in line, line
     assert "temperature" in out and "alias" in out
     assert 'dims ["y", "phony_dim_' in out
+
+
+def test_the_stac_item_describes_the_served_variables(fixtures_mount):
+    """The item validates, and its datacube lists what the view serves (netCDF4, the STAC
+    tests' reference reader, cannot open the file: checked here by hand)."""
+    import stac_expect as X
+    item = json.loads((fixtures_mount / "hdf5_dangling_links.stac.json").read_text())
+    assert not X.validate_item(item)
+    props = item["properties"]
+    assert props["title"] == "dangling links"
+    cube = props["cube:variables"]
+    assert sorted(cube) == ["alias", "counts", "flag", "labels", "sub/x", "temperature"]
+    assert cube["temperature"]["dimensions"][0] == "y" and cube["temperature"]["unit"] == "K"
+    assert props["cube:dimensions"]["y"]["values"] == [0.0, 1.0, 2.0, 3.0]

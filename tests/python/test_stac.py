@@ -312,12 +312,18 @@ def test_rsync_copy_is_a_complete_static_catalog(fixtures_mount, tmp_path):
 
 # ---------------------------------------------------------------- item contents
 
-@pytest.mark.parametrize("rel", [r for r in FIXTURE_FILES if not r.startswith("stac/cal_")])
+# netCDF4 (the expectation's reader) cannot open these: their items are checked in
+# test_hdf5_fallback.py
+NETCDF_C_CANNOT_OPEN = {"hdf5_dangling_links.h5"}
+
+
+@pytest.mark.parametrize("rel", [r for r in FIXTURE_FILES if not r.startswith("stac/cal_")
+                                 and r not in NETCDF_C_CANNOT_OPEN])
 def test_fixture_item(fixtures_mount, rel):
     check_item(fixtures_mount, FIXTURES, rel)
 
 
-@pytest.mark.parametrize("rel", FIXTURE_FILES)
+@pytest.mark.parametrize("rel", [r for r in FIXTURE_FILES if r not in NETCDF_C_CANNOT_OPEN])
 def test_fixture_datacube(fixtures_mount, rel):
     check_datacube(fixtures_mount, FIXTURES, rel, FIXTURE_LEFT_OUT.get(rel, {}))
 

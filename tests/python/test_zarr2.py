@@ -8,8 +8,9 @@ PY = ROOT / ".venv-zarr2" / "bin" / "python"
 
 
 def test_zarr2_reads_every_fixture(fixtures_mount):
+    from test_fixtures import H5PY_ONLY  # netCDF-C cannot open them: no reference to compare
     files = sorted(str(p.relative_to(FIXTURES)) for p in FIXTURES.rglob("*")
-                   if p.is_file() and p.suffix != ".md")
+                   if p.is_file() and p.suffix != ".md" and p.name not in H5PY_ONLY)
     r = subprocess.run([str(PY), str(ROOT / "tests/python/zarr2_identity.py"), str(fixtures_mount),
                         str(FIXTURES), *files],
                        capture_output=True, text=True, timeout=600)

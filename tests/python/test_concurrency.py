@@ -11,7 +11,7 @@ import numpy as np
 import xarray as xr
 
 from conftest import FIXTURES, mounted
-from test_fixtures import ENGINE, LEFT_OUT, NAMES, store_name
+from test_fixtures import ENGINE, H5PY_ONLY, LEFT_OUT, NAMES, store_name
 
 SECONDS = 8
 READER = r"""
@@ -36,6 +36,8 @@ def reference():
     """Raw values of every numeric variable, from the source files."""
     out = {}
     for name, path in NAMES.items():
+        if name in H5PY_ONLY:  # netCDF-C cannot open it: no reference here
+            continue
         ds = xr.open_dataset(path, engine=ENGINE.get(name, "netcdf4"), decode_cf=False)
         ds = ds.drop_vars(LEFT_OUT.get(name, {}).get("/", []), errors="ignore")
         out[store_name(name)] = {k: v.values for k, v in ds.load().variables.items()}

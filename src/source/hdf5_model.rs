@@ -41,8 +41,8 @@ pub fn read_model(path: &Path) -> Result<ModelGroup, SourceError> {
     walk.group(&h5, String::new(), "/".to_string(), 0)
 }
 
-/// The links of `g` that lead to an object of this file (names and link types; the others
-/// are the main walk's to report).
+/// Every link of `g` (`H5Literate`), by name, with its type; what each leads to is checked
+/// by the caller.
 fn links(path: &Path, g: &hdf5::Group, hdf5_path: &str) -> Vec<(String, LinkType)> {
     let mut links = Vec::new();
     let listed = g.iter_visit_default(|name, info| {

@@ -3,7 +3,7 @@
 //! hands them to xarray; netCDF-C's reserved attributes hidden, other types left out with a
 //! warning.
 
-use super::hdf5_dims::HIDDEN;
+use super::reserved::HIDDEN;
 use crate::index::{AttrValue, Attrs};
 use hdf5::types::{FixedAscii, FixedUnicode, TypeDescriptor, VarLenAscii, VarLenUnicode};
 use hdf5::Location;

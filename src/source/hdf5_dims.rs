@@ -8,23 +8,6 @@ use crate::index::GroupNode;
 use hdf5::types::{FixedAscii, TypeDescriptor, VarLenArray};
 use hdf5::{LocationToken, ObjectReference1, ReferencedObject};
 
-/// Attributes netcdf-c never lists (its reserved names): hidden in the view as well.
-pub const HIDDEN: &[&str] = &[
-    "CLASS",
-    "DIMENSION_LIST",
-    "NAME",
-    "REFERENCE_LIST",
-    "_ARRAY_DIMENSIONS",
-    "_Codecs",
-    "_Format",
-    "_IsNetcdf4",
-    "_NCProperties",
-    "_Netcdf4Coordinates",
-    "_Netcdf4Dimid",
-    "_SuperblockVersion",
-    "_nc3_strict",
-];
-
 /// netcdf-c's `NAME` of a dimension scale that is not also a variable.
 const DIM_WITHOUT_VARIABLE: &str = "This is a netCDF dimension but not a netCDF variable";
 

@@ -24,6 +24,7 @@ mod nc4;
 mod nc4_strings;
 mod pipeline;
 mod placement;
+mod reserved;
 pub mod sniff;
 mod variable_error;
 

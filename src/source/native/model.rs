@@ -18,27 +18,10 @@ use super::var::Var;
 use super::IndexOptions;
 use crate::index::{Attrs, GroupNode};
 use crate::source::nc4::join;
+use crate::source::reserved::HIDDEN;
 use crate::source::Declined;
 use std::collections::{HashMap, HashSet};
 use std::path::Path;
-
-/// Attributes netcdf-c never lists: its reserved names (`NC_findreserved`), whether it
-/// calls them hidden or read-only.
-const HIDDEN: &[&str] = &[
-    "CLASS",
-    "DIMENSION_LIST",
-    "NAME",
-    "REFERENCE_LIST",
-    "_ARRAY_DIMENSIONS",
-    "_Codecs",
-    "_Format",
-    "_IsNetcdf4",
-    "_NCProperties",
-    "_Netcdf4Coordinates",
-    "_Netcdf4Dimid",
-    "_SuperblockVersion",
-    "_nc3_strict",
-];
 
 /// Attribute names netcdf-c versions disagree on (4.9.0 hides it, netCDF4-python's own
 /// build lists it): a file carrying one is left to the libraries.

@@ -16,6 +16,20 @@ FIXTURES = ROOT / "fixtures"
 CORPUS = ROOT.parent / "shared" / "corpus"
 # persisted indexes of this test session (never the user's ~/.cache)
 INDEX_DIR = Path(tempfile.mkdtemp(prefix="cloudify-test-index-"))
+PY2 = ROOT / ".venv-zarr2" / "bin" / "python"  # zarr-python 2.18 readers
+CLOUDIFY = ROOT / "target" / "debug" / "cloudify"
+MODES = {"raw": (), "decoded": ("--chunks", "decoded")}
+WATCH = 10  # seconds for the watcher to see a change (bounds a poll; a pass returns at once)
+
+
+def poll(predicate, seconds):
+    """`predicate()` until it is true or `seconds` pass; its last value."""
+    deadline = time.monotonic() + seconds
+    while True:
+        value = predicate()
+        if value or time.monotonic() > deadline:
+            return value
+        time.sleep(0.05)
 
 
 def daemon_env(extra=None):

@@ -18,7 +18,6 @@ import os
 import shutil
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import netCDF4
@@ -28,29 +27,16 @@ import xarray as xr
 
 from collection_expect import (DROPPED, check_dtypes, compare, differing_global_attributes,
                                expected, groups)
-from conftest import CORPUS, ROOT, mounted
+from conftest import CLOUDIFY, CORPUS, MODES, PY2, ROOT, WATCH, mounted, poll
 from identity import compare as compare_file
 
 sys.path.insert(0, str(ROOT / "scripts"))
 import make_collections as mc  # noqa: E402
 
-PY2 = ROOT / ".venv-zarr2" / "bin" / "python"
-MODES = {"raw": (), "decoded": ("--chunks", "decoded")}
-WATCH = 10  # seconds for the watcher to see a change (bounds a poll; a pass returns at once)
-
 
 def store_of(path):
     """A member's own store: `x.nc` -> `x.zarr`."""
     return Path(path).name.rsplit(".", 1)[0] + ".zarr"
-
-
-def poll(predicate, seconds):
-    deadline = time.monotonic() + seconds
-    while True:
-        value = predicate()
-        if value or time.monotonic() > deadline:
-            return value
-        time.sleep(0.05)
 
 
 @pytest.fixture(scope="module")
@@ -395,8 +381,6 @@ def test_ncks_pieces_join_to_the_original(tmp_path, which, mode):
 
 
 # --- cloudify inspect of a directory -----------------------------------------------------------
-
-CLOUDIFY = ROOT / "target" / "debug" / "cloudify"
 
 
 def inspect(*paths):

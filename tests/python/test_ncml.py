@@ -21,25 +21,11 @@ from pathlib import Path
 import pytest
 import xarray as xr
 
-from conftest import ROOT, mounted
+from conftest import CLOUDIFY, MODES, PY2, ROOT, WATCH, mounted, poll
 from ncml_expect import check, expectation
 
 sys.path.insert(0, str(ROOT / "scripts"))
 import make_collections as mc  # noqa: E402
-
-PY2 = ROOT / ".venv-zarr2" / "bin" / "python"
-CLOUDIFY = ROOT / "target" / "debug" / "cloudify"
-MODES = {"raw": (), "decoded": ("--chunks", "decoded")}
-WATCH = 10  # seconds for the watcher to see a change (bounds a poll; a pass returns at once)
-
-
-def poll(predicate, seconds):
-    deadline = time.monotonic() + seconds
-    while True:
-        value = predicate()
-        if value or time.monotonic() > deadline:
-            return value
-        time.sleep(0.05)
 
 
 def edits_of(kind):

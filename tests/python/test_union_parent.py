@@ -12,32 +12,17 @@ import os
 import shutil
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
 import xarray as xr
 
 from collection_expect import DROPPED, MF_OPTIONS, check_dtypes, differing_global_attributes
-from conftest import ROOT, mounted
+from conftest import CLOUDIFY, MODES, PY2, ROOT, WATCH, mounted, poll
 from union_expect import compare_union, union_expected
 
 sys.path.insert(0, str(ROOT / "scripts"))
 import make_union_trees as ut  # noqa: E402
-
-PY2 = ROOT / ".venv-zarr2" / "bin" / "python"
-CLOUDIFY = ROOT / "target" / "debug" / "cloudify"
-MODES = {"raw": (), "decoded": ("--chunks", "decoded")}
-WATCH = 10  # seconds for the watcher to see a change (bounds a poll; a pass returns at once)
-
-
-def poll(predicate, seconds):
-    deadline = time.monotonic() + seconds
-    while True:
-        value = predicate()
-        if value or time.monotonic() > deadline:
-            return value
-        time.sleep(0.05)
 
 
 @pytest.fixture(scope="module")

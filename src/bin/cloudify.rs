@@ -1,7 +1,7 @@
 //! `cloudify`: offline tools. `cloudify inspect FILE` prints the Zarr view of one file,
 //! `cloudify inspect DIR` (or several files, or a quoted glob) the collections they form;
 //! `cloudify stac FILE…` prints STAC items, `cloudify stac --catalog ARCHIVE OUTDIR` writes the
-//! STAC files of a whole archive.
+//! STAC files of a whole archive; `cloudify serve ARCHIVE` serves the tree over HTTP.
 
 use clap::{Parser, Subcommand};
 use cloudify_mount::offline::{file_item, write_catalog};
@@ -12,8 +12,19 @@ use cloudify_mount::worker::{Isolation, Pool};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+#[path = "common/log_file.rs"]
+mod log_file;
+#[path = "common/serve.rs"]
+mod serve;
+#[path = "common/tree_args.rs"]
+mod tree_args;
+
 #[derive(Parser)]
-#[command(name = "cloudify", version, about = "Offline tools of cloudify-mount")]
+#[command(
+    name = "cloudify",
+    version,
+    about = "Tools of cloudify-mount: inspect, stac, serve over HTTP"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -63,6 +74,11 @@ enum Command {
         #[arg(long, value_name = "URL")]
         public_url: Option<String>,
     },
+    /// Serve ARCHIVE over HTTP, in the foreground: every path a mount of it shows (stores,
+    /// chunk files, metadata, STAC files) by GET/HEAD with byte ranges, ETag/Last-Modified
+    /// and CORS; a directory answers its listing (JSON, or HTML for browsers). The tree's
+    /// options are the mount's. Stops on SIGINT/SIGTERM once in-flight responses finish.
+    Serve(Box<serve::ServeArgs>),
 }
 
 #[derive(Clone, Copy, clap::ValueEnum)]
@@ -215,6 +231,7 @@ fn main() -> ExitCode {
         Command::Stac { paths, catalog, stac_config, public_url } => {
             return run_stac(&paths, catalog, stac_config, public_url);
         }
+        Command::Serve(args) => return serve::serve(*args),
     }
     ExitCode::SUCCESS
 }

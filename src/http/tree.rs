@@ -1,0 +1,179 @@
+//! The static tree: `GET`/`HEAD` of any path of the mount answers exactly the bytes the mount
+//! shows (stores, chunk files, metadata, STAC files), with byte ranges, validators and
+//! conditional requests; a directory answers its listing.
+
+use super::error::status;
+use super::listing;
+use super::path::tree_path;
+use super::range::{wanted, Wanted};
+use super::validators::Validators;
+use super::{body::file_body, App};
+use crate::vfs::{Attr, Kind, Listed, NodeKey, VfsError};
+use axum::body::Body;
+use axum::extract::State;
+use axum::http::{header, HeaderMap, HeaderValue, Method, Response, StatusCode, Uri};
+use std::sync::Arc;
+use tracing::{debug, warn};
+
+/// Entries of a directory listed per page.
+const PAGE: usize = 4096;
+
+/// Answer a request for a path of the tree.
+pub async fn handle(
+    State(app): State<Arc<App>>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+) -> Response<Body> {
+    let mut response = match method {
+        Method::GET | Method::HEAD => get(&app, uri.path(), &headers, method == Method::HEAD).await,
+        Method::OPTIONS => plain(StatusCode::NO_CONTENT, ""),
+        _ => {
+            let mut r = plain(StatusCode::METHOD_NOT_ALLOWED, "read-only: GET, HEAD, OPTIONS\n");
+            r.headers_mut().insert(header::ALLOW, HeaderValue::from_static("GET, HEAD, OPTIONS"));
+            r
+        }
+    };
+    app.cors(response.headers_mut());
+    response
+}
+
+async fn get(app: &Arc<App>, raw: &str, headers: &HeaderMap, head: bool) -> Response<Body> {
+    let path = match tree_path(raw) {
+        Ok(p) => p,
+        Err(e) => {
+            warn!(path = raw, "refused: {e}");
+            return plain(StatusCode::NOT_FOUND, "not found\n");
+        }
+    };
+    let found = app
+        .blocking(move |app| {
+            let key = app.vfs.resolve(&path)?;
+            let attr = app.vfs.attr(&key)?;
+            Ok::<_, VfsError>((key, attr))
+        })
+        .await;
+    let (key, attr) = match found {
+        Ok(found) => found,
+        Err(e) => return failed(raw, &e),
+    };
+    if attr.kind == Kind::Dir {
+        return directory(app, raw, key, headers, head).await;
+    }
+    file(app, raw, key, &attr, (headers, head)).await
+}
+
+async fn file(
+    app: &Arc<App>,
+    raw: &str,
+    key: NodeKey,
+    attr: &Attr,
+    (headers, head): (&HeaderMap, bool),
+) -> Response<Body> {
+    let v = Validators::of(attr, app.view);
+    let mut builder = Response::builder()
+        .header(header::ETAG, &v.etag)
+        .header(header::LAST_MODIFIED, v.http_date())
+        .header(header::ACCEPT_RANGES, "bytes")
+        .header(header::CACHE_CONTROL, &app.cache_control)
+        .header(header::CONTENT_TYPE, content_type(raw));
+    if v.not_modified(headers) {
+        return builder.status(StatusCode::NOT_MODIFIED).body(Body::empty()).unwrap_or_default();
+    }
+    let range_header = headers.get(header::RANGE).and_then(|h| h.to_str().ok());
+    let range_header = range_header.filter(|_| v.range_applies(headers));
+    let (code, range) = match wanted(range_header, attr.size) {
+        Wanted::Whole => (StatusCode::OK, 0..attr.size),
+        Wanted::Part(r) => {
+            let cr = format!("bytes {}-{}/{}", r.start, r.end - 1, attr.size);
+            builder = builder.header(header::CONTENT_RANGE, cr);
+            (StatusCode::PARTIAL_CONTENT, r)
+        }
+        Wanted::Unsatisfiable => {
+            return builder
+                .status(StatusCode::RANGE_NOT_SATISFIABLE)
+                .header(header::CONTENT_RANGE, format!("bytes */{}", attr.size))
+                .body(Body::empty())
+                .unwrap_or_default();
+        }
+    };
+    builder = builder.status(code).header(header::CONTENT_LENGTH, range.end - range.start);
+    if head {
+        return builder.body(Body::empty()).unwrap_or_default();
+    }
+    match file_body(app.clone(), key, range).await {
+        Ok(body) => builder.body(body).unwrap_or_default(),
+        Err(e) => failed(raw, &e),
+    }
+}
+
+async fn directory(
+    app: &Arc<App>,
+    raw: &str,
+    key: NodeKey,
+    headers: &HeaderMap,
+    head: bool,
+) -> Response<Body> {
+    let listed = app
+        .blocking(move |app| {
+            let mut all: Vec<Listed> = Vec::new();
+            loop {
+                let page = app.vfs.list_attrs(&key, all.len(), PAGE)?;
+                let n = page.len();
+                all.extend(page);
+                if n < PAGE {
+                    return Ok::<_, VfsError>(all);
+                }
+            }
+        })
+        .await;
+    let entries = match listed {
+        Ok(e) => e,
+        Err(e) => return failed(raw, &e),
+    };
+    let accept = headers.get(header::ACCEPT).and_then(|h| h.to_str().ok());
+    let (body, kind) = if listing::wants_html(accept) {
+        (listing::html(raw, &entries), "text/html; charset=utf-8")
+    } else {
+        (listing::json(raw, &entries), "application/json")
+    };
+    let builder = Response::builder()
+        .status(StatusCode::OK)
+        .header(header::CONTENT_TYPE, kind)
+        .header(header::CONTENT_LENGTH, body.len())
+        .header(header::CACHE_CONTROL, "no-cache")
+        .header(header::VARY, "Accept");
+    builder.body(if head { Body::empty() } else { Body::from(body) }).unwrap_or_default()
+}
+
+/// JSON for metadata and STAC documents, bytes for chunks (by the requested path's last name).
+fn content_type(raw: &str) -> &'static str {
+    let name = raw.rsplit('/').next().unwrap_or("");
+    let json = [".zmetadata", ".zarray", ".zattrs", ".zgroup", "zarr.json"];
+    if json.contains(&name) || name.ends_with(".json") {
+        "application/json"
+    } else {
+        "application/octet-stream"
+    }
+}
+
+/// The answer for an error of the tree (logged when the archive failed, not the request).
+fn failed(path: &str, e: &VfsError) -> Response<Body> {
+    let code = status(e);
+    if e.is_failure() {
+        warn!(path, "{e}");
+    } else {
+        debug!(path, "{e}");
+    }
+    let text =
+        if code == StatusCode::NOT_FOUND { "not found\n".to_string() } else { format!("{e}\n") };
+    plain(code, &text)
+}
+
+fn plain(code: StatusCode, text: &str) -> Response<Body> {
+    Response::builder()
+        .status(code)
+        .header(header::CONTENT_TYPE, "text/plain; charset=utf-8")
+        .body(Body::from(text.to_string()))
+        .unwrap_or_default()
+}

@@ -1,0 +1,139 @@
+"""`cloudify serve`: the tree over HTTP, read by real clients on a real loopback server.
+Every fixture store read by xarray through fsspec's HTTP file system is identical to the file
+(as through the mount); the static tree's HTTP behaviour (ranges, validators, 304, 404, 405,
+CORS, listings, paths that try to leave the archive) checked with urllib."""
+import json
+import urllib.error
+import urllib.request
+
+import pytest
+
+from conftest import FIXTURES, MODES, served
+from identity import compare, group_paths
+from test_fixtures import ENGINE, H5PY_ONLY, LEFT_OUT, NAMES, NO_DECODE_TIMES, store_name
+
+
+@pytest.fixture(scope="module", params=sorted(MODES))
+def server(request):
+    with served(FIXTURES, "--contiguous-chunk-size", "20000", *MODES[request.param]) as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def raw_server():
+    with served(FIXTURES, "--contiguous-chunk-size", "20000") as url:
+        yield url
+
+
+def get(url, headers=None, method="GET"):
+    """(status, headers, body) of one request; errors are answers too."""
+    req = urllib.request.Request(url, headers=headers or {}, method=method)
+    try:
+        with urllib.request.urlopen(req, timeout=60) as r:
+            return r.status, r.headers, r.read()
+    except urllib.error.HTTPError as e:
+        return e.code, e.headers, e.read()
+
+
+@pytest.mark.parametrize("name", sorted(set(NAMES) - H5PY_ONLY))
+def test_fixture_identical_over_http(server, name):
+    src = NAMES[name]
+    for group in group_paths(src):
+        missing = LEFT_OUT.get(name, {}).get(group, [])
+        compare(src, f"{server}/{store_name(name)}", group, missing, True,
+                engine=ENGINE.get(name, "netcdf4"),
+                decode_times=False if name in NO_DECODE_TIMES else None)
+
+
+def test_bytes_are_the_mounts(raw_server, fixtures_mount):
+    """Every file of a store: the same bytes over HTTP as through the mount."""
+    store = fixtures_mount / "tas_day.zarr"
+    files = [p for p in store.rglob("*") if p.is_file()]
+    assert len(files) > 5
+    for p in files:
+        status, headers, body = get(f"{raw_server}/tas_day.zarr/{p.relative_to(store)}")
+        assert status == 200, p
+        assert body == p.read_bytes(), p
+        assert int(headers["Content-Length"]) == len(body)
+    for item in ("tas_day.stac.json", "catalog.json"):
+        assert get(f"{raw_server}/{item}")[2] == (fixtures_mount / item).read_bytes()
+
+
+def test_ranges(raw_server):
+    url = f"{raw_server}/tas_day.zarr/.zmetadata"
+    status, headers, whole = get(url)
+    assert status == 200 and headers["Accept-Ranges"] == "bytes"
+    n = len(whole)
+    for spec, want in ((f"bytes=0-9", whole[:10]), ("bytes=-7", whole[-7:]),
+                       (f"bytes={n - 3}-", whole[-3:]), (f"bytes=5-{n * 2}", whole[5:])):
+        status, headers, body = get(url, {"Range": spec})
+        assert (status, body) == (206, want), spec
+        assert headers["Content-Range"].endswith(f"/{n}"), spec
+    status, headers, _ = get(url, {"Range": f"bytes={n}-"})
+    assert status == 416 and headers["Content-Range"] == f"bytes */{n}"
+    # several ranges: the whole file (documented)
+    assert get(url, {"Range": "bytes=0-1,4-5"})[:3:2] == (200, whole)
+
+
+def test_validators_and_conditional_requests(raw_server):
+    url = f"{raw_server}/tas_day.zarr/tas/.zarray"
+    status, headers, body = get(url)
+    etag, modified = headers["ETag"], headers["Last-Modified"]
+    assert etag.startswith('"') and modified.endswith("GMT")
+    assert get(url, {"If-None-Match": etag})[0] == 304
+    assert get(url, {"If-Modified-Since": modified})[0] == 304
+    assert get(url, {"If-None-Match": '"stale"'})[:3:2] == (200, body)
+    # a Range with an If-Range that does not match: the whole file
+    assert get(url, {"Range": "bytes=0-1", "If-Range": '"stale"'})[0] == 200
+    assert get(url, {"Range": "bytes=0-1", "If-Range": etag})[0] == 206
+    status, headers, head = get(url, method="HEAD")
+    assert status == 200 and head == b"" and int(headers["Content-Length"]) == len(body)
+
+
+def test_missing_writes_and_escapes(raw_server):
+    assert get(f"{raw_server}/nothing.zarr/.zmetadata")[0] == 404
+    assert get(f"{raw_server}/tas_day.zarr/tas/99.0.0")[0] == 404
+    for method in ("PUT", "DELETE", "POST"):
+        status, headers, _ = get(f"{raw_server}/tas_day.zarr/.zattrs", method=method)
+        assert status == 405 and "GET" in headers["Allow"]
+    # urllib normalises nothing: these reach the server as written
+    for path in ("/tas_day.zarr/%2e%2e/%2e%2e/etc/passwd", "/%2e%2e/README.md",
+                 "/tas_day.zarr%2F..%2F..%2Fetc", "/a%00b"):
+        assert get(raw_server + path)[0] == 404, path
+
+
+def test_cors(raw_server):
+    status, headers, _ = get(f"{raw_server}/tas_day.zarr/.zmetadata")
+    assert headers["Access-Control-Allow-Origin"] == "*"
+    assert "Content-Range" in headers["Access-Control-Expose-Headers"]
+    status, headers, _ = get(f"{raw_server}/tas_day.zarr/.zmetadata", method="OPTIONS",
+                             headers={"Origin": "https://example.org",
+                                      "Access-Control-Request-Method": "GET"})
+    assert status == 204 and "GET" in headers["Access-Control-Allow-Methods"]
+    assert "Range" in headers["Access-Control-Allow-Headers"]
+
+
+def test_directory_listings(raw_server, fixtures_mount):
+    status, headers, body = get(f"{raw_server}/")
+    assert status == 200 and headers["Content-Type"] == "application/json"
+    listed = json.loads(body)
+    names = {e["name"]: e for e in listed["entries"]}
+    assert sorted(names) == sorted(p.name for p in fixtures_mount.iterdir())
+    assert names["tas_day.zarr"]["type"] == "directory"
+    assert names["catalog.json"]["size"] == (fixtures_mount / "catalog.json").stat().st_size
+    status, headers, body = get(f"{raw_server}/tas_day.zarr/", {"Accept": "text/html"})
+    assert status == 200 and headers["Content-Type"].startswith("text/html")
+    assert b'<a href=".zmetadata">' in body
+
+
+def test_sigterm_stops_cleanly():
+    import subprocess
+    from conftest import CLOUDIFY
+    with served(FIXTURES, "--index-dir", "none") as url:
+        assert get(f"{url}/tas_day.zarr/.zgroup")[0] == 200
+        pid = int(subprocess.run(["pgrep", "-f", f"{CLOUDIFY} serve .*--index-dir none"],
+                                 capture_output=True, text=True).stdout.split()[0])
+    # served() sent SIGTERM and waited: the process is gone
+    import os
+    with pytest.raises(ProcessLookupError):
+        os.kill(pid, 0)

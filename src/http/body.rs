@@ -2,7 +2,7 @@
 //! (a permit of the server's bound held for each read, never while the client is slow to
 //! take the bytes), sent through a channel of two pieces.
 
-use super::App;
+use super::{App, View};
 use crate::vfs::NodeKey;
 use axum::body::Body;
 use bytes::Bytes;
@@ -21,11 +21,12 @@ const PIECE: u64 = 4 << 20;
 /// error is then a status, not a cut body); the rest while the client takes it.
 pub async fn file_body(
     app: Arc<App>,
+    view: View,
     key: NodeKey,
     range: Range<u64>,
 ) -> Result<Body, crate::vfs::VfsError> {
     let first_end = range.end.min(range.start + PIECE);
-    let first = read(&app, &key, range.start..first_end).await?;
+    let first = read(&app, view, &key, range.start..first_end).await?;
     if first_end >= range.end {
         return Ok(Body::from(first));
     }
@@ -35,7 +36,7 @@ pub async fn file_body(
         let mut at = first_end;
         while at < range.end {
             let end = range.end.min(at + PIECE);
-            let piece = read(&app, &key, at..end).await.map_err(|e| {
+            let piece = read(&app, view, &key, at..end).await.map_err(|e| {
                 warn!(path = ?key, "read failed while sending: {e}");
                 std::io::Error::other(e.to_string())
             });
@@ -52,6 +53,7 @@ pub async fn file_body(
 /// `range` of `key` read on the blocking pool, holding one of the server's permits.
 async fn read(
     app: &Arc<App>,
+    view: View,
     key: &NodeKey,
     range: Range<u64>,
 ) -> Result<Bytes, crate::vfs::VfsError> {
@@ -63,7 +65,7 @@ async fn read(
         let mut at = range.start;
         while at < range.end {
             let want = (range.end - at).min(u32::MAX as u64) as u32;
-            let got = app.vfs.read(&key, at, want)?;
+            let got = app.vfs(view).read(&key, at, want)?;
             if got.is_empty() {
                 break; // the file ended early (it changed): the body is short, not padded
             }

@@ -54,7 +54,7 @@ pub fn html(path: &str, entries: &[Listed]) -> String {
     out
 }
 
-fn escape(s: &str) -> String {
+pub fn escape(s: &str) -> String {
     s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
 }
 

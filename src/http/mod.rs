@@ -5,19 +5,32 @@
 //! many requests never starve each other. SIGINT/SIGTERM stop accepting and let in-flight
 //! responses finish.
 //!
-//! What is served, route by route: `tree.rs` (static tree: every path of the mount).
+//! The server holds two views of the archive: the tree as configured (`--chunks`), which the
+//! static paths show, and the same archive in the other chunk mode, so that the cloudify routes
+//! can serve both `/datasets/{id}/zarr` (decoded) and `/datasets/{id}/kerchunk` (raw).
+//!
+//! What is served, route by route: `routes.rs` dispatches; `tree.rs` (the static tree: every
+//! path of the mount), `datasets.rs` (the cloudify/xpublish routes), `catalogs.rs` (intake,
+//! the STAC collection of all items), `openapi.rs`.
 
 mod body;
+mod catalogs;
+mod datasets;
 mod error;
+pub mod ids;
 mod listing;
+mod openapi;
 pub mod path;
 pub mod range;
+mod routes;
+mod summary;
 mod tree;
 mod validators;
 
 pub use error::{status, HttpError};
 
 use crate::vfs::{Vfs, VfsOptions};
+use crate::zarr::mode::ChunkMode;
 use axum::http::{HeaderMap, HeaderValue};
 use std::hash::{Hash, Hasher};
 use std::net::SocketAddr;
@@ -40,18 +53,51 @@ pub struct ServeConfig {
     pub max_age: u64,
 }
 
+/// Which view of the archive a request reads.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum View {
+    /// As configured: the static tree.
+    Tree,
+    /// Raw chunks (`/datasets/{id}/kerchunk`).
+    Raw,
+    /// Decoded chunks (`/datasets/{id}/zarr`).
+    Decoded,
+}
+
+/// A view: the tree, and a digest of the options that decide its bytes (in every ETag).
+struct Tree {
+    vfs: Vfs,
+    digest: u64,
+}
+
 /// What every request handler shares.
 pub struct App {
-    vfs: Vfs,
+    /// The tree as configured.
+    tree: Tree,
+    /// The same archive in the other chunk mode.
+    other: Tree,
+    mode: ChunkMode,
     /// Bounds the blocking work in the tree.
     permits: Arc<Semaphore>,
-    /// A digest of the options that decide the bytes served (in every ETag).
-    view: u64,
     cors_origin: Option<HeaderValue>,
     cache_control: String,
 }
 
 impl App {
+    fn tree(&self, view: View) -> &Tree {
+        match (view, self.mode) {
+            (View::Tree, _) | (View::Raw, ChunkMode::Raw) | (View::Decoded, ChunkMode::Decoded) => {
+                &self.tree
+            }
+            _ => &self.other,
+        }
+    }
+
+    /// The tree of `view`.
+    fn vfs(&self, view: View) -> &Vfs {
+        &self.tree(view).vfs
+    }
+
     /// Run `f` on the tree on the blocking pool, holding a permit.
     async fn blocking<T: Send + 'static>(
         self: &Arc<Self>,
@@ -92,13 +138,26 @@ fn view_digest(options: &VfsOptions) -> u64 {
 /// Serve `cfg.archive` on `cfg.listen` until SIGINT or SIGTERM. `ready` is called once the
 /// socket listens (with the address bound: port 0 picks a free one).
 pub fn run(cfg: ServeConfig, ready: impl FnOnce(SocketAddr)) -> Result<(), HttpError> {
-    let view = view_digest(&cfg.vfs);
-    let vfs = Vfs::new(&cfg.archive, cfg.vfs)
-        .map_err(|source| HttpError::Archive { path: cfg.archive.clone(), source })?;
+    // the two views share the memory for chunks the mount would have alone
+    let mut options = cfg.vfs.clone();
+    options.cache_bytes /= 2;
+    let mode = options.chunk_mode;
+    let mut other = options.clone();
+    other.chunk_mode = match mode {
+        ChunkMode::Raw => ChunkMode::Decoded,
+        ChunkMode::Decoded => ChunkMode::Raw,
+    };
+    let tree = |o: VfsOptions| -> Result<Tree, HttpError> {
+        let digest = view_digest(&o);
+        let vfs = Vfs::new(&cfg.archive, o)
+            .map_err(|source| HttpError::Archive { path: cfg.archive.clone(), source })?;
+        Ok(Tree { vfs, digest })
+    };
     let app = Arc::new(App {
-        vfs,
+        tree: tree(options)?,
+        other: tree(other)?,
+        mode,
         permits: Arc::new(Semaphore::new(cfg.max_concurrent.max(1))),
-        view,
         cors_origin: cfg.cors_origin.as_deref().and_then(|o| HeaderValue::from_str(o).ok()),
         cache_control: format!("public, max-age={}", cfg.max_age),
     });
@@ -114,14 +173,16 @@ pub fn run(cfg: ServeConfig, ready: impl FnOnce(SocketAddr)) -> Result<(), HttpE
             .map_err(|source| HttpError::Bind { addr: cfg.listen, source })?;
         let addr = listener.local_addr().map_err(HttpError::Serve)?;
         info!(%addr, archive = %cfg.archive.display(), "serving");
+        routes::shadowed(&cfg.archive);
         ready(addr);
-        let router = axum::Router::new().fallback(tree::handle).with_state(app);
+        let router = axum::Router::new().fallback(routes::handle).with_state(app);
         axum::serve(listener, router)
             .with_graceful_shutdown(stopped())
             .await
             .map_err(HttpError::Serve)
     });
-    flush.vfs.flush_indexes();
+    flush.tree.vfs.flush_indexes();
+    flush.other.vfs.flush_indexes();
     info!("stopped");
     result
 }

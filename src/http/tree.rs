@@ -4,52 +4,33 @@
 
 use super::error::status;
 use super::listing;
-use super::path::tree_path;
 use super::range::{wanted, Wanted};
 use super::validators::Validators;
-use super::{body::file_body, App};
+use super::{body::file_body, App, View};
 use crate::vfs::{Attr, Kind, Listed, NodeKey, VfsError};
 use axum::body::Body;
-use axum::extract::State;
-use axum::http::{header, HeaderMap, HeaderValue, Method, Response, StatusCode, Uri};
+use axum::http::{header, HeaderMap, Response, StatusCode};
+use std::path::PathBuf;
 use std::sync::Arc;
 use tracing::{debug, warn};
 
 /// Entries of a directory listed per page.
 const PAGE: usize = 4096;
 
-/// Answer a request for a path of the tree.
-pub async fn handle(
-    State(app): State<Arc<App>>,
-    method: Method,
-    uri: Uri,
-    headers: HeaderMap,
+/// Answer `GET`/`HEAD` of tree path `path` of `view` (`raw`: the URL path, for logs and the
+/// listing's title).
+pub async fn serve(
+    app: &Arc<App>,
+    view: View,
+    (path, raw): (PathBuf, &str),
+    headers: &HeaderMap,
+    head: bool,
 ) -> Response<Body> {
-    let mut response = match method {
-        Method::GET | Method::HEAD => get(&app, uri.path(), &headers, method == Method::HEAD).await,
-        Method::OPTIONS => plain(StatusCode::NO_CONTENT, ""),
-        _ => {
-            let mut r = plain(StatusCode::METHOD_NOT_ALLOWED, "read-only: GET, HEAD, OPTIONS\n");
-            r.headers_mut().insert(header::ALLOW, HeaderValue::from_static("GET, HEAD, OPTIONS"));
-            r
-        }
-    };
-    app.cors(response.headers_mut());
-    response
-}
-
-async fn get(app: &Arc<App>, raw: &str, headers: &HeaderMap, head: bool) -> Response<Body> {
-    let path = match tree_path(raw) {
-        Ok(p) => p,
-        Err(e) => {
-            warn!(path = raw, "refused: {e}");
-            return plain(StatusCode::NOT_FOUND, "not found\n");
-        }
-    };
     let found = app
         .blocking(move |app| {
-            let key = app.vfs.resolve(&path)?;
-            let attr = app.vfs.attr(&key)?;
+            let vfs = app.vfs(view);
+            let key = vfs.resolve(&path)?;
+            let attr = vfs.attr(&key)?;
             Ok::<_, VfsError>((key, attr))
         })
         .await;
@@ -58,19 +39,19 @@ async fn get(app: &Arc<App>, raw: &str, headers: &HeaderMap, head: bool) -> Resp
         Err(e) => return failed(raw, &e),
     };
     if attr.kind == Kind::Dir {
-        return directory(app, raw, key, headers, head).await;
+        return directory(app, view, (raw, key), headers, head).await;
     }
-    file(app, raw, key, &attr, (headers, head)).await
+    file(app, view, (raw, key), &attr, (headers, head)).await
 }
 
 async fn file(
     app: &Arc<App>,
-    raw: &str,
-    key: NodeKey,
+    view: View,
+    (raw, key): (&str, NodeKey),
     attr: &Attr,
     (headers, head): (&HeaderMap, bool),
 ) -> Response<Body> {
-    let v = Validators::of(attr, app.view);
+    let v = Validators::of(attr, app.tree(view).digest);
     let mut builder = Response::builder()
         .header(header::ETAG, &v.etag)
         .header(header::LAST_MODIFIED, v.http_date())
@@ -101,7 +82,7 @@ async fn file(
     if head {
         return builder.body(Body::empty()).unwrap_or_default();
     }
-    match file_body(app.clone(), key, range).await {
+    match file_body(app.clone(), view, key, range).await {
         Ok(body) => builder.body(body).unwrap_or_default(),
         Err(e) => failed(raw, &e),
     }
@@ -109,8 +90,8 @@ async fn file(
 
 async fn directory(
     app: &Arc<App>,
-    raw: &str,
-    key: NodeKey,
+    view: View,
+    (raw, key): (&str, NodeKey),
     headers: &HeaderMap,
     head: bool,
 ) -> Response<Body> {
@@ -118,7 +99,7 @@ async fn directory(
         .blocking(move |app| {
             let mut all: Vec<Listed> = Vec::new();
             loop {
-                let page = app.vfs.list_attrs(&key, all.len(), PAGE)?;
+                let page = app.vfs(view).list_attrs(&key, all.len(), PAGE)?;
                 let n = page.len();
                 all.extend(page);
                 if n < PAGE {
@@ -158,7 +139,7 @@ fn content_type(raw: &str) -> &'static str {
 }
 
 /// The answer for an error of the tree (logged when the archive failed, not the request).
-fn failed(path: &str, e: &VfsError) -> Response<Body> {
+pub fn failed(path: &str, e: &VfsError) -> Response<Body> {
     let code = status(e);
     if e.is_failure() {
         warn!(path, "{e}");
@@ -170,7 +151,8 @@ fn failed(path: &str, e: &VfsError) -> Response<Body> {
     plain(code, &text)
 }
 
-fn plain(code: StatusCode, text: &str) -> Response<Body> {
+/// A short text answer.
+pub fn plain(code: StatusCode, text: &str) -> Response<Body> {
     Response::builder()
         .status(code)
         .header(header::CONTENT_TYPE, "text/plain; charset=utf-8")

@@ -137,3 +137,92 @@ def test_sigterm_stops_cleanly():
     import os
     with pytest.raises(ProcessLookupError):
         os.kill(pid, 0)
+
+
+# --- the cloudify/xpublish routes ------------------------------------------------------------
+
+def dataset_id(name):
+    """The id of a fixture's store: its path without .zarr, '/' written '~'."""
+    return store_name(name)[: -len(".zarr")].replace("/", "~")
+
+
+@pytest.mark.parametrize("api", ["zarr", "kerchunk"])
+@pytest.mark.parametrize("name", sorted(set(NAMES) - H5PY_ONLY))
+def test_dataset_routes_identical(raw_server, api, name):
+    """/datasets/{id}/zarr (decoded chunks) and /kerchunk (raw chunks): identical to the file."""
+    src = NAMES[name]
+    for group in group_paths(src):
+        missing = LEFT_OUT.get(name, {}).get(group, [])
+        compare(src, f"{raw_server}/datasets/{dataset_id(name)}/{api}", group, missing, True,
+                engine=ENGINE.get(name, "netcdf4"),
+                decode_times=False if name in NO_DECODE_TIMES else None)
+
+
+def test_cloudify_notebook_calls(raw_server):
+    """The calls cloudify's users make, verbatim (SERVER_URL, dataset_id)."""
+    import intake
+    import pystac
+    import xarray as xr
+    SERVER_URL, dataset_id_ = raw_server, "tas_day"
+    want = xr.open_dataset(FIXTURES / "tas_day.nc", engine="netcdf4").load()
+    for api in ("zarr", "kerchunk"):
+        ds = xr.open_dataset(f"{SERVER_URL}/datasets/{dataset_id_}/{api}", engine="zarr",
+                             chunks="auto")
+        xr.testing.assert_identical(ds.load(), want)
+    # the encodings tell the two apart: decoded chunks have no compressor, raw ones zlib
+    dec = xr.open_dataset(f"{SERVER_URL}/datasets/tas_day/zarr", engine="zarr", chunks="auto")
+    raw = xr.open_dataset(f"{SERVER_URL}/datasets/tas_day/kerchunk", engine="zarr", chunks="auto")
+    assert not dec.tas.encoding.get("compressors") and raw.tas.encoding.get("compressors")
+    cat = intake.open_catalog(SERVER_URL + "/intake.yaml")
+    for api in ("kerchunk", "zarr"):
+        ds = cat[dataset_id_](method=api).to_dask()
+        xr.testing.assert_identical(ds.load(), want)
+    stac_collection = pystac.Collection.from_file(f"{SERVER_URL}/stac-collection-all.json")
+    items = list(stac_collection.get_all_items())
+    _, _, ids = get(f"{SERVER_URL}/datasets")
+    assert len(items) == len(json.loads(ids)) > 40
+    assert "tas_day" in {i.id for i in items}
+
+
+def test_dataset_ids_are_the_stores(raw_server, fixtures_mount):
+    stores = sorted(str(p.relative_to(fixtures_mount))[: -len(".zarr")].replace("/", "~")
+                    for p in fixtures_mount.rglob("*.zarr") if ".zarr/" not in
+                    str(p.relative_to(fixtures_mount)))
+    status, headers, body = get(f"{raw_server}/datasets")
+    assert status == 200 and headers["Content-Type"] == "application/json"
+    assert sorted(json.loads(body)) == stores
+    for bad in ("nothing", "~tas_day", "tas_day~", "tas%2Fday", "..", "tas_day~..~x"):
+        assert get(f"{raw_server}/datasets/{bad}/keys")[0] == 404, bad
+
+
+def test_keys_info_dict_as_xarray(raw_server, fixtures_mount):
+    import xarray as xr
+    for name in ("tas_day.nc", "packed.nc", "netcdf3_classic.nc"):
+        ds = xr.open_zarr(fixtures_mount / store_name(name))
+        base = f"{raw_server}/datasets/{dataset_id(name)}"
+        assert sorted(json.loads(get(base + "/keys")[2])) == sorted(ds.variables)
+        info = json.loads(get(base + "/info")[2])
+        assert info["dimensions"] == dict(ds.sizes)
+        assert sorted(info["variables"]) == sorted(ds.variables)
+        assert info["global_attributes"] == ds.attrs
+        d = json.loads(get(base + "/dict")[2])
+        assert sorted(d["coords"]) == sorted(ds.coords), name
+        assert sorted(d["data_vars"]) == sorted(ds.data_vars), name
+        for v, item in d["data_vars"].items():
+            assert tuple(item["dims"]) == ds[v].dims and tuple(item["shape"]) == ds[v].shape
+
+
+def test_stac_catalog_yaml_openapi_health(raw_server, fixtures_mount):
+    status, headers, body = get(f"{raw_server}/datasets/stac~cal_julian/stac")
+    assert status == 200
+    assert body == (fixtures_mount / "stac" / "cal_julian.stac.json").read_bytes()
+    status, headers, body = get(f"{raw_server}/datasets/tas_day/catalog.yaml")
+    assert status == 200 and headers["Content-Type"].startswith("text/yaml")
+    import yaml
+    cat = yaml.safe_load(body)
+    assert cat["sources"]["tas_day"]["args"]["urlpath"].endswith("/datasets/tas_day/{{ method }}")
+    paths = json.loads(get(f"{raw_server}/openapi.json")[2])["paths"]
+    for route in ("/datasets", "/datasets/{dataset_id}/zarr/{key}", "/intake.yaml",
+                  "/stac-collection-all.json", "/health"):
+        assert route in paths, route
+    assert get(f"{raw_server}/health")[:3:2] == (200, b"ok\n")

@@ -2,8 +2,8 @@
 //! path-addressed core ([`crate::vfs::Vfs`]): the same lazy, persisted, identity-checked
 //! datasets, answered by path. axum on tokio; the tree's blocking work (indexing, chunk reads)
 //! runs on tokio's blocking pool, bounded by a number of permits, so that slow clients and
-//! many requests never starve each other. SIGINT/SIGTERM stop accepting and let in-flight
-//! responses finish.
+//! many requests never starve each other; connections are accepted by `accept.rs` (bounded,
+//! header timeout, graceful stop on SIGINT/SIGTERM).
 //!
 //! The server holds two views of the archive: the tree as configured (`--chunks`), which the
 //! static paths show, and the same archive in the other chunk mode, so that the cloudify routes
@@ -13,6 +13,7 @@
 //! path of the mount), `datasets.rs` (the cloudify/xpublish routes), `catalogs.rs` (intake,
 //! the STAC collection of all items), `openapi.rs`.
 
+mod accept;
 mod body;
 mod catalogs;
 mod datasets;
@@ -51,6 +52,10 @@ pub struct ServeConfig {
     pub max_concurrent: usize,
     /// Seconds clients may cache a file before revalidating (`Cache-Control: max-age`).
     pub max_age: u64,
+    /// Connections open at once (others wait to be accepted).
+    pub max_connections: usize,
+    /// Time a request may take until its answer starts (then 503).
+    pub request_timeout: std::time::Duration,
 }
 
 /// Which view of the archive a request reads.
@@ -81,6 +86,7 @@ pub struct App {
     permits: Arc<Semaphore>,
     cors_origin: Option<HeaderValue>,
     cache_control: String,
+    request_timeout: std::time::Duration,
 }
 
 impl App {
@@ -160,6 +166,7 @@ pub fn run(cfg: ServeConfig, ready: impl FnOnce(SocketAddr)) -> Result<(), HttpE
         permits: Arc::new(Semaphore::new(cfg.max_concurrent.max(1))),
         cors_origin: cfg.cors_origin.as_deref().and_then(|o| HeaderValue::from_str(o).ok()),
         cache_control: format!("public, max-age={}", cfg.max_age),
+        request_timeout: cfg.request_timeout,
     });
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -176,10 +183,8 @@ pub fn run(cfg: ServeConfig, ready: impl FnOnce(SocketAddr)) -> Result<(), HttpE
         routes::shadowed(&cfg.archive);
         ready(addr);
         let router = axum::Router::new().fallback(routes::handle).with_state(app);
-        axum::serve(listener, router)
-            .with_graceful_shutdown(stopped())
-            .await
-            .map_err(HttpError::Serve)
+        accept::serve(listener, router, cfg.max_connections, stopped()).await;
+        Ok(())
     });
     flush.tree.vfs.flush_indexes();
     flush.other.vfs.flush_indexes();
@@ -199,5 +204,4 @@ async fn stopped() {
         _ = term.recv() => {}
         _ = int.recv() => {}
     }
-    info!("stopping: in-flight responses finish");
 }

@@ -26,7 +26,16 @@ pub async fn handle(
 ) -> Response<Body> {
     let mut response = match method {
         Method::GET | Method::HEAD => {
-            route(&app, uri.path(), &headers, method == Method::HEAD).await
+            let answer = route(&app, uri.path(), &headers, method == Method::HEAD);
+            match tokio::time::timeout(app.request_timeout, answer).await {
+                Ok(response) => response,
+                Err(_) => {
+                    warn!(path = uri.path(), "no answer within {:?}: 503", app.request_timeout);
+                    let mut r = plain(StatusCode::SERVICE_UNAVAILABLE, "busy: try again later\n");
+                    r.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static("10"));
+                    r
+                }
+            }
         }
         Method::OPTIONS => plain(StatusCode::NO_CONTENT, ""),
         _ => {

@@ -3,6 +3,7 @@ Every fixture store read by xarray through fsspec's HTTP file system is identica
 (as through the mount); the static tree's HTTP behaviour (ranges, validators, 304, 404, 405,
 CORS, listings, paths that try to leave the archive) checked with urllib."""
 import json
+import os
 import urllib.error
 import urllib.request
 
@@ -226,3 +227,49 @@ def test_stac_catalog_yaml_openapi_health(raw_server, fixtures_mount):
                   "/stac-collection-all.json", "/health"):
         assert route in paths, route
     assert get(f"{raw_server}/health")[:3:2] == (200, b"ok\n")
+
+
+# --- bad and slow clients, changing files ---------------------------------------------------
+
+def test_slow_clients_cost_nothing_else(raw_server):
+    """Clients that send half a request and wait hold a connection each, nothing more: others
+    are answered meanwhile."""
+    import socket
+    from urllib.parse import urlparse
+    u = urlparse(raw_server)
+    slow = []
+    for _ in range(50):
+        s = socket.create_connection((u.hostname, u.port), timeout=10)
+        s.sendall(b"GET /tas_day.zarr/.zmetadata HTTP/1.1\r\nHost: x\r\n")  # no end of headers
+        slow.append(s)
+    try:
+        for _ in range(3):
+            assert get(f"{raw_server}/tas_day.zarr/.zgroup")[0] == 200
+        # a request line of garbage is a 400 for that client only
+        s = socket.create_connection((u.hostname, u.port), timeout=10)
+        s.sendall(b"\x00\x01 nonsense\r\n\r\n")
+        assert s.recv(64).startswith(b"HTTP/1.1 400")
+        s.close()
+        assert get(f"{raw_server}/tas_day.zarr/.zgroup")[0] == 200
+    finally:
+        for s in slow:
+            s.close()
+
+
+def test_a_changed_file_is_never_served_stale(tmp_path):
+    """Rewrite a source between two requests: new ETag, the new file's values."""
+    import shutil
+    import xarray as xr
+    shutil.copy(FIXTURES / "tas_day.nc", tmp_path / "a.nc")
+    with served(tmp_path, "--index-dir", "none") as url:
+        _, headers, before = get(f"{url}/a.zarr/.zmetadata")
+        ds = xr.open_dataset(FIXTURES / "tas_day.nc").load()
+        ds["tas"] = ds.tas + 1
+        ds.isel(time=slice(0, 7)).to_netcdf(tmp_path / "b.nc")
+        os.replace(tmp_path / "b.nc", tmp_path / "a.nc")
+        _, headers2, after = get(f"{url}/a.zarr/.zmetadata")
+        assert headers2["ETag"] != headers["ETag"] and after != before
+        assert get(f"{url}/a.zarr/.zmetadata", {"If-None-Match": headers["ETag"]})[0] == 200
+        got = xr.open_zarr(f"{url}/a.zarr").load()
+        want = xr.open_dataset(tmp_path / "a.nc", engine="netcdf4").load()
+        xr.testing.assert_identical(got, want)

@@ -31,6 +31,13 @@ pub struct ServeArgs {
     /// Seconds clients may cache a file before revalidating it (`Cache-Control: max-age`).
     #[arg(long, default_value_t = 60, value_name = "SECONDS", help_heading = "Server")]
     max_age: u64,
+    /// Connections open at once; further clients wait to be accepted.
+    #[arg(long, default_value_t = 1024, help_heading = "Server")]
+    max_connections: usize,
+    /// Seconds a request may take until its answer starts (waiting for its turn and the
+    /// archive's work, e.g. indexing a large file); then 503 with Retry-After.
+    #[arg(long, default_value_t = 120, value_name = "SECONDS", help_heading = "Server")]
+    request_timeout: u64,
     /// Append logs here (default: stderr). Filter with RUST_LOG.
     #[arg(long, value_name = "FILE", help_heading = "Server")]
     log_file: Option<PathBuf>,
@@ -60,6 +67,8 @@ pub fn serve(args: ServeArgs) -> ExitCode {
         cors_origin: (args.cors_origin != "none").then_some(args.cors_origin),
         max_concurrent: args.max_concurrent,
         max_age: args.max_age,
+        max_connections: args.max_connections,
+        request_timeout: std::time::Duration::from_secs(args.request_timeout.max(1)),
     };
     let ready = |addr: SocketAddr| {
         println!("listening on http://{addr}");

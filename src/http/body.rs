@@ -50,6 +50,16 @@ pub async fn file_body(
     Ok(Body::new(Pieces(rx)))
 }
 
+/// All `size` bytes of file `key` at once (a document to compress).
+pub async fn whole(
+    app: Arc<App>,
+    view: View,
+    key: NodeKey,
+    size: u64,
+) -> Result<Bytes, crate::vfs::VfsError> {
+    read(&app, view, &key, 0..size).await
+}
+
 /// `range` of `key` read on the blocking pool, holding one of the server's permits.
 async fn read(
     app: &Arc<App>,

@@ -18,6 +18,7 @@ mod body;
 mod catalogs;
 mod datasets;
 mod error;
+mod gzip;
 pub mod ids;
 mod listing;
 mod openapi;

@@ -2,11 +2,12 @@
 //! shows (stores, chunk files, metadata, STAC files), with byte ranges, validators and
 //! conditional requests; a directory answers its listing.
 
+use super::body::{file_body, whole};
 use super::error::status;
 use super::listing;
 use super::range::{wanted, Wanted};
 use super::validators::Validators;
-use super::{body::file_body, App, View};
+use super::{gzip, App, View};
 use crate::vfs::{Attr, Kind, Listed, NodeKey, VfsError};
 use axum::body::Body;
 use axum::http::{header, HeaderMap, Response, StatusCode};
@@ -51,17 +52,43 @@ async fn file(
     attr: &Attr,
     (headers, head): (&HeaderMap, bool),
 ) -> Response<Body> {
-    let v = Validators::of(attr, app.tree(view).digest);
+    let mut v = Validators::of(attr, app.tree(view).digest);
+    let kind = content_type(raw);
+    let range_header = headers.get(header::RANGE).and_then(|h| h.to_str().ok());
+    let gz = kind == "application/json"
+        && !head
+        && range_header.is_none()
+        && attr.size <= gzip::MAX_BYTES
+        && gzip::accepted(headers);
+    if gz {
+        v.etag = gzip::etag(&v.etag);
+    }
     let mut builder = Response::builder()
         .header(header::ETAG, &v.etag)
         .header(header::LAST_MODIFIED, v.http_date())
         .header(header::ACCEPT_RANGES, "bytes")
         .header(header::CACHE_CONTROL, &app.cache_control)
-        .header(header::CONTENT_TYPE, content_type(raw));
+        .header(header::CONTENT_TYPE, kind);
+    if kind == "application/json" {
+        builder = builder.header(header::VARY, "Accept-Encoding");
+    }
     if v.not_modified(headers) {
         return builder.status(StatusCode::NOT_MODIFIED).body(Body::empty()).unwrap_or_default();
     }
-    let range_header = headers.get(header::RANGE).and_then(|h| h.to_str().ok());
+    if gz {
+        return match whole(app.clone(), view, key, attr.size).await {
+            Ok(bytes) => {
+                let z = gzip::compress(&bytes);
+                builder
+                    .status(StatusCode::OK)
+                    .header(header::CONTENT_ENCODING, "gzip")
+                    .header(header::CONTENT_LENGTH, z.len())
+                    .body(Body::from(z))
+                    .unwrap_or_default()
+            }
+            Err(e) => failed(raw, &e),
+        };
+    }
     let range_header = range_header.filter(|_| v.range_applies(headers));
     let (code, range) = match wanted(range_header, attr.size) {
         Wanted::Whole => (StatusCode::OK, 0..attr.size),

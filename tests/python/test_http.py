@@ -11,6 +11,7 @@ import pytest
 
 from conftest import FIXTURES, MODES, served
 from identity import compare, group_paths
+from test_corpus import LEFT_OUT as CORPUS_LEFT_OUT
 from test_fixtures import ENGINE, H5PY_ONLY, LEFT_OUT, NAMES, NO_DECODE_TIMES, store_name
 
 
@@ -273,3 +274,40 @@ def test_a_changed_file_is_never_served_stale(tmp_path):
         got = xr.open_zarr(f"{url}/a.zarr").load()
         want = xr.open_dataset(tmp_path / "a.nc", engine="netcdf4").load()
         xr.testing.assert_identical(got, want)
+
+
+# --- the third-party corpus over HTTP --------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def corpus_server():
+    from conftest import CORPUS
+    if not CORPUS.is_dir():
+        pytest.skip(f"corpus not found at {CORPUS}")
+    with served(CORPUS) as url:
+        yield url
+
+
+@pytest.mark.parametrize("name", sorted(n for n in CORPUS_LEFT_OUT if "S5P" not in n))
+def test_corpus_identical_over_http(corpus_server, name):
+    """The corpus read by xarray over HTTP (S5P's 1317 groups are left to the mount tests)."""
+    from conftest import CORPUS
+    src = CORPUS / name
+    store = name.rsplit(".", 1)[0] + ".zarr"
+    for group in group_paths(src):
+        compare(src, f"{corpus_server}/{store}", group, CORPUS_LEFT_OUT[name].get(group, []))
+
+
+def test_json_documents_gzip_when_asked(raw_server, fixtures_mount):
+    import gzip
+    url = f"{raw_server}/tas_day.zarr/.zmetadata"
+    plain_ = get(url)
+    status, headers, body = get(url, {"Accept-Encoding": "gzip"})
+    assert status == 200 and headers["Content-Encoding"] == "gzip"
+    assert gzip.decompress(body) == plain_[2] == (fixtures_mount / "tas_day.zarr/.zmetadata").read_bytes()
+    assert headers["ETag"] != plain_[1]["ETag"] and "Accept-Encoding" in headers["Vary"]
+    assert get(url, {"Accept-Encoding": "gzip", "If-None-Match": headers["ETag"]})[0] == 304
+    # chunks are never compressed again; a range is answered as it is
+    _, h, _ = get(f"{raw_server}/tas_day.zarr/tas/0.0.0", {"Accept-Encoding": "gzip"})
+    assert "Content-Encoding" not in h
+    _, h, _ = get(url, {"Accept-Encoding": "gzip", "Range": "bytes=0-9"})
+    assert "Content-Encoding" not in h

@@ -262,7 +262,8 @@ impl ArrayNode {
     /// The stored values CF says are missing: `_FillValue` and every `missing_value`.
     pub fn missing_values(&self) -> Vec<f64> {
         let mut out: Vec<f64> = self.fill_value.iter().filter_map(AttrValue::as_f64).collect();
-        match self.attrs.iter().find(|(k, _)| k == "missing_value").map(|(_, v)| v) {
+        let missing = self.attrs.iter().find(|(k, _)| k == "missing_value");
+        match missing.map(|(_, v)| v.widened()).as_deref() {
             Some(AttrValue::Floats(v)) => out.extend(v),
             Some(AttrValue::Ints(v)) => out.extend(v.iter().map(|x| *x as f64)),
             Some(AttrValue::UInts(v)) => out.extend(v.iter().map(|x| *x as f64)),

@@ -41,6 +41,10 @@ fn read_attr(loc: &Location, name: &str) -> Result<AttrValue, String> {
             let v = attr.read_raw::<u64>().map_err(e)?;
             one_or_many(v, AttrValue::UInt, AttrValue::UInts)
         }
+        TypeDescriptor::Float(hdf5::types::FloatSize::U4) => {
+            let v = attr.read_raw::<f32>().map_err(e)?;
+            one_or_many(v, AttrValue::Float32, AttrValue::Floats32)
+        }
         TypeDescriptor::Float(_) => {
             let v = attr.read_raw::<f64>().map_err(e)?;
             one_or_many(v, AttrValue::Float, AttrValue::Floats)

@@ -89,6 +89,78 @@ def packed():
         d[:] = rng.random(30)
 
 
+def packed_kinds():
+    """CF packing of every kind xarray decodes differently (for --unpack): int16 with float32
+    scale/offset and a missing_value pair, partly unwritten; int16 with float64 scale/offset,
+    contiguous; big-endian int16; byte with _Unsigned = "true" (its _FillValue -1 is 255);
+    ubyte with _Unsigned = "false"; int32 with float32 scale/offset (float64: too wide for
+    float32); scale_factor alone (float32), add_offset alone (float64), float32 scale with a
+    float64 offset (float64); float data with a float32 scale; an integer scale_factor (left
+    packed: xarray gives an integer type); a packed coordinate; valid_range kept."""
+    with netCDF4.Dataset(path("packed_kinds.nc"), "w") as ds:
+        ds.createDimension("t", 6)
+        ds.createDimension("y", 10)
+        ds.createDimension("x", 12)
+
+        def var(name, dtype, dims=("t", "y", "x"), fill=None, **kw):
+            v = ds.createVariable(name, dtype, dims, fill_value=fill, **kw)
+            v.set_auto_maskandscale(False)
+            return v
+
+        shape = (6, 10, 12)
+        t = var("t", "i2", ("t",))
+        t.scale_factor, t.add_offset, t.units = np.float32(0.5), np.float32(1.0), "days since 2000-01-01"
+        t[:] = np.arange(6, dtype="i2") * 2
+        a = var("f32_missing", "i2", fill=np.int16(-32767), zlib=True, chunksizes=(2, 5, 6))
+        a.scale_factor, a.add_offset = np.float32(0.02), np.float32(-3.5)
+        a.missing_value = np.array([-32000, 32000], dtype="i2")
+        a.valid_range = np.array([-31000, 31000], dtype="i2")
+        raw = rng.integers(-31000, 31000, shape, dtype=np.int16)
+        raw[0, 0, :3] = -32000
+        raw[1, 1, :2] = 32000
+        raw[2, 2, :4] = -32767
+        a[:4] = raw[:4]  # the last time steps never written: fill value
+        b = var("f64_contiguous", "i2", fill=np.int16(-9999), contiguous=True)
+        b.scale_factor, b.add_offset = np.float64(0.001), np.float64(273.15)
+        raw = rng.integers(-20000, 20000, shape, dtype=np.int16)
+        raw[0, 0, 0] = -9999
+        b[:] = raw
+        c = var("big_endian", ">i2", fill=np.int16(-1), endian="big", zlib=True, chunksizes=(3, 10, 12))
+        c.scale_factor, c.add_offset = np.float32(0.1), np.float32(0.0)
+        c[:] = rng.integers(0, 3000, shape, dtype=np.int16)
+        d = var("byte_unsigned", "i1", fill=np.int8(-1), zlib=True, chunksizes=(6, 5, 12))
+        d._Unsigned = "true"
+        d.scale_factor, d.add_offset = np.float32(0.4), np.float32(-10.0)
+        raw = rng.integers(-128, 127, shape, dtype=np.int8)
+        raw[0, 0, :6] = -1
+        d[:] = raw
+        e = var("ubyte_signed", "u1", fill=np.uint8(200))
+        e._Unsigned = "false"
+        e.scale_factor, e.add_offset = np.float32(2.0), np.float32(100.0)
+        e[:] = rng.integers(0, 255, shape, dtype=np.uint8)
+        f = var("int32_f32", "i4", fill=np.int32(-2147483647), zlib=True)
+        f.scale_factor, f.add_offset = np.float32(1e-4), np.float32(10.0)
+        f[:] = rng.integers(-2_000_000_000, 2_000_000_000, shape, dtype=np.int32)
+        g = var("scale_only", "i2")
+        g.scale_factor = np.float32(0.25)
+        g[:] = rng.integers(-1000, 1000, shape, dtype=np.int16)
+        h = var("offset_only", "i2", fill=np.int16(0))
+        h.add_offset = np.float32(0.5)
+        h[:] = rng.integers(-1000, 1000, shape, dtype=np.int16)
+        k = var("mixed_types", "i2")
+        k.scale_factor, k.add_offset = np.float32(0.3), np.float64(7.0)
+        k[:] = rng.integers(-1000, 1000, shape, dtype=np.int16)
+        m = var("float_scaled", "f4", fill=np.float32(-999.0), zlib=True)
+        m.scale_factor = np.float32(100.0)
+        raw = rng.random(shape, dtype=np.float32)
+        raw[0, 0, 0] = -999.0
+        raw[0, 0, 1] = np.nan
+        m[:] = raw
+        n = var("int_scale", "i2")
+        n.scale_factor = np.int16(3)
+        n[:] = rng.integers(-1000, 1000, shape, dtype=np.int16)
+
+
 def fletcher():
     """fletcher32 checksums on deflated chunks."""
     with netCDF4.Dataset(path("fletcher32.nc"), "w") as ds:
@@ -977,6 +1049,7 @@ def main():
     codec_fixtures()
     hdf5_dangling_links()
     hdf5_dangling_strings()
+    packed_kinds()
     subprocess.run([sys.executable, os.path.join(os.path.dirname(__file__), "make_cdl_fixtures.py"),
                     os.path.join(OUT, "netcdf3")], check=True)
     print("fixtures written to", os.path.abspath(OUT))

@@ -88,6 +88,11 @@ struct Cli {
     /// so that readers handle fewer, larger chunks; 0 keeps the source's chunks.
     #[arg(long, default_value_t = 16 << 20, value_name = "BYTES", help_heading = "Zarr view")]
     decoded_chunk_size: u64,
+    /// Decoded mode: serve CF-packed variables (scale_factor/add_offset) unpacked, as xarray's
+    /// netcdf4 engine decodes them: float32 or float64 as it chooses, fill and missing values
+    /// NaN, the packing attributes removed.
+    #[arg(long, help_heading = "Zarr view")]
+    unpack: bool,
     /// Target size of the chunks contiguous variables are split into (bytes).
     #[arg(long, default_value_t = 4 << 20, value_name = "BYTES", help_heading = "Zarr view")]
     contiguous_chunk_size: u64,
@@ -161,9 +166,15 @@ fn config(cli: &Cli) -> Result<MountConfig, String> {
                 None => IndexStore::default_dir(),
             },
             decoded_chunk_target: cli.decoded_chunk_size,
-            chunk_mode: match cli.chunks {
-                Chunks::Raw => ChunkMode::Raw,
-                Chunks::Decoded => ChunkMode::Decoded,
+            chunk_mode: match (cli.chunks, cli.unpack) {
+                (Chunks::Raw, false) => ChunkMode::Raw,
+                (Chunks::Raw, true) => {
+                    return Err("--unpack needs --chunks decoded (raw chunks are the stored \
+                                bytes, packed)"
+                        .into())
+                }
+                (Chunks::Decoded, false) => ChunkMode::Decoded,
+                (Chunks::Decoded, true) => ChunkMode::Unpacked,
             },
             isolation: isolation(cli)?,
             follow_symlinks: cli.follow_symlinks,

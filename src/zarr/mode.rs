@@ -15,14 +15,19 @@ pub enum ChunkMode {
     #[default]
     Raw,
     Decoded,
+    /// Decoded, and CF-packed variables served unpacked (`--unpack`: `super::unpack`).
+    Unpacked,
 }
 
 /// The index as served in `mode` (the persisted index is always the raw one), chunks larger
 /// than their array cropped to it in either mode (`zarr::crop`).
 pub fn apply(mode: ChunkMode, mut index: DatasetIndex, merge_target: u64) -> DatasetIndex {
     super::crop::crop_group(&mut index.root);
-    if mode == ChunkMode::Decoded {
+    if mode != ChunkMode::Raw {
         decode_group(&mut index.root, merge_target);
+    }
+    if mode == ChunkMode::Unpacked {
+        super::unpack::unpack_group(&mut index.root);
     }
     index
 }
@@ -137,6 +142,7 @@ mod tests {
             files: ChunkFiles::Own,
             joined: None,
             stored_chunks: None,
+            unpacking: None,
         }
     }
 

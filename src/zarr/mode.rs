@@ -24,7 +24,7 @@ pub enum ChunkMode {
 pub fn apply(mode: ChunkMode, mut index: DatasetIndex, merge_target: u64) -> DatasetIndex {
     super::crop::crop_group(&mut index.root);
     if mode != ChunkMode::Raw {
-        decode_group(&mut index.root, merge_target);
+        decode_group(&mut index.root, merge_target, mode == ChunkMode::Unpacked);
     }
     if mode == ChunkMode::Unpacked {
         super::unpack::unpack_group(&mut index.root);
@@ -32,12 +32,15 @@ pub fn apply(mode: ChunkMode, mut index: DatasetIndex, merge_target: u64) -> Dat
     index
 }
 
-fn decode_group(g: &mut GroupNode, merge_target: u64) {
+/// `unpack`: arrays served unpacked are stacked to the target in their served (wider) type.
+fn decode_group(g: &mut GroupNode, merge_target: u64, unpack: bool) {
     for a in &mut g.arrays {
         decode_array(a);
-        merge_array(a, merge_target);
+        let wider = if unpack { super::unpack::served_size(a) } else { None };
+        let ratio = wider.map_or(1, |w| (w / a.element_size().max(1)).max(1) as u64);
+        merge_array(a, merge_target / ratio);
     }
-    g.groups.iter_mut().for_each(|sub| decode_group(sub, merge_target));
+    g.groups.iter_mut().for_each(|sub| decode_group(sub, merge_target, unpack));
 }
 
 /// `a` as served in decoded mode, without stacking: every chunk uncompressed, in `a.dtype`.

@@ -29,9 +29,21 @@ pub fn unpack_group(g: &mut GroupNode) {
     g.groups.iter_mut().for_each(unpack_group);
 }
 
-/// How `a` would be unpacked, when it is packed (a number with a float `scale_factor` or
-/// `add_offset`).
-fn unpacking(a: &ArrayNode) -> Option<Unpacking> {
+/// The size of one served element of `a` when `--unpack` serves it unpacked (4 or 8).
+pub fn served_size(a: &ArrayNode) -> Option<usize> {
+    packing(a).map(|p| if p.float32 { 4 } else { 8 })
+}
+
+/// What xarray makes of `a`'s packing attributes.
+struct Packing {
+    stored: Dtype,
+    scale: Option<f64>,
+    offset: Option<f64>,
+    float32: bool,
+}
+
+/// `a`'s packing, when it is packed (a number with a float `scale_factor` or `add_offset`).
+fn packing(a: &ArrayNode) -> Option<Packing> {
     let attr = |k: &str| a.attrs.iter().find(|(n, _)| n == k).map(|(_, v)| v);
     let (scale, offset) = (attr("scale_factor"), attr("add_offset"));
     if scale.is_none() && offset.is_none() || !a.dtype.is_number() {
@@ -54,6 +66,12 @@ fn unpacking(a: &ArrayNode) -> Option<Unpacking> {
         (Some((s32, _)), None) => s32,
         (None, None) => return None,
     };
+    Some(Packing { stored, scale: scale.map(|s| s.1), offset: offset.map(|o| o.1), float32 })
+}
+
+/// How `a` is unpacked, when it is packed.
+fn unpacking(a: &ArrayNode) -> Option<Unpacking> {
+    let Packing { stored, scale, offset, float32 } = packing(a)?;
     // _FillValue read as the stored values are (_Unsigned), missing_value as it is (xarray)
     let fill = a.fill_value.as_ref();
     let converted = fill.and_then(|f| a.dtype.encode(f)).and_then(|b| stored.decode(&b));
@@ -61,14 +79,7 @@ fn unpacking(a: &ArrayNode) -> Option<Unpacking> {
         converted.as_ref().or(fill).and_then(|f| f.as_f64()).into_iter().collect();
     missing.extend(a.missing_value_attr());
     missing.retain(|m| !m.is_nan());
-    Some(Unpacking {
-        packed: a.clone(),
-        stored,
-        scale: scale.map(|s| s.1),
-        offset: offset.map(|o| o.1),
-        missing,
-        float32,
-    })
+    Some(Unpacking { packed: a.clone(), stored, scale, offset, missing, float32 })
 }
 
 /// The type the stored values are read as: `_Unsigned = "true"` makes signed integers

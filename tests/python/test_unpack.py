@@ -79,3 +79,32 @@ def test_unpack_needs_decoded_chunks(tmp_path):
     r = subprocess.run([str(BIN), str(FIXTURES), str(tmp_path), "--unpack"],
                        capture_output=True, text=True, timeout=60)
     assert r.returncode != 0 and "--unpack needs --chunks decoded" in r.stderr
+
+
+def test_a_collection_of_packed_members_is_unpacked(tmp_path):
+    """Members packed alike (float32 scale/offset) joined along time: the joined store serves
+    the members' chunks unpacked, equal to open_mfdataset in values and dtype."""
+    import numpy as np
+    import xarray as xr
+
+    archive = tmp_path / "archive"
+    archive.mkdir()
+    for i, (a, b) in enumerate([("20000101", "20000110"), ("20000111", "20000120")]):
+        with netCDF4.Dataset(archive / f"tas_day_{a}-{b}.nc", "w") as ds:
+            ds.createDimension("time", None)
+            ds.createDimension("x", 4)
+            t = ds.createVariable("time", "f8", ("time",))
+            t.units, t.calendar = "days since 2000-01-01", "standard"
+            t[:] = np.arange(10) + 10 * i
+            v = ds.createVariable("tas", "i2", ("time", "x"), fill_value=np.int16(-32767),
+                                  chunksizes=(5, 4), zlib=True)
+            v.set_auto_maskandscale(False)
+            v.scale_factor, v.add_offset = np.float32(0.01), np.float32(273.15)
+            raw = np.random.default_rng(i).integers(-3000, 3000, (10, 4)).astype("i2")
+            raw[0, 0] = -32767
+            v[:] = raw
+    want = xr.open_mfdataset(sorted(archive.glob("*.nc")), engine="netcdf4", combine="by_coords").load()
+    with mounted(archive, "--chunks", "decoded", "--unpack", "--index-dir", "none") as mnt:
+        got = xr.open_zarr(mnt / "tas_day.zarr").load()
+        assert got.tas.dtype == want.tas.dtype == np.float32
+        xr.testing.assert_identical(got.tas, want.tas)

@@ -92,10 +92,12 @@ pub struct App {
 
 impl App {
     fn tree(&self, view: View) -> &Tree {
-        match (view, self.mode) {
-            (View::Tree, _) | (View::Raw, ChunkMode::Raw) | (View::Decoded, ChunkMode::Decoded) => {
-                &self.tree
-            }
+        // an unpacked tree is the decoded view the user asked for
+        let decoded = matches!(self.mode, ChunkMode::Decoded | ChunkMode::Unpacked);
+        match view {
+            View::Tree => &self.tree,
+            View::Raw if !decoded => &self.tree,
+            View::Decoded if decoded => &self.tree,
             _ => &self.other,
         }
     }
@@ -152,7 +154,7 @@ pub fn run(cfg: ServeConfig, ready: impl FnOnce(SocketAddr)) -> Result<(), HttpE
     let mut other = options.clone();
     other.chunk_mode = match mode {
         ChunkMode::Raw => ChunkMode::Decoded,
-        ChunkMode::Decoded => ChunkMode::Raw,
+        ChunkMode::Decoded | ChunkMode::Unpacked => ChunkMode::Raw,
     };
     let tree = |o: VfsOptions| -> Result<Tree, HttpError> {
         let digest = view_digest(&o);

@@ -28,6 +28,9 @@ pub enum ChunkRef {
     /// Assembled from the members' chunks it covers (`ArrayNode::joined`), served
     /// uncompressed: a collection's variable whose members' chunks cannot pass through.
     Joined { size: u64 },
+    /// `--unpack`: the packed chunk at the same position of `ArrayNode::unpacking`'s packed
+    /// array, unpacked into floats (served uncompressed).
+    Unpacked { size: u64 },
 }
 
 impl ChunkRef {
@@ -40,9 +43,10 @@ impl ChunkRef {
             | ChunkRef::Strided { size, .. }
             | ChunkRef::Merged { size, .. } => *size,
             ChunkRef::Inline { bytes } => bytes.len() as u64,
-            ChunkRef::Fill { size } | ChunkRef::Library { size } | ChunkRef::Joined { size } => {
-                *size
-            }
+            ChunkRef::Fill { size }
+            | ChunkRef::Library { size }
+            | ChunkRef::Joined { size }
+            | ChunkRef::Unpacked { size } => *size,
         }
     }
 

@@ -11,12 +11,14 @@ mod attr;
 mod chunk_ref;
 mod codecs;
 mod dtype;
+mod unpacking;
 
 pub use crate::codec::SourceFilter;
 pub use attr::AttrValue;
 pub use chunk_ref::ChunkRef;
 pub use codecs::{encode, BloscName, BloscShuffle, Codec};
 pub use dtype::{Dtype, ElementKind};
+pub use unpacking::Unpacking;
 
 use serde::{Deserialize, Serialize};
 
@@ -112,6 +114,10 @@ pub struct ArrayNode {
     /// decoded in this shape and then cropped. A fact of a view, never stored.
     #[serde(skip)]
     pub stored_chunks: Option<Vec<u64>>,
+    /// `--unpack`: this array serves CF-unpacked values ([`ChunkRef::Unpacked`] chunks) made
+    /// from the packed array it holds. A fact of a view, never stored.
+    #[serde(skip)]
+    pub unpacking: Option<Box<Unpacking>>,
 }
 
 /// Members' arrays joined along a dimension into one whose chunks are generated on a regular
@@ -200,6 +206,7 @@ impl ArrayNode {
             files: ChunkFiles::Own,
             joined: None,
             stored_chunks: None,
+            unpacking: None,
         }
     }
 
@@ -236,7 +243,8 @@ impl ArrayNode {
         let fill = self.fill_chunk.as_ref().map_or(0, Vec::capacity);
         let parts =
             self.joined.as_ref().map_or(0, |j| j.arrays.iter().map(ArrayNode::chunk_bytes).sum());
-        (self.chunk_refs.capacity() * slot + own + fill) as u64 + parts
+        let packed = self.unpacking.as_ref().map_or(0, |u| u.packed.chunk_bytes());
+        (self.chunk_refs.capacity() * slot + own + fill) as u64 + parts + packed
     }
 
     /// Number of chunks along each dimension.
@@ -262,14 +270,20 @@ impl ArrayNode {
     /// The stored values CF says are missing: `_FillValue` and every `missing_value`.
     pub fn missing_values(&self) -> Vec<f64> {
         let mut out: Vec<f64> = self.fill_value.iter().filter_map(AttrValue::as_f64).collect();
-        match self.attrs.iter().find(|(k, _)| k == "missing_value").map(|(_, v)| v) {
-            Some(AttrValue::Floats(v)) => out.extend(v),
-            Some(AttrValue::Ints(v)) => out.extend(v.iter().map(|x| *x as f64)),
-            Some(AttrValue::UInts(v)) => out.extend(v.iter().map(|x| *x as f64)),
-            Some(v) => out.extend(v.as_f64()),
-            None => {}
-        }
+        out.extend(self.missing_value_attr());
         out
+    }
+
+    /// The values of the `missing_value` attribute.
+    pub fn missing_value_attr(&self) -> Vec<f64> {
+        let missing = self.attrs.iter().find(|(k, _)| k == "missing_value");
+        match missing.map(|(_, v)| v.widened()).as_deref() {
+            Some(AttrValue::Floats(v)) => v.clone(),
+            Some(AttrValue::Ints(v)) => v.iter().map(|x| *x as f64).collect(),
+            Some(AttrValue::UInts(v)) => v.iter().map(|x| *x as f64).collect(),
+            Some(v) => v.as_f64().into_iter().collect(),
+            None => vec![],
+        }
     }
 
     /// Size in bytes of one element.

@@ -14,28 +14,33 @@ use crate::index::{
 use crate::zarr::v2::dtype::numpy;
 use std::fmt::Write;
 
-/// Render the index of one file for people.
+/// Render the index of one file for people, as the mount serves it in raw mode: chunks
+/// larger than their array cropped to it (`zarr::crop`), the stored shape shown beside.
 pub fn render(index: &DatasetIndex) -> String {
     let mut out = format!("format: {}\n", index.format);
-    group(&mut out, &index.root, "/");
+    let mut served = index.root.clone();
+    crate::zarr::crop::crop_group(&mut served);
+    group(&mut out, &index.root, &served, "/");
     out
 }
 
-fn group(out: &mut String, g: &GroupNode, path: &str) {
+/// `stored` is the group as indexed, `g` as served (the same arrays in the same order).
+fn group(out: &mut String, stored: &GroupNode, g: &GroupNode, path: &str) {
     let _ = writeln!(out, "\ngroup {path}  ({} attributes)", g.attrs.len());
-    for a in &g.arrays {
-        array(out, a);
+    for (a, s) in g.arrays.iter().zip(&stored.arrays) {
+        array(out, a, &s.chunks);
     }
     for s in &g.skipped {
         let _ = writeln!(out, "  {:<24} LEFT OUT: {}", s.name, s.reason);
     }
-    for sub in &g.groups {
+    for (sub, stored_sub) in g.groups.iter().zip(&stored.groups) {
         let p = if path == "/" { format!("/{}", sub.name) } else { format!("{path}/{}", sub.name) };
-        group(out, sub, &p);
+        group(out, stored_sub, sub, &p);
     }
 }
 
-fn array(out: &mut String, a: &ArrayNode) {
+/// One array as served; `stored_chunks` is its chunk shape in the file.
+fn array(out: &mut String, a: &ArrayNode, stored_chunks: &[u64]) {
     let codecs = {
         let mut c: Vec<String> =
             a.codecs.iter().filter(|f| !f.is_compressor()).map(codec_name).collect();
@@ -55,6 +60,9 @@ fn array(out: &mut String, a: &ArrayNode) {
         a.chunk_refs.iter().flatten().filter(|c| matches!(c, ChunkRef::Fill { .. })).count();
     let how = match a.storage {
         StorageKind::ChunkedPassThrough => "chunked, pass-through",
+        StorageKind::ChunkedDecoded if a.source_filters.is_empty() => {
+            "chunked, generated in the daemon"
+        }
         StorageKind::ChunkedDecoded => {
             let filters: Vec<&str> = a.source_filters.iter().map(|f| filter_name(*f)).collect();
             &format!("chunked, decoded in the daemon (HDF5 filters {})", filters.join(" + "))
@@ -67,9 +75,17 @@ fn array(out: &mut String, a: &ArrayNode) {
         StorageKind::Joined => "joined from the members' chunks, generated",
         StorageKind::Converted => "N-bit type, read through libhdf5 as full-width values",
     };
+    let (stored, cropped) = if stored_chunks == a.chunks.as_slice() {
+        (String::new(), "")
+    } else if a.stored_chunks.is_some() {
+        let why = "; stored chunks larger than the array: decoded and cropped";
+        (format!(" (stored {stored_chunks:?})"), why)
+    } else {
+        (format!(" (stored {stored_chunks:?})"), "; stored chunks larger than the array: a prefix")
+    };
     let _ = writeln!(
         out,
-        "  {:<24} {} {:?} dims {:?} chunks {:?} codecs {codecs}",
+        "  {:<24} {} {:?} dims {:?} chunks {:?}{stored} codecs {codecs}",
         a.name,
         numpy(a.dtype),
         a.shape,
@@ -78,7 +94,7 @@ fn array(out: &mut String, a: &ArrayNode) {
     );
     let _ = writeln!(
         out,
-        "  {:<24} {how}; {present}/{} chunk files ({generated} generated, {fills} fill)",
+        "  {:<24} {how}{cropped}; {present}/{} chunk files ({generated} generated, {fills} fill)",
         "",
         a.chunk_refs.len()
     );

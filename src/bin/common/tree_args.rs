@@ -46,6 +46,11 @@ pub struct TreeArgs {
     /// so that readers handle fewer, larger chunks; 0 keeps the source's chunks.
     #[arg(long, default_value_t = 16 << 20, value_name = "BYTES", help_heading = "Zarr view")]
     pub decoded_chunk_size: u64,
+    /// Decoded mode: serve CF-packed variables (scale_factor/add_offset) unpacked, as xarray's
+    /// netcdf4 engine decodes them: float32 or float64 as it chooses, fill and missing values
+    /// NaN, the packing attributes removed.
+    #[arg(long, help_heading = "Zarr view")]
+    pub unpack: bool,
     /// Target size of the chunks contiguous variables are split into (bytes).
     #[arg(long, default_value_t = 4 << 20, value_name = "BYTES", help_heading = "Zarr view")]
     pub contiguous_chunk_size: u64,
@@ -112,9 +117,15 @@ impl TreeArgs {
                 None => IndexStore::default_dir(),
             },
             decoded_chunk_target: self.decoded_chunk_size,
-            chunk_mode: match self.chunks {
-                Chunks::Raw => ChunkMode::Raw,
-                Chunks::Decoded => ChunkMode::Decoded,
+            chunk_mode: match (self.chunks, self.unpack) {
+                (Chunks::Raw, false) => ChunkMode::Raw,
+                (Chunks::Raw, true) => {
+                    return Err("--unpack needs --chunks decoded (raw chunks are the stored \
+                                bytes, packed)"
+                        .into())
+                }
+                (Chunks::Decoded, false) => ChunkMode::Decoded,
+                (Chunks::Decoded, true) => ChunkMode::Unpacked,
             },
             isolation: self.isolation()?,
             follow_symlinks: self.follow_symlinks,

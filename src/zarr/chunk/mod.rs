@@ -9,6 +9,7 @@ pub mod cache;
 pub mod inflight;
 mod merged;
 mod recycle;
+mod unpacked;
 
 use crate::codec::{self, CodecError};
 use crate::index::{encode, ArrayNode, ChunkRef};
@@ -48,6 +49,9 @@ pub enum ChunkError {
     Shared(Arc<ChunkError>),
     #[error("a joined chunk was read without its members")]
     NoAssembler,
+    /// An unpacked chunk of an array without its packed array (a view built wrong).
+    #[error("an unpacked chunk was read without its packed array")]
+    NotUnpacked,
     /// A collection's member chunk could not be read (its file is named).
     #[error("{member}: {source}")]
     Member { member: String, source: Box<ChunkError> },
@@ -67,6 +71,7 @@ impl ChunkError {
             | ChunkError::LibraryRead(_) => "library decode",
             ChunkError::Shared(inner) => inner.cause(),
             ChunkError::NoAssembler => "joined chunk",
+            ChunkError::NotUnpacked => "unpacked chunk",
             ChunkError::Member { source, .. } => source.cause(),
         }
     }
@@ -222,6 +227,12 @@ pub fn read_chunk(
                 src.cache.get_or_try(src.key, chunk.size(), make).map_err(ChunkError::Shared)?;
             Ok(Bytes::window(bytes, offset, want))
         }
+        ChunkRef::Unpacked { size } => {
+            let make = |room: &mut Permit<'_>| unpacked::make(src, array, *size, room);
+            let bytes =
+                src.cache.get_or_try(src.key, chunk.size(), make).map_err(ChunkError::Shared)?;
+            Ok(Bytes::window(bytes, offset, want))
+        }
         ChunkRef::Reencode { offset: at, len: stored, mask, size } => {
             let bytes = src
                 .cache
@@ -296,7 +307,7 @@ pub(super) fn cropped(raw: Vec<u8>, array: &ArrayNode) -> Vec<u8> {
     }
 }
 
-fn reencode(
+pub(super) fn reencode(
     file: &File,
     array: &ArrayNode,
     at: u64,

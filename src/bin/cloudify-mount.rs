@@ -12,6 +12,7 @@ use cloudify_mount::stac::{StacConfig, StacOptions};
 use cloudify_mount::vfs::{IndexStore, VfsOptions};
 use cloudify_mount::worker::{Isolation, Pool};
 use cloudify_mount::zarr::mode::ChunkMode;
+use cloudify_mount::zarr::ZarrFormat;
 use std::io::{BufRead, BufReader};
 use std::os::fd::{FromRawFd, IntoRawFd};
 use std::path::PathBuf;
@@ -91,6 +92,16 @@ struct Cli {
     /// Target size of the chunks contiguous variables are split into (bytes).
     #[arg(long, default_value_t = 4 << 20, value_name = "BYTES", help_heading = "Zarr view")]
     contiguous_chunk_size: u64,
+    /// Zarr version of the stores: 2 (.zarray/.zattrs/.zmetadata, `3.0.1` chunk keys) or 3
+    /// (zarr.json with consolidated metadata, `c/3/0/1` keys, chunks grouped in shards).
+    #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u8).range(2..=3),
+          value_name = "2|3", help_heading = "Zarr view")]
+    zarr_format: u8,
+    /// v3: shards (sharding_indexed) of up to this many uncompressed bytes, their inner
+    /// chunks the served chunks, read zero-copy; 0 serves every chunk as a file of its own.
+    #[arg(long, default_value_t = ZarrFormat::DEFAULT_SHARD_BYTES, value_name = "BYTES",
+          help_heading = "Zarr view")]
+    shard_size: u64,
 
     /// Directory for persisted indexes, so a remount costs a stat per dataset
     /// [default: $XDG_CACHE_HOME/cloudify-mount/index]; "none" disables.
@@ -161,6 +172,10 @@ fn config(cli: &Cli) -> Result<MountConfig, String> {
                 None => IndexStore::default_dir(),
             },
             decoded_chunk_target: cli.decoded_chunk_size,
+            zarr_format: match cli.zarr_format {
+                3 => ZarrFormat::V3 { shard_bytes: cli.shard_size },
+                _ => ZarrFormat::V2,
+            },
             chunk_mode: match cli.chunks {
                 Chunks::Raw => ChunkMode::Raw,
                 Chunks::Decoded => ChunkMode::Decoded,

@@ -1,0 +1,139 @@
+"""Zarr v3 mounts (`--zarr-format 3`): every fixture and corpus file read with xarray and
+zarr-python 3 as a v3 store (`open_zarr(zarr_format=3)`) equals `open_dataset(engine=
+"netcdf4")` of the file, raw and decoded, sharded (the default) and unsharded
+(`--shard-size 0`); shards are the inner chunks' bytes followed by their index."""
+import json
+import struct
+
+import pytest
+
+from conftest import CORPUS, FIXTURES, MODES, mounted
+from identity import compare, group_paths
+from test_fixtures import ENGINE, H5PY_ONLY, LEFT_OUT, NAMES, NO_DECODE_TIMES, store_name
+
+# (shard size, chunk mode) of each mount; a small contiguous chunk target splits and pads
+# contiguous variables, and a small shard size makes shards of several chunks with a partial
+# last shard along the leading dimension
+LAYOUTS = {
+    "unsharded-raw": ("0", "raw"),
+    "sharded-raw": (str(256 << 20), "raw"),
+    "small-shards-raw": ("40000", "raw"),
+    "unsharded-decoded": ("0", "decoded"),
+    "sharded-decoded": (str(256 << 20), "decoded"),
+}
+
+
+@pytest.fixture(scope="module", params=sorted(LAYOUTS))
+def v3_mount(request):
+    shard, mode = LAYOUTS[request.param]
+    with mounted(FIXTURES, "--contiguous-chunk-size", "20000", "--zarr-format", "3",
+                 "--shard-size", shard, *MODES[mode]) as mnt:
+        yield request.param, mnt
+
+
+@pytest.mark.parametrize("name", sorted(set(NAMES) - H5PY_ONLY))
+def test_fixture_identical_v3(v3_mount, name):
+    _, mnt = v3_mount
+    src = NAMES[name]
+    for decode_cf in (True, False):
+        for group in group_paths(src):
+            missing = LEFT_OUT.get(name, {}).get(group, [])
+            compared = compare(src, mnt / store_name(name), group, missing, decode_cf,
+                               engine=ENGINE.get(name, "netcdf4"),
+                               decode_times=False if name in NO_DECODE_TIMES else None,
+                               zarr_format=3)
+            assert not set(missing) & set(compared)
+
+
+def _walk_files(root):
+    return sorted(p for p in root.rglob("*") if p.is_file())
+
+
+def test_sizes_are_exact_and_listings_complete(v3_mount):
+    """Every file's st_size is the bytes it reads; every chunk key zarr reads is listed."""
+    _, mnt = v3_mount
+    for store in ("tas_day.zarr", "groups.zarr", "sparse.zarr", "strings_enum.zarr"):
+        files = _walk_files(mnt / store)
+        assert files, store
+        for f in files:
+            assert len(f.read_bytes()) == f.stat().st_size, f
+
+
+def _shard_index(data, count):
+    """(offset, nbytes) of each inner chunk of a shard, its CRC-32C checked."""
+    import google_crc32c
+    index = data[-(16 * count + 4):]
+    body, crc = index[:-4], struct.unpack("<I", index[-4:])[0]
+    assert google_crc32c.value(body) == crc
+    return [struct.unpack_from("<QQ", body, 16 * i) for i in range(count)]
+
+
+def _inner_keys(shard_coords, per_shard, chunk_grid):
+    """The v2 keys of a shard's inner chunks in shard order (None outside the grid)."""
+    import itertools
+    out = []
+    for local in itertools.product(*(range(p) for p in per_shard)):
+        coords = [s * p + l for s, p, l in zip(shard_coords, per_shard, local)]
+        ok = all(c < g for c, g in zip(coords, chunk_grid))
+        out.append(".".join(map(str, coords)) if ok else None)
+    return out
+
+
+@pytest.mark.parametrize("store", ["tas_day.zarr", "sparse.zarr", "contiguous.zarr",
+                                   "netcdf3_classic.zarr", "nc4_codecs.zarr"])
+def test_shards_are_the_chunks_bytes_then_their_index(fixtures_mount, store, tmp_path):
+    """A shard is its inner chunks' bytes, the same as the v2 mount's chunk files (the source's
+    stored chunks), concatenated in shard order, then the index; missing chunks are 2^64-1."""
+    import math
+    with mounted(FIXTURES, "--contiguous-chunk-size", "20000", "--zarr-format", "3",
+                 "--shard-size", "40000") as mnt:
+        meta = json.loads((mnt / store / "zarr.json").read_text())["consolidated_metadata"]
+        v2 = json.loads((fixtures_mount / store / ".zmetadata").read_text())["metadata"]
+        sharded = 0
+        for path, node in meta["metadata"].items():
+            if node["node_type"] != "array":
+                continue
+            codec = node["codecs"][0]
+            if codec["name"] != "sharding_indexed" or not node["shape"]:
+                continue
+            inner = codec["configuration"]["chunk_shape"]
+            shard = node["chunk_grid"]["configuration"]["chunk_shape"]
+            per = [s // i for s, i in zip(shard, inner)]
+            grid = [math.ceil(n / i) for n, i in zip(node["shape"], inner)]
+            assert inner == v2[f"{path}/.zarray"]["chunks"]
+            for f in (mnt / store / path / "c").rglob("*"):
+                if not f.is_file():
+                    continue
+                coords = [int(c) for c in f.relative_to(mnt / store / path / "c").parts]
+                data = f.read_bytes()
+                keys = _inner_keys(coords, per, grid)
+                entries = _shard_index(data, len(keys))
+                at = 0
+                for key, (offset, nbytes) in zip(keys, entries):
+                    v2_file = fixtures_mount / store / path / key if key else None
+                    if v2_file is None or not v2_file.exists():
+                        assert (offset, nbytes) == (2**64 - 1, 2**64 - 1), (f, key)
+                        continue
+                    assert offset == at
+                    assert data[offset:offset + nbytes] == v2_file.read_bytes(), (f, key)
+                    at += nbytes
+                assert at + 16 * len(keys) + 4 == len(data)
+                sharded += per != [1] * len(per)
+        assert sharded, "no shard of several chunks"
+
+
+def test_rsync_copy_of_a_v3_mount_reads_identically(tmp_path):
+    """rsync -a of a sharded v3 mount is a v3 store xarray reads as the file; a second sync
+    moves nothing."""
+    import subprocess
+    with mounted(FIXTURES, "--zarr-format", "3", "--shard-size", "40000") as mnt:
+        dest = tmp_path / "copy"
+        subprocess.run(["rsync", "-a", f"{mnt}/", f"{dest}/"], check=True)
+        for name in ["tas_day.nc", "groups.nc", "sparse.nc", "strings_enum.nc", "contiguous.nc"]:
+            src = FIXTURES / name
+            for group in group_paths(src):
+                compare(src, dest / store_name(name), group, zarr_format=3)
+        out = subprocess.run(["rsync", "-a", "--stats", f"{mnt}/", f"{dest}/"],
+                             check=True, capture_output=True, text=True).stdout
+        moved = [l for l in out.splitlines() if l.startswith("Number of regular files transferred")]
+        assert moved and moved[0].split(":")[1].strip() == "0", out

@@ -144,7 +144,11 @@ pub fn default_fill(array: &ArrayNode) -> bool {
 /// The `fill_value`: the element unwritten data reads as (JSON text).
 pub fn fill_value(array: &ArrayNode) -> String {
     match array.dtype.kind {
-        ElementKind::Utf8 => "\"\"".into(),
+        // a declared string fill is the fill value (see `fill_attribute`)
+        ElementKind::Utf8 => match &array.fill_value {
+            Some(fill @ AttrValue::Str(_)) => to_json(fill),
+            _ => "\"\"".into(),
+        },
         ElementKind::Char => {
             let bytes = array.fill_element.iter().rev().skip_while(|b| **b == 0).count();
             format!("\"{}\"", base64(&array.fill_element[..bytes]))
@@ -159,9 +163,17 @@ pub fn fill_value(array: &ArrayNode) -> String {
 
 /// The `_FillValue` attribute as xarray writes it in a v3 store: floats as the base64 of a
 /// little-endian float64, integers as integers, byte strings as base64, strings as they are;
-/// a value of no such form as its JSON.
+/// a value of no such form as its JSON. An integer array's fill that is no integer (NaN, as
+/// some NetCDF-3 files declare) is left out: xarray reads a v3 `_FillValue` of an integer
+/// array as an integer and fails on anything else (decoded data are the same without it,
+/// since no integer equals it). A string array's is its `fill_value` instead: xarray
+/// cannot decode a `_FillValue` attribute of a v3 string array (it reads decoded data the
+/// same, and `decode_cf=False` shows no `_FillValue` there).
 fn fill_attribute(array: &ArrayNode) -> Option<String> {
     let fill = array.fill_value.as_ref()?;
+    if array.dtype.kind == ElementKind::Utf8 {
+        return None;
+    }
     let one = match fill {
         AttrValue::Floats(v) if v.len() == 1 => Some(v[0]),
         AttrValue::Ints(v) if v.len() == 1 => Some(v[0] as f64),
@@ -177,6 +189,7 @@ fn fill_attribute(array: &ArrayNode) -> Option<String> {
         (ElementKind::Int | ElementKind::UInt, _, Some(x)) if x.fract() == 0.0 => {
             format!("{}", x as i128)
         }
+        (ElementKind::Int | ElementKind::UInt, _, _) => return None,
         _ => to_json(fill),
     })
 }

@@ -151,6 +151,15 @@ impl DatasetView {
                     self.add_doc(join(&apath, ".zattrs"), v2doc::array_zattrs(&array));
                 }
                 ZarrFormat::V3 { shard_bytes } => {
+                    // v3's fill_value is the element unwritten data reads as: a generated
+                    // fill chunk says nothing it does not (no file, no shard index entry)
+                    if array.dtype.is_number() {
+                        for r in &mut array.chunk_refs {
+                            if matches!(r, Some(ChunkRef::Fill { .. })) {
+                                *r = None;
+                            }
+                        }
+                    }
                     shards = Sharding::plan(&array, shard_bytes);
                     let doc = v3doc::array(&array, shards.as_ref());
                     self.docs.insert(join(&apath, "zarr.json"), Arc::from(doc.as_bytes()));

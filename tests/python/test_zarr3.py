@@ -161,3 +161,61 @@ def test_corpus_identical_v3(corpus_v3_mount, name):
         missing = CORPUS_LEFT_OUT[name].get(group, [])
         compared = compare(src, corpus_store(mnt, name), group, missing, zarr_format=3)
         assert not set(missing) & set(compared)
+
+
+@pytest.mark.parametrize("layout", ["sharded-raw", "small-shards-raw", "sharded-decoded"])
+def test_collections_in_v3_are_open_mfdataset(tmp_path, layout):
+    """Files joined along time (scripts/make_collections.py, every joined case) read from a
+    v3 mount as their open_mfdataset: pass-through and joined (generated) chunks in shards."""
+    import sys
+    from collection_expect import compare as compare_set, expected
+    from conftest import ROOT
+    sys.path.insert(0, str(ROOT / "scripts"))
+    import make_collections as mc
+    shard, mode = LAYOUTS[layout]
+    for case in mc.JOINED:
+        made = mc.CASES[case](tmp_path / case)
+        with mounted(tmp_path / case, "--zarr-format", "3", "--shard-size", shard,
+                     *MODES[mode]) as mnt:
+            for stem, files in made.items():
+                compare_set(mnt / f"{stem}.zarr", files, expected_ds=expected(files),
+                            zarr_format=3)
+
+
+def test_stac_item_of_a_v3_store_says_its_version(tmp_path):
+    """The item's data asset: the v3 media type, zarr:zarr_format 3, and open kwargs with
+    which xarray reads the store as the file; `cloudify stac --zarr-format 3` writes the same
+    asset offline."""
+    import subprocess
+    import xarray as xr
+    from conftest import CLOUDIFY
+    with mounted(FIXTURES, "--zarr-format", "3") as mnt:
+        item = json.loads((mnt / "tas_day.stac.json").read_text())
+        data = item["assets"]["data"]
+        assert data["type"] == "application/vnd+zarr; version=3"
+        assert data["zarr:zarr_format"] == 3
+        kwargs = data["xarray:open_kwargs"]
+        assert kwargs["zarr_format"] == 3
+        ds = xr.open_dataset(mnt / data["href"], **kwargs)
+        xr.testing.assert_identical(ds.load(), xr.open_dataset(FIXTURES / "tas_day.nc").load())
+    out = subprocess.run([str(CLOUDIFY), "stac", "--zarr-format", "3", str(FIXTURES / "tas_day.nc")],
+                         check=True, capture_output=True, text=True).stdout
+    assert json.loads(out)["assets"]["data"] == data
+    with mounted(FIXTURES) as mnt:
+        v2 = json.loads((mnt / "tas_day.stac.json").read_text())["assets"]["data"]
+        assert v2["type"] == "application/vnd+zarr" and "zarr:zarr_format" not in v2
+
+
+def test_mount_options_and_bad_values(tmp_path):
+    """-o zarr_format=3,shard_size=0 as fstab gives them: an unsharded v3 store; a format
+    other than 2 or 3 is refused with a clear error."""
+    import subprocess
+    from conftest import BIN
+    with mounted(FIXTURES, "-o", "zarr_format=3,shard_size=0") as mnt:
+        doc = json.loads((mnt / "tas_day.zarr" / "tas" / "zarr.json").read_text())
+        assert doc["zarr_format"] == 3 and doc["codecs"][0]["name"] == "bytes"
+        assert (mnt / "tas_day.zarr" / "tas" / "c" / "0" / "0" / "0").is_file()
+        assert not (mnt / "tas_day.zarr" / ".zmetadata").exists()
+    r = subprocess.run([str(BIN), str(FIXTURES), str(tmp_path), "--zarr-format", "4"],
+                       capture_output=True, text=True)
+    assert r.returncode != 0 and "zarr-format" in r.stderr

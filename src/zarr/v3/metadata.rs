@@ -136,9 +136,9 @@ fn codecs(array: &ArrayNode) -> Vec<Object<'static>> {
     out
 }
 
-/// True when the array's `fill_value` is the netCDF default fill (no usable `_FillValue`).
+/// True when the array's `fill_value` is the netCDF default fill (it declares no `_FillValue`).
 pub fn default_fill(array: &ArrayNode) -> bool {
-    !array.fill_is_one_value()
+    array.fill_value.is_none()
 }
 
 /// The `fill_value`: the element unwritten data reads as (JSON text).

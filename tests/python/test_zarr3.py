@@ -219,3 +219,27 @@ def test_mount_options_and_bad_values(tmp_path):
     r = subprocess.run([str(BIN), str(FIXTURES), str(tmp_path), "--zarr-format", "4"],
                        capture_output=True, text=True)
     assert r.returncode != 0 and "zarr-format" in r.stderr
+
+
+def test_a_source_modified_while_mounted_is_read_anew_in_v3(tmp_path):
+    """inotify invalidation reaches the nested key directories and shards of a v3 store:
+    a source rewritten in place (60 s attribute timeout) is read anew, shard included."""
+    import shutil
+    import netCDF4
+    import numpy as np
+    import xarray as xr
+    from conftest import WATCH, poll
+    archive = tmp_path / "archive"
+    archive.mkdir()
+    shutil.copy(FIXTURES / "tas_day.nc", archive / "tas_day.nc")
+    with mounted(archive, "--attr-timeout", "60", "--zarr-format", "3") as mnt:
+        shard = mnt / "tas_day.zarr" / "tas" / "c" / "0" / "0" / "0"
+        old = shard.read_bytes()  # in the kernel's page cache now
+        before = xr.open_zarr(mnt / "tas_day.zarr", zarr_format=3).load()
+        with netCDF4.Dataset(archive / "tas_day.nc", "r+") as ds:
+            ds["tas"][:] = ds["tas"][:] + 1.5
+        assert poll(lambda: shard.read_bytes() != old, WATCH)
+        after = xr.open_zarr(mnt / "tas_day.zarr", zarr_format=3).load()
+        expected = xr.open_dataset(archive / "tas_day.nc", engine="netcdf4").load()
+        xr.testing.assert_identical(after, expected)
+        assert not np.array_equal(after.tas.values, before.tas.values)

@@ -149,15 +149,20 @@ impl Vfs {
 
     /// Collection `ds` (of store `source`) as it must serve `inner`: a chunk is read from a
     /// member whose identity is checked on the read, anything else needs every member checked;
-    /// a member changed since the join makes it joined again.
+    /// a member changed since the join makes it joined again. A shard being read (`reading`)
+    /// is checked as its chunks are read (each chunk's member; [`Vfs::read_node`] joins again
+    /// when one changed), not by a `stat` of every member on each read.
     fn fresh_collection(
         &self,
         ds: Arc<Loaded>,
         source: &Path,
         inner: &str,
+        reading: bool,
     ) -> Result<Arc<Loaded>, VfsError> {
-        let Some(Entry::Chunk { array, pos, .. }) = ds.view.resolve(inner) else {
-            return self.dataset_checked(source, true);
+        let (array, pos) = match ds.view.resolve(inner) {
+            Some(Entry::Chunk { array, pos, .. }) => (array, pos),
+            Some(Entry::Shard { .. }) if reading => return Ok(ds),
+            _ => return self.dataset_checked(source, true),
         };
         match ds.chunk_file(&ds.view.arrays[array].node, pos) {
             Err(VfsError::Dataset(DatasetError::MemberChanged { .. })) => {
@@ -233,7 +238,7 @@ impl Vfs {
             NodeKey::Dataset { source, inner } => {
                 let mut ds = self.dataset_checked(source, false)?;
                 if !ds.members.is_empty() {
-                    ds = self.fresh_collection(ds, source, inner)?;
+                    ds = self.fresh_collection(ds, source, inner, false)?;
                 }
                 self.inner_attr(&ds, inner)
             }
@@ -357,19 +362,40 @@ impl Vfs {
         };
         let mut ds = self.dataset_checked(source, false)?;
         if !ds.members.is_empty() {
-            ds = self.fresh_collection(ds, source, inner)?;
+            ds = self.fresh_collection(ds, source, inner, true)?;
         }
+        match self.read_inner(&ds, source, inner, offset, size) {
+            // a member of a shard's chunks changed since the join: joined again, read again
+            Err(VfsError::Dataset(DatasetError::MemberChanged { .. }))
+                if !ds.members.is_empty() =>
+            {
+                let ds = self.dataset_checked(source, true)?;
+                self.read_inner(&ds, source, inner, offset, size)
+            }
+            r => r,
+        }
+    }
+
+    /// Up to `size` bytes at `offset` of the file at `inner` in the store of `ds`.
+    fn read_inner(
+        &self,
+        ds: &Arc<Loaded>,
+        source: &Path,
+        inner: &str,
+        offset: u64,
+        size: u32,
+    ) -> Result<Bytes, VfsError> {
         match ds.view.resolve(inner).ok_or(VfsError::NotFound)? {
             Entry::Dir => Err(VfsError::IsDir),
             Entry::Meta(bytes) => Ok(Bytes::Owned(slice(bytes, offset, size))),
             Entry::Chunk { array, pos, chunk } => {
-                self.chunk_bytes(&ds, (source, inner), array, pos, chunk, offset, size as usize)
+                self.chunk_bytes(ds, (source, inner), array, pos, chunk, offset, size as usize)
             }
             Entry::Shard { array, shard } => {
                 let entry = &ds.view.arrays[array];
                 let shards = entry.shards.as_ref().ok_or(VfsError::NotFound)?;
                 shards.read(&entry.node, shard, offset, size as usize, |pos, chunk, at, n| {
-                    self.chunk_bytes(&ds, (source, inner), array, pos, chunk, at, n)
+                    self.chunk_bytes(ds, (source, inner), array, pos, chunk, at, n)
                 })
             }
         }

@@ -98,10 +98,10 @@ struct Cli {
           value_name = "2|3", help_heading = "Zarr view")]
     zarr_format: u8,
     /// v3: shards (sharding_indexed) of up to this many uncompressed bytes, their inner
-    /// chunks the served chunks, read zero-copy; 0 serves every chunk as a file of its own.
-    #[arg(long, default_value_t = ZarrFormat::DEFAULT_SHARD_BYTES, value_name = "BYTES",
-          help_heading = "Zarr view")]
-    shard_size: u64,
+    /// chunks the served chunks, read zero-copy; 0 serves every chunk as a file of its own
+    /// [default: 268435456 (256 MiB)].
+    #[arg(long, value_name = "BYTES", help_heading = "Zarr view")]
+    shard_size: Option<u64>,
 
     /// Directory for persisted indexes, so a remount costs a stat per dataset
     /// [default: $XDG_CACHE_HOME/cloudify-mount/index]; "none" disables.
@@ -172,9 +172,12 @@ fn config(cli: &Cli) -> Result<MountConfig, String> {
                 None => IndexStore::default_dir(),
             },
             decoded_chunk_target: cli.decoded_chunk_size,
-            zarr_format: match cli.zarr_format {
-                3 => ZarrFormat::V3 { shard_bytes: cli.shard_size },
-                _ => ZarrFormat::V2,
+            zarr_format: match (cli.zarr_format, cli.shard_size) {
+                (3, size) => {
+                    ZarrFormat::V3 { shard_bytes: size.unwrap_or(ZarrFormat::DEFAULT_SHARD_BYTES) }
+                }
+                (_, Some(_)) => return Err("--shard-size needs --zarr-format 3".into()),
+                (_, None) => ZarrFormat::V2,
             },
             chunk_mode: match cli.chunks {
                 Chunks::Raw => ChunkMode::Raw,

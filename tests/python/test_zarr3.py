@@ -223,7 +223,7 @@ def test_stac_item_of_a_v3_store_says_its_version(tmp_path):
 
 def test_mount_options_and_bad_values(tmp_path):
     """-o zarr_format=3,shard_size=0 as fstab gives them: an unsharded v3 store; a format
-    other than 2 or 3 is refused with a clear error."""
+    other than 2 or 3, and --shard-size without v3, are refused with a clear error."""
     import subprocess
     from conftest import BIN
     with mounted(FIXTURES, "-o", "zarr_format=3,shard_size=0") as mnt:
@@ -234,6 +234,10 @@ def test_mount_options_and_bad_values(tmp_path):
     r = subprocess.run([str(BIN), str(FIXTURES), str(tmp_path), "--zarr-format", "4"],
                        capture_output=True, text=True)
     assert r.returncode != 0 and "zarr-format" in r.stderr
+    # shards are a v3 thing: asked for on a v2 mount, refused rather than ignored
+    r = subprocess.run([str(BIN), str(FIXTURES), str(tmp_path), "--shard-size", "1000"],
+                       capture_output=True, text=True)
+    assert r.returncode != 0 and "--shard-size needs --zarr-format 3" in r.stderr
 
 
 def test_a_source_modified_while_mounted_is_read_anew_in_v3(tmp_path):

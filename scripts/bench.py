@@ -388,6 +388,21 @@ def p3_many_files(n_files):
     find_t, floor_t, find_r = medians(rounds(1 if QUICK else 3, find_mount, find_floor),
                                       lambda a, b: a / b)
 
+    # issue 19: the same warm `find` over a sharded v3 mount (a zarr.json per node, key
+    # directories c/…) beside a v2 mount, and the entries each shows
+    def find_format(*extra):
+        with Mount(arch, "--threads", threads, *extra) as m:
+            return find(m.mnt)
+
+    v3_t, v2_t, r3 = medians(rounds(1 if QUICK else 3, lambda: find_format("--zarr-format", "3"),
+                                    find_format), lambda a, b: a / b)
+    for extra in ((), ("--zarr-format", "3")):
+        with Mount(arch, *extra) as m:
+            n = subprocess.run(["find", str(m.mnt)], capture_output=True, text=True).stdout.count("\n")
+        print(f"     entries found: {n} ({'v3' if extra else 'v2'})", flush=True)
+    record("P3v3", "find: sharded v3 mount vs v2 mount (time)", v3_t, v2_t, "s", "(reported)",
+           r3, True)
+
     # the daemon's memory follows the kernel's cache: the tree walked a quarter at a time with
     # the kernel's dentries and inodes dropped in between (their FORGETs empty the daemon's
     # inode table); the daemon's RSS after the last quarter vs after the first

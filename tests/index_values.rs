@@ -51,6 +51,7 @@ impl ViewStore {
                 assert_eq!(b.len() as u64, chunk.size(), "st_size of {key}");
                 Some(b)
             }
+            Entry::Shard { .. } => panic!("a v2 view has no shards ({key})"),
         }
     }
 }

@@ -12,6 +12,7 @@ use crate::index::{
     StorageKind,
 };
 use crate::zarr::v2::dtype::numpy;
+use crate::zarr::v3::metadata as v3doc;
 use std::fmt::Write;
 
 /// Render the index of one file for people, as the mount serves it in raw mode: chunks
@@ -98,6 +99,15 @@ fn array(out: &mut String, a: &ArrayNode, stored_chunks: &[u64]) {
         "",
         a.chunk_refs.len()
     );
+    // v3 requires a fill value: unwritten data reads as the netCDF default fill there
+    if v3doc::default_fill(a) && a.dtype.is_number() {
+        let fill = v3doc::fill_value(a);
+        let _ = writeln!(
+            out,
+            "  {:<24} v3 fill_value {fill}: the netCDF default fill (no _FillValue)",
+            ""
+        );
+    }
 }
 
 /// A served codec as numcodecs names it, with its settings.

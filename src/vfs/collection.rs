@@ -212,7 +212,8 @@ impl Datasets {
         for refused in &joined.refused {
             warn!(store = %store.display(), "variables not merged: {refused}");
         }
-        let view = DatasetView::new(mode::apply(self.mode, joined.index, self.merge_target));
+        let index = mode::apply(self.mode, joined.index, self.merge_target);
+        let view = DatasetView::with_format(index, self.format);
         let mut files: Vec<Option<File>> = files.into_iter().map(Some).collect();
         let mut numbered = Vec::with_capacity(joined.order.len());
         for i in &joined.order {

@@ -13,7 +13,7 @@ use crate::stac::{self, ArrayReader, Facts};
 use crate::worker::{IndexError, Isolation};
 use crate::zarr::chunk::LibraryChunks;
 use crate::zarr::mode::{self, ChunkMode};
-use crate::zarr::DatasetView;
+use crate::zarr::{DatasetView, ZarrFormat};
 use moka::sync::Cache;
 use std::ffi::OsString;
 use std::fs::File;
@@ -114,6 +114,8 @@ pub struct Datasets {
     pub(super) options: IndexOptions,
     pub(super) mode: ChunkMode,
     pub(super) merge_target: u64,
+    /// The Zarr version the stores are spelled in.
+    pub(super) format: ZarrFormat,
     store: Option<IndexStore>,
     pub(super) isolation: Isolation,
     pub(super) next_generation: AtomicU64,
@@ -149,6 +151,7 @@ impl Datasets {
             options,
             mode,
             merge_target,
+            format: ZarrFormat::V2,
             store,
             isolation,
             next_generation,
@@ -197,7 +200,8 @@ impl Datasets {
         let started = Instant::now();
         let file = File::open(path).map_err(DatasetError::open(path))?;
         let index = self.index_of(path, &file, stat)?;
-        let view = DatasetView::new(mode::apply(self.mode, index, self.merge_target));
+        let index = mode::apply(self.mode, index, self.merge_target);
+        let view = DatasetView::with_format(index, self.format);
         let (arrays, us) = (view.arrays.len(), started.elapsed().as_micros() as u64);
         debug!(file = %path.display(), arrays, us, "dataset ready");
         let generation = self.next_generation.fetch_add(1, Ordering::Relaxed);

@@ -5,6 +5,7 @@ use crate::source::IndexOptions;
 use crate::stac::StacOptions;
 use crate::worker::Isolation;
 use crate::zarr::mode::ChunkMode;
+use crate::zarr::ZarrFormat;
 use std::path::PathBuf;
 
 /// Settings of the virtual tree.
@@ -21,6 +22,8 @@ pub struct VfsOptions {
     pub chunk_mode: ChunkMode,
     /// Decoded mode: source chunks are stacked up to this many bytes per Zarr chunk.
     pub decoded_chunk_target: u64,
+    /// Zarr v2, or v3 (sharded or not).
+    pub zarr_format: ZarrFormat,
     /// Where indexes are persisted (`None`: not persisted).
     pub index_dir: Option<PathBuf>,
     /// STAC files: shown or not, their configuration.
@@ -48,6 +51,7 @@ impl Default for VfsOptions {
             index_bytes: 256 << 20,
             chunk_mode: ChunkMode::Raw,
             decoded_chunk_target: 16 << 20,
+            zarr_format: ZarrFormat::V2,
             index_dir: None,
             stac: StacOptions { enabled: true, ..StacOptions::default() },
             isolation: Isolation::InProcess,

@@ -43,15 +43,17 @@ def _as_float(values):
 
 
 def compare(src, store, group, left_out=(), decode_cf=True, engine="netcdf4", decode_times=None,
-            unpacked=False, dtype_differs=()):
+            unpacked=False, dtype_differs=(), zarr_format=None):
     """assert_identical of one group; returns the names compared. `unpacked`: the store serves
     packed variables unpacked (`--unpack`): values identical with no float32 allowance, and
-    every variable's dtype the same (but those in `dtype_differs`)."""
+    every variable's dtype the same (but those in `dtype_differs`). `zarr_format`: read the
+    store as that Zarr version only (3 for a v3 mount)."""
     kw = {} if group == "/" else {"group": group.lstrip("/")}
     if decode_times is not None:
         kw["decode_times"] = decode_times
     expected = xr.open_dataset(src, engine=engine, decode_cf=decode_cf, **kw)
-    actual = xr.open_zarr(store, decode_cf=decode_cf, **kw)
+    zkw = {} if zarr_format is None else {"zarr_format": zarr_format}
+    actual = xr.open_zarr(store, decode_cf=decode_cf, **kw, **zkw)
     expected = expected.drop_vars([v for v in left_out if v in expected.variables])
     expected.load()
     actual.load()

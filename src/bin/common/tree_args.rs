@@ -8,6 +8,7 @@ use cloudify_mount::stac::{StacConfig, StacOptions};
 use cloudify_mount::vfs::{IndexStore, VfsOptions};
 use cloudify_mount::worker::{Isolation, Pool};
 use cloudify_mount::zarr::mode::ChunkMode;
+use cloudify_mount::zarr::ZarrFormat;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
@@ -51,6 +52,16 @@ pub struct TreeArgs {
     /// NaN, the packing attributes removed.
     #[arg(long, help_heading = "Zarr view")]
     pub unpack: bool,
+    /// Zarr version of the stores: 2 (.zarray/.zattrs/.zmetadata, `3.0.1` chunk keys) or 3
+    /// (zarr.json with consolidated metadata, `c/3/0/1` keys, chunks grouped in shards).
+    #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u8).range(2..=3),
+          value_name = "2|3", help_heading = "Zarr view")]
+    pub zarr_format: u8,
+    /// v3: shards (sharding_indexed) of up to this many uncompressed bytes, their inner
+    /// chunks the served chunks, read zero-copy; 0 serves every chunk as a file of its own
+    /// [default: 268435456 (256 MiB)].
+    #[arg(long, value_name = "BYTES", help_heading = "Zarr view")]
+    pub shard_size: Option<u64>,
     /// Target size of the chunks contiguous variables are split into (bytes).
     #[arg(long, default_value_t = 4 << 20, value_name = "BYTES", help_heading = "Zarr view")]
     pub contiguous_chunk_size: u64,
@@ -126,6 +137,13 @@ impl TreeArgs {
                 }
                 (Chunks::Decoded, false) => ChunkMode::Decoded,
                 (Chunks::Decoded, true) => ChunkMode::Unpacked,
+            },
+            zarr_format: match (self.zarr_format, self.shard_size) {
+                (3, size) => {
+                    ZarrFormat::V3 { shard_bytes: size.unwrap_or(ZarrFormat::DEFAULT_SHARD_BYTES) }
+                }
+                (_, Some(_)) => return Err("--shard-size needs --zarr-format 3".into()),
+                (_, None) => ZarrFormat::V2,
             },
             isolation: self.isolation()?,
             follow_symlinks: self.follow_symlinks,

@@ -1,4 +1,5 @@
-//! Attribute values as zarr-python writes them in a v2 store.
+//! Attribute values as zarr-python writes them (v2 `.zattrs` and v3 `attributes` alike), and
+//! scalar fill values (v2 `.zarray` and v3 `zarr.json` spell them the same way).
 //!
 //! JSON cannot hold NaN or ±Infinity; zarr-python (and so xarray) writes them as the bare tokens
 //! `NaN`, `Infinity`, `-Infinity` in `.zattrs`, which Python's `json` reads back as floats. We do

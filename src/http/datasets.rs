@@ -99,22 +99,27 @@ fn walk(vfs: &Vfs, dir: &NodeKey, prefix: &str, out: &mut Vec<String>) -> Result
     }
 }
 
-/// The consolidated metadata of `store` (its `metadata` object).
+/// The consolidated metadata of `store` (its `metadata` object; a v3 store's spelled as v2's).
 async fn metadata(app: &Arc<App>, store: &str) -> Result<Map<String, Value>, Response<Body>> {
-    let path = Path::new(store).join(".zmetadata");
+    let dir = PathBuf::from(store);
     let read = app.blocking(move |app| {
         let vfs = app.vfs(View::Tree);
-        let key = vfs.resolve(&path)?;
+        // v2's .zmetadata, else v3's root zarr.json
+        let (key, v3) = match vfs.resolve(&dir.join(".zmetadata")) {
+            Ok(key) if vfs.attr(&key).is_ok() => (key, false),
+            _ => (vfs.resolve(&dir.join("zarr.json"))?, true),
+        };
         let size = vfs.attr(&key)?.size;
         let bytes = vfs.read(&key, 0, size.min(u32::MAX as u64) as u32)?;
-        Ok(bytes.to_vec())
+        Ok((bytes.to_vec(), v3))
     });
-    let bytes = read.await.map_err(|e| failed(store, &e))?;
+    let (bytes, v3) = read.await.map_err(|e| failed(store, &e))?;
     let doc: Value = serde_json::from_slice(&summary::standard_json(&bytes)).unwrap_or_default();
-    match doc.get("metadata").and_then(Value::as_object) {
-        Some(m) => Ok(m.clone()),
-        None => Err(plain(StatusCode::INTERNAL_SERVER_ERROR, "no consolidated metadata\n")),
-    }
+    let meta = match v3 {
+        true => summary::from_v3(&doc),
+        false => doc.get("metadata").and_then(Value::as_object).cloned(),
+    };
+    meta.ok_or_else(|| plain(StatusCode::INTERNAL_SERVER_ERROR, "no consolidated metadata\n"))
 }
 
 /// `/datasets/{id}/`: what there is of the dataset, as links.

@@ -2,7 +2,9 @@
 //! `/keys` (the variables, as `list(ds.variables)`), `/info` (dimensions, variables with type,
 //! dimensions and attributes, global attributes: xpublish's NCO-JSON-like schema) and `/dict`
 //! (`ds.to_dict(data=False)`: coords, data_vars, dims, attrs). Types are the stored ones
-//! (`int16` for a packed variable, `float64` for a time axis), as the Zarr metadata says.
+//! (`int16` for a packed variable, `float64` for a time axis), as the Zarr metadata says. A v3
+//! store's consolidated metadata (inline in its root `zarr.json`) is first spelled as v2's
+//! ([`from_v3`]).
 
 use serde_json::{json, Map, Value};
 
@@ -86,9 +88,50 @@ fn root(meta: &Map<String, Value>) -> (Vec<Var<'_>>, Map<String, Value>) {
     (vars, attrs)
 }
 
-/// NumPy's name of a Zarr v2 dtype (`<f4` → `float32`; structured and others as written).
+/// The consolidated metadata of a v3 store's root `zarr.json` as v2 spells it (`name/.zarray`
+/// with `shape` and `dtype`, `name/.zattrs` with `_ARRAY_DIMENSIONS`, `.zattrs`); `None`
+/// without consolidated metadata.
+pub fn from_v3(root: &Value) -> Option<Map<String, Value>> {
+    let nodes = root.get("consolidated_metadata")?.get("metadata")?.as_object()?;
+    let mut out = Map::new();
+    let attrs = |n: &Value| n.get("attributes").and_then(Value::as_object).cloned();
+    out.insert(".zattrs".into(), Value::Object(attrs(root).unwrap_or_default()));
+    for (name, node) in nodes {
+        let mut a = attrs(node).unwrap_or_default();
+        if node.get("node_type").and_then(Value::as_str) == Some("array") {
+            let dtype = node.get("data_type").cloned().unwrap_or(Value::Null);
+            let shape = node.get("shape").cloned().unwrap_or(Value::Null);
+            out.insert(format!("{name}/.zarray"), json!({ "shape": shape, "dtype": dtype }));
+            if let Some(dims) = node.get("dimension_names").filter(|d| d.is_array()) {
+                a.insert("_ARRAY_DIMENSIONS".into(), dims.clone());
+            }
+        }
+        out.insert(format!("{name}/.zattrs"), Value::Object(a));
+    }
+    Some(out)
+}
+
+/// NumPy's name of a Zarr dtype (v2 `<f4` or v3 `float32` → `float32`; v3 byte strings
+/// `|S<n>`, v3 strings `object`).
 fn type_name(dtype: &Value) -> String {
+    if let Some(name) = dtype.get("name").and_then(Value::as_str) {
+        let len = dtype.pointer("/configuration/length_bytes").and_then(Value::as_u64);
+        return match (name, len) {
+            ("null_terminated_bytes" | "fixed_length_bytes", Some(n)) => format!("|S{n}"),
+            _ => "object".into(),
+        };
+    }
     let Some(s) = dtype.as_str() else { return "object".into() };
+    const NUMPY: [&str; 12] = [
+        "bool", "int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64",
+        "float16", "float32", "float64",
+    ];
+    if NUMPY.contains(&s) {
+        return s.to_string();
+    }
+    if s == "string" {
+        return "object".into();
+    }
     let code = s.trim_start_matches(['<', '>', '|', '=']);
     let (kind, size) = code.split_at(code.len().min(1));
     let bits = size.parse::<u32>().map(|n| n * 8).unwrap_or(0);
@@ -171,6 +214,28 @@ mod tests {
             "g/v/.zarray": {"shape": [1], "dtype": "<f4"},
         });
         m.as_object().unwrap().clone()
+    }
+
+    #[test]
+    fn v3_consolidated_metadata_spelled_as_v2() {
+        let root = json!({
+            "zarr_format": 3, "node_type": "group", "attributes": {"title": "t"},
+            "consolidated_metadata": {"kind": "inline", "must_understand": false, "metadata": {
+                "time": {"node_type": "array", "shape": [3], "data_type": "float64",
+                         "dimension_names": ["time"], "attributes": {"units": "days since 2000-01-01"}},
+                "label": {"node_type": "array", "shape": [3, 8],
+                          "data_type": {"name": "null_terminated_bytes", "configuration": {"length_bytes": 1}},
+                          "dimension_names": ["time", "strlen"], "attributes": {}},
+                "g": {"node_type": "group", "attributes": {}},
+            }},
+        });
+        let m = from_v3(&root).unwrap();
+        let i = info(&m);
+        assert_eq!(i["dimensions"], json!({"time": 3}));
+        assert_eq!(i["variables"]["time"]["type"], "float64");
+        assert_eq!(i["variables"]["label"]["type"], "|S8");
+        assert_eq!(i["global_attributes"]["title"], "t");
+        assert_eq!(from_v3(&json!({"zarr_format": 3})), None);
     }
 
     #[test]

@@ -892,6 +892,8 @@ def main():
     oversized_chunks()
     codec_fixtures()
     hdf5_dangling_links()
+    subprocess.run([sys.executable, os.path.join(os.path.dirname(__file__), "make_compound_fixtures.py"),
+                    OUT], check=True)
     subprocess.run([sys.executable, os.path.join(os.path.dirname(__file__), "make_cdl_fixtures.py"),
                     os.path.join(OUT, "netcdf3")], check=True)
     print("fixtures written to", os.path.abspath(OUT))

@@ -101,6 +101,7 @@ mod tests {
                 files: ChunkFiles::Own,
                 joined: None,
                 stored_chunks: None,
+                compound: None,
             });
         }
         DatasetIndex { format: "test".into(), root }

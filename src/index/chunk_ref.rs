@@ -28,6 +28,9 @@ pub enum ChunkRef {
     /// Assembled from the members' chunks it covers (`ArrayNode::joined`), served
     /// uncompressed: a collection's variable whose members' chunks cannot pass through.
     Joined { size: u64 },
+    /// Cut from the stored compound chunk at the same place (`ArrayNode::compound`), served
+    /// uncompressed.
+    Compound { size: u64 },
 }
 
 impl ChunkRef {
@@ -40,9 +43,10 @@ impl ChunkRef {
             | ChunkRef::Strided { size, .. }
             | ChunkRef::Merged { size, .. } => *size,
             ChunkRef::Inline { bytes } => bytes.len() as u64,
-            ChunkRef::Fill { size } | ChunkRef::Library { size } | ChunkRef::Joined { size } => {
-                *size
-            }
+            ChunkRef::Fill { size }
+            | ChunkRef::Library { size }
+            | ChunkRef::Joined { size }
+            | ChunkRef::Compound { size } => *size,
         }
     }
 

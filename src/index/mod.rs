@@ -10,12 +10,14 @@
 mod attr;
 mod chunk_ref;
 mod codecs;
+mod compound;
 mod dtype;
 
 pub use crate::codec::SourceFilter;
 pub use attr::AttrValue;
 pub use chunk_ref::ChunkRef;
 pub use codecs::{encode, BloscName, BloscShuffle, Codec};
+pub use compound::{Compound, Field};
 pub use dtype::{Dtype, ElementKind};
 
 use serde::{Deserialize, Serialize};
@@ -73,6 +75,9 @@ pub enum StorageKind {
     /// An N-bit type (fewer bits than its bytes, or at an offset): every chunk read through
     /// libhdf5, which converts the values to the served full-width type.
     Converted,
+    /// A member of a compound variable, or the variable as a structured array: every chunk
+    /// cut from the stored compound chunk ([`ArrayNode::compound`]), served uncompressed.
+    Compound,
 }
 
 /// One array (NetCDF variable / HDF5 dataset).
@@ -112,6 +117,8 @@ pub struct ArrayNode {
     /// decoded in this shape and then cropped. A fact of a view, never stored.
     #[serde(skip)]
     pub stored_chunks: Option<Vec<u64>>,
+    /// For [`StorageKind::Compound`] arrays: the stored compound dataset and the members taken.
+    pub compound: Option<Box<Compound>>,
 }
 
 /// Members' arrays joined along a dimension into one whose chunks are generated on a regular
@@ -200,6 +207,7 @@ impl ArrayNode {
             files: ChunkFiles::Own,
             joined: None,
             stored_chunks: None,
+            compound: None,
         }
     }
 
@@ -236,7 +244,8 @@ impl ArrayNode {
         let fill = self.fill_chunk.as_ref().map_or(0, Vec::capacity);
         let parts =
             self.joined.as_ref().map_or(0, |j| j.arrays.iter().map(ArrayNode::chunk_bytes).sum());
-        (self.chunk_refs.capacity() * slot + own + fill) as u64 + parts
+        let stored = self.compound.as_ref().map_or(0, |c| c.stored.chunk_bytes());
+        (self.chunk_refs.capacity() * slot + own + fill) as u64 + parts + stored
     }
 
     /// Number of chunks along each dimension.

@@ -126,5 +126,6 @@ fn library_array(
         files: ChunkFiles::Own,
         joined: None,
         stored_chunks: None,
+        compound: None,
     }
 }

@@ -137,6 +137,7 @@ mod tests {
             files: ChunkFiles::Own,
             joined: None,
             stored_chunks: None,
+            compound: None,
         }
     }
 

@@ -6,6 +6,7 @@
 //! Nothing here takes the HDF5/netCDF lock.
 
 pub mod cache;
+mod compound;
 pub mod inflight;
 mod merged;
 mod recycle;
@@ -48,6 +49,9 @@ pub enum ChunkError {
     Shared(Arc<ChunkError>),
     #[error("a joined chunk was read without its members")]
     NoAssembler,
+    /// A compound chunk of an array that has no stored compound.
+    #[error("compound chunk of an array without a stored compound")]
+    NotCompound,
     /// A collection's member chunk could not be read (its file is named).
     #[error("{member}: {source}")]
     Member { member: String, source: Box<ChunkError> },
@@ -67,6 +71,7 @@ impl ChunkError {
             | ChunkError::LibraryRead(_) => "library decode",
             ChunkError::Shared(inner) => inner.cause(),
             ChunkError::NoAssembler => "joined chunk",
+            ChunkError::NotCompound => "compound chunk",
             ChunkError::Member { source, .. } => source.cause(),
         }
     }
@@ -222,6 +227,19 @@ pub fn read_chunk(
                 src.cache.get_or_try(src.key, chunk.size(), make).map_err(ChunkError::Shared)?;
             Ok(Bytes::window(bytes, offset, want))
         }
+        ChunkRef::Compound { size } => {
+            let make = |_: &mut Permit<'_>| -> Result<Vec<u8>, ChunkError> {
+                let bytes = compound::compound_chunk(src, array, src.key.2)?;
+                if bytes.len() as u64 != *size {
+                    let got = bytes.len() as u64;
+                    return Err(ChunkError::SizeChanged { got, expected: *size });
+                }
+                Ok(bytes)
+            };
+            let bytes =
+                src.cache.get_or_try(src.key, chunk.size(), make).map_err(ChunkError::Shared)?;
+            Ok(Bytes::window(bytes, offset, want))
+        }
         ChunkRef::Reencode { offset: at, len: stored, mask, size } => {
             let bytes = src
                 .cache
@@ -274,7 +292,7 @@ pub(super) fn pread_into(file: &File, at: u64, buf: &mut [u8]) -> Result<(), Chu
 }
 
 /// The raw bytes of a stored HDF5 chunk: `stored` bytes at `at`, its pipeline undone.
-fn decode_stored(
+pub(super) fn decode_stored(
     file: &File,
     array: &ArrayNode,
     at: u64,

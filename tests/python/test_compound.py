@@ -1,0 +1,167 @@
+"""Compound variables (issue 18) through a real mount: every member `v.m` equals h5py's
+`ds['m']` (and netCDF4-python's field where netCDF-C reads the file), the structured array `v`
+equals h5py's array through zarr-python 3 and 2.18, and xarray opens and loads the store."""
+import json
+import subprocess
+
+import h5py
+import netCDF4
+import numpy as np
+import pytest
+import xarray as xr
+import zarr
+
+from conftest import CLOUDIFY, FIXTURES, PY2
+
+# the compound fixtures (scripts/make_compound_fixtures.py); netCDF-C lists the compounds of
+# the netCDF-4 ones (compared with netCDF4-python too)
+FILES = {"compound_h5py.h5": False, "compound_tables.h5": False, "compound_nc4.nc": True,
+         "compound_l3b.nc": True, "unsupported_types.nc": True}
+
+
+def compounds(path):
+    """(group path, name, h5py dtype) of every compound dataset of the file."""
+    out = []
+    with h5py.File(path) as f:
+        def visit(name, obj):
+            if isinstance(obj, h5py.Dataset) and obj.dtype.names:
+                group, _, var = ("/" + name).rpartition("/")
+                out.append((group or "/", var, obj.dtype))
+        f.visititems(visit)
+    return out
+
+
+def leaves(dtype, prefix=""):
+    """(dotted member name, its path of field names) of a structured dtype, nested flattened."""
+    for name in dtype.names:
+        sub = dtype.fields[name][0]
+        if sub.names:
+            yield from ((f"{prefix}{name}.{n}", (name, *p)) for n, p in leaves(sub))
+        else:
+            yield f"{prefix}{name}", (name,)
+
+
+def field(values, path):
+    for p in path:
+        values = values[p]
+    return values
+
+
+def store_of(mnt, name):
+    return mnt / (name.rsplit(".", 1)[0] + ".zarr")
+
+
+CASES = [(name, group, var) for name in FILES for group, var, _ in compounds(FIXTURES / name)]
+
+
+@pytest.mark.parametrize("name,group,var", CASES)
+def test_members_equal_h5py(fixtures_mount, name, group, var):
+    src = FIXTURES / name
+    zgroup = zarr.open_group(store_of(fixtures_mount, name), mode="r")
+    if group != "/":
+        zgroup = zgroup[group.strip("/")]
+    with h5py.File(src) as f:
+        ds = f[f"{group.rstrip('/')}/{var}"]
+        data = ds[()]
+        for member, path in leaves(ds.dtype):
+            want = field(data, path)
+            z = zgroup[f"{var}.{member}"]
+            got = z[()]
+            assert got.dtype == want.dtype, (member, got.dtype, want.dtype)
+            np.testing.assert_array_equal(got, want, err_msg=member)
+            attrs = dict(z.attrs)
+            assert attrs["cloudify_compound_of"] == var
+            dims = attrs["_ARRAY_DIMENSIONS"]
+            assert len(dims) == want.ndim
+            assert dims[data.ndim:] == [f"{var}.{member}_dim{k}" for k in range(want.ndim - data.ndim)]
+            assert z.fill_value in (None, 0, b"", 0.0) or np.isnan(z.fill_value)
+
+
+@pytest.mark.parametrize("name,group,var", [c for c in CASES if FILES[c[0]]])
+def test_members_equal_netcdf4(fixtures_mount, name, group, var):
+    """Where netCDF-C reads the file: the members equal netCDF4-python's fields too."""
+    zgroup = zarr.open_group(store_of(fixtures_mount, name), mode="r")
+    if group != "/":
+        zgroup = zgroup[group.strip("/")]
+    with netCDF4.Dataset(FIXTURES / name) as nc:
+        v = nc[f"{group.rstrip('/')}/{var}"]
+        data = v[...]
+        for member in data.dtype.names:
+            np.testing.assert_array_equal(zgroup[f"{var}.{member}"][()], data[member],
+                                          err_msg=member)
+
+
+def structured_expected(data):
+    """h5py's array as the packed, little-endian structured array the store serves."""
+    fields = [(n, data.dtype.fields[n][0].newbyteorder("<")
+               if data.dtype.fields[n][0].byteorder == ">" else data.dtype.fields[n][0])
+              for n in data.dtype.names]
+    out = np.empty(data.shape, np.dtype(fields))
+    for n in data.dtype.names:
+        out[n] = data[n]
+    return out
+
+
+@pytest.mark.parametrize("name,group,var", CASES)
+def test_structured_array(fixtures_mount, name, group, var):
+    """`v` is a packed little-endian structured array equal to h5py's, where every member is a
+    scalar (zarr-python 3.1 cannot read array members; then `v` is not served, and the members
+    say why in `cloudify_structured_array`)."""
+    store = store_of(fixtures_mount, name)
+    prefix = "" if group == "/" else group.strip("/") + "/"
+    meta = json.loads((store / ".zmetadata").read_text())["metadata"]
+    with h5py.File(FIXTURES / name) as f:
+        data = f[f"{group.rstrip('/')}/{var}"][()]
+    array_members = any(data.dtype.fields[n][0].shape for n in data.dtype.names)
+    if array_members:
+        assert f"{prefix}{var}/.zarray" not in meta
+        first = data.dtype.names[0]
+        note = meta[f"{prefix}{var}.{first}/.zattrs"]["cloudify_structured_array"]
+        assert note.startswith("not served: member ") and "is an array" in note
+        return
+    zarray = meta[f"{prefix}{var}/.zarray"]
+    assert zarray["fill_value"] is None
+    want = structured_expected(data)
+    assert [tuple(f) for f in zarray["dtype"]] == [(n, want.dtype[n].str) for n in want.dtype.names]
+    got = zarr.open_array(store / prefix / var, mode="r")[()]
+    assert got.dtype == want.dtype
+    np.testing.assert_array_equal(got, want)
+    # zarr-python 2.18 reads the same
+    script = ("import sys, zarr, numpy as np; a = zarr.open_array(sys.argv[1], mode='r')[()]; "
+              "sys.stdout.buffer.write(a.dtype.str.encode() + b'|' + a.tobytes())")
+    r = subprocess.run([str(PY2), "-c", script, str(store / prefix / var)], capture_output=True,
+                       check=True)
+    assert r.stdout == want.dtype.str.encode() + b"|" + want.tobytes()
+
+
+@pytest.mark.parametrize("name", sorted(FILES))
+def test_xarray_opens_and_loads(fixtures_mount, name):
+    """xr.open_zarr on every group of the store loads every array, the structured ones
+    included, and each member equals h5py's."""
+    store = store_of(fixtures_mount, name)
+    groups = sorted({g for g, _, _ in compounds(FIXTURES / name)})
+    with h5py.File(FIXTURES / name) as f:
+        for group in groups:
+            kw = {} if group == "/" else {"group": group.strip("/")}
+            ds = xr.open_zarr(store, **kw).load()
+            for g, var, dtype in compounds(FIXTURES / name):
+                if g != group:
+                    continue
+                data = f[f"{g.rstrip('/')}/{var}"][()]
+                for member, path in leaves(dtype):
+                    np.testing.assert_array_equal(ds[f"{var}.{member}"].values, field(data, path))
+                    assert ds[f"{var}.{member}"].attrs["cloudify_compound_of"] == var
+                if var in ds:
+                    np.testing.assert_array_equal(ds[var].values, structured_expected(data))
+
+
+@pytest.mark.parametrize("name", sorted(FILES))
+def test_inspect_says_how_compounds_were_mapped(name):
+    out = subprocess.run([str(CLOUDIFY), "inspect", str(FIXTURES / name)],
+                         capture_output=True, text=True, check=True).stdout
+    left_out = [line for line in out.splitlines() if "LEFT OUT" in line]
+    assert left_out == ([] if name != "unsupported_types.nc"
+                        else [line for line in left_out if line.split()[0] == "ragged"])
+    for group, var, dtype in compounds(FIXTURES / name):
+        for member, _ in leaves(dtype):
+            assert f"member {member}" in out and f"of compound {var}" in out, (var, member)

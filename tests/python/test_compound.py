@@ -165,3 +165,60 @@ def test_inspect_says_how_compounds_were_mapped(name):
     for group, var, dtype in compounds(FIXTURES / name):
         for member, _ in leaves(dtype):
             assert f"member {member}" in out and f"of compound {var}" in out, (var, member)
+
+
+def write_obs(path, start, n):
+    """A netCDF-4 file of `n` time steps from `start` with a compound variable along time."""
+    rng = np.random.default_rng(start)
+    obs_t = np.dtype([("temperature", "f4"), ("count", "i2")])
+    with netCDF4.Dataset(path, "w") as ds:
+        ds.createDimension("time", None)
+        ds.createDimension("station", 3)
+        ct = ds.createCompoundType(obs_t, "obs_t")
+        v = ds.createVariable("obs", ct, ("time", "station"), zlib=True, chunksizes=(2, 3))
+        data = np.zeros((n, 3), obs_t)
+        data["temperature"] = rng.normal(280, 5, (n, 3))
+        data["count"] = rng.integers(0, 100, (n, 3))
+        v[:] = data
+        t = ds.createVariable("time", "f8", ("time",))
+        t.units, t.calendar = "days since 2000-01-01", "standard"
+        t[:] = np.arange(start, start + n)
+    return data
+
+
+def test_a_collection_joins_compound_members(tmp_path):
+    """Files joined along time (the automatic rule): each member's chunks are cut from its own
+    file's stored compound chunks (never another member's: members of whole chunks, which
+    plain variables would pass through as they are)."""
+    from conftest import mounted
+    parts = [write_obs(tmp_path / f"obs_day_2000010{1 + 4 * i}-2000010{4 + 4 * i}.nc", 4 * i, 4)
+             for i in range(2)]
+    want = np.concatenate(parts)
+    with mounted(tmp_path) as mnt:
+        ds = xr.open_zarr(mnt / "obs_day.zarr").load()
+        for m in ("temperature", "count"):
+            np.testing.assert_array_equal(ds[f"obs.{m}"].values, want[m])
+        np.testing.assert_array_equal(ds["obs"].values, want)
+
+
+def test_a_netcdf_c_crash_still_serves_compounds(tmp_path):
+    """netcdf-c kills the worker on the file: the pure-HDF5 view serves the compound
+    variables the same way (members from the HDF5 type)."""
+    import shutil
+
+    from conftest import mounted
+    for name in ("compound_nc4.nc", "compound_l3b.nc"):
+        shutil.copy(FIXTURES / name, tmp_path / name)
+    with mounted(tmp_path, "--index-dir", "none", "--workers", "1",
+                 env={"CLOUDIFY_TEST_WORKER_HOOK": "abort-netcdf:compound_"}) as mnt:
+        for name in ("compound_nc4.nc", "compound_l3b.nc"):
+            for group, var, dtype in compounds(FIXTURES / name):
+                kw = {} if group == "/" else {"group": group.strip("/")}
+                ds = xr.open_zarr(store_of(mnt, name), **kw).load()
+                with h5py.File(FIXTURES / name) as f:
+                    data = f[f"{group.rstrip('/')}/{var}"][()]
+                for member, path in leaves(dtype):
+                    np.testing.assert_array_equal(ds[f"{var}.{member}"].values,
+                                                  field(data, path))
+        log = (mnt.parent / (mnt.name + ".log")).read_text()
+        assert "retrying with libhdf5 alone" in log

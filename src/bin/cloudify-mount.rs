@@ -91,6 +91,11 @@ struct Cli {
     /// Target size of the chunks contiguous variables are split into (bytes).
     #[arg(long, default_value_t = 4 << 20, value_name = "BYTES", help_heading = "Zarr view")]
     contiguous_chunk_size: u64,
+    /// Also serve each compound variable `v` as a structured array (records) beside its members
+    /// `v.m`, where every member is a scalar (off by default: netCDF-C 4.9.0's NCZarr crashes on
+    /// a store holding one).
+    #[arg(long, help_heading = "Zarr view")]
+    structured_arrays: bool,
 
     /// Directory for persisted indexes, so a remount costs a stat per dataset
     /// [default: $XDG_CACHE_HOME/cloudify-mount/index]; "none" disables.
@@ -161,6 +166,7 @@ fn config(cli: &Cli) -> Result<MountConfig, String> {
                 None => IndexStore::default_dir(),
             },
             decoded_chunk_target: cli.decoded_chunk_size,
+            structured_arrays: cli.structured_arrays,
             chunk_mode: match cli.chunks {
                 Chunks::Raw => ChunkMode::Raw,
                 Chunks::Decoded => ChunkMode::Decoded,

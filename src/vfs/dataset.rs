@@ -114,6 +114,8 @@ pub struct Datasets {
     pub(super) options: IndexOptions,
     pub(super) mode: ChunkMode,
     pub(super) merge_target: u64,
+    /// Compound variables also served as structured arrays (`--structured-arrays`).
+    pub(super) structured: bool,
     store: Option<IndexStore>,
     pub(super) isolation: Isolation,
     pub(super) next_generation: AtomicU64,
@@ -126,7 +128,7 @@ impl Datasets {
     pub fn new(
         options: IndexOptions,
         (max_datasets, budget): (u64, u64),
-        (mode, merge_target): (ChunkMode, u64),
+        (mode, merge_target, structured): (ChunkMode, u64, bool),
         store: Option<IndexStore>,
         isolation: Isolation,
         skip_bad_members: bool,
@@ -149,6 +151,7 @@ impl Datasets {
             options,
             mode,
             merge_target,
+            structured,
             store,
             isolation,
             next_generation,
@@ -193,11 +196,20 @@ impl Datasets {
         entry.1.clone()
     }
 
+    /// The store of `index` as this tree serves it (chunk mode, structured arrays or not).
+    pub(super) fn view(&self, index: crate::index::DatasetIndex) -> DatasetView {
+        let mut index = mode::apply(self.mode, index, self.merge_target);
+        if !self.structured {
+            crate::zarr::structured::hide(&mut index);
+        }
+        DatasetView::new(index)
+    }
+
     fn load(&self, path: &Path, stat: SourceStat) -> LoadResult {
         let started = Instant::now();
         let file = File::open(path).map_err(DatasetError::open(path))?;
         let index = self.index_of(path, &file, stat)?;
-        let view = DatasetView::new(mode::apply(self.mode, index, self.merge_target));
+        let view = self.view(index);
         let (arrays, us) = (view.arrays.len(), started.elapsed().as_micros() as u64);
         debug!(file = %path.display(), arrays, us, "dataset ready");
         let generation = self.next_generation.fetch_add(1, Ordering::Relaxed);
@@ -264,7 +276,7 @@ mod tests {
         let datasets = Datasets::new(
             IndexOptions::default(),
             (1, 4096),
-            (ChunkMode::Raw, 16 << 20),
+            (ChunkMode::Raw, 16 << 20, false),
             None,
             Isolation::InProcess,
             false,

@@ -21,6 +21,8 @@ pub struct VfsOptions {
     pub chunk_mode: ChunkMode,
     /// Decoded mode: source chunks are stacked up to this many bytes per Zarr chunk.
     pub decoded_chunk_target: u64,
+    /// Compound variables also served as structured arrays (beside their members).
+    pub structured_arrays: bool,
     /// Where indexes are persisted (`None`: not persisted).
     pub index_dir: Option<PathBuf>,
     /// STAC files: shown or not, their configuration.
@@ -48,6 +50,7 @@ impl Default for VfsOptions {
             index_bytes: 256 << 20,
             chunk_mode: ChunkMode::Raw,
             decoded_chunk_target: 16 << 20,
+            structured_arrays: false,
             index_dir: None,
             stac: StacOptions { enabled: true, ..StacOptions::default() },
             isolation: Isolation::InProcess,

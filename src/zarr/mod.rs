@@ -7,6 +7,7 @@ pub mod chunk;
 pub mod crop;
 mod json;
 pub mod mode;
+pub mod structured;
 pub mod v2;
 
 pub use v2::{ArrayEntry, Child, DatasetView, Entry};

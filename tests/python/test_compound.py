@@ -1,6 +1,7 @@
 """Compound variables (issue 18) through a real mount: every member `v.m` equals h5py's
 `ds['m']` (and netCDF4-python's field where netCDF-C reads the file), the structured array `v`
-equals h5py's array through zarr-python 3 and 2.18, and xarray opens and loads the store."""
+(with --structured-arrays) equals h5py's array through zarr-python 3 and 2.18, and xarray
+opens and loads the store either way."""
 import json
 import subprocess
 
@@ -11,7 +12,7 @@ import pytest
 import xarray as xr
 import zarr
 
-from conftest import CLOUDIFY, FIXTURES, PY2
+from conftest import CLOUDIFY, FIXTURES, PY2, mounted
 
 # the compound fixtures (scripts/make_compound_fixtures.py); netCDF-C lists the compounds of
 # the netCDF-4 ones (compared with netCDF4-python too)
@@ -45,6 +46,12 @@ def field(values, path):
     for p in path:
         values = values[p]
     return values
+
+
+@pytest.fixture(scope="module")
+def structured_mount():
+    with mounted(FIXTURES, "--structured-arrays") as mnt:
+        yield mnt
 
 
 def store_of(mnt, name):
@@ -103,12 +110,15 @@ def structured_expected(data):
 
 
 @pytest.mark.parametrize("name,group,var", CASES)
-def test_structured_array(fixtures_mount, name, group, var):
-    """`v` is a packed little-endian structured array equal to h5py's, where every member is a
-    scalar (zarr-python 3.1 cannot read array members; then `v` is not served, and the members
-    say why in `cloudify_structured_array`)."""
-    store = store_of(fixtures_mount, name)
+def test_structured_array(structured_mount, fixtures_mount, name, group, var):
+    """With --structured-arrays, `v` is a packed little-endian structured array equal to
+    h5py's, where every member is a scalar (zarr-python 3.1 cannot read array members; then `v`
+    is not served, and the members say why in `cloudify_structured_array`). Without it (by
+    default) no structured array is served."""
     prefix = "" if group == "/" else group.strip("/") + "/"
+    default = json.loads((store_of(fixtures_mount, name) / ".zmetadata").read_text())["metadata"]
+    assert f"{prefix}{var}/.zarray" not in default
+    store = store_of(structured_mount, name)
     meta = json.loads((store / ".zmetadata").read_text())["metadata"]
     with h5py.File(FIXTURES / name) as f:
         data = f[f"{group.rstrip('/')}/{var}"][()]
@@ -134,11 +144,13 @@ def test_structured_array(fixtures_mount, name, group, var):
     assert r.stdout == want.dtype.str.encode() + b"|" + want.tobytes()
 
 
+@pytest.mark.parametrize("structured", [False, True])
 @pytest.mark.parametrize("name", sorted(FILES))
-def test_xarray_opens_and_loads(fixtures_mount, name):
+def test_xarray_opens_and_loads(request, name, structured):
     """xr.open_zarr on every group of the store loads every array, the structured ones
     included, and each member equals h5py's."""
-    store = store_of(fixtures_mount, name)
+    mnt = request.getfixturevalue("structured_mount" if structured else "fixtures_mount")
+    store = store_of(mnt, name)
     groups = sorted({g for g, _, _ in compounds(FIXTURES / name)})
     with h5py.File(FIXTURES / name) as f:
         for group in groups:
@@ -151,6 +163,8 @@ def test_xarray_opens_and_loads(fixtures_mount, name):
                 for member, path in leaves(dtype):
                     np.testing.assert_array_equal(ds[f"{var}.{member}"].values, field(data, path))
                     assert ds[f"{var}.{member}"].attrs["cloudify_compound_of"] == var
+                scalars = not any(dtype.fields[n][0].shape for n in dtype.names)
+                assert (var in ds) == (structured and scalars), var
                 if var in ds:
                     np.testing.assert_array_equal(ds[var].values, structured_expected(data))
 
@@ -190,11 +204,10 @@ def test_a_collection_joins_compound_members(tmp_path):
     """Files joined along time (the automatic rule): each member's chunks are cut from its own
     file's stored compound chunks (never another member's: members of whole chunks, which
     plain variables would pass through as they are)."""
-    from conftest import mounted
     parts = [write_obs(tmp_path / f"obs_day_2000010{1 + 4 * i}-2000010{4 + 4 * i}.nc", 4 * i, 4)
              for i in range(2)]
     want = np.concatenate(parts)
-    with mounted(tmp_path) as mnt:
+    with mounted(tmp_path, "--structured-arrays") as mnt:
         ds = xr.open_zarr(mnt / "obs_day.zarr").load()
         for m in ("temperature", "count"):
             np.testing.assert_array_equal(ds[f"obs.{m}"].values, want[m])
@@ -206,7 +219,6 @@ def test_a_netcdf_c_crash_still_serves_compounds(tmp_path):
     variables the same way (members from the HDF5 type)."""
     import shutil
 
-    from conftest import mounted
     for name in ("compound_nc4.nc", "compound_l3b.nc"):
         shutil.copy(FIXTURES / name, tmp_path / name)
     with mounted(tmp_path, "--index-dir", "none", "--workers", "1",
@@ -222,3 +234,18 @@ def test_a_netcdf_c_crash_still_serves_compounds(tmp_path):
                                                   field(data, path))
         log = (mnt.parent / (mnt.name + ".log")).read_text()
         assert "retrying with libhdf5 alone" in log
+
+
+@pytest.mark.parametrize("name", sorted(FILES))
+def test_stac_item_lists_the_members(fixtures_mount, name):
+    """The item's datacube names every member array with the member's dimensions (keyed
+    where they are defined: `group/dim`)."""
+    item = json.loads((fixtures_mount / (name.rsplit(".", 1)[0] + ".stac.json")).read_text())
+    variables = item["properties"]["cube:variables"]
+    store = store_of(fixtures_mount, name)
+    for group, var, dtype in compounds(FIXTURES / name):
+        prefix = "" if group == "/" else group.strip("/") + "/"
+        for member, _ in leaves(dtype):
+            zattrs = json.loads((store / prefix / f"{var}.{member}" / ".zattrs").read_text())
+            dims = [d.rpartition("/")[2] for d in variables[f"{prefix}{var}.{member}"]["dimensions"]]
+            assert dims == zattrs["_ARRAY_DIMENSIONS"], (var, member)

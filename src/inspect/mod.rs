@@ -119,7 +119,8 @@ fn compound_how(a: &ArrayNode) -> String {
     let element = c.stored.element_size();
     let what = if a.dtype.kind == crate::index::ElementKind::Compound {
         format!(
-            "structured array of compound {} ({} members, little-endian, packed)",
+            "structured array of compound {} ({} members, little-endian, packed; in a mount \
+             with --structured-arrays)",
             c.of,
             c.fields.len()
         )

@@ -1,30 +1,53 @@
 //! Chunks of compound variables' arrays (`ChunkRef::Compound`): the stored compound chunk at
 //! the same place is read as any chunk of its kind would be (a `pread`, decoded in Rust, or
 //! decoded by libhdf5 in a worker), cropped to the served chunk, and the members cut out
-//! (`index::Compound::extract`). The result is cached like every generated chunk; each array
-//! of one compound decodes the stored chunk itself.
+//! (`index::Compound::extract`). The decoded stored chunk is cached under a key of its own,
+//! shared by every array of the compound (a reader of all k members decodes each stored
+//! chunk once, not k times); the cut chunk is cached like every generated chunk. The two are
+//! made one after the other, never one inside the other (each holds a share of the budget
+//! of chunks being made while it is made).
 
+use super::cache::Chunk;
 use super::{decode_stored, read_chunk, ChunkError, ChunkSource};
 use crate::index::{ArrayNode, ChunkRef, SourceFilter};
 
-/// The served bytes of chunk `pos` of the compound array `array`.
+/// The served bytes of the compound array `array`'s chunk (`size` bytes) that `src.key` names.
 pub(super) fn compound_chunk(
     src: &ChunkSource<'_>,
     array: &ArrayNode,
-    pos: usize,
-) -> Result<Vec<u8>, ChunkError> {
+    size: u64,
+) -> Result<Chunk, ChunkError> {
     let compound = array.compound.as_deref().ok_or(ChunkError::NotCompound)?;
     let stored = &compound.stored;
-    let raw = stored_raw(src, stored, pos)?;
+    let pos = src.key.2;
+    // the stored chunk's key: the dataset's generation, a number no served array has (arrays
+    // are numbered from 0), the chunk's place
+    let stored_key = (src.key.0, usize::MAX - compound.id as usize, pos);
+    let raw = src
+        .cache
+        .get_or_try(stored_key, stored.chunk_nbytes(), |_| stored_raw(src, stored, pos))
+        .map_err(ChunkError::Shared)?;
+    let cut = |_: &mut super::inflight::Permit<'_>| -> Result<Vec<u8>, ChunkError> {
+        let bytes = cut(array, compound, &raw);
+        if bytes.len() as u64 != size {
+            return Err(ChunkError::SizeChanged { got: bytes.len() as u64, expected: size });
+        }
+        Ok(bytes)
+    };
+    src.cache.get_or_try(src.key, size, cut).map_err(ChunkError::Shared)
+}
+
+/// The served bytes of `array` from the decoded stored chunk `raw`.
+fn cut(array: &ArrayNode, compound: &crate::index::Compound, raw: &[u8]) -> Vec<u8> {
+    let stored = &compound.stored;
     // the stored chunk may be larger than the array; the served one never is
     let served: Vec<u64> = array.chunks[..stored.chunks.len()].to_vec();
-    let raw = if served == stored.chunks {
-        raw
+    if served == stored.chunks {
+        compound.extract(raw)
     } else {
         let es = stored.element_size() as u64;
-        crate::zarr::crop::crop(&raw, &stored.chunks, &served, es)
-    };
-    Ok(compound.extract(&raw))
+        compound.extract(&crate::zarr::crop::crop(raw, &stored.chunks, &served, es))
+    }
 }
 
 /// The raw (uncompressed) bytes of the stored chunk `pos` of `stored`: one full chunk of

@@ -228,17 +228,7 @@ pub fn read_chunk(
             Ok(Bytes::window(bytes, offset, want))
         }
         ChunkRef::Compound { size } => {
-            let make = |_: &mut Permit<'_>| -> Result<Vec<u8>, ChunkError> {
-                let bytes = compound::compound_chunk(src, array, src.key.2)?;
-                if bytes.len() as u64 != *size {
-                    let got = bytes.len() as u64;
-                    return Err(ChunkError::SizeChanged { got, expected: *size });
-                }
-                Ok(bytes)
-            };
-            let bytes =
-                src.cache.get_or_try(src.key, chunk.size(), make).map_err(ChunkError::Shared)?;
-            Ok(Bytes::window(bytes, offset, want))
+            Ok(Bytes::window(compound::compound_chunk(src, array, *size)?, offset, want))
         }
         ChunkRef::Reencode { offset: at, len: stored, mask, size } => {
             let bytes = src

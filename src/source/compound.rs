@@ -243,6 +243,16 @@ pub fn expand(
             offset: leaf.offset,
             stored_big_endian: dtype.big_endian,
         };
+        // a damaged type must not make a member reach past its element (or its chunk grow)
+        let bytes = field.shape.iter().try_fold(dtype.size as u64, |n, d| n.checked_mul(*d));
+        let end = bytes.and_then(|b| b.checked_add(field.offset));
+        if end.is_none_or(|end| end > stored.element_size() as u64) {
+            structured.get_or_insert(format!("member {} is left out", leaf.name));
+            let reason =
+                VariableError::Unsupported("compound member lies outside its element".into());
+            leave_out(group, file, &format!("{hdf5_path}.{}", leaf.name), name, reason);
+            continue;
+        }
         let mut dims = stored.dims.clone();
         dims.extend((0..field.shape.len()).map(|k| format!("{name}_dim{k}")));
         let mut shape = stored.shape.clone();

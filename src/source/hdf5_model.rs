@@ -17,6 +17,7 @@ use super::{nc4_strings, SourceError, VariableError};
 use crate::index::{ArrayNode, Dtype, ElementKind, GroupNode};
 use hdf5::types::{FloatSize, IntSize, TypeDescriptor, VarLenAscii, VarLenUnicode};
 use hdf5::{LinkType, LocationType};
+use hdf5_sys::h5t::{H5T_class_t, H5Tget_class};
 use std::ffi::CString;
 use std::path::Path;
 use tracing::{debug, warn};
@@ -59,9 +60,11 @@ pub fn has_unlisted_compound(path: &Path, tree: &ModelGroup) -> bool {
         names.iter().any(|name| {
             let member = join(at, name);
             if let Ok(ds) = g.dataset(name) {
-                let compound = ds
-                    .dtype()
-                    .is_ok_and(|t| matches!(t.to_descriptor(), Ok(TypeDescriptor::Compound(_))));
+                let compound = ds.dtype().is_ok_and(|t| {
+                    let _guard = hdf5_sys::LOCK.lock();
+                    // SAFETY: a live datatype id; its class is only compared
+                    unsafe { H5Tget_class(t.id()) == H5T_class_t::H5T_COMPOUND }
+                });
                 compound && !seen.contains(&member)
             } else if let Ok(child) = g.group(name) {
                 depth < MAX_DEPTH && find(&child, &member, seen, depth + 1)

@@ -25,11 +25,11 @@ def path(name):
 
 def compound_h5py():
     """h5py: mixed int/float members, big-endian members, a (3,) f4 array member, a fixed-width
-    S8 string member; chunked + shuffle + deflate (partial edge chunk, one chunk never written:
+    S8 string member, an array of fixed-width strings ((2,) S4); chunked + shuffle + deflate (partial edge chunk, one chunk never written:
     the compound fill value), contiguous 2-D, compact, an aligned type (padding between
     members) and a scalar."""
     rec = np.dtype([("id", "<i4"), ("temp", ">f8"), ("vec", "<f4", (3,)), ("tag", "S8"),
-                    ("flag", "u1")])
+                    ("flag", "u1"), ("codes", "S4", (2,))])
     with h5py.File(path("compound_h5py.h5"), "w") as f:
         n = 50
         x = np.zeros(n, rec)
@@ -38,7 +38,8 @@ def compound_h5py():
         x["vec"] = rng.random((n, 3)).astype("f4")
         x["tag"] = [f"st{i:03d}".encode() if i % 7 else b"longtag8" for i in range(n)]
         x["flag"] = np.arange(n) % 3
-        fill = np.array((-1, np.nan, (9, 9, 9), b"fill", 255), rec)
+        x["codes"] = [(f"a{i}".encode(), f"b{i * 7}".encode()) for i in range(n)]
+        fill = np.array((-1, np.nan, (9, 9, 9), b"fill", 255, (b"none", b"")), rec)
         d = f.create_dataset("records", shape=(64,), dtype=rec, chunks=(16,), compression="gzip",
                              shuffle=True, fillvalue=fill)
         d[:n] = x  # the last chunk (48..63) is partly written, 50..63 read as the fill value

@@ -27,7 +27,7 @@ def compound_h5py():
     """h5py: mixed int/float members, big-endian members, a (3,) f4 array member, a fixed-width
     S8 string member, an array of fixed-width strings ((2,) S4); chunked + shuffle + deflate (partial edge chunk, one chunk never written:
     the compound fill value), contiguous 2-D, compact, an aligned type (padding between
-    members) and a scalar."""
+    members), a scalar, and a variable-length string member (read when indexing)."""
     rec = np.dtype([("id", "<i4"), ("temp", ">f8"), ("vec", "<f4", (3,)), ("tag", "S8"),
                     ("flag", "u1"), ("codes", "S4", (2,))])
     with h5py.File(path("compound_h5py.h5"), "w") as f:
@@ -62,6 +62,11 @@ def compound_h5py():
         al["a"], al["b"], al["c"] = np.arange(5), np.arange(5) / 4, -np.arange(5)
         f.create_dataset("aligned", data=al, chunks=(2,))
         f.create_dataset("scalar", data=np.array((7, 0.5), dtype=[("i", "<i4"), ("f", "<f4")]))
+        labelled_t = np.dtype([("n", "<i2"), ("label", h5py.string_dtype()), ("w", "<f4")])
+        lab = np.zeros(6, labelled_t)
+        lab["n"], lab["w"] = np.arange(6), np.arange(6) / 8
+        lab["label"] = ["alpha", "", "gamma ray", "d\u00e9j\u00e0", "e", "zeta"]
+        f.create_dataset("labelled", data=lab, chunks=(4,))
 
 
 def compound_nc4():

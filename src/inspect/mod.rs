@@ -61,9 +61,25 @@ fn array(out: &mut String, a: &ArrayNode) {
         }
         StorageKind::ChunkedLibrary => "chunked, decoded by libhdf5 (filter without Zarr codec)",
         StorageKind::ContiguousPassThrough => "contiguous, pass-through byte ranges",
-        StorageKind::Compact => "compact, generated",
+        StorageKind::Compact => match a.attrs.iter().find(|(k, _)| k == "cloudify_compound_of") {
+            Some((_, of)) => &format!(
+                "member {} of compound {}, read when indexing (the compound has \
+                 variable-length members)",
+                a.name.rsplit_once('.').map_or("", |(_, m)| m),
+                crate::zarr::v2::attrs::to_json(of).trim_matches('"')
+            ),
+            None => "compact, generated",
+        },
         StorageKind::Unallocated => "never written, fill value",
-        StorageKind::Strings => "strings, generated (vlen-utf8)",
+        StorageKind::Strings => match a.attrs.iter().find(|(k, _)| k == "cloudify_compound_of") {
+            Some((_, of)) => &format!(
+                "variable-length string member {} of compound {}, read when indexing \
+                 (vlen-utf8)",
+                a.name.rsplit_once('.').map_or("", |(_, m)| m),
+                crate::zarr::v2::attrs::to_json(of).trim_matches('"')
+            ),
+            None => "strings, generated (vlen-utf8)",
+        },
         StorageKind::Joined => "joined from the members' chunks, generated",
         StorageKind::Converted => "N-bit type, read through libhdf5 as full-width values",
         StorageKind::Compound => &compound_how(a),

@@ -13,6 +13,7 @@ mod cdf_checks;
 mod cdf_layout;
 pub mod cdf_oracle;
 mod compound;
+mod compound_strings;
 mod contiguous;
 mod declined;
 mod hdf5_attrs;

@@ -11,7 +11,7 @@ use super::VariableError;
 use crate::index::{ArrayNode, ChunkRef, StorageKind};
 use hdf5_sys::h5d::{H5Dget_space, H5Dget_type, H5Dread, H5Dvlen_reclaim};
 use hdf5_sys::h5p::H5P_DEFAULT;
-use hdf5_sys::h5s::{H5Sclose, H5S_ALL};
+use hdf5_sys::h5s::{H5Sclose, H5Sget_simple_extent_npoints, H5S_ALL};
 use hdf5_sys::h5t::{
     H5T_class_t, H5Tclose, H5Tcreate, H5Tget_member_index, H5Tget_member_type, H5Tget_size,
     H5Tinsert, H5Tis_variable_str,
@@ -77,8 +77,10 @@ fn read_member(ds: &hdf5::Dataset, member: &str, nbytes: usize) -> Result<Vec<u8
         let size = if own >= 0 { H5Tget_size(own) } else { 0 };
         let mem = if size > 0 { H5Tcreate(H5T_class_t::H5T_COMPOUND, size) } else { -1 };
         let count = nbytes.checked_div(size).unwrap_or(0);
+        // the buffer must hold every element the dataset has, whatever its shape was said to be
         let ok = mem >= 0
             && count * size == nbytes
+            && elements(ds) == Some(count as u64)
             && H5Tinsert(mem, name.as_ptr(), 0, own) >= 0
             && H5Dread(ds.id(), mem, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf.as_mut_ptr().cast()) >= 0;
         for id in [mem, own] {
@@ -91,6 +93,20 @@ fn read_member(ds: &hdf5::Dataset, member: &str, nbytes: usize) -> Result<Vec<u8
         }
     }
     Ok(buf)
+}
+
+/// The number of elements of the dataset's dataspace.
+///
+/// # Safety
+/// The library lock is held.
+unsafe fn elements(ds: &hdf5::Dataset) -> Option<u64> {
+    let space = H5Dget_space(ds.id());
+    if space < 0 {
+        return None;
+    }
+    let n = H5Sget_simple_extent_npoints(space);
+    H5Sclose(space);
+    u64::try_from(n).ok()
 }
 
 fn read(ds: &hdf5::Dataset, member: &str, count: usize) -> Result<Vec<String>, VariableError> {
@@ -113,6 +129,7 @@ fn read(ds: &hdf5::Dataset, member: &str, count: usize) -> Result<Vec<String>, V
         let ok = string >= 0
             && mem >= 0
             && space >= 0
+            && H5Sget_simple_extent_npoints(space) == count as i64
             && H5Tis_variable_str(string) > 0
             && H5Tinsert(mem, name.as_ptr(), 0, string) >= 0;
         let read = ok

@@ -34,7 +34,7 @@ BIN = ROOT / "target" / "release" / "cloudify-mount"
 CLOUDIFY = ROOT / "target" / "release" / "cloudify"
 FLOOR = ROOT / "target" / "release" / "examples" / "fuse_floor"
 QUICK = "--quick" in sys.argv
-SCENARIOS = ["P1a", "P1b", "P2", "P3", "P4", "P5", "P6", "P7", "P8"]
+SCENARIOS = ["P1a", "P1b", "P2", "P2v3", "P3", "P4", "P5", "P6", "P7", "P8"]
 
 
 def only_arg():
@@ -196,7 +196,10 @@ def p1_p2_p4_p6(big_dir):
         chunks_t, src_t, r = medians(per_round, lambda ct, st: st / ct)
         record("P2", "raw: cat every chunk file vs cat source (speed)", chunks_t, src_t, "s",
                ">= 0.6x speed", r, r >= 0.6)
+        v2_files = sum(1 for p in (m.mnt / "big.zarr").rglob("*") if p.is_file())
     shutil.rmtree(WORK / "local")
+    if selected("P2v3"):
+        p1_p2_v3(big_dir, v2_files)
 
     # P1b: decoded mode vs netCDF4, first read (daemon cold) and re-read, a fresh mount a round
     def decoded_first_and_again():
@@ -257,6 +260,41 @@ def p1_p2_p4_p6(big_dir):
         record("P6", f"peak RSS reading {decoded_mib:.0f} MiB, cache {cache_mib} MiB", rss,
                cache_mib + 64, "MiB", "<= cache + 64 MiB", rss / (cache_mib + 64), rss <= cache_mib + 64)
     return size_mib
+
+
+def p1_p2_v3(big_dir, v2_files):
+    """Issue 19: P1a and P2 on a sharded v3 mount (default 256 MiB shards), and the number of
+    files of the store in v2 and v3."""
+    big = big_dir / "big.nc"
+    v3 = ("--zarr-format", "3")
+    with Mount(big_dir, *v3) as m:
+        store = m.mnt / "big.zarr"
+        files = sorted(str(p) for p in store.rglob("*") if p.is_file())
+        print(f"     files of the store: v2 {v2_files}, v3 sharded {len(files)}", flush=True)
+        local = WORK / "local3"
+        shutil.copytree(store, local / "big.zarr")
+
+        def local_read():
+            warm(local)
+            return timed(lambda: xr.open_zarr(local / "big.zarr", zarr_format=3).load())
+
+        def mount_read():
+            warm(big)
+            with Mount(big_dir, *v3) as fresh:
+                return timed(lambda: xr.open_zarr(fresh.mnt / "big.zarr", zarr_format=3).load())
+
+        per_round = rounds(5, mount_read, local_read)
+        mnt_t, loc_t, r = medians(per_round, lambda mt, lt: mt / lt)
+        record("P1a3", "v3 sharded: open_zarr(fresh mount).load() vs local copy", mnt_t, loc_t,
+               "s", "<= 1.10x", r, r <= 1.10)
+        cat_files = lambda: subprocess.run(["cat", *files], stdout=subprocess.DEVNULL, check=True)
+        cat_src = lambda: subprocess.run(["cat", str(big)], stdout=subprocess.DEVNULL, check=True)
+        warm_cat = lambda cat: (cat(), timed(cat))[1]
+        per_round = rounds(5, lambda: warm_cat(cat_files), lambda: warm_cat(cat_src))
+        files_t, src_t, r = medians(per_round, lambda ft, st: st / ft)
+        record("P2v3", "v3 sharded: cat every file of the store vs cat source", files_t, src_t,
+               "s", ">= 0.9x speed", r, r >= 0.9)
+    shutil.rmtree(WORK / "local3")
 
 
 def indexing_seconds(m):
@@ -349,6 +387,21 @@ def p3_many_files(n_files):
 
     find_t, floor_t, find_r = medians(rounds(1 if QUICK else 3, find_mount, find_floor),
                                       lambda a, b: a / b)
+
+    # issue 19: the same warm `find` over a sharded v3 mount (a zarr.json per node, key
+    # directories c/…) beside a v2 mount, and the entries each shows
+    def find_format(*extra):
+        with Mount(arch, "--threads", threads, *extra) as m:
+            return find(m.mnt)
+
+    v3_t, v2_t, r3 = medians(rounds(1 if QUICK else 3, lambda: find_format("--zarr-format", "3"),
+                                    find_format), lambda a, b: a / b)
+    for extra in ((), ("--zarr-format", "3")):
+        with Mount(arch, *extra) as m:
+            n = subprocess.run(["find", str(m.mnt)], capture_output=True, text=True).stdout.count("\n")
+        print(f"     entries found: {n} ({'v3' if extra else 'v2'})", flush=True)
+    record("P3v3", "find: sharded v3 mount vs v2 mount (time)", v3_t, v2_t, "s", "(reported)",
+           r3, True)
 
     # the daemon's memory follows the kernel's cache: the tree walked a quarter at a time with
     # the kernel's dentries and inodes dropped in between (their FORGETs empty the daemon's
@@ -554,7 +607,7 @@ def p8_collection(n_members):
 def main():
     print(f"machine: {platform.node()} {os.cpu_count()} cores, {platform.platform()}")
     print(f"{'id':4} {'scenario':58} {'measured':>9} {'baseline':>9}")
-    if selected("P1a", "P1b", "P2", "P4", "P6"):
+    if selected("P1a", "P1b", "P2", "P2v3", "P4", "P6"):
         big_dir = WORK / "big"
         big_dir.mkdir()
         mib = 64 if QUICK else 512

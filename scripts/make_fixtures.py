@@ -89,6 +89,78 @@ def packed():
         d[:] = rng.random(30)
 
 
+def packed_kinds():
+    """CF packing of every kind xarray decodes differently (for --unpack): int16 with float32
+    scale/offset and a missing_value pair, partly unwritten; int16 with float64 scale/offset,
+    contiguous; big-endian int16; byte with _Unsigned = "true" (its _FillValue -1 is 255);
+    ubyte with _Unsigned = "false"; int32 with float32 scale/offset (float64: too wide for
+    float32); scale_factor alone (float32), add_offset alone (float64), float32 scale with a
+    float64 offset (float64); float data with a float32 scale; an integer scale_factor (left
+    packed: xarray gives an integer type); a packed coordinate; valid_range kept."""
+    with netCDF4.Dataset(path("packed_kinds.nc"), "w") as ds:
+        ds.createDimension("t", 6)
+        ds.createDimension("y", 10)
+        ds.createDimension("x", 12)
+
+        def var(name, dtype, dims=("t", "y", "x"), fill=None, **kw):
+            v = ds.createVariable(name, dtype, dims, fill_value=fill, **kw)
+            v.set_auto_maskandscale(False)
+            return v
+
+        shape = (6, 10, 12)
+        t = var("t", "i2", ("t",))
+        t.scale_factor, t.add_offset, t.units = np.float32(0.5), np.float32(1.0), "days since 2000-01-01"
+        t[:] = np.arange(6, dtype="i2") * 2
+        a = var("f32_missing", "i2", fill=np.int16(-32767), zlib=True, chunksizes=(2, 5, 6))
+        a.scale_factor, a.add_offset = np.float32(0.02), np.float32(-3.5)
+        a.missing_value = np.array([-32000, 32000], dtype="i2")
+        a.valid_range = np.array([-31000, 31000], dtype="i2")
+        raw = rng.integers(-31000, 31000, shape, dtype=np.int16)
+        raw[0, 0, :3] = -32000
+        raw[1, 1, :2] = 32000
+        raw[2, 2, :4] = -32767
+        a[:4] = raw[:4]  # the last time steps never written: fill value
+        b = var("f64_contiguous", "i2", fill=np.int16(-9999), contiguous=True)
+        b.scale_factor, b.add_offset = np.float64(0.001), np.float64(273.15)
+        raw = rng.integers(-20000, 20000, shape, dtype=np.int16)
+        raw[0, 0, 0] = -9999
+        b[:] = raw
+        c = var("big_endian", ">i2", fill=np.int16(-1), endian="big", zlib=True, chunksizes=(3, 10, 12))
+        c.scale_factor, c.add_offset = np.float32(0.1), np.float32(0.0)
+        c[:] = rng.integers(0, 3000, shape, dtype=np.int16)
+        d = var("byte_unsigned", "i1", fill=np.int8(-1), zlib=True, chunksizes=(6, 5, 12))
+        d._Unsigned = "true"
+        d.scale_factor, d.add_offset = np.float32(0.4), np.float32(-10.0)
+        raw = rng.integers(-128, 127, shape, dtype=np.int8)
+        raw[0, 0, :6] = -1
+        d[:] = raw
+        e = var("ubyte_signed", "u1", fill=np.uint8(200))
+        e._Unsigned = "false"
+        e.scale_factor, e.add_offset = np.float32(2.0), np.float32(100.0)
+        e[:] = rng.integers(0, 255, shape, dtype=np.uint8)
+        f = var("int32_f32", "i4", fill=np.int32(-2147483647), zlib=True)
+        f.scale_factor, f.add_offset = np.float32(1e-4), np.float32(10.0)
+        f[:] = rng.integers(-2_000_000_000, 2_000_000_000, shape, dtype=np.int32)
+        g = var("scale_only", "i2")
+        g.scale_factor = np.float32(0.25)
+        g[:] = rng.integers(-1000, 1000, shape, dtype=np.int16)
+        h = var("offset_only", "i2", fill=np.int16(0))
+        h.add_offset = np.float32(0.5)
+        h[:] = rng.integers(-1000, 1000, shape, dtype=np.int16)
+        k = var("mixed_types", "i2")
+        k.scale_factor, k.add_offset = np.float32(0.3), np.float64(7.0)
+        k[:] = rng.integers(-1000, 1000, shape, dtype=np.int16)
+        m = var("float_scaled", "f4", fill=np.float32(-999.0), zlib=True)
+        m.scale_factor = np.float32(100.0)
+        raw = rng.random(shape, dtype=np.float32)
+        raw[0, 0, 0] = -999.0
+        raw[0, 0, 1] = np.nan
+        m[:] = raw
+        n = var("int_scale", "i2")
+        n.scale_factor = np.int16(3)
+        n[:] = rng.integers(-1000, 1000, shape, dtype=np.int16)
+
+
 def fletcher():
     """fletcher32 checksums on deflated chunks."""
     with netCDF4.Dataset(path("fletcher32.nc"), "w") as ds:
@@ -876,6 +948,90 @@ def hdf5_dangling_links():
         f["alias"] = h5py.SoftLink("/temperature")
 
 
+def fixed_strings(group, name, values, size, pad, cset=None):
+    """A fixed-length string dataset of `size` bytes with the given padding (h5py itself
+    writes only null-padded ones): the bytes are written as they are."""
+    from h5py import h5d, h5s, h5t
+    t = h5t.C_S1.copy()
+    t.set_size(size)
+    t.set_strpad(pad)
+    if cset is not None:
+        t.set_cset(cset)
+    data = np.array(values, dtype=f"S{size}")
+    space = h5s.create_simple(data.shape) if data.shape else h5s.create(h5s.SCALAR)
+    d = h5d.create(group.id, name.encode(), t, space)
+    mem = h5t.C_S1.copy()
+    mem.set_size(size)
+    mem.set_strpad(h5t.STR_NULLPAD)  # no conversion but the padding rule: bytes kept
+    if cset is not None:
+        mem.set_cset(cset)
+    d.write(h5s.ALL, h5s.ALL, data, mtype=mem)
+
+
+def hdf5_dangling_strings():
+    """h5py file netCDF-C cannot open (a dangling soft link) holding strings of every kind
+    h5py reads: variable-length (UTF-8 and ASCII) and fixed-length (null-padded,
+    null-terminated, space-padded; ASCII and UTF-8 character sets) datasets, scalar, 1-D, 2-D,
+    chunked and deflated, zero-length, null dataspaces, empty strings, non-ASCII UTF-8 and a
+    byte that is not UTF-8, a fixed-length string coordinate (dimension scale), one in a
+    sub-group, and string attributes of every kind; served through the pure-HDF5 view."""
+    from h5py import h5t
+    vlen, ascii_vlen = h5py.string_dtype(), h5py.string_dtype("ascii")
+    with h5py.File(path("hdf5_dangling_strings.h5"), "w") as f:
+        f["gone"] = h5py.SoftLink("/nowhere")
+        f.attrs["title"] = "strings of every kind"
+        f.create_dataset("vlen_scalar", data="Grüße, 世界", dtype=vlen)
+        f.create_dataset("vlen_1d", data=["alpha", "", "βeta", "日本語"], dtype=vlen)
+        f.create_dataset("vlen_2d", data=np.array([["a", "bb", ""], ["ccc", "δ", "e"]], dtype=object),
+                         dtype=vlen)
+        f.create_dataset("vlen_ascii", data=[b"x", b"yy", b""], dtype=ascii_vlen)
+        f.create_dataset("vlen_chunked", data=[f"s{i}" * (i % 4) for i in range(30)], dtype=vlen,
+                         chunks=(8,), compression="gzip")
+        f.create_dataset("vlen_zero_length", shape=(0,), dtype=vlen)
+        f.create_dataset("vlen_null", data=h5py.Empty(vlen))
+        f.create_dataset("fixed_scalar", data=np.bytes_(b"hello"))
+        f.create_dataset("fixed_1d", data=np.array([b"abc", b"de", b"", b"a\x00b"], dtype="S5"))
+        f.create_dataset("fixed_2d", data=np.array([[b"ab", b"c"], [b"", b"ddd"]], dtype="S3"))
+        f.create_dataset("fixed_chunked", data=np.array([b"%d" % (i * 37) for i in range(40)], dtype="S4"),
+                         chunks=(16,), compression="gzip", shuffle=True)
+        f.create_dataset("fixed_zero_length", shape=(0, 3), dtype="S4")
+        f.create_dataset("fixed_null", data=h5py.Empty("S6"))
+        f.create_dataset("fixed_latin1", data=np.array([b"caf\xe9", b"ok"], dtype="S4"))
+        fixed_strings(f, "fixed_utf8", ["Grüße".encode(), "日本".encode(), b""], 8, h5t.STR_NULLPAD,
+                      h5t.CSET_UTF8)
+        fixed_strings(f, "fixed_space_padded", [b"ab    ", b"a b   ", b"abcdef"], 6, h5t.STR_SPACEPAD)
+        fixed_strings(f, "fixed_null_terminated", [b"ab\x00cd\x00", b"abcdef", b"\x00\x00\x00\x00\x00\x00"],
+                      6, h5t.STR_NULLTERM)
+        fixed_strings(f, "fixed_one_byte", [b"x", b"y"], 1, h5t.STR_NULLPAD)
+        # a fixed-length string coordinate: station names, a dimension scale of `temperature`
+        f.create_dataset("station", data=np.array([b"Mawson", b"Casey", b"Davis"], dtype="S8"))
+        f["station"].make_scale("station")
+        t = f.create_dataset("temperature", data=np.array([-12.5, -3.0, -7.25], dtype="f4"))
+        t.attrs["units"] = "degC"
+        t.dims[0].attach_scale(f["station"])
+        g = f.create_group("sub")
+        g.create_dataset("names", data=["één", "two"], dtype=vlen)
+        g.create_dataset("codes", data=np.array([b"A1", b"B22"], dtype="S3"))
+        a = f.attrs
+        a["vlen"] = "héllo"
+        a["vlen_list"] = np.array(["a", "bé", ""], dtype=object)
+        a.create("vlen_2d", np.array([["a", "b"], ["c", "d"]], dtype=object), dtype=vlen)
+        a.create("vlen_ascii", b"ascii", dtype=ascii_vlen)
+        a.create("vlen_empty", "", dtype=vlen)
+        a.create("vlen_null", h5py.Empty(vlen))
+        a["fixed"] = np.bytes_(b"fixed text")
+        a["fixed_list"] = np.array([b"ab", b"c"], dtype="S2")
+        a.create("fixed_utf8", "Grüße".encode(), dtype=h5py.string_dtype("utf-8", 7))
+        a.create("fixed_inner_nul", np.bytes_(b"ab\x00cd"))
+        a.create("fixed_latin1", np.bytes_(b"caf\xe9"))
+        a.create("fixed_long", np.bytes_(b"x" * 5000))
+        a.create("fixed_null", h5py.Empty("S4"))
+        a.create("fixed_zero_length", np.array([], dtype="S3"))
+        a.create("fixed_one_byte_list", np.array([b"p", b"q"], dtype="S1"))
+        t.attrs.create("long_name", np.bytes_(b"air temperature"))
+        t.attrs["comment"] = "vlen on a variable"
+
+
 def main():
     os.makedirs(OUT, exist_ok=True)
     if sys.argv[2:3] == ["--codecs"]:  # only the codec fixtures (the others stay byte-identical)
@@ -892,6 +1048,8 @@ def main():
     oversized_chunks()
     codec_fixtures()
     hdf5_dangling_links()
+    hdf5_dangling_strings()
+    packed_kinds()
     subprocess.run([sys.executable, os.path.join(os.path.dirname(__file__), "make_compound_fixtures.py"),
                     OUT], check=True)
     subprocess.run([sys.executable, os.path.join(os.path.dirname(__file__), "make_cdl_fixtures.py"),

@@ -13,17 +13,19 @@
 //!        │
 //!  fuse::InodeVfs                  inode numbers and the kernel's references over the tree
 //!  fuse::FuseAdapter               thin fuser adapter: one call per callback, errno mapping
+//!  http                            thin axum adapter beside it: GET/HEAD by path, status mapping
 //!
 //!  stac                            Item per dataset (facts read from coordinates), Catalog per dir
 //! ```
 //!
-//! Everything below `fuse` is kernel-free and driven directly by the tests; the layer rule
+//! Everything below `fuse` and `http` is kernel-free and driven directly by the tests; the layer rule
 //! (docs/ARCHITECTURE.md) is checked by `tests/layers.rs`.
 
 pub mod cf;
 pub mod codec;
 pub mod collection;
 pub mod fuse;
+pub mod http;
 pub mod index;
 pub mod inspect;
 pub mod offline;

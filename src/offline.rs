@@ -7,7 +7,7 @@ use crate::stac::{self, ArrayReader, ItemPlace, StacOptions};
 use crate::vfs::naming::{short_name, store_stem, ITEM_SUFFIX, STORE_SUFFIX};
 use crate::vfs::{stat_source, Kind, NodeKey, Vfs, VfsError, VfsOptions};
 use crate::worker::Isolation;
-use crate::zarr::DatasetView;
+use crate::zarr::{DatasetView, ZarrFormat};
 use std::ffi::OsStr;
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
@@ -39,12 +39,13 @@ pub fn file_item(
     path: &Path,
     options: &StacOptions,
     isolation: &Isolation,
+    zarr_format: ZarrFormat,
 ) -> Result<::stac::Item, OfflineError> {
     let name = path.display().to_string();
     let index = isolation.index(path, &IndexOptions::default()).map_err(OfflineError::Index)?;
     let stat = stat_source(path).map_err(|e| OfflineError::Io(name.clone(), e))?;
     let file = std::fs::File::open(path).map_err(|e| OfflineError::Io(name.clone(), e))?;
-    let view = DatasetView::new(index);
+    let view = DatasetView::with_format(index, zarr_format);
     let library = isolation.library(path.to_path_buf());
     let reader = ArrayReader { file: &file, library: Some(library.as_ref()) };
     let facts = stac::facts(&view, &reader, &name);
@@ -59,6 +60,7 @@ pub fn file_item(
         mtime: stat.identity.mtime,
         config: &options.config,
         public_url: options.public_url.as_deref(),
+        zarr_format: zarr_format.number(),
     };
     Ok(stac::item::item(&facts, &place))
 }

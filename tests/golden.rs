@@ -1,5 +1,6 @@
 //! Golden output: every document the tree serves (`.zmetadata`, `.zarray`, `.zattrs`,
-//! `.zgroup`, STAC items and catalogs) for every fixture and corpus file, in both chunk modes,
+//! `.zgroup`, v3's `zarr.json`, STAC items and catalogs) for every fixture and corpus file, in
+//! both chunk modes and both Zarr versions,
 //! and a digest of every array's chunk files, byte for byte as `tests/golden/*.txt` records.
 //!
 //! A refactoring must leave this output unchanged. A change meant to alter the output
@@ -12,6 +13,7 @@
 
 use cloudify_mount::vfs::{Kind, NodeKey, Vfs, VfsOptions};
 use cloudify_mount::zarr::mode::ChunkMode;
+use cloudify_mount::zarr::ZarrFormat;
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -40,7 +42,7 @@ struct Record {
 }
 
 fn is_document(name: &str) -> bool {
-    matches!(name, ".zmetadata" | ".zarray" | ".zattrs" | ".zgroup" | "catalog.json")
+    matches!(name, ".zmetadata" | ".zarray" | ".zattrs" | ".zgroup" | "zarr.json" | "catalog.json")
         || name.ends_with(".stac.json")
 }
 
@@ -100,11 +102,18 @@ fn walk(vfs: &Vfs, key: &NodeKey, path: &str, archive: &str, rec: &mut Record) {
     }
 }
 
-/// The golden text of the tree over `archive` in both chunk modes.
+/// The golden text of the tree over `archive` in both chunk modes, as Zarr v2, and as Zarr
+/// v3 (raw: sharded with the default shard size; decoded: unsharded).
 fn golden_text(archive: &Path) -> String {
     let mut out = String::new();
-    for (label, mode) in [("raw", ChunkMode::Raw), ("decoded", ChunkMode::Decoded)] {
-        let options = VfsOptions { chunk_mode: mode, ..VfsOptions::default() };
+    let v3 = |shard_bytes| ZarrFormat::V3 { shard_bytes };
+    for (label, mode, zarr_format) in [
+        ("raw", ChunkMode::Raw, ZarrFormat::V2),
+        ("decoded", ChunkMode::Decoded, ZarrFormat::V2),
+        ("v3-raw", ChunkMode::Raw, v3(ZarrFormat::DEFAULT_SHARD_BYTES)),
+        ("v3-decoded", ChunkMode::Decoded, v3(0)),
+    ] {
+        let options = VfsOptions { chunk_mode: mode, zarr_format, ..VfsOptions::default() };
         let vfs = Vfs::new(archive, options).expect("vfs");
         let root = archive.canonicalize().expect("archive path");
         let mut rec = Record::default();

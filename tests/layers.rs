@@ -4,7 +4,7 @@
 //!
 //! ```text
 //!  telemetry < codec, cf < index < source < worker < zarr < stac, collection < vfs
-//!    < fuse, offline, inspect
+//!    < fuse, http, offline, inspect
 //! ```
 
 use std::path::{Path, PathBuf};
@@ -24,6 +24,7 @@ const LAYERS: &[(&str, u32)] = &[
     ("fuse", 8),
     ("offline", 8),
     ("inspect", 8),
+    ("http", 8),
 ];
 
 fn layer(module: &str) -> Option<u32> {

@@ -5,19 +5,18 @@
 //! one-line reason and exits 1).
 
 use clap::{CommandFactory, Parser};
-use cloudify_mount::collection::declared;
 use cloudify_mount::fuse::config::{MountConfig, MountFlags};
-use cloudify_mount::source::IndexOptions;
-use cloudify_mount::stac::{StacConfig, StacOptions};
-use cloudify_mount::vfs::{IndexStore, VfsOptions};
-use cloudify_mount::worker::{Isolation, Pool};
-use cloudify_mount::zarr::mode::ChunkMode;
 use std::io::{BufRead, BufReader};
 use std::os::fd::{FromRawFd, IntoRawFd};
 use std::path::PathBuf;
 use std::process::{Command, ExitCode, Stdio};
-use std::sync::Arc;
 use std::time::Duration;
+use tree_args::TreeArgs;
+
+#[path = "common/log_file.rs"]
+mod log_file;
+#[path = "common/tree_args.rs"]
+mod tree_args;
 
 #[derive(Parser, Debug)]
 #[command(
@@ -56,93 +55,8 @@ struct Cli {
     /// client (`find`, `rsync`) waits less for a thread to wake].
     #[arg(long, help_heading = "Mount")]
     threads: Option<usize>,
-    /// Follow symbolic links that lead outside the archive (by default they are not shown;
-    /// links to places inside the archive are always followed).
-    #[arg(long, help_heading = "Mount")]
-    follow_symlinks: bool,
-
-    /// Files of a dataset of many files (`<stem>_<start>-<end>.nc` beside others of the same
-    /// stem, shown together as `<stem>.zarr`): also shown as stores of their own, or hidden.
-    #[arg(long, value_enum, default_value_t = Members::Show, help_heading = "Collections")]
-    members: Members,
-    /// A member of a collection that cannot be read is left out (logged; the gap shows in the
-    /// time coordinate) instead of failing the collection.
-    #[arg(long, help_heading = "Collections")]
-    skip_bad_members: bool,
-    /// Declared collections (TOML: `[[collection]]` with `name` (the store's path in the
-    /// mount), `members` (archive-relative globs), `join = "time"` and/or `union = true`);
-    /// see the README.
-    #[arg(long, value_name = "FILE", help_heading = "Collections")]
-    collections: Option<PathBuf>,
-    /// A directory whose sub-directories are CMIP/CORDEX-style variable trees
-    /// (`<variable_id>/[<grid_label>/]<version>/` or `<variable_id>/` only) also shows one
-    /// store per grid label merging the variables (latest version of each); see the README.
-    #[arg(long, help_heading = "Collections")]
-    union_parent: bool,
-
-    /// raw: the stored compressed chunks, zero-copy (compact; for rsync/rclone export).
-    /// decoded: every chunk uncompressed, decoded in the daemon (fastest for local readers).
-    #[arg(long, value_enum, default_value_t = Chunks::Raw, help_heading = "Zarr view")]
-    chunks: Chunks,
-    /// Decoded mode: stack source chunks along the first dimension up to this size (bytes),
-    /// so that readers handle fewer, larger chunks; 0 keeps the source's chunks.
-    #[arg(long, default_value_t = 16 << 20, value_name = "BYTES", help_heading = "Zarr view")]
-    decoded_chunk_size: u64,
-    /// Target size of the chunks contiguous variables are split into (bytes).
-    #[arg(long, default_value_t = 4 << 20, value_name = "BYTES", help_heading = "Zarr view")]
-    contiguous_chunk_size: u64,
-    /// Also serve each compound variable `v` as a structured array (records) beside its members
-    /// `v.m`, where every member is a scalar (off by default: netCDF-C 4.9.0's NCZarr crashes on
-    /// a store holding one).
-    #[arg(long, help_heading = "Zarr view")]
-    structured_arrays: bool,
-
-    /// Directory for persisted indexes, so a remount costs a stat per dataset
-    /// [default: $XDG_CACHE_HOME/cloudify-mount/index]; "none" disables.
-    #[arg(long, value_name = "DIR", help_heading = "Caching")]
-    index_dir: Option<PathBuf>,
-    /// Memory for generated chunks, cached and being made (bytes).
-    #[arg(long, default_value_t = 256 << 20, value_name = "BYTES", help_heading = "Caching")]
-    cache_size: u64,
-    /// Datasets kept indexed at once.
-    #[arg(long, default_value_t = 256, help_heading = "Caching")]
-    max_datasets: u64,
-    /// Memory for the indexes of the datasets kept (bytes): a dataset of many chunks takes
-    /// more of it, and fewer such datasets are kept.
-    #[arg(long, default_value_t = 256 << 20, value_name = "BYTES", help_heading = "Caching")]
-    index_memory: u64,
-
-    /// Worker processes running netcdf-c/libhdf5 (indexing, szip-like decoding), so that a
-    /// malformed file crashes a worker, not the mount; 0 runs them in the daemon
-    /// [default: number of CPUs, 1 to 4].
-    #[arg(long, help_heading = "Isolation")]
-    workers: Option<usize>,
-    /// Seconds a worker may spend on one file before it is killed and the file marked bad.
-    #[arg(long, default_value_t = 300, value_name = "SECONDS", help_heading = "Isolation")]
-    worker_timeout: u64,
-
-    /// STAC configuration (JSON; see docs/STAC.md): catalog id/title/description, license,
-    /// providers, keywords, extra item properties, asset templates.
-    #[arg(long, value_name = "FILE", help_heading = "STAC")]
-    stac_config: Option<PathBuf>,
-    /// Base URL the stores will be published under; items get an asset pointing there.
-    #[arg(long, value_name = "URL", help_heading = "STAC")]
-    public_url: Option<String>,
-    /// Show no STAC files (catalog.json, <name>.stac.json).
-    #[arg(long, help_heading = "STAC")]
-    no_stac: bool,
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
-enum Members {
-    Show,
-    Hide,
-}
-
-#[derive(Clone, Copy, Debug, clap::ValueEnum)]
-enum Chunks {
-    Raw,
-    Decoded,
+    #[command(flatten)]
+    tree: TreeArgs,
 }
 
 fn config(cli: &Cli) -> Result<MountConfig, String> {
@@ -155,53 +69,8 @@ fn config(cli: &Cli) -> Result<MountConfig, String> {
             (4 * std::thread::available_parallelism().map_or(2, |n| n.get())).clamp(16, 32)
         }),
         ttl: Duration::from_secs(cli.attr_timeout),
-        vfs: VfsOptions {
-            index: IndexOptions { contiguous_chunk_target: cli.contiguous_chunk_size.max(1) },
-            cache_bytes: cli.cache_size,
-            max_datasets: cli.max_datasets.max(1),
-            index_bytes: cli.index_memory,
-            index_dir: match &cli.index_dir {
-                Some(d) if d.as_os_str() == "none" => None,
-                Some(d) => Some(std::path::absolute(d).map_err(|e| e.to_string())?),
-                None => IndexStore::default_dir(),
-            },
-            decoded_chunk_target: cli.decoded_chunk_size,
-            structured_arrays: cli.structured_arrays,
-            chunk_mode: match cli.chunks {
-                Chunks::Raw => ChunkMode::Raw,
-                Chunks::Decoded => ChunkMode::Decoded,
-            },
-            isolation: isolation(cli)?,
-            follow_symlinks: cli.follow_symlinks,
-            hide_members: cli.members == Members::Hide,
-            skip_bad_members: cli.skip_bad_members,
-            union_parent: cli.union_parent,
-            collections: match &cli.collections {
-                Some(path) => declared::load(path).map_err(|e| e.to_string())?,
-                None => Vec::new(),
-            },
-            stac: StacOptions {
-                enabled: !cli.no_stac,
-                config: match &cli.stac_config {
-                    Some(path) => StacConfig::load(path).map_err(|e| e.to_string())?,
-                    None => StacConfig::default(),
-                },
-                public_url: cli.public_url.clone(),
-            },
-        },
+        vfs: cli.tree.vfs_options()?,
     })
-}
-
-fn isolation(cli: &Cli) -> Result<Isolation, String> {
-    let cpus = std::thread::available_parallelism().map_or(1, |n| n.get());
-    match cli.workers.unwrap_or(cpus.clamp(1, 4)) {
-        0 => Ok(Isolation::InProcess),
-        n => {
-            let exe = std::env::current_exe().map_err(|e| format!("own executable: {e}"))?;
-            let timeout = Duration::from_secs(cli.worker_timeout.max(1));
-            Ok(Isolation::Workers(Arc::new(Pool::new(exe, n, timeout))))
-        }
-    }
 }
 
 /// The long options that may also be given in `-o` lists (not the hidden ones).
@@ -278,17 +147,6 @@ fn detach(cli: &Cli) -> Result<(), String> {
     }
 }
 
-/// Point stderr (our logs, and whatever the C libraries print) at the end of `path`.
-fn log_to(path: &std::path::Path) -> std::io::Result<()> {
-    use std::os::fd::AsRawFd;
-    let file = std::fs::OpenOptions::new().create(true).append(true).open(path)?;
-    // SAFETY: duplicating an open descriptor onto stderr.
-    if unsafe { libc::dup2(file.as_raw_fd(), libc::STDERR_FILENO) } < 0 {
-        return Err(std::io::Error::last_os_error());
-    }
-    Ok(())
-}
-
 fn main() -> ExitCode {
     if let Some(code) = cloudify_mount::worker::maybe_serve() {
         return code;
@@ -316,7 +174,7 @@ fn main() -> ExitCode {
     }
     // a detached child's stderr is the log file already (opened by its parent)
     if let (Some(path), None) = (&cli.log_file, cli.ready_fd) {
-        if let Err(e) = log_to(path) {
+        if let Err(e) = log_file::log_to(path) {
             eprintln!("cloudify-mount: log file {}: {e}", path.display());
             return ExitCode::FAILURE;
         }

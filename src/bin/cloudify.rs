@@ -1,7 +1,7 @@
 //! `cloudify`: offline tools. `cloudify inspect FILE` prints the Zarr view of one file,
 //! `cloudify inspect DIR` (or several files, or a quoted glob) the collections they form;
 //! `cloudify stac FILE…` prints STAC items, `cloudify stac --catalog ARCHIVE OUTDIR` writes the
-//! STAC files of a whole archive.
+//! STAC files of a whole archive; `cloudify serve ARCHIVE` serves the tree over HTTP.
 
 use clap::{Parser, Subcommand};
 use cloudify_mount::offline::{file_item, write_catalog};
@@ -9,11 +9,23 @@ use cloudify_mount::source::{index_native, IndexOptions};
 use cloudify_mount::stac::{StacConfig, StacOptions};
 use cloudify_mount::vfs::VfsOptions;
 use cloudify_mount::worker::{Isolation, Pool};
+use cloudify_mount::zarr::ZarrFormat;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+#[path = "common/log_file.rs"]
+mod log_file;
+#[path = "common/serve.rs"]
+mod serve;
+#[path = "common/tree_args.rs"]
+mod tree_args;
+
 #[derive(Parser)]
-#[command(name = "cloudify", version, about = "Offline tools of cloudify-mount")]
+#[command(
+    name = "cloudify",
+    version,
+    about = "Tools of cloudify-mount: inspect, stac, serve over HTTP"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -62,7 +74,16 @@ enum Command {
         /// Base URL the stores will be published under.
         #[arg(long, value_name = "URL")]
         public_url: Option<String>,
+        /// The Zarr version of the mount the items describe (2 or 3, as cloudify-mount's
+        /// --zarr-format).
+        #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u8).range(2..=3))]
+        zarr_format: u8,
     },
+    /// Serve ARCHIVE over HTTP, in the foreground: every path a mount of it shows (stores,
+    /// chunk files, metadata, STAC files) by GET/HEAD with byte ranges, ETag/Last-Modified
+    /// and CORS; a directory answers its listing (JSON, or HTML for browsers). The tree's
+    /// options are the mount's. Stops on SIGINT/SIGTERM once in-flight responses finish.
+    Serve(Box<serve::ServeArgs>),
 }
 
 #[derive(Clone, Copy, clap::ValueEnum)]
@@ -79,14 +100,19 @@ fn worker_isolation() -> Result<Isolation, String> {
     Ok(Isolation::Workers(std::sync::Arc::new(pool)))
 }
 
-fn stac(paths: &[PathBuf], catalog: bool, options: StacOptions) -> Result<bool, String> {
+fn stac(
+    paths: &[PathBuf],
+    catalog: bool,
+    options: StacOptions,
+    zarr_format: ZarrFormat,
+) -> Result<bool, String> {
     if catalog {
         let [archive, out] = paths else {
             return Err("--catalog takes ARCHIVE OUTDIR".into());
         };
         // a malformed file in the archive must not stop the export: libraries run in workers
         let isolation = worker_isolation()?;
-        let vfs = VfsOptions { stac: options, isolation, ..VfsOptions::default() };
+        let vfs = VfsOptions { stac: options, isolation, zarr_format, ..VfsOptions::default() };
         let n = write_catalog(archive, out, vfs).map_err(|e| e.to_string())?;
         eprintln!("cloudify: wrote {n} STAC files to {}", out.display());
         return Ok(true);
@@ -95,7 +121,7 @@ fn stac(paths: &[PathBuf], catalog: bool, options: StacOptions) -> Result<bool, 
     let mut all_ok = true;
     let isolation = worker_isolation()?;
     for p in paths {
-        match file_item(p, &options, &isolation) {
+        match file_item(p, &options, &isolation, zarr_format) {
             Ok(item) => items.push(item),
             Err(e) => {
                 eprintln!("cloudify: {e}");
@@ -212,9 +238,14 @@ fn main() -> ExitCode {
                 }
             }
         }
-        Command::Stac { paths, catalog, stac_config, public_url } => {
-            return run_stac(&paths, catalog, stac_config, public_url);
+        Command::Stac { paths, catalog, stac_config, public_url, zarr_format } => {
+            let format = match zarr_format {
+                3 => ZarrFormat::V3 { shard_bytes: ZarrFormat::DEFAULT_SHARD_BYTES },
+                _ => ZarrFormat::V2,
+            };
+            return run_stac(&paths, catalog, stac_config, public_url, format);
         }
+        Command::Serve(args) => return serve::serve(*args),
     }
     ExitCode::SUCCESS
 }
@@ -224,6 +255,7 @@ fn run_stac(
     catalog: bool,
     config: Option<PathBuf>,
     url: Option<String>,
+    format: ZarrFormat,
 ) -> ExitCode {
     let config = match config.as_deref().map(StacConfig::load).transpose() {
         Ok(c) => c.unwrap_or_default(),
@@ -233,7 +265,7 @@ fn run_stac(
         }
     };
     let options = StacOptions { enabled: true, config, public_url: url };
-    match stac(paths, catalog, options) {
+    match stac(paths, catalog, options, format) {
         Ok(true) => ExitCode::SUCCESS,
         Ok(false) => ExitCode::FAILURE,
         Err(e) => {

@@ -6,7 +6,7 @@
 /// Undo the bit shuffle of one block (`src` and `dst` of the block's length).
 pub fn bitunshuffle(src: &[u8], typesize: usize, dst: &mut [u8]) {
     let n = src.len().checked_div(typesize).unwrap_or(0);
-    if n % 8 != 0 || n == 0 {
+    if !n.is_multiple_of(8) || n == 0 {
         dst.copy_from_slice(src);
         return;
     }

@@ -8,12 +8,15 @@ pub const DROPPED: &str = "cloudify_dropped_attributes";
 /// Equal values, a NaN equal to a NaN (a `missing_value = NaN` is the same in every member).
 pub fn same_value(a: &AttrValue, b: &AttrValue) -> bool {
     let f = |x: &f64, y: &f64| x.to_bits() == y.to_bits() || (x.is_nan() && y.is_nan());
-    match (a, b) {
+    if a.is_float32() != b.is_float32() {
+        return false;
+    }
+    match (a.widened().as_ref(), b.widened().as_ref()) {
         (AttrValue::Float(x), AttrValue::Float(y)) => f(x, y),
         (AttrValue::Floats(x), AttrValue::Floats(y)) => {
             x.len() == y.len() && x.iter().zip(y).all(|(x, y)| f(x, y))
         }
-        _ => a == b,
+        (a, b) => a == b,
     }
 }
 

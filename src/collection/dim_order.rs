@@ -102,6 +102,7 @@ mod tests {
                 joined: None,
                 stored_chunks: None,
                 compound: None,
+                unpacking: None,
             });
         }
         DatasetIndex { format: "test".into(), root }

@@ -19,8 +19,9 @@
 use super::along_time::along_time;
 use super::attrs::{merge_global, same_attrs, DROPPED};
 use super::error::{JoinError, Refusal};
+use super::generated_time::generated_time;
 use super::read::stored_bytes;
-use super::time::{generated_time, TimeOf};
+use super::time::TimeOf;
 use crate::index::{ArrayNode, AttrValue, ChunkFiles, DatasetIndex, GroupNode, Skipped};
 
 /// One member as the join sees it.

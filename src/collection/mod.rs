@@ -29,6 +29,7 @@ mod combine;
 pub mod declared;
 mod dim_order;
 mod error;
+mod generated_time;
 mod join;
 pub mod ncml;
 mod read;

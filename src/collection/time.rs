@@ -5,16 +5,7 @@
 use super::error::Refusal;
 use super::join::{Member, ReadArray};
 use crate::cf::calendar::{Calendar, TimeAxis};
-use crate::index::{
-    ArrayNode, AttrValue, ChunkFiles, ChunkRef, Dtype, ElementKind, GroupNode, StorageKind,
-};
-
-/// Reads a member's array whole, errors as text (the reason a variable is left out).
-pub type ReadText<'r> = dyn Fn(usize, &ArrayNode) -> Result<Vec<u8>, String> + 'r;
-
-/// Generated time-like variables larger than this are refused (a daily axis of 10,000 years is
-/// 29 MiB as f8).
-const MAX_GENERATED_BYTES: u64 = 64 << 20;
+use crate::index::{ArrayNode, AttrValue, Dtype, ElementKind, GroupNode};
 
 /// Members in time order (positions in the input) and the gaps between them.
 pub struct Ordered {
@@ -32,7 +23,7 @@ pub struct TimeOf {
     pub calendar: Calendar,
 }
 
-fn text<'a>(a: &'a ArrayNode, key: &str) -> Option<&'a str> {
+pub(super) fn text<'a>(a: &'a ArrayNode, key: &str) -> Option<&'a str> {
     a.attrs.iter().find(|(k, _)| k == key).and_then(|(_, v)| match v {
         AttrValue::Str(s) => Some(s.as_str()),
         _ => None,
@@ -95,7 +86,7 @@ impl TimeOf {
     /// increasing and no two members overlapping.
     pub fn order(&self, members: &[Member<'_>], read: &ReadArray<'_>) -> Result<Ordered, Refusal> {
         let mut spans: Vec<(i128, i128, usize)> = Vec::with_capacity(members.len());
-        let mut steps: Vec<i128> = Vec::new();
+        let mut steps: Vec<i128> = Vec::with_capacity(members.len());
         let first_cal = text(self.coordinate(&members[0])?, "calendar").unwrap_or("standard");
         for (i, m) in members.iter().enumerate() {
             let a = self.coordinate(m)?;
@@ -110,16 +101,16 @@ impl TimeOf {
                     cb: cal_text.to_string(),
                 });
             }
-            let instants = instants(a, calendar, &read_of(read, i, m, a)?)
-                .map_err(|_| Refusal::MissingValues { member: m.name.clone() })?
-                .map_err(|source| Refusal::Units { member: m.name.clone(), source })?;
-            if instants.windows(2).any(|w| w[0] >= w[1]) {
-                return Err(Refusal::Unsorted { member: m.name.clone() });
+            let span = span(a, calendar, &read_of(read, i, m, a)?).map_err(|e| match e {
+                SpanError::Units(source) => Refusal::Units { member: m.name.clone(), source },
+                SpanError::Missing => Refusal::MissingValues { member: m.name.clone() },
+                SpanError::Unsorted => Refusal::Unsorted { member: m.name.clone() },
+            })?;
+            let Some(Span { lo, hi, count }) = span else { continue };
+            spans.push((lo, hi, i));
+            if count > 1 {
+                steps.push((hi - lo) / (count as i128 - 1));
             }
-            if let (Some(lo), Some(hi)) = (instants.first(), instants.last()) {
-                spans.push((*lo, *hi, i));
-            }
-            steps.extend(instants.windows(2).map(|w| w[1] - w[0]));
         }
         spans.sort();
         for w in spans.windows(2) {
@@ -128,7 +119,8 @@ impl TimeOf {
                 return Err(Refusal::Overlap { a: a.clone(), b: b.clone() });
             }
         }
-        // a gap: more than one and a half of the members' usual step between two members
+        // a gap: more than one and a half of the members' usual step (the median of their
+        // mean steps) between two members
         steps.sort_unstable();
         let step = steps.get(steps.len() / 2).copied();
         let gaps = spans
@@ -138,8 +130,9 @@ impl TimeOf {
             .collect();
         let mut order: Vec<usize> = spans.iter().map(|s| s.2).collect();
         // members without time steps go last (they add nothing along time)
-        let timeless: Vec<usize> = (0..members.len()).filter(|i| !order.contains(i)).collect();
-        order.extend(timeless);
+        let mut timed = vec![false; members.len()];
+        order.iter().for_each(|i| timed[*i] = true);
+        order.extend((0..members.len()).filter(|i| !timed[*i]));
         Ok(Ordered { order, gaps })
     }
 
@@ -184,7 +177,7 @@ fn number(d: Dtype, b: &[u8]) -> Option<f64> {
 }
 
 /// `v` stored as one element of `d` (floats written directly), appended to `out`.
-fn push_number(out: &mut Vec<u8>, d: Dtype, v: f64) -> Option<()> {
+pub(super) fn push_number(out: &mut Vec<u8>, d: Dtype, v: f64) -> Option<()> {
     match (d.kind, d.size, d.big_endian) {
         (ElementKind::Float, 8, false) => out.extend_from_slice(&v.to_le_bytes()),
         (ElementKind::Float, 8, true) => out.extend_from_slice(&v.to_be_bytes()),
@@ -195,109 +188,40 @@ fn push_number(out: &mut Vec<u8>, d: Dtype, v: f64) -> Option<()> {
     Some(())
 }
 
-/// Every value of `a` as an instant of `calendar`: Err(()) for a missing value.
-#[allow(clippy::type_complexity)]
-fn instants(
-    a: &ArrayNode,
-    calendar: Calendar,
-    bytes: &[u8],
-) -> Result<Result<Vec<i128>, crate::cf::calendar::TimeError>, ()> {
-    let axis = match TimeAxis::parse(text(a, "units").unwrap_or(""), calendar) {
-        Ok(axis) => axis,
-        Err(e) => return Ok(Err(e)),
+/// Why a member's time values give no [`Span`].
+enum SpanError {
+    Units(crate::cf::calendar::TimeError),
+    /// A fill value, NaN or an instant out of range.
+    Missing,
+    /// Values that do not strictly increase.
+    Unsorted,
+}
+
+/// A member's time values: the first and last instants, and how many values.
+struct Span {
+    lo: i128,
+    hi: i128,
+    count: usize,
+}
+
+/// The [`Span`] of `a`'s values (`bytes`) in `calendar`, `None` for no values. The values are
+/// compared as stored (one unit is a positive duration: they increase where instants do); only
+/// the first and the last are made instants.
+fn span(a: &ArrayNode, calendar: Calendar, bytes: &[u8]) -> Result<Option<Span>, SpanError> {
+    let axis =
+        TimeAxis::parse(text(a, "units").unwrap_or(""), calendar).map_err(SpanError::Units)?;
+    let values: Option<Vec<f64>> = numbers(a, bytes).into_iter().collect();
+    let values = values.ok_or(SpanError::Missing)?;
+    let (Some(first), Some(last)) = (values.first(), values.last()) else {
+        return Ok(None);
     };
-    let values = numbers(a, bytes);
-    let out: Option<Vec<i128>> = values.iter().map(|v| v.and_then(|v| axis.instant(v))).collect();
-    out.map(Ok).ok_or(())
-}
-
-/// A time-like variable of the members (`all`, in time order) joined along dimension `d`,
-/// its values re-expressed in the first member's units: one chunk held in the index.
-/// `units[i]` are member `i`'s units for it (its own, or its time coordinate's for bounds).
-pub fn generated_time(
-    all: &[&ArrayNode],
-    d: usize,
-    (calendar, units): (Calendar, &[String]),
-    read: &ReadText<'_>,
-) -> Result<ArrayNode, String> {
-    let first = all[0];
-    let target = TimeAxis::parse(&units[0], calendar).map_err(|e| e.to_string())?;
-    let mut shape = first.shape.clone();
-    shape[d] = all.iter().map(|a| a.shape[d]).sum();
-    let count: u64 = shape.iter().product();
-    if count.saturating_mul(8) > MAX_GENERATED_BYTES {
-        return Err(format!("{count} values are more than a generated time variable may hold"));
+    if values.windows(2).any(|w| w[0] >= w[1]) {
+        return Err(SpanError::Unsorted);
     }
-    // per member: its values re-expressed (None: missing)
-    let mut parts: Vec<Vec<Option<f64>>> = Vec::with_capacity(all.len());
-    for (i, a) in all.iter().enumerate() {
-        let axis = TimeAxis::parse(&units[i], calendar).map_err(|e| format!("member {i}: {e}"))?;
-        let bytes = read(i, a)?;
-        let values = numbers(a, &bytes);
-        parts.push(
-            values
-                .iter()
-                .map(|v| v.and_then(|v| axis.instant(v)).map(|t| target.value(t)))
-                .collect(),
-        );
+    let lo = axis.instant(*first).ok_or(SpanError::Missing)?;
+    let hi = axis.instant(*last).ok_or(SpanError::Missing)?;
+    if lo > hi || (lo == hi && values.len() > 1) {
+        return Err(SpanError::Unsorted);
     }
-    let joined = concat(&parts, all, d);
-    let dtype = keep_or_float(first.dtype, &joined);
-    let fill = first.fill_value.as_ref().and_then(|f| dtype.encode(f));
-    let mut bytes = Vec::with_capacity(joined.len() * dtype.size);
-    for v in &joined {
-        match (v, &fill) {
-            (Some(v), _) => push_number(&mut bytes, dtype, *v).ok_or("unencodable")?,
-            (None, Some(f)) => bytes.extend_from_slice(f),
-            (None, None) if dtype.is_float() => {
-                push_number(&mut bytes, dtype, f64::NAN).ok_or("unencodable")?
-            }
-            (None, None) => return Err("missing values without a fill value".into()),
-        }
-    }
-    let mut out = first.clone();
-    out.dtype = dtype;
-    out.fill_element = fill.clone().unwrap_or_else(|| vec![0; dtype.size]);
-    out.chunks = shape.iter().map(|s| (*s).max(1)).collect();
-    out.shape = shape;
-    out.codecs = vec![];
-    out.source_filters = vec![];
-    out.storage = StorageKind::Compact;
-    out.chunk_refs = if count == 0 { vec![] } else { vec![Some(ChunkRef::Inline { bytes })] };
-    out.fill_chunk = None;
-    out.library_path = None;
-    out.files = ChunkFiles::Own;
-    Ok(out)
-}
-
-/// The members' values joined along dimension `d` (row-major).
-fn concat(parts: &[Vec<Option<f64>>], all: &[&ArrayNode], d: usize) -> Vec<Option<f64>> {
-    let outer: u64 = all[0].shape[..d].iter().product();
-    let inner: u64 = all[0].shape[d + 1..].iter().product();
-    let mut out = Vec::new();
-    for o in 0..outer {
-        for (p, a) in parts.iter().zip(all) {
-            let block = (a.shape[d] * inner) as usize;
-            let at = o as usize * block;
-            out.extend_from_slice(&p[at..at + block]);
-        }
-    }
-    out
-}
-
-/// The first member's type when it holds every value exactly, else f8.
-fn keep_or_float(dtype: Dtype, values: &[Option<f64>]) -> Dtype {
-    let exact = match (dtype.kind, dtype.size) {
-        (ElementKind::Float, 8) => true,
-        (ElementKind::Float, 4) => values.iter().flatten().all(|v| f64::from(*v as f32) == *v),
-        _ => values.iter().flatten().all(|v| {
-            let back = dtype.encode(&AttrValue::Float(*v)).and_then(|b| dtype.decode(&b));
-            back.and_then(|x| x.as_f64()) == Some(*v)
-        }),
-    };
-    if exact {
-        dtype
-    } else {
-        Dtype::le(ElementKind::Float, 8)
-    }
+    Ok(Some(Span { lo, hi, count: values.len() }))
 }

@@ -31,6 +31,9 @@ pub enum ChunkRef {
     /// Cut from the stored compound chunk at the same place (`ArrayNode::compound`), served
     /// uncompressed.
     Compound { size: u64 },
+    /// `--unpack`: the packed chunk at the same position of `ArrayNode::unpacking`'s packed
+    /// array, unpacked into floats (served uncompressed).
+    Unpacked { size: u64 },
 }
 
 impl ChunkRef {
@@ -46,7 +49,8 @@ impl ChunkRef {
             ChunkRef::Fill { size }
             | ChunkRef::Library { size }
             | ChunkRef::Joined { size }
-            | ChunkRef::Compound { size } => *size,
+            | ChunkRef::Compound { size }
+            | ChunkRef::Unpacked { size } => *size,
         }
     }
 

@@ -12,6 +12,7 @@ mod chunk_ref;
 mod codecs;
 mod compound;
 mod dtype;
+mod unpacking;
 
 pub use crate::codec::SourceFilter;
 pub use attr::AttrValue;
@@ -19,6 +20,7 @@ pub use chunk_ref::ChunkRef;
 pub use codecs::{encode, BloscName, BloscShuffle, Codec};
 pub use compound::{Compound, Field};
 pub use dtype::{Dtype, ElementKind};
+pub use unpacking::Unpacking;
 
 use serde::{Deserialize, Serialize};
 
@@ -119,6 +121,10 @@ pub struct ArrayNode {
     pub stored_chunks: Option<Vec<u64>>,
     /// For [`StorageKind::Compound`] arrays: the stored compound dataset and the members taken.
     pub compound: Option<Box<Compound>>,
+    /// `--unpack`: this array serves CF-unpacked values ([`ChunkRef::Unpacked`] chunks) made
+    /// from the packed array it holds. A fact of a view, never stored.
+    #[serde(skip)]
+    pub unpacking: Option<Box<Unpacking>>,
 }
 
 /// Members' arrays joined along a dimension into one whose chunks are generated on a regular
@@ -208,6 +214,7 @@ impl ArrayNode {
             joined: None,
             stored_chunks: None,
             compound: None,
+            unpacking: None,
         }
     }
 
@@ -245,7 +252,8 @@ impl ArrayNode {
         let parts =
             self.joined.as_ref().map_or(0, |j| j.arrays.iter().map(ArrayNode::chunk_bytes).sum());
         let stored = self.compound.as_ref().map_or(0, |c| c.stored.chunk_bytes());
-        (self.chunk_refs.capacity() * slot + own + fill) as u64 + parts + stored
+        let packed = self.unpacking.as_ref().map_or(0, |u| u.packed.chunk_bytes());
+        (self.chunk_refs.capacity() * slot + own + fill) as u64 + parts + stored + packed
     }
 
     /// Number of chunks along each dimension.
@@ -271,14 +279,20 @@ impl ArrayNode {
     /// The stored values CF says are missing: `_FillValue` and every `missing_value`.
     pub fn missing_values(&self) -> Vec<f64> {
         let mut out: Vec<f64> = self.fill_value.iter().filter_map(AttrValue::as_f64).collect();
-        match self.attrs.iter().find(|(k, _)| k == "missing_value").map(|(_, v)| v) {
-            Some(AttrValue::Floats(v)) => out.extend(v),
-            Some(AttrValue::Ints(v)) => out.extend(v.iter().map(|x| *x as f64)),
-            Some(AttrValue::UInts(v)) => out.extend(v.iter().map(|x| *x as f64)),
-            Some(v) => out.extend(v.as_f64()),
-            None => {}
-        }
+        out.extend(self.missing_value_attr());
         out
+    }
+
+    /// The values of the `missing_value` attribute.
+    pub fn missing_value_attr(&self) -> Vec<f64> {
+        let missing = self.attrs.iter().find(|(k, _)| k == "missing_value");
+        match missing.map(|(_, v)| v.widened()).as_deref() {
+            Some(AttrValue::Floats(v)) => v.clone(),
+            Some(AttrValue::Ints(v)) => v.iter().map(|x| *x as f64).collect(),
+            Some(AttrValue::UInts(v)) => v.iter().map(|x| *x as f64).collect(),
+            Some(v) => v.as_f64().into_iter().collect(),
+            None => vec![],
+        }
     }
 
     /// Size in bytes of one element.

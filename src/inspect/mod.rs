@@ -12,30 +12,36 @@ use crate::index::{
     StorageKind,
 };
 use crate::zarr::v2::dtype::numpy;
+use crate::zarr::v3::metadata as v3doc;
 use std::fmt::Write;
 
-/// Render the index of one file for people.
+/// Render the index of one file for people, as the mount serves it in raw mode: chunks
+/// larger than their array cropped to it (`zarr::crop`), the stored shape shown beside.
 pub fn render(index: &DatasetIndex) -> String {
     let mut out = format!("format: {}\n", index.format);
-    group(&mut out, &index.root, "/");
+    let mut served = index.root.clone();
+    crate::zarr::crop::crop_group(&mut served);
+    group(&mut out, &index.root, &served, "/");
     out
 }
 
-fn group(out: &mut String, g: &GroupNode, path: &str) {
+/// `stored` is the group as indexed, `g` as served (the same arrays in the same order).
+fn group(out: &mut String, stored: &GroupNode, g: &GroupNode, path: &str) {
     let _ = writeln!(out, "\ngroup {path}  ({} attributes)", g.attrs.len());
-    for a in &g.arrays {
-        array(out, a);
+    for (a, s) in g.arrays.iter().zip(&stored.arrays) {
+        array(out, a, &s.chunks);
     }
     for s in &g.skipped {
         let _ = writeln!(out, "  {:<24} LEFT OUT: {}", s.name, s.reason);
     }
-    for sub in &g.groups {
+    for (sub, stored_sub) in g.groups.iter().zip(&stored.groups) {
         let p = if path == "/" { format!("/{}", sub.name) } else { format!("{path}/{}", sub.name) };
-        group(out, sub, &p);
+        group(out, stored_sub, sub, &p);
     }
 }
 
-fn array(out: &mut String, a: &ArrayNode) {
+/// One array as served; `stored_chunks` is its chunk shape in the file.
+fn array(out: &mut String, a: &ArrayNode, stored_chunks: &[u64]) {
     let codecs = {
         let mut c: Vec<String> =
             a.codecs.iter().filter(|f| !f.is_compressor()).map(codec_name).collect();
@@ -55,6 +61,9 @@ fn array(out: &mut String, a: &ArrayNode) {
         a.chunk_refs.iter().flatten().filter(|c| matches!(c, ChunkRef::Fill { .. })).count();
     let how = match a.storage {
         StorageKind::ChunkedPassThrough => "chunked, pass-through",
+        StorageKind::ChunkedDecoded if a.source_filters.is_empty() => {
+            "chunked, generated in the daemon"
+        }
         StorageKind::ChunkedDecoded => {
             let filters: Vec<&str> = a.source_filters.iter().map(|f| filter_name(*f)).collect();
             &format!("chunked, decoded in the daemon (HDF5 filters {})", filters.join(" + "))
@@ -66,7 +75,7 @@ fn array(out: &mut String, a: &ArrayNode) {
                 "member {} of compound {}, read when indexing (the compound has \
                  variable-length members)",
                 a.name.rsplit_once('.').map_or("", |(_, m)| m),
-                crate::zarr::v2::attrs::to_json(of).trim_matches('"')
+                crate::zarr::attrs::to_json(of).trim_matches('"')
             ),
             None => "compact, generated",
         },
@@ -76,7 +85,7 @@ fn array(out: &mut String, a: &ArrayNode) {
                 "variable-length string member {} of compound {}, read when indexing \
                  (vlen-utf8)",
                 a.name.rsplit_once('.').map_or("", |(_, m)| m),
-                crate::zarr::v2::attrs::to_json(of).trim_matches('"')
+                crate::zarr::attrs::to_json(of).trim_matches('"')
             ),
             None => "strings, generated (vlen-utf8)",
         },
@@ -84,9 +93,17 @@ fn array(out: &mut String, a: &ArrayNode) {
         StorageKind::Converted => "N-bit type, read through libhdf5 as full-width values",
         StorageKind::Compound => &compound_how(a),
     };
+    let (stored, cropped) = if stored_chunks == a.chunks.as_slice() {
+        (String::new(), "")
+    } else if a.stored_chunks.is_some() {
+        let why = "; stored chunks larger than the array: decoded and cropped";
+        (format!(" (stored {stored_chunks:?})"), why)
+    } else {
+        (format!(" (stored {stored_chunks:?})"), "; stored chunks larger than the array: a prefix")
+    };
     let _ = writeln!(
         out,
-        "  {:<24} {} {:?} dims {:?} chunks {:?} codecs {codecs}",
+        "  {:<24} {} {:?} dims {:?} chunks {:?}{stored} codecs {codecs}",
         a.name,
         dtype_name(a),
         a.shape,
@@ -95,10 +112,19 @@ fn array(out: &mut String, a: &ArrayNode) {
     );
     let _ = writeln!(
         out,
-        "  {:<24} {how}; {present}/{} chunk files ({generated} generated, {fills} fill)",
+        "  {:<24} {how}{cropped}; {present}/{} chunk files ({generated} generated, {fills} fill)",
         "",
         a.chunk_refs.len()
     );
+    // v3 requires a fill value: unwritten data reads as the netCDF default fill there
+    if v3doc::default_fill(a) && a.dtype.is_number() {
+        let fill = v3doc::fill_value(a);
+        let _ = writeln!(
+            out,
+            "  {:<24} v3 fill_value {fill}: the netCDF default fill (no _FillValue)",
+            ""
+        );
+    }
 }
 
 /// The NumPy type of an array; a structured one as its fields.
@@ -135,8 +161,8 @@ fn compound_how(a: &ArrayNode) -> String {
     let element = c.stored.element_size();
     let what = if a.dtype.kind == crate::index::ElementKind::Compound {
         format!(
-            "structured array of compound {} ({} members, little-endian, packed; in a mount \
-             with --structured-arrays)",
+            "structured array of compound {} ({} members, little-endian, packed; in a Zarr v2 \
+             mount with --structured-arrays, never in v3: it has no structured type)",
             c.of,
             c.fields.len()
         )
@@ -148,7 +174,7 @@ fn compound_how(a: &ArrayNode) -> String {
     let mut how =
         format!("{what}; cut from the stored {element}-byte elements ({stored}), generated");
     if let Some((_, v)) = a.attrs.iter().find(|(k, _)| k == "cloudify_structured_array") {
-        let _ = write!(how, "; structured array {}: {}", c.of, crate::zarr::v2::attrs::to_json(v));
+        let _ = write!(how, "; structured array {}: {}", c.of, crate::zarr::attrs::to_json(v));
     }
     how
 }

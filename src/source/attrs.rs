@@ -3,7 +3,8 @@
 use crate::index::AttrValue;
 use netcdf::AttributeValue as A;
 
-/// Convert one netCDF attribute. One-element arrays become scalars, as in netCDF4-python.
+/// Convert one netCDF attribute. One-element arrays become scalars, as in netCDF4-python;
+/// NC_FLOAT stays single precision.
 pub fn convert(value: A) -> AttrValue {
     fn ints<T: Into<i64> + Copy>(v: Vec<T>) -> AttrValue {
         match v.as_slice() {
@@ -40,8 +41,11 @@ pub fn convert(value: A) -> AttrValue {
         A::Ulonglongs(v) => uints(v),
         A::Longlong(x) => AttrValue::Int(x),
         A::Longlongs(v) => ints(v),
-        A::Float(x) => AttrValue::Float(x.into()),
-        A::Floats(v) => floats(v),
+        A::Float(x) => AttrValue::Float32(x),
+        A::Floats(v) => match v.as_slice() {
+            [x] => AttrValue::Float32(*x),
+            _ => AttrValue::Floats32(v),
+        },
         A::Double(x) => AttrValue::Float(x),
         A::Doubles(v) => floats(v),
         A::Str(s) => AttrValue::Str(s),

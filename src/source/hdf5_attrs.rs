@@ -1,17 +1,17 @@
 //! Attributes of the pure-HDF5 view ([`super::hdf5_model`]) read with libhdf5: numbers and
-//! strings (variable- and fixed-length, as netCDF text attributes are stored) as netCDF4-python
-//! hands them to xarray; netCDF-C's reserved attributes hidden, other types left out with a
-//! warning.
+//! strings (variable- and fixed-length, ASCII or UTF-8, of any padding, read as h5py reads
+//! them: [`super::hdf5_strings`]) as netCDF4-python hands them to xarray (one element as a
+//! scalar, several flattened into a list); a string attribute with a null dataspace (h5py's
+//! `Empty`) is the empty string, as netCDF-C reads it. netCDF-C's reserved attributes hidden,
+//! other types left out with a warning.
 
+use super::hdf5_strings;
 use super::reserved::HIDDEN;
 use crate::index::{AttrValue, Attrs};
-use hdf5::types::{FixedAscii, FixedUnicode, TypeDescriptor, VarLenAscii, VarLenUnicode};
+use hdf5::types::TypeDescriptor::{self, FixedAscii, FixedUnicode, VarLenAscii, VarLenUnicode};
 use hdf5::Location;
 use std::path::Path;
 use tracing::warn;
-
-/// Longest fixed-length string attribute read (longer ones are left out with a warning).
-const MAX_FIXED: usize = 4096;
 
 /// The attributes of `owner` that map onto netCDF attribute types; the others (references,
 /// compounds, …) are left out with a warning.
@@ -41,29 +41,19 @@ fn read_attr(loc: &Location, name: &str) -> Result<AttrValue, String> {
             let v = attr.read_raw::<u64>().map_err(e)?;
             one_or_many(v, AttrValue::UInt, AttrValue::UInts)
         }
+        TypeDescriptor::Float(hdf5::types::FloatSize::U4) => {
+            let v = attr.read_raw::<f32>().map_err(e)?;
+            one_or_many(v, AttrValue::Float32, AttrValue::Floats32)
+        }
         TypeDescriptor::Float(_) => {
             let v = attr.read_raw::<f64>().map_err(e)?;
             one_or_many(v, AttrValue::Float, AttrValue::Floats)
         }
-        TypeDescriptor::VarLenUnicode => {
-            let v = attr.read_raw::<VarLenUnicode>().map_err(e)?;
-            let v: Vec<String> = v.iter().map(|s| s.as_str().to_string()).collect();
-            one_or_many(v, AttrValue::Str, AttrValue::Strs)
-        }
-        // netCDF text attributes (NC_CHAR) are fixed-length strings
-        TypeDescriptor::FixedAscii(n) if n <= MAX_FIXED => {
-            let v = attr.read_raw::<FixedAscii<MAX_FIXED>>().map_err(e)?;
-            let v: Vec<String> = v.iter().map(|s| s.as_str().to_string()).collect();
-            one_or_many(v, AttrValue::Str, AttrValue::Strs)
-        }
-        TypeDescriptor::FixedUnicode(n) if n <= MAX_FIXED => {
-            let v = attr.read_raw::<FixedUnicode<MAX_FIXED>>().map_err(e)?;
-            let v: Vec<String> = v.iter().map(|s| s.as_str().to_string()).collect();
-            one_or_many(v, AttrValue::Str, AttrValue::Strs)
-        }
-        TypeDescriptor::VarLenAscii => {
-            let v = attr.read_raw::<VarLenAscii>().map_err(e)?;
-            let v: Vec<String> = v.iter().map(|s| s.as_str().to_string()).collect();
+        t @ (VarLenAscii | VarLenUnicode | FixedAscii(_) | FixedUnicode(_)) => {
+            if attr.space().map_err(e)?.is_null() {
+                return Ok(AttrValue::Str(String::new()));
+            }
+            let v = hdf5_strings::read_strings(&attr, &t).map_err(|e| e.to_string())?;
             one_or_many(v, AttrValue::Str, AttrValue::Strs)
         }
         other => return Err(format!("{other} attributes are not supported")),

@@ -126,5 +126,6 @@ fn fixed_string(ds: &hdf5::Dataset, name: &str) -> Option<String> {
         return None;
     }
     let v = attr.read_raw::<FixedAscii<256>>().ok()?;
-    v.first().map(|s| s.as_str().to_string())
+    // as bytes: the crate's as_str() assumes ASCII without checking
+    v.first().map(|s| String::from_utf8_lossy(s.as_bytes()).into_owned())
 }

@@ -11,11 +11,12 @@
 
 use super::hdf5_attrs::read_attrs;
 use super::hdf5_dims::{add_scale, role, Dims, Role, NON_COORD};
+use super::hdf5_strings;
 use super::nc4::{join, take_attr, ArraySource, ModelGroup};
 use super::variable_error::leave_out;
 use super::{nc4_strings, SourceError, VariableError};
 use crate::index::{ArrayNode, Dtype, ElementKind, GroupNode};
-use hdf5::types::{FloatSize, IntSize, TypeDescriptor, VarLenAscii, VarLenUnicode};
+use hdf5::types::{FloatSize, IntSize, TypeDescriptor};
 use hdf5::{LinkType, LocationType};
 use hdf5_sys::h5t::{H5T_class_t, H5Tget_class};
 use std::ffi::CString;
@@ -204,14 +205,13 @@ impl Walk<'_> {
         // fill value, which netCDF-4 sets to the same value: pass 2 takes that
         let fill_value = take_attr(&mut attrs, "_FillValue");
         let fill_from_storage = fill_value.is_none() && ds.attr("_FillValue").is_ok();
-        let strings =
-            matches!(descriptor, TypeDescriptor::VarLenUnicode | TypeDescriptor::VarLenAscii);
+        let strings = hdf5_strings::is_string(&descriptor);
         let dtype =
             if strings { Dtype::le(ElementKind::UInt, 1) } else { number_dtype(&descriptor)? };
         let mut array =
             ArrayNode::unplaced(name.to_string(), dtype, shape, dims, fill_value, attrs);
         if strings {
-            nc4_strings::set_strings(&mut array, &read_strings(ds, &descriptor)?)?;
+            nc4_strings::set_strings(&mut array, &hdf5_strings::read_strings(ds, &descriptor)?)?;
         }
         Ok((array, fill_from_storage))
     }
@@ -247,27 +247,11 @@ fn number_dtype(t: &TypeDescriptor) -> Result<Dtype, VariableError> {
         // its members are read from the HDF5 type in pass 2 (`compound.rs`)
         TypeDescriptor::Compound(_) => return Ok(super::nc4::COMPOUND),
         TypeDescriptor::VarLenArray(_) => return Err(VariableError::Type("vlen")),
-        // netCDF char arrays: one-byte strings, one byte per element (as nc4.rs serves them)
-        TypeDescriptor::FixedAscii(1) => (ElementKind::Char, 1),
-        TypeDescriptor::FixedAscii(_) | TypeDescriptor::FixedUnicode(_) => {
-            return Err(VariableError::Type("fixed-length string"))
-        }
+        // netCDF char arrays: one-byte strings, one byte per element (as nc4.rs serves them);
+        // longer ones are strings (hdf5_strings)
+        TypeDescriptor::FixedAscii(1) | TypeDescriptor::FixedUnicode(1) => (ElementKind::Char, 1),
         TypeDescriptor::Reference(_) => return Err(VariableError::Type("reference")),
         _ => return Err(VariableError::Type("HDF5 type")),
     };
     Ok(Dtype::le(kind, size))
-}
-
-fn read_strings(ds: &hdf5::Dataset, t: &TypeDescriptor) -> Result<Vec<String>, VariableError> {
-    let failed = |source| VariableError::Hdf5 { what: "string values", source };
-    Ok(match t {
-        TypeDescriptor::VarLenUnicode => {
-            let v = ds.read_raw::<VarLenUnicode>().map_err(failed)?;
-            v.iter().map(|s| s.as_str().to_string()).collect()
-        }
-        _ => {
-            let v = ds.read_raw::<VarLenAscii>().map_err(failed)?;
-            v.iter().map(|s| s.as_str().to_string()).collect()
-        }
-    })
 }

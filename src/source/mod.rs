@@ -19,6 +19,7 @@ mod declined;
 mod hdf5_attrs;
 mod hdf5_dims;
 mod hdf5_model;
+mod hdf5_strings;
 mod libhdf5_layout;
 mod library_chunks;
 mod native;

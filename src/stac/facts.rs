@@ -179,6 +179,8 @@ pub fn attr_json(v: &AttrValue) -> Value {
         AttrValue::UInts(x) => json!(x),
         AttrValue::Floats(x) => Value::Array(x.iter().map(|f| num(*f)).collect()),
         AttrValue::Strs(x) => json!(x),
+        AttrValue::Float32(x) => num(f64::from(*x)),
+        AttrValue::Floats32(x) => Value::Array(x.iter().map(|f| num(f64::from(*f))).collect()),
     }
 }
 

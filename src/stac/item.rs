@@ -12,8 +12,10 @@ use std::time::SystemTime;
 pub const DATACUBE: &str = "https://stac-extensions.github.io/datacube/v2.2.0/schema.json";
 pub const XARRAY_ASSETS: &str =
     "https://stac-extensions.github.io/xarray-assets/v1.0.0/schema.json";
-/// Media type of a Zarr store.
+/// Media type of a Zarr store (v2 items keep the plain type).
 pub const ZARR_MEDIA_TYPE: &str = "application/vnd+zarr";
+/// Media type of a Zarr v3 store.
+pub const ZARR3_MEDIA_TYPE: &str = "application/vnd+zarr; version=3";
 
 /// Where a dataset's item sits and what it points to.
 pub struct ItemPlace<'a> {
@@ -28,6 +30,8 @@ pub struct ItemPlace<'a> {
     pub mtime: SystemTime,
     pub config: &'a StacConfig,
     pub public_url: Option<&'a str>,
+    /// The Zarr version of the store (2 or 3).
+    pub zarr_format: u8,
 }
 
 /// Relative href of the root catalog from a directory `depth` levels below it.
@@ -161,14 +165,28 @@ pub fn unreadable_item_json(place: &ItemPlace<'_>, reason: &str) -> Vec<u8> {
     out
 }
 
+/// A store asset's media type and fields for the item's Zarr version: v3 says its version
+/// (media type, `zarr:zarr_format`, and `zarr_format` for xarray).
+fn zarr_asset(mut a: stac::Asset, zarr_format: u8) -> stac::Asset {
+    let fields = &mut a.additional_fields;
+    if zarr_format == 3 {
+        a.r#type = Some(ZARR3_MEDIA_TYPE.into());
+        fields.insert("zarr:zarr_format".into(), json!(3));
+        let kwargs = json!({"engine": "zarr", "consolidated": true, "zarr_format": 3});
+        fields.insert("xarray:open_kwargs".into(), kwargs);
+    } else {
+        a.r#type = Some(ZARR_MEDIA_TYPE.into());
+        let kwargs = json!({"engine": "zarr", "consolidated": true});
+        fields.insert("xarray:open_kwargs".into(), kwargs);
+    }
+    a
+}
+
 fn assets(place: &ItemPlace<'_>, store_name: &str) -> Vec<(String, stac::Asset)> {
     let mut out = Vec::new();
     let mut data = stac::Asset::new(format!("./{store_name}")).role("data");
-    data.r#type = Some(ZARR_MEDIA_TYPE.into());
-    data.title = Some(format!("{store_name} (Zarr v2, consolidated)"));
-    data.additional_fields
-        .insert("xarray:open_kwargs".into(), json!({"engine": "zarr", "consolidated": true}));
-    out.push(("data".to_string(), data));
+    data.title = Some(format!("{store_name} (Zarr v{}, consolidated)", place.zarr_format));
+    out.push(("data".to_string(), zarr_asset(data, place.zarr_format)));
     let values = [
         ("public_url", place.public_url.map(|u| u.trim_end_matches('/'))),
         ("store", Some(place.store.as_str())),
@@ -187,11 +205,8 @@ fn assets(place: &ItemPlace<'_>, store_name: &str) -> Vec<(String, stac::Asset)>
     }
     if let (Some(url), true) = (values[0].1, place.config.assets.is_empty()) {
         let mut a = stac::Asset::new(format!("{url}/{}", place.store)).role("data");
-        a.r#type = Some(ZARR_MEDIA_TYPE.into());
         a.title = Some(format!("{store_name} as published"));
-        a.additional_fields
-            .insert("xarray:open_kwargs".into(), json!({"engine": "zarr", "consolidated": true}));
-        out.push(("zarr-public".to_string(), a));
+        out.push(("zarr-public".to_string(), zarr_asset(a, place.zarr_format)));
     }
     out
 }

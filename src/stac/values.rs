@@ -40,7 +40,7 @@ struct Decoding {
 }
 
 fn is_float_attr(v: &AttrValue) -> bool {
-    matches!(v, AttrValue::Float(_) | AttrValue::Floats(_))
+    matches!(v.widened().as_ref(), AttrValue::Float(_) | AttrValue::Floats(_))
 }
 
 impl Decoding {
@@ -62,7 +62,7 @@ impl Decoding {
             range.1 = hi.unwrap_or(range.1);
         };
         if let Some(v) = attr(&array.attrs, "valid_range") {
-            let pair = match v {
+            let pair = match v.widened().as_ref() {
                 AttrValue::Floats(x) if x.len() == 2 => Some((x[0], x[1])),
                 AttrValue::Ints(x) if x.len() == 2 => Some((x[0] as f64, x[1] as f64)),
                 AttrValue::UInts(x) if x.len() == 2 => Some((x[0] as f64, x[1] as f64)),

@@ -13,7 +13,7 @@ use crate::stac::{self, ArrayReader, Facts};
 use crate::worker::{IndexError, Isolation};
 use crate::zarr::chunk::LibraryChunks;
 use crate::zarr::mode::{self, ChunkMode};
-use crate::zarr::DatasetView;
+use crate::zarr::{structured, DatasetView, ZarrFormat};
 use moka::sync::Cache;
 use std::ffi::OsString;
 use std::fs::File;
@@ -116,6 +116,8 @@ pub struct Datasets {
     pub(super) merge_target: u64,
     /// Compound variables also served as structured arrays (`--structured-arrays`).
     pub(super) structured: bool,
+    /// The Zarr version the stores are spelled in.
+    pub(super) format: ZarrFormat,
     store: Option<IndexStore>,
     pub(super) isolation: Isolation,
     pub(super) next_generation: AtomicU64,
@@ -152,6 +154,7 @@ impl Datasets {
             mode,
             merge_target,
             structured,
+            format: ZarrFormat::V2,
             store,
             isolation,
             next_generation,
@@ -196,13 +199,16 @@ impl Datasets {
         entry.1.clone()
     }
 
-    /// The store of `index` as this tree serves it (chunk mode, structured arrays or not).
-    pub(super) fn view(&self, index: crate::index::DatasetIndex) -> DatasetView {
+    /// The store of `index` as this tree serves it (chunk mode, Zarr version, structured
+    /// arrays or not: never in v3, which has no structured type).
+    pub(super) fn view(&self, index: DatasetIndex) -> DatasetView {
         let mut index = mode::apply(self.mode, index, self.merge_target);
-        if !self.structured {
-            crate::zarr::structured::hide(&mut index);
+        match self.format {
+            ZarrFormat::V3 { .. } => structured::hide(&mut index, Some(structured::NO_V3_TYPE)),
+            ZarrFormat::V2 if !self.structured => structured::hide(&mut index, None),
+            ZarrFormat::V2 => {}
         }
-        DatasetView::new(index)
+        DatasetView::with_format(index, self.format)
     }
 
     fn load(&self, path: &Path, stat: SourceStat) -> LoadResult {

@@ -83,6 +83,20 @@ impl Vfs {
             return Err(std::io::Error::other(format!("{} is not a directory", root.display())));
         }
         let declared = Arc::new(options.collections);
+        let mut datasets = Datasets::new(
+            options.index,
+            (options.max_datasets, options.index_bytes),
+            // a cache cannot keep chunks larger than a fraction of itself
+            (
+                options.chunk_mode,
+                options.decoded_chunk_target.min(options.cache_bytes / 8),
+                options.structured_arrays,
+            ),
+            options.index_dir.map(IndexStore::new),
+            options.isolation,
+            options.skip_bad_members,
+        );
+        datasets.format = options.zarr_format;
         Ok(Vfs {
             listings: Listings::new(
                 root.clone(),
@@ -99,19 +113,7 @@ impl Vfs {
             declared,
             confinement: Confinement::new(root.clone(), options.follow_symlinks),
             root,
-            datasets: Datasets::new(
-                options.index,
-                (options.max_datasets, options.index_bytes),
-                // a cache cannot keep chunks larger than a fraction of itself
-                (
-                    options.chunk_mode,
-                    options.decoded_chunk_target.min(options.cache_bytes / 8),
-                    options.structured_arrays,
-                ),
-                options.index_dir.map(IndexStore::new),
-                options.isolation,
-                options.skip_bad_members,
-            ),
+            datasets,
             cache: ChunkCache::new(options.cache_bytes),
             stac: options.stac,
             item_sizes: ItemSizes::default(),
@@ -151,15 +153,20 @@ impl Vfs {
 
     /// Collection `ds` (of store `source`) as it must serve `inner`: a chunk is read from a
     /// member whose identity is checked on the read, anything else needs every member checked;
-    /// a member changed since the join makes it joined again.
+    /// a member changed since the join makes it joined again. A shard being read (`reading`)
+    /// is checked as its chunks are read (each chunk's member; [`Vfs::read_node`] joins again
+    /// when one changed), not by a `stat` of every member on each read.
     fn fresh_collection(
         &self,
         ds: Arc<Loaded>,
         source: &Path,
         inner: &str,
+        reading: bool,
     ) -> Result<Arc<Loaded>, VfsError> {
-        let Some(Entry::Chunk { array, pos, .. }) = ds.view.resolve(inner) else {
-            return self.dataset_checked(source, true);
+        let (array, pos) = match ds.view.resolve(inner) {
+            Some(Entry::Chunk { array, pos, .. }) => (array, pos),
+            Some(Entry::Shard { .. }) if reading => return Ok(ds),
+            _ => return self.dataset_checked(source, true),
         };
         match ds.chunk_file(&ds.view.arrays[array].node, pos) {
             Err(VfsError::Dataset(DatasetError::MemberChanged { .. })) => {
@@ -235,7 +242,7 @@ impl Vfs {
             NodeKey::Dataset { source, inner } => {
                 let mut ds = self.dataset_checked(source, false)?;
                 if !ds.members.is_empty() {
-                    ds = self.fresh_collection(ds, source, inner)?;
+                    ds = self.fresh_collection(ds, source, inner, false)?;
                 }
                 self.inner_attr(&ds, inner)
             }
@@ -250,6 +257,10 @@ impl Vfs {
             Entry::Dir => (Kind::Dir, 0),
             Entry::Meta(bytes) => (Kind::File, bytes.len() as u64),
             Entry::Chunk { chunk, .. } => (Kind::File, chunk.size()),
+            Entry::Shard { array, shard } => {
+                let shards = ds.view.arrays[array].shards.as_ref().ok_or(VfsError::NotFound)?;
+                (Kind::File, shards.size(shard))
+            }
         };
         Ok(Attr::of_source(&ds.stat, kind, size))
     }
@@ -355,32 +366,74 @@ impl Vfs {
         };
         let mut ds = self.dataset_checked(source, false)?;
         if !ds.members.is_empty() {
-            ds = self.fresh_collection(ds, source, inner)?;
+            ds = self.fresh_collection(ds, source, inner, true)?;
         }
+        match self.read_inner(&ds, source, inner, offset, size) {
+            // a member of a shard's chunks changed since the join: joined again, read again
+            Err(VfsError::Dataset(DatasetError::MemberChanged { .. }))
+                if !ds.members.is_empty() =>
+            {
+                let ds = self.dataset_checked(source, true)?;
+                self.read_inner(&ds, source, inner, offset, size)
+            }
+            r => r,
+        }
+    }
+
+    /// Up to `size` bytes at `offset` of the file at `inner` in the store of `ds`.
+    fn read_inner(
+        &self,
+        ds: &Arc<Loaded>,
+        source: &Path,
+        inner: &str,
+        offset: u64,
+        size: u32,
+    ) -> Result<Bytes, VfsError> {
         match ds.view.resolve(inner).ok_or(VfsError::NotFound)? {
             Entry::Dir => Err(VfsError::IsDir),
             Entry::Meta(bytes) => Ok(Bytes::Owned(slice(bytes, offset, size))),
             Entry::Chunk { array, pos, chunk } => {
-                let (file, library) = ds.chunk_file(&ds.view.arrays[array].node, pos)?;
-                let src = ChunkSource {
-                    file,
-                    cache: &self.cache,
-                    key: (ds.generation, array, pos),
-                    library,
-                    joined: (!ds.members.is_empty()).then_some(&*ds as &dyn JoinedChunks),
-                };
-                read_chunk(&src, &ds.view.arrays[array].node, chunk, offset, size as usize).map_err(
-                    |e| {
-                        // a bad chunk fails on every read: one line per file and cause a while
-                        if let Some(suppressed) = log_limit::allow(source, e.cause()) {
-                            warn!(file = %source.display(), chunk = %inner, suppressed,
-                                "read failed: {e}");
-                        }
-                        VfsError::Chunk(e)
-                    },
-                )
+                self.chunk_bytes(ds, (source, inner), array, pos, chunk, offset, size as usize)
+            }
+            Entry::Shard { array, shard } => {
+                let entry = &ds.view.arrays[array];
+                let shards = entry.shards.as_ref().ok_or(VfsError::NotFound)?;
+                shards.read(&entry.node, shard, offset, size as usize, |pos, chunk, at, n| {
+                    self.chunk_bytes(ds, (source, inner), array, pos, chunk, at, n)
+                })
             }
         }
+    }
+
+    /// Up to `want` bytes at `offset` of chunk `pos` of array `array` of `ds` (a chunk file,
+    /// or an inner chunk of a shard); `at` names the file read for the log.
+    #[allow(clippy::too_many_arguments)]
+    fn chunk_bytes(
+        &self,
+        ds: &Arc<Loaded>,
+        (source, inner): (&Path, &str),
+        array: usize,
+        pos: usize,
+        chunk: &crate::index::ChunkRef,
+        offset: u64,
+        want: usize,
+    ) -> Result<Bytes, VfsError> {
+        let node = &ds.view.arrays[array].node;
+        let (file, library) = ds.chunk_file(node, pos)?;
+        let src = ChunkSource {
+            file,
+            cache: &self.cache,
+            key: (ds.generation, array, pos),
+            library,
+            joined: (!ds.members.is_empty()).then_some(&**ds as &dyn JoinedChunks),
+        };
+        read_chunk(&src, node, chunk, offset, want).map_err(|e| {
+            // a bad chunk fails on every read: one line per file and cause a while
+            if let Some(suppressed) = log_limit::allow(source, e.cause()) {
+                warn!(file = %source.display(), chunk = %inner, suppressed, "read failed: {e}");
+            }
+            VfsError::Chunk(e)
+        })
     }
 }
 

@@ -5,6 +5,7 @@ use crate::source::IndexOptions;
 use crate::stac::StacOptions;
 use crate::worker::Isolation;
 use crate::zarr::mode::ChunkMode;
+use crate::zarr::ZarrFormat;
 use std::path::PathBuf;
 
 /// Settings of the virtual tree.
@@ -23,6 +24,8 @@ pub struct VfsOptions {
     pub decoded_chunk_target: u64,
     /// Compound variables also served as structured arrays (beside their members).
     pub structured_arrays: bool,
+    /// Zarr v2, or v3 (sharded or not).
+    pub zarr_format: ZarrFormat,
     /// Where indexes are persisted (`None`: not persisted).
     pub index_dir: Option<PathBuf>,
     /// STAC files: shown or not, their configuration.
@@ -51,6 +54,7 @@ impl Default for VfsOptions {
             chunk_mode: ChunkMode::Raw,
             decoded_chunk_target: 16 << 20,
             structured_arrays: false,
+            zarr_format: ZarrFormat::V2,
             index_dir: None,
             stac: StacOptions { enabled: true, ..StacOptions::default() },
             isolation: Isolation::InProcess,

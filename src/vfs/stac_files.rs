@@ -78,6 +78,7 @@ impl Vfs {
             mtime,
             config: &self.stac.config,
             public_url: self.stac.public_url.as_deref(),
+            zarr_format: self.datasets.format.number(),
         };
         let (stat, bytes) = match self.dataset(source) {
             Ok(ds) => {

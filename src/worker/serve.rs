@@ -127,5 +127,6 @@ fn library_array(
         joined: None,
         stored_chunks: None,
         compound: None,
+        unpacking: None,
     }
 }

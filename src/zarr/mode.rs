@@ -15,24 +15,32 @@ pub enum ChunkMode {
     #[default]
     Raw,
     Decoded,
+    /// Decoded, and CF-packed variables served unpacked (`--unpack`: `super::unpack`).
+    Unpacked,
 }
 
 /// The index as served in `mode` (the persisted index is always the raw one), chunks larger
 /// than their array cropped to it in either mode (`zarr::crop`).
 pub fn apply(mode: ChunkMode, mut index: DatasetIndex, merge_target: u64) -> DatasetIndex {
     super::crop::crop_group(&mut index.root);
-    if mode == ChunkMode::Decoded {
-        decode_group(&mut index.root, merge_target);
+    if mode != ChunkMode::Raw {
+        decode_group(&mut index.root, merge_target, mode == ChunkMode::Unpacked);
+    }
+    if mode == ChunkMode::Unpacked {
+        super::unpack::unpack_group(&mut index.root);
     }
     index
 }
 
-fn decode_group(g: &mut GroupNode, merge_target: u64) {
+/// `unpack`: arrays served unpacked are stacked to the target in their served (wider) type.
+fn decode_group(g: &mut GroupNode, merge_target: u64, unpack: bool) {
     for a in &mut g.arrays {
         decode_array(a);
-        merge_array(a, merge_target);
+        let wider = if unpack { super::unpack::served_size(a) } else { None };
+        let ratio = wider.map_or(1, |w| (w / a.element_size().max(1)).max(1) as u64);
+        merge_array(a, merge_target / ratio);
     }
-    g.groups.iter_mut().for_each(|sub| decode_group(sub, merge_target));
+    g.groups.iter_mut().for_each(|sub| decode_group(sub, merge_target, unpack));
 }
 
 /// `a` as served in decoded mode, without stacking: every chunk uncompressed, in `a.dtype`.
@@ -138,6 +146,7 @@ mod tests {
             joined: None,
             stored_chunks: None,
             compound: None,
+            unpacking: None,
         }
     }
 

@@ -115,18 +115,21 @@ def _packed_float32(var):
     return any(isinstance(enc.get(k), np.float32) for k in ("scale_factor", "add_offset"))
 
 
-def compare(store, files, dim="time", ignore_attrs=(), expected_ds=None, **open_kwargs):
+def compare(store, files, dim="time", ignore_attrs=(), expected_ds=None, zarr_format=None,
+            **open_kwargs):
     """assert that xr.open_zarr(store) is identical to the members' open_mfdataset (values,
     dtypes, attributes), once `cloudify_dropped_attributes` is taken from the store's global
     attributes and checked to name exactly the global attributes that differ between members
     (which are removed from the expectation: open_mfdataset keeps the first member's), and that
     the time coordinate is in the first member's units and calendar.
     `ignore_attrs`: further global attributes removed from both sides; `expected_ds`: the
-    expectation when already made (not modified). Returns the store's dataset."""
+    expectation when already made (not modified); `zarr_format`: read the store as that Zarr
+    version only. Returns the store's dataset."""
     exp = expected(files, dim, **open_kwargs) if expected_ds is None else expected_ds.copy()
     exp.attrs = dict(exp.attrs)
     # chunks=None: zarr reads every chunk without dask (the same bytes, a fraction of the time)
-    act = xr.open_zarr(store, chunks=None, **open_kwargs).load()
+    zkw = {} if zarr_format is None else {"zarr_format": zarr_format}
+    act = xr.open_zarr(store, chunks=None, **open_kwargs, **zkw).load()
     differing = differing_global_attributes(files)
     dropped = act.attrs.pop(DROPPED, None)
     if differing:

@@ -154,3 +154,28 @@ def summary_now(p, log):
             return lines[-1]
         time.sleep(0.02)
     raise AssertionError("no summary after SIGUSR1")
+
+
+@contextlib.contextmanager
+def served(archive, *args, env=None):
+    """`cloudify serve archive` on a free loopback port: yield its base URL; SIGTERM and wait
+    at the end (the server lets in-flight responses finish). Logs land in a temporary file."""
+    log = Path(tempfile.mkstemp(prefix="cloudify-test-serve-", suffix=".log")[1])
+    if "--index-dir" not in args:
+        args = ("--index-dir", str(INDEX_DIR), *args)
+    p = subprocess.Popen([str(CLOUDIFY), "serve", str(archive), "--listen", "127.0.0.1:0",
+                          "--log-file", str(log), *args],
+                         stdout=subprocess.PIPE, text=True, env=daemon_env(env))
+    try:
+        line = p.stdout.readline()
+        m = re.match(r"listening on (http://\S+)", line)
+        if not m:
+            raise RuntimeError(f"serve did not start: {line!r}; log: {log.read_text()}")
+        yield m.group(1)
+    finally:
+        p.send_signal(signal.SIGTERM)
+        try:
+            p.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            p.kill()
+            p.wait()

@@ -56,18 +56,27 @@ def without_compounds(expected, actual):
     return expected, actual
 
 
-def compare(src, store, group, left_out=(), decode_cf=True, engine="netcdf4", decode_times=None):
-    """assert_identical of one group; returns the names compared."""
+def compare(src, store, group, left_out=(), decode_cf=True, engine="netcdf4", decode_times=None,
+            unpacked=False, dtype_differs=(), zarr_format=None):
+    """assert_identical of one group; returns the names compared. `unpacked`: the store serves
+    packed variables unpacked (`--unpack`): values identical with no float32 allowance, and
+    every variable's dtype the same (but those in `dtype_differs`). `zarr_format`: read the
+    store as that Zarr version only (3 for a v3 mount)."""
     kw = {} if group == "/" else {"group": group.lstrip("/")}
     if decode_times is not None:
         kw["decode_times"] = decode_times
     expected = xr.open_dataset(src, engine=engine, decode_cf=decode_cf, **kw)
-    actual = xr.open_zarr(store, decode_cf=decode_cf, **kw)
+    zkw = {} if zarr_format is None else {"zarr_format": zarr_format}
+    actual = xr.open_zarr(store, decode_cf=decode_cf, **kw, **zkw)
     expected = expected.drop_vars([v for v in left_out if v in expected.variables])
     expected, actual = without_compounds(expected, actual)
     expected.load()
     actual.load()
-    if decode_cf:
+    if unpacked:
+        for name in expected.variables:
+            if name not in dtype_differs:
+                assert actual[name].dtype == expected[name].dtype, (name, actual[name].dtype)
+    if decode_cf and not unpacked:
         # packed float32: values equal to float32 precision, everything else identical
         for name in list(expected.variables):
             if _packed_float32(expected[name]):

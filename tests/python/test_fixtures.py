@@ -1,9 +1,12 @@
 """Every fixture through a real mount: identity with xarray's netcdf4 engine, per group."""
+import json
 import os
+import re
+import subprocess
 
 import pytest
 
-from conftest import FIXTURES
+from conftest import CLOUDIFY, FIXTURES
 from identity import compare, group_paths
 
 # every fixture, by its path relative to fixtures/ (the STAC fixtures are in a sub-directory)
@@ -16,7 +19,7 @@ NAMES = {str(p.relative_to(FIXTURES)): p for p in sorted(FIXTURES.rglob("*"))
 ENGINE = {"hdf5_lzf.h5": "h5netcdf", "hdf5_plugin_codecs.h5": "h5netcdf",
           "hdf5_float16.h5": "h5netcdf", "hdf5_nbit_wide.h5": "h5netcdf"}
 # netCDF-C cannot open these (dangling links): compared with h5py in test_hdf5_fallback.py
-H5PY_ONLY = {"hdf5_dangling_links.h5"}
+H5PY_ONLY = {"hdf5_dangling_links.h5", "hdf5_dangling_strings.h5"}
 # file -> {group: variables left out (with a logged reason)}
 LEFT_OUT = {"unsupported_types.nc": {"/": ["ragged"]}}
 # xarray cannot decode times in the calendar "none": compared with decode_times=False
@@ -93,3 +96,40 @@ def test_inspect_names_the_codecs(name):
     assert "LEFT OUT" not in out
     for words in INSPECT[name]:
         assert words in out, (words, out)
+
+
+INSPECT_ARRAY = re.compile(r"^  (\S.*?)\s+\S+ \[[^\]]*\] dims \[.*?\] chunks \[([^\]]*)\]"
+                           r"(?: \(stored \[([^\]]*)\]\))? codecs ")
+
+
+def inspect_chunks(path):
+    """{(group, name): (chunks, stored chunks or None)} of `cloudify inspect` (the mount's
+    options: contiguous chunks of 20000 bytes)."""
+    out = subprocess.run([str(CLOUDIFY), "inspect", "--contiguous-chunk-size", "20000", str(path)],
+                         capture_output=True, text=True, check=True).stdout
+    found, group = {}, "/"
+    ints = lambda s: [int(x) for x in s.split(",")] if s else []  # noqa: E731
+    for line in out.splitlines():
+        if line.startswith("group "):
+            group = line.split()[1]
+        elif m := INSPECT_ARRAY.match(line):
+            found[(group, m.group(1))] = (ints(m.group(2)), ints(m.group(3)) if m.group(3) else None)
+    return found
+
+
+@pytest.mark.parametrize("name", sorted(n for n in NAMES if n.endswith((".nc", ".h5"))))
+def test_inspect_shows_the_served_chunks(fixtures_mount, name):
+    """`cloudify inspect` shows the chunk shape the mount serves (a stored chunk larger than
+    its array is cropped), and the stored one beside it where they differ."""
+    meta = json.loads((fixtures_mount / store_name(name) / ".zmetadata").read_text())["metadata"]
+    shown = inspect_chunks(NAMES[name])
+    assert shown
+    for (group, array), (chunks, stored) in shown.items():
+        key = "/".join([p for p in group.split("/") if p] + [array]) + "/.zarray"
+        if key not in meta:
+            continue  # a name the store spells otherwise
+        assert meta[key]["chunks"] == chunks, (name, key)
+        assert stored is None or (stored != chunks and all(s >= c for s, c in zip(stored, chunks)))
+    if name == "oversized_chunks.nc":
+        assert {a: s for (_, a), (_, s) in shown.items()} == {
+            "deflated": [8, 16], "plain": [8, 16], "deflated_1d": [512], "t": [1024]}

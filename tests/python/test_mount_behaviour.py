@@ -9,7 +9,7 @@ import h5py
 import pytest
 import xarray as xr
 
-from conftest import FIXTURES, mounted
+from conftest import FIXTURES, daemon_env, mounted
 
 
 def test_writes_are_refused(fixtures_mount):
@@ -104,14 +104,18 @@ def test_rsync_copy_reads_identically_and_resync_moves_nothing(fixtures_mount, t
 
 def test_mount_refuses_bad_arguments(tmp_path):
     bin_ = str(__import__("conftest").BIN)
-    r = subprocess.run([bin_, str(tmp_path / "missing"), str(tmp_path)], capture_output=True, text=True)
+    r = subprocess.run([bin_, str(tmp_path / "missing"), str(tmp_path)], capture_output=True, text=True,
+                       env=daemon_env())
     assert r.returncode != 0 and "archive" in r.stderr
-    r = subprocess.run([bin_, str(FIXTURES), str(tmp_path / "nope")], capture_output=True, text=True)
+    r = subprocess.run([bin_, str(FIXTURES), str(tmp_path / "nope")], capture_output=True, text=True,
+                       env=daemon_env())
     assert r.returncode != 0 and "mountpoint" in r.stderr
-    r = subprocess.run([bin_, str(FIXTURES), str(tmp_path), "-o", "rw"], capture_output=True, text=True)
+    r = subprocess.run([bin_, str(FIXTURES), str(tmp_path), "-o", "rw"], capture_output=True, text=True,
+                       env=daemon_env())
     assert r.returncode != 0 and "read-only" in r.stderr
     with mounted(FIXTURES) as mnt:
-        r = subprocess.run([bin_, str(FIXTURES), str(mnt)], capture_output=True, text=True)
+        r = subprocess.run([bin_, str(FIXTURES), str(mnt)], capture_output=True, text=True,
+                           env=daemon_env())
         assert r.returncode != 0 and "busy" in r.stderr
 
 
@@ -179,6 +183,7 @@ def test_changed_source_is_seen_after_the_attribute_timeout(tmp_path):
 def test_signals_unmount_and_a_killed_daemon_is_recovered(tmp_path):
     """SIGTERM/SIGINT in --foreground unmount cleanly; after kill -9 the mountpoint is stale
     ("transport endpoint is not connected") and the next start clears it and mounts."""
+    import netCDF4  # noqa: F401 (sets HDF5_PLUGIN_PATH here: the daemon must not inherit it)
     import signal
     import time
 
@@ -192,9 +197,15 @@ def test_signals_unmount_and_a_killed_daemon_is_recovered(tmp_path):
 
     def start_foreground():
         p = subprocess.Popen([str(BIN), str(FIXTURES), str(mnt), "--foreground", "--index-dir", "none"],
-                             stderr=subprocess.DEVNULL)
+                             stderr=subprocess.DEVNULL, env=daemon_env())
         for _ in range(100):
             if mounted_now() and (mnt / "groups.zarr").exists():
+                # the plugins netCDF4-python bundles (it sets the variable in this process
+                # when imported) never reach the daemon's libhdf5
+                if b"HDF5_PLUGIN_PATH=" in Path(f"/proc/{p.pid}/environ").read_bytes():
+                    p.send_signal(signal.SIGTERM)
+                    p.wait(timeout=10)
+                    raise AssertionError("the daemon inherited HDF5_PLUGIN_PATH")
                 return p
             time.sleep(0.05)
         p.kill()
@@ -212,7 +223,8 @@ def test_signals_unmount_and_a_killed_daemon_is_recovered(tmp_path):
     with pytest.raises(OSError) as e:
         os.listdir(mnt)
     assert e.value.errno == errno.ENOTCONN
-    r = subprocess.run([str(BIN), str(FIXTURES), str(mnt), "--index-dir", "none"], capture_output=True, text=True)
+    r = subprocess.run([str(BIN), str(FIXTURES), str(mnt), "--index-dir", "none"], capture_output=True, text=True,
+                       env=daemon_env())
     try:
         assert r.returncode == 0, r.stderr
         assert "groups.zarr" in os.listdir(mnt)

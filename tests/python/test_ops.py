@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 import xarray as xr
 
-from conftest import (BIN, FIXTURES, ROOT, foreground, mounted, mounted_at, summaries,
+from conftest import (BIN, FIXTURES, ROOT, daemon_env, foreground, mounted, mounted_at, summaries,
                       summary_now, unmount)
 
 HELPER = ROOT / "scripts" / "mount.cloudify"
@@ -394,7 +394,7 @@ def test_readiness_is_reported_to_systemd(tmp_path):
     sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
     sock.bind(str(sock_path))
     sock.settimeout(30)
-    env = dict(os.environ, NOTIFY_SOCKET=str(sock_path))
+    env = daemon_env({"NOTIFY_SOCKET": str(sock_path)})
     with foreground(FIXTURES, "--index-dir", "none", env=env) as (p, mnt):
         assert sock.recv(64) == b"READY=1"
         assert "groups.zarr" in os.listdir(mnt)
@@ -491,9 +491,10 @@ def test_systemd_unit_verifies_and_its_commands_work(tmp_path):
     journal = tmp_path / "journal"  # the daemon's stderr, as systemd would collect it
     with open(journal, "w") as err:
         p = subprocess.Popen([*setpriv, str(BIN), *start[1:]], stderr=err,
-                             env=dict(os.environ, NOTIFY_SOCKET=str(tmp_path / "notify.sock")))
+                             env=daemon_env({"NOTIFY_SOCKET": str(tmp_path / "notify.sock")}))
     try:
         assert sock.recv(64) == b"READY=1"
+        assert b"HDF5_PLUGIN_PATH=" not in Path(f"/proc/{p.pid}/environ").read_bytes()
         mnt = Path(env["MOUNTPOINT"])
         assert mount_entry(mnt)[0] in ("fuse", "fuse.cloudify")
         want = xr.open_dataset(FIXTURES / "tas_day.nc", engine="netcdf4")
@@ -526,7 +527,7 @@ def mount_helper():
     shutil.copy(HELPER, target)
     target.chmod(0o755)
     try:
-        yield dict(os.environ, CLOUDIFY_MOUNT=str(BIN))
+        yield daemon_env({"CLOUDIFY_MOUNT": str(BIN)})
     finally:
         target.unlink()
 

@@ -152,11 +152,11 @@ fn typed_value(
             let v: Result<Vec<u64>, _> = items.iter().map(int).collect();
             one_or_many(v?, AttrValue::UInt, AttrValue::UInts)
         }
-        // a float attribute is a float32 in netCDF: its value as a float32 holds it
+        // a float attribute is a float32 in netCDF (kept as such: --unpack's type follows it)
         "float" => {
-            let v: Result<Vec<f64>, _> =
-                items.iter().map(|s| s.parse::<f32>().map(f64::from).map_err(|_| bad(s))).collect();
-            one_or_many(v?, AttrValue::Float, AttrValue::Floats)
+            let v: Result<Vec<f32>, _> =
+                items.iter().map(|s| s.parse::<f32>().map_err(|_| bad(s))).collect();
+            one_or_many(v?, AttrValue::Float32, AttrValue::Floats32)
         }
         "double" => {
             let v: Result<Vec<f64>, _> =

@@ -154,7 +154,7 @@ fn attribute_values_are_typed() {
             set("title", AttrValue::Str("A title".into())),
             set("n", AttrValue::Int(3)),
             set("w", AttrValue::Floats(vec![0.25, 0.5])),
-            set("f", AttrValue::Float(f64::from(0.1f32))),
+            set("f", AttrValue::Float32(0.1)),
             set("u", AttrValue::UInt(7)),
             set("list", AttrValue::Strs(vec!["a".into(), "b".into()])),
             set("text", AttrValue::Str("as text".into())),

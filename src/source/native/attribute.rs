@@ -122,6 +122,7 @@ pub fn value(
         return match attr.ty {
             Type::Int { signed: true, .. } => Ok(AttrValue::Ints(vec![])),
             Type::Int { signed: false, .. } => Ok(AttrValue::UInts(vec![])),
+            Type::Float { size: 4, .. } => Ok(AttrValue::Floats32(vec![])),
             Type::Float { .. } => Ok(AttrValue::Floats(vec![])),
             Type::FixedString { .. } => Ok(AttrValue::Str(String::new())),
             Type::VlenString => Ok(AttrValue::Strs(vec![])),
@@ -132,7 +133,12 @@ pub fn value(
     if let (Some(dtype), Type::Int { .. } | Type::Float { .. }) = (attr.ty.dtype(), &attr.ty) {
         let values: Option<Vec<AttrValue>> =
             data.chunks_exact(size).map(|b| dtype.decode(b)).collect();
-        return numbers(values.ok_or("undecodable number")?, dtype.kind);
+        let value = numbers(values.ok_or("undecodable number")?, dtype.kind)?;
+        return Ok(if dtype.kind == ElementKind::Float && size == 4 {
+            single(value)
+        } else {
+            value
+        });
     }
     Ok(match attr.ty {
         Type::FixedString { .. } if one => {
@@ -185,6 +191,16 @@ pub fn references(
         out.push(le(bytes.get(..8).ok_or("short reference list")?));
     }
     Ok(out)
+}
+
+/// Single-precision floats decoded as f64 (exactly) kept as single precision, as netcdf-c
+/// types them (NC_FLOAT).
+fn single(value: AttrValue) -> AttrValue {
+    match value {
+        AttrValue::Float(x) => AttrValue::Float32(x as f32),
+        AttrValue::Floats(v) => AttrValue::Floats32(v.into_iter().map(|x| x as f32).collect()),
+        other => other,
+    }
 }
 
 /// One number as a scalar, several as a list of `kind` ('i', 'u', 'f'), as netCDF4-python.

@@ -151,7 +151,7 @@ fn decode_parts(
 
 /// Fill `dst` with copies of the element `fill` (which must tile it).
 fn fill(dst: &mut [u8], fill: &[u8]) -> Result<(), ChunkError> {
-    if fill.is_empty() || dst.len() % fill.len() != 0 {
+    if fill.is_empty() || !dst.len().is_multiple_of(fill.len()) {
         let got = (dst.len() / fill.len().max(1) * fill.len()) as u64;
         return Err(ChunkError::SizeChanged { got, expected: dst.len() as u64 });
     }

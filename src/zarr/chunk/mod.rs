@@ -10,6 +10,7 @@ mod compound;
 pub mod inflight;
 mod merged;
 mod recycle;
+mod unpacked;
 
 use crate::codec::{self, CodecError};
 use crate::index::{encode, ArrayNode, ChunkRef};
@@ -52,6 +53,9 @@ pub enum ChunkError {
     /// A compound chunk of an array that has no stored compound.
     #[error("compound chunk of an array without a stored compound")]
     NotCompound,
+    /// An unpacked chunk of an array without its packed array (a view built wrong).
+    #[error("an unpacked chunk was read without its packed array")]
+    NotUnpacked,
     /// A collection's member chunk could not be read (its file is named).
     #[error("{member}: {source}")]
     Member { member: String, source: Box<ChunkError> },
@@ -72,6 +76,7 @@ impl ChunkError {
             ChunkError::Shared(inner) => inner.cause(),
             ChunkError::NoAssembler => "joined chunk",
             ChunkError::NotCompound => "compound chunk",
+            ChunkError::NotUnpacked => "unpacked chunk",
             ChunkError::Member { source, .. } => source.cause(),
         }
     }
@@ -230,6 +235,12 @@ pub fn read_chunk(
         ChunkRef::Compound { size } => {
             Ok(Bytes::window(compound::compound_chunk(src, array, *size)?, offset, want))
         }
+        ChunkRef::Unpacked { size } => {
+            let make = |room: &mut Permit<'_>| unpacked::make(src, array, *size, room);
+            let bytes =
+                src.cache.get_or_try(src.key, chunk.size(), make).map_err(ChunkError::Shared)?;
+            Ok(Bytes::window(bytes, offset, want))
+        }
         ChunkRef::Reencode { offset: at, len: stored, mask, size } => {
             let bytes = src
                 .cache
@@ -304,7 +315,7 @@ pub(super) fn cropped(raw: Vec<u8>, array: &ArrayNode) -> Vec<u8> {
     }
 }
 
-fn reencode(
+pub(super) fn reencode(
     file: &File,
     array: &ArrayNode,
     at: u64,

@@ -14,8 +14,8 @@ pub fn key_position(name: &str, grid: impl ExactSizeIterator<Item = u64>) -> Opt
     row_major(name.split('.').map(canonical), grid)
 }
 
-/// A coordinate in its one spelling: decimal digits, no sign, no leading zero.
-fn canonical(part: &str) -> Option<u64> {
+/// A coordinate in its one spelling: decimal digits, no sign, no leading zero (v3 keys too).
+pub fn canonical(part: &str) -> Option<u64> {
     let digits = part.as_bytes();
     let leading_zero = digits.len() > 1 && digits[0] == b'0';
     if digits.is_empty() || leading_zero || !digits.iter().all(u8::is_ascii_digit) {

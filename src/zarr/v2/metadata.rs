@@ -3,9 +3,9 @@
 //! Field names and encodings follow what zarr-python writes for the same array, so that
 //! `xarray.open_zarr` decodes the store exactly as it decodes a store xarray wrote itself.
 
-use super::attrs::{fill_value_json, to_json};
 use super::dtype::numpy;
 use crate::index::{ArrayNode, Attrs, BloscName, BloscShuffle, Codec, ElementKind};
+use crate::zarr::attrs::{fill_value_json, to_json};
 use crate::zarr::json::{string_list, u64_list, Object};
 use std::sync::Arc;
 

@@ -1,4 +1,5 @@
-//! Attribute values as zarr-python writes them in a v2 store.
+//! Attribute values as zarr-python writes them (v2 `.zattrs` and v3 `attributes` alike), and
+//! scalar fill values (v2 `.zarray` and v3 `zarr.json` spell them the same way).
 //!
 //! JSON cannot hold NaN or ±Infinity; zarr-python (and so xarray) writes them as the bare tokens
 //! `NaN`, `Infinity`, `-Infinity` in `.zattrs`, which Python's `json` reads back as floats. We do
@@ -21,6 +22,11 @@ pub fn to_json(value: &AttrValue) -> String {
         AttrValue::UInts(v) => list(&mut out, v, |o, x| push(o, x)),
         AttrValue::Floats(v) => list(&mut out, v, |o, x| o.push_str(&float_token(*x, false))),
         AttrValue::Strs(v) => list(&mut out, v, |o, x| push_json_string(o, x)),
+        // single precision as its exact double value, as zarr-python writes a float32
+        AttrValue::Float32(v) => out.push_str(&float_token(f64::from(*v), false)),
+        AttrValue::Floats32(v) => {
+            list(&mut out, v, |o, x| o.push_str(&float_token(f64::from(*x), false)))
+        }
     }
     out
 }
@@ -28,7 +34,7 @@ pub fn to_json(value: &AttrValue) -> String {
 /// JSON text for the `.zarray` `fill_value` field: a scalar, non-finite floats as strings.
 /// Returns `None` when the value cannot be a Zarr fill value (arrays with != 1 element).
 pub fn fill_value_json(value: &AttrValue, float_dtype: bool) -> Option<String> {
-    let scalar = match value {
+    let scalar = match &*value.widened() {
         AttrValue::Ints(v) if v.len() == 1 => AttrValue::Int(v[0]),
         AttrValue::UInts(v) if v.len() == 1 => AttrValue::UInt(v[0]),
         AttrValue::Floats(v) if v.len() == 1 => AttrValue::Float(v[0]),

@@ -1,0 +1,351 @@
+"""`cloudify serve`: the tree over HTTP, read by real clients on a real loopback server.
+Every fixture store read by xarray through fsspec's HTTP file system is identical to the file
+(as through the mount); the static tree's HTTP behaviour (ranges, validators, 304, 404, 405,
+CORS, listings, paths that try to leave the archive) checked with urllib."""
+import json
+import os
+import urllib.error
+import urllib.request
+
+import pytest
+
+from conftest import FIXTURES, MODES, served
+from identity import compare, group_paths
+from test_corpus import LEFT_OUT as CORPUS_LEFT_OUT
+from test_fixtures import ENGINE, H5PY_ONLY, LEFT_OUT, NAMES, NO_DECODE_TIMES, store_name
+
+
+@pytest.fixture(scope="module", params=sorted(MODES))
+def server(request):
+    with served(FIXTURES, "--contiguous-chunk-size", "20000", *MODES[request.param]) as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def raw_server():
+    with served(FIXTURES, "--contiguous-chunk-size", "20000") as url:
+        yield url
+
+
+def get(url, headers=None, method="GET"):
+    """(status, headers, body) of one request; errors are answers too."""
+    req = urllib.request.Request(url, headers=headers or {}, method=method)
+    try:
+        with urllib.request.urlopen(req, timeout=60) as r:
+            return r.status, r.headers, r.read()
+    except urllib.error.HTTPError as e:
+        return e.code, e.headers, e.read()
+
+
+@pytest.mark.parametrize("name", sorted(set(NAMES) - H5PY_ONLY))
+def test_fixture_identical_over_http(server, name):
+    src = NAMES[name]
+    for group in group_paths(src):
+        missing = LEFT_OUT.get(name, {}).get(group, [])
+        compare(src, f"{server}/{store_name(name)}", group, missing, True,
+                engine=ENGINE.get(name, "netcdf4"),
+                decode_times=False if name in NO_DECODE_TIMES else None)
+
+
+def test_bytes_are_the_mounts(raw_server, fixtures_mount):
+    """Every file of a store: the same bytes over HTTP as through the mount."""
+    store = fixtures_mount / "tas_day.zarr"
+    files = [p for p in store.rglob("*") if p.is_file()]
+    assert len(files) > 5
+    for p in files:
+        status, headers, body = get(f"{raw_server}/tas_day.zarr/{p.relative_to(store)}")
+        assert status == 200, p
+        assert body == p.read_bytes(), p
+        assert int(headers["Content-Length"]) == len(body)
+    for item in ("tas_day.stac.json", "catalog.json"):
+        assert get(f"{raw_server}/{item}")[2] == (fixtures_mount / item).read_bytes()
+
+
+def test_ranges(raw_server):
+    url = f"{raw_server}/tas_day.zarr/.zmetadata"
+    status, headers, whole = get(url)
+    assert status == 200 and headers["Accept-Ranges"] == "bytes"
+    n = len(whole)
+    for spec, want in ((f"bytes=0-9", whole[:10]), ("bytes=-7", whole[-7:]),
+                       (f"bytes={n - 3}-", whole[-3:]), (f"bytes=5-{n * 2}", whole[5:])):
+        status, headers, body = get(url, {"Range": spec})
+        assert (status, body) == (206, want), spec
+        assert headers["Content-Range"].endswith(f"/{n}"), spec
+    status, headers, _ = get(url, {"Range": f"bytes={n}-"})
+    assert status == 416 and headers["Content-Range"] == f"bytes */{n}"
+    # several ranges: the whole file (documented)
+    assert get(url, {"Range": "bytes=0-1,4-5"})[:3:2] == (200, whole)
+
+
+def test_validators_and_conditional_requests(raw_server):
+    url = f"{raw_server}/tas_day.zarr/tas/.zarray"
+    status, headers, body = get(url)
+    etag, modified = headers["ETag"], headers["Last-Modified"]
+    assert etag.startswith('"') and modified.endswith("GMT")
+    assert get(url, {"If-None-Match": etag})[0] == 304
+    assert get(url, {"If-Modified-Since": modified})[0] == 304
+    assert get(url, {"If-None-Match": '"stale"'})[:3:2] == (200, body)
+    # a Range with an If-Range that does not match: the whole file
+    assert get(url, {"Range": "bytes=0-1", "If-Range": '"stale"'})[0] == 200
+    assert get(url, {"Range": "bytes=0-1", "If-Range": etag})[0] == 206
+    status, headers, head = get(url, method="HEAD")
+    assert status == 200 and head == b"" and int(headers["Content-Length"]) == len(body)
+
+
+def test_missing_writes_and_escapes(raw_server):
+    assert get(f"{raw_server}/nothing.zarr/.zmetadata")[0] == 404
+    assert get(f"{raw_server}/tas_day.zarr/tas/99.0.0")[0] == 404
+    for method in ("PUT", "DELETE", "POST"):
+        status, headers, _ = get(f"{raw_server}/tas_day.zarr/.zattrs", method=method)
+        assert status == 405 and "GET" in headers["Allow"]
+    # urllib normalises nothing: these reach the server as written
+    for path in ("/tas_day.zarr/%2e%2e/%2e%2e/etc/passwd", "/%2e%2e/README.md",
+                 "/tas_day.zarr%2F..%2F..%2Fetc", "/a%00b"):
+        assert get(raw_server + path)[0] == 404, path
+
+
+def test_cors(raw_server):
+    status, headers, _ = get(f"{raw_server}/tas_day.zarr/.zmetadata")
+    assert headers["Access-Control-Allow-Origin"] == "*"
+    assert "Content-Range" in headers["Access-Control-Expose-Headers"]
+    status, headers, _ = get(f"{raw_server}/tas_day.zarr/.zmetadata", method="OPTIONS",
+                             headers={"Origin": "https://example.org",
+                                      "Access-Control-Request-Method": "GET"})
+    assert status == 204 and "GET" in headers["Access-Control-Allow-Methods"]
+    assert "Range" in headers["Access-Control-Allow-Headers"]
+
+
+def test_directory_listings(raw_server, fixtures_mount):
+    status, headers, body = get(f"{raw_server}/")
+    assert status == 200 and headers["Content-Type"] == "application/json"
+    listed = json.loads(body)
+    names = {e["name"]: e for e in listed["entries"]}
+    assert sorted(names) == sorted(p.name for p in fixtures_mount.iterdir())
+    assert names["tas_day.zarr"]["type"] == "directory"
+    assert names["catalog.json"]["size"] == (fixtures_mount / "catalog.json").stat().st_size
+    status, headers, body = get(f"{raw_server}/tas_day.zarr/", {"Accept": "text/html"})
+    assert status == 200 and headers["Content-Type"].startswith("text/html")
+    assert b'<a href=".zmetadata">' in body
+
+
+def test_sigterm_stops_cleanly():
+    import subprocess
+    from conftest import CLOUDIFY
+    with served(FIXTURES, "--index-dir", "none") as url:
+        assert get(f"{url}/tas_day.zarr/.zgroup")[0] == 200
+        pid = int(subprocess.run(["pgrep", "-f", f"{CLOUDIFY} serve .*--index-dir none"],
+                                 capture_output=True, text=True).stdout.split()[0])
+    # served() sent SIGTERM and waited: the process is gone
+    import os
+    with pytest.raises(ProcessLookupError):
+        os.kill(pid, 0)
+
+
+# --- the cloudify/xpublish routes ------------------------------------------------------------
+
+def dataset_id(name):
+    """The id of a fixture's store: its path without .zarr, '/' written '~'."""
+    return store_name(name)[: -len(".zarr")].replace("/", "~")
+
+
+@pytest.mark.parametrize("api", ["zarr", "kerchunk"])
+@pytest.mark.parametrize("name", sorted(set(NAMES) - H5PY_ONLY))
+def test_dataset_routes_identical(raw_server, api, name):
+    """/datasets/{id}/zarr (decoded chunks) and /kerchunk (raw chunks): identical to the file."""
+    src = NAMES[name]
+    for group in group_paths(src):
+        missing = LEFT_OUT.get(name, {}).get(group, [])
+        compare(src, f"{raw_server}/datasets/{dataset_id(name)}/{api}", group, missing, True,
+                engine=ENGINE.get(name, "netcdf4"),
+                decode_times=False if name in NO_DECODE_TIMES else None)
+
+
+def test_cloudify_notebook_calls(raw_server):
+    """The calls cloudify's users make, verbatim (SERVER_URL, dataset_id)."""
+    import intake
+    import pystac
+    import xarray as xr
+    SERVER_URL, dataset_id_ = raw_server, "tas_day"
+    want = xr.open_dataset(FIXTURES / "tas_day.nc", engine="netcdf4").load()
+    for api in ("zarr", "kerchunk"):
+        ds = xr.open_dataset(f"{SERVER_URL}/datasets/{dataset_id_}/{api}", engine="zarr",
+                             chunks="auto")
+        xr.testing.assert_identical(ds.load(), want)
+    # the encodings tell the two apart: decoded chunks have no compressor, raw ones zlib
+    dec = xr.open_dataset(f"{SERVER_URL}/datasets/tas_day/zarr", engine="zarr", chunks="auto")
+    raw = xr.open_dataset(f"{SERVER_URL}/datasets/tas_day/kerchunk", engine="zarr", chunks="auto")
+    assert not dec.tas.encoding.get("compressors") and raw.tas.encoding.get("compressors")
+    cat = intake.open_catalog(SERVER_URL + "/intake.yaml")
+    for api in ("kerchunk", "zarr"):
+        ds = cat[dataset_id_](method=api).to_dask()
+        xr.testing.assert_identical(ds.load(), want)
+    stac_collection = pystac.Collection.from_file(f"{SERVER_URL}/stac-collection-all.json")
+    items = list(stac_collection.get_all_items())
+    _, _, ids = get(f"{SERVER_URL}/datasets")
+    assert len(items) == len(json.loads(ids)) > 40
+    assert "tas_day" in {i.id for i in items}
+
+
+def test_dataset_ids_are_the_stores(raw_server, fixtures_mount):
+    stores = sorted(str(p.relative_to(fixtures_mount))[: -len(".zarr")].replace("/", "~")
+                    for p in fixtures_mount.rglob("*.zarr") if ".zarr/" not in
+                    str(p.relative_to(fixtures_mount)))
+    status, headers, body = get(f"{raw_server}/datasets")
+    assert status == 200 and headers["Content-Type"] == "application/json"
+    assert sorted(json.loads(body)) == stores
+    for bad in ("nothing", "~tas_day", "tas_day~", "tas%2Fday", "..", "tas_day~..~x"):
+        assert get(f"{raw_server}/datasets/{bad}/keys")[0] == 404, bad
+
+
+def test_keys_info_dict_as_xarray(raw_server, fixtures_mount):
+    import xarray as xr
+    for name in ("tas_day.nc", "packed.nc", "netcdf3_classic.nc"):
+        ds = xr.open_zarr(fixtures_mount / store_name(name))
+        base = f"{raw_server}/datasets/{dataset_id(name)}"
+        assert sorted(json.loads(get(base + "/keys")[2])) == sorted(ds.variables)
+        info = json.loads(get(base + "/info")[2])
+        assert info["dimensions"] == dict(ds.sizes)
+        assert sorted(info["variables"]) == sorted(ds.variables)
+        assert info["global_attributes"] == ds.attrs
+        d = json.loads(get(base + "/dict")[2])
+        assert sorted(d["coords"]) == sorted(ds.coords), name
+        assert sorted(d["data_vars"]) == sorted(ds.data_vars), name
+        for v, item in d["data_vars"].items():
+            assert tuple(item["dims"]) == ds[v].dims and tuple(item["shape"]) == ds[v].shape
+
+
+def test_stac_catalog_yaml_openapi_health(raw_server, fixtures_mount):
+    status, headers, body = get(f"{raw_server}/datasets/stac~cal_julian/stac")
+    assert status == 200
+    assert body == (fixtures_mount / "stac" / "cal_julian.stac.json").read_bytes()
+    status, headers, body = get(f"{raw_server}/datasets/tas_day/catalog.yaml")
+    assert status == 200 and headers["Content-Type"].startswith("text/yaml")
+    import yaml
+    cat = yaml.safe_load(body)
+    assert cat["sources"]["tas_day"]["args"]["urlpath"].endswith("/datasets/tas_day/{{ method }}")
+    paths = json.loads(get(f"{raw_server}/openapi.json")[2])["paths"]
+    for route in ("/datasets", "/datasets/{dataset_id}/zarr/{key}", "/intake.yaml",
+                  "/stac-collection-all.json", "/health"):
+        assert route in paths, route
+    assert get(f"{raw_server}/health")[:3:2] == (200, b"ok\n")
+
+
+# --- bad and slow clients, changing files ---------------------------------------------------
+
+def test_slow_clients_cost_nothing_else(raw_server):
+    """Clients that send half a request and wait hold a connection each, nothing more: others
+    are answered meanwhile."""
+    import socket
+    from urllib.parse import urlparse
+    u = urlparse(raw_server)
+    slow = []
+    for _ in range(50):
+        s = socket.create_connection((u.hostname, u.port), timeout=10)
+        s.sendall(b"GET /tas_day.zarr/.zmetadata HTTP/1.1\r\nHost: x\r\n")  # no end of headers
+        slow.append(s)
+    try:
+        for _ in range(3):
+            assert get(f"{raw_server}/tas_day.zarr/.zgroup")[0] == 200
+        # a request line of garbage is a 400 for that client only
+        s = socket.create_connection((u.hostname, u.port), timeout=10)
+        s.sendall(b"\x00\x01 nonsense\r\n\r\n")
+        assert s.recv(64).startswith(b"HTTP/1.1 400")
+        s.close()
+        assert get(f"{raw_server}/tas_day.zarr/.zgroup")[0] == 200
+    finally:
+        for s in slow:
+            s.close()
+
+
+def test_a_changed_file_is_never_served_stale(tmp_path):
+    """Rewrite a source between two requests: new ETag, the new file's values."""
+    import shutil
+    import xarray as xr
+    shutil.copy(FIXTURES / "tas_day.nc", tmp_path / "a.nc")
+    with served(tmp_path, "--index-dir", "none") as url:
+        _, headers, before = get(f"{url}/a.zarr/.zmetadata")
+        ds = xr.open_dataset(FIXTURES / "tas_day.nc").load()
+        ds["tas"] = ds.tas + 1
+        ds.isel(time=slice(0, 7)).to_netcdf(tmp_path / "b.nc")
+        os.replace(tmp_path / "b.nc", tmp_path / "a.nc")
+        _, headers2, after = get(f"{url}/a.zarr/.zmetadata")
+        assert headers2["ETag"] != headers["ETag"] and after != before
+        assert get(f"{url}/a.zarr/.zmetadata", {"If-None-Match": headers["ETag"]})[0] == 200
+        got = xr.open_zarr(f"{url}/a.zarr").load()
+        want = xr.open_dataset(tmp_path / "a.nc", engine="netcdf4").load()
+        xr.testing.assert_identical(got, want)
+
+
+# --- the third-party corpus over HTTP --------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def corpus_server():
+    from conftest import CORPUS
+    if not CORPUS.is_dir():
+        pytest.skip(f"corpus not found at {CORPUS}")
+    with served(CORPUS) as url:
+        yield url
+
+
+@pytest.mark.parametrize("name", sorted(n for n in CORPUS_LEFT_OUT if "S5P" not in n))
+def test_corpus_identical_over_http(corpus_server, name):
+    """The corpus read by xarray over HTTP (S5P's 1317 groups are left to the mount tests)."""
+    from conftest import CORPUS
+    src = CORPUS / name
+    store = name.rsplit(".", 1)[0] + ".zarr"
+    for group in group_paths(src):
+        compare(src, f"{corpus_server}/{store}", group, CORPUS_LEFT_OUT[name].get(group, []))
+
+
+def test_json_documents_gzip_when_asked(raw_server, fixtures_mount):
+    import gzip
+    url = f"{raw_server}/tas_day.zarr/.zmetadata"
+    plain_ = get(url)
+    status, headers, body = get(url, {"Accept-Encoding": "gzip"})
+    assert status == 200 and headers["Content-Encoding"] == "gzip"
+    assert gzip.decompress(body) == plain_[2] == (fixtures_mount / "tas_day.zarr/.zmetadata").read_bytes()
+    assert headers["ETag"] != plain_[1]["ETag"] and "Accept-Encoding" in headers["Vary"]
+    assert get(url, {"Accept-Encoding": "gzip", "If-None-Match": headers["ETag"]})[0] == 304
+    # chunks are never compressed again; a range is answered as it is
+    _, h, _ = get(f"{raw_server}/tas_day.zarr/tas/0.0.0", {"Accept-Encoding": "gzip"})
+    assert "Content-Encoding" not in h
+    _, h, _ = get(url, {"Accept-Encoding": "gzip", "Range": "bytes=0-9"})
+    assert "Content-Encoding" not in h
+
+
+# --- Zarr v3 (sharded) over HTTP -------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def v3_server():
+    with served(FIXTURES, "--contiguous-chunk-size", "20000", "--zarr-format", "3",
+                "--shard-size", "100000") as url:
+        yield url
+
+
+V3_SKIP = set()  # fixtures test_zarr3.py leaves out of v3, if any
+
+
+@pytest.mark.parametrize("name", sorted(set(NAMES) - H5PY_ONLY))
+def test_fixture_identical_over_http_v3(v3_server, name):
+    """v3 with shards: zarr-python reads each shard's index by a suffix range."""
+    src = NAMES[name]
+    for group in group_paths(src):
+        missing = LEFT_OUT.get(name, {}).get(group, [])
+        compare(src, f"{v3_server}/{store_name(name)}", group, missing, True,
+                engine=ENGINE.get(name, "netcdf4"),
+                decode_times=False if name in NO_DECODE_TIMES else None, zarr_format=3)
+
+
+def test_v3_routes_and_suffix_ranges(v3_server, fixtures_mount):
+    import xarray as xr
+    base = f"{v3_server}/datasets/tas_day"
+    info = json.loads(get(base + "/info")[2])
+    assert info["dimensions"] == dict(xr.open_zarr(fixtures_mount / "tas_day.zarr").sizes)
+    want = xr.open_dataset(FIXTURES / "tas_day.nc", engine="netcdf4").load()
+    for api in ("zarr", "kerchunk"):
+        ds = xr.open_dataset(f"{base}/{api}", engine="zarr", chunks="auto", zarr_format=3)
+        xr.testing.assert_identical(ds.load(), want)
+    # a shard's index: the last 16 bytes per inner chunk + 4 (crc32c), by a suffix range
+    listing = json.loads(get(f"{v3_server}/tas_day.zarr/tas/c/")[2])
+    shard = next(e for e in listing["entries"] if e["type"] == "file") if listing["entries"] else None
+    assert shard is None or shard["size"] > 20

@@ -1,0 +1,214 @@
+//! A second, independent reader of the v3 stores: **zarrs** (Rust) reads every numeric array
+//! of every fixture from a real v3 mount (the built `cloudify-mount`, unsharded, sharded with
+//! shards of several chunks, and decoded-sharded), through files of the mount, and must find
+//! the values the netcdf crate reads from the source file. Shards are read as zarrs reads
+//! them: the index by a suffix read, then the inner chunks' byte ranges.
+//!
+//! Needs /dev/fuse and permission to mount (root, as CI runs): the test mounts for real.
+
+use cloudify_mount::index::{Dtype, ElementKind};
+use cloudify_mount::source::{index_file, IndexOptions};
+use cloudify_mount::zarr::{DatasetView, ZarrFormat};
+use std::fs::File;
+use std::os::unix::fs::FileExt;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::Arc;
+use zarrs::array::Array;
+use zarrs::storage::byte_range::ByteRangeIterator;
+use zarrs::storage::{
+    Bytes, MaybeBytes, MaybeBytesIterator, ReadableStorageTraits, StorageError, StoreKey,
+};
+
+/// A mounted archive, unmounted when dropped.
+struct Mount(PathBuf);
+
+impl Mount {
+    fn new(archive: &Path, args: &[&str]) -> Mount {
+        let dir = std::env::temp_dir().join(format!(
+            "cloudify-zarrs-{}-{}",
+            std::process::id(),
+            args.join("_")
+        ));
+        std::fs::create_dir_all(&dir).expect("mountpoint");
+        let out = Command::new(env!("CARGO_BIN_EXE_cloudify-mount"))
+            .arg(archive)
+            .arg(&dir)
+            .args(["--index-dir", "none", "--contiguous-chunk-size", "20000"])
+            .args(args)
+            .output()
+            .expect("run cloudify-mount");
+        assert!(out.status.success(), "mount failed: {}", String::from_utf8_lossy(&out.stderr));
+        Mount(dir)
+    }
+}
+
+impl Drop for Mount {
+    fn drop(&mut self) {
+        let _ = Command::new("fusermount3").arg("-u").arg(&self.0).status();
+        let _ = std::fs::remove_dir(&self.0);
+    }
+}
+
+/// A zarrs store over the files of a mounted store (what any file-system reader sees).
+struct MountStore(PathBuf);
+
+impl MountStore {
+    fn file(&self, key: &StoreKey) -> Option<File> {
+        File::open(self.0.join(key.as_str())).ok()
+    }
+}
+
+/// zarr-python writes NaN/Infinity attributes as bare tokens, which zarrs' JSON parser
+/// refuses: outside strings they become `null` here (attributes are checked by the xarray
+/// tests, values here).
+fn without_bare_tokens(json: &[u8]) -> Vec<u8> {
+    let text = String::from_utf8_lossy(json);
+    let (mut out, mut in_string, mut escaped) = (String::new(), false, false);
+    let mut rest = text.as_ref();
+    while let Some(c) = rest.chars().next() {
+        if !in_string {
+            if let Some(token) =
+                ["-Infinity", "Infinity", "NaN"].iter().find(|t| rest.starts_with(**t))
+            {
+                out.push_str("null");
+                rest = &rest[token.len()..];
+                continue;
+            }
+        }
+        match (in_string, escaped, c) {
+            (true, true, _) => escaped = false,
+            (true, false, '\\') => escaped = true,
+            (_, false, '"') => in_string = !in_string,
+            _ => {}
+        }
+        out.push(c);
+        rest = &rest[c.len_utf8()..];
+    }
+    out.into_bytes()
+}
+
+impl ReadableStorageTraits for MountStore {
+    fn get_partial_many<'a>(
+        &'a self,
+        key: &StoreKey,
+        byte_ranges: ByteRangeIterator<'a>,
+    ) -> Result<MaybeBytesIterator<'a>, StorageError> {
+        let Some(file) = self.file(key) else {
+            return Ok(None);
+        };
+        let size = file.metadata()?.len();
+        let parts: Vec<Result<Bytes, StorageError>> = byte_ranges
+            .map(|r| {
+                let range = r.to_range(size);
+                let mut buf = vec![0u8; (range.end - range.start) as usize];
+                file.read_exact_at(&mut buf, range.start)?;
+                Ok(Bytes::from(buf))
+            })
+            .collect();
+        Ok(Some(Box::new(parts.into_iter())))
+    }
+
+    fn get(&self, key: &StoreKey) -> Result<MaybeBytes, StorageError> {
+        let Ok(bytes) = std::fs::read(self.0.join(key.as_str())) else {
+            return Ok(None);
+        };
+        let is_doc = key.as_str().ends_with("zarr.json");
+        Ok(Some(Bytes::from(if is_doc { without_bare_tokens(&bytes) } else { bytes })))
+    }
+
+    fn size_key(&self, key: &StoreKey) -> Result<Option<u64>, StorageError> {
+        Ok(self.file(key).and_then(|f| f.metadata().ok()).map(|m| m.len()))
+    }
+
+    fn supports_get_partial(&self) -> bool {
+        true
+    }
+}
+
+/// All elements through zarrs, as native-endian bytes.
+fn zarrs_values(store: &Arc<MountStore>, path: &str, dtype: Dtype) -> Vec<u8> {
+    let array = Array::open(store.clone(), &format!("/{path}"))
+        .unwrap_or_else(|e| panic!("zarrs cannot open {path}: {e}"));
+    let all = array.subset_all();
+    macro_rules! read {
+        ($t:ty) => {
+            array
+                .retrieve_array_subset::<Vec<$t>>(&all)
+                .unwrap_or_else(|e| panic!("zarrs cannot read {path}: {e}"))
+                .iter()
+                .flat_map(|x| x.to_ne_bytes())
+                .collect()
+        };
+    }
+    match (dtype.kind, dtype.size) {
+        (ElementKind::Int, 1) => read!(i8),
+        (ElementKind::Int, 2) => read!(i16),
+        (ElementKind::Int, 4) => read!(i32),
+        (ElementKind::Int, 8) => read!(i64),
+        (ElementKind::UInt, 1) => read!(u8),
+        (ElementKind::UInt, 2) => read!(u16),
+        (ElementKind::UInt, 4) => read!(u32),
+        (ElementKind::UInt, 8) => read!(u64),
+        (ElementKind::Float, 4) => read!(f32),
+        (ElementKind::Float, 8) => read!(f64),
+        other => panic!("unexpected dtype {other:?}"),
+    }
+}
+
+fn netcdf_values(path: &Path, array_path: &str) -> Vec<u8> {
+    let file = netcdf::open(path).expect("netcdf open");
+    match array_path.rsplit_once('/') {
+        None => file.variable(array_path).expect("variable").get_raw_values(..).expect("values"),
+        Some((groups, name)) => {
+            let g = file.group(groups).expect("group").expect("group exists");
+            g.variable(name).expect("variable").get_raw_values(..).expect("values")
+        }
+    }
+}
+
+/// The NetCDF fixtures netCDF-C reads as the mount serves them (top directory; the HDF5-only
+/// ones and those with filters or types netCDF-C here lacks are checked in pytest).
+fn fixtures() -> Vec<PathBuf> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures");
+    let mut v: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .expect("fixtures")
+        .map(|e| e.expect("entry").path())
+        .filter(|p| p.extension().is_some_and(|e| e == "nc") && !p.ends_with("nc4_codecs.nc"))
+        .collect();
+    v.sort();
+    v
+}
+
+#[test]
+fn zarrs_reads_every_v3_array_of_the_mount_as_netcdf_does() {
+    let archive = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures");
+    let layouts: [&[&str]; 3] = [
+        &["--zarr-format", "3", "--shard-size", "0"],
+        &["--zarr-format", "3", "--shard-size", "40000"],
+        &["--zarr-format", "3", "--chunks", "decoded"],
+    ];
+    for args in layouts {
+        let mount = Mount::new(&archive, args);
+        let (mut checked, mut sharded) = (0, 0);
+        for path in fixtures() {
+            let opts = IndexOptions { contiguous_chunk_target: 20_000 };
+            let index = index_file(&path, &opts).unwrap_or_else(|e| panic!("{e}"));
+            // the store's keys and types (the mount's own rule)
+            let view = DatasetView::with_format(index, ZarrFormat::V3 { shard_bytes: 40_000 });
+            let stem = path.file_stem().expect("stem").to_string_lossy().into_owned();
+            let store = Arc::new(MountStore(mount.0.join(format!("{stem}.zarr"))));
+            for a in view.arrays.iter().filter(|a| a.node.dtype.is_number()) {
+                let got = zarrs_values(&store, &a.path, a.node.dtype);
+                let want = netcdf_values(&path, &a.path);
+                assert!(got == want, "{args:?} {} {}: values differ", path.display(), a.path);
+                checked += 1;
+                let doc = std::fs::read_to_string(store.0.join(&a.path).join("zarr.json"))
+                    .expect("zarr.json");
+                sharded += usize::from(doc.contains("sharding_indexed"));
+            }
+        }
+        assert!(checked >= 20, "{args:?}: only {checked} arrays checked");
+        assert_eq!(sharded > 0, args.contains(&"40000") || args.contains(&"decoded"), "{args:?}");
+    }
+}

@@ -33,6 +33,11 @@ def v3_mount(request):
         yield request.param, mnt
 
 
+# `_Unsigned` variables whose `_FillValue` is beyond the signed range: a v3 store gives it as
+# the same bits read signed, which xarray's decoding needs (seen with decode_cf=False)
+FILL_BITS = {"packed_kinds.nc": ("ubyte_signed", "byte_unsigned")}
+
+
 @pytest.mark.parametrize("name", sorted(set(NAMES) - H5PY_ONLY))
 def test_fixture_identical_v3(v3_mount, name):
     _, mnt = v3_mount
@@ -43,7 +48,7 @@ def test_fixture_identical_v3(v3_mount, name):
             compared = compare(src, mnt / store_name(name), group, missing, decode_cf,
                                engine=ENGINE.get(name, "netcdf4"),
                                decode_times=False if name in NO_DECODE_TIMES else None,
-                               zarr_format=3)
+                               zarr_format=3, fill_bits=FILL_BITS.get(name, ()))
             assert not set(missing) & set(compared)
 
 

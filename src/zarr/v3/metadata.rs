@@ -180,18 +180,43 @@ fn fill_attribute(array: &ArrayNode) -> Option<String> {
         AttrValue::UInts(v) if v.len() == 1 => Some(v[0] as f64),
         v => v.as_f64().filter(|_| fill.len() == 1),
     };
-    Some(match (array.dtype.kind, fill, one) {
+    let integer = match fill {
+        AttrValue::Int(i) => Some(i128::from(*i)),
+        AttrValue::UInt(u) => Some(i128::from(*u)),
+        _ => one.filter(|x| x.fract() == 0.0).map(|x| x as i128),
+    };
+    if let (ElementKind::Float, Some(x)) = (array.dtype.kind, one) {
+        return Some(format!("\"{}\"", base64(&x.to_le_bytes())));
+    }
+    Some(match (array.dtype.kind, fill, integer) {
         (ElementKind::Char, AttrValue::Str(s), _) => format!("\"{}\"", base64(s.as_bytes())),
-        (ElementKind::Float, _, Some(x)) => format!("\"{}\"", base64(&x.to_le_bytes())),
-        (ElementKind::Int | ElementKind::UInt, AttrValue::Int(_) | AttrValue::UInt(_), _) => {
-            to_json(fill)
-        }
-        (ElementKind::Int | ElementKind::UInt, _, Some(x)) if x.fract() == 0.0 => {
-            format!("{}", x as i128)
+        (ElementKind::Int | ElementKind::UInt, _, Some(x)) => {
+            format!("{}", as_xarray_reads(array, x))
         }
         (ElementKind::Int | ElementKind::UInt, _, _) => return None,
         _ => to_json(fill),
     })
+}
+
+/// An integer fill value as xarray's `_Unsigned` decoding needs it: where `_Unsigned` flips
+/// the signedness of one-sided bytes (`"true"` on a signed type, `"false"` on an unsigned one),
+/// xarray converts the v3 `_FillValue` (a JSON number) to the signed type of the array's size
+/// before it reads the bits the other way, so a value beyond that type's range (255, 200 for
+/// 8 bits) is given as the same bits read signed (-1, -56).
+fn as_xarray_reads(array: &ArrayNode, x: i128) -> i128 {
+    let unsigned = array.attrs.iter().find(|(k, _)| k == "_Unsigned").map(|(_, v)| v);
+    let flips = match (array.dtype.kind, unsigned) {
+        (ElementKind::Int, Some(AttrValue::Str(s))) => s == "true",
+        (ElementKind::UInt, Some(AttrValue::Str(s))) => s == "false",
+        _ => false,
+    };
+    let bits = (array.dtype.size * 8).clamp(8, 64) as u32;
+    let wrap = 1i128 << bits;
+    if flips && x >= wrap / 2 && x < wrap {
+        x - wrap
+    } else {
+        x
+    }
 }
 
 /// Standard base64 with padding.

@@ -12,7 +12,7 @@ import pytest
 import xarray as xr
 import zarr
 
-from conftest import CLOUDIFY, FIXTURES, PY2, mounted
+from conftest import CLOUDIFY, FIXTURES, MODES, PY2, mounted
 
 # the compound fixtures (scripts/make_compound_fixtures.py); netCDF-C lists the compounds of
 # the netCDF-4 ones (compared with netCDF4-python too)
@@ -259,3 +259,101 @@ def test_stac_item_lists_the_members(fixtures_mount, name):
             zattrs = json.loads((store / prefix / f"{var}.{member}" / ".zattrs").read_text())
             dims = [d.rpartition("/")[2] for d in variables[f"{prefix}{var}.{member}"]["dimensions"]]
             assert dims == zattrs["_ARRAY_DIMENSIONS"], (var, member)
+
+
+# Zarr v3 (`--zarr-format 3`): (shard size, chunk mode, extra options) of each mount; a shard
+# size of 64 bytes groups several of the small member chunks in a shard, with a partial last
+# shard; --structured-arrays changes nothing in v3 (it has no structured type)
+V3_LAYOUTS = {
+    "unsharded-raw": ("0", "raw", ()),
+    "sharded-raw-structured": (str(256 << 20), "raw", ("--structured-arrays",)),
+    "small-shards-decoded": ("64", "decoded", ()),
+}
+NO_V3_TYPE = "not served: Zarr v3 has no structured data type"
+
+
+@pytest.fixture(scope="module", params=sorted(V3_LAYOUTS))
+def v3_mount(request):
+    shard, mode, extra = V3_LAYOUTS[request.param]
+    with mounted(FIXTURES, "--zarr-format", "3", "--shard-size", shard, *MODES[mode],
+                 *extra) as mnt:
+        yield request.param, mnt
+
+
+def as_object(values):
+    """Variable-length strings as an object array (zarr-python 3 reads StringDType)."""
+    return np.array(values.tolist(), dtype=object).reshape(values.shape)
+
+
+@pytest.mark.parametrize("name", sorted(FILES))
+def test_v3_members_equal_h5py(v3_mount, name):
+    """Through `xr.open_zarr(zarr_format=3)` every member `v.m` equals h5py's `ds['m']`, in
+    shards or not; `v` itself is never a v3 array, and its members say why."""
+    layout, mnt = v3_mount
+    store = store_of(mnt, name)
+    with h5py.File(FIXTURES / name) as f:
+        for group in sorted({g for g, _, _ in compounds(FIXTURES / name)}):
+            kw = {} if group == "/" else {"group": group.strip("/")}
+            ds = xr.open_zarr(store, zarr_format=3, **kw).load()
+            for g, var, dtype in compounds(FIXTURES / name):
+                if g != group:
+                    continue
+                data = f[f"{g.rstrip('/')}/{var}"][()]
+                assert var not in ds, var
+                scalars = not any(dtype.fields[n][0].shape or dtype.fields[n][0] == object
+                                  for n in dtype.names)
+                for member, path in leaves(dtype):
+                    want, got = field(data, path), ds[f"{var}.{member}"].values
+                    if want.dtype == object:
+                        got = as_object(got)
+                    # v3 gives the byte order in the `bytes` codec; zarr reads native order
+                    same = (got.dtype.kind, got.dtype.itemsize) == (want.dtype.kind,
+                                                                    want.dtype.itemsize)
+                    assert same, (member, got.dtype, want.dtype)
+                    np.testing.assert_array_equal(got, want, err_msg=f"{var}.{member}")
+                    attrs = ds[f"{var}.{member}"].attrs
+                    assert attrs["cloudify_compound_of"] == var
+                    note = attrs["cloudify_structured_array"]
+                    assert note == NO_V3_TYPE if scalars else note.startswith("not served: member")
+
+
+def test_v3_compound_chunks_in_shards(v3_mount):
+    """The member arrays' chunks (generated, cut from the stored compound chunks) are grouped
+    in shards where the layout shards, several to a shard with small shards; every file's
+    size is exact (a shard's index is made from the chunk sizes alone) and zarr-python reads
+    every member."""
+    layout, mnt = v3_mount
+    several = 0
+    sharded = 0
+    for name in sorted(FILES):
+        store = store_of(mnt, name)
+        root = json.loads((store / "zarr.json").read_text())
+        members = {path: node for path, node in root["consolidated_metadata"]["metadata"].items()
+                   if "cloudify_compound_of" in node.get("attributes", {})}
+        assert members, name
+        for path, node in members.items():
+            assert not str(node["data_type"]).startswith("r"), (path, node["data_type"])
+            codec = node["codecs"][0]
+            if codec["name"] == "sharding_indexed":
+                sharded += 1
+                inner = codec["configuration"]["chunk_shape"]
+                outer = node["chunk_grid"]["configuration"]["chunk_shape"]
+                several += outer != inner
+            z = zarr.open_array(store / path, mode="r", zarr_format=3)
+            assert z.shape == tuple(node["shape"])
+            z[...]
+        for p in store.rglob("*"):
+            if p.is_file():
+                assert len(p.read_bytes()) == p.stat().st_size, p
+    if layout.startswith("unsharded"):
+        assert sharded == 0
+    else:
+        assert sharded
+    if layout.startswith("small-shards"):
+        assert several, "no shard of several member chunks"
+
+
+def test_inspect_says_v3_has_no_structured_arrays():
+    out = subprocess.run([str(CLOUDIFY), "inspect", str(FIXTURES / "compound_tables.h5")],
+                         capture_output=True, text=True, check=True).stdout
+    assert "never in v3: it has no structured type" in out

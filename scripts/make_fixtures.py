@@ -1050,6 +1050,8 @@ def main():
     hdf5_dangling_links()
     hdf5_dangling_strings()
     packed_kinds()
+    subprocess.run([sys.executable, os.path.join(os.path.dirname(__file__), "make_compound_fixtures.py"),
+                    OUT], check=True)
     subprocess.run([sys.executable, os.path.join(os.path.dirname(__file__), "make_cdl_fixtures.py"),
                     os.path.join(OUT, "netcdf3")], check=True)
     print("fixtures written to", os.path.abspath(OUT))

@@ -198,7 +198,10 @@ fn zarrs_reads_every_v3_array_of_the_mount_as_netcdf_does() {
             let view = DatasetView::with_format(index, ZarrFormat::V3 { shard_bytes: 40_000 });
             let stem = path.file_stem().expect("stem").to_string_lossy().into_owned();
             let store = Arc::new(MountStore(mount.0.join(format!("{stem}.zarr"))));
-            for a in view.arrays.iter().filter(|a| a.node.dtype.is_number()) {
+            // compound members `v.m` are no netCDF variables: test_compound.py reads them in
+            // v3 against h5py
+            let numbers = view.arrays.iter().filter(|a| a.node.dtype.is_number());
+            for a in numbers.filter(|a| a.node.compound.is_none()) {
                 let got = zarrs_values(&store, &a.path, a.node.dtype);
                 let want = netcdf_values(&path, &a.path);
                 assert!(got == want, "{args:?} {} {}: values differ", path.display(), a.path);

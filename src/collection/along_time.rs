@@ -33,7 +33,8 @@ pub(super) fn along_time(
         if !same_attrs(&unpacked_attrs(&a.attrs), &unpacked_attrs(&first.attrs)) {
             return differs("an attribute (units or other)");
         }
-        if a.library_path.is_some() {
+        let stored = a.compound.as_ref().map_or(*a, |c| &c.stored);
+        if stored.library_path.is_some() {
             return Err("chunks decoded by libhdf5 are not joined yet".into());
         }
         let others =
@@ -95,9 +96,13 @@ fn unpacked(out: &mut ArrayNode, all: &[&ArrayNode]) -> Result<(), String> {
 }
 
 /// True when the members' stored chunks can be served one after another: the same chunks
-/// and filters, and every member but the last fills whole chunks along `d`.
+/// and filters, and every member but the last fills whole chunks along `d`. A compound
+/// variable's chunks are cut from each member's own stored chunks: never passed through.
 fn passes_through(all: &[&ArrayNode], d: usize) -> bool {
     let first = all[0];
+    if first.storage == StorageKind::Compound {
+        return false;
+    }
     let c = first.chunks[d].max(1);
     all.iter().enumerate().all(|(i, a)| {
         a.codecs == first.codecs

@@ -28,6 +28,9 @@ pub enum ChunkRef {
     /// Assembled from the members' chunks it covers (`ArrayNode::joined`), served
     /// uncompressed: a collection's variable whose members' chunks cannot pass through.
     Joined { size: u64 },
+    /// Cut from the stored compound chunk at the same place (`ArrayNode::compound`), served
+    /// uncompressed.
+    Compound { size: u64 },
     /// `--unpack`: the packed chunk at the same position of `ArrayNode::unpacking`'s packed
     /// array, unpacked into floats (served uncompressed).
     Unpacked { size: u64 },
@@ -46,6 +49,7 @@ impl ChunkRef {
             ChunkRef::Fill { size }
             | ChunkRef::Library { size }
             | ChunkRef::Joined { size }
+            | ChunkRef::Compound { size }
             | ChunkRef::Unpacked { size } => *size,
         }
     }

@@ -13,10 +13,14 @@ pub enum ElementKind {
     UInt,
     /// IEEE float.
     Float,
-    /// One byte of a netCDF `char` array (xarray joins the last dimension itself).
+    /// Fixed-width bytes: one byte of a netCDF `char` array (xarray joins the last dimension
+    /// itself), or a fixed-width string member of a compound (`size` bytes, NumPy's `S<size>`).
     Char,
     /// A variable-length UTF-8 string (NC_STRING); `size` is 0.
     Utf8,
+    /// A compound (structured) element of `size` bytes; its members are described by the
+    /// array's [`super::Compound`].
+    Compound,
 }
 
 /// An element type with its byte order.
@@ -67,7 +71,7 @@ impl Dtype {
                 AttrValue::Float(f64::from(f32::from_bits(raw as u32)))
             }
             ElementKind::Float => AttrValue::Float(f64::from_bits(raw)),
-            ElementKind::Char | ElementKind::Utf8 => return None,
+            ElementKind::Char | ElementKind::Utf8 | ElementKind::Compound => return None,
         })
     }
 

@@ -10,6 +10,7 @@
 mod attr;
 mod chunk_ref;
 mod codecs;
+mod compound;
 mod dtype;
 mod unpacking;
 
@@ -17,6 +18,7 @@ pub use crate::codec::SourceFilter;
 pub use attr::AttrValue;
 pub use chunk_ref::ChunkRef;
 pub use codecs::{encode, BloscName, BloscShuffle, Codec};
+pub use compound::{Compound, Field};
 pub use dtype::{Dtype, ElementKind};
 pub use unpacking::Unpacking;
 
@@ -75,6 +77,9 @@ pub enum StorageKind {
     /// An N-bit type (fewer bits than its bytes, or at an offset): every chunk read through
     /// libhdf5, which converts the values to the served full-width type.
     Converted,
+    /// A member of a compound variable, or the variable as a structured array: every chunk
+    /// cut from the stored compound chunk ([`ArrayNode::compound`]), served uncompressed.
+    Compound,
 }
 
 /// One array (NetCDF variable / HDF5 dataset).
@@ -114,6 +119,8 @@ pub struct ArrayNode {
     /// decoded in this shape and then cropped. A fact of a view, never stored.
     #[serde(skip)]
     pub stored_chunks: Option<Vec<u64>>,
+    /// For [`StorageKind::Compound`] arrays: the stored compound dataset and the members taken.
+    pub compound: Option<Box<Compound>>,
     /// `--unpack`: this array serves CF-unpacked values ([`ChunkRef::Unpacked`] chunks) made
     /// from the packed array it holds. A fact of a view, never stored.
     #[serde(skip)]
@@ -206,6 +213,7 @@ impl ArrayNode {
             files: ChunkFiles::Own,
             joined: None,
             stored_chunks: None,
+            compound: None,
             unpacking: None,
         }
     }
@@ -243,8 +251,9 @@ impl ArrayNode {
         let fill = self.fill_chunk.as_ref().map_or(0, Vec::capacity);
         let parts =
             self.joined.as_ref().map_or(0, |j| j.arrays.iter().map(ArrayNode::chunk_bytes).sum());
+        let stored = self.compound.as_ref().map_or(0, |c| c.stored.chunk_bytes());
         let packed = self.unpacking.as_ref().map_or(0, |u| u.packed.chunk_bytes());
-        (self.chunk_refs.capacity() * slot + own + fill) as u64 + parts + packed
+        (self.chunk_refs.capacity() * slot + own + fill) as u64 + parts + stored + packed
     }
 
     /// Number of chunks along each dimension.

@@ -70,11 +70,28 @@ fn array(out: &mut String, a: &ArrayNode, stored_chunks: &[u64]) {
         }
         StorageKind::ChunkedLibrary => "chunked, decoded by libhdf5 (filter without Zarr codec)",
         StorageKind::ContiguousPassThrough => "contiguous, pass-through byte ranges",
-        StorageKind::Compact => "compact, generated",
+        StorageKind::Compact => match a.attrs.iter().find(|(k, _)| k == "cloudify_compound_of") {
+            Some((_, of)) => &format!(
+                "member {} of compound {}, read when indexing (the compound has \
+                 variable-length members)",
+                a.name.rsplit_once('.').map_or("", |(_, m)| m),
+                crate::zarr::attrs::to_json(of).trim_matches('"')
+            ),
+            None => "compact, generated",
+        },
         StorageKind::Unallocated => "never written, fill value",
-        StorageKind::Strings => "strings, generated (vlen-utf8)",
+        StorageKind::Strings => match a.attrs.iter().find(|(k, _)| k == "cloudify_compound_of") {
+            Some((_, of)) => &format!(
+                "variable-length string member {} of compound {}, read when indexing \
+                 (vlen-utf8)",
+                a.name.rsplit_once('.').map_or("", |(_, m)| m),
+                crate::zarr::attrs::to_json(of).trim_matches('"')
+            ),
+            None => "strings, generated (vlen-utf8)",
+        },
         StorageKind::Joined => "joined from the members' chunks, generated",
         StorageKind::Converted => "N-bit type, read through libhdf5 as full-width values",
+        StorageKind::Compound => &compound_how(a),
     };
     let (stored, cropped) = if stored_chunks == a.chunks.as_slice() {
         (String::new(), "")
@@ -88,7 +105,7 @@ fn array(out: &mut String, a: &ArrayNode, stored_chunks: &[u64]) {
         out,
         "  {:<24} {} {:?} dims {:?} chunks {:?}{stored} codecs {codecs}",
         a.name,
-        numpy(a.dtype),
+        dtype_name(a),
         a.shape,
         a.dims,
         a.chunks
@@ -108,6 +125,58 @@ fn array(out: &mut String, a: &ArrayNode, stored_chunks: &[u64]) {
             ""
         );
     }
+}
+
+/// The NumPy type of an array; a structured one as its fields.
+fn dtype_name(a: &ArrayNode) -> String {
+    match &a.compound {
+        Some(c) if a.dtype.kind == crate::index::ElementKind::Compound => {
+            let fields: Vec<String> =
+                c.fields.iter().map(|f| format!("{}: {}", f.name, numpy(f.dtype))).collect();
+            format!("structured [{}]", fields.join(", "))
+        }
+        _ => numpy(a.dtype),
+    }
+}
+
+/// How an array of a compound variable is made: which member, from which stored chunks.
+fn compound_how(a: &ArrayNode) -> String {
+    let Some(c) = &a.compound else { return "compound, without its stored dataset".into() };
+    let stored = match c.stored.storage {
+        StorageKind::ChunkedPassThrough | StorageKind::ChunkedDecoded => {
+            let filters: Vec<&str> =
+                c.stored.source_filters.iter().map(|f| filter_name(*f)).collect();
+            if filters.is_empty() {
+                "chunked".to_string()
+            } else {
+                format!("chunked, HDF5 filters {}", filters.join(" + "))
+            }
+        }
+        StorageKind::ChunkedLibrary => "chunked, decoded by libhdf5".into(),
+        StorageKind::ContiguousPassThrough => "contiguous".into(),
+        StorageKind::Compact => "compact".into(),
+        StorageKind::Unallocated => "never written".into(),
+        other => format!("{other:?}"),
+    };
+    let element = c.stored.element_size();
+    let what = if a.dtype.kind == crate::index::ElementKind::Compound {
+        format!(
+            "structured array of compound {} ({} members, little-endian, packed; in a Zarr v2 \
+             mount with --structured-arrays, never in v3: it has no structured type)",
+            c.of,
+            c.fields.len()
+        )
+    } else {
+        let f = &c.fields[0];
+        let shape = if f.shape.is_empty() { String::new() } else { format!(" {:?}", f.shape) };
+        format!("member {}{shape} of compound {} (byte {} of {element})", f.name, c.of, f.offset)
+    };
+    let mut how =
+        format!("{what}; cut from the stored {element}-byte elements ({stored}), generated");
+    if let Some((_, v)) = a.attrs.iter().find(|(k, _)| k == "cloudify_structured_array") {
+        let _ = write!(how, "; structured array {}: {}", c.of, crate::zarr::attrs::to_json(v));
+    }
+    how
 }
 
 /// A served codec as numcodecs names it, with its settings.

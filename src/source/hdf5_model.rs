@@ -18,6 +18,7 @@ use super::{nc4_strings, SourceError, VariableError};
 use crate::index::{ArrayNode, Dtype, ElementKind, GroupNode};
 use hdf5::types::{FloatSize, IntSize, TypeDescriptor};
 use hdf5::{LinkType, LocationType};
+use hdf5_sys::h5t::{H5T_class_t, H5Tget_class};
 use std::ffi::CString;
 use std::path::Path;
 use tracing::{debug, warn};
@@ -40,6 +41,42 @@ pub fn read_model(path: &Path) -> Result<ModelGroup, SourceError> {
     walk.find_scales(&h5, 0);
     walk.seen.clear();
     walk.group(&h5, String::new(), "/".to_string(), 0)
+}
+
+/// Does the HDF5 file at `path` hold a compound dataset that netCDF-C's model `tree` does not
+/// list? netCDF-C 4.9.0 silently passes over datasets of an anonymous (uncommitted) compound
+/// type, as h5py and PyTables write them; such a file is served from the pure-HDF5 view.
+pub fn has_unlisted_compound(path: &Path, tree: &ModelGroup) -> bool {
+    fn listed(g: &ModelGroup, out: &mut std::collections::HashSet<String>) {
+        out.extend(g.sources.iter().map(|s| s.hdf5_path.clone()));
+        g.children.iter().for_each(|c| listed(c, out));
+    }
+    fn find(
+        g: &hdf5::Group,
+        at: &str,
+        seen: &std::collections::HashSet<String>,
+        depth: usize,
+    ) -> bool {
+        let Ok(names) = g.member_names() else { return false };
+        names.iter().any(|name| {
+            let member = join(at, name);
+            if let Ok(ds) = g.dataset(name) {
+                let compound = ds.dtype().is_ok_and(|t| {
+                    let _guard = hdf5_sys::LOCK.lock();
+                    // SAFETY: a live datatype id; its class is only compared
+                    unsafe { H5Tget_class(t.id()) == H5T_class_t::H5T_COMPOUND }
+                });
+                compound && !seen.contains(&member)
+            } else if let Ok(child) = g.group(name) {
+                depth < MAX_DEPTH && find(&child, &member, seen, depth + 1)
+            } else {
+                false
+            }
+        })
+    }
+    let mut seen = std::collections::HashSet::new();
+    listed(tree, &mut seen);
+    hdf5::File::open(path).is_ok_and(|h5| find(&h5, "/", &seen, 0))
 }
 
 /// Every link of `g` (`H5Literate`), by name, with its type; what each leads to is checked
@@ -207,7 +244,8 @@ fn number_dtype(t: &TypeDescriptor) -> Result<Dtype, VariableError> {
             let kind = if e.signed { ElementKind::Int } else { ElementKind::UInt };
             (kind, e.size as usize)
         }
-        TypeDescriptor::Compound(_) => return Err(VariableError::Type("compound")),
+        // its members are read from the HDF5 type in pass 2 (`compound.rs`)
+        TypeDescriptor::Compound(_) => return Ok(super::nc4::COMPOUND),
         TypeDescriptor::VarLenArray(_) => return Err(VariableError::Type("vlen")),
         // netCDF char arrays: one-byte strings, one byte per element (as nc4.rs serves them);
         // longer ones are strings (hdf5_strings)

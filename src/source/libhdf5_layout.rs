@@ -4,6 +4,7 @@
 //! that is not possible, from `H5Dget_chunk_info`.
 
 use super::btree::{header_addr, library_entries, read_chunk_index, ChunkEntry};
+use super::compound;
 use super::nc4::ModelGroup;
 use super::placement::{place, Placement, Target};
 use super::variable_error::leave_out;
@@ -18,6 +19,8 @@ use tracing::warn;
 struct Ctx<'a> {
     h5: hdf5::File,
     target: Target<'a>,
+    /// Compound datasets placed so far (their arrays' `Compound::id`).
+    compounds: std::cell::Cell<u32>,
 }
 
 /// Fill in dtype byte order, codecs and chunk references of every array in `tree`; arrays whose
@@ -34,7 +37,7 @@ pub fn fill_storage(
     let raw = File::open(path).map_err(io)?;
     let file_len = raw.metadata().map_err(io)?.len();
     let target = Target::new(path, &raw, file_len, user_block, options);
-    let ctx = Ctx { h5, target };
+    let ctx = Ctx { h5, target, compounds: std::cell::Cell::new(0) };
     walk(&ctx, tree);
     Ok(())
 }
@@ -53,7 +56,14 @@ fn walk(ctx: &Ctx<'_>, g: &mut ModelGroup) {
             }
             continue;
         }
-        match locate(ctx, &hdf5_path, source.fill_from_storage, &mut array) {
+        let placed = locate(ctx, &hdf5_path, source.fill_from_storage, &mut array);
+        match placed {
+            Ok(()) if array.dtype.kind == ElementKind::Compound => {
+                let name = array.name.clone();
+                if let Err(reason) = expand_compound(ctx, &hdf5_path, array, &mut g.group) {
+                    leave_out(&mut g.group, ctx.target.path, &hdf5_path, name, reason)
+                }
+            }
             Ok(()) => g.group.arrays.push(array),
             Err(reason) => leave_out(&mut g.group, ctx.target.path, &hdf5_path, array.name, reason),
         }
@@ -61,6 +71,21 @@ fn walk(ctx: &Ctx<'_>, g: &mut ModelGroup) {
     for child in &mut g.children {
         walk(ctx, child);
     }
+}
+
+/// The arrays served for the compound dataset `stored` (placed): its members and the
+/// structured array (`super::compound`).
+fn expand_compound(
+    ctx: &Ctx<'_>,
+    hdf5_path: &str,
+    stored: ArrayNode,
+    group: &mut crate::index::GroupNode,
+) -> Result<(), VariableError> {
+    let ds = open_dataset(&ctx.h5, hdf5_path)?;
+    let id = ctx.compounds.get();
+    ctx.compounds.set(id + 1);
+    let room = |n| ctx.target.take(n);
+    compound::expand(&ds, stored, id, group, ctx.target.path, hdf5_path, &room)
 }
 
 /// Has the dataset a null dataspace (no elements at all, h5py's `Empty`)?
@@ -90,6 +115,10 @@ fn locate(
     let ds = open_dataset(&ctx.h5, hdf5_path)?;
     let mut dtype = array.dtype;
     let h5type = ds.dtype().map_err(|source| VariableError::Hdf5 { what: "datatype", source })?;
+    if dtype.kind == ElementKind::Compound {
+        // placed as stored, one element a compound element; the members are cut out of it
+        dtype.size = h5type.size();
+    }
     let bits = raw::number_bits(&ds);
     if h5type.size() == 2 && dtype.is_float() && bits == Some((16, 0)) {
         // IEEE half precision, which netCDF-C reports as float: served as it is (`<f2`), as
@@ -110,7 +139,9 @@ fn locate(
     // an N-bit type (fewer bits than its bytes hold, or at an offset): its stored bytes are
     // not the values; libhdf5 converts them
     let converted = dtype.is_number() && bits.is_some_and(|b| b != (8 * dtype.size, 0));
-    dtype.big_endian = dtype.size > 1 && matches!(h5type.byte_order(), ByteOrder::BigEndian);
+    let compound = dtype.kind == ElementKind::Compound;
+    dtype.big_endian =
+        !compound && dtype.size > 1 && matches!(h5type.byte_order(), ByteOrder::BigEndian);
     array.dtype = dtype;
     array.fill_element = raw::fill_element(&ds, dtype)?;
     if fill_from_storage {

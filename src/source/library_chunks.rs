@@ -112,6 +112,10 @@ fn place(chunk: &mut [u8], part: &[u8], chunks: &[u64], count: &[u64], es: usize
 pub(super) unsafe fn served_type(tid: hid_t, big_endian: bool) -> hid_t {
     let class = H5Tget_class(tid);
     let size = H5Tget_size(tid);
+    if class == H5T_class_t::H5T_COMPOUND {
+        // a compound element as stored (members cut out of it later, each in its own order)
+        return H5Tcopy(tid);
+    }
     let full = H5Tget_precision(tid) == 8 * size && H5Tget_offset(tid) == 0;
     let order = if big_endian { H5T_order_t::H5T_ORDER_BE } else { H5T_order_t::H5T_ORDER_LE };
     let mem = match class {

@@ -12,6 +12,8 @@ pub mod cdf;
 mod cdf_checks;
 mod cdf_layout;
 pub mod cdf_oracle;
+mod compound;
+mod compound_strings;
 mod contiguous;
 mod declined;
 mod hdf5_attrs;
@@ -138,6 +140,10 @@ pub fn index_with_libraries(
         cdf_layout::refuse_long_names(path)?;
     }
     let tree = match (nc4::read_model(path, format), format) {
+        (Ok(tree), Format::Hdf5 { .. }) if hdf5_model::has_unlisted_compound(path, &tree) => {
+            warn!(file = %path.display(), "netCDF-C does not list its compound datasets; pure-HDF5 view");
+            hdf5_model::read_model(path)?
+        }
         (Ok(tree), _) => tree,
         // netCDF-C refuses some valid HDF5 files (a dangling soft or external link fails
         // `nc_open` with "HDF error"): read what h5py reads with libhdf5 alone

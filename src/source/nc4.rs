@@ -160,6 +160,10 @@ fn numeric_dtype(t: &NcVariableType) -> Option<Dtype> {
     Some(Dtype { kind, size, big_endian: false })
 }
 
+/// A compound variable before pass 2 gives it its size and members.
+pub(super) const COMPOUND: Dtype =
+    Dtype { kind: ElementKind::Compound, size: 0, big_endian: false };
+
 /// Storage byte order of NetCDF-3 data.
 fn cdf_order(mut d: Dtype) -> Dtype {
     d.big_endian = d.size > 1;
@@ -198,6 +202,8 @@ fn add_variable(
         numeric_dtype(&vartype).map(|d| if cdf { cdf_order(d) } else { d })
     };
     let dtype = dtype.or_else(|| enum_dtype(&vartype));
+    // a compound: its members are read from the HDF5 type in pass 2 (`compound.rs`)
+    let dtype = dtype.or(matches!(vartype, NcVariableType::Compound(_)).then_some(COMPOUND));
     let Some(dtype) = dtype else {
         let t = type_name(&vartype);
         return skip(group, VariableError::Type(t));

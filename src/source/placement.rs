@@ -49,6 +49,13 @@ impl<'a> Target<'a> {
         Target { path, raw, file_len, base, options, refs_left: Cell::new(MAX_FILE_REFS) }
     }
 
+    /// Take `n` chunk references from the file's budget.
+    pub fn take(&self, n: u64) -> Result<(), VariableError> {
+        let left = self.refs_left.get().checked_sub(n).ok_or(VariableError::FileTooManyChunks)?;
+        self.refs_left.set(left);
+        Ok(())
+    }
+
     /// The number of chunks of `array`'s grid, taken from the file's budget.
     fn grid(&self, array: &ArrayNode) -> Result<usize, VariableError> {
         let n = grid_len(array)?;

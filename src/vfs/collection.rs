@@ -12,8 +12,6 @@ use crate::collection::{assemble, combine, whole_array, JoinError, Member, Recip
 use crate::index::{ArrayNode, DatasetIndex};
 use crate::zarr::chunk::cache::ChunkCache;
 use crate::zarr::chunk::{ChunkError, JoinedChunks, LibraryChunks};
-use crate::zarr::mode;
-use crate::zarr::DatasetView;
 use std::ffi::OsString;
 use std::fs::File;
 use std::path::{Path, PathBuf};
@@ -212,8 +210,7 @@ impl Datasets {
         for refused in &joined.refused {
             warn!(store = %store.display(), "variables not merged: {refused}");
         }
-        let index = mode::apply(self.mode, joined.index, self.merge_target);
-        let view = DatasetView::with_format(index, self.format);
+        let view = self.view(joined.index);
         let mut files: Vec<Option<File>> = files.into_iter().map(Some).collect();
         let mut numbered = Vec::with_capacity(joined.order.len());
         for i in &joined.order {

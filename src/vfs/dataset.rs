@@ -13,7 +13,7 @@ use crate::stac::{self, ArrayReader, Facts};
 use crate::worker::{IndexError, Isolation};
 use crate::zarr::chunk::LibraryChunks;
 use crate::zarr::mode::{self, ChunkMode};
-use crate::zarr::{DatasetView, ZarrFormat};
+use crate::zarr::{structured, DatasetView, ZarrFormat};
 use moka::sync::Cache;
 use std::ffi::OsString;
 use std::fs::File;
@@ -114,6 +114,8 @@ pub struct Datasets {
     pub(super) options: IndexOptions,
     pub(super) mode: ChunkMode,
     pub(super) merge_target: u64,
+    /// Compound variables also served as structured arrays (`--structured-arrays`).
+    pub(super) structured: bool,
     /// The Zarr version the stores are spelled in.
     pub(super) format: ZarrFormat,
     store: Option<IndexStore>,
@@ -128,7 +130,7 @@ impl Datasets {
     pub fn new(
         options: IndexOptions,
         (max_datasets, budget): (u64, u64),
-        (mode, merge_target): (ChunkMode, u64),
+        (mode, merge_target, structured): (ChunkMode, u64, bool),
         store: Option<IndexStore>,
         isolation: Isolation,
         skip_bad_members: bool,
@@ -151,6 +153,7 @@ impl Datasets {
             options,
             mode,
             merge_target,
+            structured,
             format: ZarrFormat::V2,
             store,
             isolation,
@@ -196,12 +199,23 @@ impl Datasets {
         entry.1.clone()
     }
 
+    /// The store of `index` as this tree serves it (chunk mode, Zarr version, structured
+    /// arrays or not: never in v3, which has no structured type).
+    pub(super) fn view(&self, index: DatasetIndex) -> DatasetView {
+        let mut index = mode::apply(self.mode, index, self.merge_target);
+        match self.format {
+            ZarrFormat::V3 { .. } => structured::hide(&mut index, Some(structured::NO_V3_TYPE)),
+            ZarrFormat::V2 if !self.structured => structured::hide(&mut index, None),
+            ZarrFormat::V2 => {}
+        }
+        DatasetView::with_format(index, self.format)
+    }
+
     fn load(&self, path: &Path, stat: SourceStat) -> LoadResult {
         let started = Instant::now();
         let file = File::open(path).map_err(DatasetError::open(path))?;
         let index = self.index_of(path, &file, stat)?;
-        let index = mode::apply(self.mode, index, self.merge_target);
-        let view = DatasetView::with_format(index, self.format);
+        let view = self.view(index);
         let (arrays, us) = (view.arrays.len(), started.elapsed().as_micros() as u64);
         debug!(file = %path.display(), arrays, us, "dataset ready");
         let generation = self.next_generation.fetch_add(1, Ordering::Relaxed);
@@ -268,7 +282,7 @@ mod tests {
         let datasets = Datasets::new(
             IndexOptions::default(),
             (1, 4096),
-            (ChunkMode::Raw, 16 << 20),
+            (ChunkMode::Raw, 16 << 20, false),
             None,
             Isolation::InProcess,
             false,

@@ -87,7 +87,11 @@ impl Vfs {
             options.index,
             (options.max_datasets, options.index_bytes),
             // a cache cannot keep chunks larger than a fraction of itself
-            (options.chunk_mode, options.decoded_chunk_target.min(options.cache_bytes / 8)),
+            (
+                options.chunk_mode,
+                options.decoded_chunk_target.min(options.cache_bytes / 8),
+                options.structured_arrays,
+            ),
             options.index_dir.map(IndexStore::new),
             options.isolation,
             options.skip_bad_members,

@@ -22,6 +22,8 @@ pub struct VfsOptions {
     pub chunk_mode: ChunkMode,
     /// Decoded mode: source chunks are stacked up to this many bytes per Zarr chunk.
     pub decoded_chunk_target: u64,
+    /// Compound variables also served as structured arrays (beside their members).
+    pub structured_arrays: bool,
     /// Zarr v2, or v3 (sharded or not).
     pub zarr_format: ZarrFormat,
     /// Where indexes are persisted (`None`: not persisted).
@@ -51,6 +53,7 @@ impl Default for VfsOptions {
             index_bytes: 256 << 20,
             chunk_mode: ChunkMode::Raw,
             decoded_chunk_target: 16 << 20,
+            structured_arrays: false,
             zarr_format: ZarrFormat::V2,
             index_dir: None,
             stac: StacOptions { enabled: true, ..StacOptions::default() },

@@ -126,6 +126,7 @@ fn library_array(
         files: ChunkFiles::Own,
         joined: None,
         stored_chunks: None,
+        compound: None,
         unpacking: None,
     }
 }

@@ -12,6 +12,7 @@ pub mod format;
 mod json;
 pub mod mode;
 mod names;
+pub mod structured;
 mod unpack;
 pub mod v2;
 pub mod v3;

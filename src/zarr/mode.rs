@@ -145,6 +145,7 @@ mod tests {
             files: ChunkFiles::Own,
             joined: None,
             stored_chunks: None,
+            compound: None,
             unpacking: None,
         }
     }

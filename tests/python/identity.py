@@ -42,6 +42,20 @@ def _as_float(values):
     return values.astype("float64")
 
 
+def without_compounds(expected, actual):
+    """Both datasets without compound variables: the store's arrays cut from them (members
+    `v.m` and the structured `v`, each with `cloudify_compound_of` or named by one) and the
+    file's structured variables. xarray's netcdf4 engine shows what netCDF-C makes of a
+    compound (some it does not list, fixed strings cut to one byte): test_compound.py compares
+    them with h5py's and netCDF4-python's values instead."""
+    members = {n for n, v in actual.variables.items() if "cloudify_compound_of" in v.attrs}
+    parents = {actual[n].attrs["cloudify_compound_of"] for n in members}
+    structured = {n for n, v in expected.variables.items() if v.dtype.names}
+    expected = expected.drop_vars(sorted((parents | structured) & set(expected.variables)))
+    actual = actual.drop_vars(sorted((members | parents) & set(actual.variables)))
+    return expected, actual
+
+
 def compare(src, store, group, left_out=(), decode_cf=True, engine="netcdf4", decode_times=None,
             unpacked=False, dtype_differs=(), zarr_format=None, fill_bits=()):
     """assert_identical of one group; returns the names compared. `unpacked`: the store serves
@@ -57,6 +71,7 @@ def compare(src, store, group, left_out=(), decode_cf=True, engine="netcdf4", de
     zkw = {} if zarr_format is None else {"zarr_format": zarr_format}
     actual = xr.open_zarr(store, decode_cf=decode_cf, **kw, **zkw)
     expected = expected.drop_vars([v for v in left_out if v in expected.variables])
+    expected, actual = without_compounds(expected, actual)
     expected.load()
     actual.load()
     for name in fill_bits:

@@ -21,7 +21,7 @@ ENGINE = {"hdf5_lzf.h5": "h5netcdf", "hdf5_plugin_codecs.h5": "h5netcdf",
 # netCDF-C cannot open these (dangling links): compared with h5py in test_hdf5_fallback.py
 H5PY_ONLY = {"hdf5_dangling_links.h5", "hdf5_dangling_strings.h5"}
 # file -> {group: variables left out (with a logged reason)}
-LEFT_OUT = {"unsupported_types.nc": {"/": ["pairs", "ragged"]}}
+LEFT_OUT = {"unsupported_types.nc": {"/": ["ragged"]}}
 # xarray cannot decode times in the calendar "none": compared with decode_times=False
 NO_DECODE_TIMES = {"stac/cal_none.nc"}
 

@@ -65,6 +65,11 @@ pub struct TreeArgs {
     /// Target size of the chunks contiguous variables are split into (bytes).
     #[arg(long, default_value_t = 4 << 20, value_name = "BYTES", help_heading = "Zarr view")]
     pub contiguous_chunk_size: u64,
+    /// Also serve each compound variable `v` as a structured array (records) beside its members
+    /// `v.m`, where every member is a scalar (off by default: netCDF-C 4.9.0's NCZarr crashes on
+    /// a store holding one; Zarr v3 has no structured type, so v3 stores never hold one).
+    #[arg(long, help_heading = "Zarr view")]
+    pub structured_arrays: bool,
 
     /// Directory for persisted indexes, so a restart costs a stat per dataset
     /// [default: $XDG_CACHE_HOME/cloudify-mount/index]; "none" disables.
@@ -128,6 +133,7 @@ impl TreeArgs {
                 None => IndexStore::default_dir(),
             },
             decoded_chunk_target: self.decoded_chunk_size,
+            structured_arrays: self.structured_arrays,
             chunk_mode: match (self.chunks, self.unpack) {
                 (Chunks::Raw, false) => ChunkMode::Raw,
                 (Chunks::Raw, true) => {

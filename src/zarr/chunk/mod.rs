@@ -6,6 +6,7 @@
 //! Nothing here takes the HDF5/netCDF lock.
 
 pub mod cache;
+mod compound;
 pub mod inflight;
 mod merged;
 mod recycle;
@@ -49,6 +50,9 @@ pub enum ChunkError {
     Shared(Arc<ChunkError>),
     #[error("a joined chunk was read without its members")]
     NoAssembler,
+    /// A compound chunk of an array that has no stored compound.
+    #[error("compound chunk of an array without a stored compound")]
+    NotCompound,
     /// An unpacked chunk of an array without its packed array (a view built wrong).
     #[error("an unpacked chunk was read without its packed array")]
     NotUnpacked,
@@ -71,6 +75,7 @@ impl ChunkError {
             | ChunkError::LibraryRead(_) => "library decode",
             ChunkError::Shared(inner) => inner.cause(),
             ChunkError::NoAssembler => "joined chunk",
+            ChunkError::NotCompound => "compound chunk",
             ChunkError::NotUnpacked => "unpacked chunk",
             ChunkError::Member { source, .. } => source.cause(),
         }
@@ -227,6 +232,9 @@ pub fn read_chunk(
                 src.cache.get_or_try(src.key, chunk.size(), make).map_err(ChunkError::Shared)?;
             Ok(Bytes::window(bytes, offset, want))
         }
+        ChunkRef::Compound { size } => {
+            Ok(Bytes::window(compound::compound_chunk(src, array, *size)?, offset, want))
+        }
         ChunkRef::Unpacked { size } => {
             let make = |room: &mut Permit<'_>| unpacked::make(src, array, *size, room);
             let bytes =
@@ -285,7 +293,7 @@ pub(super) fn pread_into(file: &File, at: u64, buf: &mut [u8]) -> Result<(), Chu
 }
 
 /// The raw bytes of a stored HDF5 chunk: `stored` bytes at `at`, its pipeline undone.
-fn decode_stored(
+pub(super) fn decode_stored(
     file: &File,
     array: &ArrayNode,
     at: u64,

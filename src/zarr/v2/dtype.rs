@@ -11,9 +11,12 @@ pub fn numpy(d: Dtype) -> String {
         ElementKind::Float => 'f',
         ElementKind::Char => 'S',
         ElementKind::Utf8 => return "|O".to_string(),
+        // a structured type is spelled as its field list (metadata.rs), never as one string
+        ElementKind::Compound => return format!("|V{}", d.size),
     };
     let order = match (d.size, d.big_endian) {
         (1, _) => '|',
+        _ if d.kind == ElementKind::Char => '|',
         (_, true) => '>',
         (_, false) => '<',
     };
@@ -32,5 +35,6 @@ mod tests {
         assert_eq!(numpy(Dtype::le(ElementKind::Float, 4)), "<f4");
         assert_eq!(numpy(Dtype::le(ElementKind::Char, 1)), "|S1");
         assert_eq!(numpy(Dtype::UTF8), "|O");
+        assert_eq!(numpy(be(ElementKind::Char, 8)), "|S8");
     }
 }

@@ -88,6 +88,26 @@ fn compressor_object(codec: &Codec) -> Object<'static> {
     }
 }
 
+/// The `.zarray` dtype: a NumPy type string, or a structured type's field list
+/// (`[["a", "<i4"], ["s", "|S8"]]`, as zarr-python writes one).
+fn dtype(array: &ArrayNode) -> String {
+    match &array.compound {
+        Some(c) if array.dtype.kind == ElementKind::Compound => {
+            let fields: Vec<String> = c
+                .fields
+                .iter()
+                .map(|f| {
+                    let mut name = String::new();
+                    crate::zarr::json::push_json_string(&mut name, &f.name);
+                    format!("[{name}, \"{}\"]", numpy(f.dtype))
+                })
+                .collect();
+            format!("[{}]", fields.join(", "))
+        }
+        _ => format!("\"{}\"", numpy(array.dtype)),
+    }
+}
+
 /// `.zarray`.
 pub fn zarray(array: &ArrayNode) -> String {
     let (items, compressor) = filters_and_compressor(array);
@@ -96,7 +116,7 @@ pub fn zarray(array: &ArrayNode) -> String {
     let doc = Object::new()
         .raw("shape", u64_list(&array.shape))
         .raw("chunks", u64_list(&array.chunks))
-        .raw("dtype", format!("\"{}\"", numpy(array.dtype)))
+        .raw("dtype", dtype(array))
         .raw("fill_value", fill_value(array).unwrap_or_else(|| "null".into()))
         .raw("order", "\"C\"")
         .raw("filters", filters)

@@ -17,6 +17,8 @@ pub fn data_type(d: Dtype) -> String {
             .object("configuration", Object::new().raw("length_bytes", d.size.to_string()))
             .render(),
         ElementKind::Utf8 => "\"string\"".to_string(),
+        // the spec's raw bits: a v3 view never holds a structured array (`zarr::structured`)
+        ElementKind::Compound => format!("\"r{bits}\""),
     }
 }
 

@@ -3,16 +3,17 @@
 //! from the source file; and zarrs' own Blosc, zstd and bzip2 codecs read the chunks passed
 //! through from files netCDF-C here cannot decode as the daemon's decoders do.
 
-use cloudify_mount::index::{Codec, Dtype, ElementKind};
+mod common;
+use cloudify_mount::index::{Codec, Dtype};
 use cloudify_mount::source::{index_file, Hdf5Chunks, IndexOptions};
 use cloudify_mount::zarr::chunk::cache::ChunkCache;
 use cloudify_mount::zarr::chunk::{read_chunk, ChunkSource};
 use cloudify_mount::zarr::mode::{apply, ChunkMode};
 use cloudify_mount::zarr::{DatasetView, Entry};
+use common::values::{netcdf_values, zarrs_values};
 use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use zarrs::array::Array;
 use zarrs::storage::byte_range::ByteRangeIterator;
 use zarrs::storage::{
     Bytes, MaybeBytes, MaybeBytesIterator, ReadableStorageTraits, StorageError, StoreKey,
@@ -100,48 +101,6 @@ fn fixtures() -> Vec<PathBuf> {
     }
     v.sort();
     v
-}
-
-/// All elements through zarrs, as native-endian bytes.
-fn zarrs_values(store: &Arc<ViewStore>, path: &str, dtype: Dtype) -> Vec<u8> {
-    let array = Array::open(store.clone(), &format!("/{path}"))
-        .unwrap_or_else(|e| panic!("zarrs cannot open {path}: {e}"));
-    let all = array.subset_all();
-    macro_rules! read {
-        ($t:ty) => {
-            array
-                .retrieve_array_subset::<Vec<$t>>(&all)
-                .unwrap_or_else(|e| panic!("zarrs cannot read {path}: {e}"))
-                .iter()
-                .flat_map(|x| x.to_ne_bytes())
-                .collect()
-        };
-    }
-    match (dtype.kind, dtype.size) {
-        (ElementKind::Int, 1) => read!(i8),
-        (ElementKind::Int, 2) => read!(i16),
-        (ElementKind::Int, 4) => read!(i32),
-        (ElementKind::Int, 8) => read!(i64),
-        (ElementKind::UInt, 1) => read!(u8),
-        (ElementKind::UInt, 2) => read!(u16),
-        (ElementKind::UInt, 4) => read!(u32),
-        (ElementKind::UInt, 8) => read!(u64),
-        (ElementKind::Float, 4) => read!(f32),
-        (ElementKind::Float, 8) => read!(f64),
-        other => panic!("unexpected dtype {other:?}"),
-    }
-}
-
-fn netcdf_values(path: &Path, array_path: &str) -> Vec<u8> {
-    let file = netcdf::open(path).expect("netcdf open");
-    match array_path.rsplit_once('/') {
-        None => file.variable(array_path).expect("variable").get_raw_values(..).expect("values"),
-        Some((groups, name)) => {
-            let g = file.group(groups).expect("group").expect("group exists");
-            let v = g.variable(name).expect("variable");
-            v.get_raw_values(..).expect("values")
-        }
-    }
 }
 
 /// Fixtures whose filters netCDF-C here cannot decode (LZF, Blosc, zstd; LZ4 and bzip2 are

@@ -32,6 +32,18 @@ pub enum BloscName {
 }
 
 impl BloscName {
+    /// The name Blosc (and numcodecs' and Zarr v3's `cname`) gives it.
+    pub fn name(self) -> &'static str {
+        match self {
+            BloscName::BloscLz => "blosclz",
+            BloscName::Lz4 => "lz4",
+            BloscName::Lz4Hc => "lz4hc",
+            BloscName::Snappy => "snappy",
+            BloscName::Zlib => "zlib",
+            BloscName::Zstd => "zstd",
+        }
+    }
+
     /// From the HDF5 Blosc filter's compressor code (c-blosc's BLOSC_BLOSCLZ = 0, ...).
     pub fn from_code(code: u32) -> Option<BloscName> {
         use BloscName::*;

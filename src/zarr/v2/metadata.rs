@@ -4,7 +4,7 @@
 //! `xarray.open_zarr` decodes the store exactly as it decodes a store xarray wrote itself.
 
 use super::dtype::numpy;
-use crate::index::{ArrayNode, Attrs, BloscName, BloscShuffle, Codec, ElementKind};
+use crate::index::{ArrayNode, Attrs, BloscShuffle, Codec, ElementKind};
 use crate::zarr::attrs::{fill_value_json, to_json};
 use crate::zarr::json::{string_list, u64_list, Object};
 use std::sync::Arc;
@@ -61,14 +61,7 @@ fn compressor_object(codec: &Codec) -> Object<'static> {
     match codec {
         Codec::Deflate { level } => id("zlib").raw("level", level.to_string()),
         Codec::Blosc { cname, clevel, shuffle, .. } => {
-            let cname = match cname {
-                BloscName::BloscLz => "blosclz",
-                BloscName::Lz4 => "lz4",
-                BloscName::Lz4Hc => "lz4hc",
-                BloscName::Snappy => "snappy",
-                BloscName::Zlib => "zlib",
-                BloscName::Zstd => "zstd",
-            };
+            let cname = cname.name();
             let shuffle = match shuffle {
                 BloscShuffle::None => 0,
                 BloscShuffle::Byte => 1,

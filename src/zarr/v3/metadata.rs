@@ -10,7 +10,7 @@
 
 use super::dtype::{array_to_bytes, data_type};
 use super::shard::Sharding;
-use crate::index::{ArrayNode, AttrValue, Attrs, BloscName, BloscShuffle, Codec, ElementKind};
+use crate::index::{ArrayNode, AttrValue, Attrs, BloscShuffle, Codec, ElementKind};
 use crate::zarr::attrs::{fill_value_json, to_json};
 use crate::zarr::json::{string_list, u64_list, Object};
 use std::sync::Arc;
@@ -110,14 +110,7 @@ fn codecs(array: &ArrayNode) -> Vec<Object<'static>> {
                 Object::new().raw("level", level.to_string()).raw("checksum", "false"),
             ),
             Codec::Blosc { cname, clevel, shuffle, typesize } => {
-                let cname = match cname {
-                    BloscName::BloscLz => "blosclz",
-                    BloscName::Lz4 => "lz4",
-                    BloscName::Lz4Hc => "lz4hc",
-                    BloscName::Snappy => "snappy",
-                    BloscName::Zlib => "zlib",
-                    BloscName::Zstd => "zstd",
-                };
+                let cname = cname.name();
                 let shuffle = match shuffle {
                     BloscShuffle::None => "noshuffle",
                     BloscShuffle::Byte => "shuffle",

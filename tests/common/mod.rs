@@ -1,0 +1,3 @@
+//! Helpers shared by integration tests (each test file that needs them says `mod common;`).
+
+pub mod values;

@@ -16,6 +16,7 @@ mod pool;
 mod privileges;
 pub mod protocol;
 mod serve;
+mod spawner;
 
 pub use error::IndexError;
 pub use pool::{Ended, Lost, Pool, WorkerError};

@@ -4,10 +4,11 @@
 
 use super::protocol::{read_frame, write_frame, Request, Response};
 use super::serve::WORKER_ARG;
+use super::spawner::Spawner;
 use std::io::{BufReader, BufWriter};
 use std::os::fd::AsRawFd;
 use std::path::PathBuf;
-use std::process::{Child, ChildStdin, ChildStdout, Command, ExitStatus, Stdio};
+use std::process::{Child, ChildStdin, ChildStdout, ExitStatus};
 use std::sync::{Condvar, Mutex};
 use std::time::{Duration, Instant};
 use tracing::{debug, error};
@@ -75,6 +76,8 @@ pub struct Pool {
     /// Idle workers, and how many exist in all.
     state: Mutex<(Vec<Worker>, usize)>,
     freed: Condvar,
+    /// Starts the workers from one long-lived thread (see `spawner.rs`), made on first use.
+    spawner: std::sync::OnceLock<Spawner>,
 }
 
 impl Pool {
@@ -86,18 +89,21 @@ impl Pool {
             timeout,
             state: Mutex::new((vec![], 0)),
             freed: Condvar::new(),
+            spawner: std::sync::OnceLock::new(),
         }
     }
 
+    fn spawner(&self) -> Result<&Spawner, WorkerError> {
+        if let Some(s) = self.spawner.get() {
+            return Ok(s);
+        }
+        let args = vec![WORKER_ARG.to_string(), std::process::id().to_string()];
+        let made = Spawner::new(self.exe.clone(), args).map_err(WorkerError::Spawn)?;
+        Ok(self.spawner.get_or_init(|| made))
+    }
+
     fn spawn(&self) -> Result<Worker, WorkerError> {
-        let mut child = Command::new(&self.exe)
-            .arg(WORKER_ARG)
-            .arg(std::process::id().to_string())
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .map_err(WorkerError::Spawn)?;
+        let mut child = self.spawner()?.spawn().map_err(WorkerError::Spawn)?;
         let (Some(input), Some(output)) = (child.stdin.take(), child.stdout.take()) else {
             let _ = child.kill();
             return Err(WorkerError::Spawn(std::io::Error::other("no pipes")));

@@ -64,6 +64,8 @@ def test_sixteen_concurrent_readers():
                     ds = xr.open_zarr(mnt / name, decode_cf=False, chunks=None)
                     for k, v in ds.variables.items():
                         got = np.asarray(v.values)
+                        if "cloudify_compound_of" in v.attrs:
+                            continue  # a compound's member: no netCDF4 reference (test_compound)
                         exp = want[name][k]
                         same = got.shape == exp.shape and (
                             np.array_equal(got, exp, equal_nan=got.dtype.kind == "f")

@@ -101,19 +101,17 @@ fn walk(vfs: &Vfs, dir: &NodeKey, prefix: &str, out: &mut Vec<String>) -> Result
 
 /// The consolidated metadata of `store` (its `metadata` object; a v3 store's spelled as v2's).
 async fn metadata(app: &Arc<App>, store: &str) -> Result<Map<String, Value>, Response<Body>> {
-    let dir = PathBuf::from(store);
+    let v3 = app.zarr_v3;
+    // v2's .zmetadata; v3's consolidated metadata is inline in the root zarr.json
+    let doc = Path::new(store).join(if v3 { "zarr.json" } else { ".zmetadata" });
     let read = app.blocking(move |app| {
         let vfs = app.vfs(View::Tree);
-        // v2's .zmetadata, else v3's root zarr.json
-        let (key, v3) = match vfs.resolve(&dir.join(".zmetadata")) {
-            Ok(key) if vfs.attr(&key).is_ok() => (key, false),
-            _ => (vfs.resolve(&dir.join("zarr.json"))?, true),
-        };
+        let key = vfs.resolve(&doc)?;
         let size = vfs.attr(&key)?.size;
         let bytes = vfs.read(&key, 0, size.min(u32::MAX as u64) as u32)?;
-        Ok((bytes.to_vec(), v3))
+        Ok(bytes.to_vec())
     });
-    let (bytes, v3) = read.await.map_err(|e| failed(store, &e))?;
+    let bytes = read.await.map_err(|e| failed(store, &e))?;
     let doc: Value = serde_json::from_slice(&summary::standard_json(&bytes)).unwrap_or_default();
     let meta = match v3 {
         true => summary::from_v3(&doc),

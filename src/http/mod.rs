@@ -83,6 +83,8 @@ pub struct App {
     /// The same archive in the other chunk mode.
     other: Tree,
     mode: ChunkMode,
+    /// The stores are Zarr v3 (consolidated metadata in the root `zarr.json`).
+    zarr_v3: bool,
     /// Bounds the blocking work in the tree.
     permits: Arc<Semaphore>,
     cors_origin: Option<HeaderValue>,
@@ -166,6 +168,7 @@ pub fn run(cfg: ServeConfig, ready: impl FnOnce(SocketAddr)) -> Result<(), HttpE
         tree: tree(options)?,
         other: tree(other)?,
         mode,
+        zarr_v3: matches!(cfg.vfs.zarr_format, crate::zarr::ZarrFormat::V3 { .. }),
         permits: Arc::new(Semaphore::new(cfg.max_concurrent.max(1))),
         cors_origin: cfg.cors_origin.as_deref().and_then(|o| HeaderValue::from_str(o).ok()),
         cache_control: format!("public, max-age={}", cfg.max_age),

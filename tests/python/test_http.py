@@ -37,14 +37,18 @@ def get(url, headers=None, method="GET"):
         return e.code, e.headers, e.read()
 
 
-@pytest.mark.parametrize("name", sorted(set(NAMES) - H5PY_ONLY))
-def test_fixture_identical_over_http(server, name):
+def identical(name, url, **kw):
+    """Fixture `name` read from the store at `url`: identical to the file, every group."""
     src = NAMES[name]
     for group in group_paths(src):
         missing = LEFT_OUT.get(name, {}).get(group, [])
-        compare(src, f"{server}/{store_name(name)}", group, missing, True,
-                engine=ENGINE.get(name, "netcdf4"),
-                decode_times=False if name in NO_DECODE_TIMES else None)
+        compare(src, url, group, missing, True, engine=ENGINE.get(name, "netcdf4"),
+                decode_times=False if name in NO_DECODE_TIMES else None, **kw)
+
+
+@pytest.mark.parametrize("name", sorted(set(NAMES) - H5PY_ONLY))
+def test_fixture_identical_over_http(server, name):
+    identical(name, f"{server}/{store_name(name)}")
 
 
 def test_bytes_are_the_mounts(raw_server, fixtures_mount):
@@ -152,12 +156,7 @@ def dataset_id(name):
 @pytest.mark.parametrize("name", sorted(set(NAMES) - H5PY_ONLY))
 def test_dataset_routes_identical(raw_server, api, name):
     """/datasets/{id}/zarr (decoded chunks) and /kerchunk (raw chunks): identical to the file."""
-    src = NAMES[name]
-    for group in group_paths(src):
-        missing = LEFT_OUT.get(name, {}).get(group, [])
-        compare(src, f"{raw_server}/datasets/{dataset_id(name)}/{api}", group, missing, True,
-                engine=ENGINE.get(name, "netcdf4"),
-                decode_times=False if name in NO_DECODE_TIMES else None)
+    identical(name, f"{raw_server}/datasets/{dataset_id(name)}/{api}")
 
 
 def test_cloudify_notebook_calls(raw_server):
@@ -322,18 +321,10 @@ def v3_server():
         yield url
 
 
-V3_SKIP = set()  # fixtures test_zarr3.py leaves out of v3, if any
-
-
 @pytest.mark.parametrize("name", sorted(set(NAMES) - H5PY_ONLY))
 def test_fixture_identical_over_http_v3(v3_server, name):
     """v3 with shards: zarr-python reads each shard's index by a suffix range."""
-    src = NAMES[name]
-    for group in group_paths(src):
-        missing = LEFT_OUT.get(name, {}).get(group, [])
-        compare(src, f"{v3_server}/{store_name(name)}", group, missing, True,
-                engine=ENGINE.get(name, "netcdf4"),
-                decode_times=False if name in NO_DECODE_TIMES else None, zarr_format=3)
+    identical(name, f"{v3_server}/{store_name(name)}", zarr_format=3)
 
 
 def test_v3_routes_and_suffix_ranges(v3_server, fixtures_mount):

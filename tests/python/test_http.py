@@ -397,3 +397,56 @@ def test_v3_routes_and_suffix_ranges(v3_server, fixtures_mount):
     assert len(whole) == first["size"] > 20
     status, headers, tail = get(f"{v3_server}/{path}", {"Range": "bytes=-20"})
     assert (status, tail) == (206, whole[-20:])
+
+
+# --- the systemd unit ----------------------------------------------------------------------------
+
+def test_systemd_serve_unit_verifies_and_its_command_works(tmp_path):
+    """systemd/cloudify-serve@.service: systemd-analyze accepts it; its ExecStart with the
+    example configuration (test paths), under the unit's capability bounding set and
+    no_new_privs, serves, tells READY=1 and, on SIGTERM, STOPPING=1, and exits 0."""
+    import shutil
+    import signal
+    import socket
+    import subprocess
+    from conftest import CLOUDIFY, ROOT, daemon_env
+    from systemd_unit import env_file, expand, unit_settings
+    unit = ROOT / "systemd" / "cloudify-serve@.service"
+    text = unit.read_text()
+    if shutil.which("systemd-analyze"):
+        installed = tmp_path / "cloudify-serve@example.service"
+        installed.write_text(text.replace("ExecStart=cloudify ", f"ExecStart={CLOUDIFY} "))
+        r = subprocess.run(["systemd-analyze", "verify", str(installed)], capture_output=True,
+                           text=True)
+        assert r.returncode == 0 and not r.stderr.strip(), r.stderr
+    s = unit_settings(text)
+    assert s["Type"] == ["notify"] and s["EnvironmentFile"] == ["/etc/cloudify-serve/%i.conf"]
+    env = env_file(ROOT / "systemd" / "serve-example.conf")
+    assert set(env) == {"ARCHIVE", "LISTEN", "OPTIONS"}
+    with socket.socket() as free:
+        free.bind(("127.0.0.1", 0))
+        port = free.getsockname()[1]
+    env.update(ARCHIVE=str(FIXTURES), LISTEN=f"127.0.0.1:{port}",
+               OPTIONS=env["OPTIONS"] + " --index-dir none")
+    start = expand(s["ExecStart"][0], env, "example")
+    assert start[:2] == ["cloudify", "serve"]
+    caps = ",".join("+" + c.lower().removeprefix("cap_")
+                    for c in s["CapabilityBoundingSet"][0].split())
+    setpriv = ["setpriv", "--no-new-privs", f"--bounding-set=-all,{caps}"]
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    sock.bind(str(tmp_path / "notify.sock"))
+    sock.settimeout(30)
+    p = subprocess.Popen([*setpriv, str(CLOUDIFY), *start[1:]], stdout=subprocess.DEVNULL,
+                         stderr=subprocess.DEVNULL,
+                         env=daemon_env({"NOTIFY_SOCKET": str(tmp_path / "notify.sock")}))
+    try:
+        assert sock.recv(64) == b"READY=1"
+        status, _, body = get(f"http://127.0.0.1:{port}/datasets/tas_day/keys")
+        assert status == 200 and "tas" in json.loads(body)
+        p.send_signal(signal.SIGTERM)
+        assert sock.recv(64) == b"STOPPING=1"
+        assert p.wait(timeout=60) == 0
+    finally:
+        if p.poll() is None:
+            p.kill()
+        sock.close()

@@ -310,23 +310,28 @@ def test_a_changed_file_is_never_served_stale(tmp_path):
 
 # --- the third-party corpus over HTTP --------------------------------------------------------
 
-@pytest.fixture(scope="module")
-def corpus_server():
+@pytest.fixture(scope="module", params=["v2", "v3-small-shards"])
+def corpus_server(request):
+    """The corpus served in v2, and in v3 with shards of at most 1 MB (several per array, each
+    index read by a suffix range)."""
     from conftest import CORPUS
     if not CORPUS.is_dir():
         pytest.skip(f"corpus not found at {CORPUS}")
-    with served(CORPUS) as url:
-        yield url
+    args = ("--zarr-format", "3", "--shard-size", "1000000") if request.param != "v2" else ()
+    with served(CORPUS, *args) as url:
+        yield url, (3 if args else None)
 
 
 @pytest.mark.parametrize("name", sorted(n for n in CORPUS_LEFT_OUT if "S5P" not in n))
 def test_corpus_identical_over_http(corpus_server, name):
     """The corpus read by xarray over HTTP (S5P's 1317 groups are left to the mount tests)."""
     from conftest import CORPUS
+    url, zarr_format = corpus_server
     src = CORPUS / name
     store = name.rsplit(".", 1)[0] + ".zarr"
     for group in group_paths(src):
-        compare(src, f"{corpus_server}/{store}", group, CORPUS_LEFT_OUT[name].get(group, []))
+        compare(src, f"{url}/{store}", group, CORPUS_LEFT_OUT[name].get(group, []),
+                zarr_format=zarr_format)
 
 
 def test_json_documents_gzip_when_asked(raw_server, fixtures_mount):

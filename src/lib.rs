@@ -29,6 +29,7 @@ pub mod http;
 pub mod index;
 pub mod inspect;
 pub mod offline;
+pub mod plot;
 pub mod source;
 pub mod stac;
 pub mod telemetry;

@@ -3,7 +3,7 @@
 //! a layer here, so a new module is placed on purpose.
 //!
 //! ```text
-//!  telemetry < codec, cf < index < source < worker < zarr < stac, collection < vfs
+//!  telemetry < codec, cf, plot < index < source < worker < zarr < stac, collection < vfs
 //!    < fuse, http, offline, inspect
 //! ```
 
@@ -14,6 +14,7 @@ const LAYERS: &[(&str, u32)] = &[
     ("telemetry", 0),
     ("codec", 1),
     ("cf", 1),
+    ("plot", 1),
     ("index", 2),
     ("source", 3),
     ("worker", 4),

@@ -6,6 +6,7 @@
 //! more than half the globe in longitude (the seam of a global grid) is left out.
 
 use super::{colorbar, drawing, with_units, Axis, Figure, Grid, PlotError, TickFormat};
+use plotters::coord::types::RangedCoordf64;
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
@@ -45,13 +46,7 @@ fn rectilinear<DB: DrawingBackend>(
     }
     let (xe, ye) = (edges(&x.values), edges(&y.values));
     let ((x0, x1), (y0, y1)) = (bounds(&xe), bounds(&ye));
-    let mut chart = ChartBuilder::on(area)
-        .caption(&fig.title, ("sans-serif", 16))
-        .margin(10)
-        .x_label_area_size(40)
-        .y_label_area_size(60)
-        .build_cartesian_2d(x0..x1, y0..y1)
-        .map_err(drawing)?;
+    let mut chart = chart(area, &fig.title, (x0..x1, y0..y1))?;
     mesh(&mut chart, x, y)?;
     let color = |v: f64| {
         let (r, g, b) = fig.cmap.rgb((v - lo) / (hi - lo));
@@ -110,13 +105,7 @@ fn curvilinear<DB: DrawingBackend>(
     let (lon_c, lat_c) = (corners(lon, ny, nx), corners(lat, ny, nx));
     let (x0, x1) = bounds(&lon_c);
     let (y0, y1) = bounds(&lat_c);
-    let mut chart = ChartBuilder::on(area)
-        .caption(&fig.title, ("sans-serif", 16))
-        .margin(10)
-        .x_label_area_size(40)
-        .y_label_area_size(60)
-        .build_cartesian_2d(x0..x1, y0..y1)
-        .map_err(drawing)?;
+    let mut chart = chart(area, &fig.title, (x0..x1, y0..y1))?;
     let axis = |label: &str| Axis { label: label.into(), values: vec![], ticks: None };
     mesh(&mut chart, &axis("longitude"), &axis("latitude"))?;
     let quads = (0..ny).flat_map(|j| (0..nx).map(move |i| (j, i))).filter_map(|(j, i)| {
@@ -130,13 +119,26 @@ fn curvilinear<DB: DrawingBackend>(
     chart.draw_series(quads).map(|_| ()).map_err(drawing)
 }
 
+type Plane = Cartesian2d<RangedCoordf64, RangedCoordf64>;
+
+/// The map's chart over data ranges (x, y), with its title and room for the axes.
+fn chart<'a, DB: DrawingBackend>(
+    area: &'a DrawingArea<DB, Shift>,
+    title: &str,
+    (x, y): (std::ops::Range<f64>, std::ops::Range<f64>),
+) -> Result<ChartContext<'a, DB, Plane>, PlotError> {
+    ChartBuilder::on(area)
+        .caption(title, ("sans-serif", 16))
+        .margin(10)
+        .x_label_area_size(40)
+        .y_label_area_size(60)
+        .build_cartesian_2d(x, y)
+        .map_err(drawing)
+}
+
 /// Axes, their labels and tick formats; no grid lines over the field.
 fn mesh<DB: DrawingBackend>(
-    chart: &mut ChartContext<
-        '_,
-        DB,
-        Cartesian2d<plotters::coord::types::RangedCoordf64, plotters::coord::types::RangedCoordf64>,
-    >,
+    chart: &mut ChartContext<'_, DB, Plane>,
     x: &Axis,
     y: &Axis,
 ) -> Result<(), PlotError> {

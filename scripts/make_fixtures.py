@@ -4,7 +4,7 @@
 Each file covers one case of the Zarr view; see fixtures/README.md for the list.
 Run: python scripts/make_fixtures.py [OUTDIR]   (needs netCDF4, h5py, numpy; the codec
 fixtures also PyTables and hdf5plugin, the Blosc2 one python-blosc2;
-`--codecs` or `--blosc2` after OUTDIR writes only those)
+`--codecs`, `--blosc2` or `--packed-ints` after OUTDIR writes only those)
 """
 import os
 import subprocess
@@ -96,8 +96,8 @@ def packed_kinds():
     contiguous; big-endian int16; byte with _Unsigned = "true" (its _FillValue -1 is 255);
     ubyte with _Unsigned = "false"; int32 with float32 scale/offset (float64: too wide for
     float32); scale_factor alone (float32), add_offset alone (float64), float32 scale with a
-    float64 offset (float64); float data with a float32 scale; an integer scale_factor (left
-    packed: xarray gives an integer type); a packed coordinate; valid_range kept."""
+    float64 offset (float64); float data with a float32 scale; an integer scale_factor (xarray
+    gives its integer type); a packed coordinate; valid_range kept."""
     with netCDF4.Dataset(path("packed_kinds.nc"), "w") as ds:
         ds.createDimension("t", 6)
         ds.createDimension("y", 10)
@@ -160,6 +160,45 @@ def packed_kinds():
         n = var("int_scale", "i2")
         n.scale_factor = np.int16(3)
         n[:] = rng.integers(-1000, 1000, shape, dtype=np.int16)
+
+
+def packed_ints():
+    """Integer packing attributes (for --unpack), each kind xarray decodes differently, on
+    its own generator: an integer scale_factor alone gives its own type (int8, int32, uint16,
+    int64; the stored integers cast to it and multiplied, wrapping; with _Unsigned; int32 data
+    narrowed to an int16 scale), integer scale and offset of one type, an integer offset
+    alone, a float scale with an integer offset and the reverse give float64; integer
+    attributes of every width beside them (valid_min, flag_values, a uint32)."""
+    irng = np.random.default_rng(20261209)
+    with netCDF4.Dataset(path("packed_ints.nc"), "w") as ds:
+        ds.createDimension("y", 10)
+        ds.createDimension("x", 12)
+        shape = (10, 12)
+
+        def var(name, dtype, values, **attrs):
+            v = ds.createVariable(name, dtype, ("y", "x"), zlib=True, chunksizes=(5, 12))
+            v.set_auto_maskandscale(False)
+            for k, a in attrs.items():
+                v.setncattr(k, a)
+            v[:] = values
+            return v
+
+        i2 = irng.integers(-1000, 1000, shape, dtype=np.int16)
+        var("scale_int8", "i2", i2, scale_factor=np.int8(3), valid_min=np.int8(-100))
+        var("scale_int32", "i2", i2, scale_factor=np.int32(70000), units="1")
+        var("scale_uint16", "i2", i2, scale_factor=np.uint16(7), flag_values=np.int16(5))
+        var("scale_int64_on_ubyte", "u1", irng.integers(0, 255, shape, dtype=np.uint8),
+            scale_factor=np.int64(3))
+        var("scale_int8_unsigned", "i1", irng.integers(-128, 127, shape, dtype=np.int8),
+            scale_factor=np.int8(2), _Unsigned="true")
+        var("scale_int16_on_int32", "i4", irng.integers(-2**31, 2**31 - 1, shape, dtype=np.int32),
+            scale_factor=np.int16(3))
+        var("scale_offset_int32", "i2", i2, scale_factor=np.int32(2), add_offset=np.int32(-5))
+        var("offset_uint8", "i2", i2, add_offset=np.uint8(200), count=np.uint32(4000000000))
+        var("float_scale_int_offset", "i2", i2, scale_factor=np.float32(0.5),
+            add_offset=np.int16(10))
+        var("int_scale_float_offset", "i2", i2, scale_factor=np.int16(2),
+            add_offset=np.float32(0.25))
 
 
 def fletcher():
@@ -1137,6 +1176,9 @@ def main():
     if sys.argv[2:3] == ["--blosc2"]:  # only the Blosc2 fixture
         hdf5_blosc2()
         return
+    if sys.argv[2:3] == ["--packed-ints"]:  # only the integer packing fixture
+        packed_ints()
+        return
     for make in (tas_day, packed, fletcher, sparse, contiguous_and_big_endian, groups, calendars,
                  plain_hdf5, single_record_variable, strings_and_enums, hdf5_library_filters, hdf5_lzf,
                  unsupported_types, hdf5_file_format_versions):
@@ -1151,6 +1193,7 @@ def main():
     hdf5_dangling_links()
     hdf5_dangling_strings()
     packed_kinds()
+    packed_ints()
     subprocess.run([sys.executable, os.path.join(os.path.dirname(__file__), "make_compound_fixtures.py"),
                     OUT], check=True)
     subprocess.run([sys.executable, os.path.join(os.path.dirname(__file__), "make_cdl_fixtures.py"),

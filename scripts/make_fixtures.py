@@ -692,6 +692,24 @@ def hdf5_blosc2():
                 obj.dims[i].attach_scale(scales[f"dim{n}"])
 
 
+def compound_blosc2():
+    """PyTables tables compressed with Blosc2 (the records of 21 bytes are Blosc2's type
+    size; byte shuffle and bit shuffle), served as their members (own file: netCDF-C lists
+    no table, and its phony dimensions would be numbered after another file's scales)."""
+    import tables
+    trng = np.random.default_rng(20261210)
+    rows = np.zeros(250, [("id", "<i4"), ("value", "<f8"), ("name", "S8"), ("flag", "u1")])
+    rows["id"] = np.arange(250)
+    rows["value"] = np.round(trng.random(250) * 40) / 8
+    rows["name"] = [f"row{i}".encode() for i in range(250)]
+    rows["flag"] = trng.integers(0, 3, 250)
+    with tables.open_file(path("compound_blosc2.h5"), "w", title="Blosc2 tables") as f:
+        f.create_table("/", "lz4_shuffle", obj=rows, chunkshape=(64,),
+                       filters=tables.Filters(5, "blosc2:lz4", shuffle=True))
+        f.create_table("/", "zstd_bitshuffle", obj=rows[::-1].copy(), chunkshape=(100,),
+                       filters=tables.Filters(5, "blosc2:zstd", bitshuffle=True))
+
+
 # --- STAC fixtures (fixtures/stac/): extents, calendars, grids. Own generator, so that the
 # data of the files above do not depend on these.
 srng = np.random.default_rng(20261130)
@@ -1173,8 +1191,9 @@ def main():
     if sys.argv[2:3] == ["--codecs"]:  # only the codec fixtures (the others stay byte-identical)
         codec_fixtures()
         return
-    if sys.argv[2:3] == ["--blosc2"]:  # only the Blosc2 fixture
+    if sys.argv[2:3] == ["--blosc2"]:  # only the Blosc2 fixtures
         hdf5_blosc2()
+        compound_blosc2()
         return
     if sys.argv[2:3] == ["--packed-ints"]:  # only the integer packing fixture
         packed_ints()
@@ -1190,6 +1209,7 @@ def main():
     oversized_chunks()
     codec_fixtures()
     hdf5_blosc2()
+    compound_blosc2()
     hdf5_dangling_links()
     hdf5_dangling_strings()
     packed_kinds()

@@ -3,7 +3,8 @@
 
 Each file covers one case of the Zarr view; see fixtures/README.md for the list.
 Run: python scripts/make_fixtures.py [OUTDIR]   (needs netCDF4, h5py, numpy; the codec
-fixtures also PyTables and hdf5plugin)
+fixtures also PyTables and hdf5plugin, the Blosc2 one python-blosc2;
+`--codecs`, `--blosc2` or `--packed-ints` after OUTDIR writes only those)
 """
 import os
 import subprocess
@@ -95,8 +96,8 @@ def packed_kinds():
     contiguous; big-endian int16; byte with _Unsigned = "true" (its _FillValue -1 is 255);
     ubyte with _Unsigned = "false"; int32 with float32 scale/offset (float64: too wide for
     float32); scale_factor alone (float32), add_offset alone (float64), float32 scale with a
-    float64 offset (float64); float data with a float32 scale; an integer scale_factor (left
-    packed: xarray gives an integer type); a packed coordinate; valid_range kept."""
+    float64 offset (float64); float data with a float32 scale; an integer scale_factor (xarray
+    gives its integer type); a packed coordinate; valid_range kept."""
     with netCDF4.Dataset(path("packed_kinds.nc"), "w") as ds:
         ds.createDimension("t", 6)
         ds.createDimension("y", 10)
@@ -159,6 +160,45 @@ def packed_kinds():
         n = var("int_scale", "i2")
         n.scale_factor = np.int16(3)
         n[:] = rng.integers(-1000, 1000, shape, dtype=np.int16)
+
+
+def packed_ints():
+    """Integer packing attributes (for --unpack), each kind xarray decodes differently, on
+    its own generator: an integer scale_factor alone gives its own type (int8, int32, uint16,
+    int64; the stored integers cast to it and multiplied, wrapping; with _Unsigned; int32 data
+    narrowed to an int16 scale), integer scale and offset of one type, an integer offset
+    alone, a float scale with an integer offset and the reverse give float64; integer
+    attributes of every width beside them (valid_min, flag_values, a uint32)."""
+    irng = np.random.default_rng(20261209)
+    with netCDF4.Dataset(path("packed_ints.nc"), "w") as ds:
+        ds.createDimension("y", 10)
+        ds.createDimension("x", 12)
+        shape = (10, 12)
+
+        def var(name, dtype, values, **attrs):
+            v = ds.createVariable(name, dtype, ("y", "x"), zlib=True, chunksizes=(5, 12))
+            v.set_auto_maskandscale(False)
+            for k, a in attrs.items():
+                v.setncattr(k, a)
+            v[:] = values
+            return v
+
+        i2 = irng.integers(-1000, 1000, shape, dtype=np.int16)
+        var("scale_int8", "i2", i2, scale_factor=np.int8(3), valid_min=np.int8(-100))
+        var("scale_int32", "i2", i2, scale_factor=np.int32(70000), units="1")
+        var("scale_uint16", "i2", i2, scale_factor=np.uint16(7), flag_values=np.int16(5))
+        var("scale_int64_on_ubyte", "u1", irng.integers(0, 255, shape, dtype=np.uint8),
+            scale_factor=np.int64(3))
+        var("scale_int8_unsigned", "i1", irng.integers(-128, 127, shape, dtype=np.int8),
+            scale_factor=np.int8(2), _Unsigned="true")
+        var("scale_int16_on_int32", "i4", irng.integers(-2**31, 2**31 - 1, shape, dtype=np.int32),
+            scale_factor=np.int16(3))
+        var("scale_offset_int32", "i2", i2, scale_factor=np.int32(2), add_offset=np.int32(-5))
+        var("offset_uint8", "i2", i2, add_offset=np.uint8(200), count=np.uint32(4000000000))
+        var("float_scale_int_offset", "i2", i2, scale_factor=np.float32(0.5),
+            add_offset=np.int16(10))
+        var("int_scale_float_offset", "i2", i2, scale_factor=np.int16(2),
+            add_offset=np.float32(0.25))
 
 
 def fletcher():
@@ -554,6 +594,120 @@ def codec_fixtures():
     tables_codecs()
     hdf5_float16()
     hdf5_nbit()
+
+
+# --- Blosc2 (HDF5 filter 32026, issue 18): PyTables, hdf5plugin, and b2nd frames written by
+# python-blosc2 with small blocks (padded where the chunk is no multiple of the block). Own
+# generator and file, so that the data of the files above do not depend on it.
+brng = np.random.default_rng(20261208)
+
+
+def blosc2_frames(data, chunks, blocks, codec, filt, splitmode=None):
+    """Each HDF5 chunk of `data` as the Blosc2 filter stores it (one b2nd frame holding the
+    whole chunk, edge chunks padded to the chunk shape), made by python-blosc2 itself."""
+    import blosc2
+    kw = {"codec": codec, "filters": [filt], "typesize": data.dtype.itemsize, "clevel": 5}
+    if splitmode is not None:
+        kw["splitmode"] = splitmode
+    grid = [range(0, n, c) for n, c in zip(data.shape, chunks)]
+    for start in np.array(np.meshgrid(*grid, indexing="ij")).reshape(len(chunks), -1).T:
+        block = np.zeros(chunks, data.dtype)
+        part = data[tuple(slice(s, s + c) for s, c in zip(start, chunks))]
+        block[tuple(slice(0, n) for n in part.shape)] = part
+        arr = blosc2.asarray(block, chunks=chunks, blocks=blocks, cparams=blosc2.CParams(**kw))
+        yield tuple(int(s) for s in start), arr.to_cframe()
+
+
+def hdf5_blosc2():
+    """Blosc2 as PyTables writes it (every codec with byte, bit or no shuffle; 1-D chunks: a
+    frame without b2nd metalayer, a bit shuffle of a count of elements that is no multiple of
+    8; 3-D bytes; a chunk Blosc2 cannot shrink; chunks of zeros, NaN and one value), as
+    hdf5plugin writes it (every codec and filter; after fletcher32: a plain frame; after
+    HDF5's shuffle; clevel 0; partly written), and b2nd frames with blocks smaller than the
+    chunk from python-blosc2 (every codec and filter, split and unsplit streams); dimension
+    scales for every dimension (netCDF-C has no Blosc2 filter: compared with h5netcdf)."""
+    import blosc2
+    import tables
+    name = path("hdf5_blosc2.h5")
+    grid = (np.round(brng.random((20, 30)) * 20) / 4).astype("f4")
+    shuffles = {"noshuffle": (False, False), "shuffle": (True, False), "bitshuffle": (False, True)}
+    with tables.open_file(name, "w", title="Blosc2 as PyTables writes it") as f:
+        for codec in ("blosclz", "lz4", "lz4hc", "zlib", "zstd"):
+            for label, (shuffle, bitshuffle) in shuffles.items():
+                filters = tables.Filters(complevel=5, complib=f"blosc2:{codec}", shuffle=shuffle,
+                                         bitshuffle=bitshuffle)
+                f.create_carray("/", f"tables_{codec}_{label}", obj=grid, chunkshape=(8, 16),
+                                filters=filters)
+        f.create_carray("/", "tables_1d", obj=brng.integers(-50, 50, 1001).astype("i2"),
+                        chunkshape=(333,), filters=tables.Filters(5, "blosc2:zstd", bitshuffle=True))
+        f.create_carray("/", "tables_3d", obj=brng.integers(0, 9, (7, 9, 11)).astype("u1"),
+                        chunkshape=(3, 5, 7), filters=tables.Filters(5, "blosc2:lz4"))
+        f.create_carray("/", "tables_noise", obj=brng.random((32, 40)), chunkshape=(16, 20),
+                        filters=tables.Filters(9, "blosc2:lz4", shuffle=False))
+        special = np.zeros((64, 72), "f4")
+        special[32:, :36] = 7.5
+        special[:32, 36:] = np.nan
+        special[32:, 36:] = grid[:16, :18].repeat(2, 0).repeat(2, 1)
+        f.create_carray("/", "tables_specials", obj=special, chunkshape=(32, 36),
+                        filters=tables.Filters(5, "blosc2:zstd"))
+    big = (np.round(brng.random((20, 30)) * 50) / 4).astype("f8")
+    with h5py.File(name, "a") as f:
+        for codec in ("blosclz", "lz4", "lz4hc", "zlib", "zstd"):
+            for filt in (0, 1, 2):
+                f.create_dataset(f"plugin_{codec}_{filt}", data=big, chunks=(8, 16),
+                                 **hdf5plugin.Blosc2(cname=codec, clevel=5, filters=filt))
+        f.create_dataset("plugin_fletcher32", data=big, chunks=(8, 16), fletcher32=True,
+                         **hdf5plugin.Blosc2(cname="zstd", clevel=5, filters=1))
+        f.create_dataset("plugin_after_shuffle", data=big, chunks=(8, 16), shuffle=True,
+                         **hdf5plugin.Blosc2(cname="lz4", clevel=5, filters=0))
+        f.create_dataset("plugin_clevel0", data=big, chunks=(8, 16),
+                         **hdf5plugin.Blosc2(cname="lz4", clevel=0, filters=1))
+        partial = f.create_dataset("plugin_partial", shape=(20, 30), chunks=(8, 16), dtype="i8",
+                                   **hdf5plugin.Blosc2(cname="lz4", clevel=5, filters=2))
+        partial[:8, :16] = 5
+        ints = brng.integers(0, 60000, (20, 30)).astype(">u2")
+        cases = [(f"b2nd_{c.name.lower()}_{flt.name.lower()}", big, c, flt, None)
+                 for c in (blosc2.Codec.BLOSCLZ, blosc2.Codec.LZ4, blosc2.Codec.LZ4HC,
+                           blosc2.Codec.ZLIB, blosc2.Codec.ZSTD)
+                 for flt in (blosc2.Filter.NOFILTER, blosc2.Filter.SHUFFLE, blosc2.Filter.BITSHUFFLE)]
+        cases += [("b2nd_always_split", big, blosc2.Codec.ZSTD, blosc2.Filter.SHUFFLE,
+                   blosc2.SplitMode.ALWAYS_SPLIT),
+                  ("b2nd_never_split", big, blosc2.Codec.LZ4, blosc2.Filter.SHUFFLE,
+                   blosc2.SplitMode.NEVER_SPLIT),
+                  ("b2nd_u2_be", ints, blosc2.Codec.ZSTD, blosc2.Filter.BITSHUFFLE, None)]
+        for label, data, codec, filt, split in cases:
+            ts = data.dtype.itemsize
+            dcpl = h5py.h5p.create(h5py.h5p.DATASET_CREATE)
+            dcpl.set_chunk((8, 16))
+            dcpl.set_filter(32026, h5py.h5z.FLAG_OPTIONAL, (1, 0, ts, 8 * 16 * ts, 5, 1, 1, 2, 8, 16))
+            ds = f.create_dataset(label, shape=data.shape, dtype=data.dtype, dcpl=dcpl)
+            for start, frame in blosc2_frames(data, (8, 16), (3, 7), codec, filt, split):
+                ds.id.write_direct_chunk(start, frame)
+        scales = {}
+        for obj in list(f.values()):
+            for i, n in enumerate(obj.shape):
+                if f"dim{n}" not in scales:
+                    scales[f"dim{n}"] = s = f.create_dataset(f"dim{n}", data=np.arange(n, dtype="i4"))
+                    s.make_scale(f"dim{n}")
+                obj.dims[i].attach_scale(scales[f"dim{n}"])
+
+
+def compound_blosc2():
+    """PyTables tables compressed with Blosc2 (the records of 21 bytes are Blosc2's type
+    size; byte shuffle and bit shuffle), served as their members (own file: netCDF-C lists
+    no table, and its phony dimensions would be numbered after another file's scales)."""
+    import tables
+    trng = np.random.default_rng(20261210)
+    rows = np.zeros(250, [("id", "<i4"), ("value", "<f8"), ("name", "S8"), ("flag", "u1")])
+    rows["id"] = np.arange(250)
+    rows["value"] = np.round(trng.random(250) * 40) / 8
+    rows["name"] = [f"row{i}".encode() for i in range(250)]
+    rows["flag"] = trng.integers(0, 3, 250)
+    with tables.open_file(path("compound_blosc2.h5"), "w", title="Blosc2 tables") as f:
+        f.create_table("/", "lz4_shuffle", obj=rows, chunkshape=(64,),
+                       filters=tables.Filters(5, "blosc2:lz4", shuffle=True))
+        f.create_table("/", "zstd_bitshuffle", obj=rows[::-1].copy(), chunkshape=(100,),
+                       filters=tables.Filters(5, "blosc2:zstd", bitshuffle=True))
 
 
 # --- STAC fixtures (fixtures/stac/): extents, calendars, grids. Own generator, so that the
@@ -1037,6 +1191,13 @@ def main():
     if sys.argv[2:3] == ["--codecs"]:  # only the codec fixtures (the others stay byte-identical)
         codec_fixtures()
         return
+    if sys.argv[2:3] == ["--blosc2"]:  # only the Blosc2 fixtures
+        hdf5_blosc2()
+        compound_blosc2()
+        return
+    if sys.argv[2:3] == ["--packed-ints"]:  # only the integer packing fixture
+        packed_ints()
+        return
     for make in (tas_day, packed, fletcher, sparse, contiguous_and_big_endian, groups, calendars,
                  plain_hdf5, single_record_variable, strings_and_enums, hdf5_library_filters, hdf5_lzf,
                  unsupported_types, hdf5_file_format_versions):
@@ -1047,9 +1208,12 @@ def main():
     stac_fixtures()
     oversized_chunks()
     codec_fixtures()
+    hdf5_blosc2()
+    compound_blosc2()
     hdf5_dangling_links()
     hdf5_dangling_strings()
     packed_kinds()
+    packed_ints()
     subprocess.run([sys.executable, os.path.join(os.path.dirname(__file__), "make_compound_fixtures.py"),
                     OUT], check=True)
     subprocess.run([sys.executable, os.path.join(os.path.dirname(__file__), "make_cdl_fixtures.py"),

@@ -103,11 +103,12 @@ fn fixtures() -> Vec<PathBuf> {
     v
 }
 
-/// Fixtures whose filters netCDF-C here cannot decode (LZF, Blosc, zstd; LZ4 and bzip2 are
+/// Fixtures whose filters netCDF-C here cannot decode (LZF, Blosc, Blosc2, zstd; LZ4 and bzip2 are
 /// Debian plugins, but in files with the others), or whose type it reports differently
 /// (float16 as float, 32 bits in 8 bytes as int), or that it cannot open at all (dangling
 /// links): checked against h5py and netCDF4-python's own plugins in pytest.
-const NOT_FOR_NETCDF_C: [&str; 8] = [
+const NOT_FOR_NETCDF_C: [&str; 9] = [
+    "hdf5_blosc2.h5",
     "hdf5_dangling_links.h5",
     "hdf5_dangling_strings.h5",
     "hdf5_lzf.h5",

@@ -29,6 +29,7 @@ fuzz_target!(|data: &[u8]| {
         2 => pipeline.push(SourceFilter::Zstd),
         3 => pipeline.push(SourceFilter::Bzip2),
         4 => pipeline.push(SourceFilter::Lz4),
+        5 => pipeline.push(SourceFilter::Blosc2),
         _ => {}
     }
     if sel & 32 != 0 {
@@ -64,7 +65,7 @@ fuzz_target!(|data: &[u8]| {
                 SourceFilter::Zstd => zstd_compress(&d),
                 SourceFilter::Bzip2 => bzip2_compress(&d, 9),
                 // no encoder here: left as it is
-                SourceFilter::Lzf | SourceFilter::Lz4 => d,
+                SourceFilter::Lzf | SourceFilter::Lz4 | SourceFilter::Blosc2 => d,
             };
         }
         match how >> 1 & 3 {

@@ -92,7 +92,7 @@ pub fn blosc_decompress(input: &[u8], expected: usize) -> Result<Vec<u8>, CodecE
 }
 
 /// One compressed stream of a block into `dst`, which it must fill.
-fn decode_stream(codec: u8, stream: &[u8], dst: &mut [u8]) -> Result<(), CodecError> {
+pub(super) fn decode_stream(codec: u8, stream: &[u8], dst: &mut [u8]) -> Result<(), CodecError> {
     let expected = dst.len();
     let exact = |n: usize| {
         if n == expected {

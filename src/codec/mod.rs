@@ -1,11 +1,13 @@
 //! The HDF5 filters the daemon runs itself, one per file (deflate, shuffle, fletcher32, LZF,
-//! Blosc with its BloscLZ and bit shuffle, zstd, bzip2, HDF5's LZ4 framing), the CRC-32C
+//! Blosc with its BloscLZ and bit shuffle, Blosc2 chunks and frames, zstd, bzip2, HDF5's LZ4 framing), the CRC-32C
 //! checksum of Zarr v3 shard indexes, and the undoing of a stored HDF5 filter pipeline ([`pipeline`]). The bottom layer of the
 //! chunk path: nothing here knows the index, the source readers or Zarr (whose encoding,
 //! `encode_zarr_chunk`, is built on these filters one layer up).
 
+pub mod b2frame;
 pub mod bitshuffle;
 pub mod blosc;
+pub mod blosc2;
 pub mod blosclz;
 pub mod bzip2;
 pub mod crc32c;
@@ -17,6 +19,7 @@ pub mod pipeline;
 pub mod shuffle;
 pub mod zstd;
 
+pub use b2frame::blosc2_frame_decompress;
 pub use blosc::{blosc_decompress, blosc_lz4};
 pub use bzip2::{bzip2_compress, bzip2_decompress};
 pub use crc32c::crc32c;

@@ -2,6 +2,7 @@
 //! mask says were skipped left out; whole ([`decode_hdf5_chunk`]) or straight into the
 //! caller's buffer ([`decode_hdf5_chunk_into`], decoded mode).
 
+use super::b2frame::blosc2_frame_decompress;
 use super::blosc::blosc_decompress;
 use super::bzip2::bzip2_decompress;
 use super::deflate::{inflate, inflate_into};
@@ -34,6 +35,8 @@ pub enum SourceFilter {
     Bzip2,
     /// LZ4 in HDF5's own block framing (filter 32004), decoded in Rust.
     Lz4,
+    /// Blosc2 (filter 32026): a Blosc2 frame of one chunk, decoded in Rust.
+    Blosc2,
 }
 
 /// Decode a stored HDF5 chunk: undo the pipeline in reverse, skipping filters whose bit is set
@@ -139,6 +142,7 @@ fn undo<'a>(
         SourceFilter::Zstd => Cow::Owned(zstd_decompress(&data, expected)?),
         SourceFilter::Bzip2 => Cow::Owned(bzip2_decompress(&data, expected)?),
         SourceFilter::Lz4 => Cow::Owned(hdf5_lz4_decompress(&data, expected)?),
+        SourceFilter::Blosc2 => Cow::Owned(blosc2_frame_decompress(&data, expected)?),
     })
 }
 

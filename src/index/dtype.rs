@@ -93,7 +93,7 @@ impl Dtype {
                 vec![text.as_bytes().first().copied().unwrap_or(0)]
             }
             (ElementKind::Int | ElementKind::UInt, _) if (1..=8).contains(&self.size) => {
-                let x: i128 = match value {
+                let x: i128 = match &*value.widened() {
                     AttrValue::Int(v) => *v as i128,
                     AttrValue::UInt(v) => *v as i128,
                     AttrValue::Ints(v) if v.len() == 1 => v[0] as i128,

@@ -17,4 +17,8 @@ pub struct Unpacking {
     pub offset: Option<f64>,
     pub missing: Vec<f64>,
     pub float32: bool,
+    /// An integer `scale_factor` alone (xarray: the result has its type): the served
+    /// integer type and the factor; each stored value is cast to that type and multiplied,
+    /// both wrapping as NumPy's integers do (no `missing`: xarray cannot mask such data).
+    pub integer: Option<(Dtype, i128)>,
 }

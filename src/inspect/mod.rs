@@ -208,5 +208,6 @@ fn filter_name(f: SourceFilter) -> &'static str {
         SourceFilter::Zstd => "zstd",
         SourceFilter::Bzip2 => "bzip2",
         SourceFilter::Lz4 => "lz4",
+        SourceFilter::Blosc2 => "blosc2",
     }
 }

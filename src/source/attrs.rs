@@ -4,8 +4,13 @@ use crate::index::AttrValue;
 use netcdf::AttributeValue as A;
 
 /// Convert one netCDF attribute. One-element arrays become scalars, as in netCDF4-python;
-/// NC_FLOAT stays single precision.
+/// NC_FLOAT stays single precision, a single integer keeps its width.
 pub fn convert(value: A) -> AttrValue {
+    let sized = |v: AttrValue, unsigned: bool, size: usize| match v {
+        AttrValue::Int(x) => AttrValue::integer(x.into(), unsigned, size),
+        AttrValue::UInt(x) => AttrValue::integer(x.into(), unsigned, size),
+        other => other,
+    };
     fn ints<T: Into<i64> + Copy>(v: Vec<T>) -> AttrValue {
         match v.as_slice() {
             [x] => AttrValue::Int((*x).into()),
@@ -25,18 +30,18 @@ pub fn convert(value: A) -> AttrValue {
         }
     }
     match value {
-        A::Uchar(x) => AttrValue::UInt(x.into()),
-        A::Uchars(v) => uints(v),
-        A::Schar(x) => AttrValue::Int(x.into()),
-        A::Schars(v) => ints(v),
-        A::Ushort(x) => AttrValue::UInt(x.into()),
-        A::Ushorts(v) => uints(v),
-        A::Short(x) => AttrValue::Int(x.into()),
-        A::Shorts(v) => ints(v),
-        A::Uint(x) => AttrValue::UInt(x.into()),
-        A::Uints(v) => uints(v),
-        A::Int(x) => AttrValue::Int(x.into()),
-        A::Ints(v) => ints(v),
+        A::Uchar(x) => AttrValue::integer(x.into(), true, 1),
+        A::Uchars(v) => sized(uints(v), true, 1),
+        A::Schar(x) => AttrValue::integer(x.into(), false, 1),
+        A::Schars(v) => sized(ints(v), false, 1),
+        A::Ushort(x) => AttrValue::integer(x.into(), true, 2),
+        A::Ushorts(v) => sized(uints(v), true, 2),
+        A::Short(x) => AttrValue::integer(x.into(), false, 2),
+        A::Shorts(v) => sized(ints(v), false, 2),
+        A::Uint(x) => AttrValue::integer(x.into(), true, 4),
+        A::Uints(v) => sized(uints(v), true, 4),
+        A::Int(x) => AttrValue::integer(x.into(), false, 4),
+        A::Ints(v) => sized(ints(v), false, 4),
         A::Ulonglong(x) => AttrValue::UInt(x),
         A::Ulonglongs(v) => uints(v),
         A::Longlong(x) => AttrValue::Int(x),

@@ -33,13 +33,19 @@ fn read_attr(loc: &Location, name: &str) -> Result<AttrValue, String> {
     let t = attr.dtype().and_then(|t| t.to_descriptor()).map_err(|e| e.to_string())?;
     let e = |e: hdf5::Error| e.to_string();
     Ok(match t {
-        TypeDescriptor::Integer(_) => {
+        TypeDescriptor::Integer(size) => {
             let v = attr.read_raw::<i64>().map_err(e)?;
-            one_or_many(v, AttrValue::Int, AttrValue::Ints)
+            match v.as_slice() {
+                [x] => AttrValue::integer((*x).into(), false, size as usize),
+                _ => AttrValue::Ints(v),
+            }
         }
-        TypeDescriptor::Unsigned(_) => {
+        TypeDescriptor::Unsigned(size) => {
             let v = attr.read_raw::<u64>().map_err(e)?;
-            one_or_many(v, AttrValue::UInt, AttrValue::UInts)
+            match v.as_slice() {
+                [x] => AttrValue::integer((*x).into(), true, size as usize),
+                _ => AttrValue::UInts(v),
+            }
         }
         TypeDescriptor::Float(hdf5::types::FloatSize::U4) => {
             let v = attr.read_raw::<f32>().map_err(e)?;

@@ -235,7 +235,8 @@ fn add_variable(
 
 pub(super) fn take_attr(attrs: &mut Attrs, key: &str) -> Option<AttrValue> {
     let pos = attrs.iter().position(|(k, _)| k == key)?;
-    Some(attrs.remove(pos).1)
+    // the width of an integer taken out (a fill value) is the variable's own
+    Some(attrs.remove(pos).1.int64())
 }
 
 /// An enum variable is served as its base integer type (xarray keeps the mapping in

@@ -1,6 +1,7 @@
 //! An HDF5 filter pipeline and how its chunks can be served: as stored (shuffle, and one of
 //! deflate, Blosc, zstd, bzip2: Zarr codecs whose bytes are HDF5's), decoded in Rust (LZF,
-//! HDF5's LZ4 framing, filter orders Zarr cannot express), or decoded by libhdf5.
+//! HDF5's LZ4 framing, Blosc2 frames, filter orders Zarr cannot express), or decoded by
+//! libhdf5.
 
 use super::VariableError;
 use crate::index::{BloscName, BloscShuffle, Codec, SourceFilter};
@@ -31,6 +32,7 @@ const H5Z_FILTER_BZIP2: i32 = 307;
 const H5Z_FILTER_BLOSC: i32 = 32001;
 const H5Z_FILTER_LZ4: i32 = 32004;
 const H5Z_FILTER_ZSTD: i32 = 32015;
+const H5Z_FILTER_BLOSC2: i32 = 32026;
 
 /// Map the HDF5 filter pipeline onto Zarr v2 codecs, or say why it cannot be served at all.
 pub fn map_pipeline(filters: &[H5Filter], elementsize: usize) -> Result<Pipeline, VariableError> {
@@ -47,6 +49,7 @@ pub fn map_pipeline(filters: &[H5Filter], elementsize: usize) -> Result<Pipeline
             H5Filter::Fletcher32 => SourceFilter::Fletcher32,
             H5Filter::User(H5Z_FILTER_LZF, _) => SourceFilter::Lzf,
             H5Filter::User(H5Z_FILTER_LZ4, _) => SourceFilter::Lz4,
+            H5Filter::User(H5Z_FILTER_BLOSC2, _) => SourceFilter::Blosc2,
             H5Filter::User(H5Z_FILTER_BLOSC, cd) => {
                 compressors.push(blosc_codec(cd, elementsize));
                 SourceFilter::Blosc
@@ -77,7 +80,7 @@ pub fn map_pipeline(filters: &[H5Filter], elementsize: usize) -> Result<Pipeline
         return Ok(plain(Mode::Library));
     }
     // Zero-copy needs the order Zarr decodes in: [shuffle] [one compressor] [fletcher32
-    // trailer]; LZF and HDF5's LZ4 framing have no Zarr codec.
+    // trailer]; LZF, HDF5's LZ4 framing and Blosc2 frames have no Zarr v2 codec.
     let rank = |f: &SourceFilter| match f {
         SourceFilter::Shuffle { .. } => 0,
         SourceFilter::Deflate { .. }
@@ -85,7 +88,7 @@ pub fn map_pipeline(filters: &[H5Filter], elementsize: usize) -> Result<Pipeline
         | SourceFilter::Zstd
         | SourceFilter::Bzip2 => 1,
         SourceFilter::Fletcher32 => 2,
-        SourceFilter::Lzf | SourceFilter::Lz4 => 9,
+        SourceFilter::Lzf | SourceFilter::Lz4 | SourceFilter::Blosc2 => 9,
     };
     let ordered = source.windows(2).all(|w| rank(&w[0]) < rank(&w[1]));
     if !ordered || source.iter().any(|f| rank(f) == 9) {

@@ -180,6 +180,7 @@ pub fn attr_json(v: &AttrValue) -> Value {
         AttrValue::Floats(x) => Value::Array(x.iter().map(|f| num(*f)).collect()),
         AttrValue::Strs(x) => json!(x),
         AttrValue::Float32(x) => num(f64::from(*x)),
+        AttrValue::Narrow { value, .. } => json!(value),
         AttrValue::Floats32(x) => Value::Array(x.iter().map(|f| num(f64::from(*f))).collect()),
     }
 }

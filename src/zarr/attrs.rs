@@ -24,6 +24,7 @@ pub fn to_json(value: &AttrValue) -> String {
         AttrValue::Strs(v) => list(&mut out, v, |o, x| push_json_string(o, x)),
         // single precision as its exact double value, as zarr-python writes a float32
         AttrValue::Float32(v) => out.push_str(&float_token(f64::from(*v), false)),
+        AttrValue::Narrow { value, .. } => push(&mut out, value),
         AttrValue::Floats32(v) => {
             list(&mut out, v, |o, x| o.push_str(&float_token(f64::from(*x), false)))
         }

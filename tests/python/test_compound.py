@@ -6,6 +6,7 @@ import json
 import subprocess
 
 import h5py
+import hdf5plugin  # noqa: F401 (h5py's Blosc2 filter for compound_blosc2.h5; before netCDF4)
 import netCDF4
 import numpy as np
 import pytest
@@ -14,10 +15,11 @@ import zarr
 
 from conftest import CLOUDIFY, FIXTURES, MODES, PY2, mounted, served
 
-# the compound fixtures (scripts/make_compound_fixtures.py); netCDF-C lists the compounds of
-# the netCDF-4 ones (compared with netCDF4-python too)
+# the compound fixtures (scripts/make_compound_fixtures.py; compound_blosc2.h5: PyTables tables
+# compressed with Blosc2); netCDF-C lists the compounds of the netCDF-4 ones (compared with
+# netCDF4-python too)
 FILES = {"compound_h5py.h5": False, "compound_tables.h5": False, "compound_nc4.nc": True,
-         "compound_l3b.nc": True, "unsupported_types.nc": True}
+         "compound_l3b.nc": True, "unsupported_types.nc": True, "compound_blosc2.h5": False}
 
 
 def compounds(path):

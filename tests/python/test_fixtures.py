@@ -15,9 +15,11 @@ NAMES = {str(p.relative_to(FIXTURES)): p for p in sorted(FIXTURES.rglob("*"))
 # netCDF-C has no LZF filter: that file is compared with xarray's h5py-based engine;
 # netCDF-C has no LZ4 filter (hdf5_plugin_codecs.h5) and no float16 (netCDF4-python crashes on
 # it), and reports 32-bit integers in 8 bytes as int where h5py reads int64: compared with
-# xarray's h5py-based engine (hdf5plugin gives h5py the filters)
+# xarray's h5py-based engine (hdf5plugin gives h5py the filters); netCDF-C has no Blosc2
+# filter either (hdf5_blosc2.h5)
 ENGINE = {"hdf5_lzf.h5": "h5netcdf", "hdf5_plugin_codecs.h5": "h5netcdf",
-          "hdf5_float16.h5": "h5netcdf", "hdf5_nbit_wide.h5": "h5netcdf"}
+          "hdf5_float16.h5": "h5netcdf", "hdf5_nbit_wide.h5": "h5netcdf",
+          "hdf5_blosc2.h5": "h5netcdf"}
 # netCDF-C cannot open these (dangling links): compared with h5py in test_hdf5_fallback.py
 # compound_h5py.h5: netCDF4-python 1.7.5 segfaults opening it (a compound with a vlen
 # string member; netCDF-C lists none of its compounds anyway): its arrays are compared with
@@ -82,6 +84,9 @@ INSPECT = {
                               "decoded in the daemon (HDF5 filters lz4)"],
     "tables_codecs.h5": ["codecs shuffle(4) + bz2(5)", "codecs blosc(blosclz, 5, shuffle)",
                          "codecs blosc(lz4hc, 5, bitshuffle)"],
+    "hdf5_blosc2.h5": ["tables_zstd_bitshuffle   <f4", "b2nd_u2_be               >u2",
+                       "decoded in the daemon (HDF5 filters blosc2)",
+                       "decoded in the daemon (HDF5 filters blosc2 + fletcher32)"],
     "hdf5_float16.h5": ["half                     <f2", "half_be                  >f2"],
     "hdf5_nbit.h5": ["int12                    <i2", "uint12                   >u2",
                      "N-bit type, read through libhdf5 as full-width values"],

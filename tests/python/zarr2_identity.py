@@ -13,7 +13,8 @@ assert zarr.__version__.startswith("2."), zarr.__version__
 # it), and reports 32-bit integers in 8 bytes as int where h5py reads int64: compared with
 # xarray's h5py-based engine (hdf5plugin gives h5py the filters)
 ENGINE = {"hdf5_lzf.h5": "h5netcdf", "hdf5_plugin_codecs.h5": "h5netcdf",
-          "hdf5_float16.h5": "h5netcdf", "hdf5_nbit_wide.h5": "h5netcdf"}
+          "hdf5_float16.h5": "h5netcdf", "hdf5_nbit_wide.h5": "h5netcdf",
+          "hdf5_blosc2.h5": "h5netcdf"}
 LEFT_OUT = {"unsupported_types.nc": ["ragged"]}
 NO_DECODE_TIMES = {"stac/cal_none.nc"}  # calendar "none": xarray cannot decode it
 

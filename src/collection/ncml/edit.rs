@@ -138,7 +138,11 @@ fn typed_value(
             let fits = |v: i64| bits == 64 || (v >= -(1 << (bits - 1)) && v < (1 << (bits - 1)));
             let int = |s: &&str| s.parse::<i64>().ok().filter(|v| fits(*v)).ok_or_else(|| bad(s));
             let v: Result<Vec<i64>, _> = items.iter().map(int).collect();
-            one_or_many(v?, AttrValue::Int, AttrValue::Ints)
+            // a single value keeps its width, as netCDF-C types a file's attribute
+            match one_or_many(v?, AttrValue::Int, AttrValue::Ints) {
+                AttrValue::Int(x) => AttrValue::integer(x.into(), false, bits / 8),
+                many => many,
+            }
         }
         "ubyte" | "ushort" | "uint" | "ulong" => {
             let bits = match kind {
@@ -150,7 +154,10 @@ fn typed_value(
             let fits = |v: u64| bits == 64 || v < (1 << bits);
             let int = |s: &&str| s.parse::<u64>().ok().filter(|v| fits(*v)).ok_or_else(|| bad(s));
             let v: Result<Vec<u64>, _> = items.iter().map(int).collect();
-            one_or_many(v?, AttrValue::UInt, AttrValue::UInts)
+            match one_or_many(v?, AttrValue::UInt, AttrValue::UInts) {
+                AttrValue::UInt(x) => AttrValue::integer(x.into(), true, bits / 8),
+                many => many,
+            }
         }
         // a float attribute is a float32 in netCDF (kept as such: --unpack's type follows it)
         "float" => {

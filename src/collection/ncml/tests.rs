@@ -152,10 +152,10 @@ fn attribute_values_are_typed() {
         n.edits,
         vec![
             set("title", AttrValue::Str("A title".into())),
-            set("n", AttrValue::Int(3)),
+            set("n", AttrValue::Narrow { value: 3, unsigned: false, size: 4 }),
             set("w", AttrValue::Floats(vec![0.25, 0.5])),
             set("f", AttrValue::Float32(0.1)),
-            set("u", AttrValue::UInt(7)),
+            set("u", AttrValue::Narrow { value: 7, unsigned: true, size: 2 }),
             set("list", AttrValue::Strs(vec!["a".into(), "b".into()])),
             set("text", AttrValue::Str("as text".into())),
             Edit::RemoveAttribute("history".into()),

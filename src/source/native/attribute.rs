@@ -134,10 +134,12 @@ pub fn value(
         let values: Option<Vec<AttrValue>> =
             data.chunks_exact(size).map(|b| dtype.decode(b)).collect();
         let value = numbers(values.ok_or("undecodable number")?, dtype.kind)?;
-        return Ok(if dtype.kind == ElementKind::Float && size == 4 {
-            single(value)
-        } else {
-            value
+        return Ok(match value {
+            _ if dtype.kind == ElementKind::Float && size == 4 => single(value),
+            // a single integer keeps its width, as netcdf-c types it
+            AttrValue::Int(x) => AttrValue::integer(x.into(), false, size),
+            AttrValue::UInt(x) => AttrValue::integer(x.into(), true, size),
+            other => other,
         });
     }
     Ok(match attr.ty {

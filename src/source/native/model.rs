@@ -194,7 +194,7 @@ impl Reader<'_, '_> {
             !raw.iter().any(|a| a.name == "NAME" && a.data.starts_with(DIM_WITHOUT_VARIABLE));
         // netcdf-c: the id stored with the scale, else the next one in reading order
         let id = match raw.iter().find(|a| a.name == "_Netcdf4Dimid") {
-            Some(a) => match attribute::value(a, self.src, &mut self.heap)? {
+            Some(a) => match attribute::value(a, self.src, &mut self.heap)?.int64() {
                 crate::index::AttrValue::Int(i) if i >= 0 => i,
                 _ => return Err("_Netcdf4Dimid is not a dimension id".into()),
             },

@@ -17,8 +17,9 @@ use std::path::Path;
 
 pub use crate::source::placement::Target;
 
-/// Filters served without libhdf5: deflate, shuffle, fletcher32, LZF, bzip2, Blosc, LZ4, zstd.
-const FILTERS: &[u16] = &[1, 2, 3, 307, 32000, 32001, 32004, 32015];
+/// Filters served without libhdf5: deflate, shuffle, fletcher32, LZF, bzip2, Blosc, LZ4, zstd,
+/// Blosc2.
+const FILTERS: &[u16] = &[1, 2, 3, 307, 32000, 32001, 32004, 32015, 32026];
 
 pub fn target<'a>(src: &Source<'a>, path: &'a Path, options: &'a IndexOptions) -> Target<'a> {
     Target::new(path, src.file(), src.len, src.base, options)

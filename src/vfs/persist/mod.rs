@@ -24,8 +24,9 @@ const MAGIC: &[u8; 8] = b"CLDFYIDX";
 /// Bump when `DatasetIndex` changes shape, or when indexing gives another index for the same
 /// file (4: Blosc/zstd/bzip2/LZ4 arrays were left out, N-bit types served unconverted;
 /// 5: single-precision float attributes kept as such, `AttrValue::Float32`;
-/// 6: `ArrayNode::compound`, compound variables served as their members).
-const VERSION: u32 = 6;
+/// 6: `ArrayNode::compound`, compound variables served as their members;
+/// 7: single integer attributes of 1, 2 or 4 bytes keep their width, `AttrValue::Narrow`).
+const VERSION: u32 = 7;
 
 #[derive(Serialize, Deserialize, PartialEq, Eq, Debug)]
 struct Header {

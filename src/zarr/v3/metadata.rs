@@ -173,7 +173,7 @@ fn fill_attribute(array: &ArrayNode) -> Option<String> {
         AttrValue::UInts(v) if v.len() == 1 => Some(v[0] as f64),
         v => v.as_f64().filter(|_| fill.len() == 1),
     };
-    let integer = match fill {
+    let integer = match &*fill.widened() {
         AttrValue::Int(i) => Some(i128::from(*i)),
         AttrValue::UInt(u) => Some(i128::from(*u)),
         _ => one.filter(|x| x.fract() == 0.0).map(|x| x as i128),

@@ -92,6 +92,7 @@ fn array(out: &mut String, a: &ArrayNode, stored_chunks: &[u64]) {
         StorageKind::Joined => "joined from the members' chunks, generated",
         StorageKind::Converted => "N-bit type, read through libhdf5 as full-width values",
         StorageKind::Compound => &compound_how(a),
+        StorageKind::Ragged => &ragged_how(a),
     };
     let (stored, cropped) = if stored_chunks == a.chunks.as_slice() {
         (String::new(), "")
@@ -137,6 +138,19 @@ fn dtype_name(a: &ArrayNode) -> String {
         }
         _ => numpy(a.dtype),
     }
+}
+
+/// How an array of a variable-length sequence variable is made (`source::vlen`).
+fn ragged_how(a: &ArrayNode) -> String {
+    let what = match a.attrs.iter().find(|(k, _)| k == "_cloudify_vlen_count") {
+        Some((_, count)) => format!(
+            "values of the variable-length sequences of {}, end to end (their lengths: {})",
+            a.name,
+            crate::zarr::attrs::to_json(count).trim_matches('"')
+        ),
+        None => "lengths of the variable-length sequences (CF count variable)".to_string(),
+    };
+    format!("{what}; a CF contiguous ragged array, read when indexing")
 }
 
 /// How an array of a compound variable is made: which member, from which stored chunks.

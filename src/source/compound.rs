@@ -10,6 +10,7 @@
 //! (`zarr::chunk`).
 
 use super::compound_strings;
+use super::compound_vlen;
 use super::variable_error::leave_out;
 use super::VariableError;
 use crate::index::{
@@ -271,6 +272,24 @@ pub fn expand(
                     Err(reason) => {
                         leave_out(group, file, &format!("{hdf5_path}.{}", leaf.name), name, reason)
                     }
+                }
+                continue;
+            }
+            Err(_)
+                if leaf.variable && !leaf.vlen_string && !leaf.nested && !taken(&name, group) =>
+            {
+                structured.get_or_insert(format!(
+                    "member {} is a variable-length sequence (not stored in the element)",
+                    leaf.name
+                ));
+                let attrs = vec![("cloudify_compound_of".to_string(), AttrValue::Str(v.clone()))];
+                let (shape, dims) = (stored.shape.clone(), stored.dims.clone());
+                let pending =
+                    ArrayNode::unplaced(name.clone(), dtype_u8(), shape, dims, None, attrs);
+                let added =
+                    room(2).and_then(|()| compound_vlen::add(ds, &leaf.name, pending, group));
+                if let Err(reason) = added {
+                    leave_out(group, file, &format!("{hdf5_path}.{}", leaf.name), name, reason)
                 }
                 continue;
             }

@@ -14,6 +14,7 @@ mod cdf_layout;
 pub mod cdf_oracle;
 mod compound;
 mod compound_strings;
+mod compound_vlen;
 mod contiguous;
 mod declined;
 mod hdf5_attrs;

@@ -52,6 +52,19 @@ pub fn expand(
         .map_err(|source| VariableError::Hdf5 { what: "vlen datatype", source })?;
     let dtype = base_dtype(&descriptor)?;
     let (counts, values) = read(ds, &descriptor)?;
+    add_pair(pending, dtype, &counts, values, group)
+}
+
+/// Add to `group` the ragged pair of `pending` (name, shape, dimensions and attributes set)
+/// whose sequences have the lengths `counts` (row-major) and the `values` end to end, of
+/// type `dtype`.
+pub fn add_pair(
+    pending: ArrayNode,
+    dtype: Dtype,
+    counts: &[i32],
+    values: Vec<u8>,
+    group: &mut GroupNode,
+) -> Result<(), VariableError> {
     let (count_name, values_dim) =
         (format!("{}{COUNT}", pending.name), format!("{}{VALUES}", pending.name));
     let taken = |n: &str| group.arrays.iter().any(|a| a.name == n);
@@ -156,7 +169,7 @@ fn read(ds: &hdf5::Dataset, t: &TypeDescriptor) -> Result<(Vec<i32>, Vec<u8>), V
 
 /// More values than an index holds.
 #[derive(Debug)]
-struct TooLarge;
+pub(super) struct TooLarge;
 
 impl From<TooLarge> for VariableError {
     fn from(_: TooLarge) -> Self {

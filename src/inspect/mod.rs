@@ -87,6 +87,10 @@ fn array(out: &mut String, a: &ArrayNode, stored_chunks: &[u64]) {
                 a.name.rsplit_once('.').map_or("", |(_, m)| m),
                 crate::zarr::attrs::to_json(of).trim_matches('"')
             ),
+            None if a.attrs.iter().any(|(k, _)| k == "_cloudify_reference") => {
+                "object references as the paths of the objects referred to (h5py's \
+                 f[ref].name), read when indexing (vlen-utf8)"
+            }
             None => "strings, generated (vlen-utf8)",
         },
         StorageKind::Joined => "joined from the members' chunks, generated",

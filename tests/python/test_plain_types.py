@@ -154,3 +154,14 @@ def test_netcdf_vlen_variable_equals_netcdf4():
     with netCDF4.Dataset(FIXTURES / "unsupported_types.nc") as nc:
         want = nc["ragged"][:]
     check_ragged(ds, "ragged", want, "i4")
+
+
+def test_stac_item_names_every_array(fixtures_mount):
+    item = json.loads((fixtures_mount / "hdf5_plain_types.stac.json").read_text())
+    meta = json.loads((fixtures_mount / STORE / ".zmetadata").read_text())["metadata"]
+    arrays = {k[: -len("/.zarray")] for k in meta if k.endswith("/.zarray")}
+    assert set(item["properties"]["cube:variables"]) == arrays
+    cube = item["properties"]["cube:variables"]
+    assert cube["ragged_i4"]["dimensions"] == ["ragged_i4.values"]
+    assert cube["ragged_i4.count"]["dimensions"] == list(meta["ragged_i4.count/.zattrs"]["_ARRAY_DIMENSIONS"])
+    assert "ragged_i4.values" in item["properties"]["cube:dimensions"]

@@ -1037,8 +1037,9 @@ def hdf5_plain_types():
     (chunked + gzip with empty sequences, 2-D float, big-endian int16, a scalar, enum base),
     opaque bytes with a tag, bitfields (little- and big-endian), object references (to a
     group, a dataset, a dataset in a sub-group, a null reference), a region reference (left
-    out), and a compound with a vlen-of-int member beside an int and a vlen string member.
-    Deterministic values (no generator)."""
+    out), a compound with a vlen-of-int member beside an int and a vlen string member, and a
+    chunked compound with an opaque and a big-endian bitfield member. Deterministic values
+    (no generator)."""
     with h5py.File(path("hdf5_plain_types.h5"), "w") as f:
         sub = f.create_group("sub")
         target = sub.create_dataset("target", data=np.arange(4, dtype="i2"))
@@ -1080,6 +1081,20 @@ def hdf5_plain_types():
         c = f.create_dataset("obs", (3,), dtype=ct)
         for i in range(3):
             c[i] = (10 + i, np.arange(i * 2, dtype="i2") - 1, f"obs {i}")
+        # a compound with an opaque (tagged) and a big-endian bitfield member, chunked
+        opaque = h5py.h5t.create(h5py.h5t.OPAQUE, 4)
+        rec = h5py.h5t.create(h5py.h5t.COMPOUND, 8)
+        rec.insert(b"a", 0, h5py.h5t.STD_I16LE)
+        rec.insert(b"o", 2, opaque)
+        rec.insert(b"b", 6, h5py.h5t.STD_B16BE)
+        dcpl = h5py.h5p.create(h5py.h5p.DATASET_CREATE)
+        dcpl.set_chunk((3,))
+        d = h5py.h5d.create(f.id, b"records", rec, h5py.h5s.create_simple((5,)), dcpl=dcpl)
+        raw = np.zeros(5, dtype=[("a", "<i2"), ("o", "V4"), ("b", ">u2")])
+        raw["a"] = [1, -2, 3, -4, 5]
+        raw["o"] = [bytes([i, 0, 255 - i, 7]) for i in range(5)]
+        raw["b"] = [0x8001, 2, 0xffff, 0, 0x1234]
+        d.write(h5py.h5s.ALL, h5py.h5s.ALL, raw, mtype=rec)
 
 
 def main():

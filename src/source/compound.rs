@@ -184,8 +184,15 @@ unsafe fn scalar_type(tid: hid_t) -> Result<Dtype, String> {
         H5T_class_t::H5T_STRING if size > 0 => Ok(Dtype::le(ElementKind::Char, size)),
         H5T_class_t::H5T_VLEN => Err("a variable-length member (not stored in the element)".into()),
         H5T_class_t::H5T_REFERENCE => Err("a reference member".into()),
-        H5T_class_t::H5T_OPAQUE => Err("an opaque member".into()),
-        H5T_class_t::H5T_BITFIELD => Err("a bitfield member".into()),
+        // h5py reads NumPy void `V<n>` (served as `|V<n>`, never in a structured array)
+        H5T_class_t::H5T_OPAQUE if size > 0 => Ok(Dtype::le(ElementKind::Opaque, size)),
+        // h5py reads unsigned integers of the same size
+        H5T_class_t::H5T_BITFIELD if (1..=8).contains(&size) => {
+            let big_endian = size > 1 && H5Tget_order(tid) == H5T_order_t::H5T_ORDER_BE;
+            Ok(Dtype { kind: ElementKind::UInt, size, big_endian })
+        }
+        H5T_class_t::H5T_OPAQUE => Err("an opaque member of no bytes".into()),
+        H5T_class_t::H5T_BITFIELD => Err(format!("a bitfield member of {size} bytes")),
         _ => Err("a member of an unknown type class".into()),
     }
 }
@@ -314,6 +321,8 @@ pub fn expand(
             ));
         } else if leaf.nested {
             structured.get_or_insert(format!("member {} is inside a nested compound", leaf.name));
+        } else if dtype.kind == ElementKind::Opaque {
+            structured.get_or_insert(format!("member {} is opaque (void)", leaf.name));
         }
         let field = Field {
             name: leaf.name.clone(),

@@ -219,6 +219,24 @@ impl Walk<'_> {
             hdf5_plain_types::serve(ds, &h5type, kind, &mut array)?;
             return Ok((array, fill_from_storage));
         }
+        let compound = {
+            let _guard = hdf5_sys::LOCK.lock();
+            // SAFETY: a live datatype id; its class is only compared
+            unsafe { H5Tget_class(h5type.id()) == H5T_class_t::H5T_COMPOUND }
+        };
+        if compound {
+            // its members are read from the HDF5 type in pass 2 (`compound.rs`), whatever
+            // their types (the hdf5 crate describes no opaque or bitfield member)
+            let array = ArrayNode::unplaced(
+                name.to_string(),
+                super::nc4::COMPOUND,
+                shape,
+                dims,
+                fill_value,
+                attrs,
+            );
+            return Ok((array, fill_from_storage));
+        }
         let descriptor = h5type
             .to_descriptor()
             .map_err(|source| VariableError::Hdf5 { what: "datatype", source })?;

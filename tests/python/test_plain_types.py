@@ -89,8 +89,10 @@ def check_everything(ds):
                     if field.dtype == object:
                         field = np.array([x.decode() for x in field])
                         np.testing.assert_array_equal(np.array(ds[f"{name}.{member}"].values.tolist()), field)
-                    else:
-                        np.testing.assert_array_equal(ds[f"{name}.{member}"].values, field)
+                    else:  # numbers, opaque (void) and bitfield (unsigned) members
+                        got = ds[f"{name}.{member}"]
+                        assert got.dtype == field.dtype.newbyteorder("="), (name, member, got.dtype)
+                        np.testing.assert_array_equal(got.values, field)
                     compared.add(f"{name}.{member}")
             else:  # bitfields (h5py: unsigned integers) and plain numbers (xarray: native order)
                 assert ds[name].dtype == h5.dtype.newbyteorder("="), (name, ds[name].dtype, h5.dtype)

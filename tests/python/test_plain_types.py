@@ -167,3 +167,37 @@ def test_stac_item_names_every_array(fixtures_mount):
     assert cube["ragged_i4"]["dimensions"] == ["ragged_i4.values"]
     assert cube["ragged_i4.count"]["dimensions"] == list(meta["ragged_i4.count/.zattrs"]["_ARRAY_DIMENSIONS"])
     assert "ragged_i4.values" in item["properties"]["cube:dimensions"]
+
+
+OPAQUE_CDL = """netcdf op {
+types:
+  opaque(5) blob_t;
+dimensions:
+  n = 3 ;
+variables:
+  blob_t blob(n) ;
+    blob:long_name = "five bytes" ;
+  float x(n) ;
+data:
+  blob = 0X0102030405, 0XAABBCCDDEE, 0X0000000000 ;
+  x = 1, 2, 3 ;
+}
+"""
+
+
+def test_netcdf4_opaque_variable_is_served_as_h5py_reads_it(tmp_path):
+    """An NC_OPAQUE variable (netCDF4-python skips it; ncgen writes it) as h5py reads it."""
+    archive = tmp_path / "archive"
+    archive.mkdir()
+    (tmp_path / "op.cdl").write_text(OPAQUE_CDL)
+    subprocess.run(["ncgen", "-k", "nc4", "-o", str(archive / "op.nc"), str(tmp_path / "op.cdl")],
+                   check=True)
+    with h5py.File(archive / "op.nc") as f:
+        want = f["blob"][()]
+    for args in ((), ("--zarr-format", "3")):
+        with mounted(archive, "--index-dir", "none", *args) as mnt:
+            ds = xr.open_zarr(mnt / "op.zarr", **({"zarr_format": 3} if args else {})).load()
+        assert ds.blob.dtype == want.dtype == np.dtype("V5")
+        assert ds.blob.values.tobytes() == want.tobytes()
+        assert ds.blob.attrs["long_name"] == "five bytes"
+        np.testing.assert_array_equal(ds.x.values, [1, 2, 3])

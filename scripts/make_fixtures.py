@@ -1038,7 +1038,9 @@ def hdf5_plain_types():
     opaque bytes with a tag, bitfields (little- and big-endian), object references (to a
     group, a dataset, a dataset in a sub-group, a null reference), a region reference (left
     out), a compound with a vlen-of-int member beside an int and a vlen string member, and a
-    chunked compound with an opaque and a big-endian bitfield member. Deterministic values
+    chunked compound with an opaque and a big-endian bitfield member, a compound with an object
+    reference member (to a dataset, a group, null) and a region reference member (left out).
+    Deterministic values
     (no generator)."""
     with h5py.File(path("hdf5_plain_types.h5"), "w") as f:
         sub = f.create_group("sub")
@@ -1095,6 +1097,11 @@ def hdf5_plain_types():
         raw["o"] = [bytes([i, 0, 255 - i, 7]) for i in range(5)]
         raw["b"] = [0x8001, 2, 0xffff, 0, 0x1234]
         d.write(h5py.h5s.ALL, h5py.h5s.ALL, raw, mtype=rec)
+        # a compound with an object-reference member and a region-reference member
+        lt = np.dtype([("id", "i4"), ("target", h5py.ref_dtype), ("where", h5py.regionref_dtype)])
+        links = f.create_dataset("links", (3,), dtype=lt)
+        for i, obj in enumerate((f["opaque"], sub, None)):
+            links[i] = (i, obj.ref if obj is not None else h5py.Reference(), target.regionref[i:])
 
 
 def main():

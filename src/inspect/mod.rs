@@ -81,6 +81,12 @@ fn array(out: &mut String, a: &ArrayNode, stored_chunks: &[u64]) {
         },
         StorageKind::Unallocated => "never written, fill value",
         StorageKind::Strings => match a.attrs.iter().find(|(k, _)| k == "cloudify_compound_of") {
+            Some((_, of)) if a.attrs.iter().any(|(k, _)| k == "_cloudify_reference") => &format!(
+                "object-reference member {} of compound {}: the paths of the objects referred \
+                 to, read when indexing (vlen-utf8)",
+                a.name.rsplit_once('.').map_or("", |(_, m)| m),
+                crate::zarr::attrs::to_json(of).trim_matches('"')
+            ),
             Some((_, of)) => &format!(
                 "variable-length string member {} of compound {}, read when indexing \
                  (vlen-utf8)",

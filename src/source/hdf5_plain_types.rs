@@ -106,12 +106,7 @@ fn reference_paths(ds: &hdf5::Dataset) -> Result<Vec<String>, VariableError> {
     let mut bytes = 0;
     let mut out = Vec::with_capacity(refs.len());
     for r in refs {
-        let name = match r.dereference(ds) {
-            Ok(ReferencedObject::Group(g)) => g.name(),
-            Ok(ReferencedObject::Dataset(d)) => d.name(),
-            Ok(ReferencedObject::Datatype(t)) => object_name(t.id()),
-            Err(_) => String::new(),
-        };
+        let name = path_of(&r, ds);
         bytes += name.len() + 4;
         if bytes > MAX_STRING_BYTES {
             return Err(VariableError::StringsTooLarge);
@@ -119,6 +114,17 @@ fn reference_paths(ds: &hdf5::Dataset) -> Result<Vec<String>, VariableError> {
         out.push(name);
     }
     Ok(out)
+}
+
+/// The path of the object `r` (a reference in a dataset of `file`) refers to, as h5py's
+/// `f[ref].name`; `""` for a null or dangling reference.
+pub(super) fn path_of(r: &ObjectReference1, file: &hdf5::Dataset) -> String {
+    match r.dereference(file) {
+        Ok(ReferencedObject::Group(g)) => g.name(),
+        Ok(ReferencedObject::Dataset(d)) => d.name(),
+        Ok(ReferencedObject::Datatype(t)) => object_name(t.id()),
+        Err(_) => String::new(),
+    }
 }
 
 /// The path of an open object (`H5Iget_name`), `""` if it has none.

@@ -13,6 +13,7 @@ mod cdf_checks;
 mod cdf_layout;
 pub mod cdf_oracle;
 mod compound;
+mod compound_refs;
 mod compound_strings;
 mod compound_vlen;
 mod contiguous;

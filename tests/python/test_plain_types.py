@@ -17,7 +17,7 @@ from identity import ragged_objects
 
 NAME = "hdf5_plain_types.h5"
 STORE = "hdf5_plain_types.zarr"
-LEFT_OUT = {"region_refs": "region references"}
+LEFT_OUT = {"region_refs": "region references", "links.where": "a region-reference member"}
 
 
 @pytest.fixture(scope="module")
@@ -81,6 +81,14 @@ def check_everything(ds):
             elif h5.dtype.names:  # compound with a vlen member
                 for member in h5.dtype.names:
                     field = data[member]
+                    if f"{name}.{member}" in LEFT_OUT:
+                        continue
+                    if h5py.check_ref_dtype(h5.dtype.fields[member][0]) is h5py.Reference:
+                        want = [f[r].name if r else "" for r in field]
+                        assert ds[f"{name}.{member}"].values.tolist() == want, (name, member)
+                        assert ds[f"{name}.{member}"].attrs["_cloudify_reference"] == "object"
+                        compared.add(f"{name}.{member}")
+                        continue
                     if is_vlen(h5.dtype.fields[member][0]):
                         check_ragged(ds, f"{name}.{member}", field,
                                      h5py.check_vlen_dtype(h5.dtype.fields[member][0]))
@@ -145,6 +153,8 @@ def test_inspect_leaves_out_only_region_references():
     left_out = [line.split()[0] for line in out.splitlines() if "LEFT OUT" in line]
     assert left_out == list(LEFT_OUT)
     assert "region references (a selection of another dataset" in out
+    assert "a region-reference member (a selection of another dataset" in out
+    assert "object-reference member target of compound links" in out
     assert "a CF contiguous ragged array" in out and "object references" in out
 
 

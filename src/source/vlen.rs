@@ -73,6 +73,14 @@ pub fn add_pair(
             "variable-length sequences: the names {count_name} or {values_dim} are taken"
         )));
     }
+    if counts.len() as u64 != pending.shape.iter().product::<u64>() {
+        // a null dataspace (h5py's `Empty`) read as no element at all, or a damaged one
+        return Err(VariableError::Unsupported(format!(
+            "variable-length sequences: {} read for a shape of {:?}",
+            counts.len(),
+            pending.shape
+        )));
+    }
     let total = (values.len() / dtype.size) as u64;
     let mut attrs = pending.attrs.clone();
     attrs.push(("_cloudify_vlen_count".into(), AttrValue::Str(count_name.clone())));

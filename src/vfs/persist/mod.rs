@@ -24,8 +24,10 @@ const MAGIC: &[u8; 8] = b"CLDFYIDX";
 /// Bump when `DatasetIndex` changes shape, or when indexing gives another index for the same
 /// file (4: Blosc/zstd/bzip2/LZ4 arrays were left out, N-bit types served unconverted;
 /// 5: single-precision float attributes kept as such, `AttrValue::Float32`;
-/// 6: `ArrayNode::compound`, compound variables served as their members).
-const VERSION: u32 = 6;
+/// 6: `ArrayNode::compound`, compound variables served as their members;
+/// 7: vlen sequences, opaque, bitfield and object-reference data served, `StorageKind::Ragged`,
+/// `ElementKind::Opaque`).
+const VERSION: u32 = 7;
 
 #[derive(Serialize, Deserialize, PartialEq, Eq, Debug)]
 struct Header {

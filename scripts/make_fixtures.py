@@ -1186,6 +1186,78 @@ def hdf5_dangling_strings():
         t.attrs["comment"] = "vlen on a variable"
 
 
+def hdf5_plain_types():
+    """What h5py reads and netCDF-C does not list (issue 18): vlen sequences of numbers
+    (chunked + gzip with empty sequences, 2-D float, big-endian int16, a scalar, enum base),
+    opaque bytes with a tag, bitfields (little- and big-endian), object references (to a
+    group, a dataset, a dataset in a sub-group, a null reference), a region reference (left
+    out), a compound with a vlen-of-int member beside an int and a vlen string member, and a
+    chunked compound with an opaque and a big-endian bitfield member, a compound with an object
+    reference member (to a dataset, a group, null) and a region reference member (left out).
+    Deterministic values
+    (no generator)."""
+    with h5py.File(path("hdf5_plain_types.h5"), "w") as f:
+        sub = f.create_group("sub")
+        target = sub.create_dataset("target", data=np.arange(4, dtype="i2"))
+        rows = [[1, 2, 3], [], [4], [5, 6, 7, 8, 9], [], [10, -11]]
+        v = f.create_dataset("ragged_i4", (6,), dtype=h5py.vlen_dtype("i4"), chunks=(4,),
+                             compression="gzip")
+        for i, row in enumerate(rows):
+            v[i] = np.array(row, "i4")
+        v.attrs["long_name"] = "ragged rows"
+        g = f.create_dataset("ragged_f8_2d", (2, 3), dtype=h5py.vlen_dtype("f8"))
+        for i in range(2):
+            for j in range(3):
+                g[i, j] = np.arange(i + j, dtype="f8") / 3
+        b = f.create_dataset("ragged_be_i2", (3,), dtype=h5py.vlen_dtype(np.dtype(">i2")))
+        for i in range(3):
+            b[i] = np.array([-i, 300 * i][: i + 1], ">i2")
+        s = f.create_dataset("ragged_scalar_u1", (), dtype=h5py.vlen_dtype("u1"))
+        s[()] = np.array([7, 8, 9], "u1")
+        e = f.create_dataset("ragged_enum", (2,),
+                             dtype=h5py.vlen_dtype(h5py.enum_dtype({"a": 1, "b": 2}, basetype="i1")))
+        e[0], e[1] = np.array([1, 2, 2], "i1"), np.array([2], "i1")
+        o = f.create_dataset("opaque", data=np.array([b"\x00\x01\xff\x00\x7f\x00", b"abc\x00\x00\x00",
+                                                      b"\x00" * 6], dtype="V6"))
+        o.attrs["units"] = "1"
+        # bitfields: through the low-level API (h5py has no high-level bitfield dtype)
+        for name, ftype, data in (("bits8", h5py.h5t.STD_B8LE, np.array([0, 1, 0x80, 0xff], "u1")),
+                                  ("bits32_be", h5py.h5t.STD_B32BE,
+                                   np.array([1, 0xdeadbeef, 0], ">u4"))):
+            space = h5py.h5s.create_simple(data.shape)
+            d = h5py.h5d.create(f.id, name.encode(), ftype, space)
+            d.write(h5py.h5s.ALL, h5py.h5s.ALL, data, mtype=ftype)
+        r = f.create_dataset("refs", (4,), dtype=h5py.ref_dtype)
+        r[0], r[1], r[2] = f.ref, f["opaque"].ref, target.ref
+        r2 = f.create_dataset("refs_2d", (1, 2), dtype=h5py.ref_dtype)
+        r2[0, 0], r2[0, 1] = sub.ref, f["ragged_i4"].ref
+        rr = f.create_dataset("region_refs", (1,), dtype=h5py.regionref_dtype)
+        rr[0] = target.regionref[1:3]
+        ct = np.dtype([("id", "i4"), ("seq", h5py.vlen_dtype("i2")), ("label", h5py.string_dtype())])
+        c = f.create_dataset("obs", (3,), dtype=ct)
+        for i in range(3):
+            c[i] = (10 + i, np.arange(i * 2, dtype="i2") - 1, f"obs {i}")
+        # a compound with an opaque (tagged) and a big-endian bitfield member, chunked
+        opaque = h5py.h5t.create(h5py.h5t.OPAQUE, 4)
+        rec = h5py.h5t.create(h5py.h5t.COMPOUND, 8)
+        rec.insert(b"a", 0, h5py.h5t.STD_I16LE)
+        rec.insert(b"o", 2, opaque)
+        rec.insert(b"b", 6, h5py.h5t.STD_B16BE)
+        dcpl = h5py.h5p.create(h5py.h5p.DATASET_CREATE)
+        dcpl.set_chunk((3,))
+        d = h5py.h5d.create(f.id, b"records", rec, h5py.h5s.create_simple((5,)), dcpl=dcpl)
+        raw = np.zeros(5, dtype=[("a", "<i2"), ("o", "V4"), ("b", ">u2")])
+        raw["a"] = [1, -2, 3, -4, 5]
+        raw["o"] = [bytes([i, 0, 255 - i, 7]) for i in range(5)]
+        raw["b"] = [0x8001, 2, 0xffff, 0, 0x1234]
+        d.write(h5py.h5s.ALL, h5py.h5s.ALL, raw, mtype=rec)
+        # a compound with an object-reference member and a region-reference member
+        lt = np.dtype([("id", "i4"), ("target", h5py.ref_dtype), ("where", h5py.regionref_dtype)])
+        links = f.create_dataset("links", (3,), dtype=lt)
+        for i, obj in enumerate((f["opaque"], sub, None)):
+            links[i] = (i, obj.ref if obj is not None else h5py.Reference(), target.regionref[i:])
+
+
 def main():
     os.makedirs(OUT, exist_ok=True)
     if sys.argv[2:3] == ["--codecs"]:  # only the codec fixtures (the others stay byte-identical)
@@ -1197,6 +1269,9 @@ def main():
         return
     if sys.argv[2:3] == ["--packed-ints"]:  # only the integer packing fixture
         packed_ints()
+        return
+    if sys.argv[2:3] == ["--plain-types"]:  # only hdf5_plain_types.h5
+        hdf5_plain_types()
         return
     for make in (tas_day, packed, fletcher, sparse, contiguous_and_big_endian, groups, calendars,
                  plain_hdf5, single_record_variable, strings_and_enums, hdf5_library_filters, hdf5_lzf,
@@ -1214,6 +1289,7 @@ def main():
     hdf5_dangling_strings()
     packed_kinds()
     packed_ints()
+    hdf5_plain_types()
     subprocess.run([sys.executable, os.path.join(os.path.dirname(__file__), "make_compound_fixtures.py"),
                     OUT], check=True)
     subprocess.run([sys.executable, os.path.join(os.path.dirname(__file__), "make_cdl_fixtures.py"),

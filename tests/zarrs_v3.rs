@@ -7,6 +7,7 @@
 //! Needs /dev/fuse and permission to mount (root, as CI runs): the test mounts for real.
 
 mod common;
+use cloudify_mount::index::StorageKind;
 use cloudify_mount::source::{index_file, IndexOptions};
 use cloudify_mount::zarr::{DatasetView, ZarrFormat};
 use common::values::{netcdf_values, zarrs_values};
@@ -158,8 +159,9 @@ fn zarrs_reads_every_v3_array_of_the_mount_as_netcdf_does() {
             let stem = path.file_stem().expect("stem").to_string_lossy().into_owned();
             let store = Arc::new(MountStore(mount.0.join(format!("{stem}.zarr"))));
             // compound members `v.m` are no netCDF variables: test_compound.py reads them in
-            // v3 against h5py
+            // v3 against h5py; a vlen variable's ragged pair is rebuilt by identity.py
             let numbers = view.arrays.iter().filter(|a| a.node.dtype.is_number());
+            let numbers = numbers.filter(|a| a.node.storage != StorageKind::Ragged);
             for a in numbers.filter(|a| a.node.compound.is_none()) {
                 let got = zarrs_values(&store, &a.path, a.node.dtype);
                 let want = netcdf_values(&path, &a.path);

@@ -21,6 +21,8 @@ pub enum ElementKind {
     /// A compound (structured) element of `size` bytes; its members are described by the
     /// array's [`super::Compound`].
     Compound,
+    /// `size` bytes of no known type (HDF5's opaque type, NumPy's void `V<size>`).
+    Opaque,
 }
 
 /// An element type with its byte order.
@@ -71,7 +73,9 @@ impl Dtype {
                 AttrValue::Float(f64::from(f32::from_bits(raw as u32)))
             }
             ElementKind::Float => AttrValue::Float(f64::from_bits(raw)),
-            ElementKind::Char | ElementKind::Utf8 | ElementKind::Compound => return None,
+            ElementKind::Char | ElementKind::Utf8 | ElementKind::Compound | ElementKind::Opaque => {
+                return None
+            }
         })
     }
 

@@ -80,6 +80,9 @@ pub enum StorageKind {
     /// A member of a compound variable, or the variable as a structured array: every chunk
     /// cut from the stored compound chunk ([`ArrayNode::compound`]), served uncompressed.
     Compound,
+    /// A variable-length sequence variable as a CF contiguous ragged array (its values, or
+    /// the lengths of its sequences): read when indexing and held in the index.
+    Ragged,
 }
 
 /// One array (NetCDF variable / HDF5 dataset).

@@ -81,17 +81,28 @@ fn array(out: &mut String, a: &ArrayNode, stored_chunks: &[u64]) {
         },
         StorageKind::Unallocated => "never written, fill value",
         StorageKind::Strings => match a.attrs.iter().find(|(k, _)| k == "cloudify_compound_of") {
+            Some((_, of)) if a.attrs.iter().any(|(k, _)| k == "_cloudify_reference") => &format!(
+                "object-reference member {} of compound {}: the paths of the objects referred \
+                 to, read when indexing (vlen-utf8)",
+                a.name.rsplit_once('.').map_or("", |(_, m)| m),
+                crate::zarr::attrs::to_json(of).trim_matches('"')
+            ),
             Some((_, of)) => &format!(
                 "variable-length string member {} of compound {}, read when indexing \
                  (vlen-utf8)",
                 a.name.rsplit_once('.').map_or("", |(_, m)| m),
                 crate::zarr::attrs::to_json(of).trim_matches('"')
             ),
+            None if a.attrs.iter().any(|(k, _)| k == "_cloudify_reference") => {
+                "object references as the paths of the objects referred to (h5py's \
+                 f[ref].name), read when indexing (vlen-utf8)"
+            }
             None => "strings, generated (vlen-utf8)",
         },
         StorageKind::Joined => "joined from the members' chunks, generated",
         StorageKind::Converted => "N-bit type, read through libhdf5 as full-width values",
         StorageKind::Compound => &compound_how(a),
+        StorageKind::Ragged => &ragged_how(a),
     };
     let (stored, cropped) = if stored_chunks == a.chunks.as_slice() {
         (String::new(), "")
@@ -137,6 +148,19 @@ fn dtype_name(a: &ArrayNode) -> String {
         }
         _ => numpy(a.dtype),
     }
+}
+
+/// How an array of a variable-length sequence variable is made (`source::vlen`).
+fn ragged_how(a: &ArrayNode) -> String {
+    let what = match a.attrs.iter().find(|(k, _)| k == "_cloudify_vlen_count") {
+        Some((_, count)) => format!(
+            "values of the variable-length sequences of {}, end to end (their lengths: {})",
+            a.name,
+            crate::zarr::attrs::to_json(count).trim_matches('"')
+        ),
+        None => "lengths of the variable-length sequences (CF count variable)".to_string(),
+    };
+    format!("{what}; a CF contiguous ragged array, read when indexing")
 }
 
 /// How an array of a compound variable is made: which member, from which stored chunks.

@@ -11,11 +11,12 @@
 
 use super::hdf5_attrs::read_attrs;
 use super::hdf5_dims::{add_scale, role, Dims, Role, NON_COORD};
+use super::hdf5_plain_types::{self, PlainType};
 use super::hdf5_strings;
 use super::nc4::{join, take_attr, ArraySource, ModelGroup};
 use super::variable_error::leave_out;
-use super::{nc4_strings, SourceError, VariableError};
-use crate::index::{ArrayNode, Dtype, ElementKind, GroupNode};
+use super::{nc4_strings, vlen, SourceError, VariableError};
+use crate::index::{ArrayNode, Dtype, ElementKind, GroupNode, StorageKind};
 use hdf5::types::{FloatSize, IntSize, TypeDescriptor};
 use hdf5::{LinkType, LocationType};
 use hdf5_sys::h5t::{H5T_class_t, H5Tget_class};
@@ -43,10 +44,11 @@ pub fn read_model(path: &Path) -> Result<ModelGroup, SourceError> {
     walk.group(&h5, String::new(), "/".to_string(), 0)
 }
 
-/// Does the HDF5 file at `path` hold a compound dataset that netCDF-C's model `tree` does not
-/// list? netCDF-C 4.9.0 silently passes over datasets of an anonymous (uncommitted) compound
-/// type, as h5py and PyTables write them; such a file is served from the pure-HDF5 view.
-pub fn has_unlisted_compound(path: &Path, tree: &ModelGroup) -> bool {
+/// Does the HDF5 file at `path` hold a dataset of a type netCDF-C may pass over that its
+/// model `tree` does not list? netCDF-C 4.9.0 silently passes over datasets of an anonymous
+/// (uncommitted) compound or vlen type, as h5py and PyTables write them, and over bitfield,
+/// opaque and reference datasets; such a file is served from the pure-HDF5 view.
+pub fn has_unlisted_dataset(path: &Path, tree: &ModelGroup) -> bool {
     fn listed(g: &ModelGroup, out: &mut std::collections::HashSet<String>) {
         out.extend(g.sources.iter().map(|s| s.hdf5_path.clone()));
         g.children.iter().for_each(|c| listed(c, out));
@@ -61,12 +63,20 @@ pub fn has_unlisted_compound(path: &Path, tree: &ModelGroup) -> bool {
         names.iter().any(|name| {
             let member = join(at, name);
             if let Ok(ds) = g.dataset(name) {
-                let compound = ds.dtype().is_ok_and(|t| {
+                let passed_over = ds.dtype().is_ok_and(|t| {
                     let _guard = hdf5_sys::LOCK.lock();
                     // SAFETY: a live datatype id; its class is only compared
-                    unsafe { H5Tget_class(t.id()) == H5T_class_t::H5T_COMPOUND }
+                    let class = unsafe { H5Tget_class(t.id()) };
+                    matches!(
+                        class,
+                        H5T_class_t::H5T_COMPOUND
+                            | H5T_class_t::H5T_VLEN
+                            | H5T_class_t::H5T_BITFIELD
+                            | H5T_class_t::H5T_OPAQUE
+                            | H5T_class_t::H5T_REFERENCE
+                    )
                 });
-                compound && !seen.contains(&member)
+                passed_over && !seen.contains(&member)
             } else if let Ok(child) = g.group(name) {
                 depth < MAX_DEPTH && find(&child, &member, seen, depth + 1)
             } else {
@@ -195,9 +205,6 @@ impl Walk<'_> {
     ) -> Result<(ArrayNode, bool), VariableError> {
         let h5type =
             ds.dtype().map_err(|source| VariableError::Hdf5 { what: "datatype", source })?;
-        let descriptor = h5type
-            .to_descriptor()
-            .map_err(|source| VariableError::Hdf5 { what: "datatype", source })?;
         let shape: Vec<u64> = ds.shape().iter().map(|s| *s as u64).collect();
         let dims = self.dims.names(ds, group);
         let mut attrs = read_attrs(self.path, name, ds);
@@ -205,11 +212,48 @@ impl Walk<'_> {
         // fill value, which netCDF-4 sets to the same value: pass 2 takes that
         let fill_value = take_attr(&mut attrs, "_FillValue");
         let fill_from_storage = fill_value.is_none() && ds.attr("_FillValue").is_ok();
+        if let Some(kind) = PlainType::of(&h5type) {
+            let byte = Dtype::le(ElementKind::UInt, 1);
+            let mut array =
+                ArrayNode::unplaced(name.to_string(), byte, shape, dims, fill_value, attrs);
+            hdf5_plain_types::serve(ds, &h5type, kind, &mut array)?;
+            return Ok((array, fill_from_storage));
+        }
+        let compound = {
+            let _guard = hdf5_sys::LOCK.lock();
+            // SAFETY: a live datatype id; its class is only compared
+            unsafe { H5Tget_class(h5type.id()) == H5T_class_t::H5T_COMPOUND }
+        };
+        if compound {
+            // its members are read from the HDF5 type in pass 2 (`compound.rs`), whatever
+            // their types (the hdf5 crate describes no opaque or bitfield member)
+            let array = ArrayNode::unplaced(
+                name.to_string(),
+                super::nc4::COMPOUND,
+                shape,
+                dims,
+                fill_value,
+                attrs,
+            );
+            return Ok((array, fill_from_storage));
+        }
+        let descriptor = h5type
+            .to_descriptor()
+            .map_err(|source| VariableError::Hdf5 { what: "datatype", source })?;
         let strings = hdf5_strings::is_string(&descriptor);
-        let dtype =
-            if strings { Dtype::le(ElementKind::UInt, 1) } else { number_dtype(&descriptor)? };
+        let ragged = matches!(descriptor, TypeDescriptor::VarLenArray(_));
+        let dtype = if strings {
+            Dtype::le(ElementKind::UInt, 1)
+        } else if ragged {
+            vlen::base_dtype(&descriptor)?
+        } else {
+            number_dtype(&descriptor)?
+        };
         let mut array =
             ArrayNode::unplaced(name.to_string(), dtype, shape, dims, fill_value, attrs);
+        if ragged {
+            array.storage = StorageKind::Ragged; // pass 2 reads the sequences (`vlen.rs`)
+        }
         if strings {
             nc4_strings::set_strings(&mut array, &hdf5_strings::read_strings(ds, &descriptor)?)?;
         }

@@ -8,7 +8,7 @@ use super::compound;
 use super::nc4::ModelGroup;
 use super::placement::{place, Placement, Target};
 use super::variable_error::leave_out;
-use super::{IndexOptions, SourceError, VariableError};
+use super::{vlen, IndexOptions, SourceError, VariableError};
 use crate::index::{ArrayNode, ElementKind, StorageKind};
 use hdf5::dataset::Layout;
 use hdf5::datatype::ByteOrder;
@@ -53,6 +53,15 @@ fn walk(ctx: &Ctx<'_>, g: &mut ModelGroup) {
                     leave_out(&mut g.group, ctx.target.path, &hdf5_path, array.name, reason)
                 }
                 _ => g.group.arrays.push(array),
+            }
+            continue;
+        }
+        if array.storage == StorageKind::Ragged {
+            let name = array.name.clone();
+            let expanded = open_dataset(&ctx.h5, &hdf5_path)
+                .and_then(|ds| vlen::expand(&ds, array, &mut g.group));
+            if let Err(reason) = expanded {
+                leave_out(&mut g.group, ctx.target.path, &hdf5_path, name, reason);
             }
             continue;
         }

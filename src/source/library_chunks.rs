@@ -112,8 +112,9 @@ fn place(chunk: &mut [u8], part: &[u8], chunks: &[u64], count: &[u64], es: usize
 pub(super) unsafe fn served_type(tid: hid_t, big_endian: bool) -> hid_t {
     let class = H5Tget_class(tid);
     let size = H5Tget_size(tid);
-    if class == H5T_class_t::H5T_COMPOUND {
-        // a compound element as stored (members cut out of it later, each in its own order)
+    if class == H5T_class_t::H5T_COMPOUND || class == H5T_class_t::H5T_OPAQUE {
+        // a compound element as stored (members cut out of it later, each in its own order),
+        // or opaque bytes
         return H5Tcopy(tid);
     }
     let full = H5Tget_precision(tid) == 8 * size && H5Tget_offset(tid) == 0;

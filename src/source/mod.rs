@@ -13,12 +13,15 @@ mod cdf_checks;
 mod cdf_layout;
 pub mod cdf_oracle;
 mod compound;
+mod compound_refs;
 mod compound_strings;
+mod compound_vlen;
 mod contiguous;
 mod declined;
 mod hdf5_attrs;
 mod hdf5_dims;
 mod hdf5_model;
+mod hdf5_plain_types;
 mod hdf5_strings;
 mod libhdf5_layout;
 mod library_chunks;
@@ -30,6 +33,7 @@ mod placement;
 mod reserved;
 pub mod sniff;
 mod variable_error;
+mod vlen;
 
 use crate::index::DatasetIndex;
 use std::path::{Path, PathBuf};
@@ -140,8 +144,8 @@ pub fn index_with_libraries(
         cdf_layout::refuse_long_names(path)?;
     }
     let tree = match (nc4::read_model(path, format), format) {
-        (Ok(tree), Format::Hdf5 { .. }) if hdf5_model::has_unlisted_compound(path, &tree) => {
-            warn!(file = %path.display(), "netCDF-C does not list its compound datasets; pure-HDF5 view");
+        (Ok(tree), Format::Hdf5 { .. }) if hdf5_model::has_unlisted_dataset(path, &tree) => {
+            warn!(file = %path.display(), "netCDF-C does not list some of its datasets; pure-HDF5 view");
             hdf5_model::read_model(path)?
         }
         (Ok(tree), _) => tree,

@@ -3,7 +3,7 @@
 
 use super::variable_error::leave_out;
 use super::{attrs, nc4_strings, Format, SourceError, VariableError};
-use crate::index::{ArrayNode, AttrValue, Attrs, Dtype, ElementKind, GroupNode};
+use crate::index::{ArrayNode, AttrValue, Attrs, Dtype, ElementKind, GroupNode, StorageKind};
 use netcdf::types::{FloatType, IntType, NcVariableType};
 use std::path::Path;
 use tracing::warn;
@@ -204,6 +204,12 @@ fn add_variable(
     let dtype = dtype.or_else(|| enum_dtype(&vartype));
     // a compound: its members are read from the HDF5 type in pass 2 (`compound.rs`)
     let dtype = dtype.or(matches!(vartype, NcVariableType::Compound(_)).then_some(COMPOUND));
+    // a vlen of numbers: pass 2 reads its sequences (`vlen.rs`)
+    let ragged = match &vartype {
+        NcVariableType::Vlen(v) => numeric_dtype(&v.basetype).or_else(|| enum_dtype(&v.basetype)),
+        _ => None,
+    };
+    let dtype = dtype.or(ragged);
     let Some(dtype) = dtype else {
         let t = type_name(&vartype);
         return skip(group, VariableError::Type(t));
@@ -214,6 +220,9 @@ fn add_variable(
     let dims: Vec<String> = var.dimensions().iter().map(|d| d.name()).collect();
     let shape: Vec<u64> = var.dimensions().iter().map(|d| d.len() as u64).collect();
     let mut array = ArrayNode::unplaced(name.clone(), dtype, shape, dims, fill_value, attrs);
+    if ragged.is_some() {
+        array.storage = StorageKind::Ragged;
+    }
     let mut unread_strings = None;
     if is_string {
         match nc4_strings::fill_strings(var, &mut array) {

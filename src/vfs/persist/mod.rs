@@ -25,8 +25,10 @@ const MAGIC: &[u8; 8] = b"CLDFYIDX";
 /// file (4: Blosc/zstd/bzip2/LZ4 arrays were left out, N-bit types served unconverted;
 /// 5: single-precision float attributes kept as such, `AttrValue::Float32`;
 /// 6: `ArrayNode::compound`, compound variables served as their members;
-/// 7: single integer attributes of 1, 2 or 4 bytes keep their width, `AttrValue::Narrow`).
-const VERSION: u32 = 7;
+/// 7: single integer attributes of 1, 2 or 4 bytes keep their width, `AttrValue::Narrow`;
+/// 8: vlen sequences, opaque, bitfield and object-reference data served, `StorageKind::Ragged`,
+/// `ElementKind::Opaque`).
+const VERSION: u32 = 8;
 
 #[derive(Serialize, Deserialize, PartialEq, Eq, Debug)]
 struct Header {

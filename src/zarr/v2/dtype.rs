@@ -12,7 +12,7 @@ pub fn numpy(d: Dtype) -> String {
         ElementKind::Char => 'S',
         ElementKind::Utf8 => return "|O".to_string(),
         // a structured type is spelled as its field list (metadata.rs), never as one string
-        ElementKind::Compound => return format!("|V{}", d.size),
+        ElementKind::Compound | ElementKind::Opaque => return format!("|V{}", d.size),
     };
     let order = match (d.size, d.big_endian) {
         (1, _) => '|',

@@ -19,6 +19,11 @@ pub fn data_type(d: Dtype) -> String {
         ElementKind::Utf8 => "\"string\"".to_string(),
         // the spec's raw bits: a v3 view never holds a structured array (`zarr::structured`)
         ElementKind::Compound => format!("\"r{bits}\""),
+        // as zarr-python 3 writes NumPy's void `V<n>`
+        ElementKind::Opaque => Object::new()
+            .raw("name", "\"raw_bytes\"")
+            .object("configuration", Object::new().raw("length_bytes", d.size.to_string()))
+            .render(),
     }
 }
 

@@ -146,6 +146,8 @@ pub fn fill_value(array: &ArrayNode) -> String {
             let bytes = array.fill_element.iter().rev().skip_while(|b| **b == 0).count();
             format!("\"{}\"", base64(&array.fill_element[..bytes]))
         }
+        // `raw_bytes`: the fill element's bytes, as zarr-python 3 writes them
+        ElementKind::Opaque => format!("\"{}\"", base64(&array.fill_element)),
         _ => array
             .dtype
             .decode(&array.fill_element)

@@ -31,9 +31,11 @@ pub struct Sharding {
 
 impl Sharding {
     /// The shards of `array` for shards of up to `shard_bytes` (0: none), or `None` when the
-    /// array is not sharded (0-d arrays are not).
+    /// array is not sharded (0-d arrays are not, nor opaque ones: zarr-python 3.1 fails to
+    /// read a sharded `raw_bytes` array, hashing its fill value).
     pub fn plan(array: &ArrayNode, shard_bytes: u64) -> Option<Sharding> {
-        if shard_bytes == 0 || array.shape.is_empty() {
+        let opaque = array.dtype.kind == crate::index::ElementKind::Opaque;
+        if shard_bytes == 0 || array.shape.is_empty() || opaque {
             return None;
         }
         let chunk_grid = array.grid();

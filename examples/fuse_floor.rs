@@ -3,7 +3,8 @@
 //! (READDIRPLUS, no opendir/open round trips, `--threads` workers with cloned fds, its
 //! default 60 s timeouts) and does nothing else. `scripts/bench` walks it beside the real
 //! mount (P3): what the real one takes beyond this is the daemon's own work; this much any
-//! fuser-based daemon pays here.
+//! fuser-based daemon pays here. Files read as zeros (P2v3's floor: `cat` of a store's files
+//! with the daemon's readahead, nothing read from a source).
 //!
 //! Usage: `fuse_floor TREE MOUNTPOINT THREADS`, TREE being the output of
 //! `find DIR -mindepth 1 -printf '%y %s %P\0'` (find lists a directory before its
@@ -11,8 +12,8 @@
 
 use fuser::{
     Config, Errno, FileAttr, FileHandle, FileType, Filesystem, Generation, INodeNo, InitFlags,
-    KernelConfig, MountOption, OpenFlags, ReplyAttr, ReplyDirectoryPlus, ReplyEntry, ReplyOpen,
-    Request, Session,
+    KernelConfig, LockOwner, MountOption, OpenFlags, ReplyAttr, ReplyData, ReplyDirectoryPlus,
+    ReplyEntry, ReplyOpen, Request, Session,
 };
 use std::collections::HashMap;
 use std::ffi::{OsStr, OsString};
@@ -21,6 +22,9 @@ use std::time::{Duration, UNIX_EPOCH};
 
 /// The daemon's default attribute and entry timeout.
 const TTL: Duration = Duration::from_secs(60);
+
+/// What every file reads as (a FUSE request is at most 1 MiB).
+static ZEROS: [u8; 1 << 20] = [0; 1 << 20];
 
 struct Node {
     name: OsString,
@@ -130,6 +134,25 @@ impl Filesystem for Tree {
         reply.error(Errno::ENOSYS);
     }
 
+    fn read(
+        &self,
+        _req: &Request,
+        ino: INodeNo,
+        _fh: FileHandle,
+        offset: u64,
+        size: u32,
+        _flags: OpenFlags,
+        _lock_owner: Option<LockOwner>,
+        reply: ReplyData,
+    ) {
+        let Some(file) = self.get(ino) else { return reply.error(Errno::ENOENT) };
+        let n = file.size.saturating_sub(offset).min(size as u64) as usize;
+        match ZEROS.get(..n) {
+            Some(zeros) => reply.data(zeros),
+            None => reply.data(&vec![0; n]),
+        }
+    }
+
     fn readdirplus(
         &self,
         _req: &Request,
@@ -170,6 +193,12 @@ fn main() -> Result<(), String> {
     config.clone_fd = true;
     let session = Session::new(tree, std::path::Path::new(mountpoint), &config)
         .map_err(|e| format!("mount {mountpoint}: {e}"))?;
+    let serving = std::thread::spawn(move || session.run().map_err(|e| e.to_string()));
+    // the daemon's readahead, set as it sets it (after INIT)
+    cloudify_mount::fuse::readahead::set(
+        std::path::Path::new(mountpoint),
+        cloudify_mount::fuse::readahead::DEFAULT_KIB,
+    );
     println!("ready");
-    session.run().map_err(|e| e.to_string())
+    serving.join().map_err(|_| "the session thread panicked".to_string())?
 }

@@ -8,7 +8,8 @@ spells of seconds to minutes that would otherwise land on one side only.
     scripts/bench [--quick] [--only P8[,P3,...]]
 
 --quick: smaller data, fewer rounds (a smoke run). --only: run only the named scenarios
-(P1a, P1b, P2, P4 and P6 share their data and run together; P1 names P1a and P1b).
+(P1a, P1b, P2, P4 and P6 share their data and run together; P1 names P1a and P1b; the v3
+rows P2v3 (with P1a3 and the floor rows) and P1b3 run alone when no v2 row is named).
 The binaries must be built (scripts/bench builds them; `.venv/bin/python scripts/bench.py`
 runs the measurements alone).
 """
@@ -16,6 +17,7 @@ import json
 import os
 import platform
 import random
+import signal
 import shutil
 import statistics
 import subprocess
@@ -34,7 +36,7 @@ BIN = ROOT / "target" / "release" / "cloudify-mount"
 CLOUDIFY = ROOT / "target" / "release" / "cloudify"
 FLOOR = ROOT / "target" / "release" / "examples" / "fuse_floor"
 QUICK = "--quick" in sys.argv
-SCENARIOS = ["P1a", "P1b", "P2", "P2v3", "P3", "P4", "P5", "P6", "P7", "P8", "P9"]
+SCENARIOS = ["P1a", "P1b", "P2", "P2v3", "P1b3", "P3", "P4", "P5", "P6", "P7", "P8", "P9"]
 
 
 def only_arg():
@@ -198,8 +200,8 @@ def p1_p2_p4_p6(big_dir):
                ">= 0.6x speed", r, r >= 0.6)
         v2_files = sum(1 for p in (m.mnt / "big.zarr").rglob("*") if p.is_file())
     shutil.rmtree(WORK / "local")
-    if selected("P2v3"):
-        p1_p2_v3(big_dir, v2_files)
+    if selected("P2v3", "P1b3"):
+        p_v3(big_dir, v2_files)
 
     # P1b: decoded mode vs netCDF4, first read (daemon cold) and re-read, a fresh mount a round
     def decoded_first_and_again():
@@ -262,9 +264,102 @@ def p1_p2_p4_p6(big_dir):
     return size_mib
 
 
-def p1_p2_v3(big_dir, v2_files):
-    """Issue 19: P1a and P2 on a sharded v3 mount (default 256 MiB shards), and the number of
-    files of the store in v2 and v3."""
+def daemon_counters(m):
+    """The daemon's FUSE reads and bytes served so far (its SIGUSR1 summary line)."""
+    log = Path(str(m.mnt) + ".log")
+    before = log.read_text().count(" summary ")
+    os.kill(m.pid, signal.SIGUSR1)
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        lines = [l for l in log.read_text().splitlines() if " summary " in l]
+        if len(lines) > before:
+            field = lambda name: int(lines[-1].split(f" {name}=")[1].split()[0])
+            return field("reads"), field("bytes_served")
+        time.sleep(0.01)
+    raise RuntimeError("no summary from the daemon")
+
+
+def cpu_seconds(pid):
+    """User + system CPU of process `pid` so far."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(") ", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def run_cat(paths):
+    """`cat paths > /dev/null`: wall time and cat's own CPU."""
+    t = time.perf_counter()
+    p = subprocess.Popen(["cat", *map(str, paths)], stdout=subprocess.DEVNULL)
+    _, status, ru = os.wait4(p.pid, 0)
+    if status:
+        raise RuntimeError(f"cat failed: {status}")
+    return time.perf_counter() - t, ru.ru_utime + ru.ru_stime
+
+
+def drop_pages(paths):
+    """Drop the kernel's cached pages of `paths` (a FUSE file's then come from the daemon)."""
+    for p in paths:
+        fd = os.open(p, os.O_RDONLY)
+        os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)
+        os.close(fd)
+
+
+class Floor:
+    """examples/fuse_floor.rs serving the tree of `store` (files read as zeros), mounted."""
+
+    def __init__(self, store):
+        self.listing = WORK / "floor-tree.bin"
+        with open(self.listing, "wb") as out:
+            subprocess.run(["find", str(store), "-mindepth", "1", "-printf", "%y %s %P\\0"],
+                           stdout=out, check=True)
+        self.mnt = Path(tempfile.mkdtemp(prefix="floor-", dir=WORK))
+
+    def __enter__(self):
+        threads = str(min(32, max(16, 4 * len(os.sched_getaffinity(0)))))
+        self.p = subprocess.Popen([str(FLOOR), str(self.listing), str(self.mnt), threads],
+                                  stdout=subprocess.PIPE, text=True)
+        if self.p.stdout.readline().strip() != "ready":
+            raise RuntimeError("fuse_floor did not mount")
+        return self
+
+    def __exit__(self, *exc):
+        subprocess.run(["fusermount3", "-u", str(self.mnt)], check=False)
+        try:
+            self.p.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            self.p.kill()
+
+
+def p_v3(big_dir, v2_files):
+    """Issue 19: P1a, P2 and P1b on sharded v3 mounts (default 256 MiB shards), the number of
+    files of the store in v2 and v3, and P2's mechanism: FUSE requests, bytes per request,
+    daemon and `cat` CPU, beside the FUSE floor serving the same files."""
+    big = big_dir / "big.nc"
+    v3 = ("--zarr-format", "3")
+    if selected("P2v3"):
+        p2_v3(big_dir, v2_files)
+    if selected("P1b3"):
+        # P1b in v3: decoded chunks in shards, a fresh mount a round
+        def load_nc():
+            warm(big)
+            return timed(lambda: xr.open_dataset(big, engine="netcdf4").load())
+
+        def decoded_first_and_again():
+            warm(big)
+            with Mount(big_dir, "--chunks", "decoded", *v3) as m:
+                load = lambda: timed(lambda: xr.open_zarr(m.mnt / "big.zarr", zarr_format=3).load())
+                return load(), load()
+
+        per_round = [[nc, *mine] for nc, mine in rounds(5, load_nc, decoded_first_and_again)]
+        nc, first, again, r_first = medians(per_round, lambda n, f, a: n / f)
+        r_again = statistics.median(n / a for n, _, a in per_round)
+        record("P1b3", "v3 decoded shards: open_zarr(mount).load() first vs netCDF4", first, nc, "s",
+               ">= 2x faster", r_first, r_first >= 2)
+        record("P1b3", "v3 decoded shards: re-read vs netCDF4", again, nc, "s",
+               ">= 4x faster", r_again, r_again >= 4)
+
+
+def p2_v3(big_dir, v2_files):
     big = big_dir / "big.nc"
     v3 = ("--zarr-format", "3")
     with Mount(big_dir, *v3) as m:
@@ -287,14 +382,60 @@ def p1_p2_v3(big_dir, v2_files):
         mnt_t, loc_t, r = medians(per_round, lambda mt, lt: mt / lt)
         record("P1a3", "v3 sharded: open_zarr(fresh mount).load() vs local copy", mnt_t, loc_t,
                "s", "<= 1.10x", r, r <= 1.10)
-        cat_files = lambda: subprocess.run(["cat", *files], stdout=subprocess.DEVNULL, check=True)
-        cat_src = lambda: subprocess.run(["cat", str(big)], stdout=subprocess.DEVNULL, check=True)
-        warm_cat = lambda cat: (cat(), timed(cat))[1]
-        per_round = rounds(5, lambda: warm_cat(cat_files), lambda: warm_cat(cat_src))
+        shutil.rmtree(local)
+        # P2v3 as before (a warm-up cat, then the timed cat), with the FUSE reads the timed
+        # cat made and its CPU (the kernel's page-cache reads), beside the source's
+        counts, cpu = [], {"files": [], "src": [], "floor": []}
+
+        def warm_cat(name, paths, pid=None):
+            run_cat(paths)
+            r0 = daemon_counters(m)[0] if pid else 0
+            t, c = run_cat(paths)
+            if pid:
+                counts.append(daemon_counters(m)[0] - r0)
+            cpu[name].append(c)
+            return t
+
+        per_round = rounds(5, lambda: warm_cat("files", files, m.pid), lambda: warm_cat("src", [big]))
         files_t, src_t, r = medians(per_round, lambda ft, st: st / ft)
         record("P2v3", "v3 sharded: cat every file of the store vs cat source", files_t, src_t,
                "s", ">= 0.9x speed", r, r >= 0.9)
-    shutil.rmtree(WORK / "local3")
+        files_cpu, src_cpu = statistics.median(cpu["files"]), statistics.median(cpu["src"])
+        print(f"     timed cats: FUSE reads {counts}; cat CPU {files_cpu:.3f} s (store) vs "
+              f"{src_cpu:.3f} s (source)", flush=True)
+        # the same cat with the store's pages dropped first: every byte through the daemon
+        # (requests, bytes per request, daemon CPU), beside the floor serving the same files
+        with Floor(store) as floor:
+            floor_files = [floor.mnt / Path(f).relative_to(store) for f in files]
+            cold = {"mount": [], "floor": []}
+
+            def cold_cat(name, paths, m=None):
+                drop_pages(paths)
+                warm(big)
+                before = (daemon_counters(m), cpu_seconds(m.pid)) if m else None
+                t, _ = run_cat(paths)
+                if m:
+                    (r1, b1), c1 = daemon_counters(m), cpu_seconds(m.pid)
+                    (r0, b0), c0 = before
+                    cold[name].append((r1 - r0, (b1 - b0) / max(1, r1 - r0), c1 - c0))
+                return t
+
+            per_round = rounds(5, lambda: cold_cat("mount", files, m),
+                               lambda: cold_cat("floor", floor_files))
+            cold_t, floor_t, r = medians(per_round, lambda mt, ft: mt / ft)
+            record("P2v3", "  (context) cold cat of the store: mount vs FUSE floor", cold_t,
+                   floor_t, "s", "(reported)", r, True)
+            reads = statistics.median(c[0] for c in cold["mount"])
+            kib = statistics.median(c[1] for c in cold["mount"]) / 1024
+            dcpu = statistics.median(c[2] for c in cold["mount"])
+            print(f"     cold cat: {reads:.0f} FUSE reads of {kib:.0f} KiB, daemon CPU {dcpu:.3f} s",
+                  flush=True)
+            per_round = rounds(5, lambda: warm_cat("floor", floor_files), lambda: warm_cat("src", [big]))
+            ft, st, r = medians(per_round, lambda ft, st: st / ft)
+            record("P2v3", "  (context) warm cat: FUSE floor's files vs source (speed)", ft, st,
+                   "s", "(reported)", r, True)
+            print(f"     warm cat CPU: floor's files {statistics.median(cpu['floor']):.3f} s",
+                  flush=True)
 
 
 def indexing_seconds(m):
@@ -607,13 +748,18 @@ def p8_collection(n_members):
 def main():
     print(f"machine: {platform.node()} {os.cpu_count()} cores, {platform.platform()}")
     print(f"{'id':4} {'scenario':58} {'measured':>9} {'baseline':>9}")
-    if selected("P1a", "P1b", "P2", "P2v3", "P4", "P6", "P9"):
+    if selected("P1a", "P1b", "P2", "P2v3", "P1b3", "P4", "P6", "P9"):
         big_dir = WORK / "big"
         big_dir.mkdir()
         mib = 64 if QUICK else 512
         make_big(big_dir / "big.nc", mib)
-        if selected("P1a", "P1b", "P2", "P2v3", "P4", "P6"):
-            p1_p2_p4_p6(big_dir)
+        if selected("P1a", "P1b", "P2", "P4", "P6"):
+            p1_p2_p4_p6(big_dir)  # the v3 rows too, when named
+        elif selected("P2v3", "P1b3"):
+            # only v3 rows named: the v2 store is mounted to count its files, nothing timed
+            with Mount(big_dir) as m:
+                v2_files = sum(1 for p in (m.mnt / "big.zarr").rglob("*") if p.is_file())
+            p_v3(big_dir, v2_files)
         if selected("P9"):
             import bench_http
             bench_http.p9_http(sys.modules[__name__], big_dir)

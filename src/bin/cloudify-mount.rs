@@ -55,6 +55,12 @@ struct Cli {
     /// client (`find`, `rsync`) waits less for a thread to wake].
     #[arg(long, help_heading = "Mount")]
     threads: Option<usize>,
+    /// Kernel readahead of the mount in KiB: a sequential reader of a large file (a shard,
+    /// `cat`, `rsync`) is served in requests this large, up to the kernel's 1 MiB per FUSE
+    /// request; 0 keeps the kernel's 128 KiB. Needs root (else the kernel's stays).
+    #[arg(long, value_name = "KIB", default_value_t = cloudify_mount::fuse::readahead::DEFAULT_KIB,
+        help_heading = "Mount")]
+    readahead: u32,
     #[command(flatten)]
     tree: TreeArgs,
 }
@@ -69,6 +75,7 @@ fn config(cli: &Cli) -> Result<MountConfig, String> {
             (4 * std::thread::available_parallelism().map_or(2, |n| n.get())).clamp(16, 32)
         }),
         ttl: Duration::from_secs(cli.attr_timeout),
+        readahead_kib: cli.readahead,
         vfs: cli.tree.vfs_options()?,
     })
 }

@@ -113,6 +113,8 @@ pub struct MountConfig {
     pub threads: usize,
     /// Kernel attribute/entry cache time.
     pub ttl: Duration,
+    /// The mount's readahead in KiB (0: the kernel's default), see [`super::readahead`].
+    pub readahead_kib: u32,
     pub vfs: VfsOptions,
 }
 

@@ -217,6 +217,8 @@ pub fn run(cfg: &MountConfig, mut ready: Option<std::fs::File>) -> Result<(), Mo
     info!(archive = %cfg.archive.display(), mountpoint = %cfg.mountpoint.display(),
         chunks = ?cfg.vfs.chunk_mode, allow_other = cfg.flags.allow_other,
         follow_symlinks = cfg.vfs.follow_symlinks, "mounted");
+    // before readiness is reported: the first reader already streams in large requests
+    super::readahead::set(&cfg.mountpoint, cfg.readahead_kib);
     let started = std::time::Instant::now();
     stats::log_summary("start", started.elapsed(), held(&indexes));
     report(&mut ready, "ok");

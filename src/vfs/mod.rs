@@ -18,6 +18,7 @@ mod node;
 mod options;
 mod page;
 mod persist;
+mod shard_chunks;
 mod stac_files;
 mod union_parent;
 
@@ -35,12 +36,13 @@ pub use persist::IndexStore;
 
 use crate::collection::declared::Declared;
 use crate::collection::Recipe;
+use crate::index::ChunkRef;
 use crate::stac::StacOptions;
 use crate::telemetry::log_limit;
 use crate::telemetry::stats::STATS;
 use crate::zarr::chunk::cache::ChunkCache;
 pub use crate::zarr::chunk::Bytes;
-use crate::zarr::chunk::{read_chunk, within, ChunkSource, JoinedChunks};
+use crate::zarr::chunk::{read_chunk, within, ChunkError, ChunkSource, JoinedChunks};
 use crate::zarr::Entry;
 use confine::Confinement;
 use dataset::Datasets;
@@ -398,9 +400,9 @@ impl Vfs {
             Entry::Shard { array, shard } => {
                 let entry = &ds.view.arrays[array];
                 let shards = entry.shards.as_ref().ok_or(VfsError::NotFound)?;
-                shards.read(&entry.node, shard, offset, size as usize, |pos, chunk, at, n| {
-                    self.chunk_bytes(ds, (source, inner), array, pos, chunk, at, n)
-                })
+                let chunks =
+                    shard_chunks::ShardChunks { vfs: self, ds, at: (source, inner), array };
+                shards.read(&entry.node, shard, offset, size as usize, &chunks)
             }
         }
     }
@@ -408,16 +410,29 @@ impl Vfs {
     /// Up to `want` bytes at `offset` of chunk `pos` of array `array` of `ds` (a chunk file,
     /// or an inner chunk of a shard); `at` names the file read for the log.
     #[allow(clippy::too_many_arguments)]
-    fn chunk_bytes(
+    pub(super) fn chunk_bytes(
+        &self,
+        ds: &Arc<Loaded>,
+        at: (&Path, &str),
+        array: usize,
+        pos: usize,
+        chunk: &ChunkRef,
+        offset: u64,
+        want: usize,
+    ) -> Result<Bytes, VfsError> {
+        self.with_chunk(ds, at, array, pos, |src, node| read_chunk(src, node, chunk, offset, want))
+    }
+
+    /// `read` on chunk `pos` of array `array` of `ds` with its source (file, cache, readers);
+    /// a failure logged (rate-limited) with `at`, the file read.
+    pub(super) fn with_chunk<T>(
         &self,
         ds: &Arc<Loaded>,
         (source, inner): (&Path, &str),
         array: usize,
         pos: usize,
-        chunk: &crate::index::ChunkRef,
-        offset: u64,
-        want: usize,
-    ) -> Result<Bytes, VfsError> {
+        read: impl FnOnce(&ChunkSource<'_>, &crate::index::ArrayNode) -> Result<T, ChunkError>,
+    ) -> Result<T, VfsError> {
         let node = &ds.view.arrays[array].node;
         let (file, library) = ds.chunk_file(node, pos)?;
         let src = ChunkSource {
@@ -427,7 +442,7 @@ impl Vfs {
             library,
             joined: (!ds.members.is_empty()).then_some(&**ds as &dyn JoinedChunks),
         };
-        read_chunk(&src, node, chunk, offset, want).map_err(|e| {
+        read(&src, node).map_err(|e| {
             // a bad chunk fails on every read: one line per file and cause a while
             if let Some(suppressed) = log_limit::allow(source, e.cause()) {
                 warn!(file = %source.display(), chunk = %inner, suppressed, "read failed: {e}");

@@ -230,3 +230,39 @@ def test_signals_unmount_and_a_killed_daemon_is_recovered(tmp_path):
         assert "groups.zarr" in os.listdir(mnt)
     finally:
         subprocess.run(["fusermount3", "-u", str(mnt)])
+
+
+def test_a_stream_is_read_in_large_requests(tmp_path):
+    """The mount's readahead (--readahead, 1024 KiB): `cat` of a shard reaches the daemon as
+    requests of up to 1 MiB (the kernel's largest FUSE read), where the kernel's own 128 KiB
+    readahead gives 256 KiB ones (cat asks for sequential readahead, twice the window);
+    --readahead 0 keeps the kernel's. The device's read_ahead_kb says so too."""
+    import netCDF4
+    import numpy as np
+
+    from conftest import foreground, summary_now
+
+    arch = tmp_path / "arch"
+    arch.mkdir()
+    with netCDF4.Dataset(arch / "big.nc", "w") as ds:
+        ds.createDimension("t", 32)
+        ds.createDimension("x", 32768)
+        v = ds.createVariable("v", "f8", ("t", "x"), chunksizes=(2, 32768))
+        v[:] = np.random.default_rng(1).standard_normal((32, 32768))
+    for args, kib, largest in ((("--readahead", "0"), None, 256 << 10), ((), 1024, 1 << 20)):
+        log = tmp_path / f"mount{len(args)}.log"
+        with foreground(arch, "--zarr-format", "3", "--index-dir", "none", "--log-file", str(log),
+                        *args) as (p, mnt):
+            shard = mnt / "big.zarr" / "v" / "c" / "0" / "0"
+            assert shard.stat().st_size > (8 << 20)
+            bdi = Path("/sys/class/bdi") / f"{os.major(mnt.stat().st_dev)}:{os.minor(mnt.stat().st_dev)}"
+            ra = int((bdi / "read_ahead_kb").read_text())
+            assert ra == kib if kib else ra < 1024, ra
+            before = summary_now(p, log)
+            subprocess.run(["cat", str(shard)], stdout=subprocess.DEVNULL, check=True)
+            after = summary_now(p, log)
+            reads = after["reads"] - before["reads"]
+            served = after["bytes_served"] - before["bytes_served"]
+            assert served == shard.stat().st_size
+            assert served / reads > largest / 2, (reads, served)
+            assert served <= reads * largest, (reads, served)

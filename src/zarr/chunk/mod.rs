@@ -18,7 +18,7 @@ pub use crate::source::{LibraryChunks, LibraryError};
 pub use cache::{Chunk, ChunkCache, ChunkKey};
 use inflight::Permit;
 use merged::{merged, read_parts};
-use recycle::Recycled;
+pub use recycle::Recycled;
 use std::fs::File;
 use std::io;
 use std::os::unix::fs::FileExt;
@@ -251,6 +251,26 @@ pub fn read_chunk(
             Ok(Bytes::window(bytes, offset, want))
         }
     }
+}
+
+/// The bytes at `offset` of the chunk file described by `chunk` written to `dst`: how many
+/// (fewer at the chunk's end). A stored chunk is read straight into `dst` (a shard's reply
+/// buffer); anything else is [`read_chunk`] copied.
+pub fn read_chunk_into(
+    src: &ChunkSource<'_>,
+    array: &ArrayNode,
+    chunk: &ChunkRef,
+    offset: u64,
+    dst: &mut [u8],
+) -> Result<usize, ChunkError> {
+    if let ChunkRef::Range { offset: at, .. } = chunk {
+        let n = (dst.len() as u64).min(chunk.size().saturating_sub(offset)) as usize;
+        pread_into(src.file, at + offset, &mut dst[..n])?;
+        return Ok(n);
+    }
+    let bytes = read_chunk(src, array, chunk, offset, dst.len())?;
+    dst[..bytes.len()].copy_from_slice(&bytes);
+    Ok(bytes.len())
 }
 
 /// Extend `out` (which starts at chunk offset `offset`) to `want` bytes of the fill pattern.

@@ -29,6 +29,11 @@ impl Recycled {
         &mut self.0
     }
 
+    /// Shorten to `len` bytes (the memory stays).
+    pub fn truncate(&mut self, len: usize) {
+        self.0.truncate(len);
+    }
+
     /// The bytes as a vector of their own (leaves the pool).
     pub fn into_vec(mut self) -> Vec<u8> {
         std::mem::take(&mut self.0)

@@ -7,4 +7,4 @@ pub mod key;
 pub mod metadata;
 pub mod shard;
 
-pub use shard::Sharding;
+pub use shard::{InnerChunks, Sharding};

@@ -8,7 +8,7 @@
 
 use crate::codec::crc32c;
 use crate::index::{ArrayNode, ChunkRef};
-use crate::zarr::chunk::{within, Bytes};
+use crate::zarr::chunk::{within, Bytes, Recycled};
 use std::ops::Range;
 
 /// Bytes of an index entry, and of the index's checksum.
@@ -177,17 +177,20 @@ impl Sharding {
         out
     }
 
-    /// Up to `want` bytes at `offset` of shard `shard`: each inner chunk's part read by
-    /// `read_inner(position, chunk, offset in the chunk, bytes)` (a read inside one chunk is
-    /// that chunk's bytes, not a copy), the index made here.
-    pub fn read<E>(
+    /// Up to `want` bytes at `offset` of shard `shard`, the inner chunks' parts read by
+    /// `chunks`: a read inside one chunk is that chunk's bytes ([`InnerChunks::bytes`], no
+    /// copy: a window on a cached chunk stays one); a read across chunks or into the index is
+    /// assembled in one buffer of the thread's pool, each part read straight into its place
+    /// ([`InnerChunks::bytes_into`]: a `pread` of the source for a stored chunk), the index
+    /// made here.
+    pub fn read<C: InnerChunks>(
         &self,
         array: &ArrayNode,
         shard: usize,
         offset: u64,
         want: usize,
-        mut read_inner: impl FnMut(usize, &ChunkRef, u64, usize) -> Result<Bytes, E>,
-    ) -> Result<Bytes, E> {
+        chunks: &C,
+    ) -> Result<Bytes, C::Error> {
         let size = self.size(shard);
         let end = offset.saturating_add(want as u64).min(size);
         if offset >= end {
@@ -195,45 +198,76 @@ impl Sharding {
         }
         let data_len = self.data_len(shard);
         let ends = self.ends.get(shard).map_or(&[][..], |e| &e[..]);
-        let mut out: Option<Vec<u8>> = None;
-        let mut at = offset;
-        if at < data_len {
-            let first = ends.partition_point(|e| *e <= at);
-            let (grid, origin) = (array.grid(), self.origin(shard));
-            for i in first..ends.len() {
-                let pos = self.inner_position(&grid, &origin, i as u64);
-                if at >= end.min(data_len) {
-                    break;
-                }
-                let start = if i == 0 { 0 } else { ends[i - 1] };
-                let (Some(pos), true) = (pos, ends[i] > start) else {
-                    continue;
-                };
-                let Some(chunk) = array.chunk_refs.get(pos).and_then(Option::as_ref) else {
-                    continue;
-                };
-                let n = (end.min(ends[i]) - at) as usize;
-                let piece = read_inner(pos, chunk, at - start, n)?;
-                if out.is_none() && piece.len() as u64 == end - offset {
-                    return Ok(piece);
-                }
-                let buf = out.get_or_insert_with(|| Vec::with_capacity((end - offset) as usize));
-                buf.extend_from_slice(&piece);
-                at += piece.len() as u64;
-                if piece.len() < n {
-                    break;
-                }
+        let (grid, origin) = (array.grid(), self.origin(shard));
+        // the inner chunk `i` (in shard order) with its start in the shard, when it is there
+        let inner = |i: usize| {
+            let start = if i == 0 { 0 } else { ends[i - 1] };
+            let pos = self.inner_position(&grid, &origin, i as u64)?;
+            let chunk = array.chunk_refs.get(pos)?.as_ref()?;
+            (ends[i] > start).then_some((pos, chunk, start))
+        };
+        let first = ends.partition_point(|e| *e <= offset);
+        if end <= data_len && end <= ends[first] {
+            if let Some((pos, chunk, start)) = inner(first) {
+                return chunks.bytes(pos, chunk, offset - start, (end - offset) as usize);
             }
         }
-        let mut buf = out.unwrap_or_default();
-        if end > data_len {
-            let index = self.index_bytes(array, shard);
-            let from = at.max(data_len) - data_len;
-            buf.extend_from_slice(
-                &index[within(index.len(), from, (end - data_len - from) as usize)],
-            );
+        let mut buf = Recycled::with_len((end - offset) as usize);
+        let out = buf.as_mut_slice();
+        let mut filled = 0usize;
+        for (i, &chunk_end) in ends.iter().enumerate().skip(first) {
+            let at = offset + filled as u64;
+            if at >= end.min(data_len) {
+                break;
+            }
+            let Some((pos, chunk, start)) = inner(i) else { continue };
+            let n = (end.min(chunk_end) - at) as usize;
+            let got = chunks.bytes_into(pos, chunk, at - start, &mut out[filled..filled + n])?;
+            filled += got;
+            if got < n {
+                // a chunk shorter than indexed: what was read, nothing after it
+                buf.truncate(filled);
+                return Ok(Bytes::Read(buf));
+            }
         }
-        Ok(Bytes::Owned(buf))
+        let at = offset + filled as u64;
+        if end > data_len && at >= data_len {
+            let index = self.index_bytes(array, shard);
+            let part = &index[within(index.len(), at - data_len, (end - at) as usize)];
+            out[filled..filled + part.len()].copy_from_slice(part);
+            filled += part.len();
+        }
+        buf.truncate(filled);
+        Ok(Bytes::Read(buf))
+    }
+}
+
+/// How a shard read gets its inner chunks' bytes (the vfs passes the chunk read a chunk file
+/// uses).
+pub trait InnerChunks {
+    type Error;
+
+    /// Up to `want` bytes at `offset` of inner chunk `pos` (`chunk` its reference).
+    fn bytes(
+        &self,
+        pos: usize,
+        chunk: &ChunkRef,
+        offset: u64,
+        want: usize,
+    ) -> Result<Bytes, Self::Error>;
+
+    /// The bytes at `offset` of inner chunk `pos` written to `dst`: how many (fewer only at
+    /// the chunk's end). By default a copy of [`InnerChunks::bytes`].
+    fn bytes_into(
+        &self,
+        pos: usize,
+        chunk: &ChunkRef,
+        offset: u64,
+        dst: &mut [u8],
+    ) -> Result<usize, Self::Error> {
+        let bytes = self.bytes(pos, chunk, offset, dst.len())?;
+        dst[..bytes.len()].copy_from_slice(&bytes);
+        Ok(bytes.len())
     }
 }
 

@@ -26,6 +26,46 @@ fn inline(chunk: &ChunkRef, at: u64, n: usize) -> Vec<u8> {
     bytes[within(bytes.len(), at, n)].to_vec()
 }
 
+/// Inner chunks read from the inline references, counting how each is read.
+#[derive(Default)]
+struct Inline {
+    whole: std::cell::Cell<usize>,
+    into: std::cell::Cell<usize>,
+}
+
+impl InnerChunks for Inline {
+    type Error = ChunkError;
+
+    fn bytes(&self, _: usize, c: &ChunkRef, at: u64, n: usize) -> Result<Bytes, ChunkError> {
+        self.whole.set(self.whole.get() + 1);
+        Ok(Bytes::Owned(inline(c, at, n)))
+    }
+
+    fn bytes_into(
+        &self,
+        _: usize,
+        c: &ChunkRef,
+        at: u64,
+        dst: &mut [u8],
+    ) -> Result<usize, ChunkError> {
+        self.into.set(self.into.get() + 1);
+        let b = inline(c, at, dst.len());
+        dst[..b.len()].copy_from_slice(&b);
+        Ok(b.len())
+    }
+}
+
+/// Chunks that must not be read.
+struct Unread;
+
+impl InnerChunks for Unread {
+    type Error = ();
+
+    fn bytes(&self, _: usize, _: &ChunkRef, _: u64, _: usize) -> Result<Bytes, ()> {
+        panic!("the index read a chunk")
+    }
+}
+
 #[test]
 fn shards_are_chunks_then_index() {
     let a = array();
@@ -35,11 +75,7 @@ fn shards_are_chunks_then_index() {
     assert_eq!(s.shard_shape(&a), vec![6]);
     assert_eq!(s.size(0), 1 + 2 + 3 + 3 * 16 + 4);
     let read = |shard, offset, want| {
-        s.read(&a, shard, offset, want, |_, c, at, n| {
-            Ok::<_, ChunkError>(Bytes::Owned(inline(c, at, n)))
-        })
-        .unwrap()
-        .into_vec()
+        s.read(&a, shard, offset, want, &Inline::default()).unwrap().into_vec()
     };
     let whole = read(1, 0, 1000);
     assert_eq!(whole.len() as u64, s.size(1));
@@ -64,15 +100,30 @@ fn shards_are_chunks_then_index() {
 }
 
 #[test]
+fn a_read_inside_a_chunk_is_its_bytes_across_chunks_one_buffer() {
+    let a = array();
+    let s = Sharding::plan(&a, 6).expect("sharded");
+    // shard 0 = chunk 0 (1 byte), chunk 1 (2), chunk 2 (3): a read inside chunk 2 is that
+    // chunk's own bytes, not a copy
+    let chunks = Inline::default();
+    let inside = s.read(&a, 0, 3, 2, &chunks).unwrap();
+    assert!(matches!(inside, Bytes::Owned(_)), "the chunk's bytes as read");
+    assert_eq!((&*inside, chunks.whole.get(), chunks.into.get()), (&[2u8, 2][..], 1, 0));
+    // across chunks and into the index: each part written into one buffer
+    let chunks = Inline::default();
+    let across = s.read(&a, 0, 0, 8, &chunks).unwrap();
+    assert!(matches!(across, Bytes::Read(_)), "one buffer of the pool");
+    assert_eq!(&across[..6], &[0, 1, 1, 2, 2, 2]);
+    assert_eq!(&across[6..], &s.index_bytes(&a, 0)[..2]);
+    assert_eq!((chunks.whole.get(), chunks.into.get()), (0, 3));
+}
+
+#[test]
 fn reading_the_index_reads_no_chunk() {
     let a = array();
     let s = Sharding::plan(&a, 6).expect("sharded");
     let size = s.size(0);
-    let suffix = s
-        .read(&a, 0, size - (3 * 16 + 4), 3 * 16 + 4, |_, _, _, _| -> Result<Bytes, ()> {
-            panic!("the index read a chunk")
-        })
-        .unwrap();
+    let suffix = s.read(&a, 0, size - (3 * 16 + 4), 3 * 16 + 4, &Unread).unwrap();
     assert_eq!(suffix.into_vec(), s.index_bytes(&a, 0));
 }
 

@@ -57,7 +57,7 @@ def without_compounds(expected, actual):
 
 
 def compare(src, store, group, left_out=(), decode_cf=True, engine="netcdf4", decode_times=None,
-            unpacked=False, dtype_differs=(), zarr_format=None, fill_bits=()):
+            unpacked=False, dtype_differs=(), zarr_format=None, fill_bits=(), storage_options=None):
     """assert_identical of one group; returns the names compared. `unpacked`: the store serves
     packed variables unpacked (`--unpack`): values identical with no float32 allowance, and
     every variable's dtype the same (but those in `dtype_differs`). `zarr_format`: read the
@@ -69,6 +69,8 @@ def compare(src, store, group, left_out=(), decode_cf=True, engine="netcdf4", de
         kw["decode_times"] = decode_times
     expected = xr.open_dataset(src, engine=engine, decode_cf=decode_cf, **kw)
     zkw = {} if zarr_format is None else {"zarr_format": zarr_format}
+    if storage_options is not None:
+        zkw["storage_options"] = storage_options
     actual = xr.open_zarr(store, decode_cf=decode_cf, **kw, **zkw)
     expected = expected.drop_vars([v for v in left_out if v in expected.variables])
     expected, actual = without_compounds(expected, actual)

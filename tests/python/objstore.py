@@ -139,6 +139,15 @@ class ObjectStore:
         return {"key": KEY, "secret": SECRET, "endpoint_url": self.endpoint,
                 "client_kwargs": {"region_name": "us-east-1"}}
 
+    def zarr_store(self, path):
+        """zarr's `ObjectStore` over obstore's S3 client (Rust's object_store) for one store."""
+        import zarr
+        from obstore.store import S3Store
+        s3 = S3Store(self.bucket, prefix=path, endpoint=self.endpoint, access_key_id=KEY,
+                     secret_access_key=SECRET, region="us-east-1",
+                     client_options={"allow_http": True})
+        return zarr.storage.ObjectStore(s3, read_only=True)
+
     def objects(self, prefix=""):
         """{key relative to prefix: size} of every object under a prefix."""
         r = self.rclone("lsjson", "-R", "--fast-list", "--files-only", self.remote(prefix))

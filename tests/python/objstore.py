@@ -65,6 +65,9 @@ class ObjectStore:
         args = [str(WEED), "mini", f"-dir={self.dir / 'data'}", "-ip=127.0.0.1",
                 "-ip.bind=127.0.0.1", "-admin.ui=false", "-webdav=false",
                 "-s3.port.iceberg=0", "-s3.port.lance=0", "-master.telemetry=false",
+                # volumes of 64 MiB, a fixed number: mini would otherwise make "free space
+                # / 1 GiB" of them, none on a machine with little disk left (writes then fail)
+                "-master.volumeSizeLimitMB=64", "-volume.max=32",
                 f"-bucket={bucket}", *(f"-{k}={v}" for k, v in ports.items())]
         (self.dir / "data").mkdir()
         env = {**os.environ, "AWS_ACCESS_KEY_ID": KEY, "AWS_SECRET_ACCESS_KEY": SECRET}
@@ -78,17 +81,23 @@ class ObjectStore:
             raise
 
     def _wait_ready(self, seconds=120):
-        """Until the bucket answers an authenticated listing (S3 up, bucket made)."""
+        """Until the bucket takes an object (S3 up, bucket made, a volume to write to: with
+        little disk left SeaweedFS has none, and every upload would be retried for minutes)."""
         deadline = time.monotonic() + seconds
+        probe = f"s3:{self.bucket}/.cloudify-probe"
+        quick = ["--retries", "1", "--low-level-retries", "1", "--timeout", "20s"]
         while True:
             if self.proc.poll() is not None:
                 raise RuntimeError(f"weed mini exited {self.proc.returncode}: "
                                    f"{self.log.read_text()[-3000:]}")
-            r = self.rclone("lsf", "--max-depth", "1", f"s3:{self.bucket}", check=False)
+            r = subprocess.run(["rclone", "rcat", probe, *quick], input="ok", text=True,
+                               capture_output=True, env=self.rclone_env(), timeout=60)
             if r.returncode == 0:
+                self.rclone("deletefile", probe)
                 return
             if time.monotonic() > deadline:
-                raise RuntimeError(f"S3 not ready: {r.stderr[-2000:]}")
+                raise RuntimeError(f"S3 takes no object (disk full?): {r.stderr[-1500:]}\n"
+                                   f"weed mini: {self.log.read_text()[-1500:]}")
             time.sleep(0.5)
 
     def stop(self):

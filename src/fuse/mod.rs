@@ -1,7 +1,7 @@
 //! The FUSE adapter over the path-addressed tree ([`crate::vfs`]): inode numbers and the
 //! kernel's references ([`InodeVfs`]), the fuser callbacks ([`FuseAdapter`]), the mount's life
-//! ([`mount`]), the inotify watcher that pushes invalidations ([`watch`]), systemd
-//! notification ([`notify`]) and the mount settings and `-o` lists ([`config`]). Nothing in
+//! ([`mount`]), the inotify watcher that pushes invalidations ([`watch`]) and the mount
+//! settings and `-o` lists ([`config`]). Nothing in
 //! `vfs/` imports anything from here.
 
 mod adapter;
@@ -10,7 +10,6 @@ mod errno;
 mod inode;
 mod inode_vfs;
 pub mod mount;
-pub mod notify;
 mod readdir;
 pub mod watch;
 

@@ -3,8 +3,8 @@
 //! SIGINT/SIGTERM, and the log summary ([`stats`]) at start, on SIGUSR1 and at the end.
 
 use super::config::MountConfig;
-use super::notify;
 use super::{FuseAdapter, InodeVfs};
+use crate::telemetry::notify;
 use crate::telemetry::stats;
 use crate::vfs::Vfs;
 use fuser::{Config, MountOption, Session, SessionACL};

@@ -4,6 +4,7 @@
 //! arrive within [`HEADER_TIMEOUT`] (slowloris), and on SIGINT/SIGTERM the listener closes and
 //! open connections finish their in-flight responses (for at most [`DRAIN`]).
 
+use crate::telemetry::notify;
 use axum::Router;
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto::Builder;
@@ -65,6 +66,7 @@ pub async fn serve(
     }
     drop(listener);
     info!("stopping: in-flight responses finish");
+    notify::notify(notify::STOPPING);
     if tokio::time::timeout(DRAIN, graceful.shutdown()).await.is_err() {
         warn!("connections still open after {DRAIN:?}: closed");
     }

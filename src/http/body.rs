@@ -3,7 +3,7 @@
 //! take the bytes), sent through a channel of two pieces.
 
 use super::{App, View};
-use crate::vfs::NodeKey;
+use crate::vfs::{self, NodeKey, Vfs, VfsError};
 use axum::body::Body;
 use bytes::Bytes;
 use http_body::Frame;
@@ -15,7 +15,7 @@ use tokio::sync::mpsc;
 use tracing::warn;
 
 /// Bytes read from the tree at a time.
-const PIECE: u64 = 4 << 20;
+pub const PIECE: u64 = 4 << 20;
 
 /// The body of `range` of file `key`: the first piece is read before the response starts (an
 /// error is then a status, not a cut body); the rest while the client takes it.
@@ -71,20 +71,49 @@ async fn read(
     let (app, key) = (app.clone(), key.clone());
     let task = tokio::task::spawn_blocking(move || {
         let _permit = permit;
-        let mut out = Vec::with_capacity((range.end - range.start) as usize);
-        let mut at = range.start;
-        while at < range.end {
-            let want = (range.end - at).min(u32::MAX as u64) as u32;
-            let got = app.vfs(view).read(&key, at, want)?;
-            if got.is_empty() {
-                break; // the file ended early (it changed): the body is short, not padded
-            }
-            out.extend_from_slice(&got);
-            at += got.len() as u64;
-        }
-        Ok(Bytes::from(out))
+        read_now(app.vfs(view), &key, range)
     });
     task.await.map_err(|e| crate::vfs::VfsError::Io(std::io::Error::other(e)))?
+}
+
+/// `range` of `key`, read on this thread. One read of the tree usually gives it all, and its
+/// bytes are sent as they are; a file that answers in parts (or ends early) is gathered.
+pub fn read_now(vfs: &Vfs, key: &NodeKey, range: Range<u64>) -> Result<Bytes, VfsError> {
+    let len = range.end - range.start;
+    let first = vfs.read(key, range.start, len.min(u32::MAX as u64) as u32)?;
+    if first.len() as u64 >= len || first.is_empty() {
+        return Ok(shared(first));
+    }
+    let mut out = Vec::with_capacity(len as usize);
+    out.extend_from_slice(&first);
+    let mut at = range.start + first.len() as u64;
+    while at < range.end {
+        let want = (range.end - at).min(u32::MAX as u64) as u32;
+        let got = vfs.read(key, at, want)?;
+        if got.is_empty() {
+            break; // the file ended early (it changed): the body is short, not padded
+        }
+        out.extend_from_slice(&got);
+        at += got.len() as u64;
+    }
+    Ok(Bytes::from(out))
+}
+
+/// The tree's bytes as bytes hyper sends, without a copy: a window on a cached chunk keeps
+/// the chunk alive until it is sent; read and owned bytes are handed over.
+fn shared(bytes: vfs::Bytes) -> Bytes {
+    match bytes {
+        window @ vfs::Bytes::Window(..) => Bytes::from_owner(Window(window)),
+        other => Bytes::from(other.into_vec()),
+    }
+}
+
+struct Window(vfs::Bytes);
+
+impl AsRef<[u8]> for Window {
+    fn as_ref(&self) -> &[u8] {
+        &self.0
+    }
 }
 
 /// The pieces as an HTTP body.

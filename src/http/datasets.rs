@@ -1,16 +1,18 @@
 //! The cloudify/xpublish routes under `/datasets`: the dataset ids (every store of the tree,
 //! see `ids.rs`), and per dataset `keys`, `info`, `dict` (`summary.rs`), `stac` (its item),
 //! `catalog.yaml` (intake), `zarr/…` (the store with decoded chunks, as cloudify's dask-backed
-//! `/zarr`) and `kerchunk/…` (the store with the source's raw chunks, cloudify's `/kerchunk`).
+//! `/zarr`) and `kerchunk/…` (the store with the source's raw chunks, cloudify's `/kerchunk`;
+//! `kerchunk` itself answers the same store as kerchunk references, `kerchunk.rs`).
 
 use super::ids::{id_of, store_of};
-use super::listing::escape;
+use super::listing::{escape, wants_html};
 use super::path::tree_path;
 use super::routes::document;
 use super::tree::{failed, plain, serve};
-use super::{catalogs, summary, App, View};
+use super::{catalogs, kerchunk, summary, App, View};
 use crate::vfs::{Kind, NodeKey, Vfs, VfsError};
 use axum::body::Body;
+use axum::http::header::ACCEPT;
 use axum::http::{HeaderMap, Response, StatusCode};
 use serde_json::{Map, Value};
 use std::path::{Path, PathBuf};
@@ -29,7 +31,7 @@ pub async fn handle(
 ) -> Response<Body> {
     let Some((id, rest)) = rest.split_first() else {
         let ids = all_ids(app).await;
-        return document(ids.map(|ids| json(Value::from(ids))), head);
+        return document(ids.map(|ids| json(Value::from(ids))), (headers, head));
     };
     let Some(store) = tree_path(id).ok().and_then(|p| store_of(p.to_str()?)) else {
         return plain(StatusCode::NOT_FOUND, "no such dataset\n");
@@ -46,6 +48,10 @@ pub async fn handle(
             let item = format!("{}.stac.json", store.trim_end_matches(".zarr"));
             return serve(app, View::Tree, (PathBuf::from(item), raw), headers, head).await;
         }
+        ["kerchunk"] if !wants_html(headers.get(ACCEPT).and_then(|h| h.to_str().ok())) => {
+            let route = format!("{base}/datasets/{id}/kerchunk");
+            kerchunk::references(app, &store, &route).await
+        }
         [api @ ("zarr" | "kerchunk"), inner @ ..] => {
             let view = if *api == "zarr" { View::Decoded } else { View::Raw };
             return match tree_path(&inner.join("/")) {
@@ -58,7 +64,7 @@ pub async fn handle(
         }
         _ => return plain(StatusCode::NOT_FOUND, "not found\n"),
     };
-    document(made, head)
+    document(made, (headers, head))
 }
 
 fn json(v: Value) -> (&'static str, String) {

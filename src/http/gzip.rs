@@ -1,6 +1,7 @@
-//! gzip of JSON documents (`.zmetadata`, STAC items, listings) for clients that ask for it
-//! (`Accept-Encoding: gzip`); chunk bytes are never compressed again. A gzip answer has its own
-//! ETag (the identity one with `-gz`), as the bytes differ.
+//! gzip of JSON documents (`.zmetadata`, STAC items, listings, the generated documents of the
+//! routes) for clients that ask for it (`Accept-Encoding: gzip`); chunk bytes are never
+//! compressed again. A gzip answer of a tree file has its own ETag (the identity one with
+//! `-gz`), as the bytes differ; generated documents have none.
 
 use axum::http::{header, HeaderMap};
 use flate2::write::GzEncoder;
@@ -9,6 +10,9 @@ use std::io::Write;
 
 /// Documents larger than this are sent as they are (compressing them would hold them whole).
 pub const MAX_BYTES: u64 = 64 << 20;
+
+/// Generated documents shorter than this are sent as they are (gzip would save little).
+pub const WORTH: usize = 1024;
 
 /// True when the client accepts gzip (and does not refuse it with `q=0`).
 pub fn accepted(headers: &HeaderMap) -> bool {

@@ -20,6 +20,7 @@ mod datasets;
 mod error;
 mod gzip;
 pub mod ids;
+mod kerchunk;
 mod listing;
 mod openapi;
 pub mod path;

@@ -18,6 +18,11 @@ const ROUTES: &[(&str, &str, &str)] = &[
         "application/octet-stream",
     ),
     (
+        "/datasets/{dataset_id}/kerchunk",
+        "The Zarr store with raw chunks as kerchunk references (engine=\"kerchunk\")",
+        "application/json",
+    ),
+    (
         "/datasets/{dataset_id}/kerchunk/{key}",
         "The Zarr store, the source's raw chunks",
         "application/octet-stream",

@@ -6,7 +6,7 @@
 
 use super::path::tree_path;
 use super::tree::{plain, serve};
-use super::{catalogs, datasets, openapi, App, View};
+use super::{catalogs, datasets, gzip, openapi, App, View};
 use axum::body::Body;
 use axum::extract::State;
 use axum::http::{header, HeaderMap, HeaderValue, Method, Response, StatusCode, Uri};
@@ -69,24 +69,34 @@ async fn route(app: &Arc<App>, raw: &str, headers: &HeaderMap, head: bool) -> Re
             };
         }
     };
-    document(response, head)
+    document(response, (headers, head))
 }
 
-/// A generated document (`Ok((content type, text))`) or the answer for why there is none.
+/// A generated document (`Ok((content type, text))`) or the answer for why there is none;
+/// gzipped for clients that accept it, once it is worth it.
 pub fn document(
     made: Result<(&'static str, String), Response<Body>>,
-    head: bool,
+    (headers, head): (&HeaderMap, bool),
 ) -> Response<Body> {
-    match made {
-        Ok((kind, text)) => Response::builder()
-            .status(StatusCode::OK)
-            .header(header::CONTENT_TYPE, kind)
-            .header(header::CONTENT_LENGTH, text.len())
-            .header(header::CACHE_CONTROL, "no-cache")
-            .body(if head { Body::empty() } else { Body::from(text) })
-            .unwrap_or_default(),
-        Err(response) => response,
-    }
+    let (kind, text) = match made {
+        Ok(made) => made,
+        Err(response) => return response,
+    };
+    let mut builder = Response::builder()
+        .status(StatusCode::OK)
+        .header(header::CONTENT_TYPE, kind)
+        .header(header::CACHE_CONTROL, "no-cache")
+        .header(header::VARY, "Accept-Encoding");
+    let body = if text.len() >= gzip::WORTH && gzip::accepted(headers) {
+        builder = builder.header(header::CONTENT_ENCODING, "gzip");
+        gzip::compress(text.as_bytes())
+    } else {
+        text.into_bytes()
+    };
+    builder
+        .header(header::CONTENT_LENGTH, body.len())
+        .body(if head { Body::empty() } else { Body::from(body) })
+        .unwrap_or_default()
 }
 
 /// The server's URL as the client reached it (`Host`; `X-Forwarded-Proto` behind a proxy).

@@ -2,7 +2,7 @@
 //! shows (stores, chunk files, metadata, STAC files), with byte ranges, validators and
 //! conditional requests; a directory answers its listing.
 
-use super::body::{file_body, whole};
+use super::body::{file_body, read_now, whole, PIECE};
 use super::error::status;
 use super::listing;
 use super::range::{wanted, Wanted};
@@ -11,6 +11,7 @@ use super::{gzip, App, View};
 use crate::vfs::{Attr, Kind, Listed, NodeKey, VfsError};
 use axum::body::Body;
 use axum::http::{header, HeaderMap, Response, StatusCode};
+use bytes::Bytes;
 use std::path::PathBuf;
 use std::sync::Arc;
 use tracing::{debug, warn};
@@ -27,29 +28,38 @@ pub async fn serve(
     headers: &HeaderMap,
     head: bool,
 ) -> Response<Body> {
+    // a plain GET of a chunk (the bulk of the traffic) is found and read in one trip to the
+    // blocking pool
+    let plain_get = !head
+        && content_type(raw) == "application/octet-stream"
+        && ![header::RANGE, header::IF_NONE_MATCH, header::IF_MODIFIED_SINCE]
+            .iter()
+            .any(|h| headers.contains_key(h));
     let found = app
         .blocking(move |app| {
             let vfs = app.vfs(view);
             let key = vfs.resolve(&path)?;
             let attr = vfs.attr(&key)?;
-            Ok::<_, VfsError>((key, attr))
+            let now = plain_get && attr.kind != Kind::Dir && attr.size <= PIECE;
+            let bytes = if now { Some(read_now(vfs, &key, 0..attr.size)?) } else { None };
+            Ok::<_, VfsError>((key, attr, bytes))
         })
         .await;
-    let (key, attr) = match found {
+    let (key, attr, bytes) = match found {
         Ok(found) => found,
         Err(e) => return failed(raw, &e),
     };
     if attr.kind == Kind::Dir {
         return directory(app, view, (raw, key), headers, head).await;
     }
-    file(app, view, (raw, key), &attr, (headers, head)).await
+    file(app, view, (raw, key), (&attr, bytes), (headers, head)).await
 }
 
 async fn file(
     app: &Arc<App>,
     view: View,
     (raw, key): (&str, NodeKey),
-    attr: &Attr,
+    (attr, bytes): (&Attr, Option<Bytes>),
     (headers, head): (&HeaderMap, bool),
 ) -> Response<Body> {
     let mut v = Validators::of(attr, app.tree(view).digest);
@@ -108,6 +118,9 @@ async fn file(
     builder = builder.status(code).header(header::CONTENT_LENGTH, range.end - range.start);
     if head {
         return builder.body(Body::empty()).unwrap_or_default();
+    }
+    if let Some(bytes) = bytes.filter(|b| range == (0..attr.size) && b.len() as u64 == attr.size) {
+        return builder.body(Body::from(bytes)).unwrap_or_default();
     }
     match file_body(app.clone(), view, key, range).await {
         Ok(body) => builder.body(body).unwrap_or_default(),

@@ -57,21 +57,20 @@ def without_compounds(expected, actual):
 
 
 def compare(src, store, group, left_out=(), decode_cf=True, engine="netcdf4", decode_times=None,
-            unpacked=False, dtype_differs=(), zarr_format=None, fill_bits=(), storage_options=None):
+            unpacked=False, dtype_differs=(), zarr_format=None, fill_bits=(), open_store=None):
     """assert_identical of one group; returns the names compared. `unpacked`: the store serves
     packed variables unpacked (`--unpack`): values identical with no float32 allowance, and
     every variable's dtype the same (but those in `dtype_differs`). `zarr_format`: read the
     store as that Zarr version only (3 for a v3 mount). `fill_bits`: variables whose
     `_FillValue` the store gives as the same bits read signed (a v3 store, `_Unsigned`
-    variables: xarray needs it so); compared as bits, then set aside."""
+    variables: xarray needs it so); compared as bits, then set aside. `open_store`: how the
+    store is opened (default `xr.open_zarr`), called with the store and xarray's options."""
     kw = {} if group == "/" else {"group": group.lstrip("/")}
     if decode_times is not None:
         kw["decode_times"] = decode_times
     expected = xr.open_dataset(src, engine=engine, decode_cf=decode_cf, **kw)
     zkw = {} if zarr_format is None else {"zarr_format": zarr_format}
-    if storage_options is not None:
-        zkw["storage_options"] = storage_options
-    actual = xr.open_zarr(store, decode_cf=decode_cf, **kw, **zkw)
+    actual = (open_store or xr.open_zarr)(store, decode_cf=decode_cf, **kw, **zkw)
     expected = expected.drop_vars([v for v in left_out if v in expected.variables])
     expected, actual = without_compounds(expected, actual)
     expected.load()

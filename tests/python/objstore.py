@@ -148,6 +148,11 @@ class ObjectStore:
         return {"key": KEY, "secret": SECRET, "endpoint_url": self.endpoint,
                 "client_kwargs": {"region_name": "us-east-1"}}
 
+    def open_zarr(self, url, **kwargs):
+        """`xr.open_zarr("s3://...", storage_options=...)` as a user of this store writes it."""
+        import xarray as xr
+        return xr.open_zarr(url, storage_options=self.storage_options(), **kwargs)
+
     def zarr_store(self, path):
         """zarr's `ObjectStore` over obstore's S3 client (Rust's object_store) for one store."""
         import zarr

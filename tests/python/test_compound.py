@@ -12,7 +12,7 @@ import pytest
 import xarray as xr
 import zarr
 
-from conftest import CLOUDIFY, FIXTURES, MODES, PY2, mounted
+from conftest import CLOUDIFY, FIXTURES, MODES, PY2, mounted, served
 
 # the compound fixtures (scripts/make_compound_fixtures.py); netCDF-C lists the compounds of
 # the netCDF-4 ones (compared with netCDF4-python too)
@@ -357,3 +357,31 @@ def test_inspect_says_v3_has_no_structured_arrays():
     out = subprocess.run([str(CLOUDIFY), "inspect", str(FIXTURES / "compound_tables.h5")],
                          capture_output=True, text=True, check=True).stdout
     assert "never in v3: it has no structured type" in out
+
+
+@pytest.fixture(scope="module")
+def structured_server():
+    with served(FIXTURES, "--structured-arrays") as url:
+        yield url
+
+
+@pytest.mark.parametrize("name", sorted(FILES))
+def test_structured_arrays_over_http(structured_server, structured_mount, name):
+    """`cloudify serve --structured-arrays`: every structured array and member zarr-python
+    reads over HTTP equals the mount's, and xarray opens the store (structured arrays and
+    all) over HTTP as through the mount."""
+    url = f"{structured_server}/{store_of(structured_mount, name).name}"
+    store = store_of(structured_mount, name)
+    meta = json.loads((store / ".zmetadata").read_text())["metadata"]
+    structured = [k[: -len("/.zarray")] for k, v in meta.items()
+                  if k.endswith("/.zarray") and isinstance(v["dtype"], list)]
+    members = [k[: -len("/.zarray")] for k in meta if k.endswith("/.zarray") and "." in k.split("/")[-2]]
+    assert members, name
+    for path in structured + members:
+        got = zarr.open_array(f"{url}/{path}", mode="r")[()]
+        want = zarr.open_array(store / path, mode="r")[()]
+        assert got.dtype == want.dtype, path
+        np.testing.assert_array_equal(got, want, err_msg=path)
+    for group in {""} | {k.rsplit("/", 2)[0] for k in meta if k.count("/") >= 2}:
+        kw = {"group": group} if group else {}
+        xr.testing.assert_identical(xr.open_zarr(url, **kw).load(), xr.open_zarr(store, **kw).load())

@@ -37,10 +37,11 @@ def get(url, headers=None, method="GET"):
         return e.code, e.headers, e.read()
 
 
-def identical(name, url, **kw):
-    """Fixture `name` read from the store at `url`: identical to the file, every group."""
+def identical(name, url, groups=None, **kw):
+    """Fixture `name` read from the store at `url`: identical to the file, every group (or
+    those of `groups`)."""
     src = NAMES[name]
-    for group in group_paths(src):
+    for group in groups or group_paths(src):
         missing = LEFT_OUT.get(name, {}).get(group, [])
         compare(src, url, group, missing, True, engine=ENGINE.get(name, "netcdf4"),
                 decode_times=False if name in NO_DECODE_TIMES else None, **kw)
@@ -152,11 +153,40 @@ def dataset_id(name):
     return store_name(name)[: -len(".zarr")].replace("/", "~")
 
 
-@pytest.mark.parametrize("api", ["zarr", "kerchunk"])
+def kerchunk_refs(url, **kw):
+    """The route read as cloudify's README does: kerchunk references (`engine="kerchunk"`)."""
+    import xarray as xr
+    return xr.open_dataset(url, engine="kerchunk", open_dataset_options=kw)
+
+
+@pytest.mark.parametrize("api", ["zarr", "kerchunk", "kerchunk-refs"])
 @pytest.mark.parametrize("name", sorted(set(NAMES) - H5PY_ONLY))
 def test_dataset_routes_identical(raw_server, api, name):
-    """/datasets/{id}/zarr (decoded chunks) and /kerchunk (raw chunks): identical to the file."""
-    identical(name, f"{raw_server}/datasets/{dataset_id(name)}/{api}")
+    """/datasets/{id}/zarr (decoded chunks) and /kerchunk (raw chunks) read as Zarr stores, and
+    /kerchunk read as kerchunk references: identical to the file."""
+    route = "kerchunk" if api == "kerchunk-refs" else api
+    # kerchunk references: the root group only. zarr 3.1's FsspecStore lists a subgroup of a
+    # reference file system under a wrong prefix ("/g" against keys "g/…") and finds no
+    # arrays in it; kerchunk's own references of the same file (SingleHdf5ToZarr) fare alike.
+    kw = {"open_store": kerchunk_refs, "groups": ["/"]} if api == "kerchunk-refs" else {}
+    identical(name, f"{raw_server}/datasets/{dataset_id(name)}/{route}", **kw)
+
+
+def test_kerchunk_references(raw_server):
+    """/kerchunk itself: metadata inline, every chunk file a reference to its own URL."""
+    status, headers, body = get(f"{raw_server}/datasets/tas_day/kerchunk")
+    assert status == 200 and headers["Content-Type"] == "application/json"
+    doc = json.loads(body)
+    route = f"{raw_server}/datasets/tas_day/kerchunk"
+    assert doc["version"] == 1 and doc["templates"] == {"u": route}
+    chunks = {k: v for k, v in doc["refs"].items() if isinstance(v, list)}
+    assert chunks and all(v == ["{{u}}/" + k] for k, v in chunks.items())
+    for key in list(chunks)[:3]:
+        assert get(f"{route}/{key}")[2] == get(f"{raw_server}/tas_day.zarr/{key}")[2]
+    assert json.loads(doc["refs"]["tas/.zarray"])["compressor"]["id"] == "zlib"
+    # a browser still gets the listing
+    status, headers, _ = get(route, headers={"Accept": "text/html"})
+    assert status == 200 and headers["Content-Type"].startswith("text/html")
 
 
 def test_cloudify_notebook_calls(raw_server):
@@ -170,6 +200,9 @@ def test_cloudify_notebook_calls(raw_server):
         ds = xr.open_dataset(f"{SERVER_URL}/datasets/{dataset_id_}/{api}", engine="zarr",
                              chunks="auto")
         xr.testing.assert_identical(ds.load(), want)
+    ds = xr.open_dataset(f"{SERVER_URL}/datasets/{dataset_id_}/kerchunk", engine="kerchunk",
+                         chunks="auto")
+    xr.testing.assert_identical(ds.load(), want)
     # the encodings tell the two apart: decoded chunks have no compressor, raw ones zlib
     dec = xr.open_dataset(f"{SERVER_URL}/datasets/tas_day/zarr", engine="zarr", chunks="auto")
     raw = xr.open_dataset(f"{SERVER_URL}/datasets/tas_day/kerchunk", engine="zarr", chunks="auto")
@@ -277,23 +310,28 @@ def test_a_changed_file_is_never_served_stale(tmp_path):
 
 # --- the third-party corpus over HTTP --------------------------------------------------------
 
-@pytest.fixture(scope="module")
-def corpus_server():
+@pytest.fixture(scope="module", params=["v2", "v3-small-shards"])
+def corpus_server(request):
+    """The corpus served in v2, and in v3 with shards of at most 1 MB (several per array, each
+    index read by a suffix range)."""
     from conftest import CORPUS
     if not CORPUS.is_dir():
         pytest.skip(f"corpus not found at {CORPUS}")
-    with served(CORPUS) as url:
-        yield url
+    args = ("--zarr-format", "3", "--shard-size", "1000000") if request.param != "v2" else ()
+    with served(CORPUS, *args) as url:
+        yield url, (3 if args else None)
 
 
 @pytest.mark.parametrize("name", sorted(n for n in CORPUS_LEFT_OUT if "S5P" not in n))
 def test_corpus_identical_over_http(corpus_server, name):
     """The corpus read by xarray over HTTP (S5P's 1317 groups are left to the mount tests)."""
     from conftest import CORPUS
+    url, zarr_format = corpus_server
     src = CORPUS / name
     store = name.rsplit(".", 1)[0] + ".zarr"
     for group in group_paths(src):
-        compare(src, f"{corpus_server}/{store}", group, CORPUS_LEFT_OUT[name].get(group, []))
+        compare(src, f"{url}/{store}", group, CORPUS_LEFT_OUT[name].get(group, []),
+                zarr_format=zarr_format)
 
 
 def test_json_documents_gzip_when_asked(raw_server, fixtures_mount):
@@ -310,6 +348,19 @@ def test_json_documents_gzip_when_asked(raw_server, fixtures_mount):
     assert "Content-Encoding" not in h
     _, h, _ = get(url, {"Accept-Encoding": "gzip", "Range": "bytes=0-9"})
     assert "Content-Encoding" not in h
+
+
+@pytest.mark.parametrize("path", ["/datasets", "/intake.yaml", "/stac-collection-all.json",
+                                  "/openapi.json",
+                                  "/datasets/tas_day/kerchunk"])
+def test_generated_documents_gzip_when_asked(raw_server, path):
+    import gzip
+    status, headers, body = get(raw_server + path)
+    assert status == 200 and "Content-Encoding" not in headers and len(body) > 1024
+    status, headers, zipped = get(raw_server + path, {"Accept-Encoding": "gzip"})
+    assert status == 200 and headers["Content-Encoding"] == "gzip"
+    assert "Accept-Encoding" in headers["Vary"] and int(headers["Content-Length"]) == len(zipped)
+    assert gzip.decompress(zipped) == body and len(zipped) < len(body)
 
 
 # --- Zarr v3 (sharded) over HTTP -------------------------------------------------------------
@@ -336,6 +387,9 @@ def test_v3_routes_and_suffix_ranges(v3_server, fixtures_mount):
     for api in ("zarr", "kerchunk"):
         ds = xr.open_dataset(f"{base}/{api}", engine="zarr", chunks="auto", zarr_format=3)
         xr.testing.assert_identical(ds.load(), want)
+    # kerchunk references describe Zarr v2 only: a v3 server says so
+    status, _, body = get(f"{base}/kerchunk")
+    assert status == 404 and b"Zarr v2" in body
     # a shard's index (16 bytes per inner chunk and a CRC-32C) comes by a suffix range
     path = "tas_day.zarr/tas/c"
     while True:
@@ -348,3 +402,56 @@ def test_v3_routes_and_suffix_ranges(v3_server, fixtures_mount):
     assert len(whole) == first["size"] > 20
     status, headers, tail = get(f"{v3_server}/{path}", {"Range": "bytes=-20"})
     assert (status, tail) == (206, whole[-20:])
+
+
+# --- the systemd unit ----------------------------------------------------------------------------
+
+def test_systemd_serve_unit_verifies_and_its_command_works(tmp_path):
+    """systemd/cloudify-serve@.service: systemd-analyze accepts it; its ExecStart with the
+    example configuration (test paths), under the unit's capability bounding set and
+    no_new_privs, serves, tells READY=1 and, on SIGTERM, STOPPING=1, and exits 0."""
+    import shutil
+    import signal
+    import socket
+    import subprocess
+    from conftest import CLOUDIFY, ROOT, daemon_env
+    from systemd_unit import env_file, expand, unit_settings
+    unit = ROOT / "systemd" / "cloudify-serve@.service"
+    text = unit.read_text()
+    if shutil.which("systemd-analyze"):
+        installed = tmp_path / "cloudify-serve@example.service"
+        installed.write_text(text.replace("ExecStart=cloudify ", f"ExecStart={CLOUDIFY} "))
+        r = subprocess.run(["systemd-analyze", "verify", str(installed)], capture_output=True,
+                           text=True)
+        assert r.returncode == 0 and not r.stderr.strip(), r.stderr
+    s = unit_settings(text)
+    assert s["Type"] == ["notify"] and s["EnvironmentFile"] == ["/etc/cloudify-serve/%i.conf"]
+    env = env_file(ROOT / "systemd" / "serve-example.conf")
+    assert set(env) == {"ARCHIVE", "LISTEN", "OPTIONS"}
+    with socket.socket() as free:
+        free.bind(("127.0.0.1", 0))
+        port = free.getsockname()[1]
+    env.update(ARCHIVE=str(FIXTURES), LISTEN=f"127.0.0.1:{port}",
+               OPTIONS=env["OPTIONS"] + " --index-dir none")
+    start = expand(s["ExecStart"][0], env, "example")
+    assert start[:2] == ["cloudify", "serve"]
+    caps = ",".join("+" + c.lower().removeprefix("cap_")
+                    for c in s["CapabilityBoundingSet"][0].split())
+    setpriv = ["setpriv", "--no-new-privs", f"--bounding-set=-all,{caps}"]
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    sock.bind(str(tmp_path / "notify.sock"))
+    sock.settimeout(30)
+    p = subprocess.Popen([*setpriv, str(CLOUDIFY), *start[1:]], stdout=subprocess.DEVNULL,
+                         stderr=subprocess.DEVNULL,
+                         env=daemon_env({"NOTIFY_SOCKET": str(tmp_path / "notify.sock")}))
+    try:
+        assert sock.recv(64) == b"READY=1"
+        status, _, body = get(f"http://127.0.0.1:{port}/datasets/tas_day/keys")
+        assert status == 200 and "tas" in json.loads(body)
+        p.send_signal(signal.SIGTERM)
+        assert sock.recv(64) == b"STOPPING=1"
+        assert p.wait(timeout=60) == 0
+    finally:
+        if p.poll() is None:
+            p.kill()
+        sock.close()

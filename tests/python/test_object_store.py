@@ -4,7 +4,7 @@ with `rclone sync`, and reading the published copy as a cloud dataset.
 Zarr v2 (raw chunks) and v3 sharded mounts of the fixtures, the corpus and an archive with an
 aggregated dataset (three yearly files joined along time) are synced with the flags of
 docs/PUBLISHING.md: a second sync transfers nothing and `rclone check` passes; xarray reads
-every published store from `s3://` as it reads the source file (identity.py; s3fs, and
+every published store from `s3://` as it reads the source file (identity.py; `s3.open_zarr`: s3fs, and
 zarr's ObjectStore on obstore for one fixture of each kind); a
 `dask.distributed.LocalCluster` of worker processes reduces the published aggregate (time mean,
 monthly climatology) to what the same computation gives on the source files with netCDF4; the
@@ -158,7 +158,7 @@ def test_fixture_identical_from_s3(s3, fixtures_published, name):
         missing = LEFT_OUT.get(name, {}).get(group, [])
         compared = compare(src, url, group, missing, engine=ENGINE.get(name, "netcdf4"),
                            decode_times=False if name in NO_DECODE_TIMES else None,
-                           zarr_format=ZARR_FORMAT[layout], storage_options=s3.storage_options(),
+                           zarr_format=ZARR_FORMAT[layout], open_store=s3.open_zarr,
                            fill_bits=FILL_BITS.get(name, ()) if layout == "v3-sharded" else ())
         assert not set(missing) & set(compared)
 
@@ -182,7 +182,7 @@ def test_corpus_identical_from_s3(s3, corpus_published, name):
     for group in group_paths(src):
         missing = CORPUS_LEFT_OUT[name].get(group, [])
         compared = compare(src, url, group, missing, zarr_format=ZARR_FORMAT[layout],
-                           storage_options=s3.storage_options())
+                           open_store=s3.open_zarr)
         assert not set(missing) & set(compared)
 
 

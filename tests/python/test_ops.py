@@ -5,8 +5,6 @@ import contextlib
 import errno
 import json
 import os
-import re
-import shlex
 import shutil
 import signal
 import socket
@@ -18,6 +16,7 @@ from pathlib import Path
 import pytest
 import xarray as xr
 
+from systemd_unit import env_file, expand, unit_settings
 from conftest import (BIN, FIXTURES, ROOT, daemon_env, foreground, mounted, mounted_at, summaries,
                       summary_now, unmount)
 
@@ -405,48 +404,6 @@ def test_readiness_is_reported_to_systemd(tmp_path):
 
 
 # --- systemd unit ------------------------------------------------------------------------------
-
-def unit_settings(text):
-    """[Service] settings of a unit file: name → list of values (in order)."""
-    out, section = {}, None
-    for line in text.splitlines():
-        line = line.strip()
-        if not line or line.startswith(("#", ";")):
-            continue
-        if line.startswith("["):
-            section = line
-            continue
-        if section == "[Service]":
-            key, _, value = line.partition("=")
-            out.setdefault(key, []).append(value)
-    return out
-
-
-def env_file(path):
-    """An EnvironmentFile as systemd reads it (KEY=value, optional double quotes)."""
-    out = {}
-    for line in Path(path).read_text().splitlines():
-        line = line.strip()
-        if line and not line.startswith("#"):
-            key, _, value = line.partition("=")
-            out[key] = value[1:-1] if value.startswith('"') and value.endswith('"') else value
-    return out
-
-
-def expand(command, env, instance):
-    """systemd's expansion of an Exec line: %i, ${VAR} as one word, $VAR split on whitespace;
-    a leading '-' (ignore failure) is dropped."""
-    command = command.lstrip("-").replace("%i", instance)
-    words = []
-    for word in shlex.split(command):
-        if re.fullmatch(r"\$\{\w+\}", word):
-            words.append(env[word[2:-1]])
-        elif re.fullmatch(r"\$\w+", word):
-            words.extend(env[word[1:]].split())
-        else:
-            words.append(word)
-    return words
-
 
 def test_systemd_unit_verifies_and_its_commands_work(tmp_path):
     text = UNIT.read_text()

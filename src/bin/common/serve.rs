@@ -5,6 +5,7 @@ use super::log_file::log_to;
 use super::tree_args::TreeArgs;
 use clap::Args;
 use cloudify_mount::http::{run, ServeConfig};
+use cloudify_mount::telemetry::notify;
 use std::io::Write;
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -73,6 +74,7 @@ pub fn serve(args: ServeArgs) -> ExitCode {
     let ready = |addr: SocketAddr| {
         println!("listening on http://{addr}");
         let _ = std::io::stdout().flush();
+        notify::notify(notify::READY); // systemd (Type=notify): the server answers
     };
     match run(cfg, ready) {
         Ok(()) => ExitCode::SUCCESS,

@@ -5,9 +5,9 @@
 
 use std::os::unix::net::UnixDatagram;
 
-/// The mount is usable.
+/// The mount (or the server) is usable.
 pub const READY: &str = "READY=1";
-/// The daemon is unmounting.
+/// The daemon is unmounting (or the server stopping).
 pub const STOPPING: &str = "STOPPING=1";
 
 /// Send `state` (newline-separated `KEY=value` assignments) to the service manager.

@@ -628,7 +628,7 @@ def main():
         p8_collection(200 if QUICK else 1_000)
     if selected("P11"):
         from bench_publish import p11_publish
-        p11_publish(100 if QUICK else 1_000, WORK, Mount, record, warm, 1 if QUICK else 3)
+        p11_publish(100 if QUICK else 1_000, WORK, Mount, record, warm, 1 if QUICK else 2)
     out = ROOT / "bench-results.json"
     out.write_text(json.dumps(dict(machine=dict(node=platform.node(), cores=os.cpu_count(),
                                                 platform=platform.platform()),

@@ -184,15 +184,21 @@ fn zarr_asset(mut a: stac::Asset, zarr_format: u8) -> stac::Asset {
 
 fn assets(place: &ItemPlace<'_>, store_name: &str) -> Vec<(String, stac::Asset)> {
     let mut out = Vec::new();
-    let mut data = stac::Asset::new(format!("./{store_name}")).role("data");
-    data.title = Some(format!("{store_name} (Zarr v{}, consolidated)", place.zarr_format));
-    out.push(("data".to_string(), zarr_asset(data, place.zarr_format)));
     let values = [
         ("public_url", place.public_url.map(|u| u.trim_end_matches('/'))),
         ("store", Some(place.store.as_str())),
         ("id", Some(place.id.as_str())),
         ("source", Some(place.source.as_str())),
     ];
+    // beside the store (relative, so a copy of the tree works anywhere), or where it is
+    // published (--public-url: absolute, so the item works wherever it is loaded)
+    let href = match values[0].1 {
+        Some(url) => format!("{url}/{}", place.store),
+        None => format!("./{store_name}"),
+    };
+    let mut data = stac::Asset::new(href).role("data");
+    data.title = Some(format!("{store_name} (Zarr v{}, consolidated)", place.zarr_format));
+    out.push(("data".to_string(), zarr_asset(data, place.zarr_format)));
     for (key, t) in &place.config.assets {
         // an asset whose placeholders have no value (no --public-url) is left out
         let Some(href) = expand(&t.href, &values) else { continue };
@@ -202,11 +208,6 @@ fn assets(place: &ItemPlace<'_>, store_name: &str) -> Vec<(String, stac::Asset)>
         a.r#type = t.media_type.clone();
         a.roles = t.roles.clone();
         out.push((key.clone(), a));
-    }
-    if let (Some(url), true) = (values[0].1, place.config.assets.is_empty()) {
-        let mut a = stac::Asset::new(format!("{url}/{}", place.store)).role("data");
-        a.title = Some(format!("{store_name} as published"));
-        out.push(("zarr-public".to_string(), zarr_asset(a, place.zarr_format)));
     }
     out
 }

@@ -509,8 +509,8 @@ def test_stac_config_and_public_url(small_archive, tmp_path):
             src = item["assets"]["source-file"]
             assert src["href"] == "file://" + os.path.realpath(small_archive / rel)
             assert src["title"] == stem_of(rel)
-            assert "zarr-public" not in item["assets"]  # the config has its own asset
-            assert item["assets"]["data"]["href"] == f"./{Path(store).name}"
+            assert "zarr-public" not in item["assets"]
+            assert item["assets"]["data"]["href"] == f"https://example.org/zarr/{store}"
     # without --public-url an asset using {public_url} is left out, the others stay
     with mounted(small_archive, "--stac-config", str(cfg)) as mnt:
         assets = read_json(mnt / "station.stac.json")["assets"]
@@ -539,10 +539,14 @@ def test_file_mtime_datetime_is_whole_seconds_utc(tmp_path):
     assert X.parse_time(props["datetime"]) == dt.datetime(2023, 11, 14, 22, 13, 20, tzinfo=dt.timezone.utc)
 
 
-def test_public_url_alone_adds_zarr_public(small_archive):
-    with mounted(small_archive, "--public-url", "https://example.org/zarr") as mnt:
+def test_public_url_makes_the_data_asset_absolute(small_archive):
+    with mounted(small_archive) as mnt:
         item = read_json(mnt / "sub" / "curvilinear.stac.json")
-        assert item["assets"]["zarr-public"]["href"] == "https://example.org/zarr/sub/curvilinear.zarr"
+        assert item["assets"]["data"]["href"] == "./curvilinear.zarr"
+    with mounted(small_archive, "--public-url", "https://example.org/zarr/") as mnt:
+        item = read_json(mnt / "sub" / "curvilinear.stac.json")
+        assert item["assets"]["data"]["href"] == "https://example.org/zarr/sub/curvilinear.zarr"
+        assert "zarr-public" not in item["assets"]
         assert X.validate_item(item) == []
         assert "license" not in item["properties"] or item["properties"]["license"]
 

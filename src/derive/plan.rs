@@ -65,6 +65,12 @@ pub fn plan(
                     dims_text(array)
                 ))
             })?;
+            if c.shape[0] != array.shape[along] {
+                return Err(DeriveError::Request(format!(
+                    "'{coord}' has {} values, '{}' {} along {}",
+                    c.shape[0], array.name, array.shape[along], array.dims[along]
+                )));
+            }
             let values = values_of(vfs, store, &c)?;
             let (of, labels) = groups(&values, &c.attrs, *component)?;
             grouped = Some((along, of, component.name().to_string(), labels));

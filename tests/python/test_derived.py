@@ -231,6 +231,14 @@ def test_too_large_is_413_and_unknown_files_404(url):
     assert status == 404
 
 
+def test_listed_in_openapi_and_store_listing(url):
+    paths = json.loads(get(f"{url}/openapi.json")[1])["paths"]
+    assert any("/groupby/" in p for p in paths) and any("/reduce/" in p for p in paths)
+    status, body = get(f"{url}/datasets/noleap/groupby/tas/time.season/mean/")
+    assert status == 200
+    assert {".zmetadata", "tas/.zarray", "season/0", "height/.zarray"} <= set(json.loads(body))
+
+
 def test_limit(archive):
     with served(archive[0], "--max-derived-size", "1000") as u:
         status, body = get(f"{u}/datasets/noleap/reduce/tas/time/median/.zmetadata")

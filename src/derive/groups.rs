@@ -2,6 +2,7 @@
 //! in the CF calendar of the coordinate, and the groups' labels sorted as xarray sorts them.
 
 use super::error::DeriveError;
+use super::input::Dtype;
 use super::request::Component;
 use crate::cf::calendar::{Calendar, TimeAxis};
 use serde_json::Value;
@@ -12,6 +13,8 @@ pub enum Labels {
     Ints(Vec<i64>),
     /// Season names (`DJF`, `JJA`, `MAM`, `SON`).
     Strings(Vec<String>),
+    /// A coordinate's own values (grouped by value), its type and attributes.
+    Values(Vec<f64>, Dtype, serde_json::Map<String, Value>),
 }
 
 impl Labels {
@@ -19,6 +22,7 @@ impl Labels {
         match self {
             Labels::Ints(v) => v.len(),
             Labels::Strings(v) => v.len(),
+            Labels::Values(v, ..) => v.len(),
         }
     }
 }
@@ -60,6 +64,16 @@ pub fn groups(
         _ => Labels::Ints(sorted),
     };
     Ok((of, labels))
+}
+
+/// Each value's group (`None`: NaN) and the distinct values, sorted (xarray's groupby of a
+/// coordinate by value).
+pub fn by_value(values: &[f64]) -> (Vec<Option<usize>>, Vec<f64>) {
+    let mut sorted: Vec<f64> = values.iter().copied().filter(|v| !v.is_nan()).collect();
+    sorted.sort_unstable_by(f64::total_cmp);
+    sorted.dedup();
+    let of = values.iter().map(|v| sorted.binary_search_by(|s| s.total_cmp(v)).ok()).collect();
+    (of, sorted)
 }
 
 /// Seasons in xarray's (alphabetical) order.
@@ -105,5 +119,12 @@ mod tests {
         assert_eq!(labels, Labels::Ints(vec![60, 365]));
         assert_eq!(of, vec![Some(0), Some(1), None]);
         assert!(groups(&[0.0], &attrs("meters", "noleap"), Component::Month).is_err());
+    }
+
+    #[test]
+    fn values_group_by_value() {
+        let (of, v) = by_value(&[2.0, 1.0, f64::NAN, 2.0, -0.5]);
+        assert_eq!(v, vec![-0.5, 1.0, 2.0]);
+        assert_eq!(of, vec![Some(2), Some(1), None, Some(2), Some(0)]);
     }
 }

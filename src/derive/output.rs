@@ -110,26 +110,8 @@ pub fn store(vfs: &Vfs, at: &Path, p: &Parts) -> Result<Store, DeriveError> {
         }
         files.insert(format!("{var}/{name}"), piece.into());
     }
-    // the group coordinate
     if let Some((name, labels)) = p.group {
-        let n = labels.len() as u64;
-        let (dtype, data): (&str, Vec<u8>) = match labels {
-            Labels::Ints(v) => ("<i8", v.iter().flat_map(|x| x.to_le_bytes()).collect()),
-            Labels::Strings(v) => {
-                let data = v.iter().flat_map(|s| {
-                    let mut u: Vec<u8> = s.chars().flat_map(|c| (c as u32).to_le_bytes()).collect();
-                    u.resize(12, 0);
-                    u
-                });
-                ("<U3", data.collect())
-            }
-        };
-        let mut za =
-            zarray(&[n], &[n.max(1)], Dtype { kind: b'i', size: 8, big: false }, Value::Null);
-        za["dtype"] = json!(dtype);
-        meta.insert(format!("{name}/.zarray"), za);
-        meta.insert(format!("{name}/.zattrs"), json!({"_ARRAY_DIMENSIONS": [name]}));
-        files.insert(format!("{name}/0"), data.into());
+        group_coordinate(name, labels, (&mut meta, &mut files));
     }
     for (k, v) in &meta {
         files.insert(k.clone(), v.to_string().into_bytes().into());
@@ -137,6 +119,39 @@ pub fn store(vfs: &Vfs, at: &Path, p: &Parts) -> Result<Store, DeriveError> {
     let doc = json!({"zarr_consolidated_format": 1, "metadata": meta});
     files.insert(".zmetadata".into(), doc.to_string().into_bytes().into());
     Ok(Store { files })
+}
+
+/// The group coordinate `name`: its labels, their type and attributes.
+fn group_coordinate(
+    name: &str,
+    labels: &Labels,
+    (meta, files): (&mut Map<String, Value>, &mut BTreeMap<String, bytes::Bytes>),
+) {
+    let n = labels.len() as u64;
+    let mut attrs = Map::new();
+    let (dtype, data): (String, Vec<u8>) = match labels {
+        Labels::Ints(v) => ("<i8".into(), v.iter().flat_map(|x| x.to_le_bytes()).collect()),
+        Labels::Strings(v) => {
+            let data = v.iter().flat_map(|s| {
+                let mut u: Vec<u8> = s.chars().flat_map(|c| (c as u32).to_le_bytes()).collect();
+                u.resize(12, 0);
+                u
+            });
+            ("<U3".into(), data.collect())
+        }
+        Labels::Values(v, dt, a) => {
+            attrs = a.clone();
+            (dt.zarr(), encode(v, *dt))
+        }
+    };
+    // a coordinate's attributes as xarray keeps them (units and calendar decode it again)
+    attrs.retain(|k, _| !ENCODING.contains(&k.as_str()));
+    attrs.insert("_ARRAY_DIMENSIONS".into(), json!([name]));
+    let mut za = zarray(&[n], &[n.max(1)], Dtype { kind: b'i', size: 8, big: false }, Value::Null);
+    za["dtype"] = json!(dtype);
+    meta.insert(format!("{name}/.zarray"), za);
+    meta.insert(format!("{name}/.zattrs"), Value::Object(attrs));
+    files.insert(format!("{name}/0"), data.into());
 }
 
 fn zarray(shape: &[u64], chunks: &[u64], dtype: Dtype, fill: Value) -> Value {

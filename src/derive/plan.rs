@@ -4,7 +4,7 @@
 
 use super::compute::Plan;
 use super::error::DeriveError;
-use super::groups::{groups, Labels};
+use super::groups::{by_value, groups, Labels};
 use super::input::{self, Array};
 use super::request::Over;
 use crate::vfs::Vfs;
@@ -72,8 +72,17 @@ pub fn plan(
                 )));
             }
             let values = values_of(vfs, store, &c)?;
-            let (of, labels) = groups(&values, &c.attrs, *component)?;
-            grouped = Some((along, of, component.name().to_string(), labels));
+            grouped = Some(match component {
+                Some(component) => {
+                    let (of, labels) = groups(&values, &c.attrs, *component)?;
+                    (along, of, component.name().to_string(), labels)
+                }
+                None => {
+                    let (of, distinct) = by_value(&values);
+                    let labels = Labels::Values(distinct, c.decoded(), c.attrs.clone());
+                    (along, of, coord.clone(), labels)
+                }
+            });
         }
     }
     // output dimensions and strides

@@ -1,5 +1,6 @@
 //! What a derived dataset is, as its URL spells it: `reduce/{var}/{dims}/{action}` (dims
-//! comma-separated) or `groupby/{var}/{coord}/{action}` (`time.month`, …), parsed and checked
+//! comma-separated) or `groupby/{var}/{coord}/{action}` (`time.month`, …, or a coordinate's
+//! name: by its values), parsed and checked
 //! against nothing but the grammar here (the dataset's variables are checked in `input.rs`).
 
 use super::error::DeriveError;
@@ -65,8 +66,9 @@ impl Component {
 pub enum Over {
     /// Reduced over these dimensions.
     Dims(Vec<String>),
-    /// Grouped by a component of time coordinate `coord`, reduced within each group.
-    Group { coord: String, component: Component },
+    /// Grouped by a component of time coordinate `coord` (`None`: by the values of `coord`),
+    /// reduced within each group.
+    Group { coord: String, component: Option<Component> },
 }
 
 /// A derived dataset.
@@ -102,12 +104,14 @@ impl Request {
                 Over::Dims(dims)
             }
             "groupby" => {
-                let (coord, comp) = what.rsplit_once('.').ok_or_else(|| {
-                    DeriveError::Request(format!(
-                        "group '{what}': <time coordinate>.<component>, components: {}",
-                        names(&COMPONENTS)
-                    ))
-                })?;
+                let Some((coord, comp)) = what.rsplit_once('.') else {
+                    return Ok(Request {
+                        var: var.to_string(),
+                        over: Over::Group { coord: what.to_string(), component: None },
+                        action,
+                    })
+                    .and_then(Request::named);
+                };
                 let component = COMPONENTS.iter().find(|(n, _)| *n == comp).map(|(_, c)| *c);
                 let component = component.ok_or_else(|| {
                     DeriveError::Request(format!(
@@ -118,7 +122,7 @@ impl Request {
                 if coord.is_empty() {
                     return Err(DeriveError::Request(format!("group '{what}': no coordinate")));
                 }
-                Over::Group { coord: coord.to_string(), component }
+                Over::Group { coord: coord.to_string(), component: Some(component) }
             }
             other => {
                 return Err(DeriveError::Request(format!(
@@ -126,10 +130,19 @@ impl Request {
                 )))
             }
         };
-        if var.is_empty() {
-            return Err(DeriveError::Request("no variable".into()));
+        Request { var: var.to_string(), over, action }.named()
+    }
+
+    /// The request, when its variable and coordinate have names.
+    fn named(self) -> Result<Request, DeriveError> {
+        let coord = match &self.over {
+            Over::Group { coord, .. } => coord.as_str(),
+            Over::Dims(_) => "-",
+        };
+        if self.var.is_empty() || coord.is_empty() {
+            return Err(DeriveError::Request("a variable or coordinate without a name".into()));
         }
-        Ok(Request { var: var.to_string(), over, action })
+        Ok(self)
     }
 }
 
@@ -140,7 +153,7 @@ mod tests {
     #[test]
     fn paths_parse() {
         let r = Request::parse("groupby", "tas", "time.month", "mean").unwrap();
-        let month = Over::Group { coord: "time".into(), component: Component::Month };
+        let month = Over::Group { coord: "time".into(), component: Some(Component::Month) };
         assert_eq!(r, Request { var: "tas".into(), over: month, action: Action::Mean });
         let r = Request::parse("reduce", "tas", "lat,lon", "median").unwrap();
         assert_eq!(r.over, Over::Dims(vec!["lat".into(), "lon".into()]));
@@ -152,7 +165,10 @@ mod tests {
         assert!(e.contains("'avg'") && e.contains("median"), "{e}");
         let e = Request::parse("groupby", "tas", "time.week", "mean").unwrap_err().to_string();
         assert!(e.contains("dayofyear"), "{e}");
-        assert!(Request::parse("groupby", "tas", "time", "mean").is_err());
+        let by_value = Over::Group { coord: "lat".into(), component: None };
+        assert_eq!(Request::parse("groupby", "tas", "lat", "max").unwrap().over, by_value);
+        assert!(Request::parse("groupby", "tas", "", "mean").is_err());
+        assert!(Request::parse("groupby", "tas", ".month", "mean").is_err());
         assert!(Request::parse("reduce", "tas", "time,", "mean").is_err());
         assert!(Request::parse("rolling", "tas", "time", "mean").is_err());
     }

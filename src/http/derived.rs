@@ -14,7 +14,8 @@ use std::sync::Arc;
 use tracing::warn;
 
 const USAGE: &str = "derived datasets: /datasets/{id}/reduce/{var}/{dim[,dim…]}/{action}/ or \
-                     /datasets/{id}/groupby/{var}/{time coordinate}.{component}/{action}/\n";
+                     /datasets/{id}/groupby/{var}/{time coordinate}.{component}/{action}/ \
+                     (or by a coordinate's values: …/groupby/{var}/{coordinate}/{action}/)\n";
 
 /// Answer `rest` (`[var, what, action, file…]`) of derivation `kind` of `store`.
 pub async fn serve(

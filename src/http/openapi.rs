@@ -36,7 +36,7 @@ const ROUTES: &[(&str, &str, &str)] = &[
     (
         "/datasets/{dataset_id}/groupby/{variable}/{groupby_coord}/{action}/{key}",
         "A groupby reduction as a Zarr v2 store (groupby_coord: time.year, time.month, \
-         time.season, time.day, time.dayofyear, time.hour)",
+         time.season, time.day, time.dayofyear, time.hour, or a 1-D coordinate by value)",
         "application/octet-stream",
     ),
     ("/intake.yaml", "An intake catalog of every dataset", "text/yaml"),

@@ -5,7 +5,7 @@
 dtype, dimensions, coordinates and attributes. Float64 results agree to 1e-12 relative;
 float32 results (xarray accumulates float32 in float32, the server in float64) to float32
 rounding. Sources are made here: fill values, missing_value, packing, the standard, noleap and
-360_day calendars, an integer variable, and a collection of two files (open_mfdataset)."""
+360_day calendars, an integer variable, grouping by a coordinate's values, and a collection of two files (open_mfdataset)."""
 import json
 import os
 import urllib.error
@@ -52,7 +52,10 @@ def make_noleap(path, n=180):
         h[...] = 2.0
         tas = ds.createVariable("tas", "f4", ("time", "lat", "lon"), fill_value=np.float32(1e20),
                                 chunksizes=(16, 2, 3))
-        tas.units, tas.long_name, tas.coordinates = "K", "air temperature", "height"
+        tas.units, tas.long_name, tas.coordinates = "K", "air temperature", "height region"
+        region = ds.createVariable("region", "i4", ("lon",))
+        region.long_name = "region number"
+        region[:] = [2, 1, 2, 7]
         data = (250 + 40 * rng.random((n, 3, 4))).astype("f4")
         data[rng.random(data.shape) < 0.1] = 1e20
         data[:, 0, 0] = 1e20  # a cell never valid: NaN means, zero counts
@@ -188,6 +191,18 @@ def test_groupby_components_360_day(url, archive, component):
         same(got, grouped(ds.psl, f"time.{component}", action), "psl")
 
 
+@pytest.mark.parametrize("action", ["mean", "sum", "median", "first", "count"])
+def test_groupby_by_value(url, archive, action):
+    ds = xr.open_dataset(archive[0] / "noleap.nc", engine="netcdf4")
+    got = xr.open_zarr(f"{url}/datasets/noleap/groupby/tas/region/{action}")
+    same(got, grouped(ds.tas, "region", action), "tas")
+    got = xr.open_zarr(f"{url}/datasets/noleap/groupby/pr/lat/{action}")
+    same(got, grouped(ds.pr, "lat", action), "pr")
+    d360 = xr.open_dataset(archive[0] / "d360.nc", engine="netcdf4")
+    got = xr.open_zarr(f"{url}/datasets/d360/groupby/psl/time/{action}")
+    same(got, grouped(d360.psl, "time", action), "psl")
+
+
 def test_reduce_over_space_keeps_time(url, archive):
     ds = xr.open_dataset(archive[0] / "noleap.nc", engine="netcdf4")
     got = xr.open_zarr(f"{url}/datasets/noleap/reduce/tas/lat,lon/mean")
@@ -212,7 +227,7 @@ def test_collection(url, archive, group):
     ("noleap/groupby/tas/time.week/mean", ["'week'", "dayofyear"]),
     ("noleap/groupby/tas/lat.month/mean", ["not a CF time"]),
     ("noleap/groupby/tas/tas.month/mean", ["not a 1-D coordinate"]),
-    ("noleap/groupby/tas/time/mean", ["component"]),
+    ("noleap/groupby/tas/nothing/mean", ["'nothing'"]),
     ("noleap/reduce/tas/time", ["reduce/{var}"]),
 ])
 def test_bad_requests_are_400(url, path, words):

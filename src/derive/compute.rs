@@ -1,6 +1,7 @@
 //! The streaming computation: every chunk of the input variable read once (decoded, masked),
 //! each value added to the accumulator of its output cell; chunks shared out over a few
-//! threads, each with its own accumulators, merged at the end. Memory: the accumulators
+//! threads, each with its own accumulators, merged at the end; stopped between chunks once
+//! the request is cancelled. Memory: the accumulators
 //! (`accumulate::cell_bytes` per output cell and thread; the median keeps its values) plus
 //! one chunk per thread.
 
@@ -10,6 +11,7 @@ use super::input::Array;
 use super::request::Action;
 use crate::vfs::Vfs;
 use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 /// Where each input value goes: per input dimension and index, its share of the output cell
 /// (`None`: left out) and of the position along the reduced dimensions.
@@ -24,8 +26,8 @@ pub fn compute(
     vfs: &Vfs,
     store: &Path,
     (array, plan): (&Array, &Plan),
-    action: Action,
-    threads: usize,
+    (action, threads): (Action, usize),
+    cancel: &AtomicBool,
 ) -> Result<Vec<f64>, DeriveError> {
     let cells: u64 = plan.out_shape.iter().product();
     let grid: Vec<u64> =
@@ -40,6 +42,9 @@ pub fn compute(
                     let mut acc = Acc::new(action, cells as usize);
                     let mut n = t as u64;
                     while n < total {
+                        if cancel.load(Ordering::Relaxed) {
+                            return Err(DeriveError::Cancelled);
+                        }
                         let index = unravel(n, grid);
                         let values = array.chunk(vfs, store, &index)?;
                         add_chunk(&mut acc, (array, plan), &index, &values);

@@ -15,6 +15,9 @@ pub enum DeriveError {
     /// The dataset or one of its files could not be read.
     #[error(transparent)]
     Tree(#[from] VfsError),
+    /// The request went away (the client left, or the server's time for it ran out).
+    #[error("cancelled: the request went away")]
+    Cancelled,
     /// The dataset's metadata is not what a store of the tree has.
     #[error("unreadable metadata: {0}")]
     Metadata(String),

@@ -35,6 +35,7 @@ use crate::zarr::mode::ChunkMode;
 use crate::zarr::ZarrFormat;
 use input::Dtype;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 
 /// Limits of derived datasets.
@@ -82,20 +83,31 @@ impl Derived {
     }
 
     /// The derived store `request` of `store` (a store's path in the tree, `a/b.zarr`):
-    /// computed, or from the cache while the source is unchanged. Blocks.
-    pub fn store(&self, store: &Path, request: &Request) -> Result<Arc<Store>, DeriveError> {
+    /// computed, or from the cache while the source is unchanged. Blocks; stops when
+    /// `cancel` is set.
+    pub fn store(
+        &self,
+        store: &Path,
+        request: &Request,
+        cancel: &AtomicBool,
+    ) -> Result<Arc<Store>, DeriveError> {
         let key = self.vfs.resolve(&store.join(".zmetadata"))?;
         let attr = self.vfs.attr(&key)?;
         let key = (store.to_path_buf(), attr.mtime, attr.size, request.clone());
         if let Some(done) = self.cache.get(&key) {
             return Ok(done);
         }
-        let made = Arc::new(self.compute(store, request)?);
+        let made = Arc::new(self.compute(store, request, cancel)?);
         self.cache.insert(key, made.clone());
         Ok(made)
     }
 
-    fn compute(&self, store: &Path, request: &Request) -> Result<Store, DeriveError> {
+    fn compute(
+        &self,
+        store: &Path,
+        request: &Request,
+        cancel: &AtomicBool,
+    ) -> Result<Store, DeriveError> {
         let meta = input::metadata(&self.vfs, store)?;
         let array = input::array(&meta, &request.var)?;
         let shaped = plan::plan(&self.vfs, store, (&meta, &array), &request.over)?;
@@ -118,8 +130,8 @@ impl Derived {
             &self.vfs,
             store,
             (&array, &shaped.plan),
-            request.action,
-            threads as usize,
+            (request.action, threads as usize),
+            cancel,
         )?;
         let parts = output::Parts {
             meta: &meta,
@@ -146,5 +158,40 @@ fn out_dtype(input: Dtype, action: Action) -> Dtype {
         Action::Sum if input.kind == b'u' => Dtype { kind: b'u', size: 8, big: false },
         Action::Sum => i8,
         _ => input,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fixtures() -> Derived {
+        let archive = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures");
+        let tree = VfsOptions::default();
+        Derived::new(&archive, &tree, DeriveOptions::default()).expect("the fixtures")
+    }
+
+    #[test]
+    fn a_cancelled_request_stops_and_is_not_cached() {
+        let d = fixtures();
+        let r = Request::parse("groupby", "tas", "time.day", "median").unwrap();
+        let store = Path::new("tas_day.zarr");
+        let e = d.store(store, &r, &AtomicBool::new(true)).err();
+        assert!(matches!(e, Some(DeriveError::Cancelled)), "{e:?}");
+        let made = d.store(store, &r, &AtomicBool::new(false)).expect("computed");
+        assert!(made.files.contains_key("tas/.zarray") && made.files.contains_key("day/0"));
+        // from the cache now, even for a cancelled request
+        assert!(d.store(store, &r, &AtomicBool::new(true)).is_ok());
+    }
+
+    #[test]
+    fn output_types_are_xarrays() {
+        let f4 = Dtype::parse("<f4").unwrap();
+        let i2 = Dtype::parse(">i2").unwrap();
+        assert_eq!(out_dtype(f4, Action::Mean).zarr(), "<f4");
+        assert_eq!(out_dtype(f4, Action::Count).zarr(), "<i8");
+        assert_eq!(out_dtype(i2, Action::Mean).zarr(), "<f8");
+        assert_eq!(out_dtype(i2, Action::Sum).zarr(), "<i8");
+        assert_eq!(out_dtype(i2, Action::Max).zarr(), "<i2");
     }
 }

@@ -1,7 +1,8 @@
 //! `/datasets/{id}/reduce/{var}/{dims}/{action}/…` and `/datasets/{id}/groupby/{var}/
 //! {coord}.{component}/{action}/…`: the path parsed into a [`crate::derive::Request`], the
 //! derived store made (or taken from its cache) on the blocking pool, and its file served.
-//! Bad requests are 400 with what is allowed, results over the limit 413.
+//! Bad requests are 400 with what is allowed, results over the limit 413; a computation stops
+//! when its request goes away (client gone, `--request-timeout`).
 
 use super::path::tree_path;
 use super::tree::{failed, plain};
@@ -10,6 +11,7 @@ use crate::derive::{DeriveError, Request};
 use axum::body::Body;
 use axum::http::{header, Response, StatusCode};
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use tracing::warn;
 
@@ -39,9 +41,12 @@ pub async fn serve(
     };
     let permit = app.permits.clone().acquire_owned().await;
     let (app2, path) = (app.clone(), PathBuf::from(store));
+    // dropped with this future when the client leaves or the request times out
+    let cancel = Cancel(Arc::new(AtomicBool::new(false)));
+    let flag = cancel.0.clone();
     let made = tokio::task::spawn_blocking(move || {
         let _permit = permit;
-        app2.derived.store(&path, &request)
+        app2.derived.store(&path, &request, &flag)
     })
     .await;
     let store = match made {
@@ -60,6 +65,7 @@ pub async fn serve(
         }
         Err(e) => return plain(StatusCode::INTERNAL_SERVER_ERROR, &format!("{e}\n")),
     };
+    drop(cancel);
     let name = file.join("/");
     let (kind, body) = if name.is_empty() {
         let names: Vec<&String> = store.files.keys().collect();
@@ -80,4 +86,13 @@ pub async fn serve(
         .header(header::CACHE_CONTROL, "no-cache")
         .body(if head { Body::empty() } else { Body::from(body) })
         .unwrap_or_default()
+}
+
+/// Sets its flag when dropped: a computation running for a request that went away stops.
+struct Cancel(Arc<AtomicBool>);
+
+impl Drop for Cancel {
+    fn drop(&mut self) {
+        self.0.store(true, Ordering::Relaxed);
+    }
 }

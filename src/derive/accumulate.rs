@@ -25,7 +25,8 @@ pub fn cell_bytes(action: Action) -> u64 {
     match action {
         Action::Count => 8,
         Action::Min | Action::Max => 16,
-        Action::Median => 24,
+        // a count and the header of the values kept
+        Action::Median => 32,
         _ => 24,
     }
 }

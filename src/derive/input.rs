@@ -77,6 +77,9 @@ pub struct Array {
     pub attrs: Map<String, Value>,
     /// `/`-separated chunk file names, or `.`.
     pub separator: char,
+    /// Packing the view left (an integer `scale_factor`, which xarray applies in the stored
+    /// integer type): (scale, offset).
+    pub packing: Option<(f64, f64)>,
 }
 
 impl Array {
@@ -122,6 +125,8 @@ impl Array {
                 let v = dt.get(&bytes, i);
                 if !masked.is_empty() && hit(v) {
                     f64::NAN
+                } else if let Some((scale, offset)) = self.packing {
+                    v * scale + offset
                 } else {
                     v
                 }
@@ -133,8 +138,9 @@ impl Array {
 /// The consolidated metadata of `store` (its `metadata` object).
 pub fn metadata(vfs: &Vfs, store: &Path) -> Result<Map<String, Value>, DeriveError> {
     let bytes = read(vfs, &store.join(".zmetadata"))?.ok_or(VfsError::NotFound)?;
-    let doc: Value =
-        serde_json::from_slice(&bytes).map_err(|e| DeriveError::Metadata(e.to_string()))?;
+    // bare NaN and Infinity tokens (attributes, fill values) as the strings Zarr spells
+    let doc: Value = serde_json::from_slice(&crate::zarr::json::standard_json(&bytes))
+        .map_err(|e| DeriveError::Metadata(e.to_string()))?;
     doc.get("metadata")
         .and_then(Value::as_object)
         .cloned()
@@ -171,9 +177,15 @@ pub fn array(meta: &Map<String, Value>, name: &str) -> Result<Array, DeriveError
     let (shape, chunks) =
         (u64s("shape").ok_or(bad("shape"))?, u64s("chunks").ok_or(bad("chunks"))?);
     let dt = za.get("dtype").and_then(Value::as_str).unwrap_or("");
-    let dtype = Dtype::parse(dt).ok_or_else(|| {
+    let mut dtype = Dtype::parse(dt).ok_or_else(|| {
         DeriveError::Request(format!("variable '{name}' has type {dt}: not a number type"))
     })?;
+    // `_Unsigned` (left where the view did not unpack): the integers read as xarray reads them
+    let flip = match attrs.get("_Unsigned").and_then(Value::as_str) {
+        Some("true") if dtype.kind == b'i' => Some(b'u'),
+        Some("false") if dtype.kind == b'u' => Some(b'i'),
+        _ => None,
+    };
     if za.get("compressor").is_some_and(|c| !c.is_null())
         || za.get("filters").is_some_and(|f| !f.is_null())
         || za.get("order").and_then(Value::as_str) == Some("F")
@@ -194,11 +206,39 @@ pub fn array(meta: &Map<String, Value>, name: &str) -> Result<Array, DeriveError
         other => masked.extend(number(other)),
     }
     masked.retain(|m| !m.is_nan());
+    if let Some(kind) = flip {
+        // the fill value as the other signedness reads its bits (xarray converts it too)
+        let span = 2f64.powi(8 * dtype.size as i32);
+        let fill = za.get("fill_value").and_then(|v| number(Some(v)));
+        for m in masked.iter_mut().filter(|m| Some(**m) == fill) {
+            *m = if kind == b'u' && *m < 0.0 {
+                *m + span
+            } else if kind == b'i' && *m >= span / 2.0 {
+                *m - span
+            } else {
+                *m
+            };
+        }
+        dtype.kind = kind;
+    }
     let separator = match za.get("dimension_separator").and_then(Value::as_str) {
         Some("/") => '/',
         _ => '.',
     };
-    Ok(Array { name: name.to_string(), dims, shape, chunks, dtype, masked, attrs, separator })
+    let (scale, offset) = (attrs.get("scale_factor"), attrs.get("add_offset"));
+    let packing = (scale.is_some() || offset.is_some())
+        .then(|| (number(scale).unwrap_or(1.0), number(offset).unwrap_or(0.0)));
+    Ok(Array {
+        name: name.to_string(),
+        dims,
+        shape,
+        chunks,
+        dtype,
+        masked,
+        attrs,
+        separator,
+        packing,
+    })
 }
 
 /// A JSON number, or a Zarr fill value spelled as a string (`NaN`, `Infinity`).

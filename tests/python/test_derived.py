@@ -43,7 +43,8 @@ def time(ds, n, units, calendar, step, unlimited=False):
 
 def make_noleap(path, n=180):
     """5-daily noleap: float32 with _FillValue and masked values, int16 packed (float32 scale)
-    with missing values, float64 with missing_value, int32 without fill, a scalar coordinate."""
+    with missing values, float64 with missing_value, int32 without fill, a byte with
+    _Unsigned (not packed), a scalar coordinate."""
     with netCDF4.Dataset(path, "w") as ds:
         time(ds, n, "days since 2000-01-01 06:00", "noleap", 5.0)
         grid(ds)
@@ -73,6 +74,10 @@ def make_noleap(path, n=180):
         d = rng.random((n, 3, 4)) * 1e-2
         d[rng.random(d.shape) < 0.05] = -999.0
         hus[:] = d
+        flag = ds.createVariable("flag", "i1", ("time", "lat", "lon"), fill_value=np.int8(-1))
+        flag._Unsigned = "true"
+        flag.set_auto_maskandscale(False)
+        flag[:] = rng.integers(-128, 128, (n, 3, 4)).astype("i1")  # -1 (255) is the fill
         cnt = ds.createVariable("cnt", "i4", ("time", "lat", "lon"))
         cnt[:] = rng.integers(0, 1000, (n, 3, 4))
 
@@ -184,7 +189,7 @@ def test_groupby_month_noleap(url, archive, var, action):
 @pytest.mark.parametrize("action", ACTIONS)
 def test_reduce_time(url, archive, action):
     ds = xr.open_dataset(archive[0] / "noleap.nc", engine="netcdf4")
-    for var in ("tas", "pr", "cnt"):
+    for var in ("tas", "pr", "cnt", "flag"):
         got = xr.open_zarr(f"{url}/datasets/noleap/reduce/{var}/time/{action}")
         same(got, reduced(ds[var], ["time"], action), var)
 

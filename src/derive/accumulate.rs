@@ -48,7 +48,7 @@ impl Acc {
     }
 
     /// Add value `v` at position `pos` (along the reduced dimensions) to cell `c`.
-    #[inline]
+    #[inline(always)]
     pub fn add(&mut self, c: usize, pos: u64, v: f64) {
         if v.is_nan() {
             return;

@@ -39,25 +39,32 @@ impl Dtype {
         format!("{order}{}{}", self.kind as char, self.size)
     }
 
-    /// Element `i` of `b` as float64.
-    fn get(self, b: &[u8], i: usize) -> f64 {
-        let s = &b[i * self.size..(i + 1) * self.size];
-        let mut a = [0u8; 8];
-        a[..self.size].copy_from_slice(s);
-        if self.big {
-            a[..self.size].reverse();
+    /// The first `n` elements of `b` as float64, one loop per type.
+    fn values(self, b: &[u8], n: usize) -> Vec<f64> {
+        macro_rules! each {
+            ($t:ty, $w:expr) => {
+                b.chunks_exact($w)
+                    .take(n)
+                    .map(|c| {
+                        let a: [u8; $w] = c.try_into().unwrap_or([0; $w]);
+                        let v =
+                            if self.big { <$t>::from_be_bytes(a) } else { <$t>::from_le_bytes(a) };
+                        v as f64
+                    })
+                    .collect()
+            };
         }
         match (self.kind, self.size) {
-            (b'f', 4) => f64::from(f32::from_le_bytes([a[0], a[1], a[2], a[3]])),
-            (b'f', _) => f64::from_le_bytes(a),
-            (b'i', 1) => f64::from(a[0] as i8),
-            (b'i', 2) => f64::from(i16::from_le_bytes([a[0], a[1]])),
-            (b'i', 4) => f64::from(i32::from_le_bytes([a[0], a[1], a[2], a[3]])),
-            (b'i', _) => i64::from_le_bytes(a) as f64,
-            (_, 1) => f64::from(a[0]),
-            (_, 2) => f64::from(u16::from_le_bytes([a[0], a[1]])),
-            (_, 4) => f64::from(u32::from_le_bytes([a[0], a[1], a[2], a[3]])),
-            _ => u64::from_le_bytes(a) as f64,
+            (b'f', 4) => each!(f32, 4),
+            (b'f', _) => each!(f64, 8),
+            (b'i', 1) => each!(i8, 1),
+            (b'i', 2) => each!(i16, 2),
+            (b'i', 4) => each!(i32, 4),
+            (b'i', _) => each!(i64, 8),
+            (_, 1) => each!(u8, 1),
+            (_, 2) => each!(u16, 2),
+            (_, 4) => each!(u32, 4),
+            _ => each!(u64, 8),
         }
     }
 }
@@ -112,26 +119,23 @@ impl Array {
                 self.name
             )));
         }
-        let dt = self.dtype;
-        let masked = &self.masked;
-        let hit = |v: f64| {
-            masked.iter().any(|m| match dt.size {
-                4 if dt.is_float() => v as f32 == *m as f32,
-                _ => v == *m,
-            })
-        };
-        Ok((0..n as usize)
-            .map(|i| {
-                let v = dt.get(&bytes, i);
-                if !masked.is_empty() && hit(v) {
-                    f64::NAN
-                } else if let Some((scale, offset)) = self.packing {
-                    v * scale + offset
-                } else {
-                    v
-                }
-            })
-            .collect())
+        let mut values = self.dtype.values(&bytes, n as usize);
+        if !self.masked.is_empty() {
+            // compared in the stored type (a float32 fill value is a float32)
+            let single = self.dtype.is_float() && self.dtype.size == 4;
+            let masked: Vec<f64> = self
+                .masked
+                .iter()
+                .map(|m| if single { f64::from(*m as f32) } else { *m })
+                .collect();
+            for v in values.iter_mut().filter(|v| masked.contains(v)) {
+                *v = f64::NAN;
+            }
+        }
+        if let Some((scale, offset)) = self.packing {
+            values.iter_mut().for_each(|v| *v = *v * scale + offset);
+        }
+        Ok(values)
     }
 }
 

@@ -24,6 +24,7 @@
 pub mod cf;
 pub mod codec;
 pub mod collection;
+pub mod derive;
 pub mod fuse;
 pub mod http;
 pub mod index;

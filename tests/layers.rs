@@ -4,7 +4,7 @@
 //!
 //! ```text
 //!  telemetry < codec, cf, plot < index < source < worker < zarr < stac, collection < vfs
-//!    < fuse, http, offline, inspect
+//!    < fuse, offline, inspect, derive < http
 //! ```
 
 use std::path::{Path, PathBuf};
@@ -25,7 +25,8 @@ const LAYERS: &[(&str, u32)] = &[
     ("fuse", 8),
     ("offline", 8),
     ("inspect", 8),
-    ("http", 8),
+    ("derive", 8),
+    ("http", 9),
 ];
 
 fn layer(module: &str) -> Option<u32> {

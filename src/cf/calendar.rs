@@ -91,6 +91,11 @@ impl Calendar {
         }
     }
 
+    /// The day of the year of a date (1 for January 1st), as cftime's `dayofyr`.
+    pub fn day_of_year(self, y: i64, m: u32, d: u32) -> u32 {
+        (self.day_number(y, m, d) - self.day_number(y, 1, 1) + 1) as u32
+    }
+
     /// Day number of a date (any fixed origin per calendar).
     fn day_number(self, y: i64, m: u32, d: u32) -> i64 {
         match self.era((y, m, d) < (1582, 10, 15)) {

@@ -17,6 +17,7 @@ mod accept;
 mod body;
 mod catalogs;
 mod datasets;
+mod derived;
 mod error;
 mod gzip;
 pub mod ids;
@@ -58,6 +59,8 @@ pub struct ServeConfig {
     pub max_connections: usize,
     /// Time a request may take until its answer starts (then 503).
     pub request_timeout: std::time::Duration,
+    /// Limits of derived datasets (`/datasets/{id}/reduce/…`, `…/groupby/…`).
+    pub derive: crate::derive::DeriveOptions,
 }
 
 /// Which view of the archive a request reads.
@@ -91,6 +94,8 @@ pub struct App {
     cors_origin: Option<HeaderValue>,
     cache_control: String,
     request_timeout: std::time::Duration,
+    /// Derived datasets (their own view of the archive).
+    derived: crate::derive::Derived,
 }
 
 impl App {
@@ -174,6 +179,8 @@ pub fn run(cfg: ServeConfig, ready: impl FnOnce(SocketAddr)) -> Result<(), HttpE
         cors_origin: cfg.cors_origin.as_deref().and_then(|o| HeaderValue::from_str(o).ok()),
         cache_control: format!("public, max-age={}", cfg.max_age),
         request_timeout: cfg.request_timeout,
+        derived: crate::derive::Derived::new(&cfg.archive, &cfg.vfs, cfg.derive)
+            .map_err(|source| HttpError::Archive { path: cfg.archive.clone(), source })?,
     });
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()

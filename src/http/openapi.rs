@@ -27,6 +27,18 @@ const ROUTES: &[(&str, &str, &str)] = &[
         "The Zarr store, the source's raw chunks",
         "application/octet-stream",
     ),
+    (
+        "/datasets/{dataset_id}/reduce/{variable}/{dims}/{action}/{key}",
+        "A reduction as a Zarr v2 store (dims comma-separated; actions mean, min, max, sum, \
+         count, std, var, median, first, last)",
+        "application/octet-stream",
+    ),
+    (
+        "/datasets/{dataset_id}/groupby/{variable}/{groupby_coord}/{action}/{key}",
+        "A groupby reduction as a Zarr v2 store (groupby_coord: time.year, time.month, \
+         time.season, time.day, time.dayofyear, time.hour, or a 1-D coordinate by value)",
+        "application/octet-stream",
+    ),
     ("/intake.yaml", "An intake catalog of every dataset", "text/yaml"),
     ("/stac-collection-all.json", "A STAC Collection of every item", "application/json"),
     ("/openapi.json", "This document", "application/json"),

@@ -8,47 +8,7 @@
 
 use serde_json::{json, Map, Value};
 
-/// Consolidated metadata as Zarr v2 writes it, made standard JSON: the bare `NaN`,
-/// `Infinity` and `-Infinity` tokens zarr-python reads (and Zarr writes for such attribute
-/// values) become the strings Zarr uses for such fill values.
-pub fn standard_json(bytes: &[u8]) -> Vec<u8> {
-    let mut out = Vec::with_capacity(bytes.len());
-    let (mut in_string, mut escaped) = (false, false);
-    let mut i = 0;
-    while i < bytes.len() {
-        let b = bytes[i];
-        if in_string {
-            out.push(b);
-            match (escaped, b) {
-                (true, _) => escaped = false,
-                (false, b'\\') => escaped = true,
-                (false, b'"') => in_string = false,
-                _ => {}
-            }
-            i += 1;
-            continue;
-        }
-        let rest = &bytes[i..];
-        let token =
-            ["-Infinity", "Infinity", "NaN"].into_iter().find(|t| rest.starts_with(t.as_bytes()));
-        match (b, token) {
-            (_, Some(t)) => {
-                out.extend_from_slice(format!("\"{t}\"").as_bytes());
-                i += t.len();
-            }
-            (b'"', None) => {
-                in_string = true;
-                out.push(b);
-                i += 1;
-            }
-            _ => {
-                out.push(b);
-                i += 1;
-            }
-        }
-    }
-    out
-}
+pub use crate::zarr::json::standard_json;
 
 /// One array of the root group.
 struct Var<'a> {

@@ -9,7 +9,7 @@ pub mod attrs;
 pub mod chunk;
 pub mod crop;
 pub mod format;
-mod json;
+pub mod json;
 pub mod mode;
 mod names;
 pub mod structured;

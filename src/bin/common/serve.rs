@@ -4,6 +4,7 @@
 use super::log_file::log_to;
 use super::tree_args::TreeArgs;
 use clap::Args;
+use cloudify_mount::derive::DeriveOptions;
 use cloudify_mount::http::{run, ServeConfig};
 use cloudify_mount::telemetry::notify;
 use std::io::Write;
@@ -39,6 +40,10 @@ pub struct ServeArgs {
     /// archive's work, e.g. indexing a large file); then 503 with Retry-After.
     #[arg(long, default_value_t = 120, value_name = "SECONDS", help_heading = "Server")]
     request_timeout: u64,
+    /// Bytes a derived dataset (`/datasets/{id}/reduce/…`, `…/groupby/…`) may take, and the
+    /// memory its computation may hold; larger ones are refused with 413.
+    #[arg(long, default_value_t = 256 << 20, value_name = "BYTES", help_heading = "Server")]
+    max_derived_size: u64,
     /// Append logs here (default: stderr). Filter with RUST_LOG.
     #[arg(long, value_name = "FILE", help_heading = "Server")]
     log_file: Option<PathBuf>,
@@ -70,6 +75,11 @@ pub fn serve(args: ServeArgs) -> ExitCode {
         max_age: args.max_age,
         max_connections: args.max_connections,
         request_timeout: std::time::Duration::from_secs(args.request_timeout.max(1)),
+        derive: DeriveOptions {
+            max_size: args.max_derived_size,
+            cache_bytes: args.max_derived_size.saturating_mul(2),
+            threads: std::thread::available_parallelism().map_or(1, |n| n.get()).min(4),
+        },
     };
     let ready = |addr: SocketAddr| {
         println!("listening on http://{addr}");

@@ -1,0 +1,98 @@
+//! `/datasets/{id}/reduce/{var}/{dims}/{action}/…` and `/datasets/{id}/groupby/{var}/
+//! {coord}.{component}/{action}/…`: the path parsed into a [`crate::derive::Request`], the
+//! derived store made (or taken from its cache) on the blocking pool, and its file served.
+//! Bad requests are 400 with what is allowed, results over the limit 413; a computation stops
+//! when its request goes away (client gone, `--request-timeout`).
+
+use super::path::tree_path;
+use super::tree::{failed, plain};
+use super::App;
+use crate::derive::{DeriveError, Request};
+use axum::body::Body;
+use axum::http::{header, Response, StatusCode};
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use tracing::warn;
+
+const USAGE: &str = "derived datasets: /datasets/{id}/reduce/{var}/{dim[,dim…]}/{action}/ or \
+                     /datasets/{id}/groupby/{var}/{time coordinate}.{component}/{action}/ \
+                     (or by a coordinate's values: …/groupby/{var}/{coordinate}/{action}/)\n";
+
+/// Answer `rest` (`[var, what, action, file…]`) of derivation `kind` of `store`.
+pub async fn serve(
+    app: &Arc<App>,
+    store: &str,
+    (kind, rest): (&str, &[&str]),
+    raw: &str,
+    head: bool,
+) -> Response<Body> {
+    let decoded: Option<Vec<String>> =
+        rest.iter().map(|s| tree_path(s).ok()?.to_str().map(str::to_string)).collect();
+    let Some(decoded) = decoded else {
+        return plain(StatusCode::BAD_REQUEST, USAGE);
+    };
+    let [var, what, action, file @ ..] = decoded.as_slice() else {
+        return plain(StatusCode::BAD_REQUEST, USAGE);
+    };
+    let request = match Request::parse(kind, var, what, action) {
+        Ok(r) => r,
+        Err(e) => return plain(StatusCode::BAD_REQUEST, &format!("{e}\n{USAGE}")),
+    };
+    let permit = app.permits.clone().acquire_owned().await;
+    let (app2, path) = (app.clone(), PathBuf::from(store));
+    // dropped with this future when the client leaves or the request times out
+    let cancel = Cancel(Arc::new(AtomicBool::new(false)));
+    let flag = cancel.0.clone();
+    let made = tokio::task::spawn_blocking(move || {
+        let _permit = permit;
+        app2.derived.store(&path, &request, &flag)
+    })
+    .await;
+    let store = match made {
+        Ok(Ok(store)) => store,
+        Ok(Err(DeriveError::Tree(e))) => return failed(raw, &e),
+        Ok(Err(e)) => {
+            let code = match e {
+                DeriveError::Request(_) => StatusCode::BAD_REQUEST,
+                DeriveError::TooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+                _ => StatusCode::INTERNAL_SERVER_ERROR,
+            };
+            if code == StatusCode::INTERNAL_SERVER_ERROR {
+                warn!(path = raw, "{e}");
+            }
+            return plain(code, &format!("{e}\n"));
+        }
+        Err(e) => return plain(StatusCode::INTERNAL_SERVER_ERROR, &format!("{e}\n")),
+    };
+    drop(cancel);
+    let name = file.join("/");
+    let (kind, body) = if name.is_empty() {
+        let names: Vec<&String> = store.files.keys().collect();
+        ("application/json", bytes::Bytes::from(serde_json::json!(names).to_string()))
+    } else {
+        match store.files.get(&name) {
+            Some(b) if name.rsplit('/').next().is_some_and(|n| n.starts_with('.')) => {
+                ("application/json", b.clone())
+            }
+            Some(b) => ("application/octet-stream", b.clone()),
+            None => return plain(StatusCode::NOT_FOUND, "not found\n"),
+        }
+    };
+    Response::builder()
+        .status(StatusCode::OK)
+        .header(header::CONTENT_TYPE, kind)
+        .header(header::CONTENT_LENGTH, body.len())
+        .header(header::CACHE_CONTROL, "no-cache")
+        .body(if head { Body::empty() } else { Body::from(body) })
+        .unwrap_or_default()
+}
+
+/// Sets its flag when dropped: a computation running for a request that went away stops.
+struct Cancel(Arc<AtomicBool>);
+
+impl Drop for Cancel {
+    fn drop(&mut self) {
+        self.0.store(true, Ordering::Relaxed);
+    }
+}

@@ -24,10 +24,14 @@ mod groups;
 mod input;
 mod output;
 mod plan;
+mod plot_request;
+mod quicklook;
 mod request;
+mod slab;
 
 pub use error::DeriveError;
 pub use output::Store;
+pub use plot_request::PlotRequest;
 pub use request::{Action, Request};
 
 use crate::vfs::{Vfs, VfsOptions};
@@ -56,11 +60,14 @@ impl Default for DeriveOptions {
 }
 
 type Key = (PathBuf, std::time::SystemTime, u64, Request);
+type ImageKey = (PathBuf, std::time::SystemTime, u64, PlotRequest);
 
 /// Derived datasets of an archive.
 pub struct Derived {
     vfs: Vfs,
     cache: moka::sync::Cache<Key, Arc<Store>>,
+    /// Quick-look images, by bytes (a tenth of the results' cache).
+    images: moka::sync::Cache<ImageKey, Arc<Vec<u8>>>,
     options: DeriveOptions,
 }
 
@@ -79,7 +86,11 @@ impl Derived {
             .weigher(|_: &Key, s: &Arc<Store>| s.bytes().min(u32::MAX as u64) as u32)
             .max_capacity(options.cache_bytes)
             .build();
-        Ok(Derived { vfs: Vfs::new(archive, o)?, cache, options })
+        let images = moka::sync::Cache::builder()
+            .weigher(|_: &ImageKey, i: &Arc<Vec<u8>>| i.len().min(u32::MAX as usize) as u32)
+            .max_capacity(options.cache_bytes / 10)
+            .build();
+        Ok(Derived { vfs: Vfs::new(archive, o)?, cache, images, options })
     }
 
     /// The derived store `request` of `store` (a store's path in the tree, `a/b.zarr`):
@@ -99,6 +110,22 @@ impl Derived {
         }
         let made = Arc::new(self.compute(store, request, cancel)?);
         self.cache.insert(key, made.clone());
+        Ok(made)
+    }
+
+    /// The quick-look image `request` of `store` (PNG or SVG, see `quicklook.rs`): drawn, or
+    /// from the cache while the source is unchanged. Blocks; reads at most the size limit's
+    /// worth of float64 values.
+    pub fn plot(&self, store: &Path, request: &PlotRequest) -> Result<Arc<Vec<u8>>, DeriveError> {
+        let key = self.vfs.resolve(&store.join(".zmetadata"))?;
+        let attr = self.vfs.attr(&key)?;
+        let key = (store.to_path_buf(), attr.mtime, attr.size, request.clone());
+        if let Some(done) = self.images.get(&key) {
+            return Ok(done);
+        }
+        let max_values = self.options.max_size / 8;
+        let made = Arc::new(quicklook::plot(&self.vfs, store, request, max_values)?);
+        self.images.insert(key, made.clone());
         Ok(made)
     }
 

@@ -3,14 +3,15 @@
 //! `catalog.yaml` (intake), `zarr/…` (the store with decoded chunks, as cloudify's dask-backed
 //! `/zarr`) and `kerchunk/…` (the store with the source's raw chunks, cloudify's `/kerchunk`;
 //! `kerchunk` itself answers the same store as kerchunk references, `kerchunk.rs`), and
-//! `reduce/…` and `groupby/…` (derived datasets, `derived.rs`).
+//! `reduce/…` and `groupby/…` (derived datasets, `derived.rs`), `plot/…` (quick-look images,
+//! `plot.rs`).
 
 use super::ids::{id_of, store_of};
 use super::listing::{escape, wants_html};
 use super::path::tree_path;
 use super::routes::document;
 use super::tree::{failed, plain, serve};
-use super::{catalogs, derived, kerchunk, summary, App, View};
+use super::{catalogs, derived, kerchunk, plot, summary, App, View};
 use crate::vfs::{Kind, NodeKey, Vfs, VfsError};
 use axum::body::Body;
 use axum::http::header::ACCEPT;
@@ -52,6 +53,9 @@ pub async fn handle(
         ["kerchunk"] if !wants_html(headers.get(ACCEPT).and_then(|h| h.to_str().ok())) => {
             let route = format!("{base}/datasets/{id}/kerchunk");
             kerchunk::references(app, &store, &route).await
+        }
+        ["plot", inner @ ..] => {
+            return plot::serve(app, &store, inner, (raw, headers, head)).await;
         }
         [kind @ ("reduce" | "groupby"), inner @ ..] => {
             return derived::serve(app, &store, (kind, inner), raw, head).await;

@@ -51,18 +51,7 @@ pub async fn serve(
     .await;
     let store = match made {
         Ok(Ok(store)) => store,
-        Ok(Err(DeriveError::Tree(e))) => return failed(raw, &e),
-        Ok(Err(e)) => {
-            let code = match e {
-                DeriveError::Request(_) => StatusCode::BAD_REQUEST,
-                DeriveError::TooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
-                _ => StatusCode::INTERNAL_SERVER_ERROR,
-            };
-            if code == StatusCode::INTERNAL_SERVER_ERROR {
-                warn!(path = raw, "{e}");
-            }
-            return plain(code, &format!("{e}\n"));
-        }
+        Ok(Err(e)) => return refused(raw, e),
         Err(e) => return plain(StatusCode::INTERNAL_SERVER_ERROR, &format!("{e}\n")),
     };
     drop(cancel);
@@ -86,6 +75,21 @@ pub async fn serve(
         .header(header::CACHE_CONTROL, "no-cache")
         .body(if head { Body::empty() } else { Body::from(body) })
         .unwrap_or_default()
+}
+
+/// The answer for a derivation that failed: the tree's errors as everywhere, a bad request
+/// 400, a result over the limit 413, anything else 500 (logged).
+pub fn refused(raw: &str, e: DeriveError) -> Response<Body> {
+    let code = match e {
+        DeriveError::Tree(e) => return failed(raw, &e),
+        DeriveError::Request(_) => StatusCode::BAD_REQUEST,
+        DeriveError::TooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+        _ => StatusCode::INTERNAL_SERVER_ERROR,
+    };
+    if code == StatusCode::INTERNAL_SERVER_ERROR {
+        warn!(path = raw, "{e}");
+    }
+    plain(code, &format!("{e}\n"))
 }
 
 /// Sets its flag when dropped: a computation running for a request that went away stops.

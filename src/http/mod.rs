@@ -25,6 +25,7 @@ mod kerchunk;
 mod listing;
 mod openapi;
 pub mod path;
+mod plot;
 pub mod range;
 mod routes;
 mod summary;

@@ -39,6 +39,12 @@ const ROUTES: &[(&str, &str, &str)] = &[
          time.season, time.day, time.dayofyear, time.hour, or a 1-D coordinate by value)",
         "application/octet-stream",
     ),
+    (
+        "/datasets/{dataset_id}/plot/{variable}/{kind}/{cmap}/{selection}",
+        "A quick-look image (kind map, line or hist; a matplotlib colormap name; selection \
+         pairs dim/lo_hi or dim/value; .svg for SVG)",
+        "image/png",
+    ),
     ("/intake.yaml", "An intake catalog of every dataset", "text/yaml"),
     ("/stac-collection-all.json", "A STAC Collection of every item", "application/json"),
     ("/openapi.json", "This document", "application/json"),

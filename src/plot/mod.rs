@@ -80,7 +80,7 @@ pub struct Figure {
 }
 
 /// Image formats.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Format {
     Png,
     Svg,

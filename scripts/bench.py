@@ -36,7 +36,7 @@ BIN = ROOT / "target" / "release" / "cloudify-mount"
 CLOUDIFY = ROOT / "target" / "release" / "cloudify"
 FLOOR = ROOT / "target" / "release" / "examples" / "fuse_floor"
 QUICK = "--quick" in sys.argv
-SCENARIOS = ["P1a", "P1b", "P2", "P2v3", "P1b3", "P3", "P4", "P5", "P6", "P7", "P8", "P9", "P11"]
+SCENARIOS = ["P1a", "P1b", "P2", "P2v3", "P1b3", "P3", "P4", "P5", "P6", "P7", "P8", "P9", "P11", "P13"]
 
 
 def only_arg():
@@ -772,6 +772,9 @@ def main():
         p7_many_chunks()
     if selected("P8"):
         p8_collection(200 if QUICK else 1_000)
+    if selected("P13"):
+        import bench_http
+        bench_http.p13_plot(sys.modules[__name__])
     if selected("P11"):
         from bench_publish import p11_publish
         p11_publish(100 if QUICK else 1_000, WORK, Mount, record, warm, 1 if QUICK else 2)

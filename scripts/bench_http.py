@@ -8,6 +8,9 @@ would otherwise run, in one run:
 - 32 concurrent clients (wrk, 2 threads) fetching the store's chunk files for 10 s: requests/s
   and p99 latency of `cloudify serve` vs nginx (reported; the issue sets no target).
 
+P13 (issue 22, `p13_plot`): a PNG map of a 1°-global field drawn by the server, per request
+(target <= 200 ms).
+
 Imported by scripts/bench.py, which passes its helpers (`b`): WORK, CLOUDIFY, Mount, record,
 rounds, medians, timed, warm, QUICK.
 """
@@ -191,3 +194,42 @@ def p9_http(b, big_dir):
     b.record("P9", "serve decoded /zarr vs xpublish-zarr open_dataset(file)", t_ours, t_xp,
              "s", ">= 5x faster", r, r >= 5)
     shutil.rmtree(local)
+
+
+def p13_plot(b):
+    """Issue 22: a map of a 1°-global field (360 × 180, deflated float32) drawn by the server as
+    PNG, each round another time step (no cached image), the dataset indexed first."""
+    import netCDF4
+    import numpy as np
+    arch = b.WORK / "glob"
+    arch.mkdir()
+    with netCDF4.Dataset(arch / "glob.nc", "w") as ds:
+        for name, n in (("time", 12), ("lat", 180), ("lon", 360)):
+            ds.createDimension(name, n)
+        t = ds.createVariable("time", "f8", ("time",))
+        t.units, t.calendar = "days since 2000-01-01", "standard"
+        t[:] = np.arange(12) * 30.0
+        lat = ds.createVariable("lat", "f4", ("lat",))
+        lat.units = "degrees_north"
+        lat[:] = np.arange(-89.5, 90, 1.0)
+        lon = ds.createVariable("lon", "f4", ("lon",))
+        lon.units = "degrees_east"
+        lon[:] = np.arange(0.5, 360, 1.0)
+        v = ds.createVariable("tas", "f4", ("time", "lat", "lon"), zlib=True, complevel=4)
+        v.units, v.long_name = "K", "near-surface air temperature"
+        y, x = np.meshgrid(np.radians(lat[:]), np.radians(lon[:]), indexing="ij")
+        for i in range(12):
+            v[i] = (250 + 40 * np.cos(y) + 5 * np.sin(3 * x + i)).astype("f4")
+    with cloudify(b, arch) as url:
+        urllib.request.urlopen(f"{url}/datasets/glob/keys").read()
+        times = []
+        for i in range(12):
+            t = time.perf_counter()
+            body = urllib.request.urlopen(f"{url}/datasets/glob/plot/tas/map/viridis/time/{i}_{i + 1}").read()
+            times.append(time.perf_counter() - t)
+            assert body[:4] == b"\x89PNG"
+    times.sort()
+    median = times[len(times) // 2]
+    b.record("P13", "serve: PNG map of a 1°-global field (request, cold image)", median, 0.2,
+             "s", "<= 0.2 s", median / 0.2, median <= 0.2)
+    shutil.rmtree(arch)

@@ -165,6 +165,12 @@ fn line(
     series: usize,
     values: &[f64],
 ) -> Result<Plot, DeriveError> {
+    let Some(dim) = arr.dims.get(series) else {
+        return Err(DeriveError::Request(format!(
+            "{} has no dimension to draw a line along",
+            arr.name
+        )));
+    };
     let lens: Vec<usize> = ranges.iter().map(|r| (r.end - r.start) as usize).collect();
     let weights: Vec<Vec<f64>> = arr
         .dims
@@ -173,9 +179,10 @@ fn line(
         .map(|(d, dim)| {
             let c = Coord::of(vfs, store, meta, dim).ok();
             match c.filter(|c| c.latitude) {
-                Some(c) => {
-                    ranges[d].clone().map(|i| c.values[i as usize].to_radians().cos()).collect()
-                }
+                Some(c) => ranges[d]
+                    .clone()
+                    .map(|i| c.values.get(i as usize).map_or(1.0, |v| v.to_radians().cos()))
+                    .collect(),
                 None => vec![1.0; lens[d]],
             }
         })
@@ -203,7 +210,6 @@ fn line(
         }
     }
     let y = sum.iter().zip(&wsum).map(|(s, w)| if *w > 0.0 { s / w } else { f64::NAN }).collect();
-    let dim = &arr.dims[series];
     let x = Coord::of(vfs, store, meta, dim)?.axis(&ranges[series]);
     Ok(Plot::Line { x, y })
 }

@@ -34,6 +34,9 @@ def make_gradient(path, offset=0.0):
         lon = ds.createVariable("lon", "f4", ("lon",))
         lon.units, lon.standard_name = "degrees_east", "longitude"
         lon[:] = np.arange(3, 360, 6)
+        height = ds.createVariable("height", "f4", ())
+        height.units = "m"
+        height.assignValue(2.0)
         v = ds.createVariable("tas", "f4", ("time", "lat", "lon"), fill_value=np.float32(-999))
         v.units, v.long_name = "K", "gradient field"
         field = 200 + np.arange(60)[None, None, :] + 100 * np.arange(3)[:, None, None] + offset
@@ -147,10 +150,16 @@ def test_bad_requests_are_400(url, path, words):
     assert status == 400 and words in body, (status, body)
 
 
-def test_unknown_variable_is_400(archive):
+def test_unknown_variable_and_a_scalar_line_are_400(archive):
     with served(archive) as u:
         status, _, body = get(f"{u}/datasets/gradient/plot/nothing/map/viridis")
-    assert status == 400 and b"tas" in body
+        assert status == 400 and b"tas" in body
+        status, _, body = get(f"{u}/datasets/gradient/plot/height/line/viridis")
+        assert status == 400 and b"no dimension" in body, body
+        status, _, body = get(f"{u}/datasets/gradient/plot/height/map/viridis")
+        assert status == 400 and b"two dimensions" in body, body
+        status, headers, _ = get(f"{u}/datasets/gradient/plot/height/hist/viridis")
+        assert status == 200 and headers["Content-Type"] == "image/png"
 
 
 def test_over_the_size_limit_is_413(archive):

@@ -42,10 +42,12 @@ fn is_mounted(mountpoint: &Path) -> bool {
 
 /// A daemon killed without unmounting leaves "transport endpoint is not connected" behind: detach
 /// that dead mount (as `fusermount3 -uz` would) so that a restart recovers by itself. Only a
-/// FUSE mount whose daemon is gone answers ENOTCONN, so a live mount is never touched.
+/// FUSE mount whose daemon is gone answers ENOTCONN, so a live mount is never touched. Asked
+/// by listing it: a `stat` may be answered from the attributes the kernel still caches for the
+/// dead mount's root (the daemon stats its own mount for the readahead), a listing never is.
 fn clear_stale_mount(mountpoint: &Path) {
     let stale =
-        matches!(std::fs::metadata(mountpoint), Err(e) if e.raw_os_error() == Some(libc::ENOTCONN));
+        matches!(std::fs::read_dir(mountpoint), Err(e) if e.raw_os_error() == Some(libc::ENOTCONN));
     if !stale {
         return;
     }

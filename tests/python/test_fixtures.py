@@ -16,10 +16,10 @@ NAMES = {str(p.relative_to(FIXTURES)): p for p in sorted(FIXTURES.rglob("*"))
 # netCDF-C has no LZ4 filter (hdf5_plugin_codecs.h5) and no float16 (netCDF4-python crashes on
 # it), and reports 32-bit integers in 8 bytes as int where h5py reads int64: compared with
 # xarray's h5py-based engine (hdf5plugin gives h5py the filters); netCDF-C has no Blosc2
-# filter either (hdf5_blosc2.h5)
+# filter either (hdf5_blosc2.h5, compound_blosc2.h5: netCDF4 cannot even open the latter)
 ENGINE = {"hdf5_lzf.h5": "h5netcdf", "hdf5_plugin_codecs.h5": "h5netcdf",
           "hdf5_float16.h5": "h5netcdf", "hdf5_nbit_wide.h5": "h5netcdf",
-          "hdf5_blosc2.h5": "h5netcdf"}
+          "hdf5_blosc2.h5": "h5netcdf", "compound_blosc2.h5": "h5netcdf"}
 # netCDF-C cannot open these (dangling links): compared with h5py in test_hdf5_fallback.py
 # compound_h5py.h5: netCDF4-python 1.7.5 segfaults opening it (a compound with a vlen
 # string member; netCDF-C lists none of its compounds anyway): its arrays are compared with

@@ -4,18 +4,16 @@
 //! it refers to, served as strings as object-reference variables are
 //! ([`super::hdf5_plain_types`]): `vlen-utf8`, `_cloudify_reference: "object"`.
 
+use super::compound_strings::member_type;
 use super::hdf5_plain_types::path_of;
 use super::nc4_strings::{set_strings, MAX_STRING_BYTES};
 use super::VariableError;
 use crate::index::{ArrayNode, AttrValue};
 use hdf5::ObjectReference1;
-use hdf5_sys::h5d::{H5Dget_space, H5Dget_type, H5Dread};
+use hdf5_sys::h5d::{H5Dget_space, H5Dread};
 use hdf5_sys::h5p::H5P_DEFAULT;
 use hdf5_sys::h5s::{H5Sclose, H5Sget_simple_extent_npoints, H5S_ALL};
-use hdf5_sys::h5t::{
-    H5T_class_t, H5Tclose, H5Tcreate, H5Tget_class, H5Tget_member_index, H5Tget_member_type,
-    H5Tget_size, H5Tinsert,
-};
+use hdf5_sys::h5t::{H5T_class_t, H5Tclose, H5Tcreate, H5Tget_class, H5Tget_size, H5Tinsert};
 use std::ffi::CString;
 
 /// Bytes of an object reference (`hobj_ref_t`); a region reference takes 12.
@@ -58,12 +56,7 @@ fn read(
     // SAFETY: every id is checked and closed; `refs` holds `count` elements of the memory type
     // (one 8-byte object reference each; the member's type and the element count checked).
     unsafe {
-        let file_type = H5Dget_type(ds.id());
-        let index = if file_type >= 0 { H5Tget_member_index(file_type, name.as_ptr()) } else { -1 };
-        let own = if index >= 0 { H5Tget_member_type(file_type, index as u32) } else { -1 };
-        if file_type >= 0 {
-            H5Tclose(file_type);
-        }
+        let own = member_type(ds, &name);
         let object_ref = own >= 0
             && H5Tget_class(own) == H5T_class_t::H5T_REFERENCE
             && H5Tget_size(own) == OBJECT_REFERENCE_SIZE;

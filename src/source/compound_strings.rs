@@ -68,12 +68,7 @@ fn read_member(ds: &hdf5::Dataset, member: &str, nbytes: usize) -> Result<Vec<u8
     // SAFETY: every id is checked and closed; `buf` holds every element of the memory type,
     // whose size is the member's (checked against `nbytes` by the caller's shape).
     unsafe {
-        let file_type = H5Dget_type(ds.id());
-        let index = if file_type >= 0 { H5Tget_member_index(file_type, name.as_ptr()) } else { -1 };
-        let own = if index >= 0 { H5Tget_member_type(file_type, index as u32) } else { -1 };
-        if file_type >= 0 {
-            H5Tclose(file_type);
-        }
+        let own = member_type(ds, &name);
         let size = if own >= 0 { H5Tget_size(own) } else { 0 };
         let mem = if size > 0 { H5Tcreate(H5T_class_t::H5T_COMPOUND, size) } else { -1 };
         let count = nbytes.checked_div(size).unwrap_or(0);
@@ -118,12 +113,7 @@ fn read(ds: &hdf5::Dataset, member: &str, count: usize) -> Result<Vec<String>, V
     unsafe {
         // the member's own string type (its character set: libhdf5 converts none between
         // ASCII and UTF-8), held in memory as a C string pointer
-        let file_type = H5Dget_type(ds.id());
-        let index = if file_type >= 0 { H5Tget_member_index(file_type, name.as_ptr()) } else { -1 };
-        let string = if index >= 0 { H5Tget_member_type(file_type, index as u32) } else { -1 };
-        if file_type >= 0 {
-            H5Tclose(file_type);
-        }
+        let string = member_type(ds, &name);
         let mem = H5Tcreate(H5T_class_t::H5T_COMPOUND, std::mem::size_of::<*mut c_char>());
         let space = H5Dget_space(ds.id());
         let ok = string >= 0
@@ -159,4 +149,19 @@ fn read(ds: &hdf5::Dataset, member: &str, count: usize) -> Result<Vec<String>, V
         }
         strings.ok_or(VariableError::Hdf5Status("cannot read a variable-length string member"))
     }
+}
+
+/// The file type of member `name` of compound dataset `ds` (the caller closes it), or a
+/// negative id when the dataset's type or the member cannot be had.
+///
+/// # Safety
+/// libhdf5 calls: the caller holds `hdf5_sys::LOCK`.
+pub(super) unsafe fn member_type(ds: &hdf5::Dataset, name: &CStr) -> hdf5_sys::h5i::hid_t {
+    let file_type = H5Dget_type(ds.id());
+    let index = if file_type >= 0 { H5Tget_member_index(file_type, name.as_ptr()) } else { -1 };
+    let own = if index >= 0 { H5Tget_member_type(file_type, index as u32) } else { -1 };
+    if file_type >= 0 {
+        H5Tclose(file_type);
+    }
+    own
 }

@@ -4,16 +4,16 @@
 //! numbers' native type), and served as the CF contiguous ragged pair `v.m` + `v.m.count`
 //! that [`super::vlen`] serves for vlen variables.
 
+use super::compound_strings::member_type;
 use super::vlen::{self, TooLarge};
 use super::VariableError;
 use crate::index::{ArrayNode, Dtype, ElementKind, GroupNode};
-use hdf5_sys::h5d::{H5Dget_space, H5Dget_type, H5Dread, H5Dvlen_reclaim};
+use hdf5_sys::h5d::{H5Dget_space, H5Dread, H5Dvlen_reclaim};
 use hdf5_sys::h5p::H5P_DEFAULT;
 use hdf5_sys::h5s::{H5Sclose, H5Sget_simple_extent_npoints, H5S_ALL};
 use hdf5_sys::h5t::{
     hvl_t, H5T_class_t, H5T_direction_t, H5T_sign_t, H5Tclose, H5Tcreate, H5Tget_class,
-    H5Tget_member_index, H5Tget_member_type, H5Tget_native_type, H5Tget_sign, H5Tget_size,
-    H5Tget_super, H5Tinsert, H5Tvlen_create,
+    H5Tget_native_type, H5Tget_sign, H5Tget_size, H5Tget_super, H5Tinsert, H5Tvlen_create,
 };
 use std::ffi::CString;
 
@@ -46,12 +46,7 @@ fn read(
     // type (one hvl_t each, the dataset's element count checked); the sequences libhdf5
     // allocated are copied within their lengths, then reclaimed by it.
     unsafe {
-        let file_type = H5Dget_type(ds.id());
-        let index = if file_type >= 0 { H5Tget_member_index(file_type, name.as_ptr()) } else { -1 };
-        let own = if index >= 0 { H5Tget_member_type(file_type, index as u32) } else { -1 };
-        if file_type >= 0 {
-            H5Tclose(file_type);
-        }
+        let own = member_type(ds, &name);
         let is_vlen = own >= 0 && H5Tget_class(own) == H5T_class_t::H5T_VLEN;
         let base = if is_vlen { H5Tget_super(own) } else { -1 };
         let native =

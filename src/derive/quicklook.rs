@@ -14,6 +14,7 @@
 
 use super::error::DeriveError;
 use super::input::{self, Array};
+use super::plan::values_of;
 use super::plot_request::{Kind, PlotRequest, Sel};
 use super::slab::slab;
 use crate::cf::calendar::{Calendar, TimeAxis};
@@ -44,12 +45,15 @@ pub fn plot(
         }
     }
     let n = arr.dims.len();
+    // every dimension's coordinate, read once for the selection, the axes and the weights
+    let coords: Vec<Coord> =
+        arr.dims.iter().map(|dim| Coord::of(vfs, store, &meta, dim)).collect::<Result<_, _>>()?;
     let series = arr.dims.iter().position(|d| is_time(&meta, d)).unwrap_or(0);
     let mut ranges = Vec::with_capacity(n);
     let mut words = Vec::new();
     for (d, dim) in arr.dims.iter().enumerate() {
         let len = arr.shape[d];
-        let coord = Coord::of(vfs, store, &meta, dim)?;
+        let coord = &coords[d];
         let chosen = req.selection.iter().find(|(name, _)| name == dim).map(|(_, s)| s);
         let range = match chosen {
             Some(Sel::Range(lo, hi)) if *hi <= len => *lo..*hi,
@@ -87,8 +91,8 @@ pub fn plot(
     let title = if words.is_empty() { name } else { format!("{name}, {}", words.join(", ")) };
     let plot = match req.kind {
         Kind::Hist => Plot::Hist { values, bins: 50 },
-        Kind::Map => map(vfs, store, &meta, &arr, &ranges, values)?,
-        Kind::Line => line(vfs, store, &meta, &arr, &ranges, series, &values)?,
+        Kind::Map => map(vfs, store, (&meta, &arr, &coords), &ranges, values)?,
+        Kind::Line => line((&arr, &coords), &ranges, series, &values)?,
     };
     let cmap = Colormap::named(&req.cmap).map_err(|e| DeriveError::Request(e.to_string()))?;
     let fig = Figure { plot, title, units: attr("units"), cmap, size: (900, 450) };
@@ -104,8 +108,7 @@ pub fn plot(
 fn map(
     vfs: &Vfs,
     store: &Path,
-    meta: &Map<String, Value>,
-    arr: &Array,
+    (meta, arr, coords): (&Map<String, Value>, &Array, &[Coord]),
     ranges: &[Range<u64>],
     values: Vec<f64>,
 ) -> Result<Plot, DeriveError> {
@@ -124,8 +127,8 @@ fn map(
         let shape = ((yx[0].end - yx[0].start) as usize, (yx[1].end - yx[1].start) as usize);
         return Ok(Plot::Map { values, grid: Grid::Curvilinear { lon: lon_v, lat: lat_v, shape } });
     }
-    let x = Coord::of(vfs, store, meta, xdim)?.axis(&ranges[n - 1]);
-    let y = Coord::of(vfs, store, meta, ydim)?.axis(&ranges[n - 2]);
+    let x = coords[n - 1].axis(&ranges[n - 1]);
+    let y = coords[n - 2].axis(&ranges[n - 2]);
     Ok(Plot::Map { values, grid: Grid::Rectilinear { x, y } })
 }
 
@@ -157,34 +160,27 @@ fn curvilinear(
 
 /// A line along `series`, every other dimension averaged (by cos(latitude) along latitude).
 fn line(
-    vfs: &Vfs,
-    store: &Path,
-    meta: &Map<String, Value>,
-    arr: &Array,
+    (arr, coords): (&Array, &[Coord]),
     ranges: &[Range<u64>],
     series: usize,
     values: &[f64],
 ) -> Result<Plot, DeriveError> {
-    let Some(dim) = arr.dims.get(series) else {
+    if series >= arr.dims.len() {
         return Err(DeriveError::Request(format!(
             "{} has no dimension to draw a line along",
             arr.name
         )));
-    };
+    }
     let lens: Vec<usize> = ranges.iter().map(|r| (r.end - r.start) as usize).collect();
-    let weights: Vec<Vec<f64>> = arr
-        .dims
+    let weights: Vec<Vec<f64>> = coords
         .iter()
-        .enumerate()
-        .map(|(d, dim)| {
-            let c = Coord::of(vfs, store, meta, dim).ok();
-            match c.filter(|c| c.latitude) {
-                Some(c) => ranges[d]
-                    .clone()
-                    .map(|i| c.values.get(i as usize).map_or(1.0, |v| v.to_radians().cos()))
-                    .collect(),
-                None => vec![1.0; lens[d]],
-            }
+        .zip(ranges)
+        .map(|(c, r)| match c.latitude {
+            true => r
+                .clone()
+                .map(|i| c.values.get(i as usize).map_or(1.0, |v| v.to_radians().cos()))
+                .collect(),
+            false => vec![1.0; (r.end - r.start) as usize],
         })
         .collect();
     let mut sum = vec![0.0; lens[series]];
@@ -210,7 +206,7 @@ fn line(
         }
     }
     let y = sum.iter().zip(&wsum).map(|(s, w)| if *w > 0.0 { s / w } else { f64::NAN }).collect();
-    let x = Coord::of(vfs, store, meta, dim)?.axis(&ranges[series]);
+    let x = coords[series].axis(&ranges[series]);
     Ok(Plot::Line { x, y })
 }
 
@@ -237,8 +233,7 @@ impl Coord {
                 label: dim.to_string(),
             });
         };
-        let whole = 0..c.shape[0];
-        let values = slab(vfs, store, &c, std::slice::from_ref(&whole))?;
+        let values = values_of(vfs, store, &c)?;
         let attr = |k: &str| c.attrs.get(k).and_then(Value::as_str);
         let time = attr("units")
             .filter(|u| u.contains(" since "))

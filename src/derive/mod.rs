@@ -24,6 +24,7 @@ mod groups;
 mod input;
 mod output;
 mod plan;
+mod plot_coord;
 mod plot_request;
 mod quicklook;
 mod request;

@@ -14,16 +14,15 @@
 
 use super::error::DeriveError;
 use super::input::{self, Array};
-use super::plan::values_of;
+use super::plot_coord::{is_time, Coord};
 use super::plot_request::{Kind, PlotRequest, Sel};
 use super::slab::slab;
-use crate::cf::calendar::{Calendar, TimeAxis};
-use crate::plot::{self, Axis, Colormap, Figure, Grid, Plot};
+use crate::cf::geo::RotatedPole;
+use crate::plot::{self, Colormap, Figure, Grid, Plot};
 use crate::vfs::Vfs;
 use serde_json::{Map, Value};
 use std::ops::Range;
 use std::path::Path;
-use std::sync::Arc;
 
 /// The image for `req` of `store` (read through `vfs`, the derived view); `max_values`: the
 /// most values a plot may read.
@@ -88,10 +87,14 @@ pub fn plot(
         .into_iter()
         .find(|s| !s.is_empty())
         .unwrap_or_default();
+    let pole = rotated_pole(&meta, &arr);
+    if let (Kind::Map, Some(p)) = (req.kind, pole) {
+        words.push(p.describe());
+    }
     let title = if words.is_empty() { name } else { format!("{name}, {}", words.join(", ")) };
     let plot = match req.kind {
         Kind::Hist => Plot::Hist { values, bins: 50 },
-        Kind::Map => map(vfs, store, (&meta, &arr, &coords), &ranges, values)?,
+        Kind::Map => map(vfs, store, (&meta, &arr, &coords), &ranges, values, pole)?,
         Kind::Line => line((&arr, &coords), &ranges, series, &values)?,
     };
     let cmap = Colormap::named(&req.cmap).map_err(|e| DeriveError::Request(e.to_string()))?;
@@ -104,13 +107,16 @@ pub fn plot(
     })
 }
 
-/// A map: the last two dimensions as (y, x), every other of one step.
+/// A map: the last two dimensions as (y, x), every other of one step. On its 2-D longitude
+/// and latitude where the variable names them, else on true longitude and latitude
+/// computed from a rotated pole's grid coordinates, else on the dimensions' coordinates.
 fn map(
     vfs: &Vfs,
     store: &Path,
     (meta, arr, coords): (&Map<String, Value>, &Array, &[Coord]),
     ranges: &[Range<u64>],
     values: Vec<f64>,
+    pole: Option<RotatedPole>,
 ) -> Result<Plot, DeriveError> {
     let n = arr.dims.len();
     if n < 2 || ranges[..n - 2].iter().any(|r| r.end - r.start != 1) {
@@ -127,9 +133,35 @@ fn map(
         let shape = ((yx[0].end - yx[0].start) as usize, (yx[1].end - yx[1].start) as usize);
         return Ok(Plot::Map { values, grid: Grid::Curvilinear { lon: lon_v, lat: lat_v, shape } });
     }
-    let x = coords[n - 1].axis(&ranges[n - 1]);
-    let y = coords[n - 2].axis(&ranges[n - 2]);
+    let (yc, xc) = (&coords[n - 2], &coords[n - 1]);
+    if let Some(pole) = pole.filter(|_| !yc.values.is_empty() && !xc.values.is_empty()) {
+        let swap = input::array(meta, ydim).is_ok_and(|c| {
+            c.attrs.get("standard_name").and_then(Value::as_str) == Some("grid_longitude")
+        });
+        let (mut lon, mut lat) = (Vec::new(), Vec::new());
+        for j in ranges[n - 2].clone() {
+            for i in ranges[n - 1].clone() {
+                let (a, b) = (yc.values[j as usize], xc.values[i as usize]);
+                let (la, lo) = if swap { pole.unrotate(b, a) } else { pole.unrotate(a, b) };
+                lat.push(la);
+                lon.push(lo);
+            }
+        }
+        let len = |r: &Range<u64>| (r.end - r.start) as usize;
+        let shape = (len(&ranges[n - 2]), len(&ranges[n - 1]));
+        return Ok(Plot::Map { values, grid: Grid::Curvilinear { lon, lat, shape } });
+    }
+    let x = xc.axis(&ranges[n - 1]);
+    let y = yc.axis(&ranges[n - 2]);
     Ok(Plot::Map { values, grid: Grid::Rectilinear { x, y } })
+}
+
+/// The rotated pole of the variable's grid mapping, if its `grid_mapping` names one.
+fn rotated_pole(meta: &Map<String, Value>, arr: &Array) -> Option<RotatedPole> {
+    let name = arr.attrs.get("grid_mapping")?.as_str()?.trim();
+    let gm = input::array(meta, name).ok()?;
+    let text = gm.attrs.get("grid_mapping_name").and_then(Value::as_str);
+    RotatedPole::from_attrs(text, |k| gm.attrs.get(k).and_then(Value::as_f64))
 }
 
 /// The 2-D longitude and latitude arrays the variable's `coordinates` name over (y, x).
@@ -208,94 +240,4 @@ fn line(
     let y = sum.iter().zip(&wsum).map(|(s, w)| if *w > 0.0 { s / w } else { f64::NAN }).collect();
     let x = coords[series].axis(&ranges[series]);
     Ok(Plot::Line { x, y })
-}
-
-/// A dimension's coordinate: its values (the indices when it has none) and how to write them.
-struct Coord {
-    values: Vec<f64>,
-    time: Option<TimeAxis>,
-    latitude: bool,
-    label: String,
-}
-
-impl Coord {
-    fn of(
-        vfs: &Vfs,
-        store: &Path,
-        meta: &Map<String, Value>,
-        dim: &str,
-    ) -> Result<Coord, DeriveError> {
-        let Some(c) = input::array(meta, dim).ok().filter(|c| c.dims.len() == 1) else {
-            return Ok(Coord {
-                values: vec![],
-                time: None,
-                latitude: false,
-                label: dim.to_string(),
-            });
-        };
-        let values = values_of(vfs, store, &c)?;
-        let attr = |k: &str| c.attrs.get(k).and_then(Value::as_str);
-        let time = attr("units")
-            .filter(|u| u.contains(" since "))
-            .and_then(|u| TimeAxis::parse(u, Calendar::parse(attr("calendar")).ok()?).ok());
-        let latitude = attr("units").is_some_and(|u| u.starts_with("degrees_north"))
-            || attr("standard_name") == Some("latitude");
-        let label = plot::with_units(
-            attr("long_name").unwrap_or(dim),
-            if time.is_some() { "" } else { attr("units").unwrap_or("") },
-        );
-        Ok(Coord { values, time, latitude, label })
-    }
-
-    fn text(&self, i: u64) -> String {
-        let v = self.values.get(i as usize).copied().unwrap_or(i as f64);
-        match &self.time {
-            Some(t) => t
-                .label(v)
-                .map(|l| l.iso(t.calendar.has_year_zero()))
-                .unwrap_or_else(|| v.to_string()),
-            None => format!("{v}"),
-        }
-    }
-
-    /// The step a value names (see the module docs).
-    fn find(&self, v: &str) -> Option<u64> {
-        if self.time.is_some() {
-            let texts: Vec<String> = (0..self.values.len() as u64).map(|i| self.text(i)).collect();
-            if let Some(i) = texts.iter().position(|t| t.starts_with(v)) {
-                return Some(i as u64);
-            }
-            return texts.iter().rposition(|t| t.as_str() < v).map(|i| i as u64);
-        }
-        let x: f64 = v.parse().ok()?;
-        self.values
-            .iter()
-            .enumerate()
-            .filter(|(_, c)| c.is_finite())
-            .min_by(|a, b| (a.1 - x).abs().total_cmp(&(b.1 - x).abs()))
-            .map(|(i, _)| i as u64)
-    }
-
-    /// The plot's axis over `range` (indices when the dimension has no coordinate).
-    fn axis(&self, range: &Range<u64>) -> Axis {
-        let values: Vec<f64> = range
-            .clone()
-            .map(|i| self.values.get(i as usize).copied().unwrap_or(i as f64))
-            .collect();
-        let ticks: Option<plot::TickFormat> = self.time.map(|t| {
-            let f: plot::TickFormat = Arc::new(move |v| {
-                let iso = t.label(v).map(|l| l.iso(t.calendar.has_year_zero())).unwrap_or_default();
-                iso.get(..10).unwrap_or(&iso).to_string()
-            });
-            f
-        });
-        Axis { label: self.label.clone(), values, ticks }
-    }
-}
-
-fn is_time(meta: &Map<String, Value>, dim: &str) -> bool {
-    input::array(meta, dim)
-        .ok()
-        .and_then(|c| c.attrs.get("units").and_then(Value::as_str).map(|u| u.contains(" since ")))
-        .unwrap_or(false)
 }

@@ -1,5 +1,5 @@
 //! Horizontal extent: the smallest longitude arc holding a set of longitudes (antimeridian
-//! aware), the latitude range, the rotated-pole transform, and the GeoJSON geometry of a bbox.
+//! aware), the latitude range, and the GeoJSON geometry of a bbox.
 
 use serde_json::{json, Value};
 
@@ -11,15 +11,7 @@ const BINS: usize = 360 * BINS_PER_DEGREE as usize;
 /// antimeridian: regular global grids have equal gaps up to rounding noise.
 pub const GAP_TOLERANCE: f64 = 1e-3;
 
-/// `lon` normalised to [-180, 180).
-pub fn normalise(lon: f64) -> f64 {
-    let v = (lon + 180.0).rem_euclid(360.0) - 180.0;
-    if v >= 180.0 {
-        v - 360.0
-    } else {
-        v
-    }
-}
+use crate::cf::geo::normalise;
 
 /// Accumulates longitudes and latitudes, bounded memory.
 pub struct Extent {
@@ -87,27 +79,6 @@ impl Extent {
     }
 }
 
-/// True latitude/longitude (degrees) of rotated-grid point (`rlat`, `rlon`) for a rotated pole
-/// at true (`pole_lat`, `pole_lon`), the true north pole at grid longitude `north_pole_grid_lon`
-/// (CF `rotated_latitude_longitude`): rotate about the y axis by `pole_lat - 90`, then about
-/// the z axis by `pole_lon + 180`.
-pub fn unrotate(
-    rlat: f64,
-    rlon: f64,
-    pole_lat: f64,
-    pole_lon: f64,
-    north_pole_grid_lon: f64,
-) -> (f64, f64) {
-    let (phr, lar) = (rlat.to_radians(), (rlon - north_pole_grid_lon).to_radians());
-    let (x, y, z) = (phr.cos() * lar.cos(), phr.cos() * lar.sin(), phr.sin());
-    let pl = pole_lat.to_radians();
-    let x1 = x * pl.sin() - z * pl.cos();
-    let z1 = x * pl.cos() + z * pl.sin();
-    let lat = z1.atan2(x1.hypot(y)).to_degrees();
-    let lon = y.atan2(x1).to_degrees() + pole_lon + 180.0;
-    (lat, normalise(lon))
-}
-
 /// The GeoJSON geometry of a bbox: a point, a polygon, or two polygons when it crosses the
 /// antimeridian (RFC 7946 §3.1.9).
 pub fn geometry(b: [f64; 4]) -> Value {
@@ -143,18 +114,6 @@ mod tests {
         assert_eq!(arc(&global), (-180.0, 179.0));
         let centres: Vec<f64> = (0..360).map(|i| f64::from(i) + 0.5).collect();
         assert_eq!(arc(&centres), (-179.5, 179.5));
-        assert_eq!(normalise(180.0), -180.0);
-        assert_eq!(normalise(-180.0), -180.0);
-        assert_eq!(normalise(359.5), -0.5);
-    }
-
-    #[test]
-    fn rotated_pole_origin() {
-        // EURO-CORDEX: the rotated origin is 18°E, 50.75°N; the true pole lies on grid lon 0
-        let (lat, lon) = unrotate(0.0, 0.0, 39.25, -162.0, 0.0);
-        assert!((lat - 50.75).abs() < 1e-9 && (lon - 18.0).abs() < 1e-9);
-        let (lat, _) = unrotate(39.25, 0.0, 39.25, -162.0, 0.0);
-        assert!((lat - 90.0).abs() < 1e-9);
     }
 
     #[test]

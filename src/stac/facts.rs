@@ -4,10 +4,11 @@
 
 use super::cf::{all_vars, named_by, Var};
 use super::cube;
-use super::extent::{unrotate, Extent};
+use super::extent::Extent;
 use super::reading::{label_range, Ctx};
 use super::values::{attr, ArrayReader};
 use crate::cf::calendar::Label;
+use crate::cf::geo::RotatedPole;
 use crate::index::{AttrValue, Attrs};
 use crate::zarr::DatasetView;
 use serde_json::{json, Map, Value};
@@ -143,9 +144,7 @@ fn rotated(vars: &[Var<'_>], ctx: &mut Ctx<'_, '_>) -> Option<[f64; 4]> {
         v.attr("grid_mapping_name").is_some_and(|n| n.trim() == "rotated_latitude_longitude")
     })?;
     let num = |n: &str| attr(&mapping.node.attrs, n).and_then(AttrValue::as_f64);
-    let (pole_lat, pole_lon) =
-        (num("grid_north_pole_latitude")?, num("grid_north_pole_longitude")?);
-    let npgl = num("north_pole_grid_longitude").unwrap_or(0.0);
+    let pole = RotatedPole::from_attrs(mapping.attr("grid_mapping_name"), num)?;
     let in_group = |lat: bool| {
         let is = |v: &Var<'_>| if lat { v.is_grid_latitude() } else { v.is_grid_longitude() };
         vars.iter().find(|v| v.group == mapping.group && v.node.dims.len() == 1 && is(v)).cloned()
@@ -159,7 +158,7 @@ fn rotated(vars: &[Var<'_>], ctx: &mut Ctx<'_, '_>) -> Option<[f64; 4]> {
     let mut extent = Extent::default();
     for la in &lats {
         for lo in &lons {
-            let (lat, lon) = unrotate(*la, *lo, pole_lat, pole_lon, npgl);
+            let (lat, lon) = pole.unrotate(*la, *lo);
             extent.add_lat(lat);
             extent.add_lon(lon);
         }

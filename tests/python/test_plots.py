@@ -3,6 +3,7 @@ on a real `cloudify serve`. The PNG is decoded here: its size, colours that foll
 known gradient (west low, east high), masked cells in the background colour; selections by
 index and by value, SVG, 400s for what is not allowed, 413 over the size limit, a changed source
 drawn anew."""
+import re
 import struct
 import urllib.error
 import urllib.request
@@ -12,7 +13,7 @@ import netCDF4
 import numpy as np
 import pytest
 
-from conftest import served
+from conftest import FIXTURES, served
 
 VIRIDIS_LOW, VIRIDIS_HIGH = (68, 1, 84), (253, 231, 37)
 WHITE = (255, 255, 255)
@@ -181,3 +182,25 @@ def test_a_changed_source_is_drawn_anew(tmp_path):
         st = os.stat(tmp_path / "gradient.nc")
         os.utime(tmp_path / "gradient.nc", ns=(st.st_atime_ns, st.st_mtime_ns + 10**9))
         assert get(f"{u}/datasets/gradient/plot/tas/hist/viridis")[2] != first
+
+
+def test_a_rotated_pole_grid_is_drawn_on_true_longitude_and_latitude():
+    """rotated_pole.nc has only rlat/rlon and a rotated_latitude_longitude grid mapping: the map
+    is drawn as quadrilaterals on true longitude/latitude, its axes spanning the grid's true
+    bbox (cell centres 4.01–31.99°E, 45.14–55.75°N, as test_stac has it), the pole named."""
+    with served(FIXTURES / "stac") as u:
+        status, _, body = get(f"{u}/datasets/rotated_pole/plot/tas/map/viridis.svg")
+    assert status == 200
+    texts = [(float(x), float(y), t.strip()) for x, y, t in
+             re.findall(r'<text x="([\d.]+)" y="([\d.]+)"[^>]*>([^<]*)</text>', body.decode())]
+    assert texts[0][2] == "tas, rotated pole at 39.25°N 162°W"
+    words = {t for _, _, t in texts}
+    assert {"longitude", "latitude"} <= words
+    bottom = max(y for x, y, t in texts if t == "5" or t == "10")  # the x axis' tick row
+    xs = [float(t) for x, y, t in texts if y == bottom and re.fullmatch(r"-?[\d.]+", t)]
+    ys = [float(t) for x, y, t in texts if x == 60 and re.fullmatch(r"-?[\d.]+", t)]
+    assert xs and ys
+    # ticks at round numbers inside the drawn cells (centres ± half a cell), spanning them
+    assert all(0 <= v <= 36 for v in xs) and min(xs) <= 9 and max(xs) >= 27, xs
+    assert all(43 <= v <= 58 for v in ys) and min(ys) <= 47 and max(ys) >= 54, ys
+    assert body.count(b"<polygon") == 6 * 5  # one quadrilateral per cell

@@ -58,7 +58,7 @@ pub async fn handle(
             return plot::serve(app, &store, inner, (raw, headers, head)).await;
         }
         [kind @ ("reduce" | "groupby"), inner @ ..] => {
-            return derived::serve(app, &store, (kind, inner), raw, head).await;
+            return derived::serve(app, &store, (kind, inner), (raw, headers, head)).await;
         }
         [api @ ("zarr" | "kerchunk"), inner @ ..] => {
             let view = if *api == "zarr" { View::Decoded } else { View::Raw };

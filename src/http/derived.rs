@@ -2,14 +2,16 @@
 //! {coord}.{component}/{action}/…`: the path parsed into a [`crate::derive::Request`], the
 //! derived store made (or taken from its cache) on the blocking pool, and its file served.
 //! Bad requests are 400 with what is allowed, results over the limit 413; a computation stops
-//! when its request goes away (client gone, `--request-timeout`).
+//! when its request goes away (client gone, `--request-timeout`). A file's byte range is
+//! answered 206 (416 beyond its end), as the tree's files are.
 
 use super::path::tree_path;
+use super::range::{wanted, Wanted};
 use super::tree::{failed, plain};
 use super::App;
 use crate::derive::{DeriveError, Request};
 use axum::body::Body;
-use axum::http::{header, Response, StatusCode};
+use axum::http::{header, HeaderMap, Response, StatusCode};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -24,8 +26,7 @@ pub async fn serve(
     app: &Arc<App>,
     store: &str,
     (kind, rest): (&str, &[&str]),
-    raw: &str,
-    head: bool,
+    (raw, headers, head): (&str, &HeaderMap, bool),
 ) -> Response<Body> {
     let decoded: Option<Vec<String>> =
         rest.iter().map(|s| tree_path(s).ok()?.to_str().map(str::to_string)).collect();
@@ -68,11 +69,29 @@ pub async fn serve(
             None => return plain(StatusCode::NOT_FOUND, "not found\n"),
         }
     };
-    Response::builder()
-        .status(StatusCode::OK)
+    let size = body.len() as u64;
+    let builder = Response::builder()
         .header(header::CONTENT_TYPE, kind)
+        .header(header::ACCEPT_RANGES, "bytes")
+        .header(header::CACHE_CONTROL, "no-cache");
+    let range = headers.get(header::RANGE).and_then(|h| h.to_str().ok());
+    let (builder, body) = match wanted(range, size) {
+        Wanted::Whole => (builder.status(StatusCode::OK), body),
+        Wanted::Part(r) => {
+            let cr = format!("bytes {}-{}/{size}", r.start, r.end - 1);
+            let part = body.slice(r.start as usize..r.end as usize);
+            (builder.status(StatusCode::PARTIAL_CONTENT).header(header::CONTENT_RANGE, cr), part)
+        }
+        Wanted::Unsatisfiable => {
+            return builder
+                .status(StatusCode::RANGE_NOT_SATISFIABLE)
+                .header(header::CONTENT_RANGE, format!("bytes */{size}"))
+                .body(Body::empty())
+                .unwrap_or_default();
+        }
+    };
+    builder
         .header(header::CONTENT_LENGTH, body.len())
-        .header(header::CACHE_CONTROL, "no-cache")
         .body(if head { Body::empty() } else { Body::from(body) })
         .unwrap_or_default()
 }

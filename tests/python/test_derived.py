@@ -291,6 +291,32 @@ def test_listed_in_openapi_and_store_listing(url):
     assert {".zmetadata", "tas/.zarray", "season/0", "height/.zarray"} <= set(json.loads(body))
 
 
+def test_byte_ranges_of_a_derived_file(url):
+    """A derived file answers one byte range as the tree's files do (206, Content-Range), 416
+    beyond its end; the parts put together are the whole file."""
+    u = f"{url}/datasets/noleap/groupby/tas/time.month/mean/tas/0.0.0"
+    status, whole = get(u)
+    assert status == 200 and len(whole) > 20
+
+    def ranged(spec):
+        req = urllib.request.Request(u, headers={"Range": spec})
+        try:
+            with urllib.request.urlopen(req) as r:
+                return r.status, r.headers, r.read()
+        except urllib.error.HTTPError as e:
+            return e.code, e.headers, e.read()
+
+    status, headers, head = ranged("bytes=0-9")
+    assert (status, headers["Content-Range"]) == (206, f"bytes 0-9/{len(whole)}")
+    assert headers["Accept-Ranges"] == "bytes"
+    status, _, tail = ranged("bytes=10-")
+    assert status == 206 and head + tail == whole
+    status, _, last = ranged("bytes=-4")
+    assert status == 206 and last == whole[-4:]
+    status, headers, _ = ranged(f"bytes={len(whole)}-")
+    assert status == 416 and headers["Content-Range"] == f"bytes */{len(whole)}"
+
+
 def test_limit(archive):
     with served(archive[0], "--max-derived-size", "1000") as u:
         status, body = get(f"{u}/datasets/noleap/reduce/tas/time/median/.zmetadata")

@@ -15,7 +15,7 @@ use axum::http::{header, HeaderMap, Response, StatusCode};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
-use tracing::warn;
+use tracing::{info, warn};
 
 const USAGE: &str = "derived datasets: /datasets/{id}/reduce/{var}/{dim[,dim…]}/{action}/ or \
                      /datasets/{id}/groupby/{var}/{time coordinate}.{component}/{action}/ \
@@ -41,13 +41,18 @@ pub async fn serve(
         Err(e) => return plain(StatusCode::BAD_REQUEST, &format!("{e}\n{USAGE}")),
     };
     let permit = app.permits.clone().acquire_owned().await;
-    let (app2, path) = (app.clone(), PathBuf::from(store));
+    let (app2, path, raw2) = (app.clone(), PathBuf::from(store), raw.to_string());
     // dropped with this future when the client leaves or the request times out
     let cancel = Cancel(Arc::new(AtomicBool::new(false)));
     let flag = cancel.0.clone();
     let made = tokio::task::spawn_blocking(move || {
         let _permit = permit;
-        app2.derived.store(&path, &request, &flag)
+        let made = app2.derived.store(&path, &request, &flag);
+        if let Err(e @ DeriveError::Cancelled) = &made {
+            // logged here: the request's future, which would answer, is gone
+            info!(path = raw2, "derived computation stopped: {e}");
+        }
+        made
     })
     .await;
     let store = match made {
@@ -97,12 +102,14 @@ pub async fn serve(
 }
 
 /// The answer for a derivation that failed: the tree's errors as everywhere, a bad request
-/// 400, a result over the limit 413, anything else 500 (logged).
+/// 400, a result over the limit 413, a computation stopped because its request went away 503
+/// (nobody reads it), anything else 500 (logged).
 pub fn refused(raw: &str, e: DeriveError) -> Response<Body> {
     let code = match e {
         DeriveError::Tree(e) => return failed(raw, &e),
         DeriveError::Request(_) => StatusCode::BAD_REQUEST,
         DeriveError::TooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+        DeriveError::Cancelled => StatusCode::SERVICE_UNAVAILABLE,
         _ => StatusCode::INTERNAL_SERVER_ERROR,
     };
     if code == StatusCode::INTERNAL_SERVER_ERROR {

@@ -157,10 +157,11 @@ def summary_now(p, log):
 
 
 @contextlib.contextmanager
-def served(archive, *args, env=None):
+def served(archive, *args, env=None, log=None):
     """`cloudify serve archive` on a free loopback port: yield its base URL; SIGTERM and wait
-    at the end (the server lets in-flight responses finish). Logs land in a temporary file."""
-    log = Path(tempfile.mkstemp(prefix="cloudify-test-serve-", suffix=".log")[1])
+    at the end (the server lets in-flight responses finish). Logs land in `log` (a temporary
+    file unless given)."""
+    log = log or Path(tempfile.mkstemp(prefix="cloudify-test-serve-", suffix=".log")[1])
     if "--index-dir" not in args:
         args = ("--index-dir", str(INDEX_DIR), *args)
     p = subprocess.Popen([str(CLOUDIFY), "serve", str(archive), "--listen", "127.0.0.1:0",

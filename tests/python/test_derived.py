@@ -8,6 +8,7 @@ rounding. Sources are made here: fill values, missing_value, packing, the standa
 360_day calendars, an integer variable, grouping by a coordinate's values, and a collection of two files (open_mfdataset)."""
 import json
 import os
+import socket
 import urllib.error
 import urllib.request
 
@@ -16,7 +17,7 @@ import numpy as np
 import pytest
 import xarray as xr
 
-from conftest import FIXTURES, served
+from conftest import FIXTURES, poll, served
 
 ACTIONS = ["mean", "min", "max", "sum", "count", "std", "var", "median", "first", "last"]
 rng = np.random.default_rng(22)
@@ -315,6 +316,37 @@ def test_byte_ranges_of_a_derived_file(url):
     assert status == 206 and last == whole[-4:]
     status, headers, _ = ranged(f"bytes={len(whole)}-")
     assert status == 416 and headers["Content-Range"] == f"bytes */{len(whole)}"
+
+
+def test_a_computation_stops_when_its_client_goes_away(tmp_path):
+    """A client that hangs up on a long computation (a day-of-year mean over 2,000 one-step
+    chunks, 40 million values: seconds in a debug build) makes the server stop it between
+    chunks, which the log says."""
+    archive = tmp_path / "archive"
+    archive.mkdir()
+    with netCDF4.Dataset(archive / "big.nc", "w") as ds:
+        ds.createDimension("time", 2000)
+        ds.createDimension("lat", 100)
+        ds.createDimension("lon", 200)
+        t = ds.createVariable("time", "f8", ("time",))
+        t.units, t.calendar = "days since 2000-01-01", "noleap"
+        t[:] = np.arange(2000)
+        v = ds.createVariable("tas", "f4", ("time", "lat", "lon"), zlib=True, complevel=1,
+                              chunksizes=(1, 100, 200))
+        field = (np.arange(100)[:, None] + np.arange(200)).astype("f4")
+        for i in range(0, 2000, 500):
+            v[i:i + 500] = field + np.arange(i, i + 500, dtype="f4")[:, None, None]
+    log = tmp_path / "serve.log"
+    path = "/datasets/big/groupby/tas/time.dayofyear/mean/.zmetadata"
+    with served(archive, "--index-dir", "none", log=log) as u:
+        host, port = u.removeprefix("http://").split(":")
+        with socket.create_connection((host, int(port))) as s:  # ask, then hang up
+            s.sendall(f"GET {path} HTTP/1.1\r\nHost: {host}\r\n\r\n".encode())
+            s.settimeout(0.2)
+            with pytest.raises(TimeoutError):
+                s.recv(1)
+        assert poll(lambda: "derived computation stopped" in log.read_text(), 120), \
+            log.read_text()[-2000:]
 
 
 def test_limit(archive):

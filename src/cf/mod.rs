@@ -4,3 +4,4 @@
 
 pub mod calendar;
 pub mod geo;
+pub mod time_axis;

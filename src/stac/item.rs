@@ -214,7 +214,7 @@ fn assets(place: &ItemPlace<'_>, store_name: &str) -> Vec<(String, stac::Asset)>
         };
         let mut a = stac::Asset::new(href).role("thumbnail");
         a.r#type = Some("image/png".into());
-        let kind = if thumb.map { "map at the last time step" } else { "area mean" };
+        let kind = if thumb.map { "map" } else { "line" };
         a.title = Some(format!("{} ({kind}, {THUMBNAIL_CMAP})", thumb.var));
         out.push(("thumbnail".to_string(), a));
     }

@@ -1,8 +1,10 @@
 //! Which quick-look image stands for a dataset (`--thumbnails`): the first data variable of
 //! the root group whose last two dimensions are horizontal (x/y coordinates, or 2-D
 //! latitude/longitude named by its `coordinates`) is drawn as a map at the last step of every
-//! other dimension; without one, the first numeric data variable as a line (an area mean
-//! along time); nothing plottable, no thumbnail. A pure function of the index, so that the
+//! other dimension; without one, the first whose last two dimensions are of more than one
+//! step and not time (a swath, a section, a grid without coordinates: a map on its indexes);
+//! without one, the first numeric data variable as a line (an area mean along time);
+//! nothing plottable, no thumbnail. A pure function of the index, so that the
 //! item that names the image and the image itself make the same choice.
 
 use super::cf::{all_vars, named_by, Var};
@@ -42,9 +44,25 @@ pub fn choose(view: &DatasetView) -> Option<Thumbnail> {
         .filter(|v| v.node.dtype.is_number() && !v.node.shape.is_empty())
         .filter(|v| v.node.shape.iter().all(|n| *n > 0))
         .collect();
-    let map = data.iter().find(|v| horizontal_last_two(v, &vars));
+    let map = data
+        .iter()
+        .find(|v| horizontal_last_two(v, &vars))
+        .or_else(|| data.iter().find(|v| plane_last_two(v, &vars)));
     let pick = map.or(data.first())?;
     Some(Thumbnail { var: pick.node.name.clone(), map: map.is_some() })
+}
+
+/// Whether the last two dimensions of `v` have more than one step each and neither is time.
+fn plane_last_two(v: &Var<'_>, vars: &[Var<'_>]) -> bool {
+    let n = v.node.dims.len();
+    if n < 2 || v.node.shape[n - 2..].iter().any(|len| *len < 2) {
+        return false;
+    }
+    let time = |d: &String| {
+        vars.iter()
+            .any(|c| c.group.is_empty() && c.node.name == *d && c.is_dim_coord() && c.is_time())
+    };
+    !v.node.dims[n - 2..].iter().any(time)
 }
 
 /// Whether the last two dimensions of `v` are a horizontal grid.

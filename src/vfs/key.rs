@@ -74,13 +74,15 @@ impl NodeKey {
         NodeKey::Dir(PathBuf::new())
     }
 
-    /// The source file this node is generated from, if any.
+    /// The source file this node is generated from, if any (a collection's or a derived
+    /// store's: its store's path, which [`super::Stale`] names when one of its sources changes).
     pub fn source(&self) -> Option<&PathBuf> {
         match self {
             NodeKey::Dataset { source, .. }
             | NodeKey::Item { source, .. }
-            | NodeKey::Thumbnail { source, .. } => Some(source),
-            NodeKey::Dir(_) | NodeKey::Catalog(_) | NodeKey::Derived { .. } => None,
+            | NodeKey::Thumbnail { source, .. }
+            | NodeKey::Derived { name: source, .. } => Some(source),
+            NodeKey::Dir(_) | NodeKey::Catalog(_) => None,
         }
     }
 

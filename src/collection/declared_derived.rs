@@ -71,3 +71,44 @@ impl DeclaredDerived {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::declared::load_all;
+
+    #[test]
+    fn derived_declarations_are_read_and_their_shape_checked() {
+        let dir = std::env::temp_dir().join(format!("declared-derived-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let write = |text: &str| {
+            let p = dir.join("d.toml");
+            std::fs::write(&p, text).unwrap();
+            load_all(&p)
+        };
+        let groupby = "[[derived]]\nname = \"c/clim.zarr\"\ndataset = \"tas.zarr\"\n\
+                       variable = \"tas\"\nderive = \"groupby\"\nby = \"time.month\"\n\
+                       action = \"mean\"\n";
+        let (collections, derived) = write(groupby).unwrap();
+        assert!(collections.is_empty());
+        assert_eq!(
+            (derived[0].what(), derived[0].name.to_str()),
+            ("time.month".into(), Some("c/clim.zarr"))
+        );
+        let reduce = groupby
+            .replace("groupby", "reduce")
+            .replace("by = \"time.month\"", "dims = [\"lat\", \"lon\"]");
+        assert_eq!(write(&reduce).unwrap().1[0].what(), "lat,lon");
+        for (bad, words) in [
+            (groupby.replace("c/clim.zarr", "/abs.zarr"), "name must"),
+            (groupby.replace("tas.zarr", "tas.nc"), "dataset must"),
+            (groupby.replace("by = \"time.month\"\n", ""), "needs by"),
+            (reduce.replace("dims = [\"lat\", \"lon\"]\n", ""), "needs dims"),
+            (groupby.replace("groupby", "rolling"), "derive must"),
+            (format!("{groupby}bogus = 1\n"), "bogus"),
+        ] {
+            let e = write(&bad).unwrap_err().to_string();
+            assert!(e.contains(words), "{e}");
+        }
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}

@@ -106,6 +106,22 @@ impl Vfs {
         source.parent().unwrap_or(Path::new("")).join(store)
     }
 
+    /// The attributes of the thumbnail of `source`: its size as drawn last from this very
+    /// source (images are drawn alike from the same data), else drawn now. A second walk
+    /// (`rsync` comparing sizes and times) draws nothing again, even once the image itself
+    /// has left the cache.
+    pub(super) fn thumbnail_attr(
+        &self,
+        source: &Path,
+        store: &std::ffi::OsStr,
+    ) -> Result<Attr, VfsError> {
+        let stat = self.source_stat(source)?;
+        match self.thumb_sizes.get(source, &stat.identity) {
+            Some(size) => Ok(Attr::of_source(&stat, Kind::File, size)),
+            None => Ok(self.thumbnail_file(source, store)?.0),
+        }
+    }
+
     /// The thumbnail of `source` (shown beside store `store`), drawn or cached, and its
     /// attributes. Nothing to plot, or a dataset that cannot be read: [`NO_THUMBNAIL`]
     /// (logged).

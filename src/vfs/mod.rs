@@ -273,7 +273,7 @@ impl Vfs {
             }
             NodeKey::Catalog(rel) => Ok(self.catalog_file(rel)?.0),
             NodeKey::Item { source, store } => Ok(self.item_file(source, store)?.0),
-            NodeKey::Thumbnail { source, store } => Ok(self.thumbnail_file(source, store)?.0),
+            NodeKey::Thumbnail { source, store } => self.thumbnail_attr(source, store),
             NodeKey::Derived { name, inner } => self.derived_attr(name, inner),
         }
     }

@@ -51,7 +51,7 @@ impl ItemSizes {
         self.0.lock().unwrap_or_else(|e| e.into_inner()).remove(source);
     }
 
-    fn get(&self, source: &Path, identity: &Identity) -> Option<u64> {
+    pub(super) fn get(&self, source: &Path, identity: &Identity) -> Option<u64> {
         let map = self.0.lock().unwrap_or_else(|e| e.into_inner());
         map.get(source).filter(|(id, _)| id == identity).map(|(_, size)| *size)
     }

@@ -3,8 +3,8 @@
 //! `crate::stac::thumbnail`) and the derived stores declared in the `--collections` file
 //! (`[[derived]]`), computed on first use and cached as the HTTP routes' results are (the
 //! same caches, keyed by the source's identity). Declarations are checked when this is made
-//! (start-up): an unknown dataset, variable, grouping or action refuses the mount with a
-//! message naming the declaration.
+//! (start-up): an unknown dataset, variable, grouping or action, or a name in no directory of
+//! the archive, refuses the mount with a message naming the declaration.
 
 use super::plot_request::{Kind, PlotRequest};
 use super::{DeriveError, Derived, Request, Store};
@@ -53,6 +53,12 @@ impl Generated {
             let request =
                 Request::parse(&d.derive, &d.variable, &d.what(), &d.action).map_err(failed)?;
             derived.check(&d.dataset, &request).map_err(failed)?;
+            let dir = d.name.parent().unwrap_or(Path::new(""));
+            if !matches!(derived.vfs.resolve(dir), Ok(crate::vfs::NodeKey::Dir(_))) {
+                let why =
+                    format!("its directory {} is not a directory of the archive", dir.display());
+                return Err(failed(DeriveError::Request(why)));
+            }
             out.push((d.name.clone(), d.dataset.clone(), request));
         }
         Ok(Generated { derived, declared: out })

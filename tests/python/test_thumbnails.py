@@ -159,10 +159,15 @@ def test_public_url_makes_the_href_absolute(archive):
         assert doc["assets"]["thumbnail"]["href"] == href
 
 
-def test_declared_groupby_store_reads_as_xarray(mnt, archive):
+def test_declared_groupby_store_reads_as_xarray(mnt, url, archive):
     got = xr.open_zarr(mnt / "clim" / "tas_monthly_clim.zarr")
     want = xr.open_dataset(archive / "noleap.nc", engine="netcdf4")
     same(got, want.tas.groupby("time.month").mean(), "tas")
+    # the served tree shows it too, with the route's bytes
+    over_http = xr.open_zarr(f"{url}/clim/tas_monthly_clim.zarr")
+    same(over_http, want.tas.groupby("time.month").mean(), "tas")
+    route = get(f"{url}/datasets/noleap/groupby/tas/time.month/mean/.zmetadata")[1]
+    assert route == (mnt / "clim" / "tas_monthly_clim.zarr" / ".zmetadata").read_bytes()
     files = sorted(p.name for p in (mnt / "clim" / "tas_monthly_clim.zarr" / "tas").iterdir())
     for f in files:  # exact sizes before reading
         p = mnt / "clim" / "tas_monthly_clim.zarr" / "tas" / f
@@ -191,6 +196,7 @@ def test_a_store_over_the_limit_is_eio_and_harms_nothing_else(archive):
     (("dataset", "noleap.zarr", "missing.zarr"), "missing.zarr"),
     (("action", "mean", "avg"), "avg"),
     (("by", "time.month", "time.week"), "week"),
+    (("name", "clim/tas_monthly_clim.zarr", "nowhere/tas_monthly_clim.zarr"), "nowhere"),
 ])
 def test_bad_declarations_refuse_the_mount(archive, tmp_path, change, words):
     key, old, new = change
@@ -203,7 +209,7 @@ def test_bad_declarations_refuse_the_mount(archive, tmp_path, change, words):
     if r.returncode == 0:
         subprocess.run(["fusermount3", "-u", str(mnt)])
     assert r.returncode != 0
-    assert "clim/tas_monthly_clim.zarr" in r.stderr and words in r.stderr, r.stderr
+    assert "tas_monthly_clim.zarr" in r.stderr and words in r.stderr, r.stderr
 
 
 def test_a_changed_source_is_drawn_and_computed_anew(tmp_path):

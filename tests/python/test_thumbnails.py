@@ -232,3 +232,18 @@ def test_a_changed_source_is_drawn_and_computed_anew(tmp_path):
         assert float(after.max()) > before
         redrawn = (m / "noleap.thumbnail.png").read_bytes()
         assert redrawn != image and os.stat(m / "noleap.thumbnail.png").st_size == len(redrawn)
+
+
+def test_a_listing_draws_nothing(archive):
+    """Listing directories (readdir, no stat: `ls`, `find -maxdepth 1 -name`) reads no dataset:
+    nothing indexed, nothing drawn; the first stat of a thumbnail draws it."""
+    with mounted(archive, "--thumbnails", "--index-dir", "none") as m:
+        names = os.listdir(m) + os.listdir(m / "clim")
+        assert sorted(n for n in names if n.endswith(".thumbnail.png")) == [
+            "curvilinear.thumbnail.png", "gradient.thumbnail.png", "noleap.thumbnail.png",
+            "scalar.thumbnail.png", "series.thumbnail.png"]
+        log = (m.parent / (m.name + ".log")).read_text()
+        assert "series.nc" not in log and "no thumbnail" not in log
+        assert os.stat(m / "series.thumbnail.png").st_size > 1000
+        log = (m.parent / (m.name + ".log")).read_text()
+        assert "indexed file=" in log and "series.nc" in log

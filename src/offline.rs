@@ -61,6 +61,8 @@ pub fn file_item(
         config: &options.config,
         public_url: options.public_url.as_deref(),
         zarr_format: zarr_format.number(),
+        // no images offline (they are drawn by a mount or a server with --thumbnails)
+        thumbnail: None,
     };
     Ok(stac::item::item(&facts, &place))
 }

@@ -5,11 +5,14 @@
 //! one-line reason and exits 1).
 
 use clap::{CommandFactory, Parser};
+use cloudify_mount::derive::{DeriveOptions, Derived, Generated};
 use cloudify_mount::fuse::config::{MountConfig, MountFlags};
+use cloudify_mount::vfs::{Generator, VfsOptions};
 use std::io::{BufRead, BufReader};
 use std::os::fd::{FromRawFd, IntoRawFd};
 use std::path::PathBuf;
 use std::process::{Command, ExitCode, Stdio};
+use std::sync::Arc;
 use std::time::Duration;
 use tree_args::TreeArgs;
 
@@ -61,12 +64,19 @@ struct Cli {
     #[arg(long, value_name = "KIB", default_value_t = cloudify_mount::fuse::readahead::DEFAULT_KIB,
         help_heading = "Mount")]
     readahead: u32,
+    /// Bytes a derived store declared in --collections (`[[derived]]`) may take, and the
+    /// memory its computation may hold; a larger one cannot be read (EIO, logged). Also
+    /// bounds the values a thumbnail reads (an eighth of it).
+    #[arg(long, default_value_t = 256 << 20, value_name = "BYTES", help_heading = "Mount")]
+    max_derived_size: u64,
     #[command(flatten)]
     tree: TreeArgs,
 }
 
 fn config(cli: &Cli) -> Result<MountConfig, String> {
     let flags = MountFlags::parse_with(&cli.options, &long_options()).map_err(|e| e.to_string())?;
+    let vfs = cli.tree.vfs_options()?;
+    let generator = generator(cli, &vfs)?;
     Ok(MountConfig {
         archive: cli.archive.clone(),
         mountpoint: cli.mountpoint.clone(),
@@ -76,8 +86,30 @@ fn config(cli: &Cli) -> Result<MountConfig, String> {
         }),
         ttl: Duration::from_secs(cli.attr_timeout),
         readahead_kib: cli.readahead,
-        vfs: cli.tree.vfs_options()?,
+        vfs,
+        generator,
     })
+}
+
+/// What draws thumbnails and computes the declared derived stores, if the tree shows any:
+/// derived datasets over a tree of their own; the declarations are checked here (start-up).
+fn generator(cli: &Cli, vfs: &VfsOptions) -> Result<Option<Arc<dyn Generator>>, String> {
+    if !vfs.thumbnails && vfs.derived.is_empty() {
+        return Ok(None);
+    }
+    let options = DeriveOptions {
+        max_size: cli.max_derived_size,
+        cache_bytes: cli.max_derived_size.saturating_mul(2),
+        threads: std::thread::available_parallelism().map_or(1, |n| n.get()).min(4),
+    };
+    let derived = Derived::new(&cli.archive, vfs, options)
+        .map_err(|e| format!("{}: {e}", cli.archive.display()))?;
+    let made = Generated::new(Arc::new(derived), &vfs.derived);
+    let made = made.map_err(|e| match &cli.tree.collections {
+        Some(file) => format!("{}: {e}", file.display()),
+        None => e.to_string(),
+    })?;
+    Ok(Some(Arc::new(made)))
 }
 
 /// The long options that may also be given in `-o` lists (not the hidden ones).

@@ -13,6 +13,7 @@
 //! `**` any number of directories. A declared collection wins over the automatic rule for
 //! its members. Its directory (the name's parent) must be a directory of the archive.
 
+use super::declared_derived::DeclaredDerived;
 use serde::Deserialize;
 use std::path::{Component, Path, PathBuf};
 
@@ -38,6 +39,8 @@ pub struct Declared {
 struct File {
     #[serde(default)]
     collection: Vec<Declared>,
+    #[serde(default)]
+    derived: Vec<DeclaredDerived>,
 }
 
 /// Why a collections file is refused (at start: the mount is not made).
@@ -47,12 +50,18 @@ pub enum DeclaredError {
     Read { path: PathBuf, source: std::io::Error },
     #[error("{}: {source}", path.display())]
     Parse { path: PathBuf, source: toml::de::Error },
-    #[error("{}: collection {name}: {why}", path.display())]
+    #[error("{}: {name}: {why}", path.display())]
     Invalid { path: PathBuf, name: String, why: &'static str },
 }
 
 /// The collections of the TOML file at `path`.
 pub fn load(path: &Path) -> Result<Vec<Declared>, DeclaredError> {
+    Ok(load_all(path)?.0)
+}
+
+/// The collections and the derived datasets (`[[derived]]`, see `declared_derived.rs`) of the
+/// TOML file at `path`.
+pub fn load_all(path: &Path) -> Result<(Vec<Declared>, Vec<DeclaredDerived>), DeclaredError> {
     let text = std::fs::read_to_string(path)
         .map_err(|source| DeclaredError::Read { path: path.to_path_buf(), source })?;
     let file: File = toml::from_str(&text)
@@ -75,7 +84,13 @@ pub fn load(path: &Path) -> Result<Vec<Declared>, DeclaredError> {
             return Err(invalid("says neither join nor union"));
         }
     }
-    Ok(file.collection)
+    for d in &file.derived {
+        if let Some(why) = d.malformed() {
+            let name = d.name.display().to_string();
+            return Err(DeclaredError::Invalid { path: path.to_path_buf(), name, why });
+        }
+    }
+    Ok((file.collection, file.derived))
 }
 
 impl Declared {

@@ -12,6 +12,7 @@
 //!  read.rs      a member's array read whole through the served chunk path
 //!  union.rs     members grouped by their variables, each group joined, merged into one
 //!  declared.rs  collections named in a TOML file (--collections): name, member globs
+//!  declared_derived.rs  derived datasets named in the same file ([[derived]])
 //!  cmip_tree.rs --union-parent: CMIP/CORDEX-style <variable_id>/[<grid>/]<version>/ trees
 //!  ncml/        THREDDS NcML aggregation files: members, join or union, edits
 //!  recipe.rs    a Combine plus an NcML file's edits: combine(), the one entry point
@@ -27,6 +28,7 @@ pub mod by_name;
 pub mod cmip_tree;
 mod combine;
 pub mod declared;
+pub mod declared_derived;
 mod dim_order;
 mod error;
 mod generated_time;

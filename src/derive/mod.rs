@@ -20,6 +20,7 @@
 mod accumulate;
 mod compute;
 mod error;
+mod generated;
 mod groups;
 mod input;
 mod output;
@@ -31,6 +32,7 @@ mod request;
 mod slab;
 
 pub use error::DeriveError;
+pub use generated::{DeclarationError, Generated};
 pub use output::Store;
 pub use plot_request::PlotRequest;
 pub use request::{Action, Request};
@@ -81,6 +83,9 @@ impl Derived {
         o.zarr_format = ZarrFormat::V2;
         o.structured_arrays = false;
         o.stac.enabled = false;
+        // the mount's generated files are made from this tree, not shown in it
+        o.thumbnails = false;
+        o.derived = Vec::new();
         // chunks are read once, streamed: a small cache
         o.cache_bytes = o.cache_bytes.min(64 << 20);
         let cache = moka::sync::Cache::builder()

@@ -116,6 +116,9 @@ pub struct MountConfig {
     /// The mount's readahead in KiB (0: the kernel's default), see [`super::readahead`].
     pub readahead_kib: u32,
     pub vfs: VfsOptions,
+    /// What draws thumbnails and computes declared derived stores (made by the binary from
+    /// a layer above this one), if the tree shows any.
+    pub generator: Option<std::sync::Arc<dyn crate::vfs::Generator>>,
 }
 
 #[cfg(test)]

@@ -10,7 +10,10 @@ pub fn errno(e: &VfsError) -> i32 {
         VfsError::IsDir => libc::EISDIR,
         VfsError::ReadOnly => libc::EROFS,
         VfsError::Outside => libc::EACCES,
-        VfsError::Dataset(_) | VfsError::Io(_) | VfsError::Chunk(_) => libc::EIO,
+        VfsError::Dataset(_)
+        | VfsError::Io(_)
+        | VfsError::Chunk(_)
+        | VfsError::Generated { .. } => libc::EIO,
     }
 }
 

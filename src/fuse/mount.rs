@@ -183,7 +183,12 @@ pub fn run(cfg: &MountConfig, mut ready: Option<std::fs::File>) -> Result<(), Mo
     let vfs = Vfs::new(&cfg.archive, cfg.vfs.clone())
         .map_err(|e| MountError::Archive(cfg.archive.display().to_string(), e.to_string()));
     let vfs = match vfs {
-        Ok(v) => Arc::new(InodeVfs::new(Arc::new(v))),
+        Ok(v) => {
+            if let Some(g) = &cfg.generator {
+                v.set_generator(g.clone());
+            }
+            Arc::new(InodeVfs::new(Arc::new(v)))
+        }
         Err(e) => {
             report(&mut ready, &e.to_string());
             return Err(e);

@@ -14,6 +14,9 @@ pub enum HttpError {
     Runtime(#[source] std::io::Error),
     #[error("serving: {0}")]
     Serve(#[source] std::io::Error),
+    /// A derived store declared in the `--collections` file cannot be computed.
+    #[error("{0}")]
+    Declared(#[source] crate::derive::DeclarationError),
 }
 
 /// The status a request is answered with for `e`.
@@ -22,9 +25,10 @@ pub fn status(e: &VfsError) -> StatusCode {
         VfsError::NotFound | VfsError::NotDir | VfsError::Outside => StatusCode::NOT_FOUND,
         VfsError::IsDir => StatusCode::NOT_FOUND,
         VfsError::ReadOnly => StatusCode::METHOD_NOT_ALLOWED,
-        VfsError::Dataset(_) | VfsError::Io(_) | VfsError::Chunk(_) => {
-            StatusCode::INTERNAL_SERVER_ERROR
-        }
+        VfsError::Dataset(_)
+        | VfsError::Io(_)
+        | VfsError::Chunk(_)
+        | VfsError::Generated { .. } => StatusCode::INTERNAL_SERVER_ERROR,
     }
 }
 

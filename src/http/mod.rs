@@ -96,7 +96,7 @@ pub struct App {
     cache_control: String,
     request_timeout: std::time::Duration,
     /// Derived datasets (their own view of the archive).
-    derived: crate::derive::Derived,
+    derived: Arc<crate::derive::Derived>,
 }
 
 impl App {
@@ -171,6 +171,9 @@ pub fn run(cfg: ServeConfig, ready: impl FnOnce(SocketAddr)) -> Result<(), HttpE
             .map_err(|source| HttpError::Archive { path: cfg.archive.clone(), source })?;
         Ok(Tree { vfs, digest })
     };
+    let derived = crate::derive::Derived::new(&cfg.archive, &cfg.vfs, cfg.derive)
+        .map_err(|source| HttpError::Archive { path: cfg.archive.clone(), source })?;
+    let derived = Arc::new(derived);
     let app = Arc::new(App {
         tree: tree(options)?,
         other: tree(other)?,
@@ -180,9 +183,16 @@ pub fn run(cfg: ServeConfig, ready: impl FnOnce(SocketAddr)) -> Result<(), HttpE
         cors_origin: cfg.cors_origin.as_deref().and_then(|o| HeaderValue::from_str(o).ok()),
         cache_control: format!("public, max-age={}", cfg.max_age),
         request_timeout: cfg.request_timeout,
-        derived: crate::derive::Derived::new(&cfg.archive, &cfg.vfs, cfg.derive)
-            .map_err(|source| HttpError::Archive { path: cfg.archive.clone(), source })?,
+        derived: derived.clone(),
     });
+    // thumbnails and declared derived stores in the tree: drawn and computed by `derived`
+    if cfg.vfs.thumbnails || !cfg.vfs.derived.is_empty() {
+        let generator = crate::derive::Generated::new(derived, &cfg.vfs.derived)
+            .map_err(HttpError::Declared)?;
+        let generator: Arc<dyn crate::vfs::Generator> = Arc::new(generator);
+        app.tree.vfs.set_generator(generator.clone());
+        app.other.vfs.set_generator(generator);
+    }
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .thread_name("cloudify-http")

@@ -4,6 +4,7 @@
 use super::config::{expand, StacConfig};
 use super::extent::geometry;
 use super::facts::Facts;
+use super::thumbnail::{Thumbnail, THUMBNAIL_CMAP};
 use crate::cf::calendar::{Calendar, Label};
 use chrono::{DateTime, Timelike, Utc};
 use serde_json::{json, Value};
@@ -32,6 +33,8 @@ pub struct ItemPlace<'a> {
     pub public_url: Option<&'a str>,
     /// The Zarr version of the store (2 or 3).
     pub zarr_format: u8,
+    /// The quick-look image beside the item (`--thumbnails`): its file name and what it shows.
+    pub thumbnail: Option<(String, Thumbnail)>,
 }
 
 /// Relative href of the root catalog from a directory `depth` levels below it.
@@ -199,6 +202,22 @@ fn assets(place: &ItemPlace<'_>, store_name: &str) -> Vec<(String, stac::Asset)>
     let mut data = stac::Asset::new(href).role("data");
     data.title = Some(format!("{store_name} (Zarr v{}, consolidated)", place.zarr_format));
     out.push(("data".to_string(), zarr_asset(data, place.zarr_format)));
+    if let Some((file, thumb)) = &place.thumbnail {
+        // beside the item, as the store is; absolute where the tree is published
+        let href = match values[0].1 {
+            Some(url) => {
+                let dir = place.store.rsplit_once('/').map_or("", |(d, _)| d);
+                let dir = if dir.is_empty() { String::new() } else { format!("{dir}/") };
+                format!("{url}/{dir}{file}")
+            }
+            None => format!("./{file}"),
+        };
+        let mut a = stac::Asset::new(href).role("thumbnail");
+        a.r#type = Some("image/png".into());
+        let kind = if thumb.map { "map" } else { "line" };
+        a.title = Some(format!("{} ({kind}, {THUMBNAIL_CMAP})", thumb.var));
+        out.push(("thumbnail".to_string(), a));
+    }
     for (key, t) in &place.config.assets {
         // an asset whose placeholders have no value (no --public-url) is left out
         let Some(href) = expand(&t.href, &values) else { continue };

@@ -15,12 +15,14 @@ pub mod extent;
 pub mod facts;
 pub mod item;
 mod reading;
+pub mod thumbnail;
 pub mod values;
 
 pub use catalog::{catalog_json, CatalogPlace};
 pub use config::{ConfigError, StacConfig};
 pub use facts::{facts, Facts};
 pub use item::{item_json, unreadable_item_json, ItemPlace};
+pub use thumbnail::{Thumbnail, THUMBNAIL_SUFFIX};
 pub use values::ArrayReader;
 
 /// File name of each directory's catalog.

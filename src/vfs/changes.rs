@@ -24,7 +24,8 @@ pub struct Stale {
     /// entries a client may hold).
     pub names: Vec<OsString>,
     /// The collections (their store's key, archive-relative) the source is or was a member
-    /// of: every node generated from them is stale too.
+    /// of, and the derived stores computed from it or them: every node generated from them is
+    /// stale too.
     pub collections: Vec<PathBuf>,
     /// Other directories whose listing the change made stale (`--union-parent`: a parent of
     /// variable trees), each with the names in it a client may hold stale.
@@ -39,7 +40,10 @@ impl Stale {
                 rel.as_os_str() == self.dir.as_os_str()
                     || self.parents.iter().any(|(p, _)| p.as_os_str() == rel.as_os_str())
             }
-            NodeKey::Dataset { source, .. } | NodeKey::Item { source, .. } => {
+            NodeKey::Dataset { source, .. }
+            | NodeKey::Item { source, .. }
+            | NodeKey::Thumbnail { source, .. }
+            | NodeKey::Derived { name: source, .. } => {
                 source.as_os_str() == self.source.as_os_str()
                     || self.collections.iter().any(|c| c.as_os_str() == source.as_os_str())
             }
@@ -69,12 +73,14 @@ fn names_of(listing: &Listing, rel: &Path, out: &mut BTreeSet<OsString>) {
     let ours = |f: &OsString| f == file || stores.contains(f);
     for e in &listing.entries {
         let hit = match e {
-            ArchiveEntry::Dataset { file: f, .. } | ArchiveEntry::Item { file: f, .. } => ours(f),
+            ArchiveEntry::Dataset { file: f, .. }
+            | ArchiveEntry::Item { file: f, .. }
+            | ArchiveEntry::Thumbnail { file: f, .. } => ours(f),
             ArchiveEntry::Collection { name, .. } | ArchiveEntry::Ncml { name, .. } => {
                 stores.contains(name)
             }
             ArchiveEntry::Dir { name } => name == file,
-            ArchiveEntry::Catalog { .. } => false,
+            ArchiveEntry::Catalog { .. } | ArchiveEntry::Derived { .. } => false,
         };
         if hit {
             out.insert(e.name().clone());
@@ -152,6 +158,16 @@ impl Vfs {
                 }
             }
             parents.push((p.dir, p.names));
+        }
+        // derived stores computed from the source or one of its collections
+        if !self.derived.is_empty() {
+            let mut from: Vec<&Path> = collections.iter().map(PathBuf::as_path).collect();
+            from.push(rel);
+            for name in self.derived_from(&from) {
+                if !collections.contains(&name) {
+                    collections.push(name);
+                }
+            }
         }
         Some(Stale { source: rel.to_path_buf(), dir, names, collections, parents })
     }

@@ -24,13 +24,23 @@ pub enum VfsError {
     /// A chunk's bytes could not be produced (logged where it happened).
     #[error("I/O error: {0}")]
     Chunk(#[source] ChunkError),
+    /// A generated file (thumbnail, derived store) could not be made (logged where it
+    /// happened).
+    #[error("{what} cannot be made: {source}")]
+    Generated { what: String, source: super::generated::GenerateError },
 }
 
 impl VfsError {
     /// The request failed on the archive's side (reading or indexing a source), not on what
     /// was asked for.
     pub fn is_failure(&self) -> bool {
-        matches!(self, VfsError::Dataset(_) | VfsError::Io(_) | VfsError::Chunk(_))
+        matches!(
+            self,
+            VfsError::Dataset(_)
+                | VfsError::Io(_)
+                | VfsError::Chunk(_)
+                | VfsError::Generated { .. }
+        )
     }
 }
 

@@ -18,6 +18,10 @@ pub enum NodeKey {
     Item { source: PathBuf, store: std::ffi::OsString },
     /// The STAC catalog of an archive directory (relative path).
     Catalog(PathBuf),
+    /// The quick-look image of `source`, whose store is shown as `store` (`--thumbnails`).
+    Thumbnail { source: PathBuf, store: std::ffi::OsString },
+    /// A path inside derived store `name` (its path in the tree; "" = the store's root).
+    Derived { name: PathBuf, inner: String },
 }
 
 /// By bytes, not by path components as `Path` hashes and compares: twice as cheap, and the
@@ -27,11 +31,11 @@ impl Hash for NodeKey {
         std::mem::discriminant(self).hash(h);
         match self {
             NodeKey::Dir(rel) | NodeKey::Catalog(rel) => rel.as_os_str().hash(h),
-            NodeKey::Dataset { source, inner } => {
+            NodeKey::Dataset { source, inner } | NodeKey::Derived { name: source, inner } => {
                 source.as_os_str().hash(h);
                 inner.hash(h);
             }
-            NodeKey::Item { source, store } => {
+            NodeKey::Item { source, store } | NodeKey::Thumbnail { source, store } => {
                 source.as_os_str().hash(h);
                 store.hash(h);
             }
@@ -49,7 +53,12 @@ impl PartialEq for NodeKey {
                 NodeKey::Dataset { source: a, inner: x },
                 NodeKey::Dataset { source: b, inner: y },
             ) => x == y && a.as_os_str() == b.as_os_str(),
-            (NodeKey::Item { source: a, store: x }, NodeKey::Item { source: b, store: y }) => {
+            (NodeKey::Item { source: a, store: x }, NodeKey::Item { source: b, store: y })
+            | (
+                NodeKey::Thumbnail { source: a, store: x },
+                NodeKey::Thumbnail { source: b, store: y },
+            ) => x == y && a.as_os_str() == b.as_os_str(),
+            (NodeKey::Derived { name: a, inner: x }, NodeKey::Derived { name: b, inner: y }) => {
                 x == y && a.as_os_str() == b.as_os_str()
             }
             _ => false,
@@ -65,10 +74,14 @@ impl NodeKey {
         NodeKey::Dir(PathBuf::new())
     }
 
-    /// The source file this node is generated from, if any.
+    /// The source file this node is generated from, if any (a collection's or a derived
+    /// store's: its store's path, which [`super::Stale`] names when one of its sources changes).
     pub fn source(&self) -> Option<&PathBuf> {
         match self {
-            NodeKey::Dataset { source, .. } | NodeKey::Item { source, .. } => Some(source),
+            NodeKey::Dataset { source, .. }
+            | NodeKey::Item { source, .. }
+            | NodeKey::Thumbnail { source, .. }
+            | NodeKey::Derived { name: source, .. } => Some(source),
             NodeKey::Dir(_) | NodeKey::Catalog(_) => None,
         }
     }
@@ -79,7 +92,12 @@ impl NodeKey {
         match self {
             NodeKey::Dir(rel) => dir_of(rel),
             NodeKey::Catalog(rel) => NodeKey::Dir(rel.clone()),
-            NodeKey::Item { source, .. } => dir_of(source),
+            NodeKey::Item { source, .. } | NodeKey::Thumbnail { source, .. } => dir_of(source),
+            NodeKey::Derived { name, inner } if inner.is_empty() => dir_of(name),
+            NodeKey::Derived { name, inner } => NodeKey::Derived {
+                name: name.clone(),
+                inner: inner.rsplit_once('/').map(|(p, _)| p.to_string()).unwrap_or_default(),
+            },
             NodeKey::Dataset { source, inner } if inner.is_empty() => dir_of(source),
             NodeKey::Dataset { source, inner } => NodeKey::Dataset {
                 source: source.clone(),
@@ -108,6 +126,12 @@ pub(super) fn entry_key(rel: &Path, entry: &ArchiveEntry) -> NodeKey {
         }
         ArchiveEntry::Item { file, store, .. } => {
             NodeKey::Item { source: rel.join(file), store: store.clone() }
+        }
+        ArchiveEntry::Thumbnail { file, store, .. } => {
+            NodeKey::Thumbnail { source: rel.join(file), store: store.clone() }
+        }
+        ArchiveEntry::Derived { name } => {
+            NodeKey::Derived { name: rel.join(name), inner: String::new() }
         }
         ArchiveEntry::Catalog { .. } => NodeKey::Catalog(rel.to_path_buf()),
     }

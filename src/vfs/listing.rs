@@ -8,6 +8,7 @@ use super::confine::Confinement;
 use super::naming::{self, ArchiveEntry, ListOptions};
 use super::VfsError;
 use crate::collection::declared::Declared;
+use crate::collection::declared_derived::DeclaredDerived;
 use moka::sync::Cache;
 use std::collections::HashMap;
 use std::ffi::{OsStr, OsString};
@@ -43,6 +44,8 @@ pub struct Listings {
     cache: Cache<PathBuf, Arc<Listing>, foldhash::fast::RandomState>,
     /// Called with a directory's relative path whenever it is listed anew (the watcher).
     on_listed: OnceLock<ListedHook>,
+    /// Thumbnails beside items, and the declared derived stores (`generated.rs`).
+    generated: (bool, Arc<Vec<DeclaredDerived>>),
 }
 
 /// See [`Listings::on_listed`].
@@ -76,7 +79,14 @@ impl Listings {
                 })
                 .build_with_hasher(foldhash::fast::RandomState::default()),
             on_listed: OnceLock::new(),
+            generated: (false, Arc::default()),
         }
+    }
+
+    /// Show a thumbnail beside every item (`thumbnails`) and the derived stores `derived`.
+    pub fn show_generated(mut self, thumbnails: bool, derived: Arc<Vec<DeclaredDerived>>) -> Self {
+        self.generated = (thumbnails, derived);
+        self
     }
 
     /// Have `hook` called with every directory listed from now on (once per new listing).
@@ -122,6 +132,10 @@ impl Listings {
             }
             false => Vec::new(),
         };
+        let (thumbnails, derived) = &self.generated;
+        if *thumbnails || !derived.is_empty() {
+            super::generated::add_entries(&mut entries, rel, *thumbnails, derived);
+        }
         let by_name = entries.iter().enumerate().map(|(i, e)| (e.name().clone(), i)).collect();
         let listing = Arc::new(Listing { mtime, entries, by_name, looked_at });
         self.cache.insert(rel.to_path_buf(), listing.clone());

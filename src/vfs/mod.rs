@@ -9,6 +9,7 @@ mod collection;
 mod confine;
 mod dataset;
 mod error;
+mod generated;
 mod identity;
 mod key;
 mod listing;
@@ -26,6 +27,7 @@ pub use changes::Stale;
 use collection::stat_collection;
 pub use dataset::{DatasetError, Loaded, MemberFile};
 pub use error::VfsError;
+pub use generated::{GenerateError, GeneratedStore, Generator};
 use identity::SourceStat;
 pub use identity::{stat_source, Identity};
 pub use key::NodeKey;
@@ -75,6 +77,14 @@ pub struct Vfs {
     item_sizes: ItemSizes,
     /// What the NcML files read so far make of their members.
     ncml_plans: ncml::Plans,
+    /// Thumbnails beside items (`--thumbnails`).
+    thumbnails: bool,
+    /// Sizes of the thumbnails drawn so far, as for items.
+    thumb_sizes: ItemSizes,
+    /// Derived stores declared in the `--collections` file.
+    derived: Arc<Vec<crate::collection::declared_derived::DeclaredDerived>>,
+    /// What draws thumbnails and computes derived stores (set once, by the binary).
+    generator: std::sync::OnceLock<Arc<dyn Generator>>,
 }
 
 impl Vfs {
@@ -99,6 +109,8 @@ impl Vfs {
             options.skip_bad_members,
         );
         datasets.format = options.zarr_format;
+        let thumbnails = options.thumbnails && options.stac.enabled;
+        let derived = Arc::new(options.derived);
         Ok(Vfs {
             listings: Listings::new(
                 root.clone(),
@@ -111,7 +123,8 @@ impl Vfs {
                     union_parent: options.union_parent,
                 },
                 declared.clone(),
-            ),
+            )
+            .show_generated(thumbnails, derived.clone()),
             declared,
             confinement: Confinement::new(root.clone(), options.follow_symlinks),
             root,
@@ -120,7 +133,17 @@ impl Vfs {
             stac: options.stac,
             item_sizes: ItemSizes::default(),
             ncml_plans: ncml::plans(),
+            thumbnails,
+            thumb_sizes: ItemSizes::default(),
+            derived,
+            generator: std::sync::OnceLock::new(),
         })
+    }
+
+    /// Have thumbnails drawn and derived stores computed by `generator` (once; later calls
+    /// are ignored). Without one, their names are listed but cannot be read.
+    pub fn set_generator(&self, generator: Arc<dyn Generator>) {
+        let _ = self.generator.set(generator);
     }
 
     /// Wait until the indexes made so far are in the index directory (at unmount).
@@ -250,6 +273,8 @@ impl Vfs {
             }
             NodeKey::Catalog(rel) => Ok(self.catalog_file(rel)?.0),
             NodeKey::Item { source, store } => Ok(self.item_file(source, store)?.0),
+            NodeKey::Thumbnail { source, store } => self.thumbnail_attr(source, store),
+            NodeKey::Derived { name, inner } => self.derived_attr(name, inner),
         }
     }
 
@@ -303,9 +328,16 @@ impl Vfs {
                 let listing = self.archive_listing(rel)?;
                 Ok(entry_key(rel, listing.find(name).ok_or(VfsError::NotFound)?))
             }
-            NodeKey::Catalog(_) | NodeKey::Item { .. } => Err(VfsError::NotDir),
+            NodeKey::Catalog(_) | NodeKey::Item { .. } | NodeKey::Thumbnail { .. } => {
+                Err(VfsError::NotDir)
+            }
             NodeKey::Dataset { source, inner } => {
                 Ok(store_child(source, inner, name.to_str().ok_or(VfsError::NotFound)?))
+            }
+            NodeKey::Derived { name: store, inner } => {
+                let name = name.to_str().ok_or(VfsError::NotFound)?;
+                let inner = if inner.is_empty() { name.into() } else { format!("{inner}/{name}") };
+                Ok(NodeKey::Derived { name: store.clone(), inner })
             }
         }
     }
@@ -363,6 +395,13 @@ impl Vfs {
             }
             NodeKey::Item { source, store } => {
                 return Ok(Bytes::Owned(slice(&self.item_file(source, store)?.1, offset, size)));
+            }
+            NodeKey::Thumbnail { source, store } => {
+                let image = self.thumbnail_file(source, store)?.1;
+                return Ok(Bytes::Owned(slice(&image, offset, size)));
+            }
+            NodeKey::Derived { name, inner } => {
+                return Ok(Bytes::Owned(self.derived_read(name, inner, offset, size)?));
             }
             NodeKey::Dir(_) => return Err(VfsError::IsDir),
         };

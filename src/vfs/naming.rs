@@ -51,6 +51,11 @@ pub enum ArchiveEntry {
     Item { name: OsString, file: OsString, store: OsString },
     /// The directory's STAC catalog.
     Catalog { name: OsString },
+    /// The quick-look image of data file `file` (of a collection: its store's name), whose
+    /// store is shown as `store` (`--thumbnails`; see `generated.rs`).
+    Thumbnail { name: OsString, file: OsString, store: OsString },
+    /// A derived store declared in the `--collections` file (`generated.rs`).
+    Derived { name: OsString },
 }
 
 impl ArchiveEntry {
@@ -62,6 +67,8 @@ impl ArchiveEntry {
             | ArchiveEntry::Collection { name, .. }
             | ArchiveEntry::Ncml { name, .. }
             | ArchiveEntry::Item { name, .. }
+            | ArchiveEntry::Thumbnail { name, .. }
+            | ArchiveEntry::Derived { name }
             | ArchiveEntry::Catalog { name } => name,
         }
     }

@@ -1,6 +1,7 @@
 //! Settings of the virtual tree (what the command line decides).
 
 use crate::collection::declared::Declared;
+use crate::collection::declared_derived::DeclaredDerived;
 use crate::source::IndexOptions;
 use crate::stac::StacOptions;
 use crate::worker::Isolation;
@@ -42,6 +43,11 @@ pub struct VfsOptions {
     pub collections: Vec<Declared>,
     /// Directories of CMIP/CORDEX-style variable trees also show the union of the variables.
     pub union_parent: bool,
+    /// A quick-look image beside every STAC item (`<stem>.thumbnail.png`; drawn by the
+    /// hook set with `Vfs::set_generator`).
+    pub thumbnails: bool,
+    /// Derived stores declared in the `--collections` file (computed by the same hook).
+    pub derived: Vec<DeclaredDerived>,
 }
 
 impl Default for VfsOptions {
@@ -63,6 +69,8 @@ impl Default for VfsOptions {
             skip_bad_members: false,
             collections: Vec::new(),
             union_parent: false,
+            thumbnails: false,
+            derived: Vec::new(),
         }
     }
 }

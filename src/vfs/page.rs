@@ -51,7 +51,7 @@ impl ItemSizes {
         self.0.lock().unwrap_or_else(|e| e.into_inner()).remove(source);
     }
 
-    fn get(&self, source: &Path, identity: &Identity) -> Option<u64> {
+    pub(super) fn get(&self, source: &Path, identity: &Identity) -> Option<u64> {
         let map = self.0.lock().unwrap_or_else(|e| e.into_inner());
         map.get(source).filter(|(id, _)| id == identity).map(|(_, size)| *size)
     }
@@ -80,8 +80,11 @@ impl Vfs {
                         ArchiveEntry::Dir { .. }
                         | ArchiveEntry::Dataset { .. }
                         | ArchiveEntry::Collection { .. }
-                        | ArchiveEntry::Ncml { .. } => Kind::Dir,
-                        ArchiveEntry::Item { .. } | ArchiveEntry::Catalog { .. } => Kind::File,
+                        | ArchiveEntry::Ncml { .. }
+                        | ArchiveEntry::Derived { .. } => Kind::Dir,
+                        ArchiveEntry::Item { .. }
+                        | ArchiveEntry::Thumbnail { .. }
+                        | ArchiveEntry::Catalog { .. } => Kind::File,
                     };
                     Child { name: e.name().clone(), kind, key: entry_key(rel, e) }
                 });
@@ -98,7 +101,12 @@ impl Vfs {
                 });
                 Ok((page.collect(), Some(ds)))
             }
-            NodeKey::Catalog(_) | NodeKey::Item { .. } => Err(VfsError::NotDir),
+            NodeKey::Derived { name, inner } => {
+                Ok((self.derived_list(name, inner, skip, max)?, None))
+            }
+            NodeKey::Catalog(_) | NodeKey::Item { .. } | NodeKey::Thumbnail { .. } => {
+                Err(VfsError::NotDir)
+            }
         }
     }
 
@@ -130,7 +138,10 @@ impl Vfs {
                     stat(source).map(|s| (Attr::of_source(&s, Kind::Dir, 0), false))
                 }
                 (NodeKey::Item { source, .. }, _) => {
-                    stat(source).map(|s| self.listed_item_attr(source, &s))
+                    stat(source).map(|s| self.listed_sized(&self.item_sizes, source, &s))
+                }
+                (NodeKey::Thumbnail { source, .. }, _) => {
+                    stat(source).map(|s| self.listed_sized(&self.thumb_sizes, source, &s))
                 }
                 (key, _) => self.attr(key).map(|a| (a, false)),
             };
@@ -142,18 +153,21 @@ impl Vfs {
         Ok(out)
     }
 
-    /// An item's attributes without generating it: the size recorded when it was last
-    /// generated from this very source (`stat`), else a provisional 0.
-    fn listed_item_attr(&self, source: &Path, stat: &SourceStat) -> (Attr, bool) {
-        let known = self.item_sizes.get(source, &stat.identity);
+    /// An item's (or thumbnail's) attributes without generating it: the size recorded in
+    /// `sizes` when it was last generated from this very source (`stat`), else a
+    /// provisional 0.
+    fn listed_sized(&self, sizes: &ItemSizes, source: &Path, stat: &SourceStat) -> (Attr, bool) {
+        let known = sizes.get(source, &stat.identity);
         (Attr::of_source(stat, Kind::File, known.unwrap_or(0)), known.is_none())
     }
 
     /// The adapter no longer holds node `key` (the kernel forgot it): what was kept for it
     /// (an item's size) goes with it.
     pub fn released(&self, key: &NodeKey) {
-        if let NodeKey::Item { source, .. } = key {
-            self.item_sizes.remove(source);
+        match key {
+            NodeKey::Item { source, .. } => self.item_sizes.remove(source),
+            NodeKey::Thumbnail { source, .. } => self.thumb_sizes.remove(source),
+            _ => {}
         }
     }
 }

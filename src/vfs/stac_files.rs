@@ -79,10 +79,13 @@ impl Vfs {
             config: &self.stac.config,
             public_url: self.stac.public_url.as_deref(),
             zarr_format: self.datasets.format.number(),
+            thumbnail: None,
         };
         let (stat, bytes) = match self.dataset(source) {
             Ok(ds) => {
-                let bytes = item_json(ds.facts(&absolute), &place(ds.stat.identity.mtime));
+                let mut at = place(ds.stat.identity.mtime);
+                at.thumbnail = self.item_thumbnail(store, &ds);
+                let bytes = item_json(ds.facts(&absolute), &at);
                 (ds.stat, bytes)
             }
             // a collection member changed under a join: the next request joins again
@@ -101,7 +104,7 @@ impl Vfs {
 
     /// `text` with the archive's absolute path left out (`/data/archive/a/b.nc` → `a/b.nc`):
     /// an item is published, the archive's place on this machine is not its business.
-    fn without_root(&self, text: &str) -> String {
+    pub(super) fn without_root(&self, text: &str) -> String {
         let root = self.root.display().to_string();
         text.replace(&format!("{}/", root.trim_end_matches('/')), "")
     }

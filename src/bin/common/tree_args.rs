@@ -29,8 +29,9 @@ pub struct TreeArgs {
     #[arg(long, help_heading = "Collections")]
     pub skip_bad_members: bool,
     /// Declared collections (TOML: `[[collection]]` with `name` (the store's path in the
-    /// tree), `members` (archive-relative globs), `join = "time"` and/or `union = true`);
-    /// see the README.
+    /// tree), `members` (archive-relative globs), `join = "time"` and/or `union = true`),
+    /// and derived stores (`[[derived]]` with `name`, `dataset`, `variable`, `derive =
+    /// "groupby"` and `by`, or `"reduce"` and `dims`, `action`); see the README.
     #[arg(long, value_name = "FILE", help_heading = "Collections")]
     pub collections: Option<PathBuf>,
     /// A directory whose sub-directories are CMIP/CORDEX-style variable trees
@@ -105,6 +106,11 @@ pub struct TreeArgs {
     /// Show no STAC files (catalog.json, <name>.stac.json).
     #[arg(long, help_heading = "STAC")]
     pub no_stac: bool,
+    /// Give every STAC item a `thumbnail` asset: `<name>.thumbnail.png` beside it, a map of
+    /// its first variable on a horizontal grid at the last time step (else a line of its
+    /// first variable), drawn when first looked up and cached.
+    #[arg(long, help_heading = "STAC")]
+    pub thumbnails: bool,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
@@ -122,6 +128,13 @@ pub enum Chunks {
 impl TreeArgs {
     /// The tree's settings these options make (files named by them are read now).
     pub fn vfs_options(&self) -> Result<VfsOptions, String> {
+        let (collections, derived) = match &self.collections {
+            Some(path) => declared::load_all(path).map_err(|e| e.to_string())?,
+            None => Default::default(),
+        };
+        if self.thumbnails && self.no_stac {
+            return Err("--thumbnails needs STAC items (not --no-stac)".into());
+        }
         Ok(VfsOptions {
             index: IndexOptions { contiguous_chunk_target: self.contiguous_chunk_size.max(1) },
             cache_bytes: self.cache_size,
@@ -156,10 +169,9 @@ impl TreeArgs {
             hide_members: self.members == Members::Hide,
             skip_bad_members: self.skip_bad_members,
             union_parent: self.union_parent,
-            collections: match &self.collections {
-                Some(path) => declared::load(path).map_err(|e| e.to_string())?,
-                None => Vec::new(),
-            },
+            collections,
+            derived,
+            thumbnails: self.thumbnails,
             stac: StacOptions {
                 enabled: !self.no_stac,
                 config: match &self.stac_config {

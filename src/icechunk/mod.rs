@@ -4,13 +4,14 @@
 //! a chunk served as a byte range of its source file becomes a virtual reference to that range
 //! under the prefix the archive is published at, a chunk the view generates is written as a
 //! native chunk (`plan`). A later run commits a snapshot with only the datasets whose files
-//! changed (`state`). Writing needs the crate's `icechunk` feature (`repo`, `write`); what
+//! changed (`state`); `--stac DIR` writes items pointing at the snapshot (`stac`). Writing needs the crate's `icechunk` feature (`repo`, `write`); what
 //! goes where (`plan`, `state`, `target`) does not.
 
 mod error;
 pub mod plan;
 #[cfg(feature = "icechunk")]
 mod repo;
+pub mod stac;
 pub mod state;
 pub mod target;
 #[cfg(feature = "icechunk")]

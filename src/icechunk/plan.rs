@@ -135,7 +135,9 @@ pub fn native_bytes(
     size: u64,
 ) -> Result<Vec<u8>, VfsError> {
     let node = NodeKey::Dataset { source: plan.place.source.clone(), inner: key.to_string() };
-    let want = u32::try_from(size).map_err(|_| VfsError::NotFound)?;
+    let want = u32::try_from(size).map_err(|_| {
+        VfsError::Io(std::io::Error::other(format!("chunk {key}: larger than 4 GiB")))
+    })?;
     let bytes = vfs.read(&node, 0, want)?.into_vec();
     if bytes.len() as u64 != size {
         return Err(VfsError::Io(std::io::Error::other(format!(

@@ -3,7 +3,7 @@
 //! commit one snapshot; nothing is committed when nothing changed. A dataset that cannot be
 //! read is reported and left out (its group removed), the others are written.
 
-use super::plan::{self, DatasetPlan, Payload};
+use super::plan::{self, DatasetPlace, DatasetPlan, Payload};
 use super::repo;
 use super::state::{self, Changes, State};
 use super::target::{RepoTarget, VirtualPrefix};
@@ -40,6 +40,8 @@ pub struct Report {
     pub native_bytes: u64,
     /// Datasets (or directories) that could not be read, and why.
     pub failed: Vec<IcechunkError>,
+    /// The datasets the snapshot holds, by group.
+    pub datasets: Vec<DatasetPlace>,
 }
 
 const EMPTY_GROUP: &[u8] = br#"{"zarr_format":3,"node_type":"group","attributes":{}}"#;
@@ -120,6 +122,7 @@ async fn run(vfs: &Vfs, options: &Options) -> Result<Report, IcechunkError> {
         report.snapshot = repository.lookup_branch(&options.branch).await?.to_string();
     }
     report.changes = changes;
+    report.datasets = state.datasets.keys().filter_map(|g| by_group.get(g).cloned()).collect();
     Ok(report)
 }
 

@@ -11,6 +11,7 @@ open_mfdataset for the aggregate). A file added to the archive makes the next ru
 second snapshot holding only the new dataset (Repository.diff: nothing else changed); a run
 with nothing new commits nothing. A local repository with `file://` references shows that a
 file that cannot be read is reported and the others are written."""
+import json
 import os
 import shutil
 import subprocess
@@ -23,6 +24,7 @@ import xarray as xr
 import zarr
 
 import objstore
+import stac_expect as X
 from collection_expect import compare as compare_set
 from collection_expect import expected as expected_set
 from conftest import CLOUDIFY, FIXTURES, ROOT
@@ -40,10 +42,10 @@ AGGREGATE = f"agg/{mc.stem('tas')}"
 BUCKET_ARCHIVE, BUCKET_REPO = "archive", "repo"
 
 
-def cloudify_icechunk(archive, repo, prefix, env=None, check=True):
+def cloudify_icechunk(archive, repo, prefix, env=None, check=True, extra=()):
     """Run `cloudify icechunk`; (snapshot id, the completed process)."""
     r = subprocess.run([str(CLOUDIFY), "icechunk", str(archive), repo, "--virtual-prefix", prefix,
-                        "--index-dir", "none", "--workers", "0"],
+                        "--index-dir", "none", "--workers", "0", *extra],
                        capture_output=True, text=True, timeout=600,
                        env={**os.environ, **(env or {})})
     if check:
@@ -90,7 +92,9 @@ class Published:
         self.first, self.first_run = cloudify_icechunk(root, repo, prefix, aws_env(s3))
         shutil.copy(FIXTURES / ADDED, root / ADDED)
         upload()
-        self.second, self.second_run = cloudify_icechunk(root, repo, prefix, aws_env(s3))
+        self.stac = root.parent / "stac"
+        self.second, self.second_run = cloudify_icechunk(root, repo, prefix, aws_env(s3),
+                                                         extra=("--stac", str(self.stac)))
         self.third, self.third_run = cloudify_icechunk(root, repo, prefix, aws_env(s3))
         self.repo = open_repo(s3)
         self.session = self.repo.readonly_session("main")
@@ -170,6 +174,37 @@ def test_added_file_makes_a_snapshot_of_only_the_new_dataset(published):
     # the first snapshot still reads as it did
     old = published.repo.readonly_session(snapshot_id=first)
     assert dataset.strip("/") not in dict(zarr.open_group(old.store, mode="r").groups())
+
+
+def test_stac_items_carry_the_repository_and_snapshot(published, s3):
+    """As cloudify's build_stac_item_from_icechunk: the asset <id>@<snapshot>, its
+    `icechunk:snapshot_id` and `version` the snapshot, the group to open."""
+    catalog = json.loads((published.stac / "catalog.json").read_text())
+    assert X.validate_catalog(catalog) == []
+    hrefs = sorted(link["href"] for link in catalog["links"] if link["rel"] == "item")
+    # the tree shows the members as stores of their own too (--members show)
+    members = [str(Path(m).relative_to(published.root)).removesuffix(".nc")
+               for m in published.members]
+    datasets = sorted([n.removesuffix(".nc") for n in FILES + [ADDED]] + [AGGREGATE] + members)
+    assert hrefs == [f"./{d}.stac.json" for d in datasets]
+    for d in datasets:
+        item = json.loads((published.stac / f"{d}.stac.json").read_text())
+        assert X.schema_errors(item, X.ITEM_SCHEMA) + X.schema_errors(item, X.DATACUBE) == []
+        base = d.rsplit("/", 1)[-1]
+        asset = item["assets"][f"{base}@{published.second}"]
+        assert asset["href"] == s3.s3_url(BUCKET_REPO)
+        assert asset["type"] == "application/vnd.zarr+icechunk"
+        assert asset["icechunk:snapshot_id"] == asset["version"] == published.second
+        assert "virtual" in asset["roles"] and asset["icechunk:group"] == d
+        source = item["assets"][asset["vrt:hrefs"][0]["key"]]
+        assert source["href"] == s3.s3_url(BUCKET_ARCHIVE) + "/"
+        scheme = item["storage:schemes"][asset["storage:refs"][0]]
+        assert scheme["platform"] == s3.endpoint and scheme["bucket"] == s3.bucket
+        session = published.repo.readonly_session(snapshot_id=asset["version"])
+        ds = xr.open_zarr(session.store, **asset["xarray:open_kwargs"])
+        # (variables of sub-groups are named by their path in the item)
+        root_vars = {v for v in item["properties"]["cube:variables"] if "/" not in v}
+        assert root_vars and root_vars <= set(ds.variables), d
 
 
 def test_unreadable_file_is_reported_and_the_others_written(tmp_path):

@@ -26,6 +26,10 @@ pub struct IcechunkArgs {
     /// The commit message [default: what was added, changed, removed].
     #[arg(long)]
     pub message: Option<String>,
+    /// Also write a STAC item per dataset of the snapshot into DIR (<group>.stac.json and a
+    /// catalog.json), its asset the repository, the snapshot id and the group.
+    #[arg(long, value_name = "DIR")]
+    pub stac: Option<PathBuf>,
     #[command(flatten)]
     pub tree: TreeArgs,
 }
@@ -65,6 +69,7 @@ fn publish(args: IcechunkArgs) -> Result<bool, String> {
     let mut vfs_options = args.tree.vfs_options()?;
     vfs_options.zarr_format = ZarrFormat::V3 { shard_bytes: 0 };
     vfs_options.stac.enabled = false;
+    let stac_config = vfs_options.stac.config.clone();
     let options = ic::Options {
         repo: RepoTarget::parse(&args.repo).map_err(|e| e.to_string())?,
         prefix: VirtualPrefix::parse(&args.virtual_prefix).map_err(|e| e.to_string())?,
@@ -96,6 +101,17 @@ fn publish(args: IcechunkArgs) -> Result<bool, String> {
     );
     for e in &report.failed {
         eprintln!("cloudify icechunk: not written: {e}");
+    }
+    if let Some(dir) = &args.stac {
+        let at = ic::stac::Published {
+            repo: &options.repo,
+            prefix: &options.prefix,
+            snapshot: &report.snapshot,
+            config: &stac_config,
+        };
+        let n =
+            ic::stac::write_items(&vfs, &report.datasets, &at, dir).map_err(|e| e.to_string())?;
+        eprintln!("cloudify icechunk: wrote {n} STAC items to {}", dir.display());
     }
     println!("{}", report.snapshot);
     Ok(report.failed.is_empty())

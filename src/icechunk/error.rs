@@ -14,6 +14,9 @@ pub enum IcechunkError {
     /// A dataset could not be read from the tree (it is left out; the others are written).
     #[error("{0}: {1}")]
     Dataset(String, #[source] VfsError),
+    /// Writing a dataset's group failed (it is removed again; the others are written).
+    #[error("{0}: {1}")]
+    Writing(String, #[source] Box<IcechunkError>),
     /// The repository's state (cloudify's record in the root group) is not what this writes.
     #[error("repository state: {0}")]
     State(String),

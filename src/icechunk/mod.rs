@@ -11,6 +11,7 @@ mod error;
 pub mod plan;
 #[cfg(feature = "icechunk")]
 mod repo;
+mod special_floats;
 pub mod stac;
 pub mod state;
 pub mod target;

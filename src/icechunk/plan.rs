@@ -5,6 +5,7 @@
 //! padded contiguous tails, NetCDF-3 records, re-encoded, decoded or assembled chunks,
 //! strings). Chunks the view leaves out (the fill value) stay absent.
 
+use super::special_floats::quote_special_floats;
 use crate::index::ChunkRef;
 use crate::vfs::naming::STORE_SUFFIX;
 use crate::vfs::{Kind, Loaded, NodeKey, Vfs, VfsError};
@@ -14,6 +15,7 @@ use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::UNIX_EPOCH;
+use tracing::warn;
 
 /// A dataset of the tree: its group in the repository (its path without `.zarr`) and the
 /// source its store is made from (archive-relative: a file, or a collection's store name).
@@ -95,7 +97,7 @@ pub fn current(vfs: &Vfs, place: &DatasetPlace) -> Result<String, VfsError> {
 pub fn plan(vfs: &Vfs, place: &DatasetPlace) -> Result<DatasetPlan, VfsError> {
     let loaded = vfs.loaded(&place.source)?;
     let fingerprint = fingerprint(vfs.root(), &place.source, &loaded);
-    let docs = documents(&loaded.view);
+    let docs = documents(&loaded.view, &place.group);
     let root = vfs.root();
     let mut chunks = Vec::new();
     for entry in &loaded.view.arrays {
@@ -148,8 +150,22 @@ pub fn native_bytes(
     Ok(bytes)
 }
 
-/// Every node's `zarr.json` below the store's root, groups without consolidated metadata.
-fn documents(view: &DatasetView) -> Vec<(String, Vec<u8>)> {
+/// Every node's `zarr.json` below the store's root, groups without consolidated metadata,
+/// NaN and ±Infinity attribute values quoted (`special_floats`; logged).
+fn documents(view: &DatasetView, group: &str) -> Vec<(String, Vec<u8>)> {
+    let mut docs = raw_documents(view);
+    for (key, doc) in &mut docs {
+        let (strict, n) = quote_special_floats(doc);
+        if n > 0 {
+            warn!(group, key = %key, n, "NaN/Infinity attribute values written as strings \
+                  (Icechunk stores strict JSON only)");
+            *doc = strict;
+        }
+    }
+    docs
+}
+
+fn raw_documents(view: &DatasetView) -> Vec<(String, Vec<u8>)> {
     let mut out = Vec::new();
     let mut groups = vec![String::new()];
     let arrays: std::collections::HashSet<&str> =
@@ -176,9 +192,10 @@ fn documents(view: &DatasetView) -> Vec<(String, Vec<u8>)> {
     out
 }
 
-/// A group document without `consolidated_metadata` (left as it is if it is no JSON object).
+/// A group document without `consolidated_metadata` (left as it is if it is no JSON object;
+/// its own NaN attributes quoted).
 fn without_consolidated(doc: &[u8]) -> Vec<u8> {
-    match serde_json::from_slice::<serde_json::Value>(doc) {
+    match serde_json::from_slice::<serde_json::Value>(&quote_special_floats(doc).0) {
         Ok(serde_json::Value::Object(mut o)) => {
             o.remove("consolidated_metadata");
             serde_json::to_vec(&serde_json::Value::Object(o)).unwrap_or_else(|_| doc.to_vec())

@@ -92,7 +92,9 @@ async fn run(vfs: &Vfs, options: &Options) -> Result<Report, IcechunkError> {
     for group in changes.added.iter().chain(&changes.changed) {
         let place = &by_group[group];
         let done = match plan::plan(vfs, place) {
-            Ok(p) => write_dataset(vfs, &store, &options.prefix, &p, &mut report).await,
+            Ok(p) => write_dataset(vfs, &store, &options.prefix, &p, &mut report)
+                .await
+                .map_err(|e| IcechunkError::Writing(group.clone(), Box::new(e))),
             Err(e) => Err(IcechunkError::Dataset(group.clone(), e)),
         };
         match done {
@@ -151,7 +153,11 @@ async fn write_dataset(
         store.set_if_not_exists(&format!("{above}/zarr.json"), Bytes::from(EMPTY_GROUP)).await?;
     }
     for (key, doc) in &p.docs {
-        store.set(&format!("{group}/{key}"), Bytes::from(doc.clone())).await?;
+        let key = format!("{group}/{key}");
+        store
+            .set(&key, Bytes::from(doc.clone()))
+            .await
+            .map_err(|e| IcechunkError::Writing(key.clone(), Box::new(IcechunkError::Store(e))))?;
     }
     for chunk in &p.chunks {
         let key = format!("{group}/{}", chunk.key);

@@ -29,7 +29,8 @@ from collection_expect import compare as compare_set
 from collection_expect import expected as expected_set
 from conftest import CLOUDIFY, FIXTURES, ROOT
 from identity import compare, group_paths
-from test_fixtures import LEFT_OUT
+from test_fixtures import ENGINE, H5PY_ONLY, LEFT_OUT, NAMES, NO_DECODE_TIMES, store_name
+from test_zarr3 import FILL_BITS
 
 sys.path.insert(0, str(ROOT / "scripts"))
 import make_collections as mc  # noqa: E402
@@ -224,3 +225,57 @@ def test_unreadable_file_is_reported_and_the_others_written(tmp_path):
     assert session.snapshot_id == snapshot
     compare(FIXTURES / "tas_day.nc", session.store, "/", zarr_format=3,
             open_store=open_group(session, "tas_day"))
+
+
+# --- every fixture, a local repository referencing the files in place ------------------------
+
+@pytest.fixture(scope="module")
+def fixtures_repo(tmp_path_factory):
+    repo = tmp_path_factory.mktemp("icechunk-fixtures") / "repo"
+    prefix = f"file://{FIXTURES}/"
+    _, r = cloudify_icechunk(FIXTURES, str(repo), prefix,
+                             extra=("--contiguous-chunk-size", "20000"))
+    storage = icechunk.local_filesystem_storage(str(repo))
+    creds = icechunk.containers_credentials({prefix: None})
+    repo = icechunk.Repository.open(storage, authorize_virtual_chunk_access=creds)
+    return repo.readonly_session("main"), r.stderr
+
+
+# NaN/±Infinity attributes are strings in the repository (Icechunk stores strict JSON only;
+# xarray's own to_zarr into Icechunk fails on them): file -> variables holding one
+QUOTED = {"packed.nc": {"dbl"}}
+SPECIAL = {"NaN": float("nan"), "Infinity": float("inf"), "-Infinity": float("-inf")}
+
+
+def unquoting(opener, found):
+    """`opener`, its variables' "NaN"/"Infinity" string attributes made floats again (the
+    variables in `found`)."""
+    def open_(store, **kw):
+        ds = opener(store, **kw)
+        for name, var in ds.variables.items():
+            for k, v in list(var.attrs.items()):
+                if isinstance(v, str) and v in SPECIAL:
+                    var.attrs[k] = SPECIAL[v]
+                    found.add(name)
+        return ds
+    return open_
+
+
+@pytest.mark.parametrize("name", sorted(set(NAMES) - H5PY_ONLY))
+def test_every_fixture_identical_from_a_local_repository(fixtures_repo, name):
+    session, stderr = fixtures_repo
+    src = NAMES[name]
+    dataset = store_name(name).removesuffix(".zarr")
+    found = set()
+    for decode_cf in (True, False):
+        for group in group_paths(src):
+            missing = LEFT_OUT.get(name, {}).get(group, [])
+            compared = compare(src, session.store, group, missing, decode_cf,
+                               engine=ENGINE.get(name, "netcdf4"),
+                               decode_times=False if name in NO_DECODE_TIMES else None,
+                               zarr_format=3, fill_bits=FILL_BITS.get(name, ()),
+                               open_store=unquoting(open_group(session, dataset), found))
+            assert not set(missing) & set(compared)
+    assert found == QUOTED.get(name, set())
+    if found:
+        assert f'group="{dataset}"' in stderr and "written as strings" in stderr

@@ -78,7 +78,7 @@ fn publish(args: IcechunkArgs) -> Result<bool, String> {
     };
     let vfs = Vfs::new(&args.archive, vfs_options)
         .map_err(|e| format!("{}: {e}", args.archive.display()))?;
-    let report = ic::publish(&vfs, &options).map_err(|e| e.to_string())?;
+    let report = ic::publish(&vfs, &options).map_err(|e| chain(&e))?;
     vfs.flush_indexes();
     let c = &report.changes;
     for (what, groups) in [("added", &c.added), ("changed", &c.changed), ("removed", &c.removed)] {
@@ -100,7 +100,7 @@ fn publish(args: IcechunkArgs) -> Result<bool, String> {
         report.native_bytes
     );
     for e in &report.failed {
-        eprintln!("cloudify icechunk: not written: {e}");
+        eprintln!("cloudify icechunk: not written: {}", chain(e));
     }
     if let Some(dir) = &args.stac {
         let at = ic::stac::Published {
@@ -115,4 +115,20 @@ fn publish(args: IcechunkArgs) -> Result<bool, String> {
     }
     println!("{}", report.snapshot);
     Ok(report.failed.is_empty())
+}
+
+/// An error and its causes, `: `-separated (icechunk's errors name the cause only there).
+#[cfg(feature = "icechunk")]
+fn chain(e: &dyn std::error::Error) -> String {
+    let mut out = e.to_string();
+    let mut cause = e.source();
+    while let Some(c) = cause {
+        let text = c.to_string();
+        if !out.contains(text.trim()) {
+            out.push_str(": ");
+            out.push_str(text.trim());
+        }
+        cause = c.source();
+    }
+    out
 }

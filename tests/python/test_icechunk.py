@@ -27,8 +27,9 @@ import objstore
 import stac_expect as X
 from collection_expect import compare as compare_set
 from collection_expect import expected as expected_set
-from conftest import CLOUDIFY, FIXTURES, ROOT
+from conftest import CLOUDIFY, CORPUS, FIXTURES, ROOT
 from identity import compare, group_paths
+from test_corpus import LEFT_OUT as CORPUS_LEFT_OUT
 from test_fixtures import ENGINE, H5PY_ONLY, LEFT_OUT, NAMES, NO_DECODE_TIMES, store_name
 from test_zarr3 import FILL_BITS
 
@@ -279,3 +280,28 @@ def test_every_fixture_identical_from_a_local_repository(fixtures_repo, name):
     assert found == QUOTED.get(name, set())
     if found:
         assert f'group="{dataset}"' in stderr and "written as strings" in stderr
+
+
+@pytest.fixture(scope="module")
+def corpus_repo(tmp_path_factory):
+    if not CORPUS.is_dir():
+        pytest.skip(f"corpus not found at {CORPUS}")
+    repo = tmp_path_factory.mktemp("icechunk-corpus") / "repo"
+    prefix = f"file://{CORPUS}/"
+    cloudify_icechunk(CORPUS, str(repo), prefix)
+    storage = icechunk.local_filesystem_storage(str(repo))
+    creds = icechunk.containers_credentials({prefix: None})
+    return icechunk.Repository.open(storage, authorize_virtual_chunk_access=creds) \
+        .readonly_session("main")
+
+
+# S5P's 1317 groups: read through the mount by test_corpus.py and test_zarr3.py
+@pytest.mark.parametrize("name", sorted(n for n in CORPUS_LEFT_OUT if "S5P" not in n))
+def test_corpus_identical_from_a_local_repository(corpus_repo, name):
+    src = CORPUS / name
+    dataset = name.rsplit(".", 1)[0]
+    for group in group_paths(src):
+        missing = CORPUS_LEFT_OUT[name].get(group, [])
+        compared = compare(src, corpus_repo.store, group, missing, zarr_format=3,
+                           open_store=open_group(corpus_repo, dataset))
+        assert not set(missing) & set(compared)

@@ -209,6 +209,40 @@ def test_stac_items_carry_the_repository_and_snapshot(published, s3):
         assert root_vars and root_vars <= set(ds.variables), d
 
 
+def test_changed_file_replaces_its_group_and_a_removed_one_goes(tmp_path):
+    """A local repository: a file replaced by another (same name) → its group rewritten from
+    the new file, nothing else touched; a file deleted → its group removed."""
+    archive = tmp_path / "archive"
+    archive.mkdir()
+    for name in ("tas_day.nc", "contiguous.nc"):
+        shutil.copy(FIXTURES / name, archive / name)
+    repo, prefix = tmp_path / "repo", f"file://{archive}/"
+    first, _ = cloudify_icechunk(archive, str(repo), prefix)
+    shutil.copy(FIXTURES / "sparse.nc", archive / "contiguous.nc")
+    second, r = cloudify_icechunk(archive, str(repo), prefix)
+    assert "changed contiguous" in r.stderr and "added" not in r.stderr.replace("0 added", "")
+    (archive / "tas_day.nc").unlink()
+    third, r = cloudify_icechunk(archive, str(repo), prefix)
+    assert "removed tas_day" in r.stderr
+    storage = icechunk.local_filesystem_storage(str(repo))
+    ic = icechunk.Repository.open(
+        storage, authorize_virtual_chunk_access=icechunk.containers_credentials({prefix: None}))
+    diff = ic.diff(from_snapshot_id=first, to_snapshot_id=second)
+    # the group replaced whole (deleted and created again), the root's record updated
+    assert diff.updated_groups == {"/"} and diff.deleted_groups <= {"/contiguous"}
+    assert diff.new_groups <= {"/contiguous"}
+    touched = set(diff.new_arrays) | set(diff.deleted_arrays) | set(diff.updated_arrays) \
+        | set(diff.updated_chunks)
+    assert touched and all(a.startswith("/contiguous/") for a in touched), touched
+    compare(FIXTURES / "sparse.nc", ic.readonly_session(snapshot_id=second).store, "/",
+            zarr_format=3, open_store=open_group(ic.readonly_session(snapshot_id=second),
+                                                 "contiguous"))
+    diff = ic.diff(from_snapshot_id=second, to_snapshot_id=third)
+    assert diff.deleted_groups == {"/tas_day"} and not diff.new_arrays
+    groups = dict(zarr.open_group(ic.readonly_session("main").store, mode="r").groups())
+    assert sorted(groups) == ["contiguous"]
+
+
 def test_unreadable_file_is_reported_and_the_others_written(tmp_path):
     """A local repository, references to the files where they lie (file://)."""
     archive = tmp_path / "archive"

@@ -11,6 +11,8 @@ mod error;
 pub mod plan;
 #[cfg(feature = "icechunk")]
 mod repo;
+#[cfg(feature = "icechunk")]
+mod sources;
 mod special_floats;
 pub mod stac;
 pub mod state;

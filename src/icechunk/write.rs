@@ -5,6 +5,7 @@
 
 use super::plan::{self, DatasetPlace, DatasetPlan, Payload};
 use super::repo;
+use super::sources::Sources;
 use super::state::{self, Changes, State};
 use super::target::{RepoTarget, VirtualPrefix};
 use super::IcechunkError;
@@ -89,10 +90,11 @@ async fn run(vfs: &Vfs, options: &Options) -> Result<Report, IcechunkError> {
     }
     state.virtual_prefix = Some(options.prefix.as_str().to_string());
     let mut written = Vec::new();
+    let mut sources = Sources::new(&options.prefix).await;
     for group in changes.added.iter().chain(&changes.changed) {
         let place = &by_group[group];
         let done = match plan::plan(vfs, place) {
-            Ok(p) => write_dataset(vfs, &store, &options.prefix, &p, &mut report)
+            Ok(p) => write_dataset(vfs, &store, (&options.prefix, &mut sources), &p, &mut report)
                 .await
                 .map_err(|e| IcechunkError::Writing(group.clone(), Box::new(e))),
             Err(e) => Err(IcechunkError::Dataset(group.clone(), e)),
@@ -142,7 +144,7 @@ fn message(changes: &Changes, written: &[String]) -> String {
 async fn write_dataset(
     vfs: &Vfs,
     store: &Store,
-    prefix: &VirtualPrefix,
+    (prefix, sources): (&VirtualPrefix, &mut Sources),
     p: &DatasetPlan,
     report: &mut Report,
 ) -> Result<(), IcechunkError> {
@@ -165,7 +167,8 @@ async fn write_dataset(
             Payload::Virtual { file, offset, len } => {
                 let location = VirtualChunkLocation::from_url(&prefix.url_of(file))
                     .map_err(|e| IcechunkError::Target(format!("{}: {e}", file.display())))?;
-                let r = VirtualChunkRef { location, offset: *offset, length: *len, checksum: None };
+                let checksum = sources.checksum(file).await?;
+                let r = VirtualChunkRef { location, offset: *offset, length: *len, checksum };
                 store.set_virtual_ref(&key, r, true).await?;
                 report.virtual_chunks += 1;
             }

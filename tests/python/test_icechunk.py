@@ -206,3 +206,35 @@ def test_stac_items_carry_the_repository_and_snapshot(published, s3):
         # (variables of sub-groups are named by their path in the item)
         root_vars = {v for v in item["properties"]["cube:variables"] if "/" not in v}
         assert root_vars and root_vars <= set(ds.variables), d
+
+
+def test_references_check_the_published_objects(s3, tmp_path):
+    """Each reference carries its object's ETag: an object replaced after the run fails to
+    read (no other bytes returned); a file not uploaded is not referenced (its dataset is
+    reported, the others written)."""
+    archive = tmp_path / "archive"
+    archive.mkdir()
+    shutil.copy(FIXTURES / "tas_day.nc", archive / "tas_day.nc")
+    s3.rclone("copy", f"{archive}/", s3.remote("etag-archive"), *objstore.SYNC_FLAGS)
+    shutil.copy(FIXTURES / "contiguous.nc", archive / "contiguous.nc")  # not uploaded
+    prefix = s3.s3_url("etag-archive") + "/"
+    _, r = cloudify_icechunk(archive, s3.s3_url("etag-repo"), prefix, aws_env(s3), check=False)
+    assert r.returncode == 1 and "contiguous.nc" in r.stderr and "not written" in r.stderr
+    storage = icechunk.s3_storage(bucket=s3.bucket, prefix="etag-repo", endpoint_url=s3.endpoint,
+                                  region="us-east-1", allow_http=True, force_path_style=True,
+                                  access_key_id=objstore.KEY, secret_access_key=objstore.SECRET)
+    creds = icechunk.containers_credentials({prefix: icechunk.s3_credentials(
+        access_key_id=objstore.KEY, secret_access_key=objstore.SECRET)})
+    repo = icechunk.Repository.open(storage, authorize_virtual_chunk_access=creds)
+    assert sorted(dict(zarr.open_group(repo.readonly_session("main").store, mode="r").groups())) \
+        == ["tas_day"]
+    read = lambda: xr.open_zarr(repo.readonly_session("main").store, group="tas_day",  # noqa
+                                zarr_format=3, consolidated=False).tas.values
+    read()
+    # the object replaced by other bytes of the same size: references into it must fail
+    data = bytearray((FIXTURES / "tas_day.nc").read_bytes())
+    data[-1000:] = bytes(1000)
+    (tmp_path / "tas_day.nc").write_bytes(bytes(data))
+    s3.rclone("copyto", str(tmp_path / "tas_day.nc"), s3.remote("etag-archive/tas_day.nc"))
+    with pytest.raises(Exception, match="(?i)modified|precondition|etag|match"):
+        read()

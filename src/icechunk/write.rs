@@ -91,7 +91,11 @@ async fn run(vfs: &Vfs, options: &Options) -> Result<Report, IcechunkError> {
     state.virtual_prefix = Some(options.prefix.as_str().to_string());
     let mut written = Vec::new();
     let mut sources = Sources::new(&options.prefix).await;
-    for group in changes.added.iter().chain(&changes.changed) {
+    // in path order: a group is written before the datasets below it, so that removing a
+    // group that failed half way never takes a dataset below it along
+    let mut to_write: Vec<&String> = changes.added.iter().chain(&changes.changed).collect();
+    to_write.sort();
+    for group in to_write {
         let place = &by_group[group];
         let done = match plan::plan(vfs, place) {
             Ok(p) => write_dataset(vfs, &store, (&options.prefix, &mut sources), &p, &mut report)

@@ -27,6 +27,7 @@ pub mod collection;
 pub mod derive;
 pub mod fuse;
 pub mod http;
+pub mod icechunk;
 pub mod index;
 pub mod inspect;
 pub mod offline;

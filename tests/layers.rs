@@ -4,7 +4,7 @@
 //!
 //! ```text
 //!  telemetry < codec, cf, plot < index < source < worker < zarr < stac, collection < vfs
-//!    < fuse, offline, inspect, derive < http
+//!    < fuse, offline, inspect, derive, icechunk < http
 //! ```
 
 use std::path::{Path, PathBuf};
@@ -26,6 +26,7 @@ const LAYERS: &[(&str, u32)] = &[
     ("offline", 8),
     ("inspect", 8),
     ("derive", 8),
+    ("icechunk", 8),
     ("http", 9),
 ];
 

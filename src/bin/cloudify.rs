@@ -1,7 +1,8 @@
 //! `cloudify`: offline tools. `cloudify inspect FILE` prints the Zarr view of one file,
 //! `cloudify inspect DIR` (or several files, or a quoted glob) the collections they form;
 //! `cloudify stac FILE…` prints STAC items, `cloudify stac --catalog ARCHIVE OUTDIR` writes the
-//! STAC files of a whole archive; `cloudify serve ARCHIVE` serves the tree over HTTP.
+//! STAC files of a whole archive; `cloudify serve ARCHIVE` serves the tree over HTTP; `cloudify icechunk ARCHIVE REPO` writes a
+//! virtual Icechunk repository of the archive.
 
 use clap::{Parser, Subcommand};
 use cloudify_mount::offline::{file_item, write_catalog};
@@ -13,6 +14,8 @@ use cloudify_mount::zarr::ZarrFormat;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+#[path = "common/icechunk.rs"]
+mod icechunk;
 #[path = "common/log_file.rs"]
 mod log_file;
 #[path = "common/serve.rs"]
@@ -84,6 +87,11 @@ enum Command {
     /// and CORS; a directory answers its listing (JSON, or HTML for browsers). The tree's
     /// options are the mount's. Stops on SIGINT/SIGTERM once in-flight responses finish.
     Serve(Box<serve::ServeArgs>),
+    /// Write ARCHIVE as an Icechunk repository REPO whose chunks are virtual references
+    /// into the files as published under --virtual-prefix (one group per dataset); a later
+    /// run commits a snapshot of what changed. Prints the snapshot id. Needs the `icechunk`
+    /// cargo feature.
+    Icechunk(Box<icechunk::IcechunkArgs>),
 }
 
 #[derive(Clone, Copy, clap::ValueEnum)]
@@ -246,6 +254,7 @@ fn main() -> ExitCode {
             return run_stac(&paths, catalog, stac_config, public_url, format);
         }
         Command::Serve(args) => return serve::serve(*args),
+        Command::Icechunk(args) => return icechunk::run(*args),
     }
     ExitCode::SUCCESS
 }

@@ -151,6 +151,13 @@ impl Vfs {
         self.datasets.flush();
     }
 
+    /// The loaded dataset whose store is `source` (archive-relative; a file or a collection),
+    /// every member of a collection checked: for exports that walk a store's index and chunk
+    /// references (`crate::icechunk`).
+    pub fn loaded(&self, source: &Path) -> Result<Arc<Loaded>, VfsError> {
+        self.dataset_checked(source, true)
+    }
+
     fn dataset(&self, source: &Path) -> Result<Arc<Loaded>, VfsError> {
         self.dataset_checked(source, true)
     }

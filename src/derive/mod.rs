@@ -27,6 +27,7 @@ mod plan;
 mod plot_request;
 mod quicklook;
 mod request;
+mod runs;
 mod slab;
 
 pub use error::DeriveError;

@@ -40,15 +40,15 @@ pub fn compute(
                 let grid = &grid;
                 s.spawn(move || {
                     let mut acc = Acc::new(action, cells as usize);
-                    let mut values = Vec::new();
+                    let mut row = Vec::new();
                     let mut n = t as u64;
                     while n < total {
                         if cancel.load(Ordering::Relaxed) {
                             return Err(DeriveError::Cancelled);
                         }
                         let index = unravel(n, grid);
-                        array.chunk_into(vfs, store, &index, &mut values)?;
-                        add_chunk(&mut acc, (array, plan), &index, &values);
+                        let raw = array.raw(vfs, store, &index)?;
+                        add_chunk(&mut acc, (array, plan), &index, (raw.as_deref(), &mut row));
                         n += threads as u64;
                     }
                     Ok(acc)
@@ -108,11 +108,20 @@ fn run(plan: &Plan, last: usize, from: usize, len: usize) -> Run {
     }
 }
 
-/// Add the values of chunk `index` (a full chunk, C order) that lie inside the array.
-fn add_chunk(acc: &mut Acc, (array, plan): (&Array, &Plan), index: &[u64], values: &[f64]) {
+/// Add the values of chunk `index` (its stored bytes `raw`, a full chunk, C order) that lie
+/// inside the array, decoded a row at a time into `row` (kept in the first level cache, not
+/// a whole chunk's float64 values written out and read back).
+fn add_chunk(
+    acc: &mut Acc,
+    (array, plan): (&Array, &Plan),
+    index: &[u64],
+    (raw, row): (Option<&[u8]>, &mut Vec<f64>),
+) {
     let nd = array.shape.len();
     if nd == 0 {
-        acc.add(0, 0, values[0]);
+        let mut one = [0.0];
+        array.decode(raw, 0, &mut one);
+        acc.add(0, 0, one[0]);
         return;
     }
     let origin: Vec<u64> = index.iter().zip(&array.chunks).map(|(i, c)| i * c).collect();
@@ -138,7 +147,9 @@ fn add_chunk(acc: &mut Acc, (array, plan): (&Array, &Plan), index: &[u64], value
             });
         }
         if let Some((o, p, v)) = base {
-            let row = &values[v as usize..v as usize + len];
+            row.resize(len, 0.0);
+            array.decode(raw, v as usize, row);
+            let row = &row[..];
             let (o0, p0) = (plan.out_of[last][from], plan.pos_of[last][from]);
             match (kind, o0) {
                 (Run::Cells, Some(o0)) => acc.add_cells((o + o0) as usize, p + p0, row),

@@ -40,13 +40,10 @@ impl Dtype {
         format!("{order}{}{}", self.kind as char, self.size)
     }
 
-    /// The first `n` elements of `b` as float64 in `out` (its length set: no writes when it
-    /// already is, as for the chunks after the first), one loop per type.
-    fn values(self, b: &[u8], n: usize, out: &mut Vec<f64>) {
+    /// The first `out.len()` elements of `b` as float64, one loop per type.
+    fn values(self, b: &[u8], out: &mut [f64]) {
         macro_rules! each {
             ($t:ty, $w:expr) => {{
-                let b = &b[..(n * $w).min(b.len() / $w * $w)];
-                out.resize(b.len() / $w, 0.0);
                 // a plain indexed loop: vectorised (the bytes of one value, then its number)
                 for (o, c) in out.iter_mut().zip(b.chunks_exact($w)) {
                     let mut a = [0u8; $w];
@@ -119,45 +116,57 @@ impl Array {
         index: &[u64],
         values: &mut Vec<f64>,
     ) -> Result<(), DeriveError> {
+        let raw = self.raw(vfs, store, index)?;
+        values.resize(self.chunks.iter().product::<u64>() as usize, 0.0);
+        self.decode(raw.as_deref(), 0, values);
+        Ok(())
+    }
+
+    /// Chunk `index`'s stored bytes (at least a full chunk's; `None`: no file, the chunk
+    /// holds the fill value), to be decoded piece by piece with [`Array::decode`].
+    pub fn raw(
+        &self,
+        vfs: &Vfs,
+        store: &Path,
+        index: &[u64],
+    ) -> Result<Option<Bytes>, DeriveError> {
         let n: u64 = self.chunks.iter().product();
         let name: Vec<String> = index.iter().map(u64::to_string).collect();
         let sep = self.separator.to_string();
         let key = if name.is_empty() { "0".to_string() } else { name.join(&sep) };
         let bytes = read_bytes(vfs, &store.join(&self.name).join(key))?;
-        let Some(bytes) = bytes else {
-            let fill = self.masked.first().map_or(0.0, |_| f64::NAN);
-            values.clear();
-            values.resize(n as usize, fill);
-            return Ok(());
-        };
-        if (bytes.len() as u64) < n * self.dtype.size as u64 {
-            return Err(DeriveError::Metadata(format!(
-                "chunk {index:?} of {} is short",
-                self.name
-            )));
+        if bytes.as_ref().is_some_and(|b| (b.len() as u64) < n * self.dtype.size as u64) {
+            let name = &self.name;
+            return Err(DeriveError::Metadata(format!("chunk {index:?} of {name} is short")));
         }
-        self.dtype.values(&bytes, n as usize, values);
+        Ok(bytes)
+    }
+
+    /// The values `from..from + out.len()` of a chunk's bytes `raw` (from [`Array::raw`]) in
+    /// `out`, masked values NaN, packing applied.
+    pub fn decode(&self, raw: Option<&[u8]>, from: usize, out: &mut [f64]) {
+        let Some(raw) = raw else {
+            out.fill(self.masked.first().map_or(0.0, |_| f64::NAN));
+            return;
+        };
+        self.dtype.values(&raw[from * self.dtype.size..], out);
         if !self.masked.is_empty() {
             // compared in the stored type (a float32 fill value is a float32)
             let single = self.dtype.is_float() && self.dtype.size == 4;
-            let masked: Vec<f64> = self
-                .masked
-                .iter()
-                .map(|m| if single { f64::from(*m as f32) } else { *m })
-                .collect();
-            if let [m] = masked[..] {
+            let masked = self.masked.iter().map(|m| if single { f64::from(*m as f32) } else { *m });
+            if let (1, Some(m)) = (self.masked.len(), masked.clone().next()) {
                 // one masked value (the common case): a loop without branches
-                values.iter_mut().for_each(|v| *v = if *v == m { f64::NAN } else { *v });
+                out.iter_mut().for_each(|v| *v = if *v == m { f64::NAN } else { *v });
             } else {
-                for v in values.iter_mut().filter(|v| masked.contains(v)) {
+                let masked: Vec<f64> = masked.collect();
+                for v in out.iter_mut().filter(|v| masked.contains(v)) {
                     *v = f64::NAN;
                 }
             }
         }
         if let Some((scale, offset)) = self.packing {
-            values.iter_mut().for_each(|v| *v = *v * scale + offset);
+            out.iter_mut().for_each(|v| *v = *v * scale + offset);
         }
-        Ok(())
     }
 }
 

@@ -1,4 +1,4 @@
-"""cloudify-mount benchmarks (issues #4, #17 and #21). Run through scripts/bench.
+"""cloudify-mount benchmarks (issues #4, #17, #20, #21 and #22). Run through scripts/bench.
 
 Every scenario measures the mount and its baseline in the same run, on data made here with
 a seeded generator, source files page-cached first. Mount and baseline alternate round by
@@ -36,7 +36,7 @@ BIN = ROOT / "target" / "release" / "cloudify-mount"
 CLOUDIFY = ROOT / "target" / "release" / "cloudify"
 FLOOR = ROOT / "target" / "release" / "examples" / "fuse_floor"
 QUICK = "--quick" in sys.argv
-SCENARIOS = ["P1a", "P1b", "P2", "P2v3", "P1b3", "P3", "P4", "P5", "P6", "P7", "P8", "P9", "P11", "P13"]
+SCENARIOS = ["P1a", "P1b", "P2", "P2v3", "P1b3", "P3", "P4", "P5", "P6", "P7", "P8", "P9", "P10", "P11", "P13"]
 
 
 def only_arg():
@@ -772,6 +772,9 @@ def main():
         p7_many_chunks()
     if selected("P8"):
         p8_collection(200 if QUICK else 1_000)
+    if selected("P10"):
+        import bench_derive
+        bench_derive.p10(sys.modules[__name__])
     if selected("P13"):
         import bench_http
         bench_http.p13_plot(sys.modules[__name__])

@@ -2,22 +2,23 @@
 //! value's position along the reduced dimensions says which is first and last) and merged
 //! across threads. Sums are compensated (Neumaier) and variances are Welford's, in float64:
 //! the results are float64-exact to far better than 1e-12 relative, whatever the order.
-//! NaN values are skipped, as xarray's default `skipna` does for floats.
+//! NaN values are skipped, as xarray's default `skipna` does for floats. Whole runs of a
+//! chunk's row are added by the specialised loops of `runs.rs`.
 
 use super::request::Action;
 
 /// The accumulators of every output cell for one action.
 pub struct Acc {
-    action: Action,
-    count: Vec<u64>,
+    pub(super) action: Action,
+    pub(super) count: Vec<u64>,
     /// sum, mean, extreme, or the value kept (first/last)
-    a: Vec<f64>,
+    pub(super) a: Vec<f64>,
     /// compensation of the sum, or M2 of the variance
-    b: Vec<f64>,
+    pub(super) b: Vec<f64>,
     /// position of the value kept (first/last)
-    pos: Vec<u64>,
+    pub(super) pos: Vec<u64>,
     /// every value (median)
-    values: Vec<Vec<f64>>,
+    pub(super) values: Vec<Vec<f64>>,
 }
 
 /// Bytes an accumulator needs per output cell (beyond the values the median keeps).
@@ -33,16 +34,16 @@ pub fn cell_bytes(action: Action) -> u64 {
 
 impl Acc {
     pub fn new(action: Action, cells: usize) -> Acc {
-        let with = |on: bool, v: f64| if on { vec![v; cells] } else { Vec::new() };
+        let with = |on: bool, v: f64| if on { filled(cells, v) } else { Vec::new() };
         let uses_a = action != Action::Count && action != Action::Median;
         let uses_b = matches!(action, Action::Mean | Action::Sum | Action::Std | Action::Var);
         let first_last = matches!(action, Action::First | Action::Last);
         Acc {
             action,
-            count: vec![0; cells],
+            count: filled(cells, 0),
             a: with(uses_a, 0.0),
             b: with(uses_b, 0.0),
-            pos: if first_last { vec![0; cells] } else { Vec::new() },
+            pos: if first_last { filled(cells, 0) } else { Vec::new() },
             values: if action == Action::Median { vec![Vec::new(); cells] } else { Vec::new() },
         }
     }
@@ -151,13 +152,22 @@ impl Acc {
     }
 }
 
-fn neumaier(sum: &mut f64, comp: &mut f64, v: f64) {
+/// `n` copies of `v`, written now: not `vec![0; n]`, whose untouched zero pages would fault
+/// twice each later (a read maps the shared zero page, the write copies it and flushes the
+/// other threads' TLBs), which on this kind of VM costs more than the computation.
+fn filled<T: Copy>(n: usize, v: T) -> Vec<T> {
+    let mut out = Vec::with_capacity(n);
+    out.resize(n, v);
+    out
+}
+
+/// Add `v` to the compensated sum (`sum`, `comp`): the rounding error of `sum + v`, exactly
+/// (Knuth's branch-free TwoSum; the same error Neumaier's branch picks), goes to `comp`.
+#[inline(always)]
+pub(super) fn neumaier(sum: &mut f64, comp: &mut f64, v: f64) {
     let t = *sum + v;
-    if sum.abs() >= v.abs() {
-        *comp += (*sum - t) + v;
-    } else {
-        *comp += (v - t) + *sum;
-    }
+    let back = t - *sum;
+    *comp += (*sum - (t - back)) + (v - back);
     *sum = t;
 }
 

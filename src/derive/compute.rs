@@ -40,14 +40,15 @@ pub fn compute(
                 let grid = &grid;
                 s.spawn(move || {
                     let mut acc = Acc::new(action, cells as usize);
+                    let mut row = Vec::new();
                     let mut n = t as u64;
                     while n < total {
                         if cancel.load(Ordering::Relaxed) {
                             return Err(DeriveError::Cancelled);
                         }
                         let index = unravel(n, grid);
-                        let values = array.chunk(vfs, store, &index)?;
-                        add_chunk(&mut acc, (array, plan), &index, &values);
+                        let raw = array.raw(vfs, store, &index)?;
+                        add_chunk(&mut acc, (array, plan), &index, (raw.as_deref(), &mut row));
                         n += threads as u64;
                     }
                     Ok(acc)
@@ -80,11 +81,47 @@ fn unravel(mut n: u64, grid: &[u64]) -> Vec<u64> {
     index
 }
 
-/// Add the values of chunk `index` (a full chunk, C order) that lie inside the array.
-fn add_chunk(acc: &mut Acc, (array, plan): (&Array, &Plan), index: &[u64], values: &[f64]) {
+/// How the innermost dimension of a chunk maps to output cells.
+#[derive(Clone, Copy)]
+enum Run {
+    /// Consecutive cells at one position (the dimension is kept).
+    Cells,
+    /// One cell at consecutive positions (the dimension is reduced).
+    One,
+    /// Anything else (grouped along it): value by value.
+    Scattered,
+}
+
+/// The run of `len` values from index `from` of the innermost dimension.
+fn run(plan: &Plan, last: usize, from: usize, len: usize) -> Run {
+    let (outs, poss) = (&plan.out_of[last][from..from + len], &plan.pos_of[last][from..from + len]);
+    let (Some(o0), p0) = (outs[0], poss[0]) else {
+        return Run::Scattered;
+    };
+    let step = |k: u64| outs.iter().enumerate().all(|(i, o)| *o == Some(o0 + k * i as u64));
+    if step(1) && poss.iter().all(|p| *p == p0) {
+        Run::Cells
+    } else if step(0) && poss.iter().enumerate().all(|(i, p)| *p == p0 + i as u64) {
+        Run::One
+    } else {
+        Run::Scattered
+    }
+}
+
+/// Add the values of chunk `index` (its stored bytes `raw`, a full chunk, C order) that lie
+/// inside the array, decoded a row at a time into `row` (kept in the first level cache, not
+/// a whole chunk's float64 values written out and read back).
+fn add_chunk(
+    acc: &mut Acc,
+    (array, plan): (&Array, &Plan),
+    index: &[u64],
+    (raw, row): (Option<&[u8]>, &mut Vec<f64>),
+) {
     let nd = array.shape.len();
     if nd == 0 {
-        acc.add(0, 0, values[0]);
+        let mut one = [0.0];
+        array.decode(raw, 0, &mut one);
+        acc.add(0, 0, one[0]);
         return;
     }
     let origin: Vec<u64> = index.iter().zip(&array.chunks).map(|(i, c)| i * c).collect();
@@ -96,6 +133,8 @@ fn add_chunk(acc: &mut Acc, (array, plan): (&Array, &Plan), index: &[u64], value
         stride[d] = stride[d + 1] * array.chunks[d + 1];
     }
     let last = nd - 1;
+    let (from, len) = (origin[last] as usize, extent[last] as usize);
+    let kind = run(plan, last, from, len);
     let mut at = vec![0u64; nd]; // position in the chunk of the outer dimensions
     loop {
         // the outer dimensions' share, or skip the row when one of them is left out
@@ -108,11 +147,20 @@ fn add_chunk(acc: &mut Acc, (array, plan): (&Array, &Plan), index: &[u64], value
             });
         }
         if let Some((o, p, v)) = base {
-            let (outs, poss) = (&plan.out_of[last], &plan.pos_of[last]);
-            for i in 0..extent[last] {
-                let g = (origin[last] + i) as usize;
-                if let Some(out) = outs[g] {
-                    acc.add((o + out) as usize, p + poss[g], values[(v + i) as usize]);
+            row.resize(len, 0.0);
+            array.decode(raw, v as usize, row);
+            let row = &row[..];
+            let (o0, p0) = (plan.out_of[last][from], plan.pos_of[last][from]);
+            match (kind, o0) {
+                (Run::Cells, Some(o0)) => acc.add_cells((o + o0) as usize, p + p0, row),
+                (Run::One, Some(o0)) => acc.add_one((o + o0) as usize, p + p0, row),
+                _ => {
+                    let (outs, poss) = (&plan.out_of[last], &plan.pos_of[last]);
+                    for (i, x) in row.iter().enumerate() {
+                        if let Some(out) = outs[from + i] {
+                            acc.add((o + out) as usize, p + poss[from + i], *x);
+                        }
+                    }
                 }
             }
         }

@@ -5,6 +5,7 @@
 
 use super::error::DeriveError;
 use crate::vfs::{Vfs, VfsError};
+use crate::zarr::chunk::Bytes;
 use serde_json::{Map, Value};
 use std::path::Path;
 
@@ -39,20 +40,18 @@ impl Dtype {
         format!("{order}{}{}", self.kind as char, self.size)
     }
 
-    /// The first `n` elements of `b` as float64, one loop per type.
-    fn values(self, b: &[u8], n: usize) -> Vec<f64> {
+    /// The first `out.len()` elements of `b` as float64, one loop per type.
+    fn values(self, b: &[u8], out: &mut [f64]) {
         macro_rules! each {
-            ($t:ty, $w:expr) => {
-                b.chunks_exact($w)
-                    .take(n)
-                    .map(|c| {
-                        let a: [u8; $w] = c.try_into().unwrap_or([0; $w]);
-                        let v =
-                            if self.big { <$t>::from_be_bytes(a) } else { <$t>::from_le_bytes(a) };
-                        v as f64
-                    })
-                    .collect()
-            };
+            ($t:ty, $w:expr) => {{
+                // a plain indexed loop: vectorised (the bytes of one value, then its number)
+                for (o, c) in out.iter_mut().zip(b.chunks_exact($w)) {
+                    let mut a = [0u8; $w];
+                    a.copy_from_slice(c);
+                    let v = if self.big { <$t>::from_be_bytes(a) } else { <$t>::from_le_bytes(a) };
+                    *o = v as f64;
+                }
+            }};
         }
         match (self.kind, self.size) {
             (b'f', 4) => each!(f32, 4),
@@ -104,38 +103,70 @@ impl Array {
     /// Chunk `index`'s values (a full chunk, C order), masked values NaN. A chunk without a
     /// file holds the fill value.
     pub fn chunk(&self, vfs: &Vfs, store: &Path, index: &[u64]) -> Result<Vec<f64>, DeriveError> {
+        let mut values = Vec::new();
+        self.chunk_into(vfs, store, index, &mut values)?;
+        Ok(values)
+    }
+
+    /// [`Array::chunk`] into `values` (its allocation reused from chunk to chunk).
+    pub fn chunk_into(
+        &self,
+        vfs: &Vfs,
+        store: &Path,
+        index: &[u64],
+        values: &mut Vec<f64>,
+    ) -> Result<(), DeriveError> {
+        let raw = self.raw(vfs, store, index)?;
+        values.resize(self.chunks.iter().product::<u64>() as usize, 0.0);
+        self.decode(raw.as_deref(), 0, values);
+        Ok(())
+    }
+
+    /// Chunk `index`'s stored bytes (at least a full chunk's; `None`: no file, the chunk
+    /// holds the fill value), to be decoded piece by piece with [`Array::decode`].
+    pub fn raw(
+        &self,
+        vfs: &Vfs,
+        store: &Path,
+        index: &[u64],
+    ) -> Result<Option<Bytes>, DeriveError> {
         let n: u64 = self.chunks.iter().product();
         let name: Vec<String> = index.iter().map(u64::to_string).collect();
         let sep = self.separator.to_string();
         let key = if name.is_empty() { "0".to_string() } else { name.join(&sep) };
-        let bytes = read(vfs, &store.join(&self.name).join(key))?;
-        let Some(bytes) = bytes else {
-            let fill = self.masked.first().map_or(0.0, |_| f64::NAN);
-            return Ok(vec![fill; n as usize]);
-        };
-        if (bytes.len() as u64) < n * self.dtype.size as u64 {
-            return Err(DeriveError::Metadata(format!(
-                "chunk {index:?} of {} is short",
-                self.name
-            )));
+        let bytes = read_bytes(vfs, &store.join(&self.name).join(key))?;
+        if bytes.as_ref().is_some_and(|b| (b.len() as u64) < n * self.dtype.size as u64) {
+            let name = &self.name;
+            return Err(DeriveError::Metadata(format!("chunk {index:?} of {name} is short")));
         }
-        let mut values = self.dtype.values(&bytes, n as usize);
+        Ok(bytes)
+    }
+
+    /// The values `from..from + out.len()` of a chunk's bytes `raw` (from [`Array::raw`]) in
+    /// `out`, masked values NaN, packing applied.
+    pub fn decode(&self, raw: Option<&[u8]>, from: usize, out: &mut [f64]) {
+        let Some(raw) = raw else {
+            out.fill(self.masked.first().map_or(0.0, |_| f64::NAN));
+            return;
+        };
+        self.dtype.values(&raw[from * self.dtype.size..], out);
         if !self.masked.is_empty() {
             // compared in the stored type (a float32 fill value is a float32)
             let single = self.dtype.is_float() && self.dtype.size == 4;
-            let masked: Vec<f64> = self
-                .masked
-                .iter()
-                .map(|m| if single { f64::from(*m as f32) } else { *m })
-                .collect();
-            for v in values.iter_mut().filter(|v| masked.contains(v)) {
-                *v = f64::NAN;
+            let masked = self.masked.iter().map(|m| if single { f64::from(*m as f32) } else { *m });
+            if let (1, Some(m)) = (self.masked.len(), masked.clone().next()) {
+                // one masked value (the common case): a loop without branches
+                out.iter_mut().for_each(|v| *v = if *v == m { f64::NAN } else { *v });
+            } else {
+                let masked: Vec<f64> = masked.collect();
+                for v in out.iter_mut().filter(|v| masked.contains(v)) {
+                    *v = f64::NAN;
+                }
             }
         }
         if let Some((scale, offset)) = self.packing {
-            values.iter_mut().for_each(|v| *v = *v * scale + offset);
+            out.iter_mut().for_each(|v| *v = *v * scale + offset);
         }
-        Ok(values)
     }
 }
 
@@ -261,13 +292,24 @@ fn number(v: Option<&Value>) -> Option<f64> {
 
 /// The bytes of file `path` of the tree (`None`: no such file, e.g. an unwritten chunk).
 pub fn read(vfs: &Vfs, path: &Path) -> Result<Option<Vec<u8>>, VfsError> {
+    Ok(read_bytes(vfs, path)?.map(Bytes::into_vec))
+}
+
+/// [`read`], the bytes as the tree answers them (a cached chunk's, not a copy).
+pub fn read_bytes(vfs: &Vfs, path: &Path) -> Result<Option<Bytes>, VfsError> {
     let key = match vfs.resolve(path) {
         Ok(key) => key,
         Err(VfsError::NotFound) => return Ok(None),
         Err(e) => return Err(e),
     };
     let size = vfs.attr(&key)?.size;
+    // usually one read answers the whole file: its bytes, not a copy
+    let whole = vfs.read(&key, 0, size.min(u32::MAX as u64) as u32)?;
+    if whole.len() as u64 >= size || whole.is_empty() {
+        return Ok(Some(whole));
+    }
     let mut out = Vec::with_capacity(size as usize);
+    out.extend_from_slice(&whole);
     while (out.len() as u64) < size {
         let want = (size - out.len() as u64).min(u32::MAX as u64) as u32;
         let got = vfs.read(&key, out.len() as u64, want)?;
@@ -276,5 +318,5 @@ pub fn read(vfs: &Vfs, path: &Path) -> Result<Option<Vec<u8>>, VfsError> {
         }
         out.extend_from_slice(&got);
     }
-    Ok(Some(out))
+    Ok(Some(Bytes::Owned(out)))
 }

@@ -29,6 +29,7 @@ mod plot_coord;
 mod plot_request;
 mod quicklook;
 mod request;
+mod runs;
 mod slab;
 
 pub use error::DeriveError;

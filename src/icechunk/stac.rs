@@ -82,6 +82,7 @@ fn item_of(vfs: &Vfs, place: &DatasetPlace, at: &Published<'_>) -> Result<Value,
         config: at.config,
         public_url: None,
         zarr_format: 3,
+        thumbnail: None,
     };
     let mut doc = serde_json::to_value(item(facts, &item_place))
         .map_err(|e| IcechunkError::State(e.to_string()))?;

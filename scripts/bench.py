@@ -530,6 +530,21 @@ def p3_many_files(n_files):
 
     find_t, floor_t, find_r = medians(rounds(1 if QUICK else 3, find_mount, find_floor),
                                       lambda a, b: a / b)
+    # what the kernel asked each of them for during one such `find` (FUSE requests by opcode)
+    import fuse_requests
+    with Mount(arch, "--threads", threads) as m:
+        ours_n = fuse_requests.count(m.mnt, ["find", str(m.mnt)])
+    floor_mnt = Path(tempfile.mkdtemp(prefix="floor-", dir=WORK))
+    p = subprocess.Popen([str(FLOOR), str(tree), str(floor_mnt), threads], stdout=subprocess.PIPE, text=True)
+    try:
+        floor_n = fuse_requests.count(floor_mnt, ["find", str(floor_mnt)]) if p.stdout.readline().strip() == "ready" else None
+    finally:
+        subprocess.run(["fusermount3", "-u", str(floor_mnt)], check=False)
+        p.wait(timeout=30)
+    for who, n in (("mount", ours_n), ("floor", floor_n)):
+        shown = "not counted (needs root and tracefs)" if n is None else \
+            f"{sum(n.values()) / n_files:.2f} per store, {dict(n.most_common())}"
+        print(f"     FUSE requests of the warm find, {who}: {shown}", flush=True)
 
     # issue 19: the same warm `find` over a sharded v3 mount (a zarr.json per node, key
     # directories c/…) beside a v2 mount, and the entries each shows

@@ -75,9 +75,16 @@ class Sampler:
         """The samples from the one before the daemon's CPU time first grew to the one where
         it last did."""
         cpu0, cpu1 = self.samples[0][1], self.samples[-1][1]
+        if cpu1 <= cpu0:
+            return self.samples  # no decoding seen: the whole load
         first = max(0, next(i for i, s in enumerate(self.samples) if s[1] > cpu0) - 1)
         last = next(i for i, s in enumerate(self.samples) if s[1] >= cpu1)
         return self.samples[first:last + 1]
+
+    def span(self):
+        """Seconds the daemon was decoding."""
+        span = self.decoding()
+        return span[-1][0] - span[0][0]
 
     def busy_cores(self):
         """The daemon's CPU time over the span it was decoding."""
@@ -92,7 +99,8 @@ class Sampler:
 
 def first_load(b, big_dir, extra, chunks):
     """One first read through a fresh mount: (wall s, daemon CPU s, client CPU s, daemon
-    cores busy while decoding, share of that span with a runnable daemon thread per core)."""
+    cores busy while decoding, share of that span with a runnable daemon thread per core,
+    the span in s)."""
     cores = len(os.sched_getaffinity(0))
     b.warm(big_dir / "big.nc")
     with b.Mount(big_dir, "--chunks", "decoded", *extra) as m:
@@ -102,7 +110,7 @@ def first_load(b, big_dir, extra, chunks):
             ds["v"].load()
         wall = time.perf_counter() - t0
         return (wall, b.cpu_seconds(m.pid) - d0, client_cpu() - c0, s.busy_cores(),
-                s.wanting(cores))
+                s.wanting(cores), s.span())
 
 
 def p12_parallel_decode(b, big_dir):
@@ -115,11 +123,12 @@ def p12_parallel_decode(b, big_dir):
     for k, (label, _, _) in enumerate(stores):
         runs = [r[k] for r in per_round]
         med = lambda f: statistics.median(f(*r) for r in runs)
-        wall, daemon = med(lambda w, d, c, x, y: w), med(lambda w, d, c, x, y: d)
-        client, busy = med(lambda w, d, c, x, y: c / w), med(lambda w, d, c, x, y: x)
-        load_busy, wanting = med(lambda w, d, c, x, y: d / w), med(lambda w, d, c, x, y: y)
+        wall, daemon = med(lambda w, d, c, x, y, z: w), med(lambda w, d, c, x, y, z: d)
+        client, busy = med(lambda w, d, c, x, y, z: c / w), med(lambda w, d, c, x, y, z: x)
+        load_busy, wanting = med(lambda w, d, c, x, y, z: d / w), med(lambda w, d, c, x, y, z: y)
+        span = med(lambda w, d, c, x, y, z: z)
         print(f"P12: {label}: load {wall:.3f} s (daemon CPU {daemon:.3f} s, {load_busy:.2f} "
-              f"cores over the load; client {client:.2f} cores); while decoding: "
+              f"cores over the load; client {client:.2f} cores); decoding {span:.3f} s of it: "
               f"{busy:.2f} cores, {cores}+ daemon threads runnable {100 * wanting:.0f}% of it",
               flush=True)
         b.record("P12", f"8 dask threads, first read, {label}: cores decoding", busy, cores,

@@ -9,7 +9,8 @@ spells of seconds to minutes that would otherwise land on one side only.
 
 --quick: smaller data, fewer rounds (a smoke run). --only: run only the named scenarios
 (P1a, P1b, P2, P4 and P6 share their data and run together; P1 names P1a and P1b; the v3
-rows P2v3 (with P1a3 and the floor rows) and P1b3 run alone when no v2 row is named).
+rows P2v3 (with P1a3 and the floor rows) and P1b3 run alone when no v2 row is named; P12,
+decoding on every core, is in scripts/bench_decode.py).
 The binaries must be built (scripts/bench builds them; `.venv/bin/python scripts/bench.py`
 runs the measurements alone).
 """
@@ -32,11 +33,12 @@ import numpy as np
 import xarray as xr
 
 ROOT = Path(__file__).resolve().parents[1]
-BIN = ROOT / "target" / "release" / "cloudify-mount"
+# CLOUDIFY_BENCH_BIN: another build of the daemon (a binary before a change, measured alone)
+BIN = Path(os.environ.get("CLOUDIFY_BENCH_BIN", ROOT / "target" / "release" / "cloudify-mount"))
 CLOUDIFY = ROOT / "target" / "release" / "cloudify"
 FLOOR = ROOT / "target" / "release" / "examples" / "fuse_floor"
 QUICK = "--quick" in sys.argv
-SCENARIOS = ["P1a", "P1b", "P2", "P2v3", "P1b3", "P3", "P4", "P5", "P6", "P7", "P8", "P9", "P10", "P11", "P13"]
+SCENARIOS = ["P1a", "P1b", "P2", "P2v3", "P1b3", "P3", "P4", "P5", "P6", "P7", "P8", "P9", "P10", "P11", "P12", "P13"]
 
 
 def only_arg():
@@ -528,6 +530,21 @@ def p3_many_files(n_files):
 
     find_t, floor_t, find_r = medians(rounds(1 if QUICK else 3, find_mount, find_floor),
                                       lambda a, b: a / b)
+    # what the kernel asked each of them for during one such `find` (FUSE requests by opcode)
+    import fuse_requests
+    with Mount(arch, "--threads", threads) as m:
+        ours_n = fuse_requests.count(m.mnt, ["find", str(m.mnt)])
+    floor_mnt = Path(tempfile.mkdtemp(prefix="floor-", dir=WORK))
+    p = subprocess.Popen([str(FLOOR), str(tree), str(floor_mnt), threads], stdout=subprocess.PIPE, text=True)
+    try:
+        floor_n = fuse_requests.count(floor_mnt, ["find", str(floor_mnt)]) if p.stdout.readline().strip() == "ready" else None
+    finally:
+        subprocess.run(["fusermount3", "-u", str(floor_mnt)], check=False)
+        p.wait(timeout=30)
+    for who, n in (("mount", ours_n), ("floor", floor_n)):
+        shown = "not counted (needs root and tracefs)" if n is None else \
+            f"{sum(n.values()) / n_files:.2f} per store, {dict(n.most_common())}"
+        print(f"     FUSE requests of the warm find, {who}: {shown}", flush=True)
 
     # issue 19: the same warm `find` over a sharded v3 mount (a zarr.json per node, key
     # directories c/…) beside a v2 mount, and the entries each shows
@@ -748,7 +765,7 @@ def p8_collection(n_members):
 def main():
     print(f"machine: {platform.node()} {os.cpu_count()} cores, {platform.platform()}")
     print(f"{'id':4} {'scenario':58} {'measured':>9} {'baseline':>9}")
-    if selected("P1a", "P1b", "P2", "P2v3", "P1b3", "P4", "P6", "P9"):
+    if selected("P1a", "P1b", "P2", "P2v3", "P1b3", "P4", "P6", "P9", "P12"):
         big_dir = WORK / "big"
         big_dir.mkdir()
         mib = 64 if QUICK else 512
@@ -760,6 +777,9 @@ def main():
             with Mount(big_dir) as m:
                 v2_files = sum(1 for p in (m.mnt / "big.zarr").rglob("*") if p.is_file())
             p_v3(big_dir, v2_files)
+        if selected("P12"):
+            import bench_decode
+            bench_decode.p12_parallel_decode(sys.modules[__name__], big_dir)
         if selected("P9"):
             import bench_http
             bench_http.p9_http(sys.modules[__name__], big_dir)

@@ -70,3 +70,34 @@ fn an_item_size_lives_as_long_as_its_node() {
     let (_, provisional, size) = listed(&vfs);
     assert!(provisional && size == 0, "forgotten with its node");
 }
+
+/// Names answered missing with a timeout (negative entries) are remembered under their
+/// directory: a change of the source behind that directory names them for the kernel to drop
+/// (a variable added to a file appears in its store at once), and a forgotten directory takes
+/// its negative entries with it.
+#[test]
+fn negative_entries_are_dropped_with_their_source_change() {
+    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures");
+    let archive = std::env::temp_dir().join(format!("cloudify-negative-{}", std::process::id()));
+    std::fs::create_dir_all(&archive).unwrap();
+    std::fs::copy(fixtures.join("tas_day.nc"), archive.join("tas_day.nc")).unwrap();
+    let vfs = inode_vfs(&archive);
+    let ttl = std::time::Duration::from_secs(60);
+    let store = vfs.lookup(ROOT_INO, OsStr::new("tas_day.zarr")).expect("store").ino;
+    let u = OsStr::new("u");
+    assert!(matches!(vfs.lookup(store, u), Err(VfsError::NotFound)));
+    assert!(vfs.missing(store, u, ttl), "cached as missing");
+    assert!(!vfs.missing(store, OsStr::new("v"), std::time::Duration::ZERO), "no timeout");
+    let changed = vfs.source_changed(Path::new("tas_day.nc"), false);
+    assert!(changed.entries.contains(&(store, u.to_os_string())), "{changed:?}");
+    let again = vfs.source_changed(Path::new("tas_day.nc"), false);
+    assert!(!again.entries.contains(&(store, u.to_os_string())), "named once");
+
+    assert!(vfs.missing(store, u, ttl));
+    vfs.forget([(store, 1)]);
+    let store = vfs.lookup(ROOT_INO, OsStr::new("tas_day.zarr")).expect("store").ino;
+    let changed = vfs.source_changed(Path::new("tas_day.nc"), false);
+    assert!(!changed.entries.iter().any(|(_, n)| n == u), "went with its directory: {changed:?}");
+    vfs.forget([(store, 1)]);
+    std::fs::remove_dir_all(&archive).unwrap();
+}

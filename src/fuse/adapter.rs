@@ -62,6 +62,13 @@ fn file_attr(ino: u64, a: &Attr) -> FileAttr {
     }
 }
 
+/// The attributes of a negative entry: node 0, nothing else looked at.
+fn missing_attr() -> FileAttr {
+    let none =
+        Attr { kind: Kind::File, size: 0, mtime: SystemTime::UNIX_EPOCH, perm: 0, uid: 0, gid: 0 };
+    file_attr(0, &none)
+}
+
 fn file_type(k: Kind) -> FileType {
     match k {
         Kind::Dir => FileType::Directory,
@@ -105,6 +112,16 @@ impl Filesystem for FuseAdapter {
     fn lookup(&self, _req: &Request, parent: INodeNo, name: &OsStr, reply: ReplyEntry) {
         match self.vfs.lookup(parent.0, name) {
             Ok(a) => reply.entry(&self.ttl, &file_attr(a.ino, &a.attr), Generation(0)),
+            Err(VfsError::NotFound) => {
+                crate::telemetry::stats::STATS.lookup_missed();
+                // node 0 with a timeout: the kernel caches the name as missing (a negative
+                // entry), unless too many are out already
+                if self.vfs.missing(parent.0, name, self.ttl) {
+                    reply.entry(&self.ttl, &missing_attr(), Generation(0))
+                } else {
+                    reply.error(Errno::ENOENT)
+                }
+            }
             Err(e) => reply.error(errno(&e)),
         }
     }

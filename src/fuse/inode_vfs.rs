@@ -1,14 +1,17 @@
 //! The tree by inode number, as the kernel addresses it: a thin layer over the path-addressed
 //! [`Vfs`] that numbers the nodes the kernel holds ([`InodeTable`]: LOOKUP replies and
 //! READDIRPLUS entries are references, FORGET gives them back) and turns a changed source's
-//! stale keys into the inodes and entries the kernel must drop. Kernel-free: the tests drive
+//! stale keys into the inodes and entries the kernel must drop (negative ones too,
+//! [`NegativeEntries`]). Kernel-free: the tests drive
 //! it directly; the fuser callbacks (`adapter.rs`) call it one-to-one.
 
 use super::inode::InodeTable;
+use super::negative::NegativeEntries;
 use crate::vfs::{Attr, Bytes, NodeKey, Vfs, VfsError};
 use std::ffi::{OsStr, OsString};
 use std::path::Path;
 use std::sync::Arc;
+use std::time::Duration;
 
 /// A node's number and attributes (a LOOKUP reply).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -30,12 +33,13 @@ pub struct Invalidation {
 pub struct InodeVfs {
     vfs: Arc<Vfs>,
     pub(super) inodes: InodeTable,
+    negative: NegativeEntries,
 }
 
 impl InodeVfs {
     /// Number the nodes of `vfs` (only its root so far).
     pub fn new(vfs: Arc<Vfs>) -> Self {
-        InodeVfs { vfs, inodes: InodeTable::default() }
+        InodeVfs { vfs, inodes: InodeTable::default(), negative: NegativeEntries::default() }
     }
 
     /// The path-addressed tree.
@@ -58,6 +62,13 @@ impl InodeVfs {
         Ok(InoAttr { ino: self.inodes.lookup(key), attr })
     }
 
+    /// `name` was not found in directory `parent`: may the kernel cache that for `ttl` (a
+    /// negative entry)? Yes, and it is remembered for [`InodeVfs::source_changed`], unless
+    /// too many are remembered already.
+    pub fn missing(&self, parent: u64, name: &OsStr, ttl: Duration) -> bool {
+        !ttl.is_zero() && self.negative.remember(parent, name, ttl)
+    }
+
     /// Attributes of `ino`.
     pub fn getattr(&self, ino: u64) -> Result<Attr, VfsError> {
         self.vfs.attr(&*self.key(ino)?)
@@ -66,7 +77,8 @@ impl InodeVfs {
     /// The kernel dropped `n` references to each `(ino, n)` (FUSE FORGET): nodes it no longer
     /// holds leave the inode table, and a later lookup numbers them anew.
     pub fn forget(&self, refs: impl IntoIterator<Item = (u64, u64)>) {
-        for (_, key) in self.inodes.forget(refs) {
+        for (ino, key) in self.inodes.forget(refs) {
+            self.negative.forget(ino);
             self.vfs.released(&key);
         }
     }
@@ -111,6 +123,8 @@ impl InodeVfs {
             }
             inodes.extend(self.inodes.existing(&NodeKey::Catalog(dir)));
         }
+        // names answered missing in any of those directories may exist now
+        entries.extend(self.negative.take(&inodes));
         Invalidation { inodes, entries }
     }
 }

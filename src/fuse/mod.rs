@@ -1,5 +1,5 @@
 //! The FUSE adapter over the path-addressed tree ([`crate::vfs`]): inode numbers and the
-//! kernel's references ([`InodeVfs`]), the fuser callbacks ([`FuseAdapter`]), the mount's life
+//! kernel's references ([`InodeVfs`]; the names answered missing, [`negative`]), the fuser callbacks ([`FuseAdapter`]), the mount's life
 //! ([`mount`]), the inotify watcher that pushes invalidations ([`watch`]), the mount's
 //! readahead ([`readahead`]) and the mount settings and `-o` lists ([`config`]). Nothing in
 //! `vfs/` imports anything from here.
@@ -10,6 +10,7 @@ mod errno;
 mod inode;
 mod inode_vfs;
 pub mod mount;
+mod negative;
 pub mod readahead;
 mod readdir;
 pub mod watch;

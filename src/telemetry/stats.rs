@@ -1,5 +1,5 @@
 //! Process-wide counters of what the daemon did (datasets indexed, index failures, chunk cache
-//! hits and misses, reads and bytes served), and the one-line summary the log gets at start and
+//! hits and misses, reads and bytes served, names looked up and not found), and the one-line summary the log gets at start and
 //! on SIGUSR1. Counters are relaxed atomics: each is exact, a summary is not a consistent
 //! snapshot across counters (it need not be).
 
@@ -23,6 +23,7 @@ pub struct Stats {
     reads: AtomicU64,
     bytes_served: AtomicU64,
     read_errors: AtomicU64,
+    missing_lookups: AtomicU64,
 }
 
 /// The counters' values at one moment.
@@ -51,6 +52,9 @@ pub struct Snapshot {
     pub bytes_served: u64,
     /// Read requests that failed with an I/O error.
     pub read_errors: u64,
+    /// Lookups of names that are not there (what negative entries save the kernel asking
+    /// again).
+    pub missing_lookups: u64,
 }
 
 impl Stats {
@@ -68,6 +72,7 @@ impl Stats {
             reads: AtomicU64::new(0),
             bytes_served: AtomicU64::new(0),
             read_errors: AtomicU64::new(0),
+            missing_lookups: AtomicU64::new(0),
         }
     }
 
@@ -114,6 +119,11 @@ impl Stats {
         self.read_errors.fetch_add(1, Relaxed);
     }
 
+    /// A name was looked up and is not there.
+    pub fn lookup_missed(&self) {
+        self.missing_lookups.fetch_add(1, Relaxed);
+    }
+
     /// The current values.
     pub fn snapshot(&self) -> Snapshot {
         Snapshot {
@@ -128,6 +138,7 @@ impl Stats {
             reads: self.reads.load(Relaxed),
             bytes_served: self.bytes_served.load(Relaxed),
             read_errors: self.read_errors.load(Relaxed),
+            missing_lookups: self.missing_lookups.load(Relaxed),
         }
     }
 }
@@ -165,6 +176,7 @@ pub fn log_summary(when: &str, uptime: Duration, held: Held) {
         reads = s.reads,
         bytes_served = s.bytes_served,
         read_errors = s.read_errors,
+        missing_lookups = s.missing_lookups,
         "summary"
     );
 }
@@ -188,6 +200,7 @@ mod tests {
         s.served(100);
         s.served(28);
         s.read_failed();
+        s.lookup_missed();
         let want = Snapshot {
             indexed: 1,
             indexed_natively: 1,
@@ -200,6 +213,7 @@ mod tests {
             reads: 2,
             bytes_served: 128,
             read_errors: 1,
+            missing_lookups: 1,
         };
         assert_eq!(s.snapshot(), want);
     }

@@ -266,3 +266,40 @@ def test_a_stream_is_read_in_large_requests(tmp_path):
             assert served == shard.stat().st_size
             assert served / reads > largest / 2, (reads, served)
             assert served <= reads * largest, (reads, served)
+
+
+def test_missing_names_are_cached_and_dropped_when_they_appear(tmp_path):
+    """A name that is not there is answered with a negative entry for --attr-timeout: asked
+    again, the kernel answers it itself (zarr-python probes every v2 store for `zarr.json`
+    on each open). A source change drops the negative entries it may have made wrong: a new
+    file's store beside it, a new variable inside a store, both seen at once (the watcher)."""
+    import netCDF4
+    import numpy as np
+
+    from conftest import foreground, poll, summary_now
+
+    arch = tmp_path / "arch"
+    arch.mkdir()
+
+    def write(path, names):
+        with netCDF4.Dataset(path, "w") as ds:
+            ds.createDimension("n", 4)
+            for name in names:
+                ds.createVariable(name, "f4", ("n",))[:] = np.arange(4, dtype="f4")
+
+    write(arch / "x.nc", ["v"])
+    log = tmp_path / "mount.log"
+    with foreground(arch, "--index-dir", "none", "--log-file", str(log)) as (p, mnt):
+        assert (mnt / "x.zarr" / "v").is_dir()
+        before = summary_now(p, log)
+        for _ in range(3):
+            for missing in (mnt / "x.zarr" / "zarr.json", mnt / "x.zarr" / "u", mnt / "y.zarr"):
+                assert not missing.exists()
+        after = summary_now(p, log)
+        assert after["missing_lookups"] - before["missing_lookups"] == 3, (before, after)
+        write(arch / "y.nc", ["v"])
+        write(arch / "x.nc.tmp", ["v", "u"])
+        os.rename(arch / "x.nc.tmp", arch / "x.nc")
+        assert poll(lambda: (mnt / "y.zarr" / "v").is_dir(), 10), "new store hidden"
+        assert poll(lambda: (mnt / "x.zarr" / "u").is_dir(), 10), "new variable hidden"
+        assert not (mnt / "x.zarr" / "zarr.json").exists()

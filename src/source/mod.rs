@@ -30,6 +30,7 @@ mod nc4;
 mod nc4_strings;
 mod pipeline;
 mod placement;
+mod region_refs;
 mod reserved;
 pub mod sniff;
 mod variable_error;

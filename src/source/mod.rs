@@ -28,6 +28,7 @@ mod library_chunks;
 mod native;
 mod nc4;
 mod nc4_strings;
+mod phony_dims;
 mod pipeline;
 mod placement;
 mod region_refs;

@@ -1285,6 +1285,43 @@ def hdf5_null_vlen():
         f.create_dataset("x", data=np.arange(3, dtype="i2"))
 
 
+def compound_string_pads():
+    """Fixed-length string members of compounds with an embedded NUL (issue 18): null-
+    terminated (h5py reads them cut at the first NUL), null-padded and space-padded (read
+    whole), a member array of null-terminated strings; a null-terminated member beside a vlen
+    string member (members read when indexing). Committed nowhere (h5py's anonymous types)."""
+    with h5py.File(path("compound_string_pads.h5"), "w") as f:
+        def string(size, pad):
+            t = h5py.h5t.C_S1.copy()
+            t.set_size(size)
+            t.set_strpad(pad)
+            return t
+        term, nullpad, space = (string(6, p) for p in (h5py.h5t.STR_NULLTERM, h5py.h5t.STR_NULLPAD,
+                                                         h5py.h5t.STR_SPACEPAD))
+        codes = h5py.h5t.array_create(string(4, h5py.h5t.STR_NULLTERM), (2,))
+        rec = h5py.h5t.create(h5py.h5t.COMPOUND, 30)
+        for name, offset, t in ((b"id", 0, h5py.h5t.STD_I32LE), (b"term", 4, term),
+                                (b"nullpad", 10, nullpad), (b"space", 16, space), (b"codes", 22, codes)):
+            rec.insert(name, offset, t)
+        raw = np.zeros(3, dtype=[("id", "<i4"), ("term", "S6"), ("nullpad", "S6"), ("space", "S6"),
+                                 ("codes", "S4", (2,))])
+        raw["id"] = [1, 2, 3]
+        for m in ("term", "nullpad", "space"):
+            raw[m] = [b"ab\x00cd", b"abcdef", b"x  \x00y"]
+        raw["codes"] = [[b"a\x00bc", b"wxyz"], [b"", b"q\x00\x00r"], [b"zz", b"\x00abc"]]
+        d = h5py.h5d.create(f.id, b"records", rec, h5py.h5s.create_simple((3,)))
+        d.write(h5py.h5s.ALL, h5py.h5s.ALL, raw, mtype=rec)
+        # the same members beside a vlen member: read when indexing (partial compound reads)
+        label = h5py.h5t.py_create(h5py.string_dtype(), logical=True)
+        withseq = h5py.h5t.create(h5py.h5t.COMPOUND, 6 + label.get_size())
+        withseq.insert(b"term", 0, term)
+        withseq.insert(b"label", 6, label)
+        h5py.h5d.create(f.id, b"tracks", withseq, h5py.h5s.create_simple((3,)))
+        ds = f["tracks"]  # written through h5py: libhdf5 stores the strings cut at the NUL
+        for i in range(3):
+            ds[i] = (raw["term"][i], f"track {i}")
+
+
 def vlen_name_clash():
     """vlen variables whose ragged pair names are taken (issue 18): `a.count` created before
     vlen `a`, `b.count` after vlen `b`, a dimension `c.values` before vlen `c` (netCDF-C lists
@@ -1318,10 +1355,11 @@ def main():
     if sys.argv[2:3] == ["--packed-ints"]:  # only the integer packing fixture
         packed_ints()
         return
-    if sys.argv[2:3] == ["--plain-types"]:  # only hdf5_plain_types.h5, hdf5_null_vlen.h5, vlen_name_clash.nc
+    if sys.argv[2:3] == ["--plain-types"]:  # only issue 18's long-tail fixtures
         hdf5_plain_types()
         hdf5_null_vlen()
         vlen_name_clash()
+        compound_string_pads()
         return
     for make in (tas_day, packed, fletcher, sparse, contiguous_and_big_endian, groups, calendars,
                  plain_hdf5, single_record_variable, strings_and_enums, hdf5_library_filters, hdf5_lzf,
@@ -1342,6 +1380,7 @@ def main():
     hdf5_plain_types()
     hdf5_null_vlen()
     vlen_name_clash()
+    compound_string_pads()
     subprocess.run([sys.executable, os.path.join(os.path.dirname(__file__), "make_compound_fixtures.py"),
                     OUT], check=True)
     subprocess.run([sys.executable, os.path.join(os.path.dirname(__file__), "make_cdl_fixtures.py"),

@@ -47,6 +47,8 @@ struct Leaf {
     variable: bool,
     /// An object or region reference: its size (served as strings, read when indexing).
     reference: Option<usize>,
+    /// Null-terminated fixed-length strings (cut at the first NUL, as h5py reads them).
+    null_terminated: bool,
 }
 
 /// The members of the compound type of dataset `ds`, flattened.
@@ -96,7 +98,17 @@ unsafe fn walk(
             let r = if depth + 1 >= MAX_DEPTH {
                 let kind = Err("nested too deep".into());
                 let (vlen_string, variable, reference) = (false, false, None);
-                out.push(Leaf { name, offset, kind, nested, vlen_string, variable, reference });
+                let null_terminated = false;
+                out.push(Leaf {
+                    name,
+                    offset,
+                    kind,
+                    nested,
+                    vlen_string,
+                    variable,
+                    reference,
+                    null_terminated,
+                });
                 Ok(())
             } else {
                 walk(mtid, &format!("{name}."), offset, depth + 1, out)
@@ -112,8 +124,18 @@ unsafe fn walk(
         let reference = (H5Tget_class(mtid) == H5T_class_t::H5T_REFERENCE)
             .then(|| H5Tget_size(mtid))
             .filter(|size| compound_refs::served_size(*size));
+        let null_terminated = compound_strings::null_terminated(mtid);
         H5Tclose(mtid);
-        out.push(Leaf { name, offset, kind, nested, vlen_string, variable, reference });
+        out.push(Leaf {
+            name,
+            offset,
+            kind,
+            nested,
+            vlen_string,
+            variable,
+            reference,
+            null_terminated,
+        });
     }
     Ok(())
 }
@@ -258,7 +280,14 @@ pub fn expand(
                     let mut array =
                         ArrayNode::unplaced(name.clone(), *dtype, full, dims, None, attrs);
                     room(1)
-                        .and_then(|()| compound_strings::fill_fixed(ds, &leaf.name, &mut array))
+                        .and_then(|()| {
+                            compound_strings::fill_fixed(
+                                ds,
+                                &leaf.name,
+                                leaf.null_terminated,
+                                &mut array,
+                            )
+                        })
                         .map(|()| array)
                 }
                 _ => Err(VariableError::Unsupported(
@@ -360,6 +389,7 @@ pub fn expand(
             shape,
             offset: leaf.offset,
             stored_big_endian: dtype.big_endian,
+            null_terminated: leaf.null_terminated,
         };
         // a damaged type must not make a member reach past its element (or its chunk grow)
         let bytes = field.shape.iter().try_fold(dtype.size as u64, |n, d| n.checked_mul(*d));

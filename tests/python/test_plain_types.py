@@ -218,6 +218,11 @@ def test_null_dataspace_vlen_is_an_empty_pair(fixtures_mount, v3_mount):
     out = subprocess.run([str(CLOUDIFY), "inspect", str(FIXTURES / "hdf5_null_vlen.h5")],
                          capture_output=True, text=True, check=True).stdout
     assert "LEFT OUT" not in out, out
+    item = json.loads((fixtures_mount / "hdf5_null_vlen.stac.json").read_text())
+    cube = item["properties"]["cube:variables"]
+    assert set(cube) == {"ragged_null", "ragged_null.count", "ragged_one", "ragged_one.count", "x"}
+    assert cube["ragged_null"]["dimensions"] == ["ragged_null.values"]
+    assert cube["ragged_null.count"]["dimensions"] == []
 
 
 def test_vlen_pair_names_taken_before_or_after_are_renamed(fixtures_mount):

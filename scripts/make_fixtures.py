@@ -1231,8 +1231,25 @@ def hdf5_plain_types():
         r[0], r[1], r[2] = f.ref, f["opaque"].ref, target.ref
         r2 = f.create_dataset("refs_2d", (1, 2), dtype=h5py.ref_dtype)
         r2[0, 0], r2[0, 1] = sub.ref, f["ragged_i4"].ref
-        rr = f.create_dataset("region_refs", (1,), dtype=h5py.regionref_dtype)
+        # region references: a 1-D and a 2-D hyperslab, two blocks, points, the whole
+        # dataset, no element, a null reference
+        grid = sub.create_dataset("grid", data=np.arange(20, dtype="i4").reshape(4, 5))
+        rr = f.create_dataset("region_refs", (7,), dtype=h5py.regionref_dtype)
         rr[0] = target.regionref[1:3]
+        rr[1] = grid.regionref[0:2, 1:3]
+
+        def region(ds, select):
+            space = ds.id.get_space()
+            select(space)
+            return h5py.h5r.create(f.id, ds.name.encode(), h5py.h5r.DATASET_REGION, space)
+
+        def two_blocks(sp):
+            sp.select_hyperslab((0, 0), (1, 2))
+            sp.select_hyperslab((3, 3), (1, 2), op=h5py.h5s.SELECT_OR)
+        rr[2] = region(grid, two_blocks)
+        rr[3] = region(grid, lambda sp: sp.select_elements(np.array([[0, 1], [2, 3], [3, 4]])))
+        rr[4] = region(target, lambda sp: sp.select_all())
+        rr[5] = region(target, lambda sp: sp.select_none())
         ct = np.dtype([("id", "i4"), ("seq", h5py.vlen_dtype("i2")), ("label", h5py.string_dtype())])
         c = f.create_dataset("obs", (3,), dtype=ct)
         for i in range(3):
@@ -1258,6 +1275,74 @@ def hdf5_plain_types():
             links[i] = (i, obj.ref if obj is not None else h5py.Reference(), target.regionref[i:])
 
 
+def hdf5_null_vlen():
+    """A vlen dataset with a null dataspace (h5py reads `Empty`; netCDF-C refuses the file)
+    beside a vlen of one sequence and plain numbers."""
+    with h5py.File(path("hdf5_null_vlen.h5"), "w") as f:
+        f.create_dataset("ragged_null", data=h5py.Empty(h5py.vlen_dtype("i4")))
+        one = f.create_dataset("ragged_one", (1,), dtype=h5py.vlen_dtype("f4"))
+        one[0] = np.array([1.5, 2.5], "f4")
+        f.create_dataset("x", data=np.arange(3, dtype="i2"))
+
+
+def compound_string_pads():
+    """Fixed-length string members of compounds with an embedded NUL (issue 18): null-
+    terminated (h5py reads them cut at the first NUL), null-padded and space-padded (read
+    whole), a member array of null-terminated strings; a null-terminated member beside a vlen
+    string member (members read when indexing). Committed nowhere (h5py's anonymous types)."""
+    with h5py.File(path("compound_string_pads.h5"), "w") as f:
+        def string(size, pad):
+            t = h5py.h5t.C_S1.copy()
+            t.set_size(size)
+            t.set_strpad(pad)
+            return t
+        term, nullpad, space = (string(6, p) for p in (h5py.h5t.STR_NULLTERM, h5py.h5t.STR_NULLPAD,
+                                                         h5py.h5t.STR_SPACEPAD))
+        codes = h5py.h5t.array_create(string(4, h5py.h5t.STR_NULLTERM), (2,))
+        rec = h5py.h5t.create(h5py.h5t.COMPOUND, 30)
+        for name, offset, t in ((b"id", 0, h5py.h5t.STD_I32LE), (b"term", 4, term),
+                                (b"nullpad", 10, nullpad), (b"space", 16, space), (b"codes", 22, codes)):
+            rec.insert(name, offset, t)
+        raw = np.zeros(3, dtype=[("id", "<i4"), ("term", "S6"), ("nullpad", "S6"), ("space", "S6"),
+                                 ("codes", "S4", (2,))])
+        raw["id"] = [1, 2, 3]
+        for m in ("term", "nullpad", "space"):
+            raw[m] = [b"ab\x00cd", b"abcdef", b"x  \x00y"]
+        raw["codes"] = [[b"a\x00bc", b"wxyz"], [b"", b"q\x00\x00r"], [b"zz", b"\x00abc"]]
+        d = h5py.h5d.create(f.id, b"records", rec, h5py.h5s.create_simple((3,)))
+        d.write(h5py.h5s.ALL, h5py.h5s.ALL, raw, mtype=rec)
+        # the same members beside a vlen member: read when indexing (partial compound reads)
+        label = h5py.h5t.py_create(h5py.string_dtype(), logical=True)
+        withseq = h5py.h5t.create(h5py.h5t.COMPOUND, 6 + label.get_size())
+        withseq.insert(b"term", 0, term)
+        withseq.insert(b"label", 6, label)
+        h5py.h5d.create(f.id, b"tracks", withseq, h5py.h5s.create_simple((3,)))
+        ds = f["tracks"]  # written through h5py: libhdf5 stores the strings cut at the NUL
+        for i in range(3):
+            ds[i] = (raw["term"][i], f"track {i}")
+
+
+def vlen_name_clash():
+    """vlen variables whose ragged pair names are taken (issue 18): `a.count` created before
+    vlen `a`, `b.count` after vlen `b`, a dimension `c.values` before vlen `c` (netCDF-C lists
+    them in creation order)."""
+    with netCDF4.Dataset(path("vlen_name_clash.nc"), "w") as ds:
+        ds.createDimension("n", 3)
+        ds.createDimension("c.values", 2)
+        seq = ds.createVLType(np.int32, "seq_t")
+        rows = [np.array(r, "i4") for r in ([1, 2], [], [3, 4, 5])]
+        ds.createVariable("a.count", "f4", ("n",))[:] = [0.5, 1.5, 2.5]
+        for name in ("a", "b"):
+            v = ds.createVariable(name, seq, ("n",))
+            for i, row in enumerate(rows):
+                v[i] = row
+        ds.createVariable("b.count", "i2", ("n",))[:] = [7, 8, 9]
+        ds.createVariable("w", "f8", ("c.values",))[:] = [1.0, 2.0]
+        c = ds.createVariable("c", seq, ("n",))
+        for i, row in enumerate(reversed(rows)):
+            c[i] = row
+
+
 def main():
     os.makedirs(OUT, exist_ok=True)
     if sys.argv[2:3] == ["--codecs"]:  # only the codec fixtures (the others stay byte-identical)
@@ -1270,8 +1355,11 @@ def main():
     if sys.argv[2:3] == ["--packed-ints"]:  # only the integer packing fixture
         packed_ints()
         return
-    if sys.argv[2:3] == ["--plain-types"]:  # only hdf5_plain_types.h5
+    if sys.argv[2:3] == ["--plain-types"]:  # only issue 18's long-tail fixtures
         hdf5_plain_types()
+        hdf5_null_vlen()
+        vlen_name_clash()
+        compound_string_pads()
         return
     for make in (tas_day, packed, fletcher, sparse, contiguous_and_big_endian, groups, calendars,
                  plain_hdf5, single_record_variable, strings_and_enums, hdf5_library_filters, hdf5_lzf,
@@ -1290,6 +1378,9 @@ def main():
     packed_kinds()
     packed_ints()
     hdf5_plain_types()
+    hdf5_null_vlen()
+    vlen_name_clash()
+    compound_string_pads()
     subprocess.run([sys.executable, os.path.join(os.path.dirname(__file__), "make_compound_fixtures.py"),
                     OUT], check=True)
     subprocess.run([sys.executable, os.path.join(os.path.dirname(__file__), "make_cdl_fixtures.py"),

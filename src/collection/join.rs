@@ -149,6 +149,7 @@ fn assemble_join(
             }
         }
     }
+    super::ragged::tidy(groups[0], &mut root, &mut notes);
     let format = format!("collection of {} files ({})", members.len(), first_format(members));
     Ok(Joined { index: DatasetIndex { format, root }, order, notes, refused: vec![] })
 }
@@ -183,6 +184,9 @@ fn place(
     read: &ReadArray<'_>,
 ) -> Result<ArrayNode, String> {
     let all = of_every(&array.name, groups, members)?;
+    if let Some(joined) = super::ragged::join_values(&all, groups[0], members, &axis.dim) {
+        return joined;
+    }
     let Some(d) = array.dims.iter().position(|x| *x == axis.dim) else {
         return unchanged(&all, members, order, read);
     };

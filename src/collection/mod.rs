@@ -34,6 +34,7 @@ mod error;
 mod generated_time;
 mod join;
 pub mod ncml;
+mod ragged;
 mod read;
 mod recipe;
 mod time;

@@ -35,6 +35,9 @@ pub struct Field {
     pub offset: u64,
     /// The byte order of the stored bytes (swapped when it differs from `dtype`'s).
     pub stored_big_endian: bool,
+    /// A null-terminated fixed-length string (`H5T_STR_NULLTERM`): each string ends at its
+    /// first NUL, the bytes after it served as NULs (libhdf5's conversion, what h5py reads).
+    pub null_terminated: bool,
 }
 
 impl Field {
@@ -68,9 +71,22 @@ impl Compound {
                 if f.stored_big_endian != f.dtype.big_endian && unit > 1 {
                     out[start..].chunks_exact_mut(unit).for_each(<[u8]>::reverse);
                 }
+                if f.null_terminated {
+                    cut_at_first_nul(&mut out[start..], unit);
+                }
             }
         }
         out
+    }
+}
+
+/// Make each `unit`-byte string of `bytes` end at its first NUL (the bytes after it NULs), as
+/// libhdf5 converts a null-terminated fixed-length string.
+pub fn cut_at_first_nul(bytes: &mut [u8], unit: usize) {
+    for s in bytes.chunks_exact_mut(unit.max(1)) {
+        if let Some(nul) = s.iter().position(|b| *b == 0) {
+            s[nul..].fill(0);
+        }
     }
 }
 
@@ -80,7 +96,14 @@ mod tests {
     use crate::index::ElementKind;
 
     fn field(name: &str, dtype: Dtype, shape: Vec<u64>, offset: u64, be: bool) -> Field {
-        Field { name: name.into(), dtype, shape, offset, stored_big_endian: be }
+        Field {
+            name: name.into(),
+            dtype,
+            shape,
+            offset,
+            stored_big_endian: be,
+            null_terminated: false,
+        }
     }
 
     #[test]
@@ -107,5 +130,13 @@ mod tests {
         let raw = [7, 0, 0x01, 0x02, 9, 9, 9, 9, 8, 0, 0xff, 0xfe, 9, 9, 9, 9];
         assert_eq!(c.served_size(), 3);
         assert_eq!(c.extract(&raw), vec![7, 0x02, 0x01, 8, 0xfe, 0xff]);
+    }
+
+    #[test]
+    fn null_terminated_strings_end_at_their_first_nul() {
+        // three 4-byte strings: one NUL inside, none, NUL first
+        let mut bytes = b"ab\0cdefg\0xyz".to_vec();
+        cut_at_first_nul(&mut bytes, 4);
+        assert_eq!(bytes, b"ab\0\0defg\0\0\0\0");
     }
 }

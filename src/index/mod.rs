@@ -18,7 +18,7 @@ pub use crate::codec::SourceFilter;
 pub use attr::AttrValue;
 pub use chunk_ref::ChunkRef;
 pub use codecs::{encode, BloscName, BloscShuffle, Codec};
-pub use compound::{Compound, Field};
+pub use compound::{cut_at_first_nul, Compound, Field};
 pub use dtype::{Dtype, ElementKind};
 pub use unpacking::Unpacking;
 

@@ -81,11 +81,12 @@ fn array(out: &mut String, a: &ArrayNode, stored_chunks: &[u64]) {
         },
         StorageKind::Unallocated => "never written, fill value",
         StorageKind::Strings => match a.attrs.iter().find(|(k, _)| k == "cloudify_compound_of") {
-            Some((_, of)) if a.attrs.iter().any(|(k, _)| k == "_cloudify_reference") => &format!(
-                "object-reference member {} of compound {}: the paths of the objects referred \
-                 to, read when indexing (vlen-utf8)",
+            Some((_, of)) if reference_kind(a).is_some() => &format!(
+                "{}-reference member {} of compound {}: {}, read when indexing (vlen-utf8)",
+                reference_kind(a).unwrap_or_default(),
                 a.name.rsplit_once('.').map_or("", |(_, m)| m),
-                crate::zarr::attrs::to_json(of).trim_matches('"')
+                crate::zarr::attrs::to_json(of).trim_matches('"'),
+                reference_what(a)
             ),
             Some((_, of)) => &format!(
                 "variable-length string member {} of compound {}, read when indexing \
@@ -93,10 +94,11 @@ fn array(out: &mut String, a: &ArrayNode, stored_chunks: &[u64]) {
                 a.name.rsplit_once('.').map_or("", |(_, m)| m),
                 crate::zarr::attrs::to_json(of).trim_matches('"')
             ),
-            None if a.attrs.iter().any(|(k, _)| k == "_cloudify_reference") => {
-                "object references as the paths of the objects referred to (h5py's \
-                 f[ref].name), read when indexing (vlen-utf8)"
-            }
+            None if reference_kind(a).is_some() => &format!(
+                "{} references as {}, read when indexing (vlen-utf8)",
+                reference_kind(a).unwrap_or_default(),
+                reference_what(a)
+            ),
             None => "strings, generated (vlen-utf8)",
         },
         StorageKind::Joined => "joined from the members' chunks, generated",
@@ -150,14 +152,39 @@ fn dtype_name(a: &ArrayNode) -> String {
     }
 }
 
+/// `object` or `region` for an array of references (`_cloudify_reference`).
+fn reference_kind(a: &ArrayNode) -> Option<String> {
+    let (_, kind) = a.attrs.iter().find(|(k, _)| k == "_cloudify_reference")?;
+    Some(crate::zarr::attrs::to_json(kind).trim_matches('"').to_string())
+}
+
+/// What the strings of an array of references are.
+fn reference_what(a: &ArrayNode) -> &'static str {
+    match reference_kind(a).as_deref() {
+        Some("region") => {
+            "the path and selection of each region referred to (`/path[start:stop,…]` \
+             per block, `/path{(i,j),…}` for points)"
+        }
+        _ => "the paths of the objects referred to (h5py's f[ref].name)",
+    }
+}
+
 /// How an array of a variable-length sequence variable is made (`source::vlen`).
 fn ragged_how(a: &ArrayNode) -> String {
     let what = match a.attrs.iter().find(|(k, _)| k == "_cloudify_vlen_count") {
-        Some((_, count)) => format!(
-            "values of the variable-length sequences of {}, end to end (their lengths: {})",
-            a.name,
-            crate::zarr::attrs::to_json(count).trim_matches('"')
-        ),
+        Some((_, count)) => {
+            let count = crate::zarr::attrs::to_json(count).trim_matches('"').to_string();
+            let renamed = if count == format!("{}.count", a.name) {
+                String::new()
+            } else {
+                format!(" (renamed: {}.count or {}.values is taken in the group)", a.name, a.name)
+            };
+            format!(
+                "values of the variable-length sequences of {}, end to end (their lengths: \
+                 {count}){renamed}",
+                a.name
+            )
+        }
         None => "lengths of the variable-length sequences (CF count variable)".to_string(),
     };
     format!("{what}; a CF contiguous ragged array, read when indexing")

@@ -45,8 +45,10 @@ struct Leaf {
     vlen_string: bool,
     /// Variable-length (a string or a sequence): the stored element is not the type's layout.
     variable: bool,
-    /// An object reference (served as the referenced object's path, read when indexing).
-    reference: bool,
+    /// An object or region reference: its size (served as strings, read when indexing).
+    reference: Option<usize>,
+    /// Null-terminated fixed-length strings (cut at the first NUL, as h5py reads them).
+    null_terminated: bool,
 }
 
 /// The members of the compound type of dataset `ds`, flattened.
@@ -95,8 +97,18 @@ unsafe fn walk(
         if H5Tget_class(mtid) == H5T_class_t::H5T_COMPOUND {
             let r = if depth + 1 >= MAX_DEPTH {
                 let kind = Err("nested too deep".into());
-                let (vlen_string, variable, reference) = (false, false, false);
-                out.push(Leaf { name, offset, kind, nested, vlen_string, variable, reference });
+                let (vlen_string, variable, reference) = (false, false, None);
+                let null_terminated = false;
+                out.push(Leaf {
+                    name,
+                    offset,
+                    kind,
+                    nested,
+                    vlen_string,
+                    variable,
+                    reference,
+                    null_terminated,
+                });
                 Ok(())
             } else {
                 walk(mtid, &format!("{name}."), offset, depth + 1, out)
@@ -109,10 +121,21 @@ unsafe fn walk(
         let vlen_string =
             H5Tget_class(mtid) == H5T_class_t::H5T_STRING && H5Tis_variable_str(mtid) > 0;
         let variable = vlen_string || H5Tget_class(mtid) == H5T_class_t::H5T_VLEN;
-        let reference = H5Tget_class(mtid) == H5T_class_t::H5T_REFERENCE
-            && H5Tget_size(mtid) == compound_refs::OBJECT_REFERENCE_SIZE;
+        let reference = (H5Tget_class(mtid) == H5T_class_t::H5T_REFERENCE)
+            .then(|| H5Tget_size(mtid))
+            .filter(|size| compound_refs::served_size(*size));
+        let null_terminated = compound_strings::null_terminated(mtid);
         H5Tclose(mtid);
-        out.push(Leaf { name, offset, kind, nested, vlen_string, variable, reference });
+        out.push(Leaf {
+            name,
+            offset,
+            kind,
+            nested,
+            vlen_string,
+            variable,
+            reference,
+            null_terminated,
+        });
     }
     Ok(())
 }
@@ -189,13 +212,10 @@ unsafe fn scalar_type(tid: hid_t) -> Result<Dtype, String> {
         }
         H5T_class_t::H5T_STRING if size > 0 => Ok(Dtype::le(ElementKind::Char, size)),
         H5T_class_t::H5T_VLEN => Err("a variable-length member (not stored in the element)".into()),
-        H5T_class_t::H5T_REFERENCE if size == compound_refs::OBJECT_REFERENCE_SIZE => {
-            Err("an object-reference member".into())
+        H5T_class_t::H5T_REFERENCE if compound_refs::served_size(size) => {
+            Err("a reference member".into())
         }
-        H5T_class_t::H5T_REFERENCE => {
-            Err("a region-reference member (a selection of another dataset has no Zarr form)"
-                .into())
-        }
+        H5T_class_t::H5T_REFERENCE => Err(format!("a reference member of {size} bytes")),
         // h5py reads NumPy void `V<n>` (served as `|V<n>`, never in a structured array)
         H5T_class_t::H5T_OPAQUE if size > 0 => Ok(Dtype::le(ElementKind::Opaque, size)),
         // h5py reads unsigned integers of the same size
@@ -260,7 +280,14 @@ pub fn expand(
                     let mut array =
                         ArrayNode::unplaced(name.clone(), *dtype, full, dims, None, attrs);
                     room(1)
-                        .and_then(|()| compound_strings::fill_fixed(ds, &leaf.name, &mut array))
+                        .and_then(|()| {
+                            compound_strings::fill_fixed(
+                                ds,
+                                &leaf.name,
+                                leaf.null_terminated,
+                                &mut array,
+                            )
+                        })
                         .map(|()| array)
                 }
                 _ => Err(VariableError::Unsupported(
@@ -294,13 +321,19 @@ pub fn expand(
                 }
                 continue;
             }
-            Err(_) if leaf.reference && !leaf.nested && !taken(&name, group) => {
-                structured.get_or_insert(format!("member {} is an object reference", leaf.name));
+            Err(_) if leaf.reference.is_some() && !leaf.nested && !taken(&name, group) => {
+                let size = leaf.reference.unwrap_or_default();
+                let kind = if size == compound_refs::OBJECT_REFERENCE_SIZE {
+                    "an object"
+                } else {
+                    "a region"
+                };
+                structured.get_or_insert(format!("member {} is {kind} reference", leaf.name));
                 let attrs = vec![("cloudify_compound_of".to_string(), AttrValue::Str(v.clone()))];
                 let (shape, dims) = (stored.shape.clone(), stored.dims.clone());
                 let mut array =
                     ArrayNode::unplaced(name.clone(), dtype_u8(), shape, dims, None, attrs);
-                match room(1).and_then(|()| compound_refs::fill(ds, &leaf.name, &mut array)) {
+                match room(1).and_then(|()| compound_refs::fill(ds, &leaf.name, size, &mut array)) {
                     Ok(()) => group.arrays.push(array),
                     Err(reason) => {
                         leave_out(group, file, &format!("{hdf5_path}.{}", leaf.name), name, reason)
@@ -356,6 +389,7 @@ pub fn expand(
             shape,
             offset: leaf.offset,
             stored_big_endian: dtype.big_endian,
+            null_terminated: leaf.null_terminated,
         };
         // a damaged type must not make a member reach past its element (or its chunk grow)
         let bytes = field.shape.iter().try_fold(dtype.size as u64, |n, d| n.checked_mul(*d));

@@ -8,13 +8,15 @@
 
 use super::nc4_strings::{set_strings, MAX_STRING_BYTES};
 use super::VariableError;
+use crate::index::cut_at_first_nul;
 use crate::index::{ArrayNode, ChunkRef, StorageKind};
 use hdf5_sys::h5d::{H5Dget_space, H5Dget_type, H5Dread, H5Dvlen_reclaim};
+use hdf5_sys::h5i::hid_t;
 use hdf5_sys::h5p::H5P_DEFAULT;
 use hdf5_sys::h5s::{H5Sclose, H5Sget_simple_extent_npoints, H5S_ALL};
 use hdf5_sys::h5t::{
-    H5T_class_t, H5Tclose, H5Tcreate, H5Tget_member_index, H5Tget_member_type, H5Tget_size,
-    H5Tinsert, H5Tis_variable_str,
+    H5T_class_t, H5T_str_t, H5Tclose, H5Tcreate, H5Tget_class, H5Tget_member_index,
+    H5Tget_member_type, H5Tget_size, H5Tget_strpad, H5Tget_super, H5Tinsert, H5Tis_variable_str,
 };
 use std::ffi::{c_char, CStr, CString};
 
@@ -34,10 +36,12 @@ pub fn fill(ds: &hdf5::Dataset, member: &str, array: &mut ArrayNode) -> Result<(
 }
 
 /// Fill `array` (the member's array: its type, shape with trailing array dimensions, and
-/// dimensions set) with the values of the fixed-size top-level member `member` of `ds`.
+/// dimensions set) with the values of the fixed-size top-level member `member` of `ds`;
+/// `null_terminated` strings end at their first NUL ([`null_terminated`]).
 pub fn fill_fixed(
     ds: &hdf5::Dataset,
     member: &str,
+    null_terminated: bool,
     array: &mut ArrayNode,
 ) -> Result<(), VariableError> {
     let nbytes = array
@@ -51,13 +55,41 @@ pub fn fill_fixed(
                  {MAX_STRING_BYTES} bytes"
             ))
         })?;
-    let bytes = read_member(ds, member, nbytes as usize)?;
+    let mut bytes = read_member(ds, member, nbytes as usize)?;
+    if null_terminated {
+        cut_at_first_nul(&mut bytes, array.dtype.size);
+    }
     array.chunks = array.shape.iter().map(|s| (*s).max(1)).collect();
     array.codecs = vec![];
     array.storage = StorageKind::Compact;
     array.fill_element = vec![0; array.dtype.size];
     array.chunk_refs = vec![(nbytes > 0).then_some(ChunkRef::Inline { bytes })];
     Ok(())
+}
+
+/// Is `tid` a null-terminated fixed-length string type (`H5T_STR_NULLTERM`), or an array of
+/// them? libhdf5 ends such a string at its first NUL when it converts it to NumPy's
+/// null-padded strings, so h5py reads `b"ab"` from a stored `ab\0cd` (a null-padded or
+/// space-padded one is read whole). netCDF4-python misreads fixed-length string members
+/// altogether, so h5py is the reference.
+///
+/// # Safety
+/// `tid` is a valid datatype id; the library lock is held.
+pub unsafe fn null_terminated(tid: hid_t) -> bool {
+    match H5Tget_class(tid) {
+        H5T_class_t::H5T_STRING => {
+            H5Tis_variable_str(tid) == 0 && H5Tget_strpad(tid) == H5T_str_t::H5T_STR_NULLTERM
+        }
+        H5T_class_t::H5T_ARRAY => {
+            let base = H5Tget_super(tid);
+            let cut = base >= 0 && null_terminated(base);
+            if base >= 0 {
+                H5Tclose(base);
+            }
+            cut
+        }
+        _ => false,
+    }
 }
 
 /// Every value of member `member` of `ds` (`nbytes` in all), in the member's own type.

@@ -30,7 +30,7 @@ pub fn add(
         return Err(TooLarge.into());
     }
     let (dtype, counts, values) = read(ds, member, count as usize)?;
-    vlen::add_pair(pending, dtype, &counts, values, group)
+    vlen::add_pair(pending, dtype, &counts, values, group, &[])
 }
 
 /// The numbers' type, each sequence's length and every value end to end (native order).

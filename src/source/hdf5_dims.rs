@@ -1,12 +1,13 @@
 //! Dimensions of the pure-HDF5 view ([`super::hdf5_model`]), named as netCDF-C names those of
 //! HDF5 datasets: a dimension scale (`CLASS = "DIMENSION_SCALE"`) is a dimension of its group
 //! named by its link; an axis takes the name of the first scale attached to it
-//! (`DIMENSION_LIST`), and an axis without one a `phony_dim_N` of its group, reused by the
-//! other axes of that length there.
+//! (`DIMENSION_LIST`), and a dataset without any the names netCDF-C gives it
+//! ([`super::phony_dims`]: a dimension of its group of that length, or a `phony_dim_N`).
 
 use crate::index::GroupNode;
 use hdf5::types::{FixedAscii, TypeDescriptor, VarLenArray};
 use hdf5::{LocationToken, ObjectReference1, ReferencedObject};
+use std::collections::HashMap;
 
 /// netcdf-c's `NAME` of a dimension scale that is not also a variable.
 const DIM_WITHOUT_VARIABLE: &str = "This is a netCDF dimension but not a netCDF variable";
@@ -19,7 +20,9 @@ pub const NON_COORD: &str = "_nc4_non_coord_";
 pub struct Dims {
     /// Each scale's object and its dimension name.
     scales: Vec<(LocationToken, String)>,
-    /// netCDF-C numbers phony dimensions across the file.
+    /// The axis names of the datasets without attached scales, by HDF5 path.
+    planned: HashMap<String, Vec<String>>,
+    /// The next dimension number (for an axis no scale of a `DIMENSION_LIST` names).
     next_phony: usize,
 }
 
@@ -35,6 +38,12 @@ pub enum Role {
 }
 
 impl Dims {
+    /// Dimensions whose scales are still to be noted, the axes of datasets without scales
+    /// named as `planned` says, then numbered from `next_phony`.
+    pub fn new(planned: HashMap<String, Vec<String>>, next_phony: usize) -> Dims {
+        Dims { scales: Vec::new(), planned, next_phony }
+    }
+
     /// Note `ds`, reached as `name`, if it is a dimension scale.
     pub fn note(&mut self, ds: &hdf5::Dataset, name: &str) {
         if role(ds) != Role::Variable {
@@ -45,16 +54,23 @@ impl Dims {
         }
     }
 
-    /// The dimension names of `ds`'s axes, each new one added to `group`.
-    pub fn names(&mut self, ds: &hdf5::Dataset, group: &mut GroupNode) -> Vec<String> {
+    /// The dimension names of `ds`'s axes (`ds` at `hdf5_path`), each new one added to `group`.
+    pub fn names(
+        &mut self,
+        ds: &hdf5::Dataset,
+        hdf5_path: &str,
+        group: &mut GroupNode,
+    ) -> Vec<String> {
         let shape = ds.shape();
         let attached = self.attached(ds, shape.len());
+        let planned = self.planned.get(hdf5_path).filter(|p| p.len() == shape.len());
         let mut dims: Vec<String> = Vec::new();
         for (axis, &len) in shape.iter().enumerate() {
             let len = len as u64;
-            let name = match &attached[axis] {
-                Some(name) => name.clone(),
-                None => {
+            let name = match (&attached[axis], planned) {
+                (Some(name), _) => name.clone(),
+                (None, Some(planned)) => planned[axis].clone(),
+                (None, None) => {
                     let phony = group.dimensions.iter().find(|(d, l)| {
                         *l == len && d.starts_with("phony_dim_") && !dims.contains(d)
                     });

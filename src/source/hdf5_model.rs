@@ -14,6 +14,7 @@ use super::hdf5_dims::{add_scale, role, Dims, Role, NON_COORD};
 use super::hdf5_plain_types::{self, PlainType};
 use super::hdf5_strings;
 use super::nc4::{join, take_attr, ArraySource, ModelGroup};
+use super::phony_dims;
 use super::variable_error::leave_out;
 use super::{nc4_strings, vlen, SourceError, VariableError};
 use crate::index::{ArrayNode, Dtype, ElementKind, GroupNode, StorageKind};
@@ -38,7 +39,8 @@ struct Walk<'a> {
 pub fn read_model(path: &Path) -> Result<ModelGroup, SourceError> {
     let h5 = hdf5::File::open(path)
         .map_err(|source| SourceError::Hdf5 { path: path.to_path_buf(), source })?;
-    let mut walk = Walk { path, seen: Vec::new(), dims: Dims::default() };
+    let (phony, next) = phony_dims::plan(&h5);
+    let mut walk = Walk { path, seen: Vec::new(), dims: Dims::new(phony, next) };
     walk.find_scales(&h5, 0);
     walk.seen.clear();
     walk.group(&h5, String::new(), "/".to_string(), 0)
@@ -101,6 +103,21 @@ fn links(path: &Path, g: &hdf5::Group, hdf5_path: &str) -> Vec<(String, LinkType
         warn!(file = %path.display(), group = %hdf5_path, "links not listed: {e}");
     }
     links
+}
+
+/// The names of the links of `g` that lead to an object of this file (not external, not
+/// dangling), in the view's order.
+pub(super) fn hard_and_soft_links(g: &hdf5::Group) -> Vec<String> {
+    let mut names = Vec::new();
+    let _ = g.iter_visit_default(|name, info| {
+        names.push((name.to_string(), info.link_type));
+        Ok(())
+    });
+    names
+        .into_iter()
+        .filter(|(name, t)| *t != LinkType::External && leads_somewhere(g, name))
+        .map(|(name, _)| name)
+        .collect()
 }
 
 impl Walk<'_> {
@@ -167,7 +184,7 @@ impl Walk<'_> {
                     continue;
                 }
                 let name = name.strip_prefix(NON_COORD).unwrap_or(&name);
-                match self.array(&ds, name, &mut group) {
+                match self.array(&ds, name, &member, &mut group) {
                     Ok((array, fill_from_storage)) => {
                         group.arrays.push(array);
                         let source = ArraySource {
@@ -201,12 +218,13 @@ impl Walk<'_> {
         &mut self,
         ds: &hdf5::Dataset,
         name: &str,
+        hdf5_path: &str,
         group: &mut GroupNode,
     ) -> Result<(ArrayNode, bool), VariableError> {
         let h5type =
             ds.dtype().map_err(|source| VariableError::Hdf5 { what: "datatype", source })?;
         let shape: Vec<u64> = ds.shape().iter().map(|s| *s as u64).collect();
-        let dims = self.dims.names(ds, group);
+        let dims = self.dims.names(ds, hdf5_path, group);
         let mut attrs = read_attrs(self.path, name, ds);
         // netCDF's fill value; one of an enum type (unreadable here) is the dataset's own HDF5
         // fill value, which netCDF-4 sets to the same value: pass 2 takes that

@@ -9,14 +9,18 @@
 //! - **object references** (`H5T_STD_REF_OBJ`): h5py reads Reference objects, which mean
 //!   nothing outside the file; served as the path of the object each refers to (h5py's
 //!   `f[ref].name`, `""` for a null reference), as strings (`vlen-utf8`), with the attribute
-//!   `_cloudify_reference: "object"`. Region references (a selection of another dataset) are
-//!   left out with the reason.
+//!   `_cloudify_reference: "object"`.
+//! - **region references** (`H5T_STD_REF_DSETREG`): a dataset and a selection of it, served as
+//!   strings naming both ([`super::region_refs`]), `_cloudify_reference: "region"`.
 
 use super::nc4_strings::{set_strings, MAX_STRING_BYTES};
+use super::region_refs::{describe_all, REGION_REFERENCE_SIZE};
 use super::VariableError;
 use crate::index::{ArrayNode, AttrValue, Dtype, ElementKind};
 use hdf5::types::{Reference, TypeDescriptor};
 use hdf5::{ObjectReference, ObjectReference1, ReferencedObject};
+use hdf5_sys::h5p::H5P_DEFAULT;
+use hdf5_sys::h5s::H5S_ALL;
 use hdf5_sys::h5t::{H5T_class_t, H5Tget_class, H5Tget_tag};
 use std::ffi::CStr;
 
@@ -64,19 +68,44 @@ pub fn serve(
             let descriptor = t
                 .to_descriptor()
                 .map_err(|source| VariableError::Hdf5 { what: "reference type", source })?;
-            if descriptor != TypeDescriptor::Reference(Reference::Object) {
-                return Err(VariableError::Unsupported(
-                    "region references (a selection of another dataset, h5py's RegionReference) \
-                     have no Zarr form; object references are served as paths"
-                        .into(),
-                ));
-            }
-            let paths = reference_paths(ds)?;
-            array.attrs.push(("_cloudify_reference".into(), AttrValue::Str("object".into())));
-            set_strings(array, &paths)?;
+            let (kind, texts) = match descriptor {
+                TypeDescriptor::Reference(Reference::Object) => ("object", reference_paths(ds)?),
+                TypeDescriptor::Reference(Reference::Region) => ("region", region_texts(ds, t)?),
+                _ => return Err(VariableError::Type("reference (of HDF5 1.12's kind)")),
+            };
+            array.attrs.push(("_cloudify_reference".into(), AttrValue::Str(kind.into())));
+            set_strings(array, &texts)?;
         }
     }
     Ok(())
+}
+
+/// The string of each region reference of `ds` (of type `t`, row-major).
+fn region_texts(ds: &hdf5::Dataset, t: &hdf5::Datatype) -> Result<Vec<String>, VariableError> {
+    let count = ds.size();
+    if count.saturating_mul(REGION_REFERENCE_SIZE) > MAX_STRING_BYTES {
+        return Err(VariableError::StringsTooLarge);
+    }
+    let mut raw = vec![0u8; count * REGION_REFERENCE_SIZE];
+    let status = {
+        let _guard = hdf5_sys::LOCK.lock();
+        // SAFETY: live ids; `raw` holds `count` elements of the memory type (the dataset's own
+        // region-reference type, 12 bytes each)
+        unsafe {
+            hdf5_sys::h5d::H5Dread(
+                ds.id(),
+                t.id(),
+                H5S_ALL,
+                H5S_ALL,
+                H5P_DEFAULT,
+                raw.as_mut_ptr().cast(),
+            )
+        }
+    };
+    if count > 0 && status < 0 {
+        return Err(VariableError::Hdf5Status("cannot read region references"));
+    }
+    describe_all(ds.id(), &raw)
 }
 
 /// The tag of an opaque type (`H5Tset_tag`), if it has one.
@@ -128,7 +157,7 @@ pub(super) fn path_of(r: &ObjectReference1, file: &hdf5::Dataset) -> String {
 }
 
 /// The path of an open object (`H5Iget_name`), `""` if it has none.
-fn object_name(id: hdf5_sys::h5i::hid_t) -> String {
+pub(super) fn object_name(id: hdf5_sys::h5i::hid_t) -> String {
     let _guard = hdf5_sys::LOCK.lock();
     let mut buf = vec![0u8; 1024];
     // SAFETY: a live object id and a buffer of the size passed; the name is NUL-terminated

@@ -45,6 +45,7 @@ pub fn fill_storage(
 fn walk(ctx: &Ctx<'_>, g: &mut ModelGroup) {
     let arrays = std::mem::take(&mut g.group.arrays);
     let sources = std::mem::take(&mut g.sources);
+    let names: Vec<String> = arrays.iter().map(|a| a.name.clone()).collect();
     for (mut array, source) in arrays.into_iter().zip(sources) {
         let hdf5_path = source.hdf5_path;
         if array.storage == StorageKind::Strings {
@@ -59,7 +60,7 @@ fn walk(ctx: &Ctx<'_>, g: &mut ModelGroup) {
         if array.storage == StorageKind::Ragged {
             let name = array.name.clone();
             let expanded = open_dataset(&ctx.h5, &hdf5_path)
-                .and_then(|ds| vlen::expand(&ds, array, &mut g.group));
+                .and_then(|ds| vlen::expand(&ds, array, &mut g.group, &names));
             if let Err(reason) = expanded {
                 leave_out(&mut g.group, ctx.target.path, &hdf5_path, name, reason);
             }

@@ -5,6 +5,13 @@
 //! dimensions, int32) the length of each sequence, with `sample_dimension` naming `v.values`.
 //! Element `i` is `v[sum(count[:i]) : sum(count[:i+1])]` (row-major).
 //!
+//! Where the group already has an array or dimension named `v.count` or `v.values` (before or
+//! after `v`), the pair takes the first free `v.count_<k>` / `v.values_<k>` (k = 1, 2, …, the
+//! same k for both); `_cloudify_vlen_count` and `sample_dimension` name the names chosen.
+//! A null dataspace (`H5S_NULL`, h5py's `Empty`: no element at all) is served as null strings
+//! and numbers are: a scalar `v.count` without a chunk (read as its fill value 0, no
+//! sequence values) and `v` of length 0.
+//!
 //! Why not Zarr v2's `|O` dtype with numcodecs' `vlen-array` filter: zarr-python 3 refuses
 //! such metadata and xarray cannot decode the object array, so one such array would make the
 //! whole store unreadable for them; the ragged pair reads everywhere (zarr-python 2 and 3,
@@ -40,40 +47,61 @@ pub fn base_dtype(t: &TypeDescriptor) -> Result<Dtype, VariableError> {
 }
 
 /// Serve `pending` (a vlen variable: name, shape, dimensions and attributes set, its dtype the
-/// numbers' type) from dataset `ds` as the ragged pair, added to `group`.
+/// numbers' type) from dataset `ds` as the ragged pair, added to `group`; `reserved` names
+/// the group's arrays not yet added to it.
 pub fn expand(
     ds: &hdf5::Dataset,
     pending: ArrayNode,
     group: &mut GroupNode,
+    reserved: &[String],
 ) -> Result<(), VariableError> {
     let descriptor = ds
         .dtype()
         .and_then(|t| t.to_descriptor())
         .map_err(|source| VariableError::Hdf5 { what: "vlen datatype", source })?;
     let dtype = base_dtype(&descriptor)?;
+    let null = ds.space().is_ok_and(|s| s.is_null());
+    if null {
+        let scalar = ArrayNode { shape: vec![], dims: vec![], ..pending };
+        return add_pair(scalar, dtype, &[], vec![], group, reserved);
+    }
     let (counts, values) = read(ds, &descriptor)?;
-    add_pair(pending, dtype, &counts, values, group)
+    add_pair(pending, dtype, &counts, values, group, reserved)
+}
+
+/// The names of the count array and the values dimension of vlen variable `name`: `name.count`
+/// and `name.values`, or the first `_<k>` suffix for which neither is an array or dimension of
+/// `group` or in `reserved`.
+pub fn pair_names(name: &str, group: &GroupNode, reserved: &[String]) -> (String, String) {
+    let free = |n: &str| {
+        !group.arrays.iter().any(|a| a.name == n)
+            && !group.dimensions.iter().any(|(d, _)| d == n)
+            && !reserved.iter().any(|r| r == n)
+    };
+    (0..)
+        .map(|k| match k {
+            0 => (format!("{name}{COUNT}"), format!("{name}{VALUES}")),
+            k => (format!("{name}{COUNT}_{k}"), format!("{name}{VALUES}_{k}")),
+        })
+        .find(|(count, values)| free(count) && free(values))
+        .expect("a free suffix")
 }
 
 /// Add to `group` the ragged pair of `pending` (name, shape, dimensions and attributes set)
 /// whose sequences have the lengths `counts` (row-major) and the `values` end to end, of
-/// type `dtype`.
+/// type `dtype`; no count at all for a scalar `pending` is a null dataspace. `reserved`
+/// names the group's arrays not yet added to it.
 pub fn add_pair(
     pending: ArrayNode,
     dtype: Dtype,
     counts: &[i32],
     values: Vec<u8>,
     group: &mut GroupNode,
+    reserved: &[String],
 ) -> Result<(), VariableError> {
-    let (count_name, values_dim) =
-        (format!("{}{COUNT}", pending.name), format!("{}{VALUES}", pending.name));
-    let taken = |n: &str| group.arrays.iter().any(|a| a.name == n);
-    if taken(&count_name) || group.dimensions.iter().any(|(d, _)| *d == values_dim) {
-        return Err(VariableError::Unsupported(format!(
-            "variable-length sequences: the names {count_name} or {values_dim} are taken"
-        )));
-    }
-    if counts.len() as u64 != pending.shape.iter().product::<u64>() {
+    let (count_name, values_dim) = pair_names(&pending.name, group, reserved);
+    let null = counts.is_empty() && pending.shape.is_empty();
+    if !null && counts.len() as u64 != pending.shape.iter().product::<u64>() {
         // a null dataspace (h5py's `Empty`) read as no element at all, or a damaged one
         return Err(VariableError::Unsupported(format!(
             "variable-length sequences: {} read for a shape of {:?}",
@@ -111,6 +139,9 @@ pub fn add_pair(
     );
     let count_bytes = counts.iter().flat_map(|c| c.to_ne_bytes()).collect();
     held(&mut count_array, count_bytes);
+    if null {
+        count_array.chunk_refs = vec![None]; // no value: read as the fill value, 0
+    }
     group.dimensions.push((values_dim, total));
     group.arrays.push(value_array);
     group.arrays.push(count_array);

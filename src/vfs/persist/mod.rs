@@ -27,8 +27,10 @@ const MAGIC: &[u8; 8] = b"CLDFYIDX";
 /// 6: `ArrayNode::compound`, compound variables served as their members;
 /// 7: single integer attributes of 1, 2 or 4 bytes keep their width, `AttrValue::Narrow`;
 /// 8: vlen sequences, opaque, bitfield and object-reference data served, `StorageKind::Ragged`,
-/// `ElementKind::Opaque`).
-const VERSION: u32 = 8;
+/// `ElementKind::Opaque`;
+/// 9: region references, null-dataspace vlen data and vlen pairs whose names are taken served,
+/// the pure-HDF5 view's phony dimensions numbered as netCDF-C numbers them).
+const VERSION: u32 = 9;
 
 #[derive(Serialize, Deserialize, PartialEq, Eq, Debug)]
 struct Header {

@@ -1,52 +1,62 @@
 //! Colormaps by their matplotlib names (`viridis`, `RdBu`, …; `_r` reverses), from the
 //! `colorous` crate's gradients (d3's, which are matplotlib's: the ColorBrewer schemes and the
-//! viridis family are the same tables). Names match without regard to case.
+//! viridis family are the same tables), and `coolwarm` computed as Moreland made it
+//! ([`super::diverging`]). Names match without regard to case.
 
+use super::diverging::{Diverging, COOLWARM};
 use super::PlotError;
 use colorous::Gradient;
 
+/// Where a colormap's colours come from.
+#[derive(Clone, Copy)]
+enum Source {
+    Gradient(Gradient),
+    Diverging(Diverging),
+}
+
 /// matplotlib's name → the gradient.
-const NAMES: &[(&str, Gradient)] = &[
-    ("viridis", colorous::VIRIDIS),
-    ("magma", colorous::MAGMA),
-    ("inferno", colorous::INFERNO),
-    ("plasma", colorous::PLASMA),
-    ("cividis", colorous::CIVIDIS),
-    ("turbo", colorous::TURBO),
-    ("cubehelix", colorous::CUBEHELIX),
-    ("RdBu", colorous::RED_BLUE),
-    ("RdYlBu", colorous::RED_YELLOW_BLUE),
-    ("RdYlGn", colorous::RED_YELLOW_GREEN),
-    ("RdGy", colorous::RED_GREY),
-    ("Spectral", colorous::SPECTRAL),
-    ("PuOr", colorous::PURPLE_ORANGE),
-    ("BrBG", colorous::BROWN_GREEN),
-    ("PRGn", colorous::PURPLE_GREEN),
-    ("PiYG", colorous::PINK_GREEN),
-    ("Blues", colorous::BLUES),
-    ("Greens", colorous::GREENS),
-    ("Greys", colorous::GREYS),
-    ("Oranges", colorous::ORANGES),
-    ("Purples", colorous::PURPLES),
-    ("Reds", colorous::REDS),
-    ("BuGn", colorous::BLUE_GREEN),
-    ("BuPu", colorous::BLUE_PURPLE),
-    ("GnBu", colorous::GREEN_BLUE),
-    ("OrRd", colorous::ORANGE_RED),
-    ("PuBuGn", colorous::PURPLE_BLUE_GREEN),
-    ("PuBu", colorous::PURPLE_BLUE),
-    ("PuRd", colorous::PURPLE_RED),
-    ("RdPu", colorous::RED_PURPLE),
-    ("YlGnBu", colorous::YELLOW_GREEN_BLUE),
-    ("YlGn", colorous::YELLOW_GREEN),
-    ("YlOrBr", colorous::YELLOW_ORANGE_BROWN),
-    ("YlOrRd", colorous::YELLOW_ORANGE_RED),
+const NAMES: &[(&str, Source)] = &[
+    ("viridis", Source::Gradient(colorous::VIRIDIS)),
+    ("magma", Source::Gradient(colorous::MAGMA)),
+    ("inferno", Source::Gradient(colorous::INFERNO)),
+    ("plasma", Source::Gradient(colorous::PLASMA)),
+    ("cividis", Source::Gradient(colorous::CIVIDIS)),
+    ("turbo", Source::Gradient(colorous::TURBO)),
+    ("cubehelix", Source::Gradient(colorous::CUBEHELIX)),
+    ("RdBu", Source::Gradient(colorous::RED_BLUE)),
+    ("RdYlBu", Source::Gradient(colorous::RED_YELLOW_BLUE)),
+    ("RdYlGn", Source::Gradient(colorous::RED_YELLOW_GREEN)),
+    ("RdGy", Source::Gradient(colorous::RED_GREY)),
+    ("Spectral", Source::Gradient(colorous::SPECTRAL)),
+    ("PuOr", Source::Gradient(colorous::PURPLE_ORANGE)),
+    ("BrBG", Source::Gradient(colorous::BROWN_GREEN)),
+    ("PRGn", Source::Gradient(colorous::PURPLE_GREEN)),
+    ("PiYG", Source::Gradient(colorous::PINK_GREEN)),
+    ("Blues", Source::Gradient(colorous::BLUES)),
+    ("Greens", Source::Gradient(colorous::GREENS)),
+    ("Greys", Source::Gradient(colorous::GREYS)),
+    ("Oranges", Source::Gradient(colorous::ORANGES)),
+    ("Purples", Source::Gradient(colorous::PURPLES)),
+    ("Reds", Source::Gradient(colorous::REDS)),
+    ("BuGn", Source::Gradient(colorous::BLUE_GREEN)),
+    ("BuPu", Source::Gradient(colorous::BLUE_PURPLE)),
+    ("GnBu", Source::Gradient(colorous::GREEN_BLUE)),
+    ("OrRd", Source::Gradient(colorous::ORANGE_RED)),
+    ("PuBuGn", Source::Gradient(colorous::PURPLE_BLUE_GREEN)),
+    ("PuBu", Source::Gradient(colorous::PURPLE_BLUE)),
+    ("PuRd", Source::Gradient(colorous::PURPLE_RED)),
+    ("RdPu", Source::Gradient(colorous::RED_PURPLE)),
+    ("YlGnBu", Source::Gradient(colorous::YELLOW_GREEN_BLUE)),
+    ("YlGn", Source::Gradient(colorous::YELLOW_GREEN)),
+    ("YlOrBr", Source::Gradient(colorous::YELLOW_ORANGE_BROWN)),
+    ("YlOrRd", Source::Gradient(colorous::YELLOW_ORANGE_RED)),
+    ("coolwarm", Source::Diverging(COOLWARM)),
 ];
 
 /// A colormap: a gradient, maybe reversed.
 #[derive(Clone, Copy)]
 pub struct Colormap {
-    gradient: Gradient,
+    source: Source,
     reversed: bool,
 }
 
@@ -60,7 +70,7 @@ impl Colormap {
         NAMES
             .iter()
             .find(|(n, _)| n.eq_ignore_ascii_case(base))
-            .map(|(_, gradient)| Colormap { gradient: *gradient, reversed })
+            .map(|(_, source)| Colormap { source: *source, reversed })
             .ok_or_else(|| PlotError::UnknownColormap {
                 name: name.to_string(),
                 known: NAMES.iter().map(|(n, _)| *n).collect::<Vec<_>>().join(", "),
@@ -70,8 +80,16 @@ impl Colormap {
     /// The colour at `t` in [0, 1] (clamped).
     pub fn rgb(&self, t: f64) -> (u8, u8, u8) {
         let t = if self.reversed { 1.0 - t } else { t };
-        let c = self.gradient.eval_continuous(t.clamp(0.0, 1.0));
-        (c.r, c.g, c.b)
+        match self.source {
+            Source::Gradient(g) => {
+                let c = g.eval_continuous(t.clamp(0.0, 1.0));
+                (c.r, c.g, c.b)
+            }
+            Source::Diverging(d) => {
+                let [r, g, b] = d.eval(t).map(|c| (c * 255.0).round() as u8);
+                (r, g, b)
+            }
+        }
     }
 
     /// Every name known (without the `_r` forms).
@@ -95,7 +113,9 @@ mod tests {
         // RdBu: red low, blue high, as matplotlib's
         let rdbu = Colormap::named("RdBu").unwrap();
         assert!(rdbu.rgb(0.0).0 > rdbu.rgb(0.0).2 && rdbu.rgb(1.0).2 > rdbu.rgb(1.0).0);
-        let e = Colormap::named("coolwarm").err().unwrap().to_string();
-        assert!(e.contains("coolwarm") && e.contains("RdBu"), "{e}");
+        let e = Colormap::named("jet").err().unwrap().to_string();
+        assert!(e.contains("jet") && e.contains("coolwarm") && e.contains("RdBu"), "{e}");
+        let cw = Colormap::named("coolwarm_r").unwrap();
+        assert_eq!((cw.rgb(0.0), cw.rgb(1.0)), ((180, 4, 38), (59, 76, 192)));
     }
 }

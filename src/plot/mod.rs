@@ -8,6 +8,7 @@
 
 mod colorbar;
 pub mod colormap;
+mod diverging;
 mod hist;
 mod line;
 mod map;

@@ -125,6 +125,23 @@ def test_map_colours_follow_the_data_and_masked_cells_are_background(url, select
     assert all(b + 2 >= a for a, b in zip(greens, greens[1:])) and greens[-1] > greens[0] + 60
 
 
+def test_coolwarm_runs_from_moreland_blue_through_white_to_red(url):
+    """coolwarm is computed (Moreland's Msh interpolation, as matplotlib's table was made):
+    the field's west end in its blue (59, 76, 192), the east end in its red (180, 4, 38),
+    the middle of the range near white-grey (221, 221, 221)."""
+    status, _, body = get(f"{url}/map/coolwarm/time/0_1")
+    assert status == 200
+    w, h, rows = png(body)
+    row = rows[h // 5]  # clear of the masked block
+    blue = [x for x, c in enumerate(row) if near(c, (59, 76, 192), 12)]
+    red = [x for x, c in enumerate(row) if near(c, (180, 4, 38), 12)]
+    assert blue and red and blue[0] < red[-1] - 400, (blue[:3], red[-3:])
+    middle = row[(blue[0] + red[-1]) // 2]
+    assert near(middle, (221, 221, 221), 30), middle
+    reversed_ = png(get(f"{url}/map/coolwarm_r/time/0_1")[2])[2][h // 5]
+    assert near(reversed_[blue[0]], (180, 4, 38), 12)
+
+
 def test_line_hist_and_svg(url):
     for path in ("/line/RdBu_r", "/line/viridis/lat/10_20/lon/0_5", "/hist/magma"):
         status, headers, body = get(url + path)
@@ -138,7 +155,7 @@ def test_line_hist_and_svg(url):
 
 
 @pytest.mark.parametrize("path,words", [
-    ("/map/coolwarm", b"known: viridis"),
+    ("/map/jet", b"known: viridis"),
     ("/contour/viridis", b"map, line or hist"),
     ("/map/viridis/lev/850", b"no dimension \"lev\""),
     ("/map/viridis/time/0_2", b"select one step"),

@@ -13,12 +13,14 @@ mod generated;
 mod identity;
 mod key;
 mod listing;
+mod load;
 pub mod naming;
 mod ncml;
 mod node;
 mod options;
 mod page;
 mod persist;
+mod read;
 mod shard_chunks;
 mod stac_files;
 mod union_parent;
@@ -38,13 +40,10 @@ pub use persist::IndexStore;
 
 use crate::collection::declared::Declared;
 use crate::collection::Recipe;
-use crate::index::ChunkRef;
 use crate::stac::StacOptions;
-use crate::telemetry::log_limit;
-use crate::telemetry::stats::STATS;
 use crate::zarr::chunk::cache::ChunkCache;
+use crate::zarr::chunk::within;
 pub use crate::zarr::chunk::Bytes;
-use crate::zarr::chunk::{read_chunk, within, ChunkError, ChunkSource, JoinedChunks};
 use crate::zarr::Entry;
 use confine::Confinement;
 use dataset::Datasets;
@@ -57,7 +56,6 @@ use std::ffi::OsStr;
 use std::os::unix::fs::MetadataExt;
 use std::path::{Component, Path, PathBuf};
 use std::sync::Arc;
-use tracing::warn;
 
 /// A collection's members (archive-relative, in name order) and what to make of them.
 type Members = (Arc<[PathBuf]>, Recipe);
@@ -149,104 +147,6 @@ impl Vfs {
     /// Wait until the indexes made so far are in the index directory (at unmount).
     pub fn flush_indexes(&self) {
         self.datasets.flush();
-    }
-
-    /// The loaded dataset whose store is `source` (archive-relative; a file or a collection),
-    /// every member of a collection checked: for exports that walk a store's index and chunk
-    /// references (`crate::icechunk`).
-    pub fn loaded(&self, source: &Path) -> Result<Arc<Loaded>, VfsError> {
-        self.dataset_checked(source, true)
-    }
-
-    fn dataset(&self, source: &Path) -> Result<Arc<Loaded>, VfsError> {
-        self.dataset_checked(source, true)
-    }
-
-    /// The dataset of `source`: a file, or else the collection of that store name in its
-    /// directory (`check_all`: stat every member; a chunk read checks its own).
-    fn dataset_checked(&self, source: &Path, check_all: bool) -> Result<Arc<Loaded>, VfsError> {
-        self.absolute(source, |path| match self.datasets.get(path) {
-            Err(DatasetError::Open { source: e, .. })
-                if e.kind() == std::io::ErrorKind::NotFound =>
-            {
-                let (members, recipe) =
-                    self.collection_of(source, check_all)?.ok_or(VfsError::NotFound)?;
-                let got =
-                    self.datasets.get_collection(path, &self.root, (&members, &recipe), check_all);
-                got.map_err(VfsError::Dataset)
-            }
-            r => {
-                let ds = r.map_err(VfsError::Dataset)?;
-                self.confinement.check(path, ds.stat.identity.ino, ds.stat.identity.mtime)?;
-                Ok(ds)
-            }
-        })
-    }
-
-    /// Collection `ds` (of store `source`) as it must serve `inner`: a chunk is read from a
-    /// member whose identity is checked on the read, anything else needs every member checked;
-    /// a member changed since the join makes it joined again. A shard being read (`reading`)
-    /// is checked as its chunks are read (each chunk's member; [`Vfs::read_node`] joins again
-    /// when one changed), not by a `stat` of every member on each read.
-    fn fresh_collection(
-        &self,
-        ds: Arc<Loaded>,
-        source: &Path,
-        inner: &str,
-        reading: bool,
-    ) -> Result<Arc<Loaded>, VfsError> {
-        let (array, pos) = match ds.view.resolve(inner) {
-            Some(Entry::Chunk { array, pos, .. }) => (array, pos),
-            Some(Entry::Shard { .. }) if reading => return Ok(ds),
-            _ => return self.dataset_checked(source, true),
-        };
-        match ds.chunk_file(&ds.view.arrays[array].node, pos) {
-            Err(VfsError::Dataset(DatasetError::MemberChanged { .. })) => {
-                self.dataset_checked(source, true)
-            }
-            _ => Ok(ds),
-        }
-    }
-
-    /// The members (archive-relative) of the collection whose store is `source`
-    /// (archive-relative), if it is one, and what to make of them. Members of the automatic
-    /// rule were listed under the listing's symlink policy; declared ones are found without
-    /// following links; an NcML file's are read from it (`check`: its plan checked fresh).
-    fn collection_of(&self, source: &Path, check: bool) -> Result<Option<Members>, VfsError> {
-        Ok(match self.store_entry(source)? {
-            Some(ArchiveEntry::Collection { members, how, .. }) => {
-                Some((members, Recipe::from(how)))
-            }
-            Some(ArchiveEntry::Ncml { file, .. }) => {
-                let dir = source.parent().unwrap_or(Path::new(""));
-                Some(self.ncml_members(&dir.join(file), source, check)?)
-            }
-            _ => None,
-        })
-    }
-
-    /// The entry of its directory's listing that shows store `source` (archive-relative).
-    fn store_entry(&self, source: &Path) -> Result<Option<ArchiveEntry>, VfsError> {
-        let (Some(dir), Some(name)) = (source.parent(), source.file_name()) else {
-            return Ok(None);
-        };
-        Ok(self.listings.get(dir)?.find(name).cloned())
-    }
-
-    /// `f` of the absolute path of archive-relative `source`, made in a buffer this thread
-    /// keeps: a read request allocates nothing for it.
-    fn absolute<R>(&self, source: &Path, f: impl FnOnce(&Path) -> R) -> R {
-        thread_local! {
-            static SCRATCH: std::cell::Cell<PathBuf> = std::cell::Cell::new(PathBuf::new());
-        }
-        // taken out while in use: a nested call would make a buffer of its own
-        let mut path = SCRATCH.take();
-        path.as_mut_os_string().clear();
-        path.push(&self.root);
-        path.push(source);
-        let r = f(&path);
-        SCRATCH.set(path);
-        r
     }
 
     /// Attributes of node `key`.
@@ -379,122 +279,6 @@ impl Vfs {
             return Err(VfsError::IsDir);
         }
         Ok(attr)
-    }
-
-    /// Read up to `size` bytes at `offset` of file `key` (counted in
-    /// [`crate::telemetry::stats`]). A generated chunk's bytes are a window on the cached chunk,
-    /// not a copy.
-    pub fn read(&self, key: &NodeKey, offset: u64, size: u32) -> Result<Bytes, VfsError> {
-        let r = self.read_node(key, offset, size);
-        match &r {
-            Ok(bytes) => STATS.served(bytes.len()),
-            Err(e) if e.is_failure() => STATS.read_failed(),
-            Err(_) => {}
-        }
-        r
-    }
-
-    fn read_node(&self, key: &NodeKey, offset: u64, size: u32) -> Result<Bytes, VfsError> {
-        let (source, inner) = match key {
-            NodeKey::Dataset { source, inner } => (source, inner),
-            NodeKey::Catalog(rel) => {
-                return Ok(Bytes::Owned(slice(&self.catalog_file(rel)?.1, offset, size)))
-            }
-            NodeKey::Item { source, store } => {
-                return Ok(Bytes::Owned(slice(&self.item_file(source, store)?.1, offset, size)));
-            }
-            NodeKey::Thumbnail { source, store } => {
-                let image = self.thumbnail_file(source, store)?.1;
-                return Ok(Bytes::Owned(slice(&image, offset, size)));
-            }
-            NodeKey::Derived { name, inner } => {
-                return Ok(Bytes::Owned(self.derived_read(name, inner, offset, size)?));
-            }
-            NodeKey::Dir(_) => return Err(VfsError::IsDir),
-        };
-        let mut ds = self.dataset_checked(source, false)?;
-        if !ds.members.is_empty() {
-            ds = self.fresh_collection(ds, source, inner, true)?;
-        }
-        match self.read_inner(&ds, source, inner, offset, size) {
-            // a member of a shard's chunks changed since the join: joined again, read again
-            Err(VfsError::Dataset(DatasetError::MemberChanged { .. }))
-                if !ds.members.is_empty() =>
-            {
-                let ds = self.dataset_checked(source, true)?;
-                self.read_inner(&ds, source, inner, offset, size)
-            }
-            r => r,
-        }
-    }
-
-    /// Up to `size` bytes at `offset` of the file at `inner` in the store of `ds`.
-    fn read_inner(
-        &self,
-        ds: &Arc<Loaded>,
-        source: &Path,
-        inner: &str,
-        offset: u64,
-        size: u32,
-    ) -> Result<Bytes, VfsError> {
-        match ds.view.resolve(inner).ok_or(VfsError::NotFound)? {
-            Entry::Dir => Err(VfsError::IsDir),
-            Entry::Meta(bytes) => Ok(Bytes::Owned(slice(bytes, offset, size))),
-            Entry::Chunk { array, pos, chunk } => {
-                self.chunk_bytes(ds, (source, inner), array, pos, chunk, offset, size as usize)
-            }
-            Entry::Shard { array, shard } => {
-                let entry = &ds.view.arrays[array];
-                let shards = entry.shards.as_ref().ok_or(VfsError::NotFound)?;
-                let chunks =
-                    shard_chunks::ShardChunks { vfs: self, ds, at: (source, inner), array };
-                shards.read(&entry.node, shard, offset, size as usize, &chunks)
-            }
-        }
-    }
-
-    /// Up to `want` bytes at `offset` of chunk `pos` of array `array` of `ds` (a chunk file,
-    /// or an inner chunk of a shard); `at` names the file read for the log.
-    #[allow(clippy::too_many_arguments)]
-    pub(super) fn chunk_bytes(
-        &self,
-        ds: &Arc<Loaded>,
-        at: (&Path, &str),
-        array: usize,
-        pos: usize,
-        chunk: &ChunkRef,
-        offset: u64,
-        want: usize,
-    ) -> Result<Bytes, VfsError> {
-        self.with_chunk(ds, at, array, pos, |src, node| read_chunk(src, node, chunk, offset, want))
-    }
-
-    /// `read` on chunk `pos` of array `array` of `ds` with its source (file, cache, readers);
-    /// a failure logged (rate-limited) with `at`, the file read.
-    pub(super) fn with_chunk<T>(
-        &self,
-        ds: &Arc<Loaded>,
-        (source, inner): (&Path, &str),
-        array: usize,
-        pos: usize,
-        read: impl FnOnce(&ChunkSource<'_>, &crate::index::ArrayNode) -> Result<T, ChunkError>,
-    ) -> Result<T, VfsError> {
-        let node = &ds.view.arrays[array].node;
-        let (file, library) = ds.chunk_file(node, pos)?;
-        let src = ChunkSource {
-            file,
-            cache: &self.cache,
-            key: (ds.generation, array, pos),
-            library,
-            joined: (!ds.members.is_empty()).then_some(&**ds as &dyn JoinedChunks),
-        };
-        read(&src, node).map_err(|e| {
-            // a bad chunk fails on every read: one line per file and cause a while
-            if let Some(suppressed) = log_limit::allow(source, e.cause()) {
-                warn!(file = %source.display(), chunk = %inner, suppressed, "read failed: {e}");
-            }
-            VfsError::Chunk(e)
-        })
     }
 }
 

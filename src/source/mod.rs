@@ -15,6 +15,7 @@ pub mod cdf_oracle;
 mod compound;
 mod compound_refs;
 mod compound_strings;
+mod compound_type;
 mod compound_vlen;
 mod contiguous;
 mod declined;

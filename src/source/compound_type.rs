@@ -40,6 +40,22 @@ pub struct Leaf {
     pub null_terminated: bool,
 }
 
+impl Leaf {
+    /// A member of a nested compound left out for `why`.
+    fn refused(name: String, offset: u64, why: &str) -> Leaf {
+        Leaf {
+            name,
+            offset,
+            kind: Err(why.to_string()),
+            nested: true,
+            vlen_string: false,
+            variable: false,
+            reference: None,
+            null_terminated: false,
+        }
+    }
+}
+
 /// The members of the compound type of dataset `ds`, flattened.
 pub fn leaves(ds: &hdf5::Dataset) -> Result<Vec<Leaf>, VariableError> {
     let _guard = hdf5_sys::LOCK.lock();
@@ -85,19 +101,7 @@ unsafe fn walk(
         let nested = depth > 0;
         if H5Tget_class(mtid) == H5T_class_t::H5T_COMPOUND {
             let r = if depth + 1 >= MAX_DEPTH {
-                let kind = Err("nested too deep".into());
-                let (vlen_string, variable, reference) = (false, false, None);
-                let null_terminated = false;
-                out.push(Leaf {
-                    name,
-                    offset,
-                    kind,
-                    nested,
-                    vlen_string,
-                    variable,
-                    reference,
-                    null_terminated,
-                });
+                out.push(Leaf::refused(name, offset, "nested too deep"));
                 Ok(())
             } else {
                 walk(mtid, &format!("{name}."), offset, depth + 1, out)

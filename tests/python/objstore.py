@@ -53,6 +53,21 @@ def available():
     return None
 
 
+@contextlib.contextmanager
+def started():
+    """A running ObjectStore for a test module's fixture, stopped at the end; a clear test
+    failure (not a skip: the setup installs it) when SeaweedFS cannot run here."""
+    reason = available()
+    if reason:
+        import pytest
+        pytest.fail(reason)
+    store = ObjectStore()
+    try:
+        yield store
+    finally:
+        store.stop()
+
+
 class ObjectStore:
     """One running `weed mini` with one bucket; `endpoint` is its S3 URL."""
 

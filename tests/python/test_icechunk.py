@@ -56,14 +56,8 @@ def cloudify_icechunk(archive, repo, prefix, env=None, check=True, extra=()):
 
 @pytest.fixture(scope="module")
 def s3():
-    reason = objstore.available()
-    if reason:
-        pytest.fail(reason)
-    store = objstore.ObjectStore()
-    try:
+    with objstore.started() as store:
         yield store
-    finally:
-        store.stop()
 
 
 def aws_env(s3):

@@ -50,14 +50,8 @@ OBSTORE_READ = ["contiguous.nc", "groups.nc", "nc4_codecs.nc", "netcdf3_classic.
 
 @pytest.fixture(scope="module")
 def s3():
-    reason = objstore.available()
-    if reason:
-        pytest.fail(reason)
-    store = objstore.ObjectStore()
-    try:
+    with objstore.started() as store:
         yield store
-    finally:
-        store.stop()
 
 
 class Published:

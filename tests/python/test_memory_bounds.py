@@ -90,11 +90,11 @@ def test_indexes_kept_stay_within_index_memory(tmp_path):
             v[:] = np.arange(n, dtype="f4") + j
     log = tmp_path / "daemon.log"
 
-    def open_all(mnt):
+    def open_all(mnt, part=slice(-100, None)):
         for j in range(3):
-            got = xr.open_zarr(mnt / f"m{j}.zarr")["v"][-100:].values
+            got = xr.open_zarr(mnt / f"m{j}.zarr")["v"][part].values
             with netCDF4.Dataset(archive / f"m{j}.nc") as ds:
-                np.testing.assert_array_equal(got, ds["v"][-100:])
+                np.testing.assert_array_equal(got, ds["v"][part])
 
     budget = 3 << 20
     with foreground(archive, "--log-file", str(log), "--index-dir", "none",
@@ -103,7 +103,9 @@ def test_indexes_kept_stay_within_index_memory(tmp_path):
         s = summary_now(p, log)
         assert s["datasets_kept"] == 1, s
         assert 1 << 10 < s["index_kib"] <= budget >> 10, s
-        open_all(mnt)  # the evicted ones again, indexed anew
+        # the evicted ones again, indexed anew: other chunks than the first pass read (the
+        # kernel answers what it has cached, metadata and missing names included, itself)
+        open_all(mnt, slice(0, 100))
         assert summary_now(p, log)["datasets_indexed"] > 3
     with foreground(archive, "--log-file", str(log), "--index-dir", "none") as (p, mnt):
         open_all(mnt)

@@ -38,15 +38,8 @@ pub fn blosc_decompress(input: &[u8], expected: usize) -> Result<Vec<u8>, CodecE
         return Err(bad("stored size beyond the chunk"));
     }
     let input = &input[..cbytes];
-    if flags & MEMCPYED != 0 {
-        let body = &input[HEADER..];
-        if body.len() != nbytes {
-            return Err(CodecError::Length { got: body.len(), expected });
-        }
-        return Ok(body.to_vec());
-    }
-    if nbytes == 0 {
-        return Ok(vec![]);
+    if let Some(done) = stored_as_is(&input[HEADER..], flags & MEMCPYED != 0, nbytes) {
+        return done;
     }
     if blocksize == 0 || typesize == 0 || blocksize > nbytes {
         return Err(bad("bad block or type size"));
@@ -125,6 +118,22 @@ pub(super) fn decode_stream(codec: u8, stream: &[u8], dst: &mut [u8]) -> Result<
 
 /// Bytes of one block [`blosc_lz4`] writes (a multiple of every type size up to 8).
 const ENCODE_BLOCK: usize = 1 << 18;
+
+/// The chunk when it needs no decompression: its body copied as it is (`memcpyed`, which
+/// must then hold every byte) or nothing at all; `None` for a compressed chunk.
+pub fn stored_as_is(
+    body: &[u8],
+    memcpyed: bool,
+    nbytes: usize,
+) -> Option<Result<Vec<u8>, CodecError>> {
+    if memcpyed {
+        return Some(match body.len() == nbytes {
+            true => Ok(body.to_vec()),
+            false => Err(CodecError::Length { got: body.len(), expected: nbytes }),
+        });
+    }
+    (nbytes == 0).then(|| Ok(vec![]))
+}
 
 /// A Blosc 1 chunk of `raw` in LZ4 blocks, unshuffled and unsplit (a block LZ4 cannot shrink
 /// stored as it is), which every Blosc reader decodes whatever codec its metadata names.

@@ -12,7 +12,7 @@
 //! filter 32026 stores them) is [`super::b2frame`].
 
 use super::bitshuffle::bitunshuffle;
-use super::blosc::{blosc_decompress, decode_stream};
+use super::blosc::{blosc_decompress, decode_stream, stored_as_is};
 use super::shuffle::unshuffle_into;
 use super::CodecError;
 
@@ -71,15 +71,8 @@ pub fn blosc2_decompress(input: &[u8], expected: usize) -> Result<Vec<u8>, Codec
     if b2flags & LAZY != 0 {
         return Err(bad("a lazy chunk (its blocks are not in it)"));
     }
-    if flags & MEMCPYED != 0 {
-        let body = &input[EXTENDED..];
-        if body.len() != nbytes {
-            return Err(CodecError::Length { got: body.len(), expected });
-        }
-        return Ok(body.to_vec());
-    }
-    if nbytes == 0 {
-        return Ok(vec![]);
+    if let Some(done) = stored_as_is(&input[EXTENDED..], flags & MEMCPYED != 0, nbytes) {
+        return done;
     }
     if b2flags & USE_DICT != 0 {
         return Err(bad("chunks compressed with a dictionary are not supported"));

@@ -23,7 +23,7 @@ pub use config::{ConfigError, StacConfig};
 pub use facts::{facts, Facts};
 pub use item::{item_json, unreadable_item_json, ItemPlace};
 pub use thumbnail::{Thumbnail, THUMBNAIL_SUFFIX};
-pub use values::ArrayReader;
+pub use values::{ArrayReader, OpenSource};
 
 /// File name of each directory's catalog.
 pub const CATALOG_FILE: &str = "catalog.json";

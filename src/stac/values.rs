@@ -12,8 +12,21 @@ use std::fs::File;
 
 /// Reads arrays of one open source file.
 pub struct ArrayReader<'a> {
-    pub file: &'a File,
+    /// Opened when a value is first read (a dataset's facts may need none).
+    pub file: &'a dyn OpenSource,
     pub library: Option<&'a dyn LibraryChunks>,
+}
+
+/// A source file, open or opened on first use.
+pub trait OpenSource: Sync {
+    /// The open file.
+    fn open(&self) -> std::io::Result<&File>;
+}
+
+impl OpenSource for File {
+    fn open(&self) -> std::io::Result<&File> {
+        Ok(self)
+    }
 }
 
 /// The value of attribute `name`.
@@ -113,15 +126,16 @@ impl ArrayReader<'_> {
         let decoding = Decoding::of(array);
         for (pos, chunk) in decoded.chunk_refs.iter().enumerate() {
             let Some(chunk) = chunk else { continue };
+            let read = |source| StacError::Read { variable: array.name.clone(), source };
             let src = ChunkSource {
-                file: self.file,
+                file: self.file.open().map_err(|e| read(e.into()))?,
                 cache: &cache,
                 key: (0, 0, pos),
                 library: self.library,
                 joined: None,
             };
-            let bytes = read_chunk(&src, &decoded, chunk, 0, chunk.size() as usize)
-                .map_err(|source| StacError::Read { variable: array.name.clone(), source })?;
+            let bytes =
+                read_chunk(&src, &decoded, chunk, 0, chunk.size() as usize).map_err(read)?;
             let coords = decoded.chunk_coords(pos as u64);
             for_each_element(&decoded.shape, &decoded.chunks, &coords, |within, flat| {
                 let at = within * dtype.size;

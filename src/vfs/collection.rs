@@ -7,6 +7,7 @@
 
 use super::dataset::{DatasetError, Datasets, LoadResult, Loaded, Stamp};
 use super::identity::{stat_source, Identity, SourceStat};
+use super::source_file::SourceFile;
 use super::VfsError;
 use crate::collection::{assemble, combine, whole_array, JoinError, Member, Recipe};
 use crate::index::{ArrayNode, DatasetIndex};
@@ -40,7 +41,7 @@ impl Loaded {
         pos: usize,
     ) -> Result<(&File, Option<&dyn LibraryChunks>), VfsError> {
         if self.members.is_empty() {
-            return Ok((&self.file, self.library.as_deref()));
+            return Ok((self.file.get().map_err(VfsError::Dataset)?, self.library.as_deref()));
         }
         let m = self.members.get(array.member_of(pos) as usize).ok_or(VfsError::NotFound)?;
         if stat_source(&m.path)?.identity != m.identity {
@@ -137,8 +138,11 @@ impl Datasets {
         let open = |name: &OsString| {
             let path = dir.join(name);
             let stat = stat_source(&path).map_err(DatasetError::open(&path))?;
-            let file = File::open(&path).map_err(DatasetError::open(&path))?;
-            let index = self.index_of(&path, &file, stat)?;
+            let (index, file) = self.index_of(&path, stat)?;
+            let file = match file {
+                Some(file) => file,
+                None => File::open(&path).map_err(DatasetError::open(&path))?,
+            };
             Ok::<_, DatasetError>((stat, file, index))
         };
         let half = members.len().div_ceil(2);
@@ -221,6 +225,7 @@ impl Datasets {
         }
         let first = &numbered[0];
         let file = first.file.try_clone().map_err(DatasetError::open(&first.path))?;
+        let file = SourceFile::new(&first.path, first.identity, Some(file));
         let stat = collection_stat(&stats);
         let generation = self.next_generation.fetch_add(1, Ordering::Relaxed);
         let us = started.elapsed().as_micros() as u64;

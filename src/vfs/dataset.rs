@@ -1,4 +1,5 @@
-//! Loaded datasets: the Zarr view of a source file plus the open file its chunks are read from.
+//! Loaded datasets: the Zarr view of a source file plus the file its chunks are read from
+//! (opened on the first chunk read when the index was read back from the index directory).
 //! Indexed lazily on first access, kept in a bounded cache, re-indexed when the source's
 //! identity (inode, size, mtime) changes. A file that fails to index is remembered as failed
 //! (one log line) until it changes.
@@ -6,6 +7,7 @@
 pub use super::collection::MemberFile;
 use super::identity::{stat_source, Identity, SourceStat};
 use super::persist::IndexStore;
+use super::source_file::SourceFile;
 use crate::collection::Refusal;
 use crate::index::DatasetIndex;
 use crate::source::IndexOptions;
@@ -27,7 +29,7 @@ use tracing::{debug, error, info};
 pub struct Loaded {
     pub view: DatasetView,
     /// The source file (of a collection: its first member in time).
-    pub file: File,
+    pub file: SourceFile,
     pub stat: SourceStat,
     /// Distinguishes versions of a file in the generated-chunk cache.
     pub generation: u64,
@@ -82,6 +84,10 @@ pub enum DatasetError {
     /// A member of a collection changed since it was joined (the next request joins again).
     #[error("collection member {} changed", path.display())]
     MemberChanged { path: PathBuf },
+    /// The source opened for a first chunk read is not the version indexed (replaced since
+    /// its last `stat`; the next request indexes it again).
+    #[error("{} changed as it was opened", path.display())]
+    Changed { path: PathBuf },
 }
 
 impl DatasetError {
@@ -102,7 +108,7 @@ pub(super) enum Stamp {
     Members(Vec<(OsString, Identity)>, Arc<[PathBuf]>),
 }
 
-/// The bounded cache of loaded datasets: at most `max_datasets` (each holds an open file), and
+/// The bounded cache of loaded datasets: at most `max_datasets` (each may hold an open file), and
 /// their indexes within a byte budget. A dataset weighs what its index holds (chunk references
 /// and metadata, in KiB), and never less than `budget / max_datasets` (so the count holds) nor
 /// more than the budget (so one larger than the budget is still taken, alone). LRU: a dataset just
@@ -213,8 +219,8 @@ impl Datasets {
 
     fn load(&self, path: &Path, stat: SourceStat) -> LoadResult {
         let started = Instant::now();
-        let file = File::open(path).map_err(DatasetError::open(path))?;
-        let index = self.index_of(path, &file, stat)?;
+        let (index, file) = self.index_of(path, stat)?;
+        let file = SourceFile::new(path, stat.identity, file);
         let view = self.view(index);
         let (arrays, us) = (view.arrays.len(), started.elapsed().as_micros() as u64);
         debug!(file = %path.display(), arrays, us, "dataset ready");
@@ -225,26 +231,26 @@ impl Datasets {
         Ok(Arc::new(Loaded { view, file, stat, generation, library, facts, members: vec![] }))
     }
 
-    /// The index of the file at `path` (open as `file`): read back from the index directory,
-    /// or made (and persisted).
+    /// The index of the file at `path`: read back from the index directory (the file is not
+    /// opened), or made (and persisted) from the file, opened for it and returned.
     pub(super) fn index_of(
         &self,
         path: &Path,
-        file: &File,
         stat: SourceStat,
-    ) -> Result<DatasetIndex, DatasetError> {
+    ) -> Result<(DatasetIndex, Option<File>), DatasetError> {
         let started = Instant::now();
         // time to the index alone (read back, or made from the source), for the log
         let t = Instant::now();
         let persisted =
             self.store.as_ref().and_then(|s| s.load(path, stat.identity, &self.options));
         let from_disk = persisted.is_some();
-        let (index, native, index_took) = match persisted {
-            Some(index) => (index, false, t.elapsed()),
+        let (index, file, native, index_took) = match persisted {
+            Some(index) => (index, None, false, t.elapsed()),
             None => {
                 let t = Instant::now();
+                let file = File::open(path).map_err(DatasetError::open(path))?;
                 let (index, native) =
-                    self.isolation.index_telling(path, file, &self.options).map_err(|e| {
+                    self.isolation.index_telling(path, &file, &self.options).map_err(|e| {
                         error!(file = %path.display(), "dataset not available: {e}");
                         crate::telemetry::stats::STATS.index_failed();
                         DatasetError::Index(Arc::new(e))
@@ -253,7 +259,7 @@ impl Datasets {
                 if let Some(store) = &self.store {
                     store.save_later(path, stat.identity, &self.options, &index);
                 }
-                (index, native, took)
+                (index, Some(file), native, took)
             }
         };
         let index_us = index_took.as_micros() as u64;
@@ -266,7 +272,7 @@ impl Datasets {
             info!(file = %path.display(), arrays, native, index_us, us, "indexed");
         }
         crate::telemetry::stats::STATS.dataset_loaded(from_disk);
-        Ok(index)
+        Ok((index, file))
     }
 }
 
@@ -295,5 +301,39 @@ mod tests {
         let kept = |p: &Path| datasets.cache.contains_key(p.as_os_str());
         assert!(kept(&b) && !kept(&a));
         assert_eq!(datasets.kept().0, 1);
+    }
+
+    #[test]
+    fn a_dataset_read_back_opens_its_source_on_the_first_chunk_read() {
+        let tmp = std::env::temp_dir().join(format!("cloudify-lazy-open-{}", std::process::id()));
+        std::fs::create_dir_all(&tmp).expect("tmp");
+        let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures");
+        let path = tmp.join("a.nc");
+        std::fs::copy(fixtures.join("tas_day.nc"), &path).expect("copy");
+        let datasets = || {
+            let store = Some(IndexStore::new(tmp.join("index")));
+            let mode = (ChunkMode::Raw, 16 << 20, false);
+            Datasets::new(
+                IndexOptions::default(),
+                (8, 1 << 30),
+                mode,
+                store,
+                Isolation::InProcess,
+                false,
+            )
+        };
+        let indexing = datasets();
+        assert!(indexing.get(&path).expect("indexed").file.is_open(), "indexing opened it");
+        indexing.flush();
+        let ds = datasets().get(&path).expect("read back");
+        assert!(!ds.file.is_open(), "an index read back opens nothing");
+        ds.chunk_file(&ds.view.arrays[0].node, 0).expect("chunk file");
+        assert!(ds.file.is_open(), "a chunk read opens the source");
+        // the path leads to another file by the time the first chunk is read: refused
+        let ds = datasets().get(&path).expect("read back");
+        std::fs::copy(fixtures.join("sparse.nc"), tmp.join("b.nc")).expect("copy");
+        std::fs::rename(tmp.join("b.nc"), &path).expect("replace");
+        assert!(matches!(ds.file.get(), Err(DatasetError::Changed { .. })));
+        std::fs::remove_dir_all(&tmp).expect("cleanup");
     }
 }

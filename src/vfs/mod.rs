@@ -22,6 +22,7 @@ mod page;
 mod persist;
 mod read;
 mod shard_chunks;
+mod source_file;
 mod stac_files;
 mod union_parent;
 

@@ -138,14 +138,20 @@ pub fn list_dir(
         let Ok(ftype) = entry.file_type() else {
             continue;
         };
-        let Ok(meta) = std::fs::metadata(&path) else {
-            continue;
+        // what a link leads to needs a `stat`; anything else is what the directory says
+        let (is_dir, is_file) = if ftype.is_symlink() {
+            let Ok(meta) = std::fs::metadata(&path) else {
+                continue;
+            };
+            (meta.is_dir(), meta.is_file())
+        } else {
+            (ftype.is_dir(), ftype.is_file())
         };
         if ftype.is_symlink() {
             let Ok(target) = path.canonicalize() else { continue };
             let refused = if !target.starts_with(archive_root) && !options.follow_symlinks {
                 Some("symlink leaves the archive (see --follow-symlinks)")
-            } else if meta.is_dir()
+            } else if is_dir
                 && visited
                     .get_or_insert_with(|| came_through(archive_root, dir))
                     .iter()
@@ -162,9 +168,9 @@ pub fn list_dir(
                 continue;
             }
         }
-        if meta.is_dir() {
+        if is_dir {
             dirs.push(entry.file_name());
-        } else if meta.is_file() {
+        } else if is_file {
             match sniff_path(&path) {
                 Ok(Some(_)) => files.push(entry.file_name()),
                 Ok(None) if is_ncml(entry.file_name().as_bytes()) => ncml.push(entry.file_name()),

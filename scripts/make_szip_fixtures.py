@@ -9,12 +9,15 @@ two coded as byte planes), both byte orders, scanlines that are not whole blocks
 partial edge chunks, constant and zero chunks (zero blocks), low-entropy data (second
 extension), random data (uncompressed blocks, and chunks libaec could not shrink: stored with
 the filter skipped), 1-D and 3-D arrays, a partly written one, szip after shuffle and before
-fletcher32; and 4 pixels per block, which the daemon leaves to libhdf5.
+fletcher32; and 4 pixels per block, which the daemon leaves to libhdf5. nc4_szip.nc: the same
+filter as netCDF-C writes it (read by the daemon's native HDF5 reader).
 """
 import os
 import sys
+import warnings
 
 import h5py
+import netCDF4
 import numpy as np
 
 OUT = sys.argv[1] if len(sys.argv) > 1 else os.path.join(os.path.dirname(__file__), "..", "fixtures")
@@ -93,9 +96,36 @@ def hdf5_szip():
                          chunks=(10, 30), compression="szip", compression_opts=("ec", 8), shuffle=True)
 
 
+def nc4_szip():
+    """netCDF4-python's `compression="szip"` (netCDF-C over libaec): the native reader's path.
+    An unlimited time axis, partial edge chunks, a big-endian variable, a _FillValue with a
+    partly written variable."""
+    with netCDF4.Dataset(path("nc4_szip.nc"), "w") as ds:
+        ds.createDimension("time", None)
+        ds.createDimension("lat", 25)
+        ds.createDimension("lon", 40)
+        t = ds.createVariable("time", "f8", ("time",))
+        t.units = "days since 2000-01-01"
+        t[:] = np.arange(7)
+        tas = ds.createVariable("tas", "f4", ("time", "lat", "lon"), compression="szip",
+                                szip_coding="nn", szip_pixels_per_block=8, chunksizes=(2, 10, 40))
+        tas.units = "K"
+        tas[:] = smooth((7, 25, 40), 10.0, 280.0).astype("f4")
+        with warnings.catch_warnings():  # "endian-ness of dtype and endian kwarg do not match"
+            warnings.simplefilter("ignore")
+            pr = ds.createVariable("pr", "f8", ("time", "lat", "lon"), compression="szip",
+                                   szip_coding="ec", szip_pixels_per_block=32,
+                                   chunksizes=(3, 25, 20), endian="big")
+        pr[:] = np.abs(smooth((7, 25, 40), 1e-5))
+        mask = ds.createVariable("mask", "i2", ("lat", "lon"), compression="szip", szip_coding="nn",
+                                 szip_pixels_per_block=16, chunksizes=(10, 40), fill_value=-999)
+        mask[:20] = (smooth((20, 40), 3.0) > 0).astype("i2")
+
+
 def main():
     os.makedirs(OUT, exist_ok=True)
     hdf5_szip()
+    nc4_szip()
 
 
 if __name__ == "__main__":

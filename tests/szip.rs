@@ -1,13 +1,16 @@
-//! The szip chunks of fixtures/hdf5_szip.h5 (written by the real libaec through h5py, see
-//! scripts/make_szip_fixtures.py) decoded by the daemon's Rust decoder: every chunk equals
+//! The szip chunks of fixtures/hdf5_szip.h5 and nc4_szip.nc (written by the real libaec through
+//! h5py and netCDF-C, see scripts/make_szip_fixtures.py) decoded by the daemon's Rust decoder: every chunk equals
 //! what libhdf5 reads for it, whatever the options (NN or EC, 8/16/32 pixels per block, 8- to
 //! 64-bit pixels, both byte orders, padded scanlines, filters before and after it, chunks
 //! stored with szip skipped); and every chunk cut short or damaged bit by bit gives an error
-//! or a chunk of the right size, never a panic. The mount's values are compared with h5py and
-//! netCDF4 in tests/python/test_szip.py.
+//! or a chunk of the right size, never a panic. The native reader takes netCDF-C's file, its
+//! arrays decoded in Rust (tests/native_reader.rs holds its index to the libraries'). The
+//! mount's values are compared with h5py and netCDF4 in tests/python/test_szip.py.
 
 use cloudify_mount::codec::{decode_hdf5_chunk, SourceFilter, SzipParams};
+use cloudify_mount::index::StorageKind;
 use cloudify_mount::source::btree::{library_entries, ChunkEntry};
+use cloudify_mount::source::{index_native, IndexOptions};
 use hdf5::filters::Filter;
 use hdf5_sys::h5d::{H5Dget_create_plist, H5Dget_type, H5Dread};
 use hdf5_sys::h5p::{H5Pclose, H5Pget_filter_by_id2, H5P_DEFAULT};
@@ -29,16 +32,26 @@ struct Szipped {
 }
 
 fn fixture() -> Vec<Szipped> {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/hdf5_szip.h5");
+    let mut out = fixture_file("hdf5_szip.h5");
+    out.extend(fixture_file("nc4_szip.nc"));
+    out
+}
+
+/// The szip datasets of one fixture file.
+fn fixture_file(file_name: &str) -> Vec<Szipped> {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures").join(file_name);
     let file = hdf5::File::open(&path).expect("open");
     let raw = std::fs::File::open(&path).expect("open raw");
     let mut out = Vec::new();
     for name in file.member_names().expect("members") {
         let ds = file.dataset(&name).expect("dataset");
+        if !ds.filters().iter().any(|f| matches!(f, Filter::SZip(..))) {
+            continue; // netCDF-C's coordinate variables
+        }
         let elem = ds.dtype().expect("dtype").size();
         let Ok(params) = SzipParams::from_cd_values(&cd_values(&ds)) else {
             // 4 pixels per block: left to libhdf5 (tests/python/test_szip.py)
-            assert_eq!(name, "ppb4_library_u2_nn4");
+            assert_eq!(format!("{file_name}: {name}"), "hdf5_szip.h5: ppb4_library_u2_nn4");
             continue;
         };
         let pipeline = ds
@@ -61,7 +74,7 @@ fn fixture() -> Vec<Szipped> {
             })
             .collect();
         out.push(Szipped {
-            name,
+            name: format!("{file_name}: {name}"),
             pipeline,
             shape: ds.shape(),
             chunk: ds.chunk().expect("chunked"),
@@ -140,7 +153,7 @@ fn assert_chunk_matches(d: &Szipped, origin: &[u64], decoded: &[u8], what: &str)
 #[test]
 fn every_chunk_equals_libhdf5s_values() {
     let all = fixture();
-    assert!(all.len() >= 20, "only {} datasets", all.len());
+    assert!(all.len() >= 28, "only {} datasets", all.len());
     let mut decoded_by_szip = 0;
     for d in &all {
         let bytes = d.chunk.iter().product::<usize>() * d.elem;
@@ -190,4 +203,19 @@ fn damaged_chunks_give_an_error_or_a_chunk_never_a_panic() {
     }
     assert!(refused > 100, "only {refused} damaged chunks refused");
     assert!(cut_refused > 1000, "only {cut_refused} cut chunks refused");
+}
+
+#[test]
+fn the_native_reader_takes_netcdf_cs_szip_file() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/nc4_szip.nc");
+    let index = index_native(&path, &IndexOptions::default()).expect("taken natively");
+    let szip: Vec<&str> = index
+        .root
+        .arrays
+        .iter()
+        .filter(|a| a.source_filters.iter().any(|f| matches!(f, SourceFilter::Szip(_))))
+        .inspect(|a| assert_eq!(a.storage, StorageKind::ChunkedDecoded, "{}", a.name))
+        .map(|a| a.name.as_str())
+        .collect();
+    assert_eq!(szip, ["tas", "pr", "mask"]);
 }

@@ -112,7 +112,7 @@ pub fn aec_decode(
         dec.interval(need)?;
         let samples = &mut dec.buf[..need];
         if p.preprocess {
-            unmap(samples, dec.xmax);
+            unmap(samples, dec.bps, dec.xmax);
         }
         let dst = &mut out[written * width..(written + need) * width];
         put(samples, dst, width, p.msb);
@@ -235,26 +235,23 @@ fn se_pair(m: u32) -> (u32, u32) {
 }
 
 /// Undo the unit-delay predictor's mapping in place: `s[0]` is the reference sample, the rest
-/// are mapped prediction errors (CCSDS 121.0-B §4, unsigned samples).
-fn unmap(s: &mut [u32], xmax: u32) {
+/// are mapped prediction errors (CCSDS 121.0-B §4, unsigned samples of `bits` bits). Without
+/// branches: each value depends on the one before, and on noisy data (the low byte planes of
+/// floats) which case applies is unpredictable, so a mispredicted branch a sample would cost
+/// more than the arithmetic (measured: 1.7 → 0.77 ms for a 256 KiB float chunk, P5's).
+fn unmap(s: &mut [u32], bits: u32, xmax: u32) {
     let Some((&mut first, rest)) = s.split_first_mut() else { return };
     let mut x = first;
     for d in rest {
-        let theta = x.min(xmax - x);
         let v = *d;
-        x = if v <= theta.saturating_mul(2) {
-            // within ±theta: even codes are non-negative differences
-            if v % 2 == 0 {
-                x.wrapping_add(v / 2)
-            } else {
-                x.wrapping_sub(v.div_ceil(2))
-            }
-        } else if theta == x {
-            // near zero: only upward differences remain
-            x.wrapping_add(v - theta)
-        } else {
-            x.wrapping_sub(v - theta)
-        };
+        // all ones when x is in the upper half: then theta = xmax - x, else theta = x
+        let upper = ((x >> (bits - 1)) & 1).wrapping_neg() & xmax;
+        let theta = upper ^ x;
+        // within ±theta: even codes are differences of +v/2, odd ones of -(v+1)/2
+        let within = x.wrapping_add((v >> 1) ^ (v & 1).wrapping_neg());
+        // beyond: only one direction remains (up from near zero, down from near the top)
+        let beyond = upper ^ v;
+        x = std::hint::select_unpredictable((v >> 1) + (v & 1) <= theta, within, beyond);
         *d = x;
     }
 }

@@ -102,10 +102,10 @@ fn second_extension_pairs() {
 fn unmapping_follows_ccsds() {
     // x = 250 near the top (theta 5): +2, -3, then a code past 2 theta (13 → 255 - 13)
     let mut s = vec![250u32, 4, 5, 13, 0];
-    unmap(&mut s, 255);
+    unmap(&mut s, 8, 255);
     assert_eq!(s, vec![250, 252, 249, 242, 242]);
     let mut s = vec![2u32, 9, 1];
-    unmap(&mut s, 255);
+    unmap(&mut s, 8, 255);
     assert_eq!(s, vec![2, 9, 8]); // 9 > 2 theta = 4: x = 9 (upwards from near zero)
 }
 

@@ -1,8 +1,10 @@
 //! A decoder of CCSDS 121.0-B Adaptive Entropy Coding (Rice coding with the zero-block,
 //! second-extension and uncompressed options, and the unit-delay predictor's mapping undone),
 //! as libaec writes it for unsigned samples of 1–32 bits without padding between reference
-//! sample intervals (the options szip's API uses). Written from the CCSDS 121.0-B-3 text and
-//! libaec's documented behaviour; HDF5's szip framing over it is [`super::szip`].
+//! sample intervals (the options szip's API uses). Written from the CCSDS 121.0-B text, with
+//! libaec's decoder read (not copied) for what the standard leaves to it (where the
+//! remainder-of-segment run ends, when decoding stops); HDF5's szip framing over it is
+//! [`super::szip`].
 //!
 //! Bounded by construction: it writes exactly the caller's buffer and never allocates more
 //! than one reference sample interval of samples; a stream that ends early or whose codes

@@ -43,7 +43,10 @@ impl SzipParams {
     fn aec(&self) -> Result<AecParams, &'static str> {
         let bits_per_sample = match self.bits_per_pixel {
             32 | 64 => 8,
-            b @ 1..=31 => b,
+            // libaec stores these in 4 bytes (sz_compat has no 3-byte option), which only
+            // HDF5's 3-byte types would use: left to libhdf5, whatever it makes of them
+            17..=24 => return Err("pixels of 17–24 bits"),
+            b @ (1..=16 | 25..=31) => b,
             _ => return Err("bits per pixel outside 1–32 and 64"),
         };
         if !matches!(self.pixels_per_block, 8 | 16 | 32) {
@@ -104,4 +107,49 @@ pub fn hdf5_szip_decompress(
     let mut out = vec![0u8; expected];
     hdf5_szip_decompress_into(stored, p, &mut out)?;
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parameters_hdf5_writes_are_taken_others_left_to_libhdf5() {
+        // [mask, pixels per block, bits per pixel, pixels per scanline] as HDF5 stores them
+        for cd in [[169, 8, 32, 50], [149, 16, 64, 39], [141, 32, 8, 300], [177, 8, 16, 9]] {
+            assert!(SzipParams::from_cd_values(&cd).is_ok(), "{cd:?}");
+        }
+        let p = SzipParams::from_cd_values(&[177, 8, 16, 9]).unwrap();
+        let aec = p.aec().unwrap();
+        assert!(aec.msb && aec.preprocess && aec.rsi == 2 && aec.bits_per_sample == 16);
+        let refused: [&[u32]; 7] = [
+            &[169, 4, 16, 20],      // 4 pixels per block
+            &[169, 8, 24, 20],      // 3-byte pixels
+            &[169, 8, 48, 20],      // not a width HDF5 writes
+            &[169, 8, 0, 20],       // no bits
+            &[169, 8, 32, 0],       // no scanline
+            &[169, 8, 32, 1 << 17], // a scanline past HDF5's (and any sane) limit
+            &[169, 8, 32],          // too few values
+        ];
+        for cd in refused {
+            assert!(SzipParams::from_cd_values(cd).is_err(), "{cd:?}");
+        }
+    }
+
+    #[test]
+    fn the_length_prefix_must_be_the_chunk_size() {
+        let p = SzipParams::from_cd_values(&[141, 8, 8, 8]).unwrap();
+        // an uncompressed block of 8 one-byte pixels (identifier 7 in 3 bits)
+        let mut stored = 8u32.to_le_bytes().to_vec();
+        let bits: Vec<u8> = (1..=8).collect();
+        let mut acc = 7u128;
+        for b in &bits {
+            acc = (acc << 8) | u128::from(*b);
+        }
+        acc <<= 5; // 67 bits, padded to 9 bytes
+        stored.extend_from_slice(&acc.to_be_bytes()[7..]);
+        assert_eq!(hdf5_szip_decompress(&stored, &p, 8).unwrap(), bits);
+        assert!(hdf5_szip_decompress(&stored, &p, 16).is_err());
+        assert!(hdf5_szip_decompress(&stored[..3], &p, 8).is_err());
+    }
 }

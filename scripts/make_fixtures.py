@@ -396,7 +396,7 @@ def hdf5_scales(name, make_data):
 
 
 def hdf5_library_filters():
-    """szip and scaleoffset have no Zarr codec: decoded by libhdf5."""
+    """szip and scaleoffset have no Zarr codec: szip decoded in the daemon, scaleoffset by libhdf5."""
     hdf5_scales("hdf5_library_filters.h5", lambda g: [
         g.create_dataset("scaleoffset", data=rng.integers(0, 1000, (6, 10)).astype("i4"),
                          chunks=(3, 4), scaleoffset=0),
@@ -1382,6 +1382,8 @@ def main():
     vlen_name_clash()
     compound_string_pads()
     subprocess.run([sys.executable, os.path.join(os.path.dirname(__file__), "make_compound_fixtures.py"),
+                    OUT], check=True)
+    subprocess.run([sys.executable, os.path.join(os.path.dirname(__file__), "make_szip_fixtures.py"),
                     OUT], check=True)
     subprocess.run([sys.executable, os.path.join(os.path.dirname(__file__), "make_cdl_fixtures.py"),
                     os.path.join(OUT, "netcdf3")], check=True)

@@ -7,7 +7,7 @@
 
 use cloudify_mount::codec::{
     blosc_lz4, bzip2_compress, decode_hdf5_chunk, decode_hdf5_chunk_into, fletcher32, shuffle,
-    zstd_compress, SourceFilter,
+    zstd_compress, SourceFilter, SzipParams,
 };
 use flate2::{read::ZlibEncoder, Compression};
 use libfuzzer_sys::fuzz_target;
@@ -30,6 +30,16 @@ fuzz_target!(|data: &[u8]| {
         3 => pipeline.push(SourceFilter::Bzip2),
         4 => pipeline.push(SourceFilter::Lz4),
         5 => pipeline.push(SourceFilter::Blosc2),
+        // szip (decoded in Rust; no encoder here): parameters from `cut`, raw bytes as stream
+        6 => {
+            let bits = [8, 16, 32, 64, 1, 7, 12, 24][usize::from(*cut & 7)];
+            let ppb = [8, 16, 32, 8][usize::from(*cut >> 3 & 3)];
+            let mask = if *cut & 32 != 0 { 32 } else { 4 } | if *cut & 64 != 0 { 16 } else { 8 };
+            let pps = u32::from(*cut >> 7) * 13 + ppb;
+            if let Ok(p) = SzipParams::from_cd_values(&[mask, ppb, bits, pps]) {
+                pipeline.push(SourceFilter::Szip(p));
+            }
+        }
         _ => {}
     }
     if sel & 32 != 0 {
@@ -65,7 +75,10 @@ fuzz_target!(|data: &[u8]| {
                 SourceFilter::Zstd => zstd_compress(&d),
                 SourceFilter::Bzip2 => bzip2_compress(&d, 9),
                 // no encoder here: left as it is
-                SourceFilter::Lzf | SourceFilter::Lz4 | SourceFilter::Blosc2 => d,
+                SourceFilter::Lzf
+                | SourceFilter::Lz4
+                | SourceFilter::Blosc2
+                | SourceFilter::Szip(_) => d,
             };
         }
         match how >> 1 & 3 {

@@ -1,9 +1,11 @@
 //! The HDF5 filters the daemon runs itself, one per file (deflate, shuffle, fletcher32, LZF,
-//! Blosc with its BloscLZ and bit shuffle, Blosc2 chunks and frames, zstd, bzip2, HDF5's LZ4 framing), the CRC-32C
+//! Blosc with its BloscLZ and bit shuffle, Blosc2 chunks and frames, zstd, bzip2, HDF5's LZ4 framing,
+//! szip over a CCSDS 121.0-B entropy decoder), the CRC-32C
 //! checksum of Zarr v3 shard indexes, and the undoing of a stored HDF5 filter pipeline ([`pipeline`]). The bottom layer of the
 //! chunk path: nothing here knows the index, the source readers or Zarr (whose encoding,
 //! `encode_zarr_chunk`, is built on these filters one layer up).
 
+pub mod aec;
 pub mod b2frame;
 pub mod bitshuffle;
 pub mod blosc;
@@ -17,6 +19,7 @@ pub mod lz4;
 pub mod lzf;
 pub mod pipeline;
 pub mod shuffle;
+pub mod szip;
 pub mod zstd;
 
 pub use b2frame::blosc2_frame_decompress;
@@ -29,6 +32,7 @@ pub use lz4::hdf5_lz4_decompress;
 pub use lzf::lzf_decompress;
 pub use pipeline::{decode_hdf5_chunk, decode_hdf5_chunk_into, SourceFilter};
 pub use shuffle::{shuffle, unshuffle};
+pub use szip::{hdf5_szip_decompress, SzipParams};
 pub use zstd::{zstd_compress, zstd_decompress};
 
 /// A chunk could not be decoded.
@@ -52,6 +56,8 @@ pub enum CodecError {
     Bzip2(std::io::Error),
     #[error("Blosc chunk is corrupt or unsupported: {0}")]
     Blosc(String),
+    #[error("szip chunk is corrupt or unsupported: {0}")]
+    Szip(String),
     #[error("fletcher32 checksum mismatch: stored {stored:#010x}, computed {computed:#010x}")]
     Checksum { stored: u32, computed: u32 },
 }

@@ -10,6 +10,7 @@ use super::fletcher32::verify_fletcher32;
 use super::lz4::hdf5_lz4_decompress;
 use super::lzf::lzf_decompress;
 use super::shuffle::{unshuffle, unshuffle_into};
+use super::szip::{hdf5_szip_decompress, hdf5_szip_decompress_into, SzipParams};
 use super::zstd::zstd_decompress;
 use super::CodecError;
 use serde::{Deserialize, Serialize};
@@ -37,6 +38,8 @@ pub enum SourceFilter {
     Lz4,
     /// Blosc2 (filter 32026): a Blosc2 frame of one chunk, decoded in Rust.
     Blosc2,
+    /// szip (filter 4) with the cd_values HDF5 stored, decoded in Rust.
+    Szip(SzipParams),
 }
 
 /// Decode a stored HDF5 chunk: undo the pipeline in reverse, skipping filters whose bit is set
@@ -96,6 +99,7 @@ pub fn decode_hdf5_chunk_into(
     }
     let data = match last {
         Some(SourceFilter::Deflate { .. }) => return inflate_into(&data, dst),
+        Some(SourceFilter::Szip(p)) => return hdf5_szip_decompress_into(&data, p, dst),
         Some(SourceFilter::Shuffle { elementsize }) if data.len() == expected => {
             unshuffle_into(&data, *elementsize, dst);
             return Ok(());
@@ -143,6 +147,7 @@ fn undo<'a>(
         SourceFilter::Bzip2 => Cow::Owned(bzip2_decompress(&data, expected)?),
         SourceFilter::Lz4 => Cow::Owned(hdf5_lz4_decompress(&data, expected)?),
         SourceFilter::Blosc2 => Cow::Owned(blosc2_frame_decompress(&data, expected)?),
+        SourceFilter::Szip(p) => Cow::Owned(hdf5_szip_decompress(&data, p, expected)?),
     })
 }
 

@@ -260,5 +260,6 @@ fn filter_name(f: SourceFilter) -> &'static str {
         SourceFilter::Bzip2 => "bzip2",
         SourceFilter::Lz4 => "lz4",
         SourceFilter::Blosc2 => "blosc2",
+        SourceFilter::Szip(_) => "szip",
     }
 }

@@ -1,20 +1,23 @@
 //! An HDF5 filter pipeline and how its chunks can be served: as stored (shuffle, and one of
 //! deflate, Blosc, zstd, bzip2: Zarr codecs whose bytes are HDF5's), decoded in Rust (LZF,
-//! HDF5's LZ4 framing, Blosc2 frames, filter orders Zarr cannot express), or decoded by
-//! libhdf5.
+//! HDF5's LZ4 framing, Blosc2 frames, szip, filter orders Zarr cannot express), or decoded by
+//! libhdf5 (nbit, scaleoffset, plugins, szip parameters the Rust decoder does not take).
 
 use super::VariableError;
+use crate::codec::SzipParams;
 use crate::index::{BloscName, BloscShuffle, Codec, SourceFilter};
 use hdf5::filters::Filter as H5Filter;
+use tracing::info;
 
 /// How the chunks of a pipeline are served.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Mode {
     /// The stored bytes are valid Zarr chunks (shuffle → zlib, fletcher32 trailer cut off).
     ZeroCopy,
-    /// Decoded in Rust (other filter orders, LZF, LZ4), served uncompressed.
+    /// Decoded in Rust (other filter orders, LZF, LZ4, Blosc2, szip), served uncompressed.
     Decode,
-    /// Decoded by libhdf5 (szip, nbit, scaleoffset, plugins), served uncompressed.
+    /// Decoded by libhdf5 (nbit, scaleoffset, plugins, szip without its full cd_values or
+    /// with parameters the Rust decoder refuses), served uncompressed.
     Library,
 }
 
@@ -25,6 +28,8 @@ pub struct Pipeline {
     pub mode: Mode,
 }
 
+/// HDF5's szip filter, as `User(4, cd_values)` when the reader kept all its cd_values.
+const H5Z_FILTER_SZIP: i32 = 4;
 /// h5py's LZF filter.
 const H5Z_FILTER_LZF: i32 = 32000;
 /// The registered filters that are Zarr codecs, or decoded in Rust (LZ4).
@@ -65,6 +70,17 @@ pub fn map_pipeline(filters: &[H5Filter], elementsize: usize) -> Result<Pipeline
                 compressors.push(Codec::Bzip2 { level });
                 SourceFilter::Bzip2
             }
+            H5Filter::User(H5Z_FILTER_SZIP, cd) => match SzipParams::from_cd_values(cd) {
+                Ok(p) => SourceFilter::Szip(p),
+                Err(why) => {
+                    if !filter_available(H5Z_FILTER_SZIP) {
+                        return Err(VariableError::NoDecoder(format!("szip (id 4): {why}")));
+                    }
+                    info!(cd_values = ?cd, why, "szip chunks decoded by libhdf5");
+                    library = true;
+                    continue;
+                }
+            },
             other => {
                 let id = filter_id(other);
                 if !filter_available(id) {
@@ -80,7 +96,7 @@ pub fn map_pipeline(filters: &[H5Filter], elementsize: usize) -> Result<Pipeline
         return Ok(plain(Mode::Library));
     }
     // Zero-copy needs the order Zarr decodes in: [shuffle] [one compressor] [fletcher32
-    // trailer]; LZF, HDF5's LZ4 framing and Blosc2 frames have no Zarr v2 codec.
+    // trailer]; LZF, HDF5's LZ4 framing, Blosc2 frames and szip have no Zarr v2 codec.
     let rank = |f: &SourceFilter| match f {
         SourceFilter::Shuffle { .. } => 0,
         SourceFilter::Deflate { .. }
@@ -88,7 +104,7 @@ pub fn map_pipeline(filters: &[H5Filter], elementsize: usize) -> Result<Pipeline
         | SourceFilter::Zstd
         | SourceFilter::Bzip2 => 1,
         SourceFilter::Fletcher32 => 2,
-        SourceFilter::Lzf | SourceFilter::Lz4 | SourceFilter::Blosc2 => 9,
+        SourceFilter::Lzf | SourceFilter::Lz4 | SourceFilter::Blosc2 | SourceFilter::Szip(_) => 9,
     };
     let ordered = source.windows(2).all(|w| rank(&w[0]) < rank(&w[1]));
     if !ordered || source.iter().any(|f| rank(f) == 9) {
@@ -141,7 +157,7 @@ fn filter_id(f: &H5Filter) -> i32 {
 
 fn filter_name(f: &H5Filter) -> String {
     match f {
-        H5Filter::SZip(..) => "szip (id 4)".into(),
+        H5Filter::SZip(..) | H5Filter::User(H5Z_FILTER_SZIP, _) => "szip (id 4)".into(),
         H5Filter::NBit => "nbit (id 5)".into(),
         H5Filter::ScaleOffset(..) => "scaleoffset (id 6)".into(),
         H5Filter::User(id, _) => format!("id {id}"),

@@ -14,7 +14,7 @@ LEFT_OUT = {
     "l2ss-py__GPM_test_file.HDF5": {},
     "l2ss-py__MLS-Aura_L2GP-CO_2021d043.he5": {},
     "l2ss-py__S5P_OFFL_L2__CH4_subset.nc4": {},
-    "netcdf-c__ref_szip.h5": {},  # szip, decoded by libhdf5
+    "netcdf-c__ref_szip.h5": {},  # szip, decoded in the daemon (codec/szip.rs)
     "wrf-python__ci_test_file.nc": {},
     "l2ss-py__ascat_20150702_metopa_ovw.l2.nc": {},  # NetCDF-3 classic
     "xarray-data__eraint_uvz.nc": {},  # NetCDF-3 64-bit offset

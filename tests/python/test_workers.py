@@ -52,7 +52,7 @@ def check_healthy(mnt, archive):
     for name in ["tas_day", "groups"]:
         expected = xr.open_dataset(archive / f"{name}.nc", engine="netcdf4").load()
         xr.testing.assert_identical(xr.open_zarr(mnt / f"{name}.zarr").load(), expected)
-    # szip and scaleoffset chunks are decoded by libhdf5 in a worker
+    # scaleoffset chunks are decoded by libhdf5 in a worker (szip ones in the daemon)
     src = xr.open_dataset(archive / "hdf5_library_filters.h5", engine="netcdf4",
                           group="Data Fields").load()
     got = xr.open_zarr(mnt / "hdf5_library_filters.zarr", group="Data Fields").load()
@@ -110,7 +110,7 @@ def test_a_hanging_worker_is_killed_after_the_timeout(archive):
 
 def test_workers_run_unprivileged(archive):
     with mounted(archive, "--index-dir", "none") as mnt:
-        # indexed and szip-decoded by workers (the native reader declines the file)
+        # indexed and scaleoffset-decoded by workers (the native reader declines the file)
         xr.open_zarr(mnt / "hdf5_library_filters.zarr", group="Data Fields").load()
         workers = workers_of(daemon_pid(mnt))
         assert workers, "no worker process"

@@ -7,6 +7,7 @@ use super::bytes::{Cursor, Source, UNDEFINED};
 use super::header::{Header, DATATYPE, EXTERNAL_FILES, FILL_VALUE, LAYOUT, PIPELINE};
 use super::types::parse_type;
 use super::var::Var;
+use crate::codec::SzipParams;
 use crate::index::ArrayNode;
 use crate::source::btree::walk_chunk_btree;
 use crate::source::nc4::take_attr;
@@ -17,9 +18,9 @@ use std::path::Path;
 
 pub use crate::source::placement::Target;
 
-/// Filters served without libhdf5: deflate, shuffle, fletcher32, LZF, bzip2, Blosc, LZ4, zstd,
-/// Blosc2.
-const FILTERS: &[u16] = &[1, 2, 3, 307, 32000, 32001, 32004, 32015, 32026];
+/// Filters served without libhdf5: deflate, shuffle, fletcher32, szip (with parameters the
+/// Rust decoder takes), LZF, bzip2, Blosc, LZ4, zstd, Blosc2.
+const FILTERS: &[u16] = &[1, 2, 3, 4, 307, 32000, 32001, 32004, 32015, 32026];
 
 pub fn target<'a>(src: &Source<'a>, path: &'a Path, options: &'a IndexOptions) -> Target<'a> {
     Target::new(path, src.file(), src.len, src.base, options)
@@ -198,6 +199,14 @@ pub fn filters(h: &Header) -> Result<Vec<H5Filter>, Declined> {
         }
         if !FILTERS.contains(&id) {
             return Err(Declined::Unsupported(format!("filter {id}")));
+        }
+        if id == 4 {
+            // all four cd_values kept (the crate's SZip drops the bit depth, byte order and
+            // scanline); parameters only libhdf5 decodes leave the file to the libraries
+            SzipParams::from_cd_values(&cdata)
+                .map_err(|why| Declined::Unsupported(format!("szip: {why}")))?;
+            out.push(H5Filter::User(4, cdata));
+            continue;
         }
         out.push(H5Filter::from_raw(i32::from(id), &cdata).map_err(VariableError::Filter)?);
     }

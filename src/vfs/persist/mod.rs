@@ -29,8 +29,9 @@ const MAGIC: &[u8; 8] = b"CLDFYIDX";
 /// 8: vlen sequences, opaque, bitfield and object-reference data served, `StorageKind::Ragged`,
 /// `ElementKind::Opaque`;
 /// 9: region references, null-dataspace vlen data and vlen pairs whose names are taken served,
-/// the pure-HDF5 view's phony dimensions numbered as netCDF-C numbers them).
-const VERSION: u32 = 9;
+/// the pure-HDF5 view's phony dimensions numbered as netCDF-C numbers them;
+/// 10: szip decoded in Rust, `SourceFilter::Szip`).
+const VERSION: u32 = 10;
 
 #[derive(Serialize, Deserialize, PartialEq, Eq, Debug)]
 struct Header {

@@ -89,6 +89,13 @@ def rounds(n, *fns):
     return out
 
 
+def show_rounds(names, per_round):
+    """Print every round's times (issue 23: where a ratio swings, which side moved)."""
+    for i, r in enumerate(per_round):
+        print(f"     round {i + 1}: " + ", ".join(f"{n} {t:.3f} s" for n, t in zip(names, r)),
+              flush=True)
+
+
 def medians(per_round, ratio):
     """Median of each measurement over the rounds, and the median of the per-round ratios."""
     cols = list(zip(*per_round))
@@ -189,6 +196,7 @@ def p1_p2_p4_p6(big_dir):
                 return timed(lambda: xr.open_zarr(fresh.mnt / "big.zarr").load())
 
         per_round = rounds(5, mount_read, local_read)
+        show_rounds(("mount", "local copy"), per_round)
         mnt_t, loc_t, r = medians(per_round, lambda mt, lt: mt / lt)
         record("P1a", "raw: open_zarr(fresh mount).load() vs local copy (time)", mnt_t, loc_t, "s",
                "<= 1.10x", r, r <= 1.10)
@@ -250,6 +258,7 @@ def p1_p2_p4_p6(big_dir):
 
         per_round = rounds(5, lambda: warm_readers([m.mnt / "big.zarr"]),
                            lambda: warm_readers([m.mnt / "big.zarr", m.mnt / "big2.zarr"]))
+        show_rounds(("one reader", "two readers"), per_round)
         one, both, agg = medians(per_round, lambda o, b: 2 * o / b)
         record("P4", "two readers, two datasets vs one (aggregate throughput)", both, one, "s",
                ">= 1.6x", agg, agg >= 1.6)

@@ -98,19 +98,40 @@ def without_ragged(expected, actual):
     return expected, actual
 
 
+def opened_once(src, store, decode_cf=True, zarr_format=None):
+    """Openers for [`compare`] that open every group of `src` (netCDF4) and of `store` once:
+    opening one group of a file reads the whole file's metadata, and one group of a store its
+    whole consolidated metadata, so a file of many groups (S5P's 1,318) compared group by
+    group would read both once per group. Each returns the group's Dataset as
+    `xr.open_dataset(src, group=…)` / `xr.open_zarr(store, group=…)` would."""
+    # open_groups (xarray 2026.9) does not pass decode_cf on: what decode_cf=False means, spelt out
+    raw = dict(mask_and_scale=False, decode_times=False, concat_characters=False,
+               decode_coords=False, decode_timedelta=False)
+    options = {} if decode_cf else raw
+    expected = xr.open_groups(src, engine="netcdf4", **options)
+    zkw = {} if zarr_format is None else {"zarr_format": zarr_format}
+    actual = xr.open_groups(store, engine="zarr", **options, **zkw)
+
+    def pick(groups):
+        return lambda _path, group="", **_options: groups["/" + group]
+    return pick(expected), pick(actual)
+
+
 def compare(src, store, group, left_out=(), decode_cf=True, engine="netcdf4", decode_times=None,
-            unpacked=False, dtype_differs=(), zarr_format=None, fill_bits=(), open_store=None):
+            unpacked=False, dtype_differs=(), zarr_format=None, fill_bits=(), open_store=None,
+            open_source=None):
     """assert_identical of one group; returns the names compared. `unpacked`: the store serves
     packed variables unpacked (`--unpack`): values identical with no float32 allowance, and
     every variable's dtype the same (but those in `dtype_differs`). `zarr_format`: read the
     store as that Zarr version only (3 for a v3 mount). `fill_bits`: variables whose
     `_FillValue` the store gives as the same bits read signed (a v3 store, `_Unsigned`
     variables: xarray needs it so); compared as bits, then set aside. `open_store`: how the
-    store is opened (default `xr.open_zarr`), called with the store and xarray's options."""
+    store is opened (default `xr.open_zarr`), called with the store and xarray's options;
+    `open_source` the same for the source (default `xr.open_dataset`; see `opened_once`)."""
     kw = {} if group == "/" else {"group": group.lstrip("/")}
     if decode_times is not None:
         kw["decode_times"] = decode_times
-    expected = xr.open_dataset(src, engine=engine, decode_cf=decode_cf, **kw)
+    expected = (open_source or xr.open_dataset)(src, engine=engine, decode_cf=decode_cf, **kw)
     zkw = {} if zarr_format is None else {"zarr_format": zarr_format}
     actual = (open_store or xr.open_zarr)(store, decode_cf=decode_cf, **kw, **zkw)
     expected = expected.drop_vars([v for v in left_out if v in expected.variables])

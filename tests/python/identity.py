@@ -98,7 +98,7 @@ def without_ragged(expected, actual):
     return expected, actual
 
 
-def opened_once(src, store, decode_cf=True, zarr_format=None):
+def opened_once(src, store, decode_cf=True, zarr_format=None, storage_options=None):
     """Openers for [`compare`] that open every group of `src` (netCDF4) and of `store` once:
     opening one group of a file reads the whole file's metadata, and one group of a store its
     whole consolidated metadata, so a file of many groups (S5P's 1,318) compared group by
@@ -110,6 +110,8 @@ def opened_once(src, store, decode_cf=True, zarr_format=None):
     options = {} if decode_cf else raw
     expected = xr.open_groups(src, engine="netcdf4", **options)
     zkw = {} if zarr_format is None else {"zarr_format": zarr_format}
+    if storage_options is not None:  # a store in an object store (s3://…)
+        zkw["storage_options"] = storage_options
     actual = xr.open_groups(store, engine="zarr", **options, **zkw)
 
     def pick(groups):

@@ -10,10 +10,10 @@
 use cloudify_mount::codec::{decode_hdf5_chunk, SourceFilter, SzipParams};
 use cloudify_mount::index::StorageKind;
 use cloudify_mount::source::btree::{library_entries, ChunkEntry};
-use cloudify_mount::source::{index_native, IndexOptions};
+use cloudify_mount::source::{index_native, szip_cd_values, IndexOptions};
 use hdf5::filters::Filter;
-use hdf5_sys::h5d::{H5Dget_create_plist, H5Dget_type, H5Dread};
-use hdf5_sys::h5p::{H5Pclose, H5Pget_filter_by_id2, H5P_DEFAULT};
+use hdf5_sys::h5d::{H5Dget_type, H5Dread};
+use hdf5_sys::h5p::H5P_DEFAULT;
 use hdf5_sys::h5s::H5S_ALL;
 use hdf5_sys::h5t::H5Tclose;
 use std::os::unix::fs::FileExt;
@@ -49,7 +49,8 @@ fn fixture_file(file_name: &str) -> Vec<Szipped> {
             continue; // netCDF-C's coordinate variables
         }
         let elem = ds.dtype().expect("dtype").size();
-        let Ok(params) = SzipParams::from_cd_values(&cd_values(&ds)) else {
+        let Ok(params) = SzipParams::from_cd_values(&szip_cd_values(&ds).expect("cd_values"))
+        else {
             // 4 pixels per block: left to libhdf5 (tests/python/test_szip.py)
             assert_eq!(format!("{file_name}: {name}"), "hdf5_szip.h5: ppb4_library_u2_nn4");
             continue;
@@ -84,31 +85,6 @@ fn fixture_file(file_name: &str) -> Vec<Szipped> {
         });
     }
     out
-}
-
-fn cd_values(ds: &hdf5::Dataset) -> Vec<u32> {
-    let _guard = hdf5_sys::LOCK.lock();
-    let mut cd = [0u32; 8];
-    let (mut flags, mut n, mut config) = (0, cd.len(), 0);
-    // SAFETY: the plist is closed; `cd` holds `n` values.
-    let status = unsafe {
-        let dcpl = H5Dget_create_plist(ds.id());
-        let null = std::ptr::null_mut();
-        let s = H5Pget_filter_by_id2(
-            dcpl,
-            4,
-            &mut flags,
-            &mut n,
-            cd.as_mut_ptr(),
-            0,
-            null,
-            &mut config,
-        );
-        H5Pclose(dcpl);
-        s
-    };
-    assert!(status >= 0);
-    cd[..n].to_vec()
 }
 
 fn read_all(ds: &hdf5::Dataset, nbytes: usize) -> Vec<u8> {

@@ -210,7 +210,6 @@ fn chunk_entries(
 /// Direct libhdf5 calls the high-level crate does not offer, under its global lock.
 mod raw {
     use hdf5_sys::h5d::{H5Dget_create_plist, H5Dget_type, H5Dread};
-    use hdf5_sys::h5p::H5Pget_filter_by_id2;
     use hdf5_sys::h5p::{H5Pclose, H5Pget_external_count, H5Pget_fill_value, H5P_DEFAULT};
     use hdf5_sys::h5s::H5S_ALL;
     use hdf5_sys::h5t::{H5T_class_t, H5Tclose, H5Tget_class, H5Tget_offset, H5Tget_precision};
@@ -281,31 +280,8 @@ mod raw {
         let Some(f) = filters.iter_mut().find(|f| matches!(f, Filter::SZip(..))) else {
             return filters;
         };
-        let _guard = hdf5_sys::LOCK.lock();
-        let mut cd = [0u32; 8];
-        let (mut flags, mut n, mut config) = (0, cd.len(), 0);
-        // SAFETY: the plist id is checked and closed; `cd` holds `n` values, no name is asked.
-        let status = unsafe {
-            let dcpl = H5Dget_create_plist(ds.id());
-            if dcpl < 0 {
-                return filters;
-            }
-            let null = std::ptr::null_mut();
-            let status = H5Pget_filter_by_id2(
-                dcpl,
-                4,
-                &mut flags,
-                &mut n,
-                cd.as_mut_ptr(),
-                0,
-                null,
-                &mut config,
-            );
-            H5Pclose(dcpl);
-            status
-        };
-        if status >= 0 {
-            *f = Filter::User(4, cd[..n.min(cd.len())].to_vec());
+        if let Some(cd) = crate::source::szip_cd_values(ds) {
+            *f = Filter::User(4, cd);
         }
         filters
     }

@@ -35,6 +35,7 @@ mod placement;
 mod region_refs;
 mod reserved;
 pub mod sniff;
+mod szip_cd;
 mod variable_error;
 mod vlen;
 
@@ -45,6 +46,7 @@ use tracing::{debug, warn};
 pub use declined::Declined;
 pub use library_chunks::{Hdf5Chunks, LibraryChunks, LibraryError};
 pub use sniff::{sniff_file, sniff_path, Format};
+pub use szip_cd::szip_cd_values;
 pub use variable_error::VariableError;
 
 /// Why a file could not be indexed at all (a single variable's problem is a `Skipped` entry).

@@ -139,15 +139,12 @@ pub fn list_dir(
             continue;
         };
         // what a link leads to needs a `stat`; anything else is what the directory says
-        let (is_dir, is_file) = if ftype.is_symlink() {
+        let (mut is_dir, mut is_file) = (ftype.is_dir(), ftype.is_file());
+        if ftype.is_symlink() {
             let Ok(meta) = std::fs::metadata(&path) else {
                 continue;
             };
-            (meta.is_dir(), meta.is_file())
-        } else {
-            (ftype.is_dir(), ftype.is_file())
-        };
-        if ftype.is_symlink() {
+            (is_dir, is_file) = (meta.is_dir(), meta.is_file());
             let Ok(target) = path.canonicalize() else { continue };
             let refused = if !target.starts_with(archive_root) && !options.follow_symlinks {
                 Some("symlink leaves the archive (see --follow-symlinks)")

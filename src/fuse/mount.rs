@@ -180,6 +180,7 @@ pub fn run(cfg: &MountConfig, mut ready: Option<std::fs::File>) -> Result<(), Mo
     }
     let set = block_signals()?;
     tune_allocator();
+    crate::telemetry::limits::raise_open_files();
     let vfs = Vfs::new(&cfg.archive, cfg.vfs.clone())
         .map_err(|e| MountError::Archive(cfg.archive.display().to_string(), e.to_string()));
     let vfs = match vfs {

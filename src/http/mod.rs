@@ -156,6 +156,7 @@ fn view_digest(options: &VfsOptions) -> u64 {
 /// Serve `cfg.archive` on `cfg.listen` until SIGINT or SIGTERM. `ready` is called once the
 /// socket listens (with the address bound: port 0 picks a free one).
 pub fn run(cfg: ServeConfig, ready: impl FnOnce(SocketAddr)) -> Result<(), HttpError> {
+    crate::telemetry::limits::raise_open_files();
     // the two views share the memory for chunks the mount would have alone
     let mut options = cfg.vfs.clone();
     options.cache_bytes /= 2;

@@ -301,6 +301,47 @@ def test_a_bad_member_fails_the_collection_or_is_skipped(tmp_path):
         assert ds.sizes["time"] == 365 + 181
 
 
+def test_a_collection_of_more_members_than_the_soft_open_files_limit(tmp_path):
+    """A collection holds each member open while it is cached: 300 members must not need a
+    soft open-files limit of more than systemd's default. Started with a soft limit of 128
+    (the hard one left as it is), the daemon raises it to the hard limit and serves the
+    collection (before: EIO, 'Too many open files')."""
+    import resource
+    arch = tmp_path / "set"
+    arch.mkdir()
+    files = []
+    for i in range(300):
+        f = arch / f"tas_day_M_r1_{1700 + i}.nc"
+        with netCDF4.Dataset(f, "w") as ds:
+            ds.createDimension("time", None)
+            ds.createDimension("x", 3)
+            t = ds.createVariable("time", "f8", ("time",))
+            t.units, t.calendar = "days since 1700-01-01", "noleap"
+            t[:] = np.arange(2) + 365 * i
+            v = ds.createVariable("tas", "f4", ("time", "x"), zlib=True)
+            v[:] = np.full((2, 3), i, "f4")
+        files.append(f)
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if hard < 1024:
+        pytest.skip(f"hard open-files limit {hard}: too low to hold 300 members")
+    resource.setrlimit(resource.RLIMIT_NOFILE, (128, hard))
+    try:
+        ctx = mounted(arch, "--members", "hide")
+        mnt = ctx.__enter__()
+    finally:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
+    try:
+        pid = subprocess.run(["pgrep", "-f", f"cloudify-mount .* {mnt} "], capture_output=True,
+                             text=True).stdout.split()[0]
+        ds = compare(mnt / "tas_day_M_r1.zarr", files)
+        assert ds.sizes["time"] == 600
+        limits = Path(f"/proc/{pid}/limits").read_text()
+        line = next(x for x in limits.splitlines() if x.startswith("Max open files"))
+        assert line.split()[3:5] == [str(hard), str(hard)], line
+    finally:
+        ctx.__exit__(None, None, None)
+
+
 def test_second_member_makes_the_aggregate_appear(tmp_path):
     stage = tmp_path / "stage"
     (stem, files), = mc.make_gap(stage).items()

@@ -98,12 +98,15 @@ def without_ragged(expected, actual):
     return expected, actual
 
 
-def opened_once(src, store, decode_cf=True, zarr_format=None, storage_options=None):
+def opened_once(src, store, decode_cf=True, zarr_format=None, storage_options=None,
+                **store_options):
     """Openers for [`compare`] that open every group of `src` (netCDF4) and of `store` once:
     opening one group of a file reads the whole file's metadata, and one group of a store its
     whole consolidated metadata, so a file of many groups (S5P's 1,318) compared group by
     group would read both once per group. Each returns the group's Dataset as
-    `xr.open_dataset(src, group=…)` / `xr.open_zarr(store, group=…)` would."""
+    `xr.open_dataset(src, group=…)` / `xr.open_zarr(store, group=…)` would. `store_options`
+    go to the store's `open_groups` (`group=` a subtree: a dataset in an Icechunk
+    repository)."""
     # open_groups (xarray 2026.9) does not pass decode_cf on: what decode_cf=False means, spelt out
     raw = dict(mask_and_scale=False, decode_times=False, concat_characters=False,
                decode_coords=False, decode_timedelta=False)
@@ -112,7 +115,9 @@ def opened_once(src, store, decode_cf=True, zarr_format=None, storage_options=No
     zkw = {} if zarr_format is None else {"zarr_format": zarr_format}
     if storage_options is not None:  # a store in an object store (s3://…)
         zkw["storage_options"] = storage_options
-    actual = xr.open_groups(store, engine="zarr", **options, **zkw)
+    actual = xr.open_groups(store, engine="zarr", **options, **zkw, **store_options)
+    # a subtree's groups are named relative to it ("." for its root)
+    actual = {k if k.startswith("/") else "/" + k.removeprefix("."): v for k, v in actual.items()}
 
     def pick(groups):
         return lambda _path, group="", **_options: groups["/" + group]

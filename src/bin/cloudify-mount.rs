@@ -64,6 +64,11 @@ struct Cli {
     #[arg(long, value_name = "KIB", default_value_t = cloudify_mount::fuse::readahead::DEFAULT_KIB,
         help_heading = "Mount")]
     readahead: u32,
+    /// Threads that load the datasets of the next stores of a directory while a walk
+    /// (`find`, `rsync`, `rclone`) lists one store after the other; 0 turns it off
+    /// [default: one per CPU but one, 1 to 4].
+    #[arg(long, value_name = "THREADS", help_heading = "Mount")]
+    walk_ahead: Option<usize>,
     /// Bytes a derived store declared in --collections (`[[derived]]`) may take, and the
     /// memory its computation may hold; a larger one cannot be read (EIO, logged). Also
     /// bounds the values a thumbnail reads (an eighth of it).
@@ -86,6 +91,12 @@ fn config(cli: &Cli) -> Result<MountConfig, String> {
         }),
         ttl: Duration::from_secs(cli.attr_timeout),
         readahead_kib: cli.readahead,
+        walk_ahead: cli.walk_ahead.unwrap_or_else(|| {
+            std::thread::available_parallelism()
+                .map_or(1, |n| n.get())
+                .saturating_sub(1)
+                .clamp(1, 4)
+        }),
         vfs,
         generator,
     })

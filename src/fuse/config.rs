@@ -115,6 +115,8 @@ pub struct MountConfig {
     pub ttl: Duration,
     /// The mount's readahead in KiB (0: the kernel's default), see [`super::readahead`].
     pub readahead_kib: u32,
+    /// Threads loading datasets ahead of a walk (0: none), see `crate::vfs::Vfs::walk_ahead`.
+    pub walk_ahead: usize,
     pub vfs: VfsOptions,
     /// What draws thumbnails and computes declared derived stores (made by the binary from
     /// a layer above this one), if the tree shows any.

@@ -188,7 +188,11 @@ pub fn run(cfg: &MountConfig, mut ready: Option<std::fs::File>) -> Result<(), Mo
             if let Some(g) = &cfg.generator {
                 v.set_generator(g.clone());
             }
-            Arc::new(InodeVfs::new(Arc::new(v)))
+            let v = Arc::new(v);
+            if cfg.walk_ahead > 0 {
+                v.walk_ahead(cfg.walk_ahead);
+            }
+            Arc::new(InodeVfs::new(v))
         }
         Err(e) => {
             report(&mut ready, &e.to_string());

@@ -25,12 +25,31 @@ pub struct Listing {
     /// Directories below this one that were listed to make it (`--union-parent`): watched
     /// too, and a change in them lists this one again.
     pub looked_at: Vec<PathBuf>,
+    /// Positions of the stores by the last name of their source (a data file's name, a
+    /// collection's store name): made when first asked for (walking ahead).
+    by_source: OnceLock<HashMap<OsString, usize>>,
 }
 
 impl Listing {
     /// The entry shown as `name`.
     pub fn find(&self, name: &OsStr) -> Option<&ArchiveEntry> {
         self.by_name.get(name).map(|i| &self.entries[*i])
+    }
+
+    /// The position of the store whose source (a file of this directory, or a collection's
+    /// store name) is called `source`.
+    pub fn position_of_source(&self, source: &OsStr) -> Option<usize> {
+        let positions = self.by_source.get_or_init(|| {
+            let sources = self.entries.iter().enumerate().filter_map(|(i, e)| match e {
+                ArchiveEntry::Dataset { file, .. } => Some((file.clone(), i)),
+                ArchiveEntry::Collection { name, .. } | ArchiveEntry::Ncml { name, .. } => {
+                    Some((name.clone(), i))
+                }
+                _ => None,
+            });
+            sources.collect()
+        });
+        positions.get(source).copied()
     }
 }
 
@@ -137,7 +156,8 @@ impl Listings {
             super::generated::add_entries(&mut entries, rel, *thumbnails, derived);
         }
         let by_name = entries.iter().enumerate().map(|(i, e)| (e.name().clone(), i)).collect();
-        let listing = Arc::new(Listing { mtime, entries, by_name, looked_at });
+        let by_source = OnceLock::new();
+        let listing = Arc::new(Listing { mtime, entries, by_name, looked_at, by_source });
         self.cache.insert(rel.to_path_buf(), listing.clone());
         if let Some(hook) = self.on_listed.get() {
             hook(rel);

@@ -25,6 +25,7 @@ mod shard_chunks;
 mod source_file;
 mod stac_files;
 mod union_parent;
+mod walk_ahead;
 
 pub use changes::Stale;
 use collection::stat_collection;
@@ -84,6 +85,8 @@ pub struct Vfs {
     derived: Arc<Vec<crate::collection::declared_derived::DeclaredDerived>>,
     /// What draws thumbnails and computes derived stores (set once, by the binary).
     generator: std::sync::OnceLock<Arc<dyn Generator>>,
+    /// Datasets loaded ahead of a walk ([`Vfs::walk_ahead`]; none unless started).
+    walk_ahead: std::sync::OnceLock<walk_ahead::WalkAhead>,
 }
 
 impl Vfs {
@@ -136,7 +139,16 @@ impl Vfs {
             thumb_sizes: ItemSizes::default(),
             derived,
             generator: std::sync::OnceLock::new(),
+            walk_ahead: std::sync::OnceLock::new(),
         })
+    }
+
+    /// Load the datasets of the next stores of a directory on `threads` background threads
+    /// whenever a store's root is listed (see `walk_ahead.rs`; once, later calls are ignored).
+    pub fn walk_ahead(self: &Arc<Self>, threads: usize) {
+        let _ = self
+            .walk_ahead
+            .get_or_init(|| walk_ahead::WalkAhead::start(Arc::downgrade(self), threads));
     }
 
     /// Have thumbnails drawn and derived stores computed by `generator` (once; later calls

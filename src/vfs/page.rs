@@ -91,6 +91,11 @@ impl Vfs {
                 Ok((page.collect(), None))
             }
             NodeKey::Dataset { source, inner } => {
+                if inner.is_empty() && skip == 0 {
+                    if let Some(ahead) = self.walk_ahead.get() {
+                        ahead.listed(self, source);
+                    }
+                }
                 // a collection's members are all checked for a directory's first page
                 let ds = self.dataset_checked(source, skip == 0)?;
                 let children = ds.view.list_page(inner, skip, max).ok_or(VfsError::NotDir)?;

@@ -220,13 +220,31 @@ def p1_p2_p4_p6(big_dir):
             load = lambda: timed(lambda: xr.open_zarr(m.mnt / "big.zarr").load())
             return load(), load()
 
-    per_round = [[nc, *mine] for nc, mine in rounds(5, load_nc, decoded_first_and_again)]
-    nc, first, again, r_first = medians(per_round, lambda n, f, a: n / f)
-    r_again = statistics.median(n / a for n, _, a in per_round)
+    # the floor (issue 23): the same decoded store copied to local disk (page-cached)
+    local_b = WORK / "local-decoded"
+    with Mount(big_dir, "--chunks", "decoded") as m:
+        shutil.copytree(m.mnt / "big.zarr", local_b / "big.zarr")
+
+    def local_decoded():
+        warm(local_b)
+        return timed(lambda: xr.open_zarr(local_b / "big.zarr").load())
+
+    per_round = [[nc, loc, *mine] for nc, loc, mine in
+                 rounds(5, load_nc, local_decoded, decoded_first_and_again)]
+    shutil.rmtree(local_b)
+    nc, loc, first, again, r_first = medians(per_round, lambda n, lc, f, a: n / f)
+    r_again = statistics.median(n / a for n, _, _, a in per_round)
+    show_rounds(("netCDF4", "local copy", "first read", "re-read"), per_round)
     record("P1b", "decoded: open_zarr(mount).load() first read vs netCDF4", first, nc, "s",
            ">= 2x faster", r_first, r_first >= 2)
     record("P1b", "decoded: open_zarr(mount).load() re-read vs netCDF4", again, nc, "s",
            ">= 4x faster", r_again, r_again >= 4)
+    r = statistics.median(f / lc for _, lc, f, _ in per_round)
+    record("P1b", "(floor) first read vs the store copied to local disk", first, loc, "s",
+           "<= 1.5x", r, r <= 1.5)
+    r = statistics.median(a / lc for _, lc, _, a in per_round)
+    record("P1b", "(floor) re-read vs the store copied to local disk", again, loc, "s",
+           "<= 1.05x", r, r <= 1.05)
     # P4: two readers on two datasets at once vs one reader (decoded, re-read: daemon + FUSE)
     shutil.copy(big, big_dir / "big2.nc")
     warm(big_dir / "big2.nc")
@@ -402,6 +420,9 @@ def p_v3(big_dir, v2_files):
                ">= 4x faster", r_again, r_again >= 4)
         record("P1b3", "(floor) first read vs the store copied to local disk (time)", first, loc,
                "s", "(reported)", r_floor, None)
+        r_floor_again = statistics.median(a / lc for _, lc, _, a in per_round)
+        record("P1b3", "(floor) re-read vs the store copied to local disk (time)", again, loc,
+               "s", "(reported)", r_floor_again, None)
         record("P1b3", "(floor) local copy read by zarr 3 vs netCDF4 (speed)", loc, nc, "s",
                "(reported)", r_local, None)
 

@@ -5,11 +5,10 @@
 
 use crate::index::{ArrayNode, Unpack};
 use crate::zarr::chunk::cache::ChunkCache;
-use crate::zarr::chunk::{read_chunk, ChunkError, ChunkSource};
-use std::fs::File;
+use crate::zarr::chunk::{read_chunk, ChunkError, ChunkSource, FileRef};
 
 /// A member's file as [`assemble`] reads it: the file, or why it cannot be read now.
-pub type MemberFile<'f> = dyn Fn(usize) -> Result<&'f File, ChunkError> + 'f;
+pub type MemberFile<'f> = dyn Fn(usize) -> Result<FileRef<'f>, ChunkError> + 'f;
 
 /// The uncompressed bytes of chunk `pos` of `array` (which has `joined` parts).
 pub fn assemble(
@@ -43,7 +42,7 @@ pub fn assemble(
             };
             let f = file(parts.members.get(m).map_or(m, |n| *n as usize))?;
             let src = ChunkSource {
-                file: f,
+                file: &f,
                 cache: &cache,
                 key: (0, 0, at),
                 library: None,

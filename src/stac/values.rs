@@ -6,7 +6,7 @@
 use super::StacError;
 use crate::index::{ArrayNode, AttrValue, Attrs, ChunkFiles, ElementKind};
 use crate::zarr::chunk::cache::ChunkCache;
-use crate::zarr::chunk::{read_chunk, ChunkSource, LibraryChunks};
+use crate::zarr::chunk::{read_chunk, ChunkSource, FileRef, LibraryChunks};
 use crate::zarr::mode;
 use std::fs::File;
 
@@ -20,12 +20,12 @@ pub struct ArrayReader<'a> {
 /// A source file, open or opened on first use.
 pub trait OpenSource: Sync {
     /// The open file.
-    fn open(&self) -> std::io::Result<&File>;
+    fn open(&self) -> std::io::Result<FileRef<'_>>;
 }
 
 impl OpenSource for File {
-    fn open(&self) -> std::io::Result<&File> {
-        Ok(self)
+    fn open(&self) -> std::io::Result<FileRef<'_>> {
+        Ok(FileRef::Borrowed(self))
     }
 }
 
@@ -127,8 +127,9 @@ impl ArrayReader<'_> {
         for (pos, chunk) in decoded.chunk_refs.iter().enumerate() {
             let Some(chunk) = chunk else { continue };
             let read = |source| StacError::Read { variable: array.name.clone(), source };
+            let file = self.file.open().map_err(|e| read(e.into()))?;
             let src = ChunkSource {
-                file: self.file.open().map_err(|e| read(e.into()))?,
+                file: &file,
                 cache: &cache,
                 key: (0, 0, pos),
                 library: self.library,

@@ -12,7 +12,7 @@ use super::VfsError;
 use crate::collection::{assemble, combine, whole_array, JoinError, Member, Recipe};
 use crate::index::{ArrayNode, DatasetIndex};
 use crate::zarr::chunk::cache::ChunkCache;
-use crate::zarr::chunk::{ChunkError, JoinedChunks, LibraryChunks};
+use crate::zarr::chunk::{ChunkError, FileRef, JoinedChunks, LibraryChunks};
 use std::ffi::OsString;
 use std::fs::File;
 use std::path::{Path, PathBuf};
@@ -21,11 +21,11 @@ use std::sync::{Arc, OnceLock};
 use std::time::Instant;
 use tracing::{debug, error, info, warn};
 
-/// A member file of a loaded collection.
+/// A member file of a loaded collection (opened among the tree's bounded open files).
 pub struct MemberFile {
     pub path: PathBuf,
     pub identity: Identity,
-    file: File,
+    file: SourceFile,
 }
 
 /// A member's array read whole while joining is bounded (a coordinate, or a variable compared
@@ -39,23 +39,27 @@ impl Loaded {
         &self,
         array: &ArrayNode,
         pos: usize,
-    ) -> Result<(&File, Option<&dyn LibraryChunks>), VfsError> {
+    ) -> Result<(FileRef<'static>, Option<&dyn LibraryChunks>), VfsError> {
         if self.members.is_empty() {
             return Ok((self.file.get().map_err(VfsError::Dataset)?, self.library.as_deref()));
         }
         let m = self.members.get(array.member_of(pos) as usize).ok_or(VfsError::NotFound)?;
+        let changed = || VfsError::Dataset(DatasetError::MemberChanged { path: m.path.clone() });
         if stat_source(&m.path)?.identity != m.identity {
-            let e = DatasetError::MemberChanged { path: m.path.clone() };
-            return Err(VfsError::Dataset(e));
+            return Err(changed());
         }
-        Ok((&m.file, None))
+        match m.file.get() {
+            Ok(file) => Ok((file, None)),
+            Err(DatasetError::Changed { .. }) => Err(changed()),
+            Err(e) => Err(VfsError::Dataset(e)),
+        }
     }
 }
 
 /// A collection's joined chunks, from its members' files (each checked before it is read).
 impl JoinedChunks for Loaded {
     fn assemble(&self, array: &ArrayNode, pos: usize) -> Result<Vec<u8>, ChunkError> {
-        let file = |m: usize| -> Result<&File, ChunkError> {
+        let file = |m: usize| -> Result<FileRef<'_>, ChunkError> {
             let member = self.members.get(m).ok_or(ChunkError::NoAssembler)?;
             let named = |source: ChunkError| ChunkError::Member {
                 member: member.path.display().to_string(),
@@ -66,7 +70,7 @@ impl JoinedChunks for Loaded {
                 let changed = std::io::Error::other("changed since the collection was joined");
                 return Err(named(changed.into()));
             }
-            Ok(&member.file)
+            member.file.get().map_err(|e| named(std::io::Error::other(e).into()))
         };
         assemble(array, pos, &file)
     }
@@ -221,11 +225,13 @@ impl Datasets {
             let path = dir.join(names[*i]);
             let changed = || DatasetError::MemberChanged { path: path.clone() };
             let file = files[*i].take().ok_or_else(changed)?;
-            numbered.push(MemberFile { path: path.clone(), identity: stats[*i].identity, file });
+            let identity = stats[*i].identity;
+            // kept open among the tree's bounded open files: closed when others need room
+            let file = SourceFile::new(&path, identity, Some(file), self.files.clone());
+            numbered.push(MemberFile { path: path.clone(), identity, file });
         }
         let first = &numbered[0];
-        let file = first.file.try_clone().map_err(DatasetError::open(&first.path))?;
-        let file = SourceFile::new(&first.path, first.identity, Some(file));
+        let file = SourceFile::new(&first.path, first.identity, None, self.files.clone());
         let stat = collection_stat(&stats);
         let generation = self.next_generation.fetch_add(1, Ordering::Relaxed);
         let us = started.elapsed().as_micros() as u64;

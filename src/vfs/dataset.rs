@@ -6,6 +6,7 @@
 
 pub use super::collection::MemberFile;
 use super::identity::{stat_source, Identity, SourceStat};
+use super::open_files::OpenFiles;
 use super::persist::IndexStore;
 use super::source_file::SourceFile;
 use crate::collection::Refusal;
@@ -98,6 +99,12 @@ impl DatasetError {
 
 pub(super) type LoadResult = Result<Arc<Loaded>, DatasetError>;
 
+/// The soft open-files limit now (raised to the hard one at start by the binaries), or
+/// systemd's default soft limit when it cannot be read.
+fn open_files_limit() -> u64 {
+    crate::telemetry::limits::open_files().map_or(1024, |(soft, _)| soft)
+}
+
 /// What a cached dataset was made from: a file's identity, or a collection's members (in
 /// name order) with theirs.
 #[derive(Clone, Debug)]
@@ -129,6 +136,8 @@ pub struct Datasets {
     pub(super) next_generation: AtomicU64,
     /// A collection leaves out a member that cannot be read instead of failing.
     pub(super) skip_bad_members: bool,
+    /// The source files kept open (bounded by the process's open-files limit).
+    pub(super) files: Arc<OpenFiles>,
 }
 
 impl Datasets {
@@ -164,6 +173,7 @@ impl Datasets {
             store,
             isolation,
             next_generation,
+            files: Arc::new(OpenFiles::new(OpenFiles::share_of(open_files_limit()))),
             skip_bad_members,
         }
     }
@@ -220,7 +230,7 @@ impl Datasets {
     fn load(&self, path: &Path, stat: SourceStat) -> LoadResult {
         let started = Instant::now();
         let (index, file) = self.index_of(path, stat)?;
-        let file = SourceFile::new(path, stat.identity, file);
+        let file = SourceFile::new(path, stat.identity, file, self.files.clone());
         let view = self.view(index);
         let (arrays, us) = (view.arrays.len(), started.elapsed().as_micros() as u64);
         debug!(file = %path.display(), arrays, us, "dataset ready");

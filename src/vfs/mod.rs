@@ -17,6 +17,7 @@ mod load;
 pub mod naming;
 mod ncml;
 mod node;
+mod open_files;
 mod options;
 mod page;
 mod persist;

@@ -115,7 +115,7 @@ impl Vfs {
         let node = &ds.view.arrays[array].node;
         let (file, library) = ds.chunk_file(node, pos)?;
         let src = ChunkSource {
-            file,
+            file: &file,
             cache: &self.cache,
             key: (ds.generation, array, pos),
             library,

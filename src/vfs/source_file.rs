@@ -1,62 +1,49 @@
-//! The open source file of a loaded dataset. A dataset whose index comes from the index
-//! directory is served without opening its source until a chunk is read: a `find` or a
-//! metadata read of a whole archive opens no file (and holds no descriptors). The file
-//! opened then is checked to be the version its index describes.
+//! The source file of a loaded dataset (or of a collection's member). A dataset whose index
+//! comes from the index directory is served without opening its source until a chunk is
+//! read: a `find` or a metadata read of a whole archive opens no file (and holds no
+//! descriptors). The file is kept open among the tree's bounded [`OpenFiles`], opened again
+//! when it was closed meanwhile, and checked then to be the version its index describes.
 
 use super::dataset::DatasetError;
 use super::identity::Identity;
+use super::open_files::OpenFiles;
+use crate::zarr::chunk::FileRef;
 use std::fs::File;
-use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
-use std::sync::OnceLock;
+use std::sync::Arc;
 
-/// A source file, open now or on first use.
+/// A source file, open now or on use.
 pub struct SourceFile {
     path: PathBuf,
     identity: Identity,
-    file: OnceLock<File>,
+    files: Arc<OpenFiles>,
 }
 
 impl SourceFile {
-    /// The file at `path` of version `identity`, open already (`file`) or opened when first
-    /// read.
-    pub fn new(path: &Path, identity: Identity, file: Option<File>) -> Self {
-        let cell = OnceLock::new();
+    /// The file at `path` of version `identity`, open already (`file`: kept among `files`)
+    /// or opened when first read.
+    pub fn new(path: &Path, identity: Identity, file: Option<File>, files: Arc<OpenFiles>) -> Self {
         if let Some(file) = file {
-            let _ = cell.set(file);
+            files.keep(path, identity, file);
         }
-        SourceFile { path: path.to_path_buf(), identity, file: cell }
+        SourceFile { path: path.to_path_buf(), identity, files }
     }
 
-    /// Whether the file has been opened.
+    /// Whether the file is open now.
     pub fn is_open(&self) -> bool {
-        self.file.get().is_some()
+        self.files.is_open(&self.path)
     }
 
     /// The open file: opened now if it was not, and refused with [`DatasetError::Changed`]
     /// when what the path leads to is not the version indexed.
-    pub fn get(&self) -> Result<&File, DatasetError> {
-        if let Some(file) = self.file.get() {
-            return Ok(file);
-        }
-        let file = File::open(&self.path).map_err(DatasetError::open(&self.path))?;
-        let m = file.metadata().map_err(DatasetError::open(&self.path))?;
-        let now = Identity {
-            ino: m.ino(),
-            size: m.len(),
-            mtime: m.modified().map_err(DatasetError::open(&self.path))?,
-        };
-        if now != self.identity {
-            return Err(DatasetError::Changed { path: self.path.clone() });
-        }
-        // two readers may open it at once: one file is kept, the other closed
-        Ok(self.file.get_or_init(|| file))
+    pub fn get(&self) -> Result<FileRef<'static>, DatasetError> {
+        self.files.get(&self.path, self.identity).map(FileRef::Shared)
     }
 }
 
 /// STAC facts read values through it (opening the file only if one is read).
 impl crate::stac::OpenSource for SourceFile {
-    fn open(&self) -> std::io::Result<&File> {
+    fn open(&self) -> std::io::Result<FileRef<'_>> {
         self.get().map_err(std::io::Error::other)
     }
 }

@@ -7,6 +7,7 @@
 
 pub mod cache;
 mod compound;
+mod file_ref;
 pub mod inflight;
 mod merged;
 mod recycle;
@@ -16,6 +17,7 @@ use crate::codec::{self, CodecError};
 use crate::index::{encode, ArrayNode, ChunkRef};
 pub use crate::source::{LibraryChunks, LibraryError};
 pub use cache::{Chunk, ChunkCache, ChunkKey};
+pub use file_ref::FileRef;
 use inflight::Permit;
 use merged::{merged, read_parts};
 pub use recycle::Recycled;

@@ -86,6 +86,9 @@ struct Cli {
     /// [default: the system's temporary directory].
     #[arg(long, value_name = "DIR", help_heading = "Caching")]
     passthrough_dir: Option<PathBuf>,
+    /// Internal (measurements): files smaller than this are never copied.
+    #[arg(long, hide = true, default_value_t = cloudify_mount::fuse::passthrough::MIN_SIZE)]
+    passthrough_min_size: u64,
     #[command(flatten)]
     tree: TreeArgs,
 }
@@ -133,7 +136,7 @@ fn config(cli: &Cli) -> Result<MountConfig, String> {
         passthrough: (cli.passthrough_cache > 0).then(|| CacheOptions {
             bytes: cli.passthrough_cache,
             dir: cli.passthrough_dir.clone().unwrap_or_else(std::env::temp_dir),
-            min_size: cloudify_mount::fuse::passthrough::MIN_SIZE,
+            min_size: cli.passthrough_min_size,
         }),
         vfs,
         generator,

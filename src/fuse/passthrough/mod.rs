@@ -6,9 +6,10 @@
 //! What this module owns is the bookkeeping, kernel-free ([`Copies`], driven by its tests
 //! through the [`CopySource`] trait; `open.rs` is the fuser side, `copy.rs` makes one copy):
 //!
-//! - **Admission on the second open.** Files of at least [`MIN_SIZE`] bytes inside a store are
-//!   counted per node and version ([`Version`]: the source's inode, size and mtime, and the
-//!   file's size). The first open is served by FUSE reads as without the cache; the second
+//! - **Admission on the second open.** Opens of files inside a store are counted per node
+//!   and version ([`Version`]: the source's inode, size and mtime, and the file's size); those
+//!   of at least [`MIN_SIZE`] bytes are copied (measured: below it passthrough's per-open cost
+//!   outweighs what it saves). The first open is served by FUSE reads as without the cache; the second
 //!   open of the same version writes the file's bytes once into an unnamed `O_TMPFILE` file
 //!   (through the tree's read path, in large pieces), registers it with the kernel and
 //!   answers passthrough, as do later opens. A one-pass `rsync` of the mount copies nothing.
@@ -117,7 +118,8 @@ pub enum Opened<B> {
     Passthrough(u64, Arc<Copy<B>>),
 }
 
-/// The handle of opens the cache does not follow (small files, other nodes).
+/// The handle of opens the cache does not follow (files outside stores: STAC files,
+/// thumbnails, derived stores).
 pub const UNTRACKED: u64 = 0;
 
 enum Handles<B> {
@@ -199,9 +201,8 @@ impl<B> Copies<B> {
         version: Version,
         src: &S,
     ) -> Opened<B> {
-        if version.size < self.options.min_size {
-            return Opened::Cached(UNTRACKED);
-        }
+        // small files are never copied, but their handles are followed too: a file open for
+        // FUSE reads at a small version must not be answered passthrough at a large one
         let mut st = self.lock();
         while st.files.get(key).is_some_and(|e| e.copying) {
             st = self.copied.wait(st).unwrap_or_else(|e| e.into_inner());
@@ -235,7 +236,8 @@ impl<B> Copies<B> {
             STATS.passthrough_opened();
             return Opened::Passthrough(fh, copy.clone());
         }
-        if e.opens < 2 || e.failed || self.off.load(Relaxed) {
+        if e.opens < 2 || e.failed || version.size < self.options.min_size || self.off.load(Relaxed)
+        {
             e.handles = Handles::Cached(1);
             return Opened::Cached(fh);
         }

@@ -128,9 +128,18 @@ fn the_second_open_copies_and_later_opens_share_the_copy() {
 fn small_files_are_never_followed() {
     let (c, k, f) = (cache(64 * MIB), key("v/.zarray"), fake(MIB - 1, 1));
     for _ in 0..3 {
-        assert_eq!(open(&c, &k, &f).0, UNTRACKED);
+        let (fh, copy) = open(&c, &k, &f);
+        assert!(copy.is_none());
+        c.release(fh);
     }
     assert_eq!(f.reads.load(Relaxed), 0);
+    // open at a small version, then grown past the threshold: not passthrough while open
+    let (small, _) = open(&c, &k, &f);
+    let big = fake(2 * MIB, 2);
+    for _ in 0..2 {
+        assert!(open(&c, &k, &big).1.is_none(), "the inode is open for FUSE reads");
+    }
+    c.release(small);
 }
 
 #[test]

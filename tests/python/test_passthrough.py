@@ -1,10 +1,12 @@
 """--passthrough-cache: files of 1 MiB or more opened a second time are served from a local
 copy by FUSE passthrough (the kernel reads the copy, not the daemon). Real mounts, real
 clients: what they read equals the source and a mount without the cache; the second `cat`
-of a shard sends the daemon no READ; a source changed between opens is read anew; the
-copies stay within the budget; without the option nothing changes (no OPEN is sent)."""
+of a shard sends the daemon no READ; a one-pass rsync copies nothing; a source changed
+between opens is read anew; the copies stay within the budget; without the option nothing
+changes (no OPEN is sent)."""
 import hashlib
 import os
+import subprocess
 import sys
 import time
 
@@ -161,6 +163,16 @@ def test_copies_stay_within_the_budget(archive, tmp_path):
         assert s["copy_bytes_written"] > budget and s["copies_made"] > len(files), s
         assert 0 < s["copy_bytes_peak"] <= budget, s
         assert s["copy_bytes_held"] <= budget, s
+
+
+def test_a_one_pass_rsync_copies_nothing(archive, tmp_path):
+    log = tmp_path / "daemon.log"
+    with foreground(archive, "--zarr-format", "3", "--passthrough-cache", "64M",
+                    "--log-file", str(log), "--index-dir", "none") as (p, mnt):
+        subprocess.run(["rsync", "-a", f"{mnt}/", str(tmp_path / "copy")], check=True)
+        s = summary_now(p, log)
+        assert s["copies_made"] == s["copy_bytes_written"] == 0, s
+        assert sha(tmp_path / "copy" / shard(mnt).relative_to(mnt)) == sha(shard(mnt))
 
 
 def test_without_the_option_nothing_changes(archive, tmp_path):

@@ -1,7 +1,7 @@
 //! One local copy of a file: an unnamed `O_TMPFILE` file in the cache's directory (nothing
-//! named, nothing left behind after a crash), filled through the tree's read path in pieces
-//! of [`PIECE`] bytes, checked to be the version it was made for, then registered with the
-//! kernel. What it needs of the file comes through [`CopySource`] (the fuser side in
+//! named, nothing left behind after a crash), registered with the kernel (first: a refusal
+//! costs no copy), filled through the tree's read path in pieces of [`PIECE`] bytes and
+//! checked to be the version it was made for. What it needs of the file comes through [`CopySource`] (the fuser side in
 //! `open.rs`, fakes in the tests).
 
 use super::Version;
@@ -44,12 +44,20 @@ pub enum PassthroughError {
 }
 
 impl PassthroughError {
-    /// The kernel refuses every registration (not CAP_SYS_ADMIN, no passthrough support).
+    /// The kernel refuses every registration: not CAP_SYS_ADMIN (EPERM), no passthrough
+    /// support, the directory on a stacked file system such as overlayfs (ELOOP).
     pub fn kernel_refuses(&self) -> bool {
         let PassthroughError::Register(e) = self else { return false };
         matches!(
             e.raw_os_error(),
-            Some(libc::EPERM | libc::ENOTTY | libc::EINVAL | libc::EOPNOTSUPP | libc::ENOSYS)
+            Some(
+                libc::EPERM
+                    | libc::ENOTTY
+                    | libc::EINVAL
+                    | libc::EOPNOTSUPP
+                    | libc::ENOSYS
+                    | libc::ELOOP
+            )
         )
     }
 
@@ -83,6 +91,8 @@ pub fn make_copy<S: CopySource>(
     src: &S,
 ) -> Result<(File, S::Backing), PassthroughError> {
     let file = unnamed_file(dir)?;
+    // registered first: a kernel that refuses it (or this directory) costs no copy
+    let backing = src.register(&file).map_err(PassthroughError::Register)?;
     let mut offset = 0;
     while offset < version.size {
         let want = PIECE.min(u32::try_from(version.size - offset).unwrap_or(PIECE));
@@ -98,6 +108,5 @@ pub fn make_copy<S: CopySource>(
     if offset != version.size || src.version().ok().flatten() != Some(version) {
         return Err(PassthroughError::Changed);
     }
-    let backing = src.register(&file).map_err(PassthroughError::Register)?;
     Ok((file, backing))
 }

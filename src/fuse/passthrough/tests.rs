@@ -256,6 +256,7 @@ fn failures_serve_fuse_reads_and_are_not_retried_for_the_version() {
             c.release(fh);
         }
     }
+    assert_eq!(f2.reads.load(Relaxed), 0, "registered before copying: nothing read");
     assert_eq!(f3.reads.load(Relaxed), 0, "nothing copied once the kernel refused");
 }
 

@@ -1,7 +1,7 @@
-//! One local copy of a file: an unnamed `O_TMPFILE` file in the cache's directory (nothing
-//! named, nothing left behind after a crash), registered with the kernel (first: a refusal
-//! costs no copy), filled through the tree's read path in pieces of [`PIECE`] bytes and
-//! checked to be the version it was made for. What it needs of the file comes through [`CopySource`] (the fuser side in
+//! One local copy of a file: an unnamed `O_TMPFILE` file in the cache's directory (nothing named,
+//! nothing left behind after a crash), registered with the kernel (first: a refusal costs no copy),
+//! filled through the tree's read path in pieces of [`PIECE`] bytes and checked to be the version
+//! it was made for. What it needs of the file comes through [`CopySource`] (the fuser side in
 //! `open.rs`, fakes in the tests).
 
 use super::Version;

@@ -1,43 +1,48 @@
 //! Local copies of re-read files, served by FUSE passthrough (`--passthrough-cache SIZE`), as
 //! rclone's `--vfs-cache-mode full` or mountpoint-s3's `--cache` keep one: the kernel reads a
-//! passthrough file from its backing file as from any local file, without the FUSE page-cache
-//! read path (which costs ~1.45× ext4's CPU per byte) and without asking the daemon.
+//! passthrough file from its backing file as from any local file, without the FUSE page-cache read
+//! path (which costs ~1.45× ext4's CPU per byte) and without asking the daemon.
 //!
-//! What this module owns is the bookkeeping, kernel-free ([`Copies`], driven by its tests
-//! through the [`CopySource`] trait; `open.rs` is the fuser side, `copy.rs` makes one copy):
+//! What this module owns is the bookkeeping, kernel-free ([`Copies`], driven by its tests through
+//! the [`CopySource`] trait; `open.rs` is the fuser side, `copy.rs` makes one copy):
 //!
-//! - **Admission on the second open.** Opens of files inside a store are counted per node
-//!   and version ([`Version`]: the source's inode, size and mtime, and the file's size); those
-//!   of at least [`MIN_SIZE`] bytes are copied (measured: below it passthrough's per-open cost
-//!   outweighs what it saves). The first open is served by FUSE reads as without the cache; the second
-//!   open of the same version writes the file's bytes once into an unnamed `O_TMPFILE` file
-//!   (through the tree's read path, in large pieces), registers it with the kernel and
-//!   answers passthrough, as do later opens. A one-pass `rsync` of the mount copies nothing.
-//! - **Bounded.** The copies' bytes on disk never exceed SIZE: a copy is admitted only when
-//!   copies nobody has open, least recently opened first, can be dropped to make room; bytes
-//!   are counted until the last reference to a copy goes (an open file included).
+//! - **Admission on the second open.** Opens of files inside a store are counted per node and
+//!   version ([`Version`]: the source's inode, size and mtime, and the file's size); those of at
+//!   least [`MIN_SIZE`] bytes are copied (measured: below it passthrough's per-open cost outweighs
+//!   what it saves). The first open is served by FUSE reads as without the cache; the second open
+//!   of the same version writes the file's bytes once into an unnamed `O_TMPFILE` file (through the
+//!   tree's read path, in large pieces), registers it with the kernel and answers passthrough, as
+//!   do later opens. A one-pass `rsync` of the mount copies nothing.
+//! - **Bounded.** The copies' bytes on disk never exceed SIZE: a copy is admitted only when copies
+//!   nobody has open, least recently opened first, can be dropped to make room; bytes are counted
+//!   until the last reference to a copy goes (an open file included).
 //! - **A source change** makes a copy unused: at the next open (another version) or when the
 //!   watcher reports it ([`Copies::source_changed`]), it is dropped.
-//! - **The kernel's rules** (fs/fuse/iomode.c, kernel 6.9+): an inode is open in one mode at
-//!   a time. A passthrough open while the inode is open for FUSE reads fails (ETXTBSY), a
-//!   FUSE-read open while it is open in passthrough fails (EINVAL), and every passthrough open
-//!   of an inode open in passthrough must name the same backing file (EBUSY); the user sees
-//!   EIO. So an open answers the mode and the copy the handles still open use: a passthrough
-//!   open waits while its file is being copied, an open of a file open for FUSE reads is
-//!   served by FUSE reads (counted as a fallback), and while a file is open on a copy of an
-//!   older version, new opens get that copy too (as readers of a replaced file that keep it
-//!   open), logged. No other open ever waits for a copy.
-//! - **Dropping a copy never breaks a file open on it.** `FUSE_DEV_IOC_BACKING_CLOSE` only
-//!   removes the id from the connection's table and drops that reference: each open file holds
-//!   its own reference to the backing file (and the inode one more while it is open in
-//!   passthrough), so reads go on until it is closed, and the unnamed file's blocks are freed
-//!   with the last reference. The id itself is kept until the daemon sees the RELEASE of
-//!   every handle answered with it (the kernel looks the id up when it processes the open
-//!   reply, after the daemon sent it).
+//! - **The kernel's rules** (fs/fuse/iomode.c, kernel 6.9+): an inode is open in one mode at a
+//!   time. A passthrough open while the inode is open for FUSE reads fails (ETXTBSY), a FUSE-read
+//!   open while it is open in passthrough fails (EINVAL), and every passthrough open of an inode
+//!   open in passthrough must name the same backing file (EBUSY); the user sees EIO (checked on
+//!   6.18 with a probe file system: a passthrough open while the file is open for FUSE reads, and a
+//!   FUSE-read open while it is open in passthrough, both EIO; and `FOPEN_KEEP_CACHE` with
+//!   passthrough is refused too). The kernel drops the inode's mode before it sends the RELEASE of
+//!   its last handle, so once the daemon has seen every RELEASE the other mode is allowed. So an
+//!   open answers the mode and the copy the handles still open use: a passthrough open waits while
+//!   its file is being copied, an open of a file open for FUSE reads is served by FUSE reads
+//!   (counted as a fallback), and while a file is open on a copy of an older version, new opens get
+//!   that copy too (as readers of a replaced file that keep it open), logged. No other open ever
+//!   waits for a copy.
+//! - **Dropping a copy never breaks a file open on it.** `FUSE_DEV_IOC_BACKING_CLOSE` only removes
+//!   the id from the connection's table and drops that reference: each open file holds its own
+//!   reference to the backing file (and the inode one more while it is open in passthrough), so
+//!   reads go on until it is closed, and the unnamed file's blocks are freed with the last
+//!   reference (checked on 6.18: a file open on a backing id that the daemon then closed, its own
+//!   descriptor closed and the backing file unlinked, read all its 16 MiB correctly, from any
+//!   offset). The id itself is kept until the daemon sees the RELEASE of every handle answered with
+//!   it (the kernel looks the id up when it processes the open reply, after the daemon sent it).
 //!
 //! Anything that fails (no passthrough in the kernel, not root: the registration needs
-//! CAP_SYS_ADMIN, a full disk, a read error while copying) is one log line and the file is
-//! served as without the cache; an open never fails because of it.
+//! CAP_SYS_ADMIN, a full disk, a read error while copying) is one log line and the file is served
+//! as without the cache; an open never fails because of it.
 
 mod copy;
 pub mod open;

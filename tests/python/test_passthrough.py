@@ -2,8 +2,9 @@
 copy by FUSE passthrough (the kernel reads the copy, not the daemon). Real mounts, real
 clients: what they read equals the source and a mount without the cache; the second `cat`
 of a shard sends the daemon no READ; a one-pass rsync copies nothing; a source changed
-between opens is read anew; the copies stay within the budget; without the option nothing
-changes (no OPEN is sent)."""
+between opens is read anew; the copies stay within the budget; a file open for FUSE reads is
+never answered passthrough (the kernel would fail the open); a full disk and concurrent
+readers are served right; without the option nothing changes (no OPEN is sent)."""
 import hashlib
 import os
 import subprocess
@@ -186,6 +187,71 @@ def test_without_the_option_nothing_changes(archive, tmp_path):
             assert counts.get("OPEN", 0) == 0, f"NO_OPEN granted: no open sent ({counts})"
         s = summary_now(p, log)
         assert s["copies_made"] == s["passthrough_opens"] == s["copy_bytes_held"] == 0, s
+
+
+def test_a_full_disk_serves_fuse_reads(archive, tmp_path):
+    """Copies that do not fit on the disk: one log line, the file served by FUSE reads."""
+    small = tmp_path / "small"
+    small.mkdir()
+    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=4m", "tmpfs", str(small)], check=True)
+    log = tmp_path / "daemon.log"
+    try:
+        with foreground(archive, "--zarr-format", "3", "--passthrough-cache", "1G",
+                        "--passthrough-dir", str(small), "--log-file", str(log),
+                        "--index-dir", "none") as (p, mnt), \
+                mounted(archive, "--zarr-format", "3") as plain:
+            want = sha(shard(plain))
+            for _ in range(4):
+                assert sha(shard(mnt)) == want
+            s = summary_now(p, log)
+            assert s["copies_made"] == 0 and s["passthrough_fallbacks"] >= 1, s
+            assert s["copy_bytes_held"] == 0, s
+            lines = [l for l in log.read_text().splitlines() if "no local copy" in l]
+            assert len(lines) == 1 and "No space left" in lines[0], lines
+            assert os.listdir(small) == [] and os.statvfs(small).f_bfree == os.statvfs(small).f_blocks
+    finally:
+        subprocess.run(["umount", str(small)], check=True)
+
+
+def test_a_file_open_for_fuse_reads_is_opened_so_again(archive, tmp_path):
+    """The kernel fails (EIO) an open in the other mode than the file's open handles: the
+    daemon answers the mode they are in until the last one is closed, then copies."""
+    log = tmp_path / "daemon.log"
+    with foreground(archive, "--zarr-format", "3", "--passthrough-cache", "64M",
+                    "--log-file", str(log), "--index-dir", "none") as (p, mnt), \
+            mounted(archive, "--zarr-format", "3") as plain:
+        path, want = shard(mnt), shard(plain).read_bytes()
+        held = [open(path, "rb") for _ in range(3)]  # FUSE reads: the first open and the busy
+        held.pop(1).close()
+        with open(path, "rb") as f:  # two still open for FUSE reads
+            assert f.read() == want
+        assert summary_now(p, log)["copies_made"] == 0
+        for f in held:
+            assert f.read() == want
+            f.close()
+        with open(path, "rb") as f:  # none open now: copied, passthrough
+            assert f.read() == want
+        s = summary_now(p, log)
+        assert s["copies_made"] == 1 and s["passthrough_opens"] == 1, s
+
+
+def test_concurrent_readers_of_the_same_files(archive, tmp_path):
+    """Threads opening the same shards at once, in both modes as the files are copied and
+    dropped (a budget of one shard): every read whole and right, never EIO."""
+    from concurrent.futures import ThreadPoolExecutor
+    log = tmp_path / "daemon.log"
+    with foreground(archive, "--zarr-format", "3", "--passthrough-cache", "9M",
+                    "--log-file", str(log), "--index-dir", "none") as (p, mnt), \
+            mounted(archive, "--zarr-format", "3") as plain:
+        files = large_files(mnt / "big.zarr")
+        want = {f: sha(plain / f.relative_to(mnt)) for f in files}
+        jobs = [f for _ in range(12) for f in files]
+        with ThreadPoolExecutor(16) as pool:
+            got = list(pool.map(sha, jobs))
+        assert got == [want[f] for f in jobs]
+        s = summary_now(p, log)
+        assert s["copies_made"] >= 1 and s["passthrough_opens"] >= 1, s
+        assert s["copy_bytes_peak"] <= 9 * MIB, s
 
 
 def test_a_bad_passthrough_dir_refuses_the_mount(archive, tmp_path):

@@ -28,9 +28,11 @@
 //!   its last handle, so once the daemon has seen every RELEASE the other mode is allowed. So an
 //!   open answers the mode and the copy the handles still open use: a passthrough open waits while
 //!   its file is being copied, an open of a file open for FUSE reads is served by FUSE reads
-//!   (counted as a fallback), and while a file is open on a copy of an older version, new opens get
-//!   that copy too (as readers of a replaced file that keep it open), logged. No other open ever
-//!   waits for a copy.
+//!   (counted as a fallback; the open that would copy first waits up to [`RELEASE_WAIT`], once per
+//!   version, for the RELEASE the kernel sent before it: `cat f; cat f` may otherwise find the
+//!   first `cat`'s RELEASE still in another thread), and while a file is open on a copy of an older
+//!   version, new opens get that copy too (as readers of a replaced file that keep it open),
+//!   logged. No other open ever waits for a copy.
 //! - **Dropping a copy never breaks a file open on it.** `FUSE_DEV_IOC_BACKING_CLOSE` only removes
 //!   the id from the connection's table and drops that reference: each open file holds its own
 //!   reference to the backing file (and the inode one more while it is open in passthrough), so
@@ -52,6 +54,7 @@ mod tests;
 
 use copy::make_copy;
 pub use copy::{unnamed_file, CopySource, PassthroughError};
+use state::{Handles, State};
 use std::collections::{BTreeMap, HashMap};
 use std::fs::File;
 use std::path::{Path, PathBuf};
@@ -71,6 +74,10 @@ const MAX_FILES: usize = 65_536;
 /// Copies being written at once (each holds a piece of [`copy::PIECE`] bytes); an open that
 /// would start one more is served by FUSE reads and copies at a later open.
 const MAX_COPYING: usize = 2;
+
+/// How long the open that would copy a file waits for the RELEASE of its last FUSE-read
+/// handle (see [`Copies::open`]).
+const RELEASE_WAIT: std::time::Duration = std::time::Duration::from_millis(10);
 
 /// The version of a file a copy holds.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -127,40 +134,13 @@ pub enum Opened<B> {
 /// thumbnails, derived stores).
 pub const UNTRACKED: u64 = 0;
 
-enum Handles<B> {
-    Idle,
-    Cached(u32),
-    Passthrough(u32, Arc<Copy<B>>),
-}
-
-struct Entry<B> {
-    version: Version,
-    /// Opens of this version.
-    opens: u32,
-    copy: Option<Arc<Copy<B>>>,
-    handles: Handles<B>,
-    /// When it was last opened (the key in [`State::lru`]).
-    tick: u64,
-    /// Copying this version failed: served by FUSE reads.
-    failed: bool,
-    copying: bool,
-}
-
-struct State<B> {
-    files: HashMap<Arc<NodeKey>, Entry<B>>,
-    lru: BTreeMap<u64, Arc<NodeKey>>,
-    tick: u64,
-    handles: HashMap<u64, Arc<NodeKey>>,
-    next_fh: u64,
-    copying: usize,
-}
-
 /// The copies of one mount, and the open handles of the files they may serve.
 pub struct Copies<B> {
     options: CacheOptions,
     state: Mutex<State<B>>,
-    /// Signalled when a copy is done (opens of that file wait for it).
-    copied: Condvar,
+    /// Signalled when a copy is done or a file's last handle is released (opens wait for
+    /// either).
+    changed: Condvar,
     /// Bytes of the copies alive and being written.
     held: Arc<AtomicU64>,
     /// The kernel refused a registration for good (no CAP_SYS_ADMIN, no passthrough).
@@ -181,7 +161,7 @@ impl<B> Copies<B> {
         Copies {
             options,
             state: Mutex::new(state),
-            copied: Condvar::new(),
+            changed: Condvar::new(),
             held: Arc::new(AtomicU64::new(0)),
             off: AtomicBool::new(false),
         }
@@ -209,8 +189,32 @@ impl<B> Copies<B> {
         // small files are never copied, but their handles are followed too: a file open for
         // FUSE reads at a small version must not be answered passthrough at a large one
         let mut st = self.lock();
-        while st.files.get(key).is_some_and(|e| e.copying) {
-            st = self.copied.wait(st).unwrap_or_else(|e| e.into_inner());
+        let mut waited = false;
+        loop {
+            while st.files.get(key).is_some_and(|e| e.copying) {
+                st = self.changed.wait(st).unwrap_or_else(|e| e.into_inner());
+            }
+            // the open that would copy finds the file open for FUSE reads: most often the
+            // RELEASE of the reader that just closed it is being handled by another thread
+            // (the kernel sent it first); wait for it, briefly and once per version
+            let is_cached = |st: &State<B>| {
+                st.files.get(key).is_some_and(|e| matches!(e.handles, Handles::Cached(_)))
+            };
+            let admitting = st.files.get(key).is_some_and(|e| {
+                e.version == version && e.opens >= 1 && e.copy.is_none() && !e.failed && !e.busy
+            });
+            if waited || !admitting || !is_cached(&st) || version.size < self.options.min_size {
+                break;
+            }
+            waited = true;
+            let (guard, wait) = self
+                .changed
+                .wait_timeout_while(st, RELEASE_WAIT, |st| is_cached(st))
+                .unwrap_or_else(|e| e.into_inner());
+            st = guard;
+            if wait.timed_out() {
+                st.entry(key).busy = true;
+            }
         }
         let fh = st.next_fh;
         st.next_fh += 1;
@@ -262,7 +266,7 @@ impl<B> Copies<B> {
         st.copying -= 1;
         let e = st.entry(key);
         e.copying = false;
-        self.copied.notify_all();
+        self.changed.notify_all();
         match made {
             Ok((file, backing)) => {
                 let held = self.held.clone();
@@ -309,7 +313,10 @@ impl<B> Copies<B> {
         e.handles = match std::mem::replace(&mut e.handles, Handles::Idle) {
             Handles::Cached(n) if n > 1 => Handles::Cached(n - 1),
             Handles::Passthrough(n, copy) if n > 1 => Handles::Passthrough(n - 1, copy),
-            _ => Handles::Idle,
+            _ => {
+                self.changed.notify_all();
+                Handles::Idle
+            }
         };
     }
 

@@ -2,10 +2,46 @@
 //! handles), the least-recently-opened order, the bound on files remembered and the room made
 //! for a new copy within the budget.
 
-use super::{CacheOptions, Entry, Handles, State, MAX_FILES};
+use super::{CacheOptions, Copy, Version, MAX_FILES};
 use crate::vfs::NodeKey;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::sync::Arc;
+
+/// A file's open handles, all in one mode (the kernel's rule): none, by FUSE reads, or by
+/// passthrough to one copy.
+pub(super) enum Handles<B> {
+    Idle,
+    Cached(u32),
+    Passthrough(u32, Arc<Copy<B>>),
+}
+
+/// What is known of one file (a node inside a store).
+pub(super) struct Entry<B> {
+    pub(super) version: Version,
+    /// Opens of this version.
+    pub(super) opens: u32,
+    pub(super) copy: Option<Arc<Copy<B>>>,
+    pub(super) handles: Handles<B>,
+    /// When it was last opened (the key in [`State::lru`]).
+    pub(super) tick: u64,
+    /// Copying this version failed: served by FUSE reads.
+    pub(super) failed: bool,
+    pub(super) copying: bool,
+    /// An open waited [`super::RELEASE_WAIT`] for the file's FUSE-read handles in vain: no other
+    /// open of this version waits.
+    pub(super) busy: bool,
+}
+
+/// The files, by node; their order of last open; the handles given out; copies being made.
+pub(super) struct State<B> {
+    pub(super) files: HashMap<Arc<NodeKey>, Entry<B>>,
+    pub(super) lru: BTreeMap<u64, Arc<NodeKey>>,
+    pub(super) tick: u64,
+    pub(super) handles: HashMap<u64, Arc<NodeKey>>,
+    pub(super) next_fh: u64,
+    pub(super) copying: usize,
+}
 
 impl<B> State<B> {
     pub(super) fn entry(&mut self, key: &Arc<NodeKey>) -> &mut Entry<B> {
@@ -14,7 +50,7 @@ impl<B> State<B> {
 
     /// The entry of `key` at `version`, as the most recently opened: a new one, or one whose
     /// older version's copy and count are dropped (its open handles stay: the kernel's mode).
-    pub(super) fn touch(&mut self, key: &Arc<NodeKey>, version: super::Version) -> &mut Entry<B> {
+    pub(super) fn touch(&mut self, key: &Arc<NodeKey>, version: Version) -> &mut Entry<B> {
         self.tick += 1;
         let tick = self.tick;
         match self.files.get_mut(key) {
@@ -23,7 +59,7 @@ impl<B> State<B> {
                 e.tick = tick;
                 if e.version != version {
                     e.version = version;
-                    (e.opens, e.copy, e.failed) = (0, None, false);
+                    (e.opens, e.copy, e.failed, e.busy) = (0, None, false, false);
                 }
             }
             None => {
@@ -35,6 +71,7 @@ impl<B> State<B> {
                     tick,
                     failed: false,
                     copying: false,
+                    busy: false,
                 };
                 self.files.insert(key.clone(), e);
                 self.forget_oldest();

@@ -196,9 +196,9 @@ pub struct Held {
     pub datasets: u64,
     /// The bytes their indexes hold (estimated).
     pub index_bytes: u64,
-    /// Local copies of re-read files held (`--passthrough-cache`), and their bytes (those
-    /// dropped but still open included).
+    /// Local copies of re-read files the cache holds (`--passthrough-cache`).
     pub copies: u64,
+    /// The bytes of copies on disk: those held, and those dropped but still open.
     pub copy_bytes: u64,
 }
 

@@ -171,7 +171,8 @@ impl<B> Copies<B> {
         self.state.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// Copies held (those dropped but still open included) and their bytes.
+    /// Copies the cache holds, and the bytes of copies on disk (dropped ones still open
+    /// included).
     pub fn held(&self) -> (u64, u64) {
         let st = self.lock();
         let copies = st.files.values().filter(|e| e.copy.is_some()).count() as u64;

@@ -38,6 +38,8 @@ BIN = Path(os.environ.get("CLOUDIFY_BENCH_BIN", ROOT / "target" / "release" / "c
 CLOUDIFY = ROOT / "target" / "release" / "cloudify"
 FLOOR = ROOT / "target" / "release" / "examples" / "fuse_floor"
 QUICK = "--quick" in sys.argv
+# --passthrough-cache of the rows that measure it: room for every file of the store
+PASSTHROUGH = "2G"
 SCENARIOS = ["P1a", "P1b", "P2", "P2v3", "P1b3", "P3", "P4", "P5", "P6", "P7", "P8", "P9", "P10", "P11", "P12", "P13"]
 
 
@@ -308,6 +310,14 @@ def p1_p2_p4_p6(big_dir):
         rss = m.peak_rss_mib()
         record("P6", f"peak RSS reading {decoded_mib:.0f} MiB, cache {cache_mib} MiB", rss,
                cache_mib + 64, "MiB", "<= cache + 64 MiB", rss / (cache_mib + 64), rss <= cache_mib + 64)
+    # the same read twice with --passthrough-cache: the copies are files, not the daemon's memory
+    with Mount(big_dir, "--chunks", "decoded", "--cache-size", str(cache_mib << 20),
+               "--passthrough-cache", PASSTHROUGH) as m:
+        for _ in range(2):
+            xr.open_zarr(m.mnt / "big.zarr", chunks=None).load()
+        rss = m.peak_rss_mib()
+        record("P6", f"  the same, read twice, --passthrough-cache {PASSTHROUGH}", rss,
+               cache_mib + 64, "MiB", "<= cache + 64 MiB", rss / (cache_mib + 64), rss <= cache_mib + 64)
     return size_mib
 
 
@@ -407,12 +417,24 @@ def p_v3(big_dir, v2_files):
             warm(local3)
             return timed(lambda: xr.open_zarr(local3 / "big.zarr", zarr_format=3).load())
 
-        per_round = [[nc, loc, *mine] for nc, loc, mine in
-                     rounds(5, load_nc, local_read, decoded_first_and_again)]
-        nc, loc, first, again, r_first = medians(per_round, lambda n, lc, f, a: n / f)
-        r_again = statistics.median(n / a for n, _, _, a in per_round)
-        r_floor = statistics.median(f / lc for _, lc, f, _ in per_round)
-        r_local = statistics.median(n / lc for n, lc, _, _ in per_round)
+        def decoded_with_copies():
+            # --passthrough-cache: the first read already copies (zarr opens a shard once
+            # for its index, again for its chunks), the re-read is served from the copies
+            warm(big)
+            with Mount(big_dir, "--chunks", "decoded", *v3, "--passthrough-cache",
+                       PASSTHROUGH) as m:
+                load = lambda: timed(lambda: xr.open_zarr(m.mnt / "big.zarr", zarr_format=3).load())
+                return load(), load()
+
+        per_round = [[nc, loc, *mine, *cached] for nc, loc, mine, cached in
+                     rounds(5, load_nc, local_read, decoded_first_and_again, decoded_with_copies)]
+        nc, loc, first, again, pt_first, pt_again, r_first = medians(
+            per_round, lambda n, lc, f, a, pf, pa: n / f)
+        r_again = statistics.median(r[0] / r[3] for r in per_round)
+        r_floor = statistics.median(r[2] / r[1] for r in per_round)
+        r_local = statistics.median(r[0] / r[1] for r in per_round)
+        r_pt_first = statistics.median(r[0] / r[4] for r in per_round)
+        r_pt_again = statistics.median(r[0] / r[5] for r in per_round)
         shutil.rmtree(local3)
         record("P1b3", "v3 decoded shards: open_zarr(mount).load() first vs netCDF4", first, nc, "s",
                ">= 2x faster", r_first, r_first >= 2)
@@ -420,11 +442,18 @@ def p_v3(big_dir, v2_files):
                ">= 4x faster", r_again, r_again >= 4)
         record("P1b3", "(floor) first read vs the store copied to local disk (time)", first, loc,
                "s", "(reported)", r_floor, None)
-        r_floor_again = statistics.median(a / lc for _, lc, _, a in per_round)
+        r_floor_again = statistics.median(r[3] / r[1] for r in per_round)
         record("P1b3", "(floor) re-read vs the store copied to local disk (time)", again, loc,
                "s", "(reported)", r_floor_again, None)
         record("P1b3", "(floor) local copy read by zarr 3 vs netCDF4 (speed)", loc, nc, "s",
                "(reported)", r_local, None)
+        record("P1b3", "--passthrough-cache: first read (copies made) vs netCDF4", pt_first, nc,
+               "s", "(reported)", r_pt_first, None)
+        record("P1b3", "--passthrough-cache: re-read (from the copies) vs netCDF4", pt_again, nc,
+               "s", ">= 4x faster", r_pt_again, r_pt_again >= 4)
+        r_pt_floor = statistics.median(r[5] / r[1] for r in per_round)
+        record("P1b3", "(floor) re-read from the copies vs the local copy (time)", pt_again, loc,
+               "s", "(reported)", r_pt_floor, None)
 
 
 def p2_v3(big_dir, v2_files):
@@ -471,6 +500,31 @@ def p2_v3(big_dir, v2_files):
         files_cpu, src_cpu = statistics.median(cpu["files"]), statistics.median(cpu["src"])
         print(f"     timed cats: FUSE reads {counts}; cat CPU {files_cpu:.3f} s (store) vs "
               f"{src_cpu:.3f} s (source)", flush=True)
+        # the same with --passthrough-cache: two cats first (FUSE reads, then the copies
+        # made), then the rounds as above (a warm-up cat, then the timed cat)
+        cpu["cached"] = []
+        with Mount(big_dir, *v3, "--passthrough-cache", PASSTHROUGH) as pm:
+            pfiles = [pm.mnt / Path(f).relative_to(m.mnt) for f in files]
+            t_first, _ = run_cat(pfiles)
+            t_copy, _ = run_cat(pfiles)
+            print(f"     --passthrough-cache: first cat {t_first:.3f} s, second (copies made) "
+                  f"{t_copy:.3f} s", flush=True)
+            pcounts = []
+
+            def cached_cat():
+                run_cat(pfiles)
+                r0 = daemon_counters(pm)[0]
+                t, c = run_cat(pfiles)
+                pcounts.append(daemon_counters(pm)[0] - r0)
+                cpu["cached"].append(c)
+                return t
+
+            per_round = rounds(5, cached_cat, lambda: warm_cat("src", [big]))
+            pt_t, src_t2, r = medians(per_round, lambda ft, st: st / ft)
+            record("P2v3", "v3 sharded, --passthrough-cache: cat every file vs cat source",
+                   pt_t, src_t2, "s", ">= 0.9x speed", r, r >= 0.9)
+            print(f"     timed cats: FUSE reads {pcounts}; cat CPU "
+                  f"{statistics.median(cpu['cached']):.3f} s (store, passthrough)", flush=True)
         # the same cat with the store's pages dropped first: every byte through the daemon
         # (requests, bytes per request, daemon CPU), beside the floor serving the same files
         with Floor(store) as floor:

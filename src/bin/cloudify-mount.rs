@@ -7,6 +7,7 @@
 use clap::{CommandFactory, Parser};
 use cloudify_mount::derive::{DeriveOptions, Derived, Generated};
 use cloudify_mount::fuse::config::{MountConfig, MountFlags};
+use cloudify_mount::fuse::passthrough::CacheOptions;
 use cloudify_mount::vfs::{Generator, VfsOptions};
 use std::io::{BufRead, BufReader};
 use std::os::fd::{FromRawFd, IntoRawFd};
@@ -74,8 +75,43 @@ struct Cli {
     /// bounds the values a thumbnail reads (an eighth of it).
     #[arg(long, default_value_t = 256 << 20, value_name = "BYTES", help_heading = "Mount")]
     max_derived_size: u64,
+    /// Disk for local copies of re-read files, served by FUSE passthrough at local-file speed
+    /// (e.g. 4G; suffixes K, M, G, T are powers of 1024; 0 = off): a file of 1 MiB or more
+    /// opened a second time is copied once, least recently opened copies are dropped.
+    /// Needs root and a kernel with FUSE passthrough (6.9+), else files are served as without.
+    #[arg(long, default_value = "0", value_name = "SIZE", value_parser = parse_size,
+        help_heading = "Caching")]
+    passthrough_cache: u64,
+    /// Where the copies are made (unnamed O_TMPFILE files: nothing is left behind)
+    /// [default: the system's temporary directory].
+    #[arg(long, value_name = "DIR", help_heading = "Caching")]
+    passthrough_dir: Option<PathBuf>,
+    /// Internal (measurements): files smaller than this are never copied.
+    #[arg(long, hide = true, default_value_t = cloudify_mount::fuse::passthrough::MIN_SIZE)]
+    passthrough_min_size: u64,
     #[command(flatten)]
     tree: TreeArgs,
+}
+
+/// A size in bytes: digits with an optional K, M, G or T (powers of 1024; `B`, `iB` allowed).
+fn parse_size(text: &str) -> Result<u64, String> {
+    let t = text.trim();
+    let t = t.strip_suffix("iB").or_else(|| t.strip_suffix('B')).unwrap_or(t);
+    let (digits, shift) = match t.char_indices().last() {
+        Some((i, c)) if c.is_ascii_alphabetic() => {
+            let shift = match c.to_ascii_uppercase() {
+                'K' => 10,
+                'M' => 20,
+                'G' => 30,
+                'T' => 40,
+                _ => return Err(format!("'{text}': unknown suffix '{c}' (K, M, G, T)")),
+            };
+            (&t[..i], shift)
+        }
+        _ => (t, 0),
+    };
+    let n: u64 = digits.trim().parse().map_err(|_| format!("'{text}' is not a size"))?;
+    n.checked_mul(1 << shift).ok_or_else(|| format!("'{text}' is too large"))
 }
 
 fn config(cli: &Cli) -> Result<MountConfig, String> {
@@ -96,6 +132,11 @@ fn config(cli: &Cli) -> Result<MountConfig, String> {
                 .map_or(1, |n| n.get())
                 .saturating_sub(1)
                 .clamp(1, 4)
+        }),
+        passthrough: (cli.passthrough_cache > 0).then(|| CacheOptions {
+            bytes: cli.passthrough_cache,
+            dir: cli.passthrough_dir.clone().unwrap_or_else(std::env::temp_dir),
+            min_size: cli.passthrough_min_size,
         }),
         vfs,
         generator,

@@ -1,6 +1,7 @@
 //! The fuser callbacks: each is one [`InodeVfs`] call and a reply; errors map to an errno here
 //! and nowhere else. Every modifying operation answers EROFS.
 
+use super::passthrough::{self, open::FuseCopies};
 use super::InodeVfs;
 use crate::vfs::{Attr, Kind, VfsError};
 use fuser::{
@@ -25,12 +26,29 @@ pub struct FuseAdapter {
     /// the kernel then keeps the page cache (as FOPEN_KEEP_CACHE). Write opens never get here:
     /// the mount is read-only at the VFS level (MS_RDONLY answers EROFS itself).
     no_open: bool,
+    /// Local copies of re-read files (`--passthrough-cache`), used once the kernel granted
+    /// FUSE_PASSTHROUGH (`passthrough`); opens are then answered, not NO_OPEN.
+    copies: Option<Arc<FuseCopies>>,
+    passthrough: bool,
 }
 
 impl FuseAdapter {
     /// `ttl`: how long the kernel may cache attributes and entries.
     pub fn new(vfs: Arc<InodeVfs>, ttl: Duration) -> Self {
-        FuseAdapter { vfs, ttl, no_opendir: false, no_open: false }
+        FuseAdapter {
+            vfs,
+            ttl,
+            no_opendir: false,
+            no_open: false,
+            copies: None,
+            passthrough: false,
+        }
+    }
+
+    /// Serve re-read files from `copies` where the kernel allows passthrough.
+    pub fn with_copies(mut self, copies: Arc<FuseCopies>) -> Self {
+        self.copies = Some(copies);
+        self
     }
 }
 
@@ -95,7 +113,10 @@ impl Filesystem for FuseAdapter {
         // Directories need no handle: errors show at readdir instead of opendir.
         self.no_opendir =
             config.add_capabilities(fuser::InitFlags::FUSE_NO_OPENDIR_SUPPORT).is_ok();
-        self.no_open = config.add_capabilities(fuser::InitFlags::FUSE_NO_OPEN_SUPPORT).is_ok();
+        self.passthrough = self.copies.is_some() && passthrough::open::ask_kernel(config);
+        // passthrough is chosen in the reply to an open: then every open is answered
+        self.no_open = !self.passthrough
+            && config.add_capabilities(fuser::InitFlags::FUSE_NO_OPEN_SUPPORT).is_ok();
         // Listings carry every entry's attributes (READDIRPLUS, on every page, not only the
         // first as with _AUTO): `find`, `rsync` and `ls -l` then need no lookup per entry.
         if config.add_capabilities(fuser::InitFlags::FUSE_DO_READDIRPLUS).is_err() {
@@ -142,6 +163,10 @@ impl Filesystem for FuseAdapter {
         if self.no_open && !wants_write(flags.0) {
             return reply.error(Errno::ENOSYS);
         }
+        if let (true, Some(copies), false) = (self.passthrough, &self.copies, wants_write(flags.0))
+        {
+            return passthrough::open::open(copies, &self.vfs, ino.0, reply);
+        }
         match self.vfs.open(ino.0, wants_write(flags.0)) {
             // Content only changes with the source's identity: keep the kernel page cache.
             Ok(_) => reply.opened(FileHandle(0), FopenFlags::FOPEN_KEEP_CACHE),
@@ -164,6 +189,22 @@ impl Filesystem for FuseAdapter {
             Ok(bytes) => reply.data(&bytes),
             Err(e) => reply.error(errno(&e)),
         }
+    }
+
+    fn release(
+        &self,
+        _req: &Request,
+        _ino: INodeNo,
+        fh: FileHandle,
+        _flags: OpenFlags,
+        _lock_owner: Option<LockOwner>,
+        _flush: bool,
+        reply: ReplyEmpty,
+    ) {
+        if let Some(copies) = &self.copies {
+            copies.release(fh.0);
+        }
+        reply.ok();
     }
 
     fn opendir(&self, _req: &Request, ino: INodeNo, _flags: OpenFlags, reply: ReplyOpen) {

@@ -117,6 +117,8 @@ pub struct MountConfig {
     pub readahead_kib: u32,
     /// Threads loading datasets ahead of a walk (0: none), see `crate::vfs::Vfs::walk_ahead`.
     pub walk_ahead: usize,
+    /// Local copies of re-read files served by passthrough (`--passthrough-cache`), if on.
+    pub passthrough: Option<super::passthrough::CacheOptions>,
     pub vfs: VfsOptions,
     /// What draws thumbnails and computes declared derived stores (made by the binary from
     /// a layer above this one), if the tree shows any.

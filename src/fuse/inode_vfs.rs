@@ -27,6 +27,9 @@ pub struct Invalidation {
     pub inodes: Vec<u64>,
     /// Directory entries (parent inode, name) the kernel may hold, positive or negative.
     pub entries: Vec<(u64, OsString)>,
+    /// The sources whose nodes are stale (archive-relative; a collection's: its store), for
+    /// what is kept of them outside the kernel (local copies).
+    pub sources: Vec<std::path::PathBuf>,
 }
 
 /// The tree of one mount, and the inode numbers of the nodes the kernel holds.
@@ -125,6 +128,8 @@ impl InodeVfs {
         }
         // names answered missing in any of those directories may exist now
         entries.extend(self.negative.take(&inodes));
-        Invalidation { inodes, entries }
+        let mut sources = stale.collections;
+        sources.push(stale.source);
+        Invalidation { inodes, entries, sources }
     }
 }

@@ -1,7 +1,8 @@
 //! The FUSE adapter over the path-addressed tree ([`crate::vfs`]): inode numbers and the
 //! kernel's references ([`InodeVfs`]; the names answered missing, [`negative`]), the fuser callbacks ([`FuseAdapter`]), the mount's life
 //! ([`mount`]), the inotify watcher that pushes invalidations ([`watch`]), the mount's
-//! readahead ([`readahead`]) and the mount settings and `-o` lists ([`config`]). Nothing in
+//! readahead ([`readahead`]), the local copies of re-read files served by passthrough
+//! ([`passthrough`]) and the mount settings and `-o` lists ([`config`]). Nothing in
 //! `vfs/` imports anything from here.
 
 mod adapter;
@@ -11,6 +12,7 @@ mod inode;
 mod inode_vfs;
 pub mod mount;
 mod negative;
+pub mod passthrough;
 pub mod readahead;
 mod readdir;
 pub mod watch;

@@ -3,6 +3,7 @@
 //! SIGINT/SIGTERM, and the log summary ([`stats`]) at start, on SIGUSR1 and at the end.
 
 use super::config::MountConfig;
+use super::passthrough::open::FuseCopies;
 use super::{FuseAdapter, InodeVfs};
 use crate::telemetry::notify;
 use crate::telemetry::stats;
@@ -26,6 +27,8 @@ pub enum MountError {
     Mount(String),
     #[error("{0}")]
     Signals(String),
+    #[error("--passthrough-dir: {0}")]
+    PassthroughDir(String),
 }
 
 fn is_mounted(mountpoint: &Path) -> bool {
@@ -94,6 +97,11 @@ pub fn preflight(cfg: &MountConfig) -> Result<(), MountError> {
     }
     if !Path::new("/dev/fuse").exists() {
         return Err(MountError::NoFuse);
+    }
+    if let Some(p) = &cfg.passthrough {
+        // an unnamed file made and dropped: the directory can hold the copies
+        super::passthrough::unnamed_file(&p.dir)
+            .map_err(|e| MountError::PassthroughDir(e.to_string()))?;
     }
     Ok(())
 }
@@ -199,7 +207,11 @@ pub fn run(cfg: &MountConfig, mut ready: Option<std::fs::File>) -> Result<(), Mo
             return Err(e);
         }
     };
-    let adapter = FuseAdapter::new(vfs.clone(), cfg.ttl);
+    let copies = cfg.passthrough.clone().map(|o| Arc::new(FuseCopies::new(o)));
+    let mut adapter = FuseAdapter::new(vfs.clone(), cfg.ttl);
+    if let Some(c) = &copies {
+        adapter = adapter.with_copies(c.clone());
+    }
     let indexes = vfs.clone();
     let mut session = match Session::new(adapter, &cfg.mountpoint, &fuser_config(cfg)) {
         Ok(s) => s,
@@ -209,7 +221,7 @@ pub fn run(cfg: &MountConfig, mut ready: Option<std::fs::File>) -> Result<(), Mo
             return Err(e);
         }
     };
-    if let Err(e) = super::watch::Watcher::start(vfs, session.notifier()) {
+    if let Err(e) = super::watch::Watcher::start(vfs, session.notifier(), copies.clone()) {
         tracing::warn!(
             "not watching the archive for changes ({e}): changed files are seen \
             after --attr-timeout"
@@ -232,7 +244,7 @@ pub fn run(cfg: &MountConfig, mut ready: Option<std::fs::File>) -> Result<(), Mo
     // before readiness is reported: the first reader already streams in large requests
     super::readahead::set(&cfg.mountpoint, cfg.readahead_kib);
     let started = std::time::Instant::now();
-    stats::log_summary("start", started.elapsed(), held(&indexes));
+    stats::log_summary("start", started.elapsed(), held(&indexes, copies.as_deref()));
     report(&mut ready, "ok");
     notify::notify(notify::READY);
     loop {
@@ -246,7 +258,7 @@ pub fn run(cfg: &MountConfig, mut ready: Option<std::fs::File>) -> Result<(), Mo
             continue;
         }
         if sig == libc::SIGUSR1 {
-            stats::log_summary("SIGUSR1", started.elapsed(), held(&indexes));
+            stats::log_summary("SIGUSR1", started.elapsed(), held(&indexes, copies.as_deref()));
             continue;
         }
         info!(signal = sig, "unmounting");
@@ -261,15 +273,16 @@ pub fn run(cfg: &MountConfig, mut ready: Option<std::fs::File>) -> Result<(), Mo
         Ok(Err(e)) => tracing::warn!("session ended with: {e}"),
     }
     indexes.vfs().flush_indexes();
-    stats::log_summary("unmount", started.elapsed(), held(&indexes));
+    stats::log_summary("unmount", started.elapsed(), held(&indexes, copies.as_deref()));
     info!("unmounted");
     Ok(())
 }
 
-/// What `vfs` holds now, for the summary.
-fn held(vfs: &InodeVfs) -> stats::Held {
+/// What `vfs` and `copies` hold now, for the summary.
+fn held(vfs: &InodeVfs, copies: Option<&FuseCopies>) -> stats::Held {
     let (datasets, index_bytes) = vfs.vfs().datasets_kept();
-    stats::Held { nodes: vfs.nodes(), datasets, index_bytes }
+    let (copies, copy_bytes) = copies.map_or((0, 0), FuseCopies::held);
+    stats::Held { nodes: vfs.nodes(), datasets, index_bytes, copies, copy_bytes }
 }
 
 fn describe_mount_error(e: &std::io::Error) -> String {

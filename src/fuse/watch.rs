@@ -2,11 +2,13 @@
 //! changes, through fuser's notifier: with `FOPEN_KEEP_CACHE` and long attribute timeouts the
 //! kernel would otherwise serve a rewritten file's old pages until `--attr-timeout` runs out.
 //! Directories are watched as they are listed (never the whole archive up front). What to
-//! forget is decided by the kernel-free core ([`InodeVfs::source_changed`]).
+//! forget is decided by the kernel-free core ([`InodeVfs::source_changed`]); the local copies
+//! of the changed files (`--passthrough-cache`) are dropped too.
 //!
 //! inotify sees changes made on this machine only; on a network file system changed
 //! elsewhere, the per-request identity check and `--attr-timeout` remain the bound.
 
+use super::passthrough::open::FuseCopies;
 use super::InodeVfs;
 use fuser::{INodeNo, Notifier};
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -37,7 +39,12 @@ pub struct Watcher {
 
 impl Watcher {
     /// Watch `vfs`'s archive and send invalidations through `notifier` from a thread of its own.
-    pub fn start(vfs: Arc<InodeVfs>, notifier: Notifier) -> std::io::Result<Arc<Watcher>> {
+    /// The local copies in `copies` of a changed source's files are dropped.
+    pub fn start(
+        vfs: Arc<InodeVfs>,
+        notifier: Notifier,
+        copies: Option<Arc<FuseCopies>>,
+    ) -> std::io::Result<Arc<Watcher>> {
         // SAFETY: a plain syscall; the descriptor is owned right away.
         let fd = unsafe { libc::inotify_init1(libc::IN_CLOEXEC) };
         if fd < 0 {
@@ -58,7 +65,9 @@ impl Watcher {
         }));
         watcher.watch(Path::new(""));
         let w = watcher.clone();
-        std::thread::Builder::new().name("inotify".into()).spawn(move || w.run(&vfs, &notifier))?;
+        std::thread::Builder::new()
+            .name("inotify".into())
+            .spawn(move || w.run(&vfs, &notifier, copies.as_deref()))?;
         Ok(watcher)
     }
 
@@ -80,7 +89,7 @@ impl Watcher {
         }
     }
 
-    fn run(&self, vfs: &InodeVfs, notifier: &Notifier) {
+    fn run(&self, vfs: &InodeVfs, notifier: &Notifier, copies: Option<&FuseCopies>) {
         let mut buf = vec![0u8; 64 << 10];
         loop {
             // SAFETY: reading into our own buffer from our own descriptor.
@@ -96,6 +105,9 @@ impl Watcher {
             for (rel, renamed) in changed {
                 let inv = vfs.source_changed(&rel, renamed);
                 debug!(path = %rel.display(), inodes = inv.inodes.len(), "source changed");
+                if let Some(copies) = copies {
+                    copies.source_changed(&inv.sources);
+                }
                 for ino in inv.inodes {
                     // ENOENT: the kernel had forgotten it already
                     let _ = notifier.inval_inode(INodeNo(ino), 0, 0);

@@ -1,5 +1,6 @@
 //! Process-wide counters of what the daemon did (datasets indexed, index failures, chunk cache
-//! hits and misses, reads and bytes served, names looked up and not found), and the one-line summary the log gets at start and
+//! hits and misses, reads and bytes served, names looked up and not found, local copies of
+//! re-read files and opens served from them), and the one-line summary the log gets at start and
 //! on SIGUSR1. Counters are relaxed atomics: each is exact, a summary is not a consistent
 //! snapshot across counters (it need not be).
 
@@ -24,6 +25,11 @@ pub struct Stats {
     bytes_served: AtomicU64,
     read_errors: AtomicU64,
     missing_lookups: AtomicU64,
+    copies_made: AtomicU64,
+    copy_bytes: AtomicU64,
+    copy_bytes_peak: AtomicU64,
+    passthrough_opens: AtomicU64,
+    passthrough_fallbacks: AtomicU64,
 }
 
 /// The counters' values at one moment.
@@ -55,6 +61,17 @@ pub struct Snapshot {
     /// Lookups of names that are not there (what negative entries save the kernel asking
     /// again).
     pub missing_lookups: u64,
+    /// Local copies of re-read files made (`--passthrough-cache`).
+    pub copies_made: u64,
+    /// Bytes written into those copies.
+    pub copy_bytes: u64,
+    /// The most bytes the copies held on disk at once.
+    pub copy_bytes_peak: u64,
+    /// Opens answered with a copy (the kernel reads it without asking the daemon).
+    pub passthrough_opens: u64,
+    /// Opens that were to be answered with a copy and were served by FUSE reads instead (a
+    /// copy failed or had no room, the file was open in the other mode).
+    pub passthrough_fallbacks: u64,
 }
 
 impl Stats {
@@ -73,6 +90,11 @@ impl Stats {
             bytes_served: AtomicU64::new(0),
             read_errors: AtomicU64::new(0),
             missing_lookups: AtomicU64::new(0),
+            copies_made: AtomicU64::new(0),
+            copy_bytes: AtomicU64::new(0),
+            copy_bytes_peak: AtomicU64::new(0),
+            passthrough_opens: AtomicU64::new(0),
+            passthrough_fallbacks: AtomicU64::new(0),
         }
     }
 
@@ -124,6 +146,23 @@ impl Stats {
         self.missing_lookups.fetch_add(1, Relaxed);
     }
 
+    /// A copy of `bytes` bytes was made; the copies now hold `held` bytes.
+    pub fn copy_made(&self, bytes: u64, held: u64) {
+        self.copies_made.fetch_add(1, Relaxed);
+        self.copy_bytes.fetch_add(bytes, Relaxed);
+        self.copy_bytes_peak.fetch_max(held, Relaxed);
+    }
+
+    /// An open was answered with a copy.
+    pub fn passthrough_opened(&self) {
+        self.passthrough_opens.fetch_add(1, Relaxed);
+    }
+
+    /// An open meant for a copy was served by FUSE reads.
+    pub fn passthrough_fell_back(&self) {
+        self.passthrough_fallbacks.fetch_add(1, Relaxed);
+    }
+
     /// The current values.
     pub fn snapshot(&self) -> Snapshot {
         Snapshot {
@@ -139,6 +178,11 @@ impl Stats {
             bytes_served: self.bytes_served.load(Relaxed),
             read_errors: self.read_errors.load(Relaxed),
             missing_lookups: self.missing_lookups.load(Relaxed),
+            copies_made: self.copies_made.load(Relaxed),
+            copy_bytes: self.copy_bytes.load(Relaxed),
+            copy_bytes_peak: self.copy_bytes_peak.load(Relaxed),
+            passthrough_opens: self.passthrough_opens.load(Relaxed),
+            passthrough_fallbacks: self.passthrough_fallbacks.load(Relaxed),
         }
     }
 }
@@ -152,6 +196,10 @@ pub struct Held {
     pub datasets: u64,
     /// The bytes their indexes hold (estimated).
     pub index_bytes: u64,
+    /// Local copies of re-read files the cache holds (`--passthrough-cache`).
+    pub copies: u64,
+    /// The bytes of copies on disk: those held, and those dropped but still open.
+    pub copy_bytes: u64,
 }
 
 /// Log one summary line: `when` says why ("start", "SIGUSR1", "unmount"), `uptime` how long
@@ -177,6 +225,13 @@ pub fn log_summary(when: &str, uptime: Duration, held: Held) {
         bytes_served = s.bytes_served,
         read_errors = s.read_errors,
         missing_lookups = s.missing_lookups,
+        copies = held.copies,
+        copy_bytes_held = held.copy_bytes,
+        copy_bytes_peak = s.copy_bytes_peak,
+        copies_made = s.copies_made,
+        copy_bytes_written = s.copy_bytes,
+        passthrough_opens = s.passthrough_opens,
+        passthrough_fallbacks = s.passthrough_fallbacks,
         "summary"
     );
 }
@@ -201,6 +256,10 @@ mod tests {
         s.served(28);
         s.read_failed();
         s.lookup_missed();
+        s.copy_made(10, 30);
+        s.copy_made(5, 20);
+        s.passthrough_opened();
+        s.passthrough_fell_back();
         let want = Snapshot {
             indexed: 1,
             indexed_natively: 1,
@@ -214,6 +273,11 @@ mod tests {
             bytes_served: 128,
             read_errors: 1,
             missing_lookups: 1,
+            copies_made: 2,
+            copy_bytes: 15,
+            copy_bytes_peak: 30,
+            passthrough_opens: 1,
+            passthrough_fallbacks: 1,
         };
         assert_eq!(s.snapshot(), want);
     }

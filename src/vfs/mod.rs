@@ -294,6 +294,28 @@ impl Vfs {
         }
         Ok(attr)
     }
+
+    /// [`Vfs::open`] for reading, with the identity of the source version a file inside a
+    /// dataset's store is made from (of a collection: its members' summary, see
+    /// `collection_stat`); `None` for other files (STAC files, thumbnails, derived stores).
+    /// What a local copy of the file's bytes stays valid for, with its size.
+    pub fn open_versioned(&self, key: &NodeKey) -> Result<(Attr, Option<Identity>), VfsError> {
+        let NodeKey::Dataset { source, inner } = key else {
+            return Ok((self.open(key, false)?, None));
+        };
+        if inner.is_empty() {
+            return Err(VfsError::IsDir);
+        }
+        let mut ds = self.dataset_checked(source, false)?;
+        if !ds.members.is_empty() {
+            ds = self.fresh_collection(ds, source, inner, false)?;
+        }
+        let attr = self.inner_attr(&ds, inner)?;
+        if attr.kind == Kind::Dir {
+            return Err(VfsError::IsDir);
+        }
+        Ok((attr, Some(ds.stat.identity)))
+    }
 }
 
 /// `size` bytes of `bytes` at `offset`.

@@ -1,0 +1,338 @@
+//! Local copies of re-read files, served by FUSE passthrough (`--passthrough-cache SIZE`), as
+//! rclone's `--vfs-cache-mode full` or mountpoint-s3's `--cache` keep one: the kernel reads a
+//! passthrough file from its backing file as from any local file, without the FUSE page-cache read
+//! path (which costs ~1.45× ext4's CPU per byte) and without asking the daemon.
+//!
+//! What this module owns is the bookkeeping, kernel-free ([`Copies`], driven by its tests through
+//! the [`CopySource`] trait; `open.rs` is the fuser side, `copy.rs` makes one copy):
+//!
+//! - **Admission on the second open.** Opens of files inside a store are counted per node and
+//!   version ([`Version`]: the source's inode, size and mtime, and the file's size); those of at
+//!   least [`MIN_SIZE`] bytes are copied (measured: below it passthrough's per-open cost outweighs
+//!   what it saves). The first open is served by FUSE reads as without the cache; the second open
+//!   of the same version writes the file's bytes once into an unnamed `O_TMPFILE` file (through the
+//!   tree's read path, in large pieces), registers it with the kernel and answers passthrough, as
+//!   do later opens. A one-pass `rsync` of the mount copies nothing.
+//! - **Bounded.** The copies' bytes on disk never exceed SIZE: a copy is admitted only when copies
+//!   nobody has open, least recently opened first, can be dropped to make room; bytes are counted
+//!   until the last reference to a copy goes (an open file included).
+//! - **A source change** makes a copy unused: at the next open (another version) or when the
+//!   watcher reports it ([`Copies::source_changed`]), it is dropped.
+//! - **The kernel's rules** (fs/fuse/iomode.c, kernel 6.9+): an inode is open in one mode at a
+//!   time. A passthrough open while the inode is open for FUSE reads fails (ETXTBSY), a FUSE-read
+//!   open while it is open in passthrough fails (EINVAL), and every passthrough open of an inode
+//!   open in passthrough must name the same backing file (EBUSY); the user sees EIO (checked on
+//!   6.18 with a probe file system: a passthrough open while the file is open for FUSE reads, and a
+//!   FUSE-read open while it is open in passthrough, both EIO; and `FOPEN_KEEP_CACHE` with
+//!   passthrough is refused too). The kernel drops the inode's mode before it sends the RELEASE of
+//!   its last handle, so once the daemon has seen every RELEASE the other mode is allowed. So an
+//!   open answers the mode and the copy the handles still open use: a passthrough open waits while
+//!   its file is being copied, an open of a file open for FUSE reads is served by FUSE reads
+//!   (counted as a fallback; the open that would copy first waits up to [`RELEASE_WAIT`], once per
+//!   version, for the RELEASE the kernel sent before it: `cat f; cat f` may otherwise find the
+//!   first `cat`'s RELEASE still in another thread), and while a file is open on a copy of an older
+//!   version, new opens get that copy too (as readers of a replaced file that keep it open),
+//!   logged. No other open ever waits for a copy.
+//! - **Dropping a copy never breaks a file open on it.** `FUSE_DEV_IOC_BACKING_CLOSE` only removes
+//!   the id from the connection's table and drops that reference: each open file holds its own
+//!   reference to the backing file (and the inode one more while it is open in passthrough), so
+//!   reads go on until it is closed, and the unnamed file's blocks are freed with the last
+//!   reference (checked on 6.18: a file open on a backing id that the daemon then closed, its own
+//!   descriptor closed and the backing file unlinked, read all its 16 MiB correctly, from any
+//!   offset). The id itself is kept until the daemon sees the RELEASE of every handle answered with
+//!   it (the kernel looks the id up when it processes the open reply, after the daemon sent it).
+//!
+//! Anything that fails (no passthrough in the kernel, not root: the registration needs
+//! CAP_SYS_ADMIN, a full disk, a read error while copying) is one log line and the file is served
+//! as without the cache; an open never fails because of it.
+
+mod copy;
+pub mod open;
+mod state;
+#[cfg(test)]
+mod tests;
+
+use copy::make_copy;
+pub use copy::{unnamed_file, CopySource, PassthroughError};
+use state::{Handles, State};
+use std::collections::{BTreeMap, HashMap};
+use std::fs::File;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+
+use crate::telemetry::log_limit;
+use crate::telemetry::stats::STATS;
+use crate::vfs::{Identity, NodeKey};
+
+/// Files smaller than this are never copied: their reads are few and the copy's open, write
+/// and registration cost about what passthrough saves (measured in docs/BENCHMARKS.md).
+pub const MIN_SIZE: u64 = 1 << 20;
+/// Files remembered (opened once, or holding a copy); past it the least recently opened
+/// that no handle uses are forgotten. ~100 bytes each.
+const MAX_FILES: usize = 65_536;
+/// Copies being written at once (each holds a piece of [`copy::PIECE`] bytes); an open that
+/// would start one more is served by FUSE reads and copies at a later open.
+const MAX_COPYING: usize = 2;
+
+/// How long the open that would copy a file waits for the RELEASE of its last FUSE-read
+/// handle (see [`Copies::open`]).
+const RELEASE_WAIT: std::time::Duration = std::time::Duration::from_millis(10);
+
+/// The version of a file a copy holds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Version {
+    /// The source's identity (see [`crate::vfs::Vfs::open_versioned`]).
+    pub source: Identity,
+    /// The file's size.
+    pub size: u64,
+}
+
+/// The cache's settings.
+#[derive(Clone, Debug)]
+pub struct CacheOptions {
+    /// Bytes the copies may hold on disk.
+    pub bytes: u64,
+    /// Where the unnamed copies are made.
+    pub dir: PathBuf,
+    /// Smaller files are never copied.
+    pub min_size: u64,
+}
+
+/// A copy registered with the kernel. Its bytes count against the budget until the last
+/// reference (the cache's, an open handle's) is dropped.
+pub struct Copy<B> {
+    /// Dropped first: the id is closed before the file.
+    backing: B,
+    _file: File,
+    version: Version,
+    held: Arc<AtomicU64>,
+}
+
+impl<B> Copy<B> {
+    /// What the kernel knows the copy by.
+    pub fn backing(&self) -> &B {
+        &self.backing
+    }
+}
+
+impl<B> Drop for Copy<B> {
+    fn drop(&mut self) {
+        self.held.fetch_sub(self.version.size, Relaxed);
+    }
+}
+
+/// How to answer an open.
+pub enum Opened<B> {
+    /// By FUSE reads, with this handle.
+    Cached(u64),
+    /// By passthrough to this copy, with this handle.
+    Passthrough(u64, Arc<Copy<B>>),
+}
+
+/// The handle of opens the cache does not follow (files outside stores: STAC files,
+/// thumbnails, derived stores).
+pub const UNTRACKED: u64 = 0;
+
+/// The copies of one mount, and the open handles of the files they may serve.
+pub struct Copies<B> {
+    options: CacheOptions,
+    state: Mutex<State<B>>,
+    /// Signalled when a copy is done or a file's last handle is released (opens wait for
+    /// either).
+    changed: Condvar,
+    /// Bytes of the copies alive and being written.
+    held: Arc<AtomicU64>,
+    /// The kernel refused a registration for good (no CAP_SYS_ADMIN, no passthrough).
+    off: AtomicBool,
+}
+
+impl<B> Copies<B> {
+    /// An empty cache.
+    pub fn new(options: CacheOptions) -> Self {
+        let state = State {
+            files: HashMap::new(),
+            lru: BTreeMap::new(),
+            tick: 0,
+            handles: HashMap::new(),
+            next_fh: UNTRACKED + 1,
+            copying: 0,
+        };
+        Copies {
+            options,
+            state: Mutex::new(state),
+            changed: Condvar::new(),
+            held: Arc::new(AtomicU64::new(0)),
+            off: AtomicBool::new(false),
+        }
+    }
+
+    fn lock(&self) -> MutexGuard<'_, State<B>> {
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Copies the cache holds, and the bytes of copies on disk (dropped ones still open
+    /// included).
+    pub fn held(&self) -> (u64, u64) {
+        let st = self.lock();
+        let copies = st.files.values().filter(|e| e.copy.is_some()).count() as u64;
+        (copies, self.held.load(Relaxed))
+    }
+
+    /// An open of file `key` at `version`, whose bytes and registration `src` provides: how
+    /// to answer it. The handle returned is given back by [`Copies::release`].
+    pub fn open<S: CopySource<Backing = B>>(
+        &self,
+        key: &Arc<NodeKey>,
+        version: Version,
+        src: &S,
+    ) -> Opened<B> {
+        // small files are never copied, but their handles are followed too: a file open for
+        // FUSE reads at a small version must not be answered passthrough at a large one
+        let mut st = self.lock();
+        let mut waited = false;
+        loop {
+            while st.files.get(key).is_some_and(|e| e.copying) {
+                st = self.changed.wait(st).unwrap_or_else(|e| e.into_inner());
+            }
+            // the open that would copy finds the file open for FUSE reads: most often the
+            // RELEASE of the reader that just closed it is being handled by another thread
+            // (the kernel sent it first); wait for it, briefly and once per version
+            let is_cached = |st: &State<B>| {
+                st.files.get(key).is_some_and(|e| matches!(e.handles, Handles::Cached(_)))
+            };
+            let admitting = st.files.get(key).is_some_and(|e| {
+                e.version == version && e.opens >= 1 && e.copy.is_none() && !e.failed && !e.busy
+            });
+            if waited || !admitting || !is_cached(&st) || version.size < self.options.min_size {
+                break;
+            }
+            waited = true;
+            let (guard, wait) = self
+                .changed
+                .wait_timeout_while(st, RELEASE_WAIT, |st| is_cached(st))
+                .unwrap_or_else(|e| e.into_inner());
+            st = guard;
+            if wait.timed_out() {
+                st.entry(key).busy = true;
+            }
+        }
+        let fh = st.next_fh;
+        st.next_fh += 1;
+        st.handles.insert(fh, key.clone());
+        let e = st.touch(key, version);
+        match &mut e.handles {
+            Handles::Passthrough(n, copy) => {
+                *n += 1;
+                if copy.version != version {
+                    tracing::info!(file = ?key, "opened while open on a copy of its former \
+                        version: served that copy until every handle on it is closed");
+                }
+                STATS.passthrough_opened();
+                return Opened::Passthrough(fh, copy.clone());
+            }
+            Handles::Cached(n) => {
+                *n += 1;
+                e.opens += 1;
+                if e.opens >= 2 && !e.failed {
+                    STATS.passthrough_fell_back();
+                }
+                return Opened::Cached(fh);
+            }
+            Handles::Idle => e.opens += 1,
+        }
+        if let Some(copy) = &e.copy {
+            e.handles = Handles::Passthrough(1, copy.clone());
+            STATS.passthrough_opened();
+            return Opened::Passthrough(fh, copy.clone());
+        }
+        if e.opens < 2 || e.failed || version.size < self.options.min_size || self.off.load(Relaxed)
+        {
+            e.handles = Handles::Cached(1);
+            return Opened::Cached(fh);
+        }
+        if st.copying >= MAX_COPYING || !st.make_room(key, version.size, &self.options, &self.held)
+        {
+            STATS.passthrough_fell_back();
+            st.entry(key).handles = Handles::Cached(1);
+            return Opened::Cached(fh);
+        }
+        // the room is taken now, the copy made without the lock
+        self.held.fetch_add(version.size, Relaxed);
+        st.copying += 1;
+        st.entry(key).copying = true;
+        drop(st);
+        let made = make_copy(&self.options.dir, version, src);
+        let mut st = self.lock();
+        st.copying -= 1;
+        let e = st.entry(key);
+        e.copying = false;
+        self.changed.notify_all();
+        match made {
+            Ok((file, backing)) => {
+                let held = self.held.clone();
+                let copy = Arc::new(Copy { backing, _file: file, version, held });
+                e.copy = Some(copy.clone());
+                e.handles = Handles::Passthrough(1, copy.clone());
+                STATS.copy_made(version.size, self.held.load(Relaxed));
+                STATS.passthrough_opened();
+                Opened::Passthrough(fh, copy)
+            }
+            Err(err) => {
+                self.held.fetch_sub(version.size, Relaxed);
+                e.failed = true;
+                e.handles = Handles::Cached(1);
+                STATS.passthrough_fell_back();
+                self.failed(key, &err);
+                Opened::Cached(fh)
+            }
+        }
+    }
+
+    /// One log line for a copy that failed; a refusal by the kernel turns the cache off.
+    fn failed(&self, key: &NodeKey, err: &PassthroughError) {
+        if err.kernel_refuses() {
+            if !self.off.swap(true, Relaxed) {
+                tracing::warn!("passthrough cache off: {err}; files are served by FUSE reads");
+            }
+            return;
+        }
+        let file = key.source().map_or(Path::new(""), PathBuf::as_path);
+        if let Some(suppressed) = log_limit::allow(file, err.cause()) {
+            tracing::warn!(file = ?key, suppressed, "no local copy, served by FUSE reads: {err}");
+        }
+    }
+
+    /// Handle `fh` was closed (FUSE RELEASE).
+    pub fn release(&self, fh: u64) {
+        if fh == UNTRACKED {
+            return;
+        }
+        let mut st = self.lock();
+        let Some(key) = st.handles.remove(&fh) else { return };
+        let Some(e) = st.files.get_mut(&key) else { return };
+        e.handles = match std::mem::replace(&mut e.handles, Handles::Idle) {
+            Handles::Cached(n) if n > 1 => Handles::Cached(n - 1),
+            Handles::Passthrough(n, copy) if n > 1 => Handles::Passthrough(n - 1, copy),
+            _ => {
+                self.changed.notify_all();
+                Handles::Idle
+            }
+        };
+    }
+
+    /// The sources (archive-relative; a collection's: its store) changed: their files' copies
+    /// are dropped (files open on them keep reading them until closed).
+    pub fn source_changed(&self, sources: &[PathBuf]) {
+        if sources.is_empty() {
+            return;
+        }
+        let mut st = self.lock();
+        for (key, e) in &mut st.files {
+            if e.copy.is_some() && key.source().is_some_and(|s| sources.contains(s)) {
+                e.copy = None;
+                e.opens = 0;
+            }
+        }
+    }
+}

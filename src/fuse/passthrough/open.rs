@@ -1,0 +1,70 @@
+//! The fuser side of the passthrough cache: an OPEN request answered through [`Copies`],
+//! the file's bytes read through the tree as a FUSE read gets them (counted as reads served),
+//! the copy registered on the connection (`FUSE_DEV_IOC_BACKING_OPEN`, fuser's
+//! [`BackingId`], closed when dropped).
+
+use super::{Copies, CopySource, Opened, Version, UNTRACKED};
+use crate::fuse::InodeVfs;
+use crate::vfs::{Bytes, NodeKey, VfsError};
+use fuser::{BackingId, Errno, FileHandle, FopenFlags, ReplyOpen};
+use std::fs::File;
+
+/// The copies of a mount, as the kernel knows them.
+pub type FuseCopies = Copies<BackingId>;
+
+/// A file being opened.
+struct OpenFile<'a> {
+    vfs: &'a InodeVfs,
+    key: &'a NodeKey,
+    reply: &'a ReplyOpen,
+}
+
+impl CopySource for OpenFile<'_> {
+    type Backing = BackingId;
+
+    fn read(&self, offset: u64, size: u32) -> Result<Bytes, VfsError> {
+        self.vfs.vfs().read(self.key, offset, size)
+    }
+
+    fn version(&self) -> Result<Option<Version>, VfsError> {
+        let (attr, source) = self.vfs.vfs().open_versioned(self.key)?;
+        Ok(source.map(|source| Version { source, size: attr.size }))
+    }
+
+    fn register(&self, copy: &File) -> std::io::Result<BackingId> {
+        self.reply.open_backing(copy)
+    }
+}
+
+/// Answer the open of `ino` for reading: by FUSE reads or by passthrough to a copy. Content
+/// only changes with the source's identity: the kernel keeps the page cache of FUSE reads.
+pub fn open(copies: &FuseCopies, vfs: &InodeVfs, ino: u64, reply: ReplyOpen) {
+    let versioned = vfs.key(ino).and_then(|key| {
+        let (attr, source) = vfs.vfs().open_versioned(&key)?;
+        Ok((key, source.map(|source| Version { source, size: attr.size })))
+    });
+    let (key, version) = match versioned {
+        Ok((key, Some(version))) => (key, version),
+        Ok((_, None)) => return reply.opened(FileHandle(UNTRACKED), FopenFlags::FOPEN_KEEP_CACHE),
+        Err(e) => return reply.error(Errno::from_i32(crate::fuse::errno(&e))),
+    };
+    let opened = copies.open(&key, version, &OpenFile { vfs, key: &key, reply: &reply });
+    match opened {
+        Opened::Cached(fh) => reply.opened(FileHandle(fh), FopenFlags::FOPEN_KEEP_CACHE),
+        // (the kernel refuses KEEP_CACHE with passthrough: the FUSE page cache is not used)
+        Opened::Passthrough(fh, copy) => {
+            reply.opened_passthrough(FileHandle(fh), FopenFlags::empty(), copy.backing())
+        }
+    }
+}
+
+/// Ask for FUSE passthrough (backing files one level deep: the mount may itself be under an
+/// overlayfs); false, logged, when the kernel cannot.
+pub fn ask_kernel(config: &mut fuser::KernelConfig) -> bool {
+    let granted = config.add_capabilities(fuser::InitFlags::FUSE_PASSTHROUGH).is_ok()
+        && config.set_max_stack_depth(1).is_ok();
+    if !granted {
+        tracing::warn!("kernel without FUSE passthrough: --passthrough-cache is off");
+    }
+    granted
+}

@@ -1,0 +1,317 @@
+//! The cache's bookkeeping driven directly: a fake file (bytes in memory, a version that can
+//! change, a registration that can fail) and a fake backing id that counts its closes.
+
+use super::*;
+use crate::vfs::{Bytes, VfsError};
+use std::io::Read;
+use std::os::unix::fs::FileExt;
+use std::sync::atomic::AtomicUsize;
+use std::sync::mpsc;
+use std::time::SystemTime;
+
+const MIB: u64 = 1 << 20;
+
+/// A registered copy: counts the ids closed.
+struct Id(Arc<AtomicUsize>);
+
+impl Drop for Id {
+    fn drop(&mut self) {
+        self.0.fetch_add(1, Relaxed);
+    }
+}
+
+/// (started, go): told when a read starts, then waited for.
+type Gate = (Mutex<mpsc::Sender<()>>, Mutex<mpsc::Receiver<()>>);
+
+struct Fake {
+    bytes: Vec<u8>,
+    version: Mutex<Version>,
+    reads: AtomicUsize,
+    fail_read: bool,
+    register: Option<i32>,
+    closed: Arc<AtomicUsize>,
+    /// Holds a copy in the middle.
+    gate: Option<Gate>,
+}
+
+fn version(ino: u64, size: u64) -> Version {
+    Version { source: Identity { ino, size: 7, mtime: SystemTime::UNIX_EPOCH }, size }
+}
+
+fn fake(size: u64, ino: u64) -> Fake {
+    Fake {
+        bytes: (0..size).map(|i| (i * 31 % 251) as u8).collect(),
+        version: Mutex::new(version(ino, size)),
+        reads: AtomicUsize::new(0),
+        fail_read: false,
+        register: None,
+        closed: Arc::new(AtomicUsize::new(0)),
+        gate: None,
+    }
+}
+
+impl Fake {
+    fn v(&self) -> Version {
+        *self.version.lock().unwrap()
+    }
+}
+
+impl CopySource for Fake {
+    type Backing = Id;
+    fn read(&self, offset: u64, size: u32) -> Result<Bytes, VfsError> {
+        self.reads.fetch_add(1, Relaxed);
+        if let Some((started, go)) = &self.gate {
+            started.lock().unwrap().send(()).unwrap();
+            go.lock().unwrap().recv().unwrap();
+        }
+        if self.fail_read {
+            return Err(VfsError::Io(std::io::Error::from_raw_os_error(libc::EIO)));
+        }
+        let start = (offset as usize).min(self.bytes.len());
+        let end = (start + size as usize).min(self.bytes.len());
+        Ok(Bytes::Owned(self.bytes[start..end].to_vec()))
+    }
+    fn version(&self) -> Result<Option<Version>, VfsError> {
+        Ok(Some(self.v()))
+    }
+    fn register(&self, _copy: &File) -> std::io::Result<Id> {
+        match self.register {
+            Some(errno) => Err(std::io::Error::from_raw_os_error(errno)),
+            None => Ok(Id(self.closed.clone())),
+        }
+    }
+}
+
+fn cache(bytes: u64) -> Copies<Id> {
+    Copies::new(CacheOptions { bytes, dir: std::env::temp_dir(), min_size: MIB })
+}
+
+fn key(name: &str) -> Arc<NodeKey> {
+    Arc::new(NodeKey::Dataset { source: "a.nc".into(), inner: name.into() })
+}
+
+fn open(c: &Copies<Id>, k: &Arc<NodeKey>, f: &Fake) -> (u64, Option<Arc<Copy<Id>>>) {
+    match c.open(k, f.v(), f) {
+        Opened::Cached(fh) => (fh, None),
+        Opened::Passthrough(fh, copy) => (fh, Some(copy)),
+    }
+}
+
+fn contents(copy: &Copy<Id>) -> Vec<u8> {
+    let mut out = Vec::new();
+    (&copy._file).read_to_end(&mut out).unwrap();
+    out
+}
+
+#[test]
+fn the_second_open_copies_and_later_opens_share_the_copy() {
+    let (c, k, f) = (cache(64 * MIB), key("v/c/0"), fake(3 * MIB + 5, 1));
+    let (fh, copy) = open(&c, &k, &f);
+    assert!(copy.is_none() && fh != UNTRACKED, "the first open reads through FUSE");
+    c.release(fh);
+    assert_eq!(f.reads.load(Relaxed), 0, "nothing copied after one open");
+    let (fh2, copy) = open(&c, &k, &f);
+    let copy = copy.expect("the second open is passthrough");
+    assert_eq!(contents(&copy), f.bytes);
+    assert_eq!(c.held(), (1, 3 * MIB + 5));
+    let (fh3, again) = open(&c, &k, &f);
+    assert!(Arc::ptr_eq(&copy, &again.unwrap()), "one backing file per inode");
+    assert_eq!(f.reads.load(Relaxed), 1, "copied once, in one piece");
+    for fh in [fh2, fh3] {
+        c.release(fh);
+    }
+    let (_, third) = open(&c, &k, &f);
+    assert!(third.is_some(), "the copy stays for later opens");
+}
+
+#[test]
+fn small_files_are_never_followed() {
+    let (c, k, f) = (cache(64 * MIB), key("v/.zarray"), fake(MIB - 1, 1));
+    for _ in 0..3 {
+        let (fh, copy) = open(&c, &k, &f);
+        assert!(copy.is_none());
+        c.release(fh);
+    }
+    assert_eq!(f.reads.load(Relaxed), 0);
+    // open at a small version, then grown past the threshold: not passthrough while open
+    let (small, _) = open(&c, &k, &f);
+    let big = fake(2 * MIB, 2);
+    for _ in 0..2 {
+        assert!(open(&c, &k, &big).1.is_none(), "the inode is open for FUSE reads");
+    }
+    c.release(small);
+}
+
+#[test]
+fn a_file_open_for_fuse_reads_is_not_switched_to_passthrough() {
+    let (c, k, f) = (cache(64 * MIB), key("v/c/0"), fake(2 * MIB, 1));
+    let (first, _) = open(&c, &k, &f);
+    let (second, copy) = open(&c, &k, &f);
+    assert!(copy.is_none(), "the kernel refuses passthrough while cached opens exist");
+    c.release(first);
+    c.release(second);
+    assert!(open(&c, &k, &f).1.is_some(), "once all are closed, copied");
+}
+
+#[test]
+fn copies_stay_within_the_budget_least_recently_opened_dropped() {
+    let c = cache(5 * MIB);
+    let files: Vec<(Arc<NodeKey>, Fake)> =
+        (0..3).map(|i| (key(&format!("v/c/{i}")), fake(2 * MIB, 1))).collect();
+    for (k, f) in &files {
+        for _ in 0..2 {
+            let (fh, _) = open(&c, k, f);
+            c.release(fh);
+        }
+        assert!(c.held().1 <= 5 * MIB);
+    }
+    // the first file's copy went for the third's; the second's is kept
+    assert_eq!(c.held(), (2, 4 * MIB));
+    let (fh, copy) = open(&c, &files[1].0, &files[1].1);
+    assert!(copy.is_some());
+    assert_eq!(files[1].1.reads.load(Relaxed), 1, "kept, not copied again");
+    // the second (open) and third (least recent) are there: the first copies again by
+    // dropping the third, never the open one
+    let (fh0, first) = open(&c, &files[0].0, &files[0].1);
+    assert!(first.is_some());
+    assert_eq!(files[2].1.closed.load(Relaxed), 1, "the third's id closed");
+    assert_eq!(files[1].1.closed.load(Relaxed), 0, "the open copy stays registered");
+    // both remaining copies are open: no room for the third, served by FUSE reads
+    let (fh2, none) = open(&c, &files[2].0, &files[2].1);
+    assert!(none.is_none());
+    assert!(c.held().1 <= 5 * MIB);
+    for fh in [fh, fh0, fh2] {
+        c.release(fh);
+    }
+}
+
+#[test]
+fn a_dropped_copy_stays_registered_until_its_last_handle_is_released() {
+    let c = cache(3 * MIB);
+    let (k1, f1, k2, f2) = (key("v/c/0"), fake(2 * MIB, 1), key("v/c/1"), fake(2 * MIB, 1));
+    let (fh, _) = open(&c, &k1, &f1);
+    c.release(fh);
+    let (held, copy) = open(&c, &k1, &f1);
+    let copy = copy.unwrap();
+    // a source change drops the copy from the cache; the open handle keeps it
+    c.source_changed(&["a.nc".into()]);
+    assert_eq!(c.held(), (0, 2 * MIB), "still on disk while open");
+    assert_eq!(f1.closed.load(Relaxed), 0);
+    let (again, same) = open(&c, &k1, &f1);
+    assert!(Arc::ptr_eq(&copy, &same.unwrap()), "the kernel wants the same backing file");
+    drop(copy);
+    for fh in [held, again] {
+        c.release(fh);
+    }
+    assert_eq!(f1.closed.load(Relaxed), 1, "closed with the last handle");
+    assert_eq!(c.held(), (0, 0));
+    // and the room is free again for another file
+    let (fh, _) = open(&c, &k2, &f2);
+    c.release(fh);
+    assert!(open(&c, &k2, &f2).1.is_some());
+}
+
+#[test]
+fn a_new_version_drops_the_copy_and_counts_again() {
+    let (c, k, f) = (cache(64 * MIB), key("v/c/0"), fake(2 * MIB, 1));
+    for _ in 0..2 {
+        let (fh, _) = open(&c, &k, &f);
+        c.release(fh);
+    }
+    // open on the old copy while the source changes
+    let (old_fh, old) = open(&c, &k, &f);
+    *f.version.lock().unwrap() = version(2, 2 * MIB);
+    let (fh, stale) = open(&c, &k, &f);
+    assert!(Arc::ptr_eq(&old.unwrap(), &stale.unwrap()), "the inode is open on it");
+    c.release(fh);
+    c.release(old_fh);
+    assert_eq!(f.closed.load(Relaxed), 1, "the old version's copy is gone");
+    let (fh, copy) = open(&c, &k, &f);
+    assert!(copy.is_none(), "the new version's first open");
+    c.release(fh);
+    let copy = open(&c, &k, &f).1.unwrap();
+    assert_eq!(copy.version, version(2, 2 * MIB));
+}
+
+#[test]
+fn failures_serve_fuse_reads_and_are_not_retried_for_the_version() {
+    let c = cache(64 * MIB);
+    let (k, mut f) = (key("v/c/0"), fake(2 * MIB, 1));
+    f.fail_read = true;
+    for _ in 0..4 {
+        let (fh, copy) = open(&c, &k, &f);
+        assert!(copy.is_none());
+        c.release(fh);
+    }
+    assert_eq!(f.reads.load(Relaxed), 1, "one attempt");
+    assert_eq!(c.held(), (0, 0), "the room taken is given back");
+    // the kernel refusing registrations turns the cache off
+    let (k2, mut f2) = (key("v/c/1"), fake(2 * MIB, 1));
+    f2.register = Some(libc::EPERM);
+    let (k3, f3) = (key("v/c/2"), fake(2 * MIB, 1));
+    for (k, f) in [(&k2, &f2), (&k3, &f3)] {
+        for _ in 0..3 {
+            let (fh, copy) = open(&c, k, f);
+            assert!(copy.is_none());
+            c.release(fh);
+        }
+    }
+    assert_eq!(f2.reads.load(Relaxed), 0, "registered before copying: nothing read");
+    assert_eq!(f3.reads.load(Relaxed), 0, "nothing copied once the kernel refused");
+}
+
+#[test]
+fn a_copy_that_changed_while_copied_is_not_used() {
+    let c = cache(64 * MIB);
+    let (k, f) = (key("v/c/0"), fake(2 * MIB, 1));
+    let (fh, _) = open(&c, &k, &f);
+    c.release(fh);
+    // the version given is not the one the file reports after the copy
+    let stale = version(9, 2 * MIB);
+    assert!(matches!(c.open(&k, stale, &f), Opened::Cached(_)));
+    assert_eq!(c.held(), (0, 0));
+}
+
+#[test]
+fn opens_during_a_copy_wait_for_it_and_share_it() {
+    let c = Arc::new(cache(64 * MIB));
+    let (started_tx, started_rx) = mpsc::channel();
+    let (go_tx, go_rx) = mpsc::channel();
+    let mut f = fake(2 * MIB, 1);
+    let k = key("v/c/0");
+    let (fh, _) = open(&c, &k, &f);
+    c.release(fh);
+    f.gate = Some((Mutex::new(started_tx), Mutex::new(go_rx)));
+    let f = Arc::new(f);
+    let first = {
+        let (c, k, f) = (c.clone(), k.clone(), f.clone());
+        std::thread::spawn(move || open(&c, &k, &f).1.is_some())
+    };
+    started_rx.recv().unwrap();
+    let second = {
+        let (c, k, f) = (c.clone(), k.clone(), f.clone());
+        std::thread::spawn(move || open(&c, &k, &f).1.is_some())
+    };
+    // a second copy (the feature broken) would find its go too, and be counted
+    go_tx.send(()).unwrap();
+    go_tx.send(()).unwrap();
+    assert!(first.join().unwrap() && second.join().unwrap(), "both passthrough");
+    assert_eq!(f.reads.load(Relaxed), 1, "one copy");
+}
+
+#[test]
+fn copies_are_unnamed_files() {
+    let dir = tempdir();
+    let f = unnamed_file(&dir).unwrap();
+    f.write_all_at(b"x", 0).unwrap();
+    assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 0, "nothing named in the directory");
+    let missing = dir.join("missing");
+    assert!(matches!(unnamed_file(&missing), Err(PassthroughError::Create { .. })));
+    std::fs::remove_dir(&dir).unwrap();
+}
+
+fn tempdir() -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("cloudify-pt-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}

@@ -1,0 +1,274 @@
+"""--passthrough-cache: files of 1 MiB or more opened a second time are served from a local
+copy by FUSE passthrough (the kernel reads the copy, not the daemon). Real mounts, real
+clients: what they read equals the source and a mount without the cache; the second `cat`
+of a shard sends the daemon no READ; a one-pass rsync copies nothing; a source changed
+between opens is read anew; the copies stay within the budget; a file open for FUSE reads is
+never answered passthrough (the kernel would fail the open); a full disk and concurrent
+readers are served right; without the option nothing changes (no OPEN is sent)."""
+import hashlib
+import os
+import subprocess
+import sys
+import time
+
+import netCDF4
+import numpy as np
+import pytest
+import xarray as xr
+
+from conftest import ROOT, foreground, mounted, poll, summary_now, WATCH
+from identity import compare
+
+sys.path.insert(0, str(ROOT / "scripts"))
+import fuse_requests  # noqa: E402
+
+MIB = 1 << 20
+pytestmark = pytest.mark.skipif(os.geteuid() != 0,
+                                reason="passthrough registration needs CAP_SYS_ADMIN")
+
+
+def write_source(path, offset=0.0):
+    """Two variables of 2 MiB chunks (one raw, one deflated), small coordinates: chunk files
+    above the copy threshold and below it."""
+    rng = np.random.default_rng(7)
+    with netCDF4.Dataset(path, "w") as ds:
+        for dim, n in [("time", 32), ("y", 256), ("x", 256)]:
+            ds.createDimension(dim, n)
+            if dim != "time":
+                ds.createVariable(dim, "f8", (dim,))[:] = np.arange(n) * 0.5
+        t = ds.createVariable("time", "f8", ("time",))
+        t.units = "days since 2000-01-01"
+        t[:] = np.arange(32)
+        v = ds.createVariable("v", "f4", ("time", "y", "x"), chunksizes=(8, 256, 256))
+        v[:] = rng.standard_normal((32, 256, 256)).astype("f4") + offset
+        w = ds.createVariable("w", "f4", ("time", "y", "x"), chunksizes=(8, 256, 256),
+                              zlib=True, complevel=1)
+        w[:] = rng.standard_normal((32, 256, 256)).astype("f4") - offset
+
+
+@pytest.fixture
+def archive(tmp_path):
+    a = tmp_path / "archive"
+    a.mkdir()
+    write_source(a / "big.nc")
+    return a
+
+
+def sha(path):
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def large_files(store):
+    return sorted(p for p in store.rglob("*") if p.is_file() and p.stat().st_size >= MIB)
+
+
+LAYOUTS = {
+    "v2 raw": (),
+    "v2 decoded": ("--chunks", "decoded"),
+    "v3 sharded": ("--zarr-format", "3"),
+}
+
+
+@pytest.mark.parametrize("layout", LAYOUTS)
+def test_read_twice_equals_the_source_and_a_mount_without_the_cache(archive, tmp_path, layout):
+    args = LAYOUTS[layout]
+    zarr_format = 3 if "3" in args else None
+    log = tmp_path / "daemon.log"
+    src = archive / "big.nc"
+    with foreground(archive, *args, "--passthrough-cache", "64M", "--log-file", str(log),
+                    "--index-dir", "none") as (p, mnt), mounted(archive, *args) as plain:
+        store = mnt / "big.zarr"
+        for _ in range(2):
+            compare(src, store, "/", zarr_format=zarr_format)
+        s = summary_now(p, log)
+        files = large_files(store)
+        assert files, "chunk files above the threshold"
+        assert s["copies_made"] == len(files), s
+        assert s["passthrough_opens"] >= len(files), s
+        kw = {} if zarr_format is None else {"zarr_format": zarr_format}
+        xr.testing.assert_identical(xr.open_zarr(store, **kw).load(),
+                                    xr.open_zarr(plain / "big.zarr", **kw).load())
+        for f in files:
+            assert sha(f) == sha(plain / f.relative_to(mnt)), f
+
+
+def shard(mnt):
+    return mnt / "big.zarr" / "v" / "c" / "0" / "0" / "0"
+
+
+def cat_requests(mnt, path):
+    counts = fuse_requests.count(mnt, ["cat", str(path)])
+    if counts is None:
+        pytest.skip("cannot count FUSE requests (tracefs)")
+    return counts
+
+
+def read_tail(path):
+    """One open that reads the shard's index only, as zarr does first."""
+    with open(path, "rb") as f:
+        f.seek(-64, os.SEEK_END)
+        return f.read()
+
+
+@pytest.mark.parametrize("cache", [True, False])
+def test_the_second_cat_of_a_shard_sends_no_read(archive, cache):
+    args = ("--zarr-format", "3") + (("--passthrough-cache", "64M") if cache else ())
+    with mounted(archive, *args) as mnt, mounted(archive, "--zarr-format", "3") as plain:
+        read_tail(shard(mnt))  # the first open: FUSE reads, the index's pages cached only
+        counts = cat_requests(mnt, shard(mnt))
+        if cache:
+            assert counts.get("READ", 0) == 0, counts
+            assert counts.get("OPEN") == 1, counts
+        else:  # the control: the same cat through FUSE reads (and no open sent)
+            assert counts.get("READ", 0) > 0 and counts.get("OPEN", 0) == 0, counts
+        assert sha(shard(mnt)) == sha(shard(plain))
+
+
+def test_a_source_changed_between_opens_is_read_anew(archive, tmp_path):
+    log = tmp_path / "daemon.log"
+    with foreground(archive, "--zarr-format", "3", "--passthrough-cache", "64M",
+                    "--attr-timeout", "60", "--log-file", str(log),
+                    "--index-dir", "none") as (p, mnt):
+        path = shard(mnt)
+        old = [path.read_bytes() for _ in range(2)][1]
+        assert summary_now(p, log)["copies_made"] == 1
+        held = open(path, "rb")  # open on the copy while the source changes
+        try:
+            write_source(archive / "big.nc", offset=3.0)
+            # the watcher drops the copy from the cache; the open file keeps it
+            assert poll(lambda: summary_now(p, log)["copies"] == 0, WATCH)
+            assert held.read() == old, "a dropped copy still serves the file open on it"
+        finally:
+            held.close()
+        assert poll(lambda: summary_now(p, log)["copy_bytes_held"] == 0, WATCH)
+        new = xr.open_dataset(archive / "big.nc", engine="netcdf4").load()
+        for _ in range(3):  # first open of the new version, its copy, the copy again
+            xr.testing.assert_identical(xr.open_zarr(mnt / "big.zarr", zarr_format=3).load(), new)
+        assert path.read_bytes() != old
+        s = summary_now(p, log)
+        assert s["copies_made"] >= 2 and s["copies"] >= 1, s
+
+
+def test_copies_stay_within_the_budget(archive, tmp_path):
+    log = tmp_path / "daemon.log"
+    budget = 5 * MIB
+    with foreground(archive, "--passthrough-cache", str(budget), "--log-file", str(log),
+                    "--index-dir", "none") as (p, mnt), mounted(archive) as plain:
+        files = large_files(mnt / "big.zarr")
+        assert sum(f.stat().st_size for f in files) > 2 * budget
+        for _ in range(2):
+            for f in files:
+                for _ in range(2):
+                    assert sha(f) == sha(plain / f.relative_to(mnt)), f
+        s = summary_now(p, log)
+        assert s["copy_bytes_written"] > budget and s["copies_made"] > len(files), s
+        assert 0 < s["copy_bytes_peak"] <= budget, s
+        assert s["copy_bytes_held"] <= budget, s
+
+
+def test_a_one_pass_rsync_copies_nothing(archive, tmp_path):
+    log = tmp_path / "daemon.log"
+    with foreground(archive, "--zarr-format", "3", "--passthrough-cache", "64M",
+                    "--log-file", str(log), "--index-dir", "none") as (p, mnt):
+        subprocess.run(["rsync", "-a", f"{mnt}/", str(tmp_path / "copy")], check=True)
+        s = summary_now(p, log)
+        assert s["copies_made"] == s["copy_bytes_written"] == 0, s
+        assert sha(tmp_path / "copy" / shard(mnt).relative_to(mnt)) == sha(shard(mnt))
+
+
+def test_without_the_option_nothing_changes(archive, tmp_path):
+    log = tmp_path / "daemon.log"
+    with foreground(archive, "--zarr-format", "3", "--log-file", str(log),
+                    "--index-dir", "none") as (p, mnt):
+        first = cat_requests(mnt, shard(mnt))
+        assert first.get("OPEN") == 1, first  # answered ENOSYS: the kernel stops sending them
+        for _ in range(2):
+            counts = cat_requests(mnt, shard(mnt))
+            assert counts.get("OPEN", 0) == 0, f"NO_OPEN granted: no open sent ({counts})"
+        s = summary_now(p, log)
+        assert s["copies_made"] == s["passthrough_opens"] == s["copy_bytes_held"] == 0, s
+
+
+def test_a_full_disk_serves_fuse_reads(archive, tmp_path):
+    """Copies that do not fit on the disk: one log line, the file served by FUSE reads."""
+    small = tmp_path / "small"
+    small.mkdir()
+    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=4m", "tmpfs", str(small)], check=True)
+    log = tmp_path / "daemon.log"
+    try:
+        with foreground(archive, "--zarr-format", "3", "--passthrough-cache", "1G",
+                        "--passthrough-dir", str(small), "--log-file", str(log),
+                        "--index-dir", "none") as (p, mnt), \
+                mounted(archive, "--zarr-format", "3") as plain:
+            want = sha(shard(plain))
+            for _ in range(4):
+                assert sha(shard(mnt)) == want
+            s = summary_now(p, log)
+            assert s["copies_made"] == 0 and s["passthrough_fallbacks"] >= 1, s
+            assert s["copy_bytes_held"] == 0, s
+            lines = [l for l in log.read_text().splitlines() if "no local copy" in l]
+            assert len(lines) == 1 and "No space left" in lines[0], lines
+            assert os.listdir(small) == [] and os.statvfs(small).f_bfree == os.statvfs(small).f_blocks
+    finally:
+        subprocess.run(["umount", str(small)], check=True)
+
+
+def test_a_file_open_for_fuse_reads_is_opened_so_again(archive, tmp_path):
+    """The kernel fails (EIO) an open in the other mode than the file's open handles: the
+    daemon answers the mode they are in until the last one is closed, then copies."""
+    log = tmp_path / "daemon.log"
+    with foreground(archive, "--zarr-format", "3", "--passthrough-cache", "64M",
+                    "--log-file", str(log), "--index-dir", "none") as (p, mnt), \
+            mounted(archive, "--zarr-format", "3") as plain:
+        path, want = shard(mnt), shard(plain).read_bytes()
+        held = [open(path, "rb") for _ in range(3)]  # FUSE reads: the first open and the busy
+        held.pop(1).close()
+        with open(path, "rb") as f:  # two still open for FUSE reads
+            assert f.read() == want
+        assert summary_now(p, log)["copies_made"] == 0
+        for f in held:
+            assert f.read() == want
+            f.close()
+        with open(path, "rb") as f:  # none open now: copied, passthrough
+            assert f.read() == want
+        s = summary_now(p, log)
+        assert s["copies_made"] == 1 and s["passthrough_opens"] == 1, s
+
+
+def test_concurrent_readers_of_the_same_files(archive, tmp_path):
+    """Threads opening the same shards at once, in both modes as the files are copied and
+    dropped (a budget of one shard): every read whole and right, never EIO."""
+    from concurrent.futures import ThreadPoolExecutor
+    log = tmp_path / "daemon.log"
+    with foreground(archive, "--zarr-format", "3", "--passthrough-cache", "9M",
+                    "--log-file", str(log), "--index-dir", "none") as (p, mnt), \
+            mounted(archive, "--zarr-format", "3") as plain:
+        files = large_files(mnt / "big.zarr")
+        want = {f: sha(plain / f.relative_to(mnt)) for f in files}
+        jobs = [f for _ in range(12) for f in files]
+        for _ in range(2):  # by FUSE reads mostly (every file open), then with a copy
+            with ThreadPoolExecutor(16) as pool:
+                got = list(pool.map(sha, jobs))
+            assert got == [want[f] for f in jobs]
+            for f in files:  # one by one: copied
+                assert sha(f) == want[f]
+        s = summary_now(p, log)
+        assert s["copies_made"] >= 1 and s["passthrough_opens"] >= 1, s
+        assert s["copy_bytes_peak"] <= 9 * MIB, s
+
+
+def test_a_bad_passthrough_dir_refuses_the_mount(archive, tmp_path):
+    with pytest.raises(RuntimeError, match="passthrough-dir"):
+        with mounted(archive, "--passthrough-cache", "1G",
+                     "--passthrough-dir", str(tmp_path / "missing")):
+            pass
+
+
+def test_option_lists_and_sizes(archive):
+    with mounted(archive, "-o", "passthrough_cache=64M,zarr_format=3") as mnt:
+        read_tail(shard(mnt))
+        counts = cat_requests(mnt, shard(mnt))
+        assert counts.get("READ", 0) == 0 and counts.get("OPEN") == 1, counts
+    with pytest.raises(RuntimeError, match="unknown suffix"):
+        with mounted(archive, "--passthrough-cache", "4Q"):
+            pass

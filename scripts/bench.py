@@ -231,21 +231,34 @@ def p1_p2_p4_p6(big_dir):
         warm(local_b)
         return timed(lambda: xr.open_zarr(local_b / "big.zarr").load())
 
-    per_round = [[nc, loc, *mine] for nc, loc, mine in
-                 rounds(5, load_nc, local_decoded, decoded_first_and_again)]
+    def decoded_with_copies():
+        # the re-read served from --passthrough-cache's copies (made by the first read's
+        # second open of each chunk file, or by the re-read's)
+        warm(big)
+        with Mount(big_dir, "--chunks", "decoded", "--passthrough-cache", PASSTHROUGH) as m:
+            load = lambda: timed(lambda: xr.open_zarr(m.mnt / "big.zarr").load())
+            load()
+            load()
+            return load()
+
+    per_round = [[nc, loc, *mine, cached] for nc, loc, mine, cached in
+                 rounds(5, load_nc, local_decoded, decoded_first_and_again, decoded_with_copies)]
     shutil.rmtree(local_b)
-    nc, loc, first, again, r_first = medians(per_round, lambda n, lc, f, a: n / f)
-    r_again = statistics.median(n / a for n, _, _, a in per_round)
-    show_rounds(("netCDF4", "local copy", "first read", "re-read"), per_round)
+    nc, loc, first, again, pt_again, r_first = medians(per_round, lambda n, lc, f, a, pa: n / f)
+    r_again = statistics.median(r[0] / r[3] for r in per_round)
+    show_rounds(("netCDF4", "local copy", "first read", "re-read", "re-read, copies"), per_round)
     record("P1b", "decoded: open_zarr(mount).load() first read vs netCDF4", first, nc, "s",
            ">= 2x faster", r_first, r_first >= 2)
     record("P1b", "decoded: open_zarr(mount).load() re-read vs netCDF4", again, nc, "s",
            ">= 4x faster", r_again, r_again >= 4)
-    r = statistics.median(f / lc for _, lc, f, _ in per_round)
+    r = statistics.median(r[2] / r[1] for r in per_round)
     record("P1b", "(floor) first read vs the store copied to local disk", first, loc, "s",
            "<= 1.5x", r, r <= 1.5)
-    r = statistics.median(a / lc for _, lc, _, a in per_round)
+    r = statistics.median(r[3] / r[1] for r in per_round)
     record("P1b", "(floor) re-read vs the store copied to local disk", again, loc, "s",
+           "<= 1.05x", r, r <= 1.05)
+    r = statistics.median(r[4] / r[1] for r in per_round)
+    record("P1b", "(floor) re-read, --passthrough-cache, vs the local copy", pt_again, loc, "s",
            "<= 1.05x", r, r <= 1.05)
     # P4: two readers on two datasets at once vs one reader (decoded, re-read: daemon + FUSE)
     shutil.copy(big, big_dir / "big2.nc")

@@ -23,14 +23,16 @@ use super::generated_time::generated_time;
 use super::read::stored_bytes;
 use super::time::TimeOf;
 use crate::index::{ArrayNode, AttrValue, ChunkFiles, DatasetIndex, GroupNode, Skipped};
+use crate::zarr::chunk::OpenSource;
 
 /// One member as the join sees it.
 pub struct Member<'a> {
     /// The member's file name, for reasons.
     pub name: String,
     pub index: &'a DatasetIndex,
-    /// Its open file, for comparing stored bytes before decoded values (when given).
-    pub file: Option<&'a std::fs::File>,
+    /// Its file (opened when read), for comparing stored bytes before decoded values (when
+    /// given).
+    pub file: Option<&'a dyn OpenSource>,
 }
 
 /// Reads a member's array whole (decoded, in its dtype's byte order): `(member, array)`.
@@ -236,7 +238,8 @@ fn unchanged(
         // equal stored bytes under equal filters are equal values: most members of a model
         // run store their static fields identically, and nothing is decoded for them
         let stored = |i: usize, a: &ArrayNode| {
-            members[i].file.and_then(|f| stored_bytes(f, a, COMPARE_MAX_BYTES))
+            let file = members[i].file.and_then(|f| f.open().ok())?;
+            stored_bytes(&file, a, COMPARE_MAX_BYTES)
         };
         let first_stored = stored(0, first);
         let mut want: Option<Vec<u8>> = None;

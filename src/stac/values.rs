@@ -6,27 +6,15 @@
 use super::StacError;
 use crate::index::{ArrayNode, AttrValue, Attrs, ChunkFiles, ElementKind};
 use crate::zarr::chunk::cache::ChunkCache;
-use crate::zarr::chunk::{read_chunk, ChunkSource, FileRef, LibraryChunks};
+pub use crate::zarr::chunk::OpenSource;
+use crate::zarr::chunk::{read_chunk, ChunkSource, LibraryChunks};
 use crate::zarr::mode;
-use std::fs::File;
 
 /// Reads arrays of one open source file.
 pub struct ArrayReader<'a> {
     /// Opened when a value is first read (a dataset's facts may need none).
     pub file: &'a dyn OpenSource,
     pub library: Option<&'a dyn LibraryChunks>,
-}
-
-/// A source file, open or opened on first use.
-pub trait OpenSource: Sync {
-    /// The open file.
-    fn open(&self) -> std::io::Result<FileRef<'_>>;
-}
-
-impl OpenSource for File {
-    fn open(&self) -> std::io::Result<FileRef<'_>> {
-        Ok(FileRef::Borrowed(self))
-    }
 }
 
 /// The value of attribute `name`.

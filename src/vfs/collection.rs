@@ -14,7 +14,6 @@ use crate::index::{ArrayNode, DatasetIndex};
 use crate::zarr::chunk::cache::ChunkCache;
 use crate::zarr::chunk::{ChunkError, FileRef, JoinedChunks, LibraryChunks};
 use std::ffi::OsString;
-use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::Ordering;
 use std::sync::{Arc, OnceLock};
@@ -133,7 +132,9 @@ impl Datasets {
         recipe: &Recipe,
     ) -> LoadResult {
         let started = Instant::now();
-        let mut files = Vec::with_capacity(members.len());
+        // opened when read (a member indexed now is open already), among the tree's bounded
+        // open files: a join of more members than the process may open at once still works
+        let mut files: Vec<SourceFile> = Vec::with_capacity(members.len());
         let mut indexes: Vec<DatasetIndex> = Vec::with_capacity(members.len());
         let mut stats: Vec<SourceStat> = Vec::with_capacity(members.len());
         let mut names: Vec<&OsString> = Vec::with_capacity(members.len());
@@ -143,10 +144,7 @@ impl Datasets {
             let path = dir.join(name);
             let stat = stat_source(&path).map_err(DatasetError::open(&path))?;
             let (index, file) = self.index_of(&path, stat)?;
-            let file = match file {
-                Some(file) => file,
-                None => File::open(&path).map_err(DatasetError::open(&path))?,
-            };
+            let file = SourceFile::new(&path, stat.identity, file, self.files.clone());
             Ok::<_, DatasetError>((stat, file, index))
         };
         let half = members.len().div_ceil(2);
@@ -206,7 +204,8 @@ impl Datasets {
             .collect();
         let cache = ChunkCache::new(0);
         let read = |i: usize, a: &ArrayNode| -> Result<Vec<u8>, JoinError> {
-            whole_array((&files[i], None), &cache, a, READ_MAX_BYTES)
+            let file = files[i].get().map_err(|e| JoinError::from(std::io::Error::other(e)))?;
+            whole_array((&file, None), &cache, a, READ_MAX_BYTES)
         };
         let joined = combine(&input, recipe, &read).map_err(|r| {
             error!(store = %store.display(), "collection not available: {r}");
@@ -219,16 +218,13 @@ impl Datasets {
             warn!(store = %store.display(), "variables not merged: {refused}");
         }
         let view = self.view(joined.index);
-        let mut files: Vec<Option<File>> = files.into_iter().map(Some).collect();
+        let mut files: Vec<Option<SourceFile>> = files.into_iter().map(Some).collect();
         let mut numbered = Vec::with_capacity(joined.order.len());
         for i in &joined.order {
             let path = dir.join(names[*i]);
             let changed = || DatasetError::MemberChanged { path: path.clone() };
             let file = files[*i].take().ok_or_else(changed)?;
-            let identity = stats[*i].identity;
-            // kept open among the tree's bounded open files: closed when others need room
-            let file = SourceFile::new(&path, identity, Some(file), self.files.clone());
-            numbered.push(MemberFile { path: path.clone(), identity, file });
+            numbered.push(MemberFile { path: path.clone(), identity: stats[*i].identity, file });
         }
         let first = &numbered[0];
         let file = SourceFile::new(&first.path, first.identity, None, self.files.clone());

@@ -40,9 +40,19 @@ impl OpenFiles {
         (limit / 4).clamp(16, 65_536)
     }
 
-    /// Keep `file`, the version `identity` of `path`, open (a file just opened for indexing).
+    /// Keep `file`, the version `identity` of `path`, open (a file just opened for indexing;
+    /// not kept if it is another version: the cache is shared by every dataset of the path).
     pub fn keep(&self, path: &Path, identity: Identity, file: File) {
-        self.files.insert(path.to_path_buf(), (identity, Arc::new(file)));
+        if file_identity(&file).ok() == Some(identity) {
+            self.insert(path, identity, Arc::new(file));
+        }
+    }
+
+    /// Insert, and close what is over the bound now: moka evicts lazily, and a join that
+    /// opens its members one after the other must not hold more than the bound meanwhile.
+    fn insert(&self, path: &Path, identity: Identity, file: Arc<File>) {
+        self.files.insert(path.to_path_buf(), (identity, file));
+        self.files.run_pending_tasks();
     }
 
     /// Whether `path` is open now.
@@ -59,17 +69,11 @@ impl OpenFiles {
             }
         }
         let file = File::open(path).map_err(DatasetError::open(path))?;
-        let m = file.metadata().map_err(DatasetError::open(path))?;
-        let now = Identity {
-            ino: m.ino(),
-            size: m.len(),
-            mtime: m.modified().map_err(DatasetError::open(path))?,
-        };
-        if now != identity {
+        if file_identity(&file).map_err(DatasetError::open(path))? != identity {
             return Err(DatasetError::Changed { path: path.to_path_buf() });
         }
         let file = Arc::new(file);
-        self.files.insert(path.to_path_buf(), (identity, file.clone()));
+        self.insert(path, identity, file.clone());
         Ok(file)
     }
 
@@ -79,6 +83,12 @@ impl OpenFiles {
         self.files.run_pending_tasks();
         self.files.entry_count()
     }
+}
+
+/// The version of an open file.
+fn file_identity(file: &File) -> std::io::Result<Identity> {
+    let m = file.metadata()?;
+    Ok(Identity { ino: m.ino(), size: m.len(), mtime: m.modified()? })
 }
 
 #[cfg(test)]

@@ -350,6 +350,26 @@ def test_a_collection_of_more_members_than_the_soft_open_files_limit(tmp_path):
         ctx.__exit__(None, None, None)
 
 
+def test_a_collection_of_more_members_than_the_hard_open_files_limit(tmp_path):
+    """300 members under a hard open-files limit of 200: the join opens each member when it
+    reads it, among the bounded open files, so the collection is joined and reads as
+    open_mfdataset (before: the join opened every member at once and failed with EIO)."""
+    arch = tmp_path / "set"
+    arch.mkdir()
+    files = write_members(arch, "tas_day_M_r1", 300)
+    mnt = tmp_path / "mnt"
+    mnt.mkdir()
+    r = subprocess.run(["prlimit", "--nofile=200:200", str(BIN), str(arch), str(mnt),
+                        "--log-file", str(tmp_path / "daemon.log"), "--members", "hide",
+                        "--index-dir", "none"], capture_output=True, text=True, timeout=60)
+    assert r.returncode == 0, r.stderr
+    try:
+        ds = compare(mnt / "tas_day_M_r1.zarr", files)
+        assert ds.sizes["time"] == 600
+    finally:
+        subprocess.run(["fusermount3", "-u", str(mnt)], check=False)
+
+
 def test_collections_with_more_members_than_the_hard_open_files_limit(tmp_path):
     """Four collections of 100 members under a hard open-files limit of 300: the daemon keeps
     a bounded number of source files open (a quarter of the limit), so every collection reads

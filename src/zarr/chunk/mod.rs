@@ -17,7 +17,7 @@ use crate::codec::{self, CodecError};
 use crate::index::{encode, ArrayNode, ChunkRef};
 pub use crate::source::{LibraryChunks, LibraryError};
 pub use cache::{Chunk, ChunkCache, ChunkKey};
-pub use file_ref::FileRef;
+pub use file_ref::{FileRef, OpenSource};
 use inflight::Permit;
 use merged::{merged, read_parts};
 pub use recycle::Recycled;

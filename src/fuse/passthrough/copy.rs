@@ -41,6 +41,8 @@ pub enum PassthroughError {
     Changed,
     #[error("registering the copy with the kernel (FUSE_DEV_IOC_BACKING_OPEN): {0}")]
     Register(#[source] std::io::Error),
+    #[error("the copy panicked (a bug): served by FUSE reads")]
+    Panicked,
 }
 
 impl PassthroughError {
@@ -69,6 +71,7 @@ impl PassthroughError {
             PassthroughError::Write(_) => "copy write",
             PassthroughError::Changed => "copy changed",
             PassthroughError::Register(_) => "copy register",
+            PassthroughError::Panicked => "copy panicked",
         }
     }
 }

@@ -56,7 +56,6 @@ use copy::make_copy;
 pub use copy::{unnamed_file, CopySource, PassthroughError};
 use state::{Handles, State};
 use std::collections::{BTreeMap, HashMap};
-use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
@@ -102,9 +101,10 @@ pub struct CacheOptions {
 /// A copy registered with the kernel. Its bytes count against the budget until the last
 /// reference (the cache's, an open handle's) is dropped.
 pub struct Copy<B> {
-    /// Dropped first: the id is closed before the file.
+    /// The kernel's reference to the copy: the daemon's own descriptor is closed once the
+    /// copy is filled (a cache of many copies must not hold a descriptor each: it would
+    /// exhaust the open-files limit every dataset needs), the kernel keeps the file.
     backing: B,
-    _file: File,
     version: Version,
     held: Arc<AtomicU64>,
 }
@@ -262,7 +262,12 @@ impl<B> Copies<B> {
         st.copying += 1;
         st.entry(key).copying = true;
         drop(st);
-        let made = make_copy(&self.options.dir, version, src);
+        // a panic while copying (a bug) must not leave the file "copying" for ever, every
+        // later open of it waiting
+        let made = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            make_copy(&self.options.dir, version, src)
+        }))
+        .unwrap_or_else(|_| Err(PassthroughError::Panicked));
         let mut st = self.lock();
         st.copying -= 1;
         let e = st.entry(key);
@@ -270,8 +275,9 @@ impl<B> Copies<B> {
         self.changed.notify_all();
         match made {
             Ok((file, backing)) => {
+                drop(file);
                 let held = self.held.clone();
-                let copy = Arc::new(Copy { backing, _file: file, version, held });
+                let copy = Arc::new(Copy { backing, version, held });
                 e.copy = Some(copy.clone());
                 e.handles = Handles::Passthrough(1, copy.clone());
                 STATS.copy_made(version.size, self.held.load(Relaxed));

@@ -1,8 +1,10 @@
 //! The cache's bookkeeping driven directly: a fake file (bytes in memory, a version that can
-//! change, a registration that can fail) and a fake backing id that counts its closes.
+//! change, a registration that can fail) and a fake backing id that counts its closes and, as
+//! the kernel does, holds the copy.
 
 use super::*;
 use crate::vfs::{Bytes, VfsError};
+use std::fs::File;
 use std::io::Read;
 use std::os::unix::fs::FileExt;
 use std::sync::atomic::AtomicUsize;
@@ -11,8 +13,9 @@ use std::time::SystemTime;
 
 const MIB: u64 = 1 << 20;
 
-/// A registered copy: counts the ids closed.
-struct Id(Arc<AtomicUsize>);
+/// A registered copy: counts the ids closed, and holds the file as the kernel does (the
+/// cache closes its own descriptor once the copy is filled).
+struct Id(Arc<AtomicUsize>, File);
 
 impl Drop for Id {
     fn drop(&mut self) {
@@ -74,10 +77,10 @@ impl CopySource for Fake {
     fn version(&self) -> Result<Option<Version>, VfsError> {
         Ok(Some(self.v()))
     }
-    fn register(&self, _copy: &File) -> std::io::Result<Id> {
+    fn register(&self, copy: &File) -> std::io::Result<Id> {
         match self.register {
             Some(errno) => Err(std::io::Error::from_raw_os_error(errno)),
-            None => Ok(Id(self.closed.clone())),
+            None => Ok(Id(self.closed.clone(), copy.try_clone()?)),
         }
     }
 }
@@ -99,7 +102,9 @@ fn open(c: &Copies<Id>, k: &Arc<NodeKey>, f: &Fake) -> (u64, Option<Arc<Copy<Id>
 
 fn contents(copy: &Copy<Id>) -> Vec<u8> {
     let mut out = Vec::new();
-    (&copy._file).read_to_end(&mut out).unwrap();
+    let mut file = &copy.backing().1;
+    std::io::Seek::rewind(&mut file).unwrap();
+    file.read_to_end(&mut out).unwrap();
     out
 }
 

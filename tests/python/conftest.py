@@ -1,7 +1,9 @@
 """Real FUSE mounts for the tests: the built cloudify-mount binary, detached, unmounted in a guard."""
+import atexit
 import contextlib
 import os
 import re
+import shutil
 import signal
 import subprocess
 import tempfile
@@ -14,8 +16,9 @@ ROOT = Path(__file__).resolve().parents[2]
 BIN = ROOT / "target" / "debug" / "cloudify-mount"
 FIXTURES = ROOT / "fixtures"
 CORPUS = ROOT.parent / "shared" / "corpus"
-# persisted indexes of this test session (never the user's ~/.cache)
+# persisted indexes of this test session (never the user's ~/.cache), removed at its end
 INDEX_DIR = Path(tempfile.mkdtemp(prefix="cloudify-test-index-"))
+atexit.register(shutil.rmtree, INDEX_DIR, ignore_errors=True)
 PY2 = ROOT / ".venv-zarr2" / "bin" / "python"  # zarr-python 2.18 readers
 CLOUDIFY = ROOT / "target" / "debug" / "cloudify"
 MODES = {"raw": (), "decoded": ("--chunks", "decoded")}

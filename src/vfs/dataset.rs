@@ -99,12 +99,6 @@ impl DatasetError {
 
 pub(super) type LoadResult = Result<Arc<Loaded>, DatasetError>;
 
-/// The soft open-files limit now (raised to the hard one at start by the binaries), or
-/// systemd's default soft limit when it cannot be read.
-fn open_files_limit() -> u64 {
-    crate::telemetry::limits::open_files().map_or(1024, |(soft, _)| soft)
-}
-
 /// What a cached dataset was made from: a file's identity, or a collection's members (in
 /// name order) with theirs.
 #[derive(Clone, Debug)]
@@ -173,7 +167,7 @@ impl Datasets {
             store,
             isolation,
             next_generation,
-            files: Arc::new(OpenFiles::new(OpenFiles::share_of(open_files_limit()))),
+            files: Arc::new(OpenFiles::for_this_process()),
             skip_bad_members,
         }
     }

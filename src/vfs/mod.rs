@@ -186,17 +186,23 @@ impl Vfs {
                 Ok(Attr::of_source(&self.source_stat(source)?, Kind::Dir, 0))
             }
             NodeKey::Dataset { source, inner } => {
-                let mut ds = self.dataset_checked(source, false)?;
-                if !ds.members.is_empty() {
-                    ds = self.fresh_collection(ds, source, inner, false)?;
-                }
-                self.inner_attr(&ds, inner)
+                self.inner_attr(&*self.store_dataset(source, inner)?, inner)
             }
             NodeKey::Catalog(rel) => Ok(self.catalog_file(rel)?.0),
             NodeKey::Item { source, store } => Ok(self.item_file(source, store)?.0),
             NodeKey::Thumbnail { source, store } => self.thumbnail_attr(source, store),
             NodeKey::Derived { name, inner } => self.derived_attr(name, inner),
         }
+    }
+
+    /// The dataset that serves `inner` (not the root) of store `source`: a collection's
+    /// checked for what `inner` needs ([`Vfs::fresh_collection`]).
+    fn store_dataset(&self, source: &Path, inner: &str) -> Result<Arc<Loaded>, VfsError> {
+        let ds = self.dataset_checked(source, false)?;
+        if ds.members.is_empty() {
+            return Ok(ds);
+        }
+        self.fresh_collection(ds, source, inner, false)
     }
 
     /// Attributes of the node at `inner` (not the root) of the store of `ds`.
@@ -306,10 +312,7 @@ impl Vfs {
         if inner.is_empty() {
             return Err(VfsError::IsDir);
         }
-        let mut ds = self.dataset_checked(source, false)?;
-        if !ds.members.is_empty() {
-            ds = self.fresh_collection(ds, source, inner, false)?;
-        }
+        let ds = self.store_dataset(source, inner)?;
         let attr = self.inner_attr(&ds, inner)?;
         if attr.kind == Kind::Dir {
             return Err(VfsError::IsDir);

@@ -33,6 +33,13 @@ impl OpenFiles {
         OpenFiles { files }
     }
 
+    /// Bounded by this process's soft open-files limit now (raised to the hard one at start
+    /// by the binaries; systemd's default soft limit when it cannot be read).
+    pub fn for_this_process() -> Self {
+        let limit = crate::telemetry::limits::open_files().map_or(1024, |(soft, _)| soft);
+        OpenFiles::new(OpenFiles::share_of(limit))
+    }
+
     /// The number of files kept open for a process whose open-files limit is `limit`: a
     /// quarter of it (the server has up to three trees; descriptors are also needed for
     /// index files, the FUSE channel, sockets and pipes to workers), 16 to 65,536.

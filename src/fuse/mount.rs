@@ -7,7 +7,7 @@ use super::passthrough::open::FuseCopies;
 use super::{FuseAdapter, InodeVfs};
 use crate::telemetry::notify;
 use crate::telemetry::stats;
-use crate::vfs::Vfs;
+use crate::vfs::{Vfs, VfsOptions};
 use fuser::{Config, MountOption, Session, SessionACL};
 use std::io::Write;
 use std::path::Path;
@@ -189,7 +189,9 @@ pub fn run(cfg: &MountConfig, mut ready: Option<std::fs::File>) -> Result<(), Mo
     let set = block_signals()?;
     tune_allocator();
     crate::telemetry::limits::raise_open_files();
-    let vfs = Vfs::new(&cfg.archive, cfg.vfs.clone())
+    // the kernel's page cache keeps the chunk files read through the mount
+    let options = VfsOptions { readers_keep_served: true, ..cfg.vfs.clone() };
+    let vfs = Vfs::new(&cfg.archive, options)
         .map_err(|e| MountError::Archive(cfg.archive.display().to_string(), e.to_string()));
     let vfs = match vfs {
         Ok(v) => {

@@ -132,7 +132,10 @@ impl Vfs {
             confinement: Confinement::new(root.clone(), options.follow_symlinks),
             root,
             datasets,
-            cache: ChunkCache::new(options.cache_bytes),
+            cache: match options.readers_keep_served {
+                true => ChunkCache::new(options.cache_bytes).releasing_served(),
+                false => ChunkCache::new(options.cache_bytes),
+            },
             stac: options.stac,
             item_sizes: ItemSizes::default(),
             ncml_plans: ncml::plans(),

@@ -15,6 +15,9 @@ pub struct VfsOptions {
     pub index: IndexOptions,
     /// Bytes of generated chunks kept in memory.
     pub cache_bytes: u64,
+    /// The readers keep what they are sent (a FUSE mount: the kernel's page cache), so a
+    /// generated chunk read to its end leaves the chunk cache (`ChunkCache::releasing_served`).
+    pub readers_keep_served: bool,
     /// Datasets kept indexed (each holds an open file).
     pub max_datasets: u64,
     /// Bytes the indexes of the datasets kept may hold (chunk references, metadata).
@@ -55,6 +58,7 @@ impl Default for VfsOptions {
         VfsOptions {
             index: IndexOptions::default(),
             cache_bytes: 256 << 20,
+            readers_keep_served: false,
             max_datasets: 256,
             index_bytes: 256 << 20,
             chunk_mode: ChunkMode::Raw,

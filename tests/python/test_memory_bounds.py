@@ -158,3 +158,38 @@ def test_walks_while_the_kernel_drops_its_caches_see_no_error(tmp_path):
                 break
             time.sleep(0.1)
         assert nodes_now(p, log) < 10
+
+
+def test_chunks_read_to_their_end_leave_the_daemon_cache(tmp_path):
+    """Decoded mode: a chunk file read to its end is kept by the kernel's page cache, so the
+    daemon lets its decoded chunk go and decodes the next chunk into the same memory. Reading
+    twelve 4 MiB chunks one after the other reuses buffers for all but the first few (while
+    the 256 MiB cache keeps every chunk, nothing is reused and the daemon holds all 48 MiB
+    a second time); a second pass is answered by the kernel; the bytes are netCDF4's."""
+    archive = tmp_path / "archive"
+    archive.mkdir()
+    with netCDF4.Dataset(archive / "big.nc", "w") as ds:
+        for name, n in (("t", 96), ("y", 256), ("x", 512)):
+            ds.createDimension(name, n)
+        v = ds.createVariable("v", "f4", ("t", "y", "x"), zlib=True, shuffle=True,
+                              chunksizes=(1, 64, 512))
+        v[:] = np.arange(96 * 256 * 512, dtype="f4").reshape(96, 256, 512) % 1000
+    log = tmp_path / "daemon.log"
+    with foreground(archive, "--log-file", str(log), "--index-dir", "none", "--chunks",
+                    "decoded", "--decoded-chunk-size", str(4 << 20)) as (p, mnt):
+        store = mnt / "big.zarr" / "v"
+        chunks = sorted(f for f in os.listdir(store) if not f.startswith("."))
+        assert len(chunks) == 12, chunks
+        for name in chunks:
+            with open(store / name, "rb") as f:
+                assert len(f.read()) == 4 << 20
+        first = summary_now(p, log)
+        assert first["cache_misses"] >= 12, first
+        assert first["chunk_buffers_reused"] >= 12 - 4, first
+        for name in chunks:
+            with open(store / name, "rb") as f:
+                f.read()
+        again = summary_now(p, log)
+        assert again["cache_misses"] == first["cache_misses"], "the kernel answered"
+        with netCDF4.Dataset(archive / "big.nc") as ds:
+            np.testing.assert_array_equal(xr.open_zarr(mnt / "big.zarr")["v"].values, ds["v"][:])

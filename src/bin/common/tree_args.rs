@@ -76,7 +76,8 @@ pub struct TreeArgs {
     /// [default: $XDG_CACHE_HOME/cloudify-mount/index]; "none" disables.
     #[arg(long, value_name = "DIR", help_heading = "Caching")]
     pub index_dir: Option<PathBuf>,
-    /// Memory for generated chunks, cached and being made (bytes).
+    /// Memory for generated chunks, cached and being made (bytes). A mount keeps a chunk
+    /// only until it has been read to its end (the kernel's page cache keeps the file).
     #[arg(long, default_value_t = 256 << 20, value_name = "BYTES", help_heading = "Caching")]
     pub cache_size: u64,
     /// Datasets kept indexed at once.
@@ -138,6 +139,8 @@ impl TreeArgs {
         Ok(VfsOptions {
             index: IndexOptions { contiguous_chunk_target: self.contiguous_chunk_size.max(1) },
             cache_bytes: self.cache_size,
+            // the adapter says (a FUSE mount's readers keep what they read, HTTP's do not)
+            readers_keep_served: false,
             max_datasets: self.max_datasets.max(1),
             index_bytes: self.index_memory,
             index_dir: match &self.index_dir {

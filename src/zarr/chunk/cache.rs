@@ -4,11 +4,13 @@
 //! of `--cache-size`, at most 32 MiB, taken from the cache's capacity, so cached and
 //! in-the-making chunks together stay within `--cache-size` whatever the thread count. A
 //! chunk's memory, once evicted and no longer read, goes back to that budget as a spare for
-//! the next chunk made ([`InFlight::recycle`]).
+//! the next chunk made ([`InFlight::recycle`]). In a FUSE mount a chunk whose every byte has
+//! been read leaves at once ([`ChunkCache::releasing_served`]): the kernel keeps it.
 
 use super::inflight::{InFlight, Permit};
 use moka::sync::Cache;
 use std::collections::HashSet;
+use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::sync::{Arc, Mutex};
 
 /// A generated chunk (no copy when it enters the cache).
@@ -20,6 +22,15 @@ pub type Chunk = Arc<ChunkBuf>;
 pub struct ChunkBuf {
     bytes: Vec<u8>,
     home: Arc<InFlight>,
+    /// Bytes of it sent to readers so far ([`ChunkCache::served`]).
+    served: AtomicU64,
+}
+
+impl ChunkBuf {
+    fn new(bytes: Vec<u8>, home: Arc<InFlight>) -> ChunkBuf {
+        home.made(bytes.capacity() as u64);
+        ChunkBuf { bytes, home, served: AtomicU64::new(0) }
+    }
 }
 
 impl std::ops::Deref for ChunkBuf {
@@ -50,6 +61,8 @@ pub struct ChunkCache {
     making: Arc<InFlight>,
     /// Whole chunks being made now: a read inside one waits for it rather than making parts.
     whole_in_making: Arc<Mutex<HashSet<ChunkKey>>>,
+    /// The readers keep what they are sent (see [`ChunkCache::releasing_served`]).
+    release_served: bool,
 }
 
 impl ChunkCache {
@@ -65,7 +78,39 @@ impl ChunkCache {
             .weigher(|_k: &Entry, v: &Chunk| u32::try_from(v.len()).unwrap_or(u32::MAX))
             .build();
         let whole_in_making = Arc::new(Mutex::new(HashSet::new()));
-        ChunkCache { inner, making: Arc::new(InFlight::new(making)), whole_in_making }
+        let making = Arc::new(InFlight::new(making, max_bytes));
+        ChunkCache { inner, making, whole_in_making, release_served: false }
+    }
+
+    /// A cache whose readers keep the bytes they are sent (a FUSE mount: the kernel's page
+    /// cache holds the chunk files read through it, and asks for a file's bytes again only
+    /// once it dropped them): a whole chunk leaves the cache once every byte of it has been
+    /// sent ([`ChunkCache::served`]), its memory kept for the next chunk made, so a one-pass
+    /// read neither holds the cache's bytes a second time beside the kernel's copy nor takes
+    /// fresh memory for every chunk. What is read in part stays in the LRU as before.
+    pub fn releasing_served(mut self) -> Self {
+        self.release_served = true;
+        self
+    }
+
+    /// `n` more bytes of whole chunk `key` (`chunk`, got from this cache) sent to a reader;
+    /// with [`ChunkCache::releasing_served`], the read that completes it lets it go.
+    pub fn served(&self, key: ChunkKey, chunk: &Chunk, n: usize) {
+        if !self.release_served || n == 0 {
+            return;
+        }
+        let (len, n) = (chunk.len() as u64, n as u64);
+        let before = chunk.served.fetch_add(n, Relaxed);
+        if before < len && before + n >= len {
+            // only this very chunk: one made again under the key since stays
+            let entry = (key, WHOLE);
+            if self.inner.get(&entry).is_some_and(|c| Arc::ptr_eq(&c, chunk)) {
+                self.inner.invalidate(&entry);
+                // moka lets go of the value when it applies its pending writes: now, so that
+                // the memory is a spare by the time the next chunk is made
+                self.inner.run_pending_tasks();
+            }
+        }
     }
 
     /// The cached chunk, or the bytes `make` returns (run once for concurrent callers, once
@@ -133,7 +178,7 @@ impl ChunkCache {
             let _making = (key.1 == WHOLE).then(|| Making::new(&self.whole_in_making, key.0));
             let mut room = self.making.acquire(size);
             let bytes = make(&mut room)?;
-            Ok(Arc::new(ChunkBuf { bytes, home: self.making.clone() }))
+            Ok(Arc::new(ChunkBuf::new(bytes, self.making.clone())))
         });
         crate::telemetry::stats::STATS.cache_lookup(!inserted);
         if inserted {
@@ -183,5 +228,40 @@ mod tests {
             Ok::<_, ()>(room.buffer(16))
         });
         assert!(part.is_ok() && cache.cached((1, 0, 10)).is_none(), "a part is not the chunk");
+    }
+
+    /// A whole chunk of `n` bytes made under `key` (its memory a spare if one fits).
+    fn make(cache: &ChunkCache, key: ChunkKey, n: usize) -> Chunk {
+        let made = cache.get_or_try(key, n as u64, |room| Ok::<_, ()>(room.buffer(n)));
+        made.unwrap()
+    }
+
+    #[test]
+    fn a_chunk_read_to_its_end_leaves_a_cache_whose_readers_keep_it() {
+        let n = 4 << 20; // big enough to be kept as a spare
+        let keeping = ChunkCache::new(64 << 20).releasing_served();
+        let chunk = make(&keeping, (1, 0, 0), n);
+        let ptr = chunk.as_ptr();
+        keeping.served((1, 0, 0), &chunk, n / 2);
+        assert!(keeping.cached((1, 0, 0)).is_some(), "half read: kept");
+        keeping.served((1, 0, 0), &chunk, n / 2);
+        assert!(keeping.cached((1, 0, 0)).is_none(), "read to its end: gone");
+        drop(chunk);
+        // its memory serves the next chunk of its size
+        let next = make(&keeping, (1, 0, 1), n);
+        assert_eq!(next.as_ptr(), ptr, "the served chunk's buffer, reused");
+
+        // a chunk made again under a key is not let go by its predecessor's last read
+        let old = make(&keeping, (1, 0, 2), 64);
+        keeping.inner.invalidate(&((1, 0, 2), WHOLE));
+        let new = make(&keeping, (1, 0, 2), 64);
+        keeping.served((1, 0, 2), &old, 64);
+        assert!(keeping.cached((1, 0, 2)).is_some_and(|c| Arc::ptr_eq(&c, &new)));
+
+        // a cache whose readers keep nothing (HTTP) keeps what was read whole
+        let plain = ChunkCache::new(64 << 20);
+        let chunk = make(&plain, (1, 0, 0), 64);
+        plain.served((1, 0, 0), &chunk, 64);
+        assert!(plain.cached((1, 0, 0)).is_some());
     }
 }

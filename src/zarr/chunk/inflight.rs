@@ -7,7 +7,11 @@
 //! The budget also keeps the memory of freed big chunks (*spares*) for the next chunks made:
 //! a fresh 16 MiB buffer costs 4,096 page faults, ~12% of the daemon's CPU in a decoded
 //! first read (measured). A spare serves only a chunk of exactly its capacity, so what is
-//! counted is what is held: spares and chunks being made together stay within the budget.
+//! counted is what is held: the spares stay within the budget, and the made chunks still
+//! alive (cached or being read), the chunks being made and the spares together within the
+//! whole cache's bytes. So a full cache leaves the spares what the chunks being made leave of
+//! the budget, and a cache that lets served chunks go (`ChunkCache::served`) keeps a budget's
+//! worth of spares: a one-pass read then decodes into the same few buffers.
 
 use std::sync::{Condvar, Mutex, MutexGuard};
 
@@ -15,6 +19,8 @@ use std::sync::{Condvar, Mutex, MutexGuard};
 #[derive(Debug)]
 pub struct InFlight {
     budget: u64,
+    /// The whole cache's bytes (the budget included).
+    total: u64,
     state: Mutex<State>,
     freed: Condvar,
 }
@@ -24,11 +30,12 @@ pub struct InFlight {
 /// without page faults.
 const SPARE_MIN: usize = 4 << 20;
 
-/// Bytes being made, the tickets handed out and admitted so far (FIFO admission), and the
-/// spare buffers kept (their capacities summed in `spare_bytes`).
+/// Bytes being made, the tickets handed out and admitted so far (FIFO admission), the bytes
+/// of made chunks alive, and the spare buffers kept (their capacities summed in `spare_bytes`).
 #[derive(Debug, Default)]
 struct State {
     used: u64,
+    alive: u64,
     issued: u64,
     admitted: u64,
     spares: Vec<Vec<u8>>,
@@ -45,8 +52,10 @@ pub struct Permit<'a> {
 }
 
 impl InFlight {
-    pub fn new(budget: u64) -> Self {
-        InFlight { budget, state: Mutex::new(State::default()), freed: Condvar::new() }
+    /// A budget of `budget` bytes for chunks being made, within a cache of `total` bytes.
+    pub fn new(budget: u64, total: u64) -> Self {
+        let state = Mutex::new(State::default());
+        InFlight { budget, total: total.max(budget), state, freed: Condvar::new() }
     }
 
     fn state(&self) -> MutexGuard<'_, State> {
@@ -69,9 +78,10 @@ impl InFlight {
         let fits = |v: &Vec<u8>| v.capacity() as u64 == bytes;
         let spare = state.spares.iter().position(fits).map(|i| state.spares.swap_remove(i));
         state.spare_bytes -= spare.as_ref().map_or(0, |v| v.capacity() as u64);
-        // spares give way to chunks in the making (freed below, outside the lock)
+        // spares give way to chunks in the making and to made ones (freed below, outside
+        // the lock)
         let mut dropped = Vec::new();
-        while state.used.saturating_add(state.spare_bytes) > self.budget {
+        while state.held() > self.total {
             let Some(v) = state.spares.pop() else { break };
             state.spare_bytes -= v.capacity() as u64;
             dropped.push(v);
@@ -83,22 +93,37 @@ impl InFlight {
         Permit { owner: self, bytes, spare }
     }
 
-    /// Keep `buf`, the memory of a chunk no longer used, for a later chunk, if the budget has
-    /// room for it beside the chunks being made; else free it.
+    /// A made chunk of `bytes` (its buffer's capacity) is alive until [`InFlight::recycle`].
+    pub fn made(&self, bytes: u64) {
+        self.state().alive += bytes;
+    }
+
+    /// Keep `buf`, the memory of a made chunk no longer used, for a later chunk, if there is
+    /// room for it; else free it.
     pub fn recycle(&self, buf: Vec<u8>) {
+        let mut state = self.state();
+        state.alive = state.alive.saturating_sub(buf.capacity() as u64);
         if buf.capacity() < SPARE_MIN {
             return;
         }
-        let rejected = self.state().keep(buf, self.budget);
+        let rejected = state.keep(buf, self.budget, self.total);
+        drop(state);
         drop(rejected); // freed after the lock
     }
 }
 
 impl State {
-    /// Keep `buf` as a spare if it fits in `budget` beside what is held; else hand it back.
-    fn keep(&mut self, buf: Vec<u8>, budget: u64) -> Option<Vec<u8>> {
+    /// Bytes of chunks alive, being made and spare.
+    fn held(&self) -> u64 {
+        self.alive.saturating_add(self.used).saturating_add(self.spare_bytes)
+    }
+
+    /// Keep `buf` as a spare if the spares stay within `budget` and everything within
+    /// `total`; else hand it back.
+    fn keep(&mut self, buf: Vec<u8>, budget: u64, total: u64) -> Option<Vec<u8>> {
         let cap = buf.capacity() as u64;
-        if self.used.saturating_add(self.spare_bytes).saturating_add(cap) > budget {
+        if self.spare_bytes.saturating_add(cap) > budget || self.held().saturating_add(cap) > total
+        {
             return Some(buf);
         }
         self.spare_bytes += cap;
@@ -128,7 +153,8 @@ impl Drop for Permit<'_> {
         let mut state = self.owner.state();
         state.used -= self.bytes;
         // a spare the maker did not ask for goes back (if room is left for it)
-        let rejected = self.spare.take().and_then(|v| state.keep(v, self.owner.budget));
+        let (budget, total) = (self.owner.budget, self.owner.total);
+        let rejected = self.spare.take().and_then(|v| state.keep(v, budget, total));
         drop(state);
         drop(rejected);
         self.owner.freed.notify_all();
@@ -143,7 +169,7 @@ mod tests {
 
     #[test]
     fn chunks_wait_for_room_and_an_oversized_one_runs_alone() {
-        let budget = InFlight::new(10);
+        let budget = InFlight::new(10, 10);
         let peak = AtomicU64::new(0);
         let now = AtomicU64::new(0);
         std::thread::scope(|s| {
@@ -166,7 +192,7 @@ mod tests {
 
     #[test]
     fn a_big_chunk_is_not_overtaken_by_small_ones() {
-        let budget = InFlight::new(10);
+        let budget = InFlight::new(10, 10);
         let order = Mutex::new(Vec::new());
         let issued = |n| {
             while budget.state().issued < n {
@@ -198,7 +224,7 @@ mod tests {
     #[test]
     fn freed_buffers_are_reused_within_the_budget() {
         let unit = SPARE_MIN;
-        let budget = InFlight::new(3 * unit as u64);
+        let budget = InFlight::new(3 * unit as u64, 3 * unit as u64);
         let spares = |b: &InFlight| b.state().spare_bytes / unit as u64;
         let mut first = budget.acquire(unit as u64);
         let mut buf = first.buffer(unit);
@@ -232,5 +258,36 @@ mod tests {
         // a chunk without a spare of its size gets fresh zeroed memory
         let mut odd = budget.acquire(64);
         assert_eq!(odd.buffer(64), vec![0; 64]);
+    }
+
+    #[test]
+    fn spares_are_kept_while_the_cache_leaves_room_for_them() {
+        let unit = SPARE_MIN as u64;
+        let spares = |b: &InFlight| b.state().spare_bytes / unit;
+        // a budget of two chunks being made, in a cache of six chunks
+        let budget = InFlight::new(2 * unit, 6 * unit);
+        let making = (budget.acquire(unit), budget.acquire(unit));
+        // chunks that were read and let go: kept beside a full budget (the cache is empty)
+        for _ in 0..3 {
+            budget.made(unit);
+            budget.recycle(vec![7; unit as usize]);
+        }
+        assert_eq!(spares(&budget), 2, "spares stay within the budget");
+        drop(making);
+        // the cache fills up: the spares give way to its chunks at the next admission
+        budget.made(5 * unit);
+        let next = budget.acquire(unit);
+        assert!(next.spare.is_some(), "one spare serves the chunk made");
+        assert_eq!(spares(&budget), 0, "the other is freed: 5 + 1 chunks fill the cache");
+        drop(next);
+
+        // a chunk let go is kept only if the cache's chunks leave room for it
+        let budget = InFlight::new(2 * unit, 3 * unit);
+        budget.made(2 * unit);
+        budget.recycle(vec![7; unit as usize]); // 1 alive + 1 spare
+        assert_eq!(spares(&budget), 1);
+        budget.made(2 * unit);
+        budget.recycle(vec![7; unit as usize]); // 2 alive + 2 spares would pass 3
+        assert_eq!(spares(&budget), 1, "freed, though the budget had room for it");
     }
 }

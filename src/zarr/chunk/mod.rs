@@ -200,7 +200,7 @@ pub fn read_chunk(
             };
             let bytes =
                 src.cache.get_or_try(src.key, chunk.size(), make).map_err(ChunkError::Shared)?;
-            Ok(Bytes::window(bytes, offset, want))
+            Ok(sent(src, bytes, offset, want))
         }
         ChunkRef::Merged { parts, part, size } => {
             // a read past a stacked chunk's start that is neither cached nor being made is
@@ -209,7 +209,7 @@ pub fn read_chunk(
             // parts)
             if offset > 0 && *part > 0 {
                 if let Some(whole) = src.cache.cached(src.key) {
-                    return Ok(Bytes::window(whole, offset, want));
+                    return Ok(sent(src, whole, offset, want));
                 }
                 if !src.cache.whole_in_making(src.key) {
                     return read_parts(src, array, parts, *part, offset, want);
@@ -218,7 +218,7 @@ pub fn read_chunk(
             let make = |room: &mut Permit<'_>| merged(src.file, array, parts, *part, *size, room);
             let bytes =
                 src.cache.get_or_try(src.key, chunk.size(), make).map_err(ChunkError::Shared)?;
-            Ok(Bytes::window(bytes, offset, want))
+            Ok(sent(src, bytes, offset, want))
         }
         ChunkRef::Joined { size } => {
             let joined = src.joined.ok_or(ChunkError::NoAssembler)?;
@@ -232,16 +232,16 @@ pub fn read_chunk(
             };
             let bytes =
                 src.cache.get_or_try(src.key, chunk.size(), make).map_err(ChunkError::Shared)?;
-            Ok(Bytes::window(bytes, offset, want))
+            Ok(sent(src, bytes, offset, want))
         }
         ChunkRef::Compound { size } => {
-            Ok(Bytes::window(compound::compound_chunk(src, array, *size)?, offset, want))
+            Ok(sent(src, compound::compound_chunk(src, array, *size)?, offset, want))
         }
         ChunkRef::Unpacked { size } => {
             let make = |room: &mut Permit<'_>| unpacked::make(src, array, *size, room);
             let bytes =
                 src.cache.get_or_try(src.key, chunk.size(), make).map_err(ChunkError::Shared)?;
-            Ok(Bytes::window(bytes, offset, want))
+            Ok(sent(src, bytes, offset, want))
         }
         ChunkRef::Reencode { offset: at, len: stored, mask, size } => {
             let bytes = src
@@ -250,7 +250,7 @@ pub fn read_chunk(
                     reencode(src.file, array, *at, *stored, *mask, *size)
                 })
                 .map_err(ChunkError::Shared)?;
-            Ok(Bytes::window(bytes, offset, want))
+            Ok(sent(src, bytes, offset, want))
         }
     }
 }
@@ -273,6 +273,14 @@ pub fn read_chunk_into(
     let bytes = read_chunk(src, array, chunk, offset, dst.len())?;
     dst[..bytes.len()].copy_from_slice(&bytes);
     Ok(bytes.len())
+}
+
+/// `want` bytes at `offset` of `chunk`, the whole chunk of `src` from its cache, counted as
+/// sent ([`ChunkCache::served`]).
+fn sent(src: &ChunkSource<'_>, chunk: Chunk, offset: u64, want: usize) -> Bytes {
+    let range = within(chunk.len(), offset, want);
+    src.cache.served(src.key, &chunk, range.len());
+    Bytes::Window(chunk, range)
 }
 
 /// Extend `out` (which starts at chunk offset `offset`) to `want` bytes of the fill pattern.

@@ -77,7 +77,8 @@ struct Cli {
     max_derived_size: u64,
     /// Disk for local copies of re-read files, served by FUSE passthrough at local-file speed
     /// (e.g. 4G; suffixes K, M, G, T are powers of 1024; 0 = off): a file of 1 MiB or more
-    /// opened a second time is copied once, least recently opened copies are dropped.
+    /// opened again after it was read in full is copied once, least recently opened copies
+    /// are dropped.
     /// Needs root and a kernel with FUSE passthrough (6.9+), else files are served as without.
     #[arg(long, default_value = "0", value_name = "SIZE", value_parser = parse_size,
         help_heading = "Caching")]

@@ -178,7 +178,7 @@ impl Filesystem for FuseAdapter {
         &self,
         _req: &Request,
         ino: INodeNo,
-        _fh: FileHandle,
+        fh: FileHandle,
         offset: u64,
         size: u32,
         _flags: OpenFlags,
@@ -186,7 +186,12 @@ impl Filesystem for FuseAdapter {
         reply: ReplyData,
     ) {
         match self.vfs.read(ino.0, offset, size) {
-            Ok(bytes) => reply.data(&bytes),
+            Ok(bytes) => {
+                if let Some(copies) = self.copies.as_ref().filter(|_| self.passthrough) {
+                    copies.read(fh.0, bytes.len());
+                }
+                reply.data(&bytes)
+            }
             Err(e) => reply.error(errno(&e)),
         }
     }

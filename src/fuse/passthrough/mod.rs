@@ -6,13 +6,16 @@
 //! What this module owns is the bookkeeping, kernel-free ([`Copies`], driven by its tests through
 //! the [`CopySource`] trait; `open.rs` is the fuser side, `copy.rs` makes one copy):
 //!
-//! - **Admission on the second open.** Opens of files inside a store are counted per node and
-//!   version ([`Version`]: the source's inode, size and mtime, and the file's size); those of at
-//!   least [`MIN_SIZE`] bytes are copied (measured: below it passthrough's per-open cost outweighs
-//!   what it saves). The first open is served by FUSE reads as without the cache; the second open
-//!   of the same version writes the file's bytes once into an unnamed `O_TMPFILE` file (through the
-//!   tree's read path, in large pieces), registers it with the kernel and answers passthrough, as
-//!   do later opens. A one-pass `rsync` of the mount copies nothing.
+//! - **Admission on a re-read.** The bytes FUSE reads served of files inside a store are counted
+//!   per node and version ([`Version`]: the source's inode, size and mtime, and the file's size);
+//!   files of at least [`MIN_SIZE`] bytes are copied (measured: below it passthrough's per-open
+//!   cost outweighs what it saves) once they have been read in full: the opens until then are
+//!   served by FUSE reads as without the cache; the first open after that writes the file's bytes
+//!   once into an unnamed `O_TMPFILE` file (through the tree's read path, in large pieces),
+//!   registers it with the kernel and answers passthrough, as do later opens. A one-pass `rsync`
+//!   of the mount copies nothing, nor does a reader that opens a file several times for a few of
+//!   its bytes (zarr opens a shard for its index, then for each chunk it wants): a shard is
+//!   copied only once all of it has been read.
 //! - **Bounded.** The copies' bytes on disk never exceed SIZE: a copy is admitted only when copies
 //!   nobody has open, least recently opened first, can be dropped to make room; bytes are counted
 //!   until the last reference to a copy goes (an open file included).
@@ -202,7 +205,7 @@ impl<B> Copies<B> {
                 st.files.get(key).is_some_and(|e| matches!(e.handles, Handles::Cached(_)))
             };
             let admitting = st.files.get(key).is_some_and(|e| {
-                e.version == version && e.opens >= 1 && e.copy.is_none() && !e.failed && !e.busy
+                e.version == version && e.read_in_full() && e.copy.is_none() && !e.failed && !e.busy
             });
             if waited || !admitting || !is_cached(&st) || version.size < self.options.min_size {
                 break;
@@ -233,20 +236,22 @@ impl<B> Copies<B> {
             }
             Handles::Cached(n) => {
                 *n += 1;
-                e.opens += 1;
-                if e.opens >= 2 && !e.failed {
+                if e.read_in_full() && !e.failed && e.version.size >= self.options.min_size {
                     STATS.passthrough_fell_back();
                 }
                 return Opened::Cached(fh);
             }
-            Handles::Idle => e.opens += 1,
+            Handles::Idle => {}
         }
         if let Some(copy) = &e.copy {
             e.handles = Handles::Passthrough(1, copy.clone());
             STATS.passthrough_opened();
             return Opened::Passthrough(fh, copy.clone());
         }
-        if e.opens < 2 || e.failed || version.size < self.options.min_size || self.off.load(Relaxed)
+        if !e.read_in_full()
+            || e.failed
+            || version.size < self.options.min_size
+            || self.off.load(Relaxed)
         {
             e.handles = Handles::Cached(1);
             return Opened::Cached(fh);
@@ -309,6 +314,19 @@ impl<B> Copies<B> {
         }
     }
 
+    /// `n` bytes were read through handle `fh` by FUSE reads (counted towards its file's
+    /// admission).
+    pub fn read(&self, fh: u64, n: usize) {
+        if fh == UNTRACKED {
+            return;
+        }
+        let mut st = self.lock();
+        let Some(key) = st.handles.get(&fh).cloned() else { return };
+        if let Some(e) = st.files.get_mut(&key) {
+            e.read = e.read.saturating_add(n as u64);
+        }
+    }
+
     /// Handle `fh` was closed (FUSE RELEASE).
     pub fn release(&self, fh: u64) {
         if fh == UNTRACKED {
@@ -337,7 +355,7 @@ impl<B> Copies<B> {
         for (key, e) in &mut st.files {
             if e.copy.is_some() && key.source().is_some_and(|s| sources.contains(s)) {
                 e.copy = None;
-                e.opens = 0;
+                e.read = 0;
             }
         }
     }

@@ -1,4 +1,4 @@
-//! The table behind [`Copies`]: an entry per file opened (its version, opens, copy and open
+//! The table behind [`Copies`]: an entry per file opened (its version, bytes read, copy and open
 //! handles), the least-recently-opened order, the bound on files remembered and the room made
 //! for a new copy within the budget.
 
@@ -19,8 +19,8 @@ pub(super) enum Handles<B> {
 /// What is known of one file (a node inside a store).
 pub(super) struct Entry<B> {
     pub(super) version: Version,
-    /// Opens of this version.
-    pub(super) opens: u32,
+    /// Bytes of this version FUSE reads served (a file read in full is admitted).
+    pub(super) read: u64,
     pub(super) copy: Option<Arc<Copy<B>>>,
     pub(super) handles: Handles<B>,
     /// When it was last opened (the key in [`State::lru`]).
@@ -43,6 +43,13 @@ pub(super) struct State<B> {
     pub(super) copying: usize,
 }
 
+impl<B> Entry<B> {
+    /// Whether FUSE reads have served as many bytes of this version as it holds.
+    pub(super) fn read_in_full(&self) -> bool {
+        self.read >= self.version.size
+    }
+}
+
 impl<B> State<B> {
     pub(super) fn entry(&mut self, key: &Arc<NodeKey>) -> &mut Entry<B> {
         self.files.get_mut(key).expect("an entry being opened is never forgotten")
@@ -59,13 +66,13 @@ impl<B> State<B> {
                 e.tick = tick;
                 if e.version != version {
                     e.version = version;
-                    (e.opens, e.copy, e.failed, e.busy) = (0, None, false, false);
+                    (e.read, e.copy, e.failed, e.busy) = (0, None, false, false);
                 }
             }
             None => {
                 let e = Entry {
                     version,
-                    opens: 0,
+                    read: 0,
                     copy: None,
                     handles: Handles::Idle,
                     tick,

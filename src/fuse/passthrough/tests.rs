@@ -93,9 +93,13 @@ fn key(name: &str) -> Arc<NodeKey> {
     Arc::new(NodeKey::Dataset { source: "a.nc".into(), inner: name.into() })
 }
 
+/// An open of `k` by a reader that reads the whole file (by FUSE reads when not passthrough).
 fn open(c: &Copies<Id>, k: &Arc<NodeKey>, f: &Fake) -> (u64, Option<Arc<Copy<Id>>>) {
     match c.open(k, f.v(), f) {
-        Opened::Cached(fh) => (fh, None),
+        Opened::Cached(fh) => {
+            c.read(fh, f.v().size as usize);
+            (fh, None)
+        }
         Opened::Passthrough(fh, copy) => (fh, Some(copy)),
     }
 }
@@ -109,14 +113,14 @@ fn contents(copy: &Copy<Id>) -> Vec<u8> {
 }
 
 #[test]
-fn the_second_open_copies_and_later_opens_share_the_copy() {
+fn the_open_after_a_full_read_copies_and_later_opens_share_the_copy() {
     let (c, k, f) = (cache(64 * MIB), key("v/c/0"), fake(3 * MIB + 5, 1));
     let (fh, copy) = open(&c, &k, &f);
     assert!(copy.is_none() && fh != UNTRACKED, "the first open reads through FUSE");
     c.release(fh);
     assert_eq!(f.reads.load(Relaxed), 0, "nothing copied after one open");
     let (fh2, copy) = open(&c, &k, &f);
-    let copy = copy.expect("the second open is passthrough");
+    let copy = copy.expect("the open after a full read is passthrough");
     assert_eq!(contents(&copy), f.bytes);
     assert_eq!(c.held(), (1, 3 * MIB + 5));
     let (fh3, again) = open(&c, &k, &f);
@@ -127,6 +131,30 @@ fn the_second_open_copies_and_later_opens_share_the_copy() {
     }
     let (_, third) = open(&c, &k, &f);
     assert!(third.is_some(), "the copy stays for later opens");
+}
+
+#[test]
+fn a_file_read_in_parts_is_copied_once_all_of_it_was_read() {
+    // zarr opens a shard for its index, then again for each chunk it wants
+    let (c, k, f) = (cache(64 * MIB), key("v/c/0"), fake(4 * MIB, 1));
+    for _ in 0..3 {
+        let Opened::Cached(fh) = c.open(&k, f.v(), &f) else { panic!("copied a partial read") };
+        c.read(fh, MIB as usize);
+        c.release(fh);
+    }
+    assert_eq!(f.reads.load(Relaxed), 0, "3 of 4 MiB read: nothing copied");
+    let Opened::Cached(fh) = c.open(&k, f.v(), &f) else { panic!("copied a partial read") };
+    c.read(fh, MIB as usize);
+    c.release(fh);
+    let (fh, copy) = open(&c, &k, &f);
+    assert_eq!(contents(&copy.expect("read in full: copied")), f.bytes);
+    c.release(fh);
+    // a new version starts counting again
+    *f.version.lock().unwrap() = version(2, 4 * MIB);
+    let Opened::Cached(fh) = c.open(&k, f.v(), &f) else { panic!("a new version is not copied") };
+    c.read(fh, MIB as usize);
+    c.release(fh);
+    let Opened::Cached(_) = c.open(&k, f.v(), &f) else { panic!("1 of 4 MiB of it read") };
 }
 
 #[test]

@@ -4,9 +4,11 @@
 //! default 60 s timeouts) and does nothing else. `scripts/bench` walks it beside the real
 //! mount (P3): what the real one takes beyond this is the daemon's own work; this much any
 //! fuser-based daemon pays here. Files read as zeros (P2v3's floor: `cat` of a store's files
-//! with the daemon's readahead, nothing read from a source).
+//! with the daemon's readahead, nothing read from a source), or, given a CONTENT directory, as
+//! the files of the same paths under it (P1b's FUSE floor: a decoded store's first read through
+//! FUSE, its bytes `pread` from a page-cached local copy, nothing decoded).
 //!
-//! Usage: `fuse_floor TREE MOUNTPOINT THREADS`, TREE being the output of
+//! Usage: `fuse_floor TREE MOUNTPOINT THREADS [CONTENT]`, TREE being the output of
 //! `find DIR -mindepth 1 -printf '%y %s %P\0'` (find lists a directory before its
 //! contents). Prints `ready` once mounted; serves until unmounted (`fusermount3 -u`).
 
@@ -17,7 +19,11 @@ use fuser::{
 };
 use std::collections::HashMap;
 use std::ffi::{OsStr, OsString};
+use std::fs::File;
 use std::os::unix::ffi::OsStrExt;
+use std::os::unix::fs::FileExt;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, UNIX_EPOCH};
 
 /// The daemon's default attribute and entry timeout.
@@ -28,6 +34,8 @@ static ZEROS: [u8; 1 << 20] = [0; 1 << 20];
 
 struct Node {
     name: OsString,
+    /// The path below the tree's root (where its bytes are under CONTENT).
+    path: PathBuf,
     dir: bool,
     size: u64,
     parent: u64,
@@ -38,14 +46,28 @@ struct Node {
 struct Tree {
     nodes: Vec<Node>,
     by_name: HashMap<(u64, OsString), u64>,
+    /// Where the files' bytes are read from (else they read as zeros), and the files opened.
+    content: Option<PathBuf>,
+    open: Mutex<HashMap<u64, Arc<File>>>,
 }
 
 impl Tree {
     /// The tree of NUL-terminated records "KIND SIZE PATH" (names may hold any byte but NUL).
     fn parse(listing: &[u8]) -> Result<Tree, String> {
-        let root =
-            || Node { name: OsString::new(), dir: true, size: 0, parent: 1, children: vec![] };
-        let mut tree = Tree { nodes: vec![root(), root()], by_name: HashMap::new() };
+        let root = || Node {
+            name: OsString::new(),
+            path: PathBuf::new(),
+            dir: true,
+            size: 0,
+            parent: 1,
+            children: vec![],
+        };
+        let mut tree = Tree {
+            nodes: vec![root(), root()],
+            by_name: HashMap::new(),
+            content: None,
+            open: Mutex::default(),
+        };
         let mut by_path: HashMap<&[u8], u64> = HashMap::from([(&b""[..], 1)]);
         for record in listing.split(|b| *b == 0).filter(|r| !r.is_empty()) {
             let shown = || String::from_utf8_lossy(record).into_owned();
@@ -67,7 +89,9 @@ impl Tree {
             let ino = tree.nodes.len() as u64;
             let name = OsStr::from_bytes(name).to_os_string();
             tree.by_name.insert((parent, name.clone()), ino);
-            tree.nodes.push(Node { name, dir: kind == b"d", size, parent, children: vec![] });
+            let full = PathBuf::from(OsStr::from_bytes(path));
+            let node = Node { name, path: full, dir: kind == b"d", size, parent, children: vec![] };
+            tree.nodes.push(node);
             tree.nodes[parent as usize].children.push(ino);
             by_path.insert(path, ino);
         }
@@ -97,6 +121,24 @@ impl Tree {
 
     fn get(&self, ino: INodeNo) -> Option<&Node> {
         self.nodes.get(ino.0 as usize).filter(|_| ino.0 != 0)
+    }
+
+    /// `n` bytes of file `ino` at `offset` from its copy under CONTENT.
+    fn content(&self, dir: &std::path::Path, ino: u64, offset: u64, n: usize) -> Option<Vec<u8>> {
+        let file = {
+            let mut open = self.open.lock().ok()?;
+            match open.get(&ino) {
+                Some(f) => f.clone(),
+                None => {
+                    let f = Arc::new(File::open(dir.join(&self.nodes[ino as usize].path)).ok()?);
+                    open.insert(ino, f.clone());
+                    f
+                }
+            }
+        };
+        let mut buf = vec![0; n];
+        file.read_exact_at(&mut buf, offset).ok()?;
+        Some(buf)
     }
 }
 
@@ -147,6 +189,12 @@ impl Filesystem for Tree {
     ) {
         let Some(file) = self.get(ino) else { return reply.error(Errno::ENOENT) };
         let n = file.size.saturating_sub(offset).min(size as u64) as usize;
+        if let Some(dir) = &self.content {
+            return match self.content(dir, ino.0, offset, n) {
+                Some(bytes) => reply.data(&bytes),
+                None => reply.error(Errno::EIO),
+            };
+        }
         match ZEROS.get(..n) {
             Some(zeros) => reply.data(zeros),
             None => reply.data(&vec![0; n]),
@@ -182,11 +230,16 @@ impl Filesystem for Tree {
 
 fn main() -> Result<(), String> {
     let args: Vec<String> = std::env::args().collect();
-    let [_, tree, mountpoint, threads] = &args[..] else {
-        return Err("usage: fuse_floor TREE MOUNTPOINT THREADS".into());
+    let (tree, mountpoint, threads, content) = match &args[..] {
+        [_, tree, mountpoint, threads] => (tree, mountpoint, threads, None),
+        [_, tree, mountpoint, threads, content] => {
+            (tree, mountpoint, threads, Some(PathBuf::from(content)))
+        }
+        _ => return Err("usage: fuse_floor TREE MOUNTPOINT THREADS [CONTENT]".into()),
     };
     let listing = std::fs::read(tree).map_err(|e| format!("{tree}: {e}"))?;
-    let tree = Tree::parse(&listing)?;
+    let mut tree = Tree::parse(&listing)?;
+    tree.content = content;
     let mut config = Config::default();
     config.mount_options = vec![MountOption::RO, MountOption::FSName("fuse_floor".into())];
     config.n_threads = Some(threads.parse().map_err(|_| format!("bad thread count {threads}"))?);

@@ -11,12 +11,18 @@ Two stores of the same deflate + shuffle file (P1's `big.nc`, source chunks (1, 
 
 Target: daemon CPU >= 0.9 of the machine's cores (1.8 of 2) while the load runs.
 
+The dask client decodes nothing but still takes most of a core (its graph, 8 threads copying
+and concatenating) on a machine of two, so beside it the same first read of the stacked store
+by 8 `cat` readers (a chunk file each at a time, into /dev/null: the client's cost is the
+kernel's copy) shows what the daemon's decoding takes when the client leaves the cores to it.
+
 Imported by scripts/bench.py, which passes its helpers (`b`): Mount, record, rounds, medians,
 warm, cpu_seconds, QUICK.
 """
 import os
 import resource
 import statistics
+import subprocess
 import threading
 import time
 
@@ -113,23 +119,47 @@ def first_load(b, big_dir, extra, chunks):
                 s.wanting(cores), s.span())
 
 
+def cat_first_read(b, big_dir):
+    """The first read of the stacked store's chunk files by 8 `cat` processes through a fresh
+    mount: (wall s, daemon CPU s, client CPU s (the cats'), daemon cores busy while decoding,
+    share of that span with a runnable daemon thread per core, the span in s)."""
+    cores = len(os.sched_getaffinity(0))
+    b.warm(big_dir / "big.nc")
+    with b.Mount(big_dir, "--chunks", "decoded") as m:
+        files = sorted(str(p) for p in (m.mnt / "big.zarr" / "v").iterdir()
+                       if not p.name.startswith("."))
+        d0, t0 = b.cpu_seconds(m.pid), time.perf_counter()
+        c0 = resource.getrusage(resource.RUSAGE_CHILDREN)
+        with Sampler(b, m.pid) as s:
+            subprocess.run(["xargs", "-0", "-n", "1", "-P", "8", "cat"], check=True,
+                           input="\0".join(files).encode(), stdout=subprocess.DEVNULL)
+        wall = time.perf_counter() - t0
+        c1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+        client = (c1.ru_utime + c1.ru_stime) - (c0.ru_utime + c0.ru_stime)
+        return (wall, b.cpu_seconds(m.pid) - d0, client, s.busy_cores(), s.wanting(cores),
+                s.span())
+
+
 def p12_parallel_decode(b, big_dir):
     cores = len(os.sched_getaffinity(0))
     want = 0.9 * cores
     n = 3 if b.QUICK else 5
     stores = (("source chunks", ("--decoded-chunk-size", "0"), {"t": 16}),
               ("stacked chunks", (), {}))
-    per_round = b.rounds(n, *[lambda e=e, c=c: first_load(b, big_dir, e, c) for _, e, c in stores])
-    for k, (label, _, _) in enumerate(stores):
+    loads = [lambda e=e, c=c: first_load(b, big_dir, e, c) for _, e, c in stores]
+    per_round = b.rounds(n, *loads, lambda: cat_first_read(b, big_dir))
+    readers = [f"8 dask threads, first read, {label}" for label, _, _ in stores]
+    readers.append("8 cat readers, first read, stacked chunks")
+    for k, label in enumerate(readers):
         runs = [r[k] for r in per_round]
         med = lambda f: statistics.median(f(*r) for r in runs)
         wall, daemon = med(lambda w, d, c, x, y, z: w), med(lambda w, d, c, x, y, z: d)
         client, busy = med(lambda w, d, c, x, y, z: c / w), med(lambda w, d, c, x, y, z: x)
         load_busy, wanting = med(lambda w, d, c, x, y, z: d / w), med(lambda w, d, c, x, y, z: y)
         span = med(lambda w, d, c, x, y, z: z)
-        print(f"P12: {label}: load {wall:.3f} s (daemon CPU {daemon:.3f} s, {load_busy:.2f} "
+        print(f"P12: {label}: {wall:.3f} s (daemon CPU {daemon:.3f} s, {load_busy:.2f} "
               f"cores over the load; client {client:.2f} cores); decoding {span:.3f} s of it: "
               f"{busy:.2f} cores, {cores}+ daemon threads runnable {100 * wanting:.0f}% of it",
               flush=True)
-        b.record("P12", f"8 dask threads, first read, {label}: cores decoding", busy, cores,
+        b.record("P12", f"{label}: cores decoding", busy, cores,
                  "core", f">= {want:.1f} cores", busy / cores, busy >= want)

@@ -1,7 +1,8 @@
 """FUSE requests the kernel sends to one mount while a command runs, by opcode: the
 `fuse_request_send` trace event in a tracefs instance of our own (other tracing on the
 machine is not touched), filtered by the mount's connection (its `st_dev`). Needs root and
-tracefs at /sys/kernel/tracing; `count` returns None where either is missing.
+tracefs at /sys/kernel/tracing (mounted there when it is not: a fresh boot may not have it);
+`count` returns None where either is missing.
 
     .venv/bin/python scripts/fuse_requests.py MOUNTPOINT COMMAND [ARG...]
 """
@@ -15,8 +16,16 @@ from pathlib import Path
 TRACING = Path("/sys/kernel/tracing")
 
 
+def mount_tracefs():
+    """Mount tracefs at its place if nothing is there yet (root only; quietly not otherwise)."""
+    if TRACING.is_dir() and not (TRACING / "events").is_dir() and os.geteuid() == 0:
+        subprocess.run(["mount", "-t", "tracefs", "tracefs", str(TRACING)],
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
+
+
 def count(mountpoint, cmd):
     """Run `cmd`; the requests the mount at `mountpoint` got meanwhile, as {opcode name: n}."""
+    mount_tracefs()
     if not (TRACING / "events" / "fuse").is_dir():
         return None
     inst = TRACING / "instances" / f"cloudify-count-{os.getpid()}"

@@ -234,9 +234,11 @@ def test_a_file_open_for_fuse_reads_is_opened_so_again(archive, tmp_path):
                     "--log-file", str(log), "--index-dir", "none") as (p, mnt), \
             mounted(archive, "--zarr-format", "3") as plain:
         path, want = shard(mnt), shard(plain).read_bytes()
-        held = [open(path, "rb") for _ in range(3)]  # FUSE reads: the first open and the busy
+        held = [open(path, "rb") for _ in range(3)]  # FUSE reads: nothing read in full yet
         held.pop(1).close()
         with open(path, "rb") as f:  # two still open for FUSE reads
+            assert f.read() == want  # now read in full: admitted, but for the open handles
+        with open(path, "rb") as f:  # so served by FUSE reads again, not copied
             assert f.read() == want
         assert summary_now(p, log)["copies_made"] == 0
         for f in held:

@@ -8,10 +8,11 @@
 //! been read leaves at once ([`ChunkCache::releasing_served`]): the kernel keeps it.
 
 use super::inflight::{InFlight, Permit};
+use super::sent::SentPages;
 use moka::sync::Cache;
 use std::collections::HashSet;
-use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
-use std::sync::{Arc, Mutex};
+use std::ops::Range;
+use std::sync::{Arc, Mutex, OnceLock};
 
 /// A generated chunk (no copy when it enters the cache).
 pub type Chunk = Arc<ChunkBuf>;
@@ -22,14 +23,14 @@ pub type Chunk = Arc<ChunkBuf>;
 pub struct ChunkBuf {
     bytes: Vec<u8>,
     home: Arc<InFlight>,
-    /// Bytes of it sent to readers so far ([`ChunkCache::served`]).
-    served: AtomicU64,
+    /// Its pages sent to readers so far ([`ChunkCache::served`]; made at the first).
+    sent: OnceLock<SentPages>,
 }
 
 impl ChunkBuf {
     fn new(bytes: Vec<u8>, home: Arc<InFlight>) -> ChunkBuf {
         home.made(bytes.capacity() as u64);
-        ChunkBuf { bytes, home, served: AtomicU64::new(0) }
+        ChunkBuf { bytes, home, sent: OnceLock::new() }
     }
 }
 
@@ -93,15 +94,13 @@ impl ChunkCache {
         self
     }
 
-    /// `n` more bytes of whole chunk `key` (`chunk`, got from this cache) sent to a reader;
-    /// with [`ChunkCache::releasing_served`], the read that completes it lets it go.
-    pub fn served(&self, key: ChunkKey, chunk: &Chunk, n: usize) {
-        if !self.release_served || n == 0 {
+    /// The bytes `range` of whole chunk `key` (`chunk`, got from this cache) sent to a reader;
+    /// with [`ChunkCache::releasing_served`], the read that completes its pages lets it go.
+    pub fn served(&self, key: ChunkKey, chunk: &Chunk, range: Range<usize>) {
+        if !self.release_served {
             return;
         }
-        let (len, n) = (chunk.len() as u64, n as u64);
-        let before = chunk.served.fetch_add(n, Relaxed);
-        if before < len && before + n >= len {
+        if chunk.sent.get_or_init(|| SentPages::new(chunk.len())).mark(range) {
             // only this very chunk: one made again under the key since stays
             let entry = (key, WHOLE);
             if self.inner.get(&entry).is_some_and(|c| Arc::ptr_eq(&c, chunk)) {
@@ -242,9 +241,10 @@ mod tests {
         let keeping = ChunkCache::new(64 << 20).releasing_served();
         let chunk = make(&keeping, (1, 0, 0), n);
         let ptr = chunk.as_ptr();
-        keeping.served((1, 0, 0), &chunk, n / 2);
-        assert!(keeping.cached((1, 0, 0)).is_some(), "half read: kept");
-        keeping.served((1, 0, 0), &chunk, n / 2);
+        keeping.served((1, 0, 0), &chunk, 0..n / 2);
+        keeping.served((1, 0, 0), &chunk, 0..n / 2);
+        assert!(keeping.cached((1, 0, 0)).is_some(), "half read, twice: kept");
+        keeping.served((1, 0, 0), &chunk, n / 2..n);
         assert!(keeping.cached((1, 0, 0)).is_none(), "read to its end: gone");
         drop(chunk);
         // its memory serves the next chunk of its size
@@ -255,13 +255,13 @@ mod tests {
         let old = make(&keeping, (1, 0, 2), 64);
         keeping.inner.invalidate(&((1, 0, 2), WHOLE));
         let new = make(&keeping, (1, 0, 2), 64);
-        keeping.served((1, 0, 2), &old, 64);
+        keeping.served((1, 0, 2), &old, 0..64);
         assert!(keeping.cached((1, 0, 2)).is_some_and(|c| Arc::ptr_eq(&c, &new)));
 
         // a cache whose readers keep nothing (HTTP) keeps what was read whole
         let plain = ChunkCache::new(64 << 20);
         let chunk = make(&plain, (1, 0, 0), 64);
-        plain.served((1, 0, 0), &chunk, 64);
+        plain.served((1, 0, 0), &chunk, 0..64);
         assert!(plain.cached((1, 0, 0)).is_some());
     }
 }

@@ -11,6 +11,7 @@ mod file_ref;
 pub mod inflight;
 mod merged;
 mod recycle;
+mod sent;
 mod unpacked;
 
 use crate::codec::{self, CodecError};
@@ -279,7 +280,7 @@ pub fn read_chunk_into(
 /// sent ([`ChunkCache::served`]).
 fn sent(src: &ChunkSource<'_>, chunk: Chunk, offset: u64, want: usize) -> Bytes {
     let range = within(chunk.len(), offset, want);
-    src.cache.served(src.key, &chunk, range.len());
+    src.cache.served(src.key, &chunk, range.clone());
     Bytes::Window(chunk, range)
 }
 

@@ -85,6 +85,7 @@ fn a_member_changed_names_the_inodes_of_its_collection() {
     let inv = vfs.source_changed(Path::new("tas_1851.nc"), false);
     assert!(inv.inodes.contains(&store), "collection inode {store} not invalidated: {inv:?}");
     assert!(!inv.inodes.contains(&own), "the other member's store is not stale");
+    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[test]

@@ -244,5 +244,6 @@ mod tests {
             "[[collection]]\nname = \"a.zarr\"\nmembers = [\"*.nc\"]\nunion = true\nbogus = 1\n"
         )
         .is_err());
+        let _ = std::fs::remove_dir_all(&dir);
     }
 }

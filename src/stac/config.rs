@@ -188,14 +188,15 @@ mod tests {
     use super::*;
 
     fn load(text: &str) -> Result<StacConfig, String> {
-        let dir = std::env::temp_dir().join(format!("stac-config-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
-        let path = dir.join(format!(
-            "{:x}.json",
+        let path = std::env::temp_dir().join(format!(
+            "stac-config-{}-{:x}.json",
+            std::process::id(),
             text.len() * 31 + text.bytes().map(usize::from).sum::<usize>()
         ));
         std::fs::write(&path, text).map_err(|e| e.to_string())?;
-        StacConfig::load(&path).map_err(|e| e.to_string())
+        let loaded = StacConfig::load(&path).map_err(|e| e.to_string());
+        let _ = std::fs::remove_file(&path);
+        loaded
     }
 
     #[test]

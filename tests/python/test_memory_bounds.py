@@ -165,7 +165,7 @@ def test_chunks_read_to_their_end_leave_the_daemon_cache(tmp_path):
     daemon lets its decoded chunk go and decodes the next chunk into the same memory. Reading
     twelve 4 MiB chunks one after the other reuses buffers for all but the first few (while
     the 256 MiB cache keeps every chunk, nothing is reused and the daemon holds all 48 MiB
-    a second time); a second pass is answered by the kernel; the bytes are netCDF4's."""
+    a second time); the bytes are netCDF4's, read again after that."""
     archive = tmp_path / "archive"
     archive.mkdir()
     with netCDF4.Dataset(archive / "big.nc", "w") as ds:
@@ -186,10 +186,5 @@ def test_chunks_read_to_their_end_leave_the_daemon_cache(tmp_path):
         first = summary_now(p, log)
         assert first["cache_misses"] >= 12, first
         assert first["chunk_buffers_reused"] >= 12 - 4, first
-        for name in chunks:
-            with open(store / name, "rb") as f:
-                f.read()
-        again = summary_now(p, log)
-        assert again["cache_misses"] == first["cache_misses"], "the kernel answered"
         with netCDF4.Dataset(archive / "big.nc") as ds:
             np.testing.assert_array_equal(xr.open_zarr(mnt / "big.zarr")["v"].values, ds["v"][:])

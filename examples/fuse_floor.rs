@@ -12,6 +12,7 @@
 //! `find DIR -mindepth 1 -printf '%y %s %P\0'` (find lists a directory before its
 //! contents). Prints `ready` once mounted; serves until unmounted (`fusermount3 -u`).
 
+use cloudify_mount::zarr::chunk::Recycled;
 use fuser::{
     Config, Errno, FileAttr, FileHandle, FileType, Filesystem, Generation, INodeNo, InitFlags,
     KernelConfig, LockOwner, MountOption, OpenFlags, ReplyAttr, ReplyData, ReplyDirectoryPlus,
@@ -123,8 +124,9 @@ impl Tree {
         self.nodes.get(ino.0 as usize).filter(|_| ino.0 != 0)
     }
 
-    /// `n` bytes of file `ino` at `offset` from its copy under CONTENT.
-    fn content(&self, dir: &std::path::Path, ino: u64, offset: u64, n: usize) -> Option<Vec<u8>> {
+    /// `n` bytes of file `ino` at `offset` from its copy under CONTENT, in a buffer recycled
+    /// per thread as the daemon's are (no allocation per read).
+    fn content(&self, dir: &std::path::Path, ino: u64, offset: u64, n: usize) -> Option<Recycled> {
         let file = {
             let mut open = self.open.lock().ok()?;
             match open.get(&ino) {
@@ -136,8 +138,8 @@ impl Tree {
                 }
             }
         };
-        let mut buf = vec![0; n];
-        file.read_exact_at(&mut buf, offset).ok()?;
+        let mut buf = Recycled::with_len(n);
+        file.read_exact_at(buf.as_mut_slice(), offset).ok()?;
         Some(buf)
     }
 }

@@ -132,10 +132,8 @@ impl Vfs {
             confinement: Confinement::new(root.clone(), options.follow_symlinks),
             root,
             datasets,
-            cache: match options.readers_keep_served {
-                true => ChunkCache::new(options.cache_bytes).releasing_served(),
-                false => ChunkCache::new(options.cache_bytes),
-            },
+            cache: ChunkCache::new(options.cache_bytes)
+                .releasing_served(options.readers_keep_served),
             stac: options.stac,
             item_sizes: ItemSizes::default(),
             ncml_plans: ncml::plans(),

@@ -321,8 +321,8 @@ impl<B> Copies<B> {
             return;
         }
         let mut st = self.lock();
-        let Some(key) = st.handles.get(&fh).cloned() else { return };
-        if let Some(e) = st.files.get_mut(&key) {
+        let st = &mut *st;
+        if let Some(e) = st.handles.get(&fh).and_then(|key| st.files.get_mut(key)) {
             e.read = e.read.saturating_add(n as u64);
         }
     }

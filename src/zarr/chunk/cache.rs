@@ -89,8 +89,8 @@ impl ChunkCache {
     /// sent ([`ChunkCache::served`]), its memory kept for the next chunk made, so a one-pass
     /// read neither holds the cache's bytes a second time beside the kernel's copy nor takes
     /// fresh memory for every chunk. What is read in part stays in the LRU as before.
-    pub fn releasing_served(mut self) -> Self {
-        self.release_served = true;
+    pub fn releasing_served(mut self, release: bool) -> Self {
+        self.release_served = release;
         self
     }
 
@@ -238,7 +238,7 @@ mod tests {
     #[test]
     fn a_chunk_read_to_its_end_leaves_a_cache_whose_readers_keep_it() {
         let n = 4 << 20; // big enough to be kept as a spare
-        let keeping = ChunkCache::new(64 << 20).releasing_served();
+        let keeping = ChunkCache::new(64 << 20).releasing_served(true);
         let chunk = make(&keeping, (1, 0, 0), n);
         let ptr = chunk.as_ptr();
         keeping.served((1, 0, 0), &chunk, 0..n / 2);

@@ -106,9 +106,23 @@ impl InFlight {
         if buf.capacity() < SPARE_MIN {
             return;
         }
-        let rejected = state.keep(buf, self.budget, self.total);
+        let rejected = self.keep(&mut state, buf);
         drop(state);
         drop(rejected); // freed after the lock
+    }
+
+    /// Keep `buf` as a spare if the spares stay within the budget and everything within the
+    /// cache's bytes; else hand it back.
+    fn keep(&self, state: &mut State, buf: Vec<u8>) -> Option<Vec<u8>> {
+        let cap = buf.capacity() as u64;
+        if state.spare_bytes.saturating_add(cap) > self.budget
+            || state.held().saturating_add(cap) > self.total
+        {
+            return Some(buf);
+        }
+        state.spare_bytes += cap;
+        state.spares.push(buf);
+        None
     }
 }
 
@@ -116,19 +130,6 @@ impl State {
     /// Bytes of chunks alive, being made and spare.
     fn held(&self) -> u64 {
         self.alive.saturating_add(self.used).saturating_add(self.spare_bytes)
-    }
-
-    /// Keep `buf` as a spare if the spares stay within `budget` and everything within
-    /// `total`; else hand it back.
-    fn keep(&mut self, buf: Vec<u8>, budget: u64, total: u64) -> Option<Vec<u8>> {
-        let cap = buf.capacity() as u64;
-        if self.spare_bytes.saturating_add(cap) > budget || self.held().saturating_add(cap) > total
-        {
-            return Some(buf);
-        }
-        self.spare_bytes += cap;
-        self.spares.push(buf);
-        None
     }
 }
 
@@ -153,8 +154,7 @@ impl Drop for Permit<'_> {
         let mut state = self.owner.state();
         state.used -= self.bytes;
         // a spare the maker did not ask for goes back (if room is left for it)
-        let (budget, total) = (self.owner.budget, self.owner.total);
-        let rejected = self.spare.take().and_then(|v| state.keep(v, budget, total));
+        let rejected = self.spare.take().and_then(|v| self.owner.keep(&mut state, v));
         drop(state);
         drop(rejected);
         self.owner.freed.notify_all();

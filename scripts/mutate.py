@@ -180,12 +180,14 @@ def main():
     for k, v in sorted(outcomes.items()):
         print(f"  {v:7d}  {k}")
     print(f"worker processes lost (crashed or timed out) and replaced: {lost}")
-    print(f"log: {log}")
     if failures:
+        print(f"log: {log}")
         print("FAILED:", *failures, sep="\n  ")
         return 1
-    if not args.keep:
-        shutil.rmtree(archive, ignore_errors=True)
+    if args.keep:
+        print(f"log: {log}")
+    else:
+        shutil.rmtree(work, ignore_errors=True)
     print("R2 passed: the daemon never died, healthy datasets stayed identical")
     return 0
 

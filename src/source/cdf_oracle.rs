@@ -269,6 +269,17 @@ pub enum Verdict {
 /// The child's exit status for a disagreement (any other non-zero status is netcdf-c dying).
 const DISAGREE: c_int = 3;
 
+/// The scratch files `netcdf_c_view` made in child `pid` and left when netcdf-c crashed it.
+fn remove_scratch_files(pid: c_int) {
+    let prefix = format!("cdf_oracle_{pid}_");
+    let dir = std::env::temp_dir();
+    for entry in std::fs::read_dir(&dir).into_iter().flatten().flatten() {
+        if entry.file_name().to_string_lossy().starts_with(&prefix) {
+            let _ = std::fs::remove_file(entry.path());
+        }
+    }
+}
+
 /// [`agree`] with netcdf-c in a forked child, so that its crash is a verdict, not ours.
 /// The caller must not hold netcdf-c's lock in another thread while forking.
 pub fn agree_in_child(bytes: &[u8]) -> Verdict {
@@ -301,6 +312,7 @@ pub fn agree_in_child(bytes: &[u8]) -> Verdict {
     let mut status = 0;
     // SAFETY: pid is our child.
     unsafe { libc::waitpid(pid, &mut status, 0) };
+    remove_scratch_files(pid);
     match (libc::WIFSIGNALED(status), libc::WEXITSTATUS(status)) {
         (true, _) => Verdict::NetcdfCCrashed(libc::WTERMSIG(status)),
         (false, 0) => Verdict::Agree,

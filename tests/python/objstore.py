@@ -77,7 +77,11 @@ class ObjectStore:
         ports = dict(zip(PORT_OPTIONS, free_ports(len(PORT_OPTIONS))))
         self.endpoint = f"http://127.0.0.1:{ports['s3.port']}"
         self.log = self.dir / "weed.log"
-        args = [str(WEED), "mini", f"-dir={self.dir / 'data'}", "-ip=127.0.0.1",
+        # its logs and local sockets in its own directory (weed's defaults are files in /tmp
+        # that outlive it)
+        args = [str(WEED), f"-logdir={self.dir}", "mini", f"-dir={self.dir / 'data'}",
+                f"-s3.localSocket={self.dir / 's3.sock'}",
+                f"-filer.localSocket={self.dir / 'filer.sock'}", "-ip=127.0.0.1",
                 "-ip.bind=127.0.0.1", "-admin.ui=false", "-webdav=false",
                 "-s3.port.iceberg=0", "-s3.port.lance=0", "-master.telemetry=false",
                 # volumes of 64 MiB, a fixed number: mini would otherwise make "free space

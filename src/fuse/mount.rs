@@ -3,7 +3,7 @@
 //! SIGINT/SIGTERM, and the log summary ([`stats`]) at start, on SIGUSR1 and at the end.
 
 use super::config::MountConfig;
-use super::passthrough::open::FuseCopies;
+use super::passthrough::open::{start_fillers, FuseCopies};
 use super::{FuseAdapter, InodeVfs};
 use crate::telemetry::notify;
 use crate::telemetry::stats;
@@ -210,6 +210,13 @@ pub fn run(cfg: &MountConfig, mut ready: Option<std::fs::File>) -> Result<(), Mo
         }
     };
     let copies = cfg.passthrough.clone().map(|o| Arc::new(FuseCopies::new(o)));
+    let copies = copies.filter(|c| match start_fillers(c, vfs.vfs()) {
+        Ok(()) => true,
+        Err(e) => {
+            tracing::warn!("passthrough cache off: no thread to fill copies ({e})");
+            false
+        }
+    });
     let mut adapter = FuseAdapter::new(vfs.clone(), cfg.ttl);
     if let Some(c) = &copies {
         adapter = adapter.with_copies(c.clone());
@@ -283,8 +290,9 @@ pub fn run(cfg: &MountConfig, mut ready: Option<std::fs::File>) -> Result<(), Mo
 /// What `vfs` and `copies` hold now, for the summary.
 fn held(vfs: &InodeVfs, copies: Option<&FuseCopies>) -> stats::Held {
     let (datasets, index_bytes) = vfs.vfs().datasets_kept();
-    let (copies, copy_bytes) = copies.map_or((0, 0), FuseCopies::held);
-    stats::Held { nodes: vfs.nodes(), datasets, index_bytes, copies, copy_bytes }
+    let (copies_filling, (copies, copy_bytes)) =
+        copies.map_or((0, (0, 0)), |c| (c.filling(), c.held()));
+    stats::Held { nodes: vfs.nodes(), datasets, index_bytes, copies, copy_bytes, copies_filling }
 }
 
 fn describe_mount_error(e: &std::io::Error) -> String {

@@ -200,6 +200,8 @@ pub struct Held {
     pub copies: u64,
     /// The bytes of copies on disk: those held, and those dropped but still open.
     pub copy_bytes: u64,
+    /// Copies admitted and not yet filled.
+    pub copies_filling: u64,
 }
 
 /// Log one summary line: `when` says why ("start", "SIGUSR1", "unmount"), `uptime` how long
@@ -227,6 +229,7 @@ pub fn log_summary(when: &str, uptime: Duration, held: Held) {
         missing_lookups = s.missing_lookups,
         copies = held.copies,
         copy_bytes_held = held.copy_bytes,
+        copies_filling = held.copies_filling,
         copy_bytes_peak = s.copy_bytes_peak,
         copies_made = s.copies_made,
         copy_bytes_written = s.copy_bytes,

@@ -1,8 +1,9 @@
 //! One local copy of a file: an unnamed `O_TMPFILE` file in the cache's directory (nothing named,
-//! nothing left behind after a crash), registered with the kernel (first: a refusal costs no copy),
-//! filled through the tree's read path in pieces of [`PIECE`] bytes and checked to be the version
-//! it was made for. What it needs of the file comes through [`CopySource`] (the fuser side in
-//! `open.rs`, fakes in the tests).
+//! nothing left behind after a crash), registered with the kernel by the open that admits it
+//! (first: a refusal costs no copy), then filled off that open's path through the tree's read
+//! path in pieces of [`PIECE`] bytes and checked to be the version it was made for. What the fill
+//! needs of the file comes through [`CopySource`] (the fuser side in `open.rs`, fakes in the
+//! tests).
 
 use super::Version;
 use crate::vfs::{Bytes, VfsError};
@@ -14,16 +15,12 @@ use std::path::{Path, PathBuf};
 /// into one buffer per read).
 pub const PIECE: u32 = 8 << 20;
 
-/// What the cache needs of a file being opened.
+/// What filling a copy needs of its file.
 pub trait CopySource {
-    /// The kernel's handle of a registered copy.
-    type Backing;
     /// Up to `size` bytes at `offset`, as a FUSE read gets them.
     fn read(&self, offset: u64, size: u32) -> Result<Bytes, VfsError>;
     /// The file's version now.
     fn version(&self) -> Result<Option<Version>, VfsError>;
-    /// Register `copy` with the kernel for passthrough.
-    fn register(&self, copy: &File) -> std::io::Result<Self::Backing>;
 }
 
 /// Why a file got no copy (it is then served by FUSE reads).
@@ -87,15 +84,8 @@ pub fn unnamed_file(dir: &Path) -> Result<File, PassthroughError> {
         .map_err(|source| PassthroughError::Create { dir: dir.to_path_buf(), source })
 }
 
-/// The copy of `src` at `version` in `dir`, registered.
-pub fn make_copy<S: CopySource>(
-    dir: &Path,
-    version: Version,
-    src: &S,
-) -> Result<(File, S::Backing), PassthroughError> {
-    let file = unnamed_file(dir)?;
-    // registered first: a kernel that refuses it (or this directory) costs no copy
-    let backing = src.register(&file).map_err(PassthroughError::Register)?;
+/// Write the bytes of `src` at `version` into `copy`.
+pub fn fill<S: CopySource>(copy: &File, version: Version, src: &S) -> Result<(), PassthroughError> {
     let mut offset = 0;
     while offset < version.size {
         let want = PIECE.min(u32::try_from(version.size - offset).unwrap_or(PIECE));
@@ -104,12 +94,12 @@ pub fn make_copy<S: CopySource>(
         if bytes.is_empty() {
             return Err(PassthroughError::Short { offset, size: version.size });
         }
-        file.write_all_at(&bytes, offset).map_err(PassthroughError::Write)?;
+        copy.write_all_at(&bytes, offset).map_err(PassthroughError::Write)?;
         offset += bytes.len() as u64;
     }
     // a file that grew would be cut here; one that changed at all is not this version
     if offset != version.size || src.version().ok().flatten() != Some(version) {
         return Err(PassthroughError::Changed);
     }
-    Ok((file, backing))
+    Ok(())
 }

@@ -10,9 +10,10 @@
 //!   per node and version ([`Version`]: the source's inode, size and mtime, and the file's size);
 //!   files of at least [`MIN_SIZE`] bytes are copied (measured: below it passthrough's per-open
 //!   cost outweighs what it saves) once they have been read in full: the opens until then are
-//!   served by FUSE reads as without the cache; the first open after that writes the file's bytes
-//!   once into an unnamed `O_TMPFILE` file (through the tree's read path, in large pieces),
-//!   registers it with the kernel and answers passthrough, as do later opens. A one-pass `rsync`
+//!   served by FUSE reads as without the cache; the first open after that makes an unnamed
+//!   `O_TMPFILE` file, registers it with the kernel and is itself served by FUSE reads, while a
+//!   thread of its own writes the file's bytes once into the copy (through the tree's read path,
+//!   in large pieces); the opens after the copy is filled answer passthrough. A one-pass `rsync`
 //!   of the mount copies nothing, nor does a reader that opens a file several times for a few of
 //!   its bytes (zarr opens a shard for its index, then for each chunk it wants): a shard is
 //!   copied only once all of it has been read.
@@ -29,13 +30,13 @@
 //!   FUSE-read open while it is open in passthrough, both EIO; and `FOPEN_KEEP_CACHE` with
 //!   passthrough is refused too). The kernel drops the inode's mode before it sends the RELEASE of
 //!   its last handle, so once the daemon has seen every RELEASE the other mode is allowed. So an
-//!   open answers the mode and the copy the handles still open use: a passthrough open waits while
-//!   its file is being copied, an open of a file open for FUSE reads is served by FUSE reads
-//!   (counted as a fallback; the open that would copy first waits up to [`RELEASE_WAIT`], once per
-//!   version, for the RELEASE the kernel sent before it: `cat f; cat f` may otherwise find the
-//!   first `cat`'s RELEASE still in another thread), and while a file is open on a copy of an older
-//!   version, new opens get that copy too (as readers of a replaced file that keep it open),
-//!   logged. No other open ever waits for a copy.
+//!   open answers the mode and the copy the handles still open use: an open of a file open for
+//!   FUSE reads is served by FUSE reads (counted as a fallback when a copy is ready; the open that
+//!   would use it first waits up to [`RELEASE_WAIT`], once per version, for the RELEASE the kernel
+//!   sent before it: `cat f; cat f` may otherwise find the first `cat`'s RELEASE still in another
+//!   thread), and while a file is open on a copy of an older version, new opens get that copy too
+//!   (as readers of a replaced file that keep it open), logged. No open waits for a copy: one
+//!   being filled is not used yet.
 //! - **Dropping a copy never breaks a file open on it.** `FUSE_DEV_IOC_BACKING_CLOSE` only removes
 //!   the id from the connection's table and drops that reference: each open file holds its own
 //!   reference to the backing file (and the inode one more while it is open in passthrough), so
@@ -55,10 +56,11 @@ mod state;
 #[cfg(test)]
 mod tests;
 
-use copy::make_copy;
+use copy::fill;
 pub use copy::{unnamed_file, CopySource, PassthroughError};
 use state::{Handles, State};
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
@@ -73,9 +75,11 @@ pub const MIN_SIZE: u64 = 1 << 20;
 /// Files remembered (opened once, or holding a copy); past it the least recently opened
 /// that no handle uses are forgotten. ~100 bytes each.
 const MAX_FILES: usize = 65_536;
-/// Copies being written at once (each holds a piece of [`copy::PIECE`] bytes); an open that
-/// would start one more is served by FUSE reads and copies at a later open.
-const MAX_COPYING: usize = 2;
+/// Copies admitted and not yet filled (each an unnamed file and a kernel registration); an
+/// open that would admit one more is served by FUSE reads and copies at a later open.
+const MAX_PENDING: usize = 16;
+/// Threads filling copies (each holds a piece of [`copy::PIECE`] bytes).
+pub const FILLERS: usize = 2;
 
 /// How long the open that would copy a file waits for the RELEASE of its last FUSE-read
 /// handle (see [`Copies::open`]).
@@ -133,6 +137,20 @@ pub enum Opened<B> {
     Passthrough(u64, Arc<Copy<B>>),
 }
 
+/// A copy admitted by an open, registered and still empty: [`Copies::fill`] fills it.
+pub struct Job<B> {
+    key: Arc<NodeKey>,
+    file: File,
+    copy: Copy<B>,
+}
+
+impl<B> Job<B> {
+    /// The file to copy.
+    pub fn key(&self) -> &Arc<NodeKey> {
+        &self.key
+    }
+}
+
 /// The handle of opens the cache does not follow (files outside stores: STAC files,
 /// thumbnails, derived stores).
 pub const UNTRACKED: u64 = 0;
@@ -141,9 +159,11 @@ pub const UNTRACKED: u64 = 0;
 pub struct Copies<B> {
     options: CacheOptions,
     state: Mutex<State<B>>,
-    /// Signalled when a copy is done or a file's last handle is released (opens wait for
-    /// either).
+    /// Signalled when a file's last handle is released (the open that would use a copy
+    /// waits for it, briefly).
     changed: Condvar,
+    /// Signalled when a copy is queued.
+    work: Condvar,
     /// Bytes of the copies alive and being written.
     held: Arc<AtomicU64>,
     /// The kernel refused a registration for good (no CAP_SYS_ADMIN, no passthrough).
@@ -160,11 +180,13 @@ impl<B> Copies<B> {
             handles: HashMap::new(),
             next_fh: UNTRACKED + 1,
             copying: 0,
+            queue: VecDeque::new(),
         };
         Copies {
             options,
             state: Mutex::new(state),
             changed: Condvar::new(),
+            work: Condvar::new(),
             held: Arc::new(AtomicU64::new(0)),
             off: AtomicBool::new(false),
         }
@@ -182,35 +204,34 @@ impl<B> Copies<B> {
         (copies, self.held.load(Relaxed))
     }
 
-    /// An open of file `key` at `version`, whose bytes and registration `src` provides: how
-    /// to answer it. The handle returned is given back by [`Copies::release`].
-    pub fn open<S: CopySource<Backing = B>>(
+    /// Copies admitted and not yet filled.
+    pub fn filling(&self) -> u64 {
+        self.lock().copying as u64
+    }
+
+    /// An open of file `key` at `version`: how to answer it. A copy it admits is registered
+    /// (by `register`) and queued for a filler ([`Copies::wait_job`], [`Copies::fill`]). The
+    /// handle returned is given back by [`Copies::release`]. No open waits for a copy: until
+    /// one is filled its file is served by FUSE reads.
+    pub fn open(
         &self,
         key: &Arc<NodeKey>,
         version: Version,
-        src: &S,
+        register: impl FnOnce(&File) -> std::io::Result<B>,
     ) -> Opened<B> {
         // small files are never copied, but their handles are followed too: a file open for
         // FUSE reads at a small version must not be answered passthrough at a large one
         let mut st = self.lock();
-        let mut waited = false;
-        loop {
-            while st.files.get(key).is_some_and(|e| e.copying) {
-                st = self.changed.wait(st).unwrap_or_else(|e| e.into_inner());
-            }
-            // the open that would copy finds the file open for FUSE reads: most often the
-            // RELEASE of the reader that just closed it is being handled by another thread
-            // (the kernel sent it first); wait for it, briefly and once per version
-            let is_cached = |st: &State<B>| {
-                st.files.get(key).is_some_and(|e| matches!(e.handles, Handles::Cached(_)))
-            };
-            let admitting = st.files.get(key).is_some_and(|e| {
-                e.version == version && e.read_in_full() && e.copy.is_none() && !e.failed && !e.busy
-            });
-            if waited || !admitting || !is_cached(&st) || version.size < self.options.min_size {
-                break;
-            }
-            waited = true;
+        // the open that would use a copy finds the file open for FUSE reads: most often the
+        // RELEASE of the reader that just closed it is being handled by another thread (the
+        // kernel sent it first); wait for it, briefly and once per version
+        let is_cached = |st: &State<B>| {
+            st.files.get(key).is_some_and(|e| matches!(e.handles, Handles::Cached(_)))
+        };
+        let ready = st.files.get(key).is_some_and(|e| {
+            e.version == version && e.copy.as_ref().is_some_and(|c| c.version == version) && !e.busy
+        });
+        if ready && is_cached(&st) {
             let (guard, wait) = self
                 .changed
                 .wait_timeout_while(st, RELEASE_WAIT, |st| is_cached(st))
@@ -236,7 +257,7 @@ impl<B> Copies<B> {
             }
             Handles::Cached(n) => {
                 *n += 1;
-                if e.read_in_full() && !e.failed && e.version.size >= self.options.min_size {
+                if e.copy.is_some() {
                     STATS.passthrough_fell_back();
                 }
                 return Opened::Cached(fh);
@@ -248,54 +269,93 @@ impl<B> Copies<B> {
             STATS.passthrough_opened();
             return Opened::Passthrough(fh, copy.clone());
         }
+        e.handles = Handles::Cached(1);
         if !e.read_in_full()
             || e.failed
+            || e.copying
             || version.size < self.options.min_size
             || self.off.load(Relaxed)
         {
-            e.handles = Handles::Cached(1);
             return Opened::Cached(fh);
         }
-        if st.copying >= MAX_COPYING || !st.make_room(key, version.size, &self.options, &self.held)
+        if st.copying >= MAX_PENDING || !st.make_room(key, version.size, &self.options, &self.held)
         {
             STATS.passthrough_fell_back();
-            st.entry(key).handles = Handles::Cached(1);
             return Opened::Cached(fh);
         }
-        // the room is taken now, the copy made without the lock
+        // the room is taken now; the file made and registered without the lock
         self.held.fetch_add(version.size, Relaxed);
         st.copying += 1;
         st.entry(key).copying = true;
         drop(st);
-        // a panic while copying (a bug) must not leave the file "copying" for ever, every
-        // later open of it waiting
-        let made = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            make_copy(&self.options.dir, version, src)
-        }))
-        .unwrap_or_else(|_| Err(PassthroughError::Panicked));
-        let mut st = self.lock();
-        st.copying -= 1;
-        let e = st.entry(key);
-        e.copying = false;
-        self.changed.notify_all();
+        let made = unnamed_file(&self.options.dir)
+            .and_then(|file| Ok((register(&file).map_err(PassthroughError::Register)?, file)));
         match made {
-            Ok((file, backing)) => {
-                drop(file);
-                let held = self.held.clone();
-                let copy = Arc::new(Copy { backing, version, held });
-                e.copy = Some(copy.clone());
-                e.handles = Handles::Passthrough(1, copy.clone());
-                STATS.copy_made(version.size, self.held.load(Relaxed));
-                STATS.passthrough_opened();
-                Opened::Passthrough(fh, copy)
+            Ok((backing, file)) => {
+                let copy = Copy { backing, version, held: self.held.clone() };
+                self.lock().queue.push_back(Job { key: key.clone(), file, copy });
+                self.work.notify_one();
             }
             Err(err) => {
                 self.held.fetch_sub(version.size, Relaxed);
+                self.done(key, version, Err(err));
+            }
+        }
+        Opened::Cached(fh)
+    }
+
+    /// The next copy to fill, if one is queued.
+    pub fn next_job(&self) -> Option<Job<B>> {
+        self.lock().queue.pop_front()
+    }
+
+    /// The next copy to fill, waited for.
+    pub fn wait_job(&self) -> Job<B> {
+        let mut st = self.lock();
+        loop {
+            if let Some(job) = st.queue.pop_front() {
+                return job;
+            }
+            st = self.work.wait(st).unwrap_or_else(|e| e.into_inner());
+        }
+    }
+
+    /// Fill the copy `job` (queued by [`Copies::open`]) with the bytes of `src`; later opens of its
+    /// file are answered by passthrough to it once no handle reads the file through FUSE.
+    pub fn fill<S: CopySource>(&self, job: Job<B>, src: &S) {
+        let Job { key, file, copy } = job;
+        // a panic while copying (a bug) must not leave the file "copying" for ever
+        let filled = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            fill(&file, copy.version, src)
+        }))
+        .unwrap_or_else(|_| Err(PassthroughError::Panicked));
+        // the kernel holds the file through the registration
+        drop(file);
+        let version = copy.version;
+        self.done(&key, version, filled.map(|()| copy));
+    }
+
+    /// The end of a copy of `key` at `version`: the entry gets it (if still at that version),
+    /// or is marked failed for that version.
+    fn done(&self, key: &Arc<NodeKey>, version: Version, made: Result<Copy<B>, PassthroughError>) {
+        let mut st = self.lock();
+        st.copying -= 1;
+        let Some(e) = st.files.get_mut(key) else { return };
+        e.copying = false;
+        if e.version != version {
+            return; // opened at another version since: this copy is of no use
+        }
+        match made {
+            Ok(copy) => {
+                e.copy = Some(Arc::new(copy));
+                STATS.copy_made(version.size, self.held.load(Relaxed));
+            }
+            Err(err) => {
                 e.failed = true;
-                e.handles = Handles::Cached(1);
+                drop(st);
+                // the open that admitted it was meant for a copy
                 STATS.passthrough_fell_back();
                 self.failed(key, &err);
-                Opened::Cached(fh)
             }
         }
     }

@@ -1,43 +1,37 @@
-//! The fuser side of the passthrough cache: an OPEN request answered through [`Copies`],
-//! the file's bytes read through the tree as a FUSE read gets them (counted as reads served),
-//! the copy registered on the connection (`FUSE_DEV_IOC_BACKING_OPEN`, fuser's
-//! [`BackingId`], closed when dropped).
+//! The fuser side of the passthrough cache: an OPEN request answered through [`Copies`], the
+//! copy it admits registered on the connection (`FUSE_DEV_IOC_BACKING_OPEN`, fuser's
+//! [`BackingId`], closed when dropped) and filled by the filler threads with the file's bytes
+//! read through the tree as a FUSE read gets them.
 
-use super::{Copies, CopySource, Opened, Version, UNTRACKED};
+use super::{Copies, CopySource, Opened, Version, FILLERS, UNTRACKED};
 use crate::fuse::InodeVfs;
-use crate::vfs::{Bytes, NodeKey, VfsError};
+use crate::vfs::{Bytes, NodeKey, Vfs, VfsError};
 use fuser::{BackingId, Errno, FileHandle, FopenFlags, ReplyOpen};
-use std::fs::File;
+use std::sync::Arc;
 
 /// The copies of a mount, as the kernel knows them.
 pub type FuseCopies = Copies<BackingId>;
 
-/// A file being opened.
-struct OpenFile<'a> {
-    vfs: &'a InodeVfs,
-    key: &'a NodeKey,
-    reply: &'a ReplyOpen,
+/// The file a copy is filled from.
+struct CopiedFile {
+    vfs: Arc<Vfs>,
+    key: Arc<NodeKey>,
 }
 
-impl CopySource for OpenFile<'_> {
-    type Backing = BackingId;
-
+impl CopySource for CopiedFile {
     fn read(&self, offset: u64, size: u32) -> Result<Bytes, VfsError> {
-        self.vfs.vfs().read(self.key, offset, size)
+        self.vfs.read(&self.key, offset, size)
     }
 
     fn version(&self) -> Result<Option<Version>, VfsError> {
-        let (attr, source) = self.vfs.vfs().open_versioned(self.key)?;
+        let (attr, source) = self.vfs.open_versioned(&self.key)?;
         Ok(source.map(|source| Version { source, size: attr.size }))
-    }
-
-    fn register(&self, copy: &File) -> std::io::Result<BackingId> {
-        self.reply.open_backing(copy)
     }
 }
 
-/// Answer the open of `ino` for reading: by FUSE reads or by passthrough to a copy. Content
-/// only changes with the source's identity: the kernel keeps the page cache of FUSE reads.
+/// Answer the open of `ino` for reading: by FUSE reads or by passthrough to a copy (a copy the
+/// open admits is filled by the fillers). Content only changes with the source's identity: the
+/// kernel keeps the page cache of FUSE reads.
 pub fn open(copies: &FuseCopies, vfs: &InodeVfs, ino: u64, reply: ReplyOpen) {
     let versioned = vfs.key(ino).and_then(|key| {
         let (attr, source) = vfs.vfs().open_versioned(&key)?;
@@ -48,14 +42,28 @@ pub fn open(copies: &FuseCopies, vfs: &InodeVfs, ino: u64, reply: ReplyOpen) {
         Ok((_, None)) => return reply.opened(FileHandle(UNTRACKED), FopenFlags::FOPEN_KEEP_CACHE),
         Err(e) => return reply.error(Errno::from_i32(crate::fuse::errno(&e))),
     };
-    let opened = copies.open(&key, version, &OpenFile { vfs, key: &key, reply: &reply });
-    match opened {
+    match copies.open(&key, version, |copy| reply.open_backing(copy)) {
         Opened::Cached(fh) => reply.opened(FileHandle(fh), FopenFlags::FOPEN_KEEP_CACHE),
         // (the kernel refuses KEEP_CACHE with passthrough: the FUSE page cache is not used)
         Opened::Passthrough(fh, copy) => {
             reply.opened_passthrough(FileHandle(fh), FopenFlags::empty(), copy.backing())
         }
     }
+}
+
+/// Start the [`FILLERS`] threads that fill the copies opens admit, with bytes read from `vfs`
+/// (until it is gone: the mount ended).
+pub fn start_fillers(copies: &Arc<FuseCopies>, vfs: &Arc<Vfs>) -> std::io::Result<()> {
+    for i in 0..FILLERS {
+        let (copies, vfs) = (copies.clone(), Arc::downgrade(vfs));
+        std::thread::Builder::new().name(format!("copy-{i}")).spawn(move || loop {
+            let job = copies.wait_job();
+            let Some(vfs) = vfs.upgrade() else { return };
+            let src = CopiedFile { vfs, key: job.key().clone() };
+            copies.fill(job, &src);
+        })?;
+    }
+    Ok(())
 }
 
 /// Ask for FUSE passthrough (backing files one level deep: the mount may itself be under an

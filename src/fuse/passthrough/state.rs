@@ -2,9 +2,9 @@
 //! handles), the least-recently-opened order, the bound on files remembered and the room made
 //! for a new copy within the budget.
 
-use super::{CacheOptions, Copy, Version, MAX_FILES};
+use super::{CacheOptions, Copy, Job, Version, MAX_FILES};
 use crate::vfs::NodeKey;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::sync::Arc;
 
@@ -40,7 +40,10 @@ pub(super) struct State<B> {
     pub(super) tick: u64,
     pub(super) handles: HashMap<u64, Arc<NodeKey>>,
     pub(super) next_fh: u64,
+    /// Copies admitted and not yet filled.
     pub(super) copying: usize,
+    /// Copies admitted, waiting for a filler.
+    pub(super) queue: VecDeque<Job<B>>,
 }
 
 impl<B> Entry<B> {

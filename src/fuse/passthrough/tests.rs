@@ -60,12 +60,12 @@ impl Fake {
 }
 
 impl CopySource for Fake {
-    type Backing = Id;
     fn read(&self, offset: u64, size: u32) -> Result<Bytes, VfsError> {
         self.reads.fetch_add(1, Relaxed);
         if let Some((started, go)) = &self.gate {
             started.lock().unwrap().send(()).unwrap();
-            go.lock().unwrap().recv().unwrap();
+            let go = go.lock().unwrap().recv_timeout(std::time::Duration::from_secs(10));
+            go.expect("a read held for a go that did not come (a second copy?)");
         }
         if self.fail_read {
             return Err(VfsError::Io(std::io::Error::from_raw_os_error(libc::EIO)));
@@ -77,6 +77,9 @@ impl CopySource for Fake {
     fn version(&self) -> Result<Option<Version>, VfsError> {
         Ok(Some(self.v()))
     }
+}
+
+impl Fake {
     fn register(&self, copy: &File) -> std::io::Result<Id> {
         match self.register {
             Some(errno) => Err(std::io::Error::from_raw_os_error(errno)),
@@ -93,15 +96,33 @@ fn key(name: &str) -> Arc<NodeKey> {
     Arc::new(NodeKey::Dataset { source: "a.nc".into(), inner: name.into() })
 }
 
+/// An open of `k` at `v`; a copy it admits is filled at once (as if its thread finished
+/// before the next open).
+fn open_at(c: &Copies<Id>, k: &Arc<NodeKey>, v: Version, f: &Fake) -> Opened<Id> {
+    let opened = c.open(k, v, |copy| f.register(copy));
+    if let Some(job) = c.next_job() {
+        assert!(matches!(opened, Opened::Cached(_)), "the admitting open reads through FUSE");
+        c.fill(job, f);
+    }
+    opened
+}
+
 /// An open of `k` by a reader that reads the whole file (by FUSE reads when not passthrough).
 fn open(c: &Copies<Id>, k: &Arc<NodeKey>, f: &Fake) -> (u64, Option<Arc<Copy<Id>>>) {
-    match c.open(k, f.v(), f) {
+    match open_at(c, k, f.v(), f) {
         Opened::Cached(fh) => {
             c.read(fh, f.v().size as usize);
             (fh, None)
         }
         Opened::Passthrough(fh, copy) => (fh, Some(copy)),
     }
+}
+
+/// [`open`] and release, expecting FUSE reads.
+fn read_once(c: &Copies<Id>, k: &Arc<NodeKey>, f: &Fake) {
+    let (fh, copy) = open(c, k, f);
+    assert!(copy.is_none(), "served by FUSE reads");
+    c.release(fh);
 }
 
 fn contents(copy: &Copy<Id>) -> Vec<u8> {
@@ -113,19 +134,23 @@ fn contents(copy: &Copy<Id>) -> Vec<u8> {
 }
 
 #[test]
-fn the_open_after_a_full_read_copies_and_later_opens_share_the_copy() {
+fn the_open_after_a_full_read_starts_a_copy_and_later_opens_share_it() {
     let (c, k, f) = (cache(64 * MIB), key("v/c/0"), fake(3 * MIB + 5, 1));
     let (fh, copy) = open(&c, &k, &f);
     assert!(copy.is_none() && fh != UNTRACKED, "the first open reads through FUSE");
     c.release(fh);
     assert_eq!(f.reads.load(Relaxed), 0, "nothing copied after one open");
+    let (fh, copy) = open(&c, &k, &f);
+    assert!(copy.is_none(), "the open that admits the copy is not kept waiting for it");
+    assert_eq!(f.reads.load(Relaxed), 1, "its copy filled, in one piece");
+    c.release(fh);
     let (fh2, copy) = open(&c, &k, &f);
-    let copy = copy.expect("the open after a full read is passthrough");
+    let copy = copy.expect("the open after the copy was filled is passthrough");
     assert_eq!(contents(&copy), f.bytes);
     assert_eq!(c.held(), (1, 3 * MIB + 5));
     let (fh3, again) = open(&c, &k, &f);
     assert!(Arc::ptr_eq(&copy, &again.unwrap()), "one backing file per inode");
-    assert_eq!(f.reads.load(Relaxed), 1, "copied once, in one piece");
+    assert_eq!(f.reads.load(Relaxed), 1, "copied once");
     for fh in [fh2, fh3] {
         c.release(fh);
     }
@@ -137,41 +162,43 @@ fn the_open_after_a_full_read_copies_and_later_opens_share_the_copy() {
 fn a_file_read_in_parts_is_copied_once_all_of_it_was_read() {
     // zarr opens a shard for its index, then again for each chunk it wants
     let (c, k, f) = (cache(64 * MIB), key("v/c/0"), fake(4 * MIB, 1));
-    for _ in 0..3 {
-        let Opened::Cached(fh) = c.open(&k, f.v(), &f) else { panic!("copied a partial read") };
+    let part = |f: &Fake| {
+        let Opened::Cached(fh) = c.open(&k, f.v(), |copy| f.register(copy)) else {
+            panic!("passthrough after a partial read")
+        };
+        assert!(c.next_job().is_none(), "copied a partial read");
         c.read(fh, MIB as usize);
         c.release(fh);
+    };
+    for _ in 0..3 {
+        part(&f);
     }
     assert_eq!(f.reads.load(Relaxed), 0, "3 of 4 MiB read: nothing copied");
-    let Opened::Cached(fh) = c.open(&k, f.v(), &f) else { panic!("copied a partial read") };
-    c.read(fh, MIB as usize);
-    c.release(fh);
+    part(&f);
+    read_once(&c, &k, &f); // admits the copy
     let (fh, copy) = open(&c, &k, &f);
     assert_eq!(contents(&copy.expect("read in full: copied")), f.bytes);
     c.release(fh);
     // a new version starts counting again
     *f.version.lock().unwrap() = version(2, 4 * MIB);
-    let Opened::Cached(fh) = c.open(&k, f.v(), &f) else { panic!("a new version is not copied") };
-    c.read(fh, MIB as usize);
-    c.release(fh);
-    let Opened::Cached(_) = c.open(&k, f.v(), &f) else { panic!("1 of 4 MiB of it read") };
+    part(&f);
+    part(&f);
 }
 
 #[test]
 fn small_files_are_never_followed() {
     let (c, k, f) = (cache(64 * MIB), key("v/.zarray"), fake(MIB - 1, 1));
     for _ in 0..3 {
-        let (fh, copy) = open(&c, &k, &f);
-        assert!(copy.is_none());
-        c.release(fh);
+        read_once(&c, &k, &f);
     }
     assert_eq!(f.reads.load(Relaxed), 0);
     // open at a small version, then grown past the threshold: not passthrough while open
     let (small, _) = open(&c, &k, &f);
     let big = fake(2 * MIB, 2);
-    for _ in 0..2 {
+    for _ in 0..3 {
         assert!(open(&c, &k, &big).1.is_none(), "the inode is open for FUSE reads");
     }
+    assert_eq!(big.reads.load(Relaxed), 0, "nor copied while open");
     c.release(small);
 }
 
@@ -181,9 +208,16 @@ fn a_file_open_for_fuse_reads_is_not_switched_to_passthrough() {
     let (first, _) = open(&c, &k, &f);
     let (second, copy) = open(&c, &k, &f);
     assert!(copy.is_none(), "the kernel refuses passthrough while cached opens exist");
+    assert_eq!(f.reads.load(Relaxed), 0, "and no copy is admitted by such an open");
     c.release(first);
     c.release(second);
-    assert!(open(&c, &k, &f).1.is_some(), "once all are closed, copied");
+    let (admitting, _) = open(&c, &k, &f);
+    assert_eq!(f.reads.load(Relaxed), 1, "copied");
+    let (during, copy) = open(&c, &k, &f);
+    assert!(copy.is_none(), "the copy is ready, but the admitting open reads through FUSE");
+    c.release(admitting);
+    c.release(during);
+    assert!(open(&c, &k, &f).1.is_some(), "once all are closed, passthrough");
 }
 
 #[test]
@@ -193,8 +227,7 @@ fn copies_stay_within_the_budget_least_recently_opened_dropped() {
         (0..3).map(|i| (key(&format!("v/c/{i}")), fake(2 * MIB, 1))).collect();
     for (k, f) in &files {
         for _ in 0..2 {
-            let (fh, _) = open(&c, k, f);
-            c.release(fh);
+            read_once(&c, k, f);
         }
         assert!(c.held().1 <= 5 * MIB);
     }
@@ -205,13 +238,16 @@ fn copies_stay_within_the_budget_least_recently_opened_dropped() {
     assert_eq!(files[1].1.reads.load(Relaxed), 1, "kept, not copied again");
     // the second (open) and third (least recent) are there: the first copies again by
     // dropping the third, never the open one
-    let (fh0, first) = open(&c, &files[0].0, &files[0].1);
-    assert!(first.is_some());
+    read_once(&c, &files[0].0, &files[0].1);
+    assert_eq!(files[0].1.reads.load(Relaxed), 2, "copied again");
     assert_eq!(files[2].1.closed.load(Relaxed), 1, "the third's id closed");
     assert_eq!(files[1].1.closed.load(Relaxed), 0, "the open copy stays registered");
+    let (fh0, first) = open(&c, &files[0].0, &files[0].1);
+    assert!(first.is_some());
     // both remaining copies are open: no room for the third, served by FUSE reads
     let (fh2, none) = open(&c, &files[2].0, &files[2].1);
     assert!(none.is_none());
+    assert_eq!(files[2].1.reads.load(Relaxed), 1, "not copied again");
     assert!(c.held().1 <= 5 * MIB);
     for fh in [fh, fh0, fh2] {
         c.release(fh);
@@ -222,8 +258,8 @@ fn copies_stay_within_the_budget_least_recently_opened_dropped() {
 fn a_dropped_copy_stays_registered_until_its_last_handle_is_released() {
     let c = cache(3 * MIB);
     let (k1, f1, k2, f2) = (key("v/c/0"), fake(2 * MIB, 1), key("v/c/1"), fake(2 * MIB, 1));
-    let (fh, _) = open(&c, &k1, &f1);
-    c.release(fh);
+    read_once(&c, &k1, &f1);
+    read_once(&c, &k1, &f1);
     let (held, copy) = open(&c, &k1, &f1);
     let copy = copy.unwrap();
     // a source change drops the copy from the cache; the open handle keeps it
@@ -239,18 +275,16 @@ fn a_dropped_copy_stays_registered_until_its_last_handle_is_released() {
     assert_eq!(f1.closed.load(Relaxed), 1, "closed with the last handle");
     assert_eq!(c.held(), (0, 0));
     // and the room is free again for another file
-    let (fh, _) = open(&c, &k2, &f2);
-    c.release(fh);
+    read_once(&c, &k2, &f2);
+    read_once(&c, &k2, &f2);
     assert!(open(&c, &k2, &f2).1.is_some());
 }
 
 #[test]
 fn a_new_version_drops_the_copy_and_counts_again() {
     let (c, k, f) = (cache(64 * MIB), key("v/c/0"), fake(2 * MIB, 1));
-    for _ in 0..2 {
-        let (fh, _) = open(&c, &k, &f);
-        c.release(fh);
-    }
+    read_once(&c, &k, &f);
+    read_once(&c, &k, &f);
     // open on the old copy while the source changes
     let (old_fh, old) = open(&c, &k, &f);
     *f.version.lock().unwrap() = version(2, 2 * MIB);
@@ -259,9 +293,9 @@ fn a_new_version_drops_the_copy_and_counts_again() {
     c.release(fh);
     c.release(old_fh);
     assert_eq!(f.closed.load(Relaxed), 1, "the old version's copy is gone");
-    let (fh, copy) = open(&c, &k, &f);
-    assert!(copy.is_none(), "the new version's first open");
-    c.release(fh);
+    read_once(&c, &k, &f); // the new version's first open
+    assert_eq!(f.reads.load(Relaxed), 1, "not copied before it was read in full");
+    read_once(&c, &k, &f);
     let copy = open(&c, &k, &f).1.unwrap();
     assert_eq!(copy.version, version(2, 2 * MIB));
 }
@@ -272,25 +306,23 @@ fn failures_serve_fuse_reads_and_are_not_retried_for_the_version() {
     let (k, mut f) = (key("v/c/0"), fake(2 * MIB, 1));
     f.fail_read = true;
     for _ in 0..4 {
-        let (fh, copy) = open(&c, &k, &f);
-        assert!(copy.is_none());
-        c.release(fh);
+        read_once(&c, &k, &f);
     }
     assert_eq!(f.reads.load(Relaxed), 1, "one attempt");
     assert_eq!(c.held(), (0, 0), "the room taken is given back");
+    assert_eq!(f.closed.load(Relaxed), 1, "its registration closed");
     // the kernel refusing registrations turns the cache off
     let (k2, mut f2) = (key("v/c/1"), fake(2 * MIB, 1));
     f2.register = Some(libc::EPERM);
     let (k3, f3) = (key("v/c/2"), fake(2 * MIB, 1));
     for (k, f) in [(&k2, &f2), (&k3, &f3)] {
         for _ in 0..3 {
-            let (fh, copy) = open(&c, k, f);
-            assert!(copy.is_none());
-            c.release(fh);
+            read_once(&c, k, f);
         }
     }
     assert_eq!(f2.reads.load(Relaxed), 0, "registered before copying: nothing read");
     assert_eq!(f3.reads.load(Relaxed), 0, "nothing copied once the kernel refused");
+    assert_eq!(c.held(), (0, 0));
 }
 
 #[test]
@@ -298,39 +330,47 @@ fn a_copy_that_changed_while_copied_is_not_used() {
     let c = cache(64 * MIB);
     let (k, f) = (key("v/c/0"), fake(2 * MIB, 1));
     let opened = f.v();
-    let (fh, _) = open(&c, &k, &f);
-    c.release(fh);
+    read_once(&c, &k, &f);
     // admitted at the version it is opened at; the file reports another one after the copy
     *f.version.lock().unwrap() = version(9, 2 * MIB);
-    assert!(matches!(c.open(&k, opened, &f), Opened::Cached(_)));
+    let Opened::Cached(fh) = open_at(&c, &k, opened, &f) else { panic!("no copy yet") };
+    c.release(fh);
     assert!(f.reads.load(Relaxed) > 0, "a copy was tried");
     assert_eq!(c.held(), (0, 0));
+    assert!(matches!(open_at(&c, &k, opened, &f), Opened::Cached(_)), "and not used");
 }
 
 #[test]
-fn opens_during_a_copy_wait_for_it_and_share_it() {
+fn opens_during_a_copy_are_served_by_fuse_reads_and_start_no_other() {
     let c = Arc::new(cache(64 * MIB));
     let (started_tx, started_rx) = mpsc::channel();
     let (go_tx, go_rx) = mpsc::channel();
     let mut f = fake(2 * MIB, 1);
     let k = key("v/c/0");
-    let (fh, _) = open(&c, &k, &f);
-    c.release(fh);
+    read_once(&c, &k, &f);
     f.gate = Some((Mutex::new(started_tx), Mutex::new(go_rx)));
     let f = Arc::new(f);
-    let first = {
-        let (c, k, f) = (c.clone(), k.clone(), f.clone());
-        std::thread::spawn(move || open(&c, &k, &f).1.is_some())
+    let Opened::Cached(admitting) = c.open(&k, f.v(), |copy| f.register(copy)) else {
+        panic!("the open that admits a copy reads through FUSE")
+    };
+    let job = c.next_job().expect("the second open after a full read admits a copy");
+    let filling = {
+        let (c, f) = (c.clone(), f.clone());
+        std::thread::spawn(move || c.fill(job, &*f))
     };
     started_rx.recv().unwrap();
-    let second = {
-        let (c, k, f) = (c.clone(), k.clone(), f.clone());
-        std::thread::spawn(move || open(&c, &k, &f).1.is_some())
-    };
-    // a second copy (the feature broken) would find its go too, and be counted
+    // while the copy is being filled, opens go on by FUSE reads (a second copy, the feature
+    // broken, would wait for a go that does not come, and fail)
+    let (during, copy) = open(&c, &k, &f);
+    assert!(copy.is_none());
+    assert_eq!(c.filling(), 1);
+    for fh in [admitting, during] {
+        c.release(fh);
+    }
     go_tx.send(()).unwrap();
-    go_tx.send(()).unwrap();
-    assert!(first.join().unwrap() && second.join().unwrap(), "both passthrough");
+    filling.join().unwrap();
+    assert_eq!(c.filling(), 0);
+    assert!(open(&c, &k, &f).1.is_some(), "passthrough once filled");
     assert_eq!(f.reads.load(Relaxed), 1, "one copy");
 }
 

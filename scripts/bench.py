@@ -373,7 +373,9 @@ def copies_filled(m, seconds=120):
     them after the opens that admitted them) and written back to disk: a read timed next is
     one from the copies, not one beside the kernel writing them out."""
     deadline = time.monotonic() + seconds
-    while daemon_summary(m, "copies_filling")[0] and time.monotonic() < deadline:
+    while daemon_summary(m, "copies_filling")[0]:
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"copies not filled after {seconds} s")
         time.sleep(0.02)
     os.sync()
 

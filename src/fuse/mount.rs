@@ -281,6 +281,10 @@ pub fn run(cfg: &MountConfig, mut ready: Option<std::fs::File>) -> Result<(), Mo
         Ok(Ok(())) | Err(_) => {}
         Ok(Err(e)) => tracing::warn!("session ended with: {e}"),
     }
+    if let Some(c) = &copies {
+        // no copy is filled (read from the tree) once the indexes are flushed
+        c.close(std::time::Duration::from_secs(10));
+    }
     indexes.vfs().flush_indexes();
     stats::log_summary("unmount", started.elapsed(), held(&indexes, copies.as_deref()));
     info!("unmounted");

@@ -11,17 +11,20 @@
 //!   files of at least [`MIN_SIZE`] bytes are copied (measured: below it passthrough's per-open
 //!   cost outweighs what it saves) once they have been read in full: the opens until then are
 //!   served by FUSE reads as without the cache; the first open after that makes an unnamed
-//!   `O_TMPFILE` file, registers it with the kernel and is itself served by FUSE reads, while a
-//!   thread of its own writes the file's bytes once into the copy (through the tree's read path,
-//!   in large pieces); the opens after the copy is filled answer passthrough. A one-pass `rsync`
+//!   `O_TMPFILE` file, registers it with the kernel and is itself served by FUSE reads, while one
+//!   of [`FILLERS`] threads writes the file's bytes once into the copy (through the tree's read
+//!   path, in large pieces; up to [`MAX_PENDING`] copies wait for them); the opens after the
+//!   copy is filled, once no handle reads the file through FUSE, answer passthrough. A one-pass `rsync`
 //!   of the mount copies nothing, nor does a reader that opens a file several times for a few of
 //!   its bytes (zarr opens a shard for its index, then for each chunk it wants): a shard is
 //!   copied only once all of it has been read.
 //! - **Bounded.** The copies' bytes on disk never exceed SIZE: a copy is admitted only when copies
 //!   nobody has open, least recently opened first, can be dropped to make room; bytes are counted
-//!   until the last reference to a copy goes (an open file included).
+//!   from its admission (a copy being filled holds its room) until the last reference to it goes
+//!   (an open file included).
 //! - **A source change** makes a copy unused: at the next open (another version) or when the
-//!   watcher reports it ([`Copies::source_changed`]), it is dropped.
+//!   watcher reports it ([`Copies::source_changed`]), it is dropped; a copy being filled then is
+//!   not used.
 //! - **The kernel's rules** (fs/fuse/iomode.c, kernel 6.9+): an inode is open in one mode at a
 //!   time. A passthrough open while the inode is open for FUSE reads fails (ETXTBSY), a FUSE-read
 //!   open while it is open in passthrough fails (EINVAL), and every passthrough open of an inode
@@ -180,6 +183,7 @@ impl<B> Copies<B> {
             handles: HashMap::new(),
             next_fh: UNTRACKED + 1,
             copying: 0,
+            closed: false,
             queue: VecDeque::new(),
         };
         Copies {
@@ -259,17 +263,20 @@ impl<B> Copies<B> {
                 *n += 1;
                 if e.copy.is_some() {
                     STATS.passthrough_fell_back();
+                    return Opened::Cached(fh);
                 }
-                return Opened::Cached(fh);
             }
-            Handles::Idle => {}
+            Handles::Idle => {
+                if let Some(copy) = &e.copy {
+                    e.handles = Handles::Passthrough(1, copy.clone());
+                    STATS.passthrough_opened();
+                    return Opened::Passthrough(fh, copy.clone());
+                }
+                e.handles = Handles::Cached(1);
+            }
         }
-        if let Some(copy) = &e.copy {
-            e.handles = Handles::Passthrough(1, copy.clone());
-            STATS.passthrough_opened();
-            return Opened::Passthrough(fh, copy.clone());
-        }
-        e.handles = Handles::Cached(1);
+        // served by FUSE reads; it admits a copy of a file read in full (whatever else has
+        // it open: the copy is used once nothing reads the file through FUSE)
         if !e.read_in_full()
             || e.failed
             || e.copying
@@ -283,13 +290,17 @@ impl<B> Copies<B> {
             STATS.passthrough_fell_back();
             return Opened::Cached(fh);
         }
-        // the room is taken now; the file made and registered without the lock
+        // the room is taken now; the file made and registered without the lock (a panic there,
+        // a bug, must not leave the room taken and the file "copying" for ever)
         self.held.fetch_add(version.size, Relaxed);
         st.copying += 1;
         st.entry(key).copying = true;
         drop(st);
-        let made = unnamed_file(&self.options.dir)
-            .and_then(|file| Ok((register(&file).map_err(PassthroughError::Register)?, file)));
+        let made = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            unnamed_file(&self.options.dir)
+                .and_then(|file| Ok((register(&file).map_err(PassthroughError::Register)?, file)))
+        }))
+        .unwrap_or_else(|_| Err(PassthroughError::Panicked));
         match made {
             Ok((backing, file)) => {
                 let copy = Copy { backing, version, held: self.held.clone() };
@@ -309,15 +320,39 @@ impl<B> Copies<B> {
         self.lock().queue.pop_front()
     }
 
-    /// The next copy to fill, waited for.
-    pub fn wait_job(&self) -> Job<B> {
+    /// The next copy to fill, waited for; none once [`Copies::close`] was called.
+    pub fn wait_job(&self) -> Option<Job<B>> {
         let mut st = self.lock();
         loop {
+            if st.closed {
+                return None;
+            }
             if let Some(job) = st.queue.pop_front() {
-                return job;
+                return Some(job);
             }
             st = self.work.wait(st).unwrap_or_else(|e| e.into_inner());
         }
+    }
+
+    /// The mount ended: the copies queued are dropped, the fillers stop, and the copies being
+    /// filled are waited for (up to `wait`), so that nothing reads the tree after this returns.
+    pub fn close(&self, wait: std::time::Duration) {
+        let mut st = self.lock();
+        st.closed = true;
+        let queued: Vec<Job<B>> = st.queue.drain(..).collect();
+        st.copying -= queued.len();
+        for job in &queued {
+            if let Some(e) = st.files.get_mut(&job.key) {
+                e.copying = false;
+            }
+        }
+        self.work.notify_all();
+        let (st, _) = self
+            .changed
+            .wait_timeout_while(st, wait, |st| st.copying > 0)
+            .unwrap_or_else(|e| e.into_inner());
+        drop(st);
+        drop(queued);
     }
 
     /// Fill the copy `job` (queued by [`Copies::open`]) with the bytes of `src`; later opens of its
@@ -340,10 +375,11 @@ impl<B> Copies<B> {
     fn done(&self, key: &Arc<NodeKey>, version: Version, made: Result<Copy<B>, PassthroughError>) {
         let mut st = self.lock();
         st.copying -= 1;
+        self.changed.notify_all(); // (close waits for the copies being filled)
         let Some(e) = st.files.get_mut(key) else { return };
         e.copying = false;
-        if e.version != version {
-            return; // opened at another version since: this copy is of no use
+        if std::mem::take(&mut e.outdated) || e.version != version {
+            return; // the source changed, or opened at another version since: of no use
         }
         match made {
             Ok(copy) => {
@@ -353,9 +389,9 @@ impl<B> Copies<B> {
             Err(err) => {
                 e.failed = true;
                 drop(st);
+                self.failed(key, &err);
                 // the open that admitted it was meant for a copy
                 STATS.passthrough_fell_back();
-                self.failed(key, &err);
             }
         }
     }
@@ -413,9 +449,11 @@ impl<B> Copies<B> {
         }
         let mut st = self.lock();
         for (key, e) in &mut st.files {
-            if e.copy.is_some() && key.source().is_some_and(|s| sources.contains(s)) {
-                e.copy = None;
-                e.read = 0;
+            if key.source().is_some_and(|s| sources.contains(s)) {
+                e.outdated = e.copying;
+                if e.copy.take().is_some() {
+                    e.read = 0;
+                }
             }
         }
     }

@@ -51,16 +51,18 @@ pub fn open(copies: &FuseCopies, vfs: &InodeVfs, ino: u64, reply: ReplyOpen) {
     }
 }
 
-/// Start the [`FILLERS`] threads that fill the copies opens admit, with bytes read from `vfs`
-/// (until it is gone: the mount ended).
+/// Start the [`FILLERS`] threads that fill the copies opens admit, with bytes read from `vfs`,
+/// until [`Copies::close`].
 pub fn start_fillers(copies: &Arc<FuseCopies>, vfs: &Arc<Vfs>) -> std::io::Result<()> {
     for i in 0..FILLERS {
         let (copies, vfs) = (copies.clone(), Arc::downgrade(vfs));
-        std::thread::Builder::new().name(format!("copy-{i}")).spawn(move || loop {
-            let job = copies.wait_job();
-            let Some(vfs) = vfs.upgrade() else { return };
-            let src = CopiedFile { vfs, key: job.key().clone() };
-            copies.fill(job, &src);
+        std::thread::Builder::new().name(format!("copy-{i}")).spawn(move || {
+            while let Some(job) = copies.wait_job() {
+                // (the tree outlives the mount's close, which stops this loop)
+                let Some(vfs) = vfs.upgrade() else { return };
+                let src = CopiedFile { vfs, key: job.key().clone() };
+                copies.fill(job, &src);
+            }
         })?;
     }
     Ok(())

@@ -31,6 +31,8 @@ pub(super) struct Entry<B> {
     /// An open waited [`super::RELEASE_WAIT`] for the file's FUSE-read handles in vain: no other
     /// open of this version waits.
     pub(super) busy: bool,
+    /// The source changed while this version was being copied: the copy is not used.
+    pub(super) outdated: bool,
 }
 
 /// The files, by node; their order of last open; the handles given out; copies being made.
@@ -40,8 +42,10 @@ pub(super) struct State<B> {
     pub(super) tick: u64,
     pub(super) handles: HashMap<u64, Arc<NodeKey>>,
     pub(super) next_fh: u64,
-    /// Copies admitted and not yet filled.
+    /// Copies admitted and not yet filled (queued or being filled).
     pub(super) copying: usize,
+    /// The mount ended: nothing more is filled.
+    pub(super) closed: bool,
     /// Copies admitted, waiting for a filler.
     pub(super) queue: VecDeque<Job<B>>,
 }
@@ -82,6 +86,7 @@ impl<B> State<B> {
                     failed: false,
                     copying: false,
                     busy: false,
+                    outdated: false,
                 };
                 self.files.insert(key.clone(), e);
                 self.forget_oldest();

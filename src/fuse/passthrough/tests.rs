@@ -195,11 +195,16 @@ fn small_files_are_never_followed() {
     // open at a small version, then grown past the threshold: not passthrough while open
     let (small, _) = open(&c, &k, &f);
     let big = fake(2 * MIB, 2);
+    let mut fhs = vec![small];
     for _ in 0..3 {
-        assert!(open(&c, &k, &big).1.is_none(), "the inode is open for FUSE reads");
+        let (fh, copy) = open(&c, &k, &big);
+        assert!(copy.is_none(), "the inode is open for FUSE reads");
+        fhs.push(fh);
     }
-    assert_eq!(big.reads.load(Relaxed), 0, "nor copied while open");
-    c.release(small);
+    for fh in fhs {
+        c.release(fh);
+    }
+    assert!(open(&c, &k, &big).1.is_some(), "its large version copied, used once closed");
 }
 
 #[test]
@@ -208,16 +213,14 @@ fn a_file_open_for_fuse_reads_is_not_switched_to_passthrough() {
     let (first, _) = open(&c, &k, &f);
     let (second, copy) = open(&c, &k, &f);
     assert!(copy.is_none(), "the kernel refuses passthrough while cached opens exist");
-    assert_eq!(f.reads.load(Relaxed), 0, "and no copy is admitted by such an open");
-    c.release(first);
-    c.release(second);
-    let (admitting, _) = open(&c, &k, &f);
-    assert_eq!(f.reads.load(Relaxed), 1, "copied");
-    let (during, copy) = open(&c, &k, &f);
-    assert!(copy.is_none(), "the copy is ready, but the admitting open reads through FUSE");
-    c.release(admitting);
-    c.release(during);
+    assert_eq!(f.reads.load(Relaxed), 1, "a copy admitted all the same");
+    let (third, copy) = open(&c, &k, &f);
+    assert!(copy.is_none(), "the copy is ready, but the file is open for FUSE reads");
+    for fh in [first, second, third] {
+        c.release(fh);
+    }
     assert!(open(&c, &k, &f).1.is_some(), "once all are closed, passthrough");
+    assert_eq!(f.reads.load(Relaxed), 1, "copied once");
 }
 
 #[test]
@@ -354,6 +357,7 @@ fn opens_during_a_copy_are_served_by_fuse_reads_and_start_no_other() {
         panic!("the open that admits a copy reads through FUSE")
     };
     let job = c.next_job().expect("the second open after a full read admits a copy");
+    c.release(admitting);
     let filling = {
         let (c, f) = (c.clone(), f.clone());
         std::thread::spawn(move || c.fill(job, &*f))
@@ -361,17 +365,85 @@ fn opens_during_a_copy_are_served_by_fuse_reads_and_start_no_other() {
     started_rx.recv().unwrap();
     // while the copy is being filled, opens go on by FUSE reads (a second copy, the feature
     // broken, would wait for a go that does not come, and fail)
-    let (during, copy) = open(&c, &k, &f);
-    assert!(copy.is_none());
-    assert_eq!(c.filling(), 1);
-    for fh in [admitting, during] {
-        c.release(fh);
+    for _ in 0..2 {
+        let (during, copy) = open(&c, &k, &f);
+        assert!(copy.is_none());
+        c.release(during);
     }
+    assert_eq!(c.filling(), 1);
     go_tx.send(()).unwrap();
     filling.join().unwrap();
     assert_eq!(c.filling(), 0);
     assert!(open(&c, &k, &f).1.is_some(), "passthrough once filled");
     assert_eq!(f.reads.load(Relaxed), 1, "one copy");
+}
+
+/// Read `k` in full, then open it again: a copy admitted, not filled; the second handle open.
+fn admit(c: &Copies<Id>, k: &Arc<NodeKey>, f: &Fake) -> (u64, Job<Id>) {
+    let Opened::Cached(fh) = c.open(k, f.v(), |copy| f.register(copy)) else { panic!() };
+    c.read(fh, f.v().size as usize);
+    c.release(fh);
+    let Opened::Cached(fh) = c.open(k, f.v(), |copy| f.register(copy)) else { panic!() };
+    (fh, c.next_job().expect("admitted"))
+}
+
+#[test]
+fn copies_waiting_to_be_filled_are_bounded() {
+    let c = cache(1 << 40);
+    let files: Vec<(Arc<NodeKey>, Fake)> =
+        (0..=MAX_PENDING).map(|i| (key(&format!("v/c/{i}")), fake(MIB, 1))).collect();
+    // each file read in full, then opened again: its copy admitted, left unfilled
+    let read_twice = |k: &Arc<NodeKey>, f: &Fake| {
+        for _ in 0..2 {
+            let Opened::Cached(fh) = c.open(k, f.v(), |copy| f.register(copy)) else { panic!() };
+            c.read(fh, f.v().size as usize);
+            c.release(fh);
+        }
+    };
+    for (k, f) in &files[..MAX_PENDING] {
+        read_twice(k, f);
+    }
+    assert_eq!(c.filling(), MAX_PENDING as u64);
+    let (k, f) = &files[MAX_PENDING];
+    read_twice(k, f);
+    assert_eq!(c.filling(), MAX_PENDING as u64, "no more admitted");
+    assert_eq!(f.closed.load(Relaxed), 0, "nothing registered for it");
+    // the mount ends: the queued copies are dropped, their room and registrations given back
+    c.close(std::time::Duration::ZERO);
+    assert_eq!((c.filling(), c.held()), (0, (0, 0)));
+    assert!(files[..MAX_PENDING].iter().all(|(_, f)| f.closed.load(Relaxed) == 1));
+    assert!(c.wait_job().is_none(), "the fillers stop");
+}
+
+#[test]
+fn a_copy_of_a_version_replaced_while_it_was_filled_is_not_used() {
+    let (c, k, f) = (cache(64 * MIB), key("v/c/0"), fake(2 * MIB, 1));
+    let (fh, job) = admit(&c, &k, &f);
+    c.release(fh);
+    let old = f.v();
+    *f.version.lock().unwrap() = version(2, 2 * MIB);
+    read_once(&c, &k, &f); // opened at the new version while the old one is filled
+    *f.version.lock().unwrap() = old; // (the fill's own check passes)
+    c.fill(job, &f);
+    assert_eq!((c.filling(), c.held()), (0, (0, 0)));
+    assert_eq!(f.closed.load(Relaxed), 1, "its registration closed");
+    *f.version.lock().unwrap() = version(2, 2 * MIB);
+    read_once(&c, &k, &f); // the new version, read in full before: admitted now
+    assert!(open(&c, &k, &f).1.is_some_and(|copy| copy.version == version(2, 2 * MIB)));
+}
+
+#[test]
+fn a_copy_whose_source_changed_while_it_was_filled_is_not_used() {
+    let (c, k, f) = (cache(64 * MIB), key("v/c/0"), fake(2 * MIB, 1));
+    let (fh, job) = admit(&c, &k, &f);
+    c.release(fh);
+    // the watcher reports a change the version check cannot see (same inode, size, mtime)
+    c.source_changed(&["a.nc".into()]);
+    c.fill(job, &f);
+    assert_eq!((c.filling(), c.held()), (0, (0, 0)));
+    let (fh, copy) = open(&c, &k, &f);
+    assert!(copy.is_none(), "the copy was dropped, not served");
+    c.release(fh);
 }
 
 #[test]

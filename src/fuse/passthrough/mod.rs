@@ -78,9 +78,12 @@ pub const MIN_SIZE: u64 = 1 << 20;
 /// Files remembered (opened once, or holding a copy); past it the least recently opened
 /// that no handle uses are forgotten. ~100 bytes each.
 const MAX_FILES: usize = 65_536;
-/// Copies admitted and not yet filled (each an unnamed file and a kernel registration); an
-/// open that would admit one more is served by FUSE reads and copies at a later open.
-const MAX_PENDING: usize = 16;
+/// Copies admitted and not yet filled (each an unnamed file, a descriptor and a kernel
+/// registration); an open that would admit one more is served by FUSE reads and copies at a
+/// later open. Enough for a store's re-read to admit all its files ≥ 1 MiB while the fillers
+/// work (at 16, a re-read of 32 chunk files of 16 MiB left half of them to the read after,
+/// which then ran beside their fills).
+const MAX_PENDING: usize = 64;
 /// Threads filling copies (each holds a piece of [`copy::PIECE`] bytes).
 pub const FILLERS: usize = 2;
 

@@ -210,13 +210,6 @@ pub fn run(cfg: &MountConfig, mut ready: Option<std::fs::File>) -> Result<(), Mo
         }
     };
     let copies = cfg.passthrough.clone().map(|o| Arc::new(FuseCopies::new(o)));
-    let copies = copies.filter(|c| match start_fillers(c, vfs.vfs()) {
-        Ok(()) => true,
-        Err(e) => {
-            tracing::warn!("passthrough cache off: no thread to fill copies ({e})");
-            false
-        }
-    });
     let mut adapter = FuseAdapter::new(vfs.clone(), cfg.ttl);
     if let Some(c) = &copies {
         adapter = adapter.with_copies(c.clone());
@@ -230,6 +223,13 @@ pub fn run(cfg: &MountConfig, mut ready: Option<std::fs::File>) -> Result<(), Mo
             return Err(e);
         }
     };
+    if let Some(c) = &copies {
+        if let Err(e) = start_fillers(c, &vfs, session.notifier()) {
+            // no copy is ever admitted: none would be filled
+            tracing::warn!("passthrough cache off: no thread to fill copies ({e})");
+            c.close(std::time::Duration::ZERO);
+        }
+    }
     if let Err(e) = super::watch::Watcher::start(vfs, session.notifier(), copies.clone()) {
         tracing::warn!(
             "not watching the archive for changes ({e}): changed files are seen \

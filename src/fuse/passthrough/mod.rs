@@ -251,6 +251,7 @@ impl<B> Copies<B> {
         let fh = st.next_fh;
         st.next_fh += 1;
         st.handles.insert(fh, key.clone());
+        let closed = st.closed;
         let e = st.touch(key, version);
         match &mut e.handles {
             Handles::Passthrough(n, copy) => {
@@ -285,6 +286,7 @@ impl<B> Copies<B> {
             || e.copying
             || version.size < self.options.min_size
             || self.off.load(Relaxed)
+            || closed
         {
             return Opened::Cached(fh);
         }
@@ -312,7 +314,7 @@ impl<B> Copies<B> {
             }
             Err(err) => {
                 self.held.fetch_sub(version.size, Relaxed);
-                self.done(key, version, Err(err));
+                let _ = self.done(key, version, Err(err));
             }
         }
         Opened::Cached(fh)
@@ -359,8 +361,10 @@ impl<B> Copies<B> {
     }
 
     /// Fill the copy `job` (queued by [`Copies::open`]) with the bytes of `src`; later opens of its
-    /// file are answered by passthrough to it once no handle reads the file through FUSE.
-    pub fn fill<S: CopySource>(&self, job: Job<B>, src: &S) {
+    /// file are answered by passthrough to it once no handle reads the file through FUSE. True
+    /// when the copy is in use from now on and no handle reads the file through FUSE: its pages
+    /// in the kernel's FUSE page cache are of no more use.
+    pub fn fill<S: CopySource>(&self, job: Job<B>, src: &S) -> bool {
         let Job { key, file, copy } = job;
         // a panic while copying (a bug) must not leave the file "copying" for ever
         let filled = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
@@ -370,24 +374,30 @@ impl<B> Copies<B> {
         // the kernel holds the file through the registration
         drop(file);
         let version = copy.version;
-        self.done(&key, version, filled.map(|()| copy));
+        self.done(&key, version, filled.map(|()| copy))
     }
 
     /// The end of a copy of `key` at `version`: the entry gets it (if still at that version),
-    /// or is marked failed for that version.
-    fn done(&self, key: &Arc<NodeKey>, version: Version, made: Result<Copy<B>, PassthroughError>) {
+    /// or is marked failed for that version. True when it got it and no handle is open.
+    fn done(
+        &self,
+        key: &Arc<NodeKey>,
+        version: Version,
+        made: Result<Copy<B>, PassthroughError>,
+    ) -> bool {
         let mut st = self.lock();
         st.copying -= 1;
         self.changed.notify_all(); // (close waits for the copies being filled)
-        let Some(e) = st.files.get_mut(key) else { return };
+        let Some(e) = st.files.get_mut(key) else { return false };
         e.copying = false;
         if std::mem::take(&mut e.outdated) || e.version != version {
-            return; // the source changed, or opened at another version since: of no use
+            return false; // the source changed, or opened at another version since: of no use
         }
         match made {
             Ok(copy) => {
                 e.copy = Some(Arc::new(copy));
                 STATS.copy_made(version.size, self.held.load(Relaxed));
+                matches!(e.handles, Handles::Idle)
             }
             Err(err) => {
                 e.failed = true;
@@ -395,6 +405,7 @@ impl<B> Copies<B> {
                 self.failed(key, &err);
                 // the open that admitted it was meant for a copy
                 STATS.passthrough_fell_back();
+                false
             }
         }
     }

@@ -6,7 +6,7 @@
 use super::{Copies, CopySource, Opened, Version, FILLERS, UNTRACKED};
 use crate::fuse::InodeVfs;
 use crate::vfs::{Bytes, NodeKey, Vfs, VfsError};
-use fuser::{BackingId, Errno, FileHandle, FopenFlags, ReplyOpen};
+use fuser::{BackingId, Errno, FileHandle, FopenFlags, INodeNo, Notifier, ReplyOpen};
 use std::sync::Arc;
 
 /// The copies of a mount, as the kernel knows them.
@@ -52,16 +52,29 @@ pub fn open(copies: &FuseCopies, vfs: &InodeVfs, ino: u64, reply: ReplyOpen) {
 }
 
 /// Start the [`FILLERS`] threads that fill the copies opens admit, with bytes read from `vfs`,
-/// until [`Copies::close`].
-pub fn start_fillers(copies: &Arc<FuseCopies>, vfs: &Arc<Vfs>) -> std::io::Result<()> {
+/// until [`Copies::close`]. A file whose copy is in use and that nothing reads through FUSE
+/// has its FUSE page cache dropped through `notifier`: here, off any reader's path, rather than
+/// by the kernel in the first passthrough open (which drops the pages of an inode opened
+/// without `FOPEN_KEEP_CACHE`: ~0.1 s for a 512 MiB store, measured).
+pub fn start_fillers(
+    copies: &Arc<FuseCopies>,
+    vfs: &Arc<InodeVfs>,
+    notifier: Notifier,
+) -> std::io::Result<()> {
     for i in 0..FILLERS {
-        let (copies, vfs) = (copies.clone(), Arc::downgrade(vfs));
+        let (copies, vfs, notifier) = (copies.clone(), Arc::downgrade(vfs), notifier.clone());
         std::thread::Builder::new().name(format!("copy-{i}")).spawn(move || {
             while let Some(job) = copies.wait_job() {
                 // (the tree outlives the mount's close, which stops this loop)
                 let Some(vfs) = vfs.upgrade() else { return };
-                let src = CopiedFile { vfs, key: job.key().clone() };
-                copies.fill(job, &src);
+                let key = job.key().clone();
+                let src = CopiedFile { vfs: vfs.vfs().clone(), key: key.clone() };
+                if copies.fill(job, &src) {
+                    if let Some(ino) = vfs.inodes.existing(&key) {
+                        // ENOENT: the kernel had forgotten the inode already
+                        let _ = notifier.inval_inode(INodeNo(ino), 0, 0);
+                    }
+                }
             }
         })?;
     }

@@ -388,6 +388,24 @@ fn admit(c: &Copies<Id>, k: &Arc<NodeKey>, f: &Fake) -> (u64, Job<Id>) {
 }
 
 #[test]
+fn a_fill_says_whether_the_file_is_read_from_its_copy_alone_now() {
+    let (c, k, f) = (cache(64 * MIB), key("v/c/0"), fake(2 * MIB, 1));
+    let (fh, job) = admit(&c, &k, &f);
+    assert!(!c.fill(job, &f), "the admitting open still reads through FUSE");
+    c.release(fh);
+    let (k2, f2) = (key("v/c/1"), fake(2 * MIB, 1));
+    let (fh, job) = admit(&c, &k2, &f2);
+    c.release(fh);
+    assert!(c.fill(job, &f2), "nothing open: its FUSE pages can go");
+    // a closed cache admits nothing more
+    c.close(std::time::Duration::ZERO);
+    let (k3, f3) = (key("v/c/2"), fake(2 * MIB, 1));
+    read_once(&c, &k3, &f3);
+    read_once(&c, &k3, &f3);
+    assert_eq!((c.filling(), f3.closed.load(Relaxed)), (0, 0), "nothing registered");
+}
+
+#[test]
 fn copies_waiting_to_be_filled_are_bounded() {
     let c = cache(1 << 40);
     let files: Vec<(Arc<NodeKey>, Fake)> =

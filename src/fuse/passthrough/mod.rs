@@ -14,10 +14,10 @@
 //!   `O_TMPFILE` file, registers it with the kernel and is itself served by FUSE reads, while one
 //!   of [`FILLERS`] threads writes the file's bytes once into the copy (through the tree's read
 //!   path, in large pieces; up to [`MAX_PENDING`] copies wait for them); the opens after the
-//!   copy is filled, once no handle reads the file through FUSE, answer passthrough. A one-pass `rsync`
-//!   of the mount copies nothing, nor does a reader that opens a file several times for a few of
-//!   its bytes (zarr opens a shard for its index, then for each chunk it wants): a shard is
-//!   copied only once all of it has been read.
+//!   copy is filled, once no handle reads the file through FUSE, answer passthrough. A one-pass
+//!   `rsync` of the mount copies nothing, nor does a reader that opens a file several times for a
+//!   few of its bytes (zarr opens a shard for its index, then for each chunk it wants): a shard
+//!   is copied only once all of it has been read.
 //! - **Bounded.** The copies' bytes on disk never exceed SIZE: a copy is admitted only when copies
 //!   nobody has open, least recently opened first, can be dropped to make room; bytes are counted
 //!   from its admission (a copy being filled holds its room) until the last reference to it goes
@@ -87,7 +87,7 @@ const MAX_PENDING: usize = 64;
 /// Threads filling copies (each holds a piece of [`copy::PIECE`] bytes).
 pub const FILLERS: usize = 2;
 
-/// How long the open that would copy a file waits for the RELEASE of its last FUSE-read
+/// How long the open that would use a copy waits for the RELEASE of its file's last FUSE-read
 /// handle (see [`Copies::open`]).
 const RELEASE_WAIT: std::time::Duration = std::time::Duration::from_millis(10);
 
@@ -309,8 +309,16 @@ impl<B> Copies<B> {
         match made {
             Ok((backing, file)) => {
                 let copy = Copy { backing, version, held: self.held.clone() };
-                self.lock().queue.push_back(Job { key: key.clone(), file, copy });
-                self.work.notify_one();
+                let mut st = self.lock();
+                if st.closed {
+                    // the mount ended meanwhile: dropped (its room and registration with it)
+                    st.copying -= 1;
+                    st.entry(key).copying = false;
+                    self.changed.notify_all();
+                } else {
+                    st.queue.push_back(Job { key: key.clone(), file, copy });
+                    self.work.notify_one();
+                }
             }
             Err(err) => {
                 self.held.fetch_sub(version.size, Relaxed);

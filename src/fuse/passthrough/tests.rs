@@ -406,6 +406,21 @@ fn a_fill_says_whether_the_file_is_read_from_its_copy_alone_now() {
 }
 
 #[test]
+fn a_copy_admitted_while_the_mount_ends_is_dropped() {
+    let (c, k, f) = (cache(64 * MIB), key("v/c/0"), fake(2 * MIB, 1));
+    read_once(&c, &k, &f);
+    // the mount ends while the admitting open registers its copy
+    let opened = c.open(&k, f.v(), |copy| {
+        c.close(std::time::Duration::ZERO);
+        f.register(copy)
+    });
+    assert!(matches!(opened, Opened::Cached(_)));
+    assert!(c.next_job().is_none(), "nothing queued for fillers that stopped");
+    assert_eq!((c.filling(), c.held()), (0, (0, 0)));
+    assert_eq!(f.closed.load(Relaxed), 1, "its registration closed");
+}
+
+#[test]
 fn copies_waiting_to_be_filled_are_bounded() {
     let c = cache(1 << 40);
     let files: Vec<(Arc<NodeKey>, Fake)> =

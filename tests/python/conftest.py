@@ -1,6 +1,7 @@
 """Real FUSE mounts for the tests: the built cloudify-mount binary, detached, unmounted in a guard."""
 import atexit
 import contextlib
+import functools
 import os
 import re
 import shutil
@@ -16,27 +17,42 @@ ROOT = Path(__file__).resolve().parents[2]
 BIN = ROOT / "target" / "debug" / "cloudify-mount"
 FIXTURES = ROOT / "fixtures"
 CORPUS = ROOT.parent / "shared" / "corpus"
-# this test session's mountpoints and daemon logs: removed at its end if every test passed,
-# kept (and named) for a look if one failed
-RUN_DIR = Path(tempfile.mkdtemp(prefix="cloudify-test-run-"))
-RUN_DIR.chmod(0o755)  # mounts with allow_other are reached by other users
-# persisted indexes of this test session (never the user's ~/.cache), removed at its end
-INDEX_DIR = Path(tempfile.mkdtemp(prefix="cloudify-test-index-"))
-atexit.register(shutil.rmtree, INDEX_DIR, ignore_errors=True)
 PY2 = ROOT / ".venv-zarr2" / "bin" / "python"  # zarr-python 2.18 readers
 CLOUDIFY = ROOT / "target" / "debug" / "cloudify"
 MODES = {"raw": (), "decoded": ("--chunks", "decoded")}
 WATCH = 10  # seconds for the watcher to see a change (bounds a poll; a pass returns at once)
 
 
+@functools.cache
+def run_dir():
+    """This test session's mountpoints and daemon logs: removed at its end if every test
+    passed, kept (and named) for a look if one failed. Made at first use: processes that
+    import this module without mounting anything (a test's worker processes) make none."""
+    d = Path(tempfile.mkdtemp(prefix="cloudify-test-run-"))
+    d.chmod(0o755)  # mounts with allow_other are reached by other users
+    return d
+
+
+@functools.cache
+def index_dir():
+    """The persisted indexes of this test session (never the user's ~/.cache), removed when
+    the process that made it exits."""
+    d = Path(tempfile.mkdtemp(prefix="cloudify-test-index-"))
+    atexit.register(shutil.rmtree, d, ignore_errors=True)
+    return d
+
+
 def pytest_sessionfinish(session, exitstatus):
-    """RUN_DIR goes when the session passed and nothing is still mounted below it."""
-    still_mounted = any(line.split()[4].startswith(str(RUN_DIR) + "/")
+    """The run directory goes when the session passed and nothing is still mounted below it."""
+    if run_dir.cache_info().currsize == 0:
+        return
+    d = run_dir()
+    still_mounted = any(line.split()[4].startswith(str(d) + "/")
                         for line in open("/proc/self/mountinfo"))
     if exitstatus == 0 and not still_mounted:
-        shutil.rmtree(RUN_DIR, ignore_errors=True)
+        shutil.rmtree(d, ignore_errors=True)
     else:
-        print(f"\nmountpoints and daemon logs of this session kept in {RUN_DIR}")
+        print(f"\nmountpoints and daemon logs of this session kept in {d}")
 
 
 def poll(predicate, seconds):
@@ -67,10 +83,10 @@ def unmount(mnt):
 def mounted(archive, *args, env=None):
     """Mount `archive`, yield the mountpoint, always unmount. Logs land in <mnt>.log.
     `env`: extra environment variables for the daemon (and its workers)."""
-    mnt = Path(tempfile.mkdtemp(prefix="mnt-", dir=RUN_DIR))
+    mnt = Path(tempfile.mkdtemp(prefix="mnt-", dir=run_dir()))
     log = Path(str(mnt) + ".log")
     if "--index-dir" not in args:
-        args = ("--index-dir", str(INDEX_DIR), *args)
+        args = ("--index-dir", str(index_dir()), *args)
     r = subprocess.run([str(BIN), str(archive), str(mnt), "--log-file", str(log), *args],
                        capture_output=True, text=True, timeout=60,
                        env=daemon_env(env))
@@ -121,7 +137,7 @@ def mounted_at(mnt):
 @contextlib.contextmanager
 def foreground(archive, *args, env=None):
     """A --foreground daemon on a fresh mountpoint; yields (process, mountpoint)."""
-    mnt = Path(tempfile.mkdtemp(prefix="mnt-", dir=RUN_DIR))
+    mnt = Path(tempfile.mkdtemp(prefix="mnt-", dir=run_dir()))
     p = subprocess.Popen([str(BIN), str(archive), str(mnt), "--foreground", *args],
                          stderr=subprocess.DEVNULL,
                          env={k: v for k, v in (env or daemon_env()).items()
@@ -178,9 +194,9 @@ def served(archive, *args, env=None, log=None):
     """`cloudify serve archive` on a free loopback port: yield its base URL; SIGTERM and wait
     at the end (the server lets in-flight responses finish). Logs land in `log` (a temporary
     file unless given)."""
-    log = log or Path(tempfile.mkstemp(prefix="serve-", suffix=".log", dir=RUN_DIR)[1])
+    log = log or Path(tempfile.mkstemp(prefix="serve-", suffix=".log", dir=run_dir())[1])
     if "--index-dir" not in args:
-        args = ("--index-dir", str(INDEX_DIR), *args)
+        args = ("--index-dir", str(index_dir()), *args)
     p = subprocess.Popen([str(CLOUDIFY), "serve", str(archive), "--listen", "127.0.0.1:0",
                           "--log-file", str(log), *args],
                          stdout=subprocess.PIPE, text=True, env=daemon_env(env))

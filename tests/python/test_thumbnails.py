@@ -14,7 +14,7 @@ import pytest
 import xarray as xr
 
 import stac_expect as X
-from conftest import BIN, FIXTURES, INDEX_DIR, mounted, served
+from conftest import BIN, FIXTURES, index_dir, mounted, served
 from test_derived import get, make_noleap, same
 from test_plots import make_gradient, png
 from test_stac import pydantic_errors
@@ -205,7 +205,7 @@ def test_bad_declarations_refuse_the_mount(archive, tmp_path, change, words):
     mnt = tmp_path / "mnt"
     mnt.mkdir()
     r = subprocess.run([str(BIN), str(archive), str(mnt), "--collections", str(toml),
-                        "--index-dir", str(INDEX_DIR)], capture_output=True, text=True, timeout=60)
+                        "--index-dir", str(index_dir())], capture_output=True, text=True, timeout=60)
     if r.returncode == 0:
         subprocess.run(["fusermount3", "-u", str(mnt)])
     assert r.returncode != 0

@@ -235,9 +235,9 @@ impl<B> Copies<B> {
         let is_cached = |st: &State<B>| {
             st.files.get(key).is_some_and(|e| matches!(e.handles, Handles::Cached(_)))
         };
-        let ready = st.files.get(key).is_some_and(|e| {
-            e.version == version && e.copy.as_ref().is_some_and(|c| c.version == version) && !e.busy
-        });
+        // (an entry's copy is always of its version: a new version drops it)
+        let ready =
+            st.files.get(key).is_some_and(|e| e.version == version && e.copy.is_some() && !e.busy);
         if ready && is_cached(&st) {
             let (guard, wait) = self
                 .changed
@@ -328,8 +328,9 @@ impl<B> Copies<B> {
         Opened::Cached(fh)
     }
 
-    /// The next copy to fill, if one is queued.
-    pub fn next_job(&self) -> Option<Job<B>> {
+    /// The next copy to fill, if one is queued (the tests fill copies on their own thread).
+    #[cfg(test)]
+    fn next_job(&self) -> Option<Job<B>> {
         self.lock().queue.pop_front()
     }
 
